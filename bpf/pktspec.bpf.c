@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0)
+/*
+ * pktspec XDP classifier.
+ *
+ * Per packet: parse L2..L4, find or create the flow (one entry for both
+ * directions), count it, and while the flow is undecided run the payload
+ * signatures on a bounded window of its first payload packets. The verdict
+ * climbs port -> signature -> confirmed; a payload that contradicts a port
+ * guess drops the guess. Every packet is passed, and exactly one reason is
+ * counted for it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "pktspec/pktspec.h"
+#include "parse.h"
+#include "flow.h"
+#include "maps.h"
+#include "signatures.h"
+
+#define EEXIST 17
+#define PKS_PAYLOAD_OFF_MAX 0x3fff
+
+/* Set by the loader between open and load. */
+const volatile struct pks_config pks_cfg = {
+	.inspect_max = PKS_INSPECT_MAX,
+};
+
+/* Set by `pktspec replay` before each test run; zero on a live attachment. */
+struct pks_replay pks_replay;
+
+static __always_inline void pks_count(__u32 reason)
+{
+	__u32 zero = 0;
+	__u64 *counters = bpf_map_lookup_elem(&pks_stats, &zero);
+
+	if (!counters)
+		return;
+	if (reason >= PKS_REASON__COUNT)
+		return;
+	counters[reason]++; /* per-CPU: no other writer */
+}
+
+static __always_inline void pks_flow_init(struct pks_flow *f, const struct pks_pkt *p, int src_side,
+					  __u64 now)
+{
+	int server_side;
+	__u16 server_port, client_port;
+
+	f->first_ns = now;
+	f->last_ns = now;
+	if (p->l4 == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		f->client = src_side;
+		f->flags = PKS_F_SYN;
+	} else if (p->l4 == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
+		/* The SYN was missed, but the SYN-ACK names the server. */
+		f->client = !src_side;
+		f->flags = PKS_F_SYN;
+	} else {
+		f->client = src_side;
+		f->flags = PKS_F_MIDSTREAM;
+	}
+	server_side = !f->client;
+	server_port = (server_side == src_side) ? p->sport : p->dport;
+	client_port = (server_side == src_side) ? p->dport : p->sport;
+	f->guess = pks_port_guess(p->l4, server_port);
+	if (f->guess == PKS_P_UNKNOWN && (f->flags & PKS_F_MIDSTREAM)) {
+		/* The first packet seen came from the server: its port says so. */
+		f->guess = pks_port_guess(p->l4, client_port);
+		if (f->guess != PKS_P_UNKNOWN)
+			f->client = !f->client;
+	}
+	if (f->guess != PKS_P_UNKNOWN) {
+		f->proto = f->guess;
+		f->confidence = PKS_C_PORT;
+		f->rule = PKS_R_PORT;
+	}
+}
+
+/* Swap the client and server of a flow whose client was only a guess. */
+static __always_inline void pks_flow_flip(struct pks_flow *f)
+{
+	__u64 b = f->bytes[0];
+	__u32 n = f->packets[0];
+	__u8 i = f->inspected[0];
+
+	f->bytes[0] = f->bytes[1];
+	f->bytes[1] = b;
+	f->packets[0] = f->packets[1];
+	f->packets[1] = n;
+	f->inspected[0] = f->inspected[1];
+	f->inspected[1] = i;
+	f->sig_dirs = ((f->sig_dirs & 1) << 1) | ((f->sig_dirs >> 1) & 1);
+	f->client = !f->client;
+}
+
+/* Copies the first payload bytes into the window; the rest stays zero. */
+static __always_inline void pks_window(struct pks_payload *pl, __u8 *src, void *end, __u32 payload_len)
+{
+	__u32 i;
+
+	for (i = 0; i < PKS_WIN; i++) {
+		if (i >= payload_len || (void *)(src + i + 1) > end)
+			break;
+		pl->b[i] = src[i];
+	}
+	pl->len = i;
+	pl->total = payload_len;
+}
+
+/*
+ * Runs the signatures on one payload packet of direction dir and moves the
+ * verdict. A global function: the verifier checks it once, on its own, instead
+ * of once for every parser path that reaches it (IPv4 options, IPv6 extension
+ * chains and VLAN tags each give the payload pointer a different shape). So it
+ * takes the context and the payload offset, not a packet pointer.
+ */
+__noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct pks_pkt *p, int dir)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct pks_payload pl = {};
+	struct pks_match m = {};
+	__u32 off;
+	int matched;
+
+	if (!f || !p)
+		return 0;
+	dir &= 1;
+	/*
+	 * The verifier marks a packet pointer checked against data_end only while
+	 * its offset bound plus the access stays under 64 KiB: cap the offset well
+	 * below (headers never come near it).
+	 */
+	off = p->payload_off;
+	if (off > PKS_PAYLOAD_OFF_MAX)
+		return 0;
+	pks_window(&pl, data + off, end, p->payload_len);
+	pl.sport = p->sport;
+	pl.dport = p->dport;
+	pl.l4 = p->l4;
+	pl.from_client = dir == PKS_DIR_C2S;
+	pl.nth = f->inspected[dir];
+	pl.flow_proto = f->proto;
+	pl.cookie = f->cookie;
+	if (f->inspected[dir] < 255)
+		f->inspected[dir]++;
+
+	matched = pks_classify(&pl, &m);
+	if (matched && m.role != PKS_ROLE_ANY && (m.role == PKS_ROLE_CLIENT) != (dir == PKS_DIR_C2S)) {
+		if (f->flags & PKS_F_MIDSTREAM) {
+			/* A request from the side we took for the server: we were wrong. */
+			pks_flow_flip(f);
+			dir = !dir;
+			f->flags &= ~PKS_F_MIDSTREAM;
+		} else {
+			matched = 0; /* a request from the SYN-ACK side is not evidence */
+		}
+	}
+
+	if (matched) {
+		if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
+			/* The other direction agrees: confirmed, by the confirming message. */
+			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !m.no_confirm &&
+			    f->confidence == PKS_C_SIGNATURE) {
+				f->confidence = PKS_C_CONFIRMED;
+				f->rule = m.rule;
+			}
+			f->sig_dirs |= 1 << dir;
+		} else if (f->confidence < PKS_C_SIGNATURE) {
+			/* First payload evidence; it overrides a port guess. */
+			f->proto = m.proto;
+			f->confidence = PKS_C_SIGNATURE;
+			f->rule = m.rule;
+			f->sig_dirs = 1 << dir;
+		}
+		/* A different protocol after a signature verdict: keep the first. */
+		if (m.set_cookie)
+			f->cookie = m.cookie;
+	} else if (f->confidence == PKS_C_PORT && pl.nth == 0 && pks_sig_covers(f->proto, dir == PKS_DIR_C2S)) {
+		/* The port promised a protocol whose first message this is not. */
+		f->proto = PKS_P_UNKNOWN;
+		f->confidence = PKS_C_NONE;
+		f->rule = PKS_R_PORT_CONTRADICTED;
+	}
+	return matched;
+}
+
+static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8 max)
+{
+	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
+}
+
+static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
+{
+	__u8 max = pks_cfg.inspect_max;
+	struct pks_flow_key key;
+	struct pks_flow *f;
+	int reason = PKS_REASON_TRACKED;
+	int src_side, dir;
+	__u64 now, wire;
+
+	if (max == 0 || max > PKS_INSPECT_MAX)
+		max = PKS_INSPECT_MAX;
+	now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
+	wire = pks_replay.wire_len ? pks_replay.wire_len : (__u64)(ctx->data_end - ctx->data);
+
+	src_side = pks_flow_key_make(p, &key);
+	f = bpf_map_lookup_elem(&pks_flows, &key);
+	if (!f) {
+		struct pks_flow init = {};
+		long err;
+
+		pks_flow_init(&init, p, src_side, now);
+		err = bpf_map_update_elem(&pks_flows, &key, &init, BPF_NOEXIST);
+		if (err && err != -EEXIST)
+			return PKS_REASON_FLOW_FULL;
+		f = bpf_map_lookup_elem(&pks_flows, &key);
+		if (!f)
+			return PKS_REASON_FLOW_FULL;
+		reason = PKS_REASON_NEW_FLOW;
+	}
+
+	dir = src_side == f->client ? PKS_DIR_C2S : PKS_DIR_S2C;
+	if (p->l4 == IPPROTO_TCP) {
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (f->flags & PKS_F_MIDSTREAM) &&
+		    dir == PKS_DIR_C2S) {
+			/* A SYN-ACK comes from the server: the guess was backwards. */
+			pks_flow_flip(f);
+			dir = PKS_DIR_S2C;
+		}
+		if (p->tcp_flags & TCP_SYN) {
+			f->flags |= PKS_F_SYN;
+			f->flags &= ~PKS_F_MIDSTREAM;
+		}
+		if (p->tcp_flags & (TCP_FIN | TCP_RST))
+			f->flags |= PKS_F_FIN;
+	}
+	__sync_fetch_and_add(&f->packets[dir & 1], 1);
+	__sync_fetch_and_add(&f->bytes[dir & 1], wire);
+	f->last_ns = now;
+
+	if (f->flags & PKS_F_DECIDED)
+		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
+	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
+		return reason;
+
+	pks_inspect(ctx, f, p, dir);
+	if (f->confidence >= PKS_C_CONFIRMED || (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
+		f->flags |= PKS_F_DECIDED;
+	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
+}
+
+SEC("xdp")
+int pks_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct pks_cursor cur = { .pos = data, .end = data_end };
+	struct pks_pkt pkt = {};
+	int reason;
+
+	reason = pks_parse(&cur, &pkt);
+	if (!reason)
+		reason = pks_track(ctx, &pkt);
+	pks_count(reason);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * QUIC long-header packets, RFC 9000 17.2 (v1), RFC 9369 (v2), and the
+ * IETF drafts 0xff0000NN.
+ *  - Header form and fixed bit set (17.2); a known version.
+ *  - Initial type: 0b00 in v1 and drafts, 0b01 in v2 (RFC 9369 3.2).
+ *  - Destination and source connection IDs at most 20 bytes (17.2), and a
+ *    client's first Destination CID at least 8 bytes (7.2).
+ *  - A client's datagram carrying an Initial is at least 1200 bytes (14.1).
+ * The server answers with a long header of the client's version (Initial,
+ * Handshake or Retry), which confirms. Version negotiation (version 0) also
+ * comes only from a QUIC server.
+ */
+#ifndef PKTSPEC_BPF_SIG_QUIC_H
+#define PKTSPEC_BPF_SIG_QUIC_H
+
+#include "sig.h"
+
+#define PKS_QUIC_V1 0x00000001
+#define PKS_QUIC_V2 0x6b3343cf
+#define PKS_QUIC_MIN_INITIAL 1200
+
+/* Returns the Initial long-packet type for a known version, or -1. */
+static __always_inline int pks_quic_initial_type(__u32 version)
+{
+	if (version == PKS_QUIC_V1)
+		return 0;
+	if (version == PKS_QUIC_V2)
+		return 1;
+	/* draft-ietf-quic-transport-17 .. -34 */
+	if ((version & 0xffffff00) == 0xff000000 && (version & 0xff) >= 17 && (version & 0xff) <= 34)
+		return 0;
+	return -1;
+}
+
+static __always_inline int pks_sig_quic(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 version, dcil, scil;
+	int initial;
+
+	if (p->l4 != IPPROTO_UDP || p->len < 7 || (p->b[0] & 0xc0) != 0xc0)
+		return 0;
+	version = pks_be32(p, 1);
+	dcil = p->b[5];
+	if (dcil > 20)
+		return 0;
+	scil = p->b[(6 + dcil) & PKS_WIN_MASK];
+	if (scil > 20)
+		return 0;
+
+	if (!p->from_client) {
+		/* Server: the client's version, or version negotiation. */
+		if (p->flow_proto == PKS_P_QUIC && (version == p->cookie || version == 0))
+			return pks_match_set(m, PKS_P_QUIC, PKS_R_QUIC_SERVER, PKS_ROLE_SERVER);
+		return 0;
+	}
+	initial = pks_quic_initial_type(version);
+	if (initial < 0 || ((p->b[0] >> 4) & 3) != (__u32)initial)
+		return 0;
+	if (dcil < 8 || p->total < PKS_QUIC_MIN_INITIAL)
+		return 0;
+	m->cookie = version;
+	m->set_cookie = 1;
+	return pks_match_set(m, PKS_P_QUIC, PKS_R_QUIC_INITIAL, PKS_ROLE_CLIENT);
+}
+
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * What a payload signature sees and what it answers.
+ *
+ * The classifier copies a bounded window of the first payload bytes of a
+ * packet onto the stack (zero-filled past `len`), so signatures read constant
+ * or masked offsets of a small buffer and never touch packet pointers. Each
+ * protocol's signature lives in its own file in this directory and cites the
+ * specification it follows.
+ */
+#ifndef PKTSPEC_BPF_SIG_H
+#define PKTSPEC_BPF_SIG_H
+
+#include "pktspec/pktspec.h"
+
+/* Payload bytes read per packet: peers decide on 4 to 64 bytes. Power of 2. */
+#define PKS_WIN 64
+#define PKS_WIN_MASK (PKS_WIN - 1)
+
+struct pks_payload {
+	__u8 b[PKS_WIN];  /* first payload bytes; zero past len */
+	__u32 len;        /* valid bytes in b */
+	__u32 total;      /* whole L4 payload length of this packet */
+	__u16 sport;      /* this packet's ports, host byte order */
+	__u16 dport;
+	__u32 cookie;     /* the flow's signature state */
+	__u8 l4;          /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 from_client; /* 1 when sent by the flow's client */
+	__u8 nth;         /* 0 for the first payload packet of this direction */
+	__u8 flow_proto;  /* the flow's verdict so far (enum pks_proto) */
+};
+
+/* Which side sends the message a signature recognised. */
+enum pks_role {
+	PKS_ROLE_ANY = 0,    /* both sides send it (SSH banner) */
+	PKS_ROLE_CLIENT = 1, /* a request */
+	PKS_ROLE_SERVER = 2, /* a response or a server greeting */
+};
+
+struct pks_match {
+	__u16 rule;       /* enum pks_rule */
+	__u8 proto;       /* enum pks_proto */
+	__u8 role;        /* enum pks_role */
+	__u32 cookie;     /* state to keep when set_cookie */
+	__u8 set_cookie;
+	__u8 no_confirm;  /* matches the protocol but must not confirm (e.g. DNS ID differs) */
+	__u8 pad[2];
+};
+
+static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 rule, __u8 role)
+{
+	m->proto = proto;
+	m->rule = rule;
+	m->role = role;
+	return 1;
+}
+
+/* Big-endian loads from the window; off must be a constant or masked. */
+static __always_inline __u16 pks_be16(const struct pks_payload *p, __u32 off)
+{
+	return ((__u16)p->b[off & PKS_WIN_MASK] << 8) | p->b[(off + 1) & PKS_WIN_MASK];
+}
+
+static __always_inline __u32 pks_be24(const struct pks_payload *p, __u32 off)
+{
+	return ((__u32)p->b[off & PKS_WIN_MASK] << 16) | ((__u32)p->b[(off + 1) & PKS_WIN_MASK] << 8) |
+	       p->b[(off + 2) & PKS_WIN_MASK];
+}
+
+static __always_inline __u32 pks_be32(const struct pks_payload *p, __u32 off)
+{
+	return ((__u32)pks_be16(p, off) << 16) | pks_be16(p, off + 2);
+}
+
+/* Four characters as the big-endian word pks_be32 returns for them. */
+#define PKS_C4(a, b, c, d) (((__u32)(a) << 24) | ((__u32)(b) << 16) | ((__u32)(c) << 8) | (__u32)(d))
+
+static __always_inline int pks_is_digit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static __always_inline int pks_is_upper(__u8 c)
+{
+	return c >= 'A' && c <= 'Z';
+}
+
+#endif /* PKTSPEC_BPF_SIG_H */

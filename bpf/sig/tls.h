@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * TLS over TCP, RFC 8446 (and 5246 for 1.0-1.2 record versions).
+ *  - TLSPlaintext (5.1): type 22 handshake, legacy_record_version 0x0300..0x0304,
+ *    length 1..2^14+2048 (the TLSCiphertext bound, 5.2).
+ *  - Handshake (4): msg_type 1 ClientHello or 2 ServerHello, 24-bit length at
+ *    least the fixed part (version 2 + random 32 + session id length 1), and
+ *    legacy_version 0x0300..0x0304 with legacy_session_id at most 32 bytes.
+ * The handshake may continue in later records and segments; only the first
+ * record's header and the hello's fixed part are needed here.
+ */
+#ifndef PKTSPEC_BPF_SIG_TLS_H
+#define PKTSPEC_BPF_SIG_TLS_H
+
+#include "sig.h"
+
+#define PKS_TLS_RECORD_MAX (16384 + 2048)
+
+static __always_inline int pks_sig_tls(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 rec_len, hs_len;
+	__u8 hs_type;
+
+	if (p->l4 != IPPROTO_TCP || p->len < 44)
+		return 0;
+	if (p->b[0] != 22 || p->b[1] != 3 || p->b[2] > 4)
+		return 0;
+	rec_len = pks_be16(p, 3);
+	if (rec_len < 4 || rec_len > PKS_TLS_RECORD_MAX)
+		return 0;
+	hs_type = p->b[5];
+	hs_len = pks_be24(p, 6);
+	if (hs_len < 2 + 32 + 1 || p->b[9] != 3 || p->b[10] > 4 || p->b[43] > 32)
+		return 0;
+	if (hs_type == 1)
+		return pks_match_set(m, PKS_P_TLS, PKS_R_TLS_CLIENT_HELLO, PKS_ROLE_CLIENT);
+	if (hs_type == 2)
+		return pks_match_set(m, PKS_P_TLS, PKS_R_TLS_SERVER_HELLO, PKS_ROLE_SERVER);
+	return 0;
+}
+
+#endif

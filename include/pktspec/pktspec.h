@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * pktspec: the contract between the kernel programs (bpf/) and the CLI (user/).
+ *
+ * Everything both sides must agree on lives here and only here: protocol,
+ * rule and reason tables (generated from the .def files beside this header),
+ * the flow key and flow value, configuration, and map names. Types are fixed
+ * width with explicit padding, and sizes are asserted, because the maps are
+ * read by other tools (bpftool, exporters) through BTF.
+ */
+#ifndef PKTSPEC_PKTSPEC_H
+#define PKTSPEC_PKTSPEC_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PKS_VERSION "0.1.0"
+
+/* Where the CLI pins maps and links. */
+#define PKS_PIN_DIR "/sys/fs/bpf/pktspec"
+#define PKS_LINK_DIR PKS_PIN_DIR "/links"
+
+/*
+ * Enums are packed so that a protocol, a confidence or a rule costs one or two
+ * bytes of flow state and still carries its names in BTF (bpftool prints
+ * "proto": "http", not 1). Both clang and gcc honour packed on enums.
+ */
+#define PKS_PACKED_ENUM enum __attribute__((packed))
+
+PKS_PACKED_ENUM pks_proto {
+#define PKS_PROTO(sym, id, name, desc) PKS_P_##sym = id,
+#include "protocols.def"
+#undef PKS_PROTO
+	PKS_P__COUNT,
+};
+
+/* How sure a verdict is; see DESIGN.md. Ordered for none..confirmed. */
+PKS_PACKED_ENUM pks_confidence {
+	PKS_C_NONE = 0,      /* nothing seen yet says anything */
+	PKS_C_PORT = 1,      /* speculative: only the port suggests it */
+	PKS_C_SIGNATURE = 2, /* a payload signature matched in one direction */
+	PKS_C_CONFIRMED = 3, /* both directions (or several packets) agree */
+	PKS_C_EXPECTED = 4,  /* an earlier flow announced this one */
+	PKS_C_DNS = 5,       /* the server was named by DNS or SNI earlier */
+	PKS_C_USER = 6,      /* an operator's rule overrides */
+	PKS_C__COUNT,
+};
+
+PKS_PACKED_ENUM pks_rule {
+#define PKS_RULE(sym, id, name, desc) PKS_R_##sym = id,
+#include "rules.def"
+#undef PKS_RULE
+	PKS_R__COUNT,
+	/* Rules are 16 bits wide in flow state so the table can grow past 255. */
+	PKS_R__WIDTH = 0xffff,
+};
+
+enum pks_reason {
+#define PKS_REASON(sym, id, name, desc) PKS_REASON_##sym = id,
+#include "reasons.def"
+#undef PKS_REASON
+	PKS_REASON__COUNT,
+};
+
+/*
+ * Per-CPU reason counters: one named field per reason, so that
+ * `bpftool map dump pinned .../pks_stats` prints names. Field order is the
+ * reason ID, so the program can also index it as an array.
+ */
+struct pks_stats {
+#define PKS_REASON(sym, id, field, desc) __u64 field;
+#include "reasons.def"
+#undef PKS_REASON
+};
+
+/*
+ * Flow key: one entry per connection for both directions. Side A is the
+ * endpoint with the smaller (address, port) compared as network-order bytes
+ * then port; side B the other. IPv4 addresses are stored IPv4-mapped
+ * (::ffff:a.b.c.d) so one key type serves both families. Ports are in host
+ * byte order so that bpftool prints them readably.
+ */
+struct pks_flow_key {
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+	__u16 port_a;
+	__u16 port_b;
+	__u8 l4; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
+};
+
+/* Which key side is the client (the SYN sender, else the first sender). */
+enum pks_side {
+	PKS_SIDE_A = 0,
+	PKS_SIDE_B = 1,
+};
+
+/* Direction relative to the client: index of the per-direction counters. */
+enum pks_dir {
+	PKS_DIR_C2S = 0,
+	PKS_DIR_S2C = 1,
+};
+
+/* pks_flow.flags */
+#define PKS_F_SYN 0x01       /* the handshake was seen: the client is certain */
+#define PKS_F_DECIDED 0x02   /* nothing more to inspect: fast path from here */
+#define PKS_F_MIDSTREAM 0x04 /* first packet was not a SYN: the client is a guess */
+#define PKS_F_FIN 0x08       /* a FIN or RST was seen */
+
+/* How many payload packets per direction the kernel reads at most. */
+#define PKS_INSPECT_MAX 4
+
+/*
+ * Flow value: 64 bytes at most (nDPI keeps about 1.15 KB per flow). Counters
+ * are per direction relative to the client.
+ */
+struct pks_flow {
+	__u64 first_ns;       /* first packet; CLOCK_MONOTONIC live, capture time in replay */
+	__u64 last_ns;        /* last packet */
+	__u64 bytes[2];       /* frame bytes, [PKS_DIR_C2S] and [PKS_DIR_S2C] */
+	__u32 packets[2];     /* frames, same directions */
+	__u32 cookie;         /* signature state, e.g. the DNS query ID to match */
+	enum pks_rule rule;   /* the rule that reached the verdict */
+	enum pks_proto proto; /* the verdict */
+	enum pks_confidence confidence;
+	enum pks_proto guess; /* what the port alone suggested */
+	__u8 client;          /* enum pks_side */
+	__u8 flags;           /* PKS_F_* */
+	__u8 sig_dirs;        /* bit per enum pks_dir whose payload matched the verdict */
+	__u8 inspected[2];    /* payload packets inspected, per direction */
+	__u16 app;            /* application ID from context rules, 0 = none */
+	__u32 reserved[2];    /* zero; room for context rules without a format change */
+};
+
+/*
+ * Configuration the loader writes into .rodata between open and load.
+ */
+struct pks_config {
+	__u8 inspect_max; /* payload packets per direction, 1..PKS_INSPECT_MAX */
+	__u8 pad[7];
+};
+
+/*
+ * Replay state in .bss: `pktspec replay` sets the capture's clock and each
+ * frame's length on the wire before every BPF_PROG_TEST_RUN. A live program
+ * never has it set (now_ns == 0) and uses the kernel clock.
+ */
+struct pks_replay {
+	__u64 now_ns;
+	__u32 wire_len; /* frame length when the capture truncated it, else 0 */
+	__u32 pad;
+};
+
+/* Map names (at most 15 characters: the kernel truncates longer ones). */
+#define PKS_MAP_FLOWS "pks_flows"
+#define PKS_MAP_STATS "pks_stats"
+
+#define PKS_FLOWS_DEFAULT 262144
+
+#define PKS_ASSERT_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " is part of the map ABI")
+PKS_ASSERT_SIZE(enum pks_proto, 1);
+PKS_ASSERT_SIZE(enum pks_confidence, 1);
+PKS_ASSERT_SIZE(enum pks_rule, 2);
+PKS_ASSERT_SIZE(struct pks_flow_key, 40);
+PKS_ASSERT_SIZE(struct pks_flow, 64);
+PKS_ASSERT_SIZE(struct pks_stats, PKS_REASON__COUNT * 8);
+PKS_ASSERT_SIZE(struct pks_config, 8);
+PKS_ASSERT_SIZE(struct pks_replay, 16);
+
+#endif /* PKTSPEC_PKTSPEC_H */

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Shared helpers for pktspec's shell tests. Source it first thing:
+#     . "$(dirname "$0")/../lib/common.sh"
+#
+# - The test re-executes itself in a private mount namespace with a fresh BPF
+#   filesystem on /sys/fs/bpf, so its pins never meet another test's or a
+#   live attachment's, and vanish with it. Pins still live at the real path
+#   (/sys/fs/bpf/pktspec/...), as users see them.
+# - Network namespaces, veth links, processes and temp files a test makes are
+#   recorded and removed on exit, whatever happens (processes killed by PID).
+# - Only 198.18.0.0/15 and 2001:db8::/32 are used.
+
+set -u
+PKS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PKTSPEC=${PKTSPEC:-$PKS_ROOT/.output/pktspec}
+PKS_TEST=$(basename "$0" .sh)
+
+if [ -z "${PKS_PRIVATE_BPFFS:-}" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "FAIL: $PKS_TEST: needs root"
+		exit 1
+	fi
+	PKS_PRIVATE_BPFFS=1 exec unshare --mount --propagation private "$0" "$@"
+fi
+mount -t bpf bpf /sys/fs/bpf || { echo "FAIL: $PKS_TEST: cannot mount a private bpffs"; exit 1; }
+
+PKS_TMP=$(mktemp -d "/tmp/pktspec-$PKS_TEST.XXXXXX")
+PKS_NETNS=()
+PKS_PIDS=()
+PKS_FAILED=0
+# Short unique suffix for names that must be unique machine-wide (netns, links).
+PKS_ID=$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
+
+pks_cleanup() {
+	local pid ns
+	for pid in "${PKS_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PKS_PIDS[@]}"; do
+		# Give servers a moment, then insist.
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+	done
+	for ns in "${PKS_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$PKS_TMP"
+}
+trap pks_cleanup EXIT
+trap 'exit 130' INT TERM
+
+pks_pass() { echo "PASS: $1"; }
+pks_fail() { echo "FAIL: $1: $2"; PKS_FAILED=1; }
+# pks_check NAME COMMAND...: PASS when the command succeeds.
+pks_check() {
+	local name=$1
+	shift
+	if "$@" >"$PKS_TMP/check.out" 2>&1; then
+		pks_pass "$name"
+	else
+		pks_fail "$name" "$(tail -n 5 "$PKS_TMP/check.out" | tr '\n' ' ')"
+	fi
+}
+
+# pks_in NS COMMAND...: run in a network namespace, keeping this mount
+# namespace (and so the private bpffs). Not `ip netns exec`, which remounts /sys.
+pks_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# pks_bg NS LOGFILE COMMAND...: start a server in NS in the background; records its PID.
+pks_bg() {
+	local ns=$1 log=$2
+	shift 2
+	nsenter --net="/run/netns/$ns" "$@" >"$log" 2>&1 &
+	PKS_PIDS+=($!)
+}
+
+# pks_topology: two namespaces, client and server, joined by a veth pair.
+# Sets PKS_CLI, PKS_SRV (namespace names), PKS_CLI_IF, PKS_SRV_IF, and
+# addresses 198.18.0.1 / 2001:db8::1 (client), 198.18.0.2 / 2001:db8::2 (server).
+pks_topology() {
+	PKS_CLI="pks-c-$PKS_ID"
+	PKS_SRV="pks-s-$PKS_ID"
+	PKS_CLI_IF="pkc$PKS_ID"
+	PKS_SRV_IF="pks$PKS_ID"
+	ip netns add "$PKS_CLI" && PKS_NETNS+=("$PKS_CLI")
+	ip netns add "$PKS_SRV" && PKS_NETNS+=("$PKS_SRV")
+	ip link add "$PKS_CLI_IF" netns "$PKS_CLI" type veth peer name "$PKS_SRV_IF" netns "$PKS_SRV"
+	pks_in "$PKS_CLI" ip link set lo up
+	pks_in "$PKS_SRV" ip link set lo up
+	pks_in "$PKS_CLI" ip addr add 198.18.0.1/24 dev "$PKS_CLI_IF"
+	pks_in "$PKS_SRV" ip addr add 198.18.0.2/24 dev "$PKS_SRV_IF"
+	pks_in "$PKS_CLI" ip addr add 2001:db8::1/64 dev "$PKS_CLI_IF" nodad
+	pks_in "$PKS_SRV" ip addr add 2001:db8::2/64 dev "$PKS_SRV_IF" nodad
+	pks_in "$PKS_CLI" ip link set "$PKS_CLI_IF" up
+	pks_in "$PKS_SRV" ip link set "$PKS_SRV_IF" up
+}
+
+# pks_wait_tcp NS PORT: wait up to 10 s for a TCP listener.
+pks_wait_tcp() {
+	local ns=$1 port=$2
+	for _ in $(seq 100); do
+		pks_in "$ns" ss -Hltn "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# pks_wait_udp NS PORT: wait up to 10 s for a UDP socket.
+pks_wait_udp() {
+	local ns=$1 port=$2
+	for _ in $(seq 100); do
+		pks_in "$ns" ss -Hlun "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# pks_flow_field JSONLINES FILTER: jq over `pktspec flows --json` output.
+pks_jq() {
+	jq -rc "$@"
+}
+
+pks_done() {
+	exit $PKS_FAILED
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Packet crafting and BPF_PROG_TEST_RUN plumbing for the unit tests. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pkt.h"
+#include "pktspec/flow_key.h"
+#include "pktspec.skel.h"
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static size_t l2_len(const struct pkt_spec *s)
+{
+	return 14 + 4 * (size_t)s->vlans;
+}
+
+size_t pkt_l3_off(const struct pkt_spec *s)
+{
+	return l2_len(s);
+}
+
+size_t pkt_l4_off(const struct pkt_spec *s)
+{
+	return l2_len(s) + (s->ipv6 ? 40 + s->ext_len : 20 + (size_t)s->ip_options);
+}
+
+size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t max)
+{
+	size_t l4hdr = s->l4 == 6 ? 20 : s->l4 == 17 ? 8 : 0;
+	size_t l3 = l2_len(s), l4 = pkt_l4_off(s);
+	size_t len = l4 + l4hdr + s->payload_len;
+	uint16_t ethertype = s->ipv6 ? 0x86dd : 0x0800;
+	uint8_t srcaddr[16], dstaddr[16];
+	uint8_t *p = buf;
+
+	if (len > max)
+		return 0;
+	memset(buf, 0, len);
+	/* Ethernet: locally administered MACs. */
+	p[0] = 0x02, p[5] = 0x02, p[6] = 0x02, p[11] = 0x01;
+	for (int i = 0; i < s->vlans; i++) {
+		uint16_t tpid = (i == 0 && s->vlans > 1) ? 0x88a8 : 0x8100;
+
+		p[12 + 4 * i] = tpid >> 8;
+		p[13 + 4 * i] = tpid & 0xff;
+		p[14 + 4 * i] = 0;
+		p[15 + 4 * i] = 10 + i; /* VLAN ID */
+	}
+	p[12 + 4 * s->vlans] = ethertype >> 8;
+	p[13 + 4 * s->vlans] = ethertype & 0xff;
+
+	if (s->ipv6) {
+		uint8_t *ip = p + l3;
+
+		inet_pton(AF_INET6, s->src, srcaddr);
+		inet_pton(AF_INET6, s->dst, dstaddr);
+		ip[0] = 0x60;
+		ip[4] = (len - l3 - 40) >> 8;
+		ip[5] = (len - l3 - 40) & 0xff;
+		ip[6] = s->ext_len ? s->ext_first : s->l4;
+		ip[7] = 64;
+		memcpy(ip + 8, srcaddr, 16);
+		memcpy(ip + 24, dstaddr, 16);
+		if (s->ext_len)
+			memcpy(ip + 40, s->ext, s->ext_len);
+	} else {
+		uint8_t *ip = p + l3;
+		size_t ihl = 20 + s->ip_options;
+
+		inet_pton(AF_INET, s->src, srcaddr);
+		inet_pton(AF_INET, s->dst, dstaddr);
+		ip[0] = 0x40 | (uint8_t)(ihl / 4);
+		ip[2] = (len - l3) >> 8;
+		ip[3] = (len - l3) & 0xff;
+		ip[6] = 0x40; /* DF */
+		ip[8] = 64;
+		ip[9] = s->l4;
+		memcpy(ip + 12, srcaddr, 4);
+		memcpy(ip + 16, dstaddr, 4);
+		for (size_t i = 20; i < ihl; i++)
+			ip[i] = 1; /* NOP options */
+		uint16_t c = csum_fold(csum_add(0, ip, ihl));
+		ip[10] = c >> 8;
+		ip[11] = c & 0xff;
+	}
+
+	p += l4;
+	if (s->l4 == 6) {
+		p[0] = s->sport >> 8, p[1] = s->sport & 0xff;
+		p[2] = s->dport >> 8, p[3] = s->dport & 0xff;
+		p[7] = 1; /* seq */
+		p[12] = 5 << 4;
+		p[13] = s->tcp_flags;
+		p[14] = 0xff, p[15] = 0xff;
+	} else if (s->l4 == 17) {
+		size_t ulen = 8 + s->payload_len;
+
+		p[0] = s->sport >> 8, p[1] = s->sport & 0xff;
+		p[2] = s->dport >> 8, p[3] = s->dport & 0xff;
+		p[4] = ulen >> 8, p[5] = ulen & 0xff;
+	}
+	if (s->payload_len)
+		memcpy(p + l4hdr, s->payload, s->payload_len);
+	return len;
+}
+
+int pks_env_open(struct pks_env *env)
+{
+	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096 };
+
+	memset(env, 0, sizeof(*env));
+	env->clock_ns = 1000000000ull;
+	return pks_load(&lo, &env->skel);
+}
+
+void pks_env_close(struct pks_env *env)
+{
+	if (env->skel)
+		pktspec_bpf__destroy(env->skel);
+	env->skel = NULL;
+}
+
+int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len, .repeat = 1);
+
+	env->clock_ns += 1000000;
+	env->skel->bss->pks_replay.now_ns = env->clock_ns;
+	env->skel->bss->pks_replay.wire_len = 0;
+	if (bpf_prog_test_run_opts(bpf_program__fd(env->skel->progs.pks_xdp), &topts))
+		return -errno;
+	return topts.retval == 2 /* XDP_PASS */ ? 0 : -EBADMSG;
+}
+
+int pks_env_run(struct pks_env *env, const struct pkt_spec *s)
+{
+	uint8_t frame[4096];
+	size_t len = pkt_build(s, frame, sizeof(frame));
+
+	if (!len)
+		return -EMSGSIZE;
+	return pks_env_run_raw(env, frame, len);
+}
+
+static void addr16(int ipv6, const char *text, uint8_t *out)
+{
+	memset(out, 0, 16);
+	if (ipv6) {
+		inet_pton(AF_INET6, text, out);
+	} else {
+		out[10] = out[11] = 0xff;
+		inet_pton(AF_INET, text, out + 12);
+	}
+}
+
+int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow *out)
+{
+	struct pks_flow_key k;
+	uint8_t src[16], dst[16];
+
+	addr16(s->ipv6, s->src, src);
+	addr16(s->ipv6, s->dst, dst);
+	pks_flow_key_fill(&k, src, s->sport, dst, s->dport, s->l4);
+	if (bpf_map_lookup_elem(bpf_map__fd(env->skel->maps.pks_flows), &k, out))
+		return -errno;
+	return 0;
+}
+
+uint64_t pks_env_reason(struct pks_env *env, int reason)
+{
+	__u64 sum[PKS_REASON__COUNT];
+
+	if (reason < 0 || reason >= PKS_REASON__COUNT)
+		return 0;
+	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), sum))
+		return 0;
+	return sum[reason];
+}
+
+long pks_env_flow_count(struct pks_env *env)
+{
+	struct pks_flow_set set;
+	long n;
+
+	if (pks_flows_read(bpf_map__fd(env->skel->maps.pks_flows), &set))
+		return -1;
+	n = (long)set.n;
+	pks_flows_free(&set);
+	return n;
+}

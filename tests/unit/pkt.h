@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * Crafting packets and running them through the real XDP object.
+ *
+ *   struct pks_env env;                      // a freshly loaded, private object
+ *   CHECK(pks_env_open(&env) == 0);
+ *   struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 80, TCP_PSH_ACK);
+ *   s.payload = "GET / HTTP/1.1\r\n"; s.payload_len = 16;
+ *   CHECK(pks_env_run(&env, &s) == 0);       // one BPF_PROG_TEST_RUN
+ *   struct pks_flow f; CHECK(pks_env_flow(&env, &s, &f) == 0);
+ *   CHECK_EQ(f.proto, PKS_P_HTTP);
+ *   CHECK_EQ(pks_env_reason(&env, PKS_REASON_NEW_FLOW), 1);
+ *   pks_env_close(&env);
+ */
+#ifndef PKTSPEC_TEST_PKT_H
+#define PKTSPEC_TEST_PKT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pktspec.h"
+
+#define TCPF_FIN 0x01
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_PSH 0x08
+#define TCPF_ACK 0x10
+
+struct pkt_spec {
+	int ipv6;
+	const char *src, *dst; /* textual addresses of the family */
+	uint16_t sport, dport;
+	uint8_t l4;            /* 6 TCP, 17 UDP, or another IP protocol */
+	uint8_t tcp_flags;
+	const void *payload;
+	size_t payload_len;
+	int vlans;             /* 0..3 tags: outer 802.1ad, then 802.1Q */
+	int ip_options;        /* IPv4 option bytes (multiple of 4) */
+	const uint8_t *ext;    /* IPv6 extension chain bytes after the fixed header ... */
+	size_t ext_len;
+	uint8_t ext_first;     /* ... and the Next Header value that starts it */
+};
+
+#define PKT_TCP4(s, sp, d, dp, flags) \
+	((struct pkt_spec){ .src = (s), .dst = (d), .sport = (sp), .dport = (dp), .l4 = 6, .tcp_flags = (flags) })
+#define PKT_UDP4(s, sp, d, dp) ((struct pkt_spec){ .src = (s), .dst = (d), .sport = (sp), .dport = (dp), .l4 = 17 })
+#define PKT_TCP6(s, sp, d, dp, flags)                                                                  \
+	((struct pkt_spec){ .ipv6 = 1, .src = (s), .dst = (d), .sport = (sp), .dport = (dp), .l4 = 6, \
+			    .tcp_flags = (flags) })
+#define PKT_UDP6(s, sp, d, dp) \
+	((struct pkt_spec){ .ipv6 = 1, .src = (s), .dst = (d), .sport = (sp), .dport = (dp), .l4 = 17 })
+
+/* Builds the frame into buf; returns its length. Offsets of headers are returned through the opt pointers. */
+size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t max);
+/* Offset of the IP header and of the L4 header in a frame built from s. */
+size_t pkt_l3_off(const struct pkt_spec *s);
+size_t pkt_l4_off(const struct pkt_spec *s);
+
+struct pktspec_bpf;
+struct pks_env {
+	struct pktspec_bpf *skel;
+	uint64_t clock_ns;
+};
+
+int pks_env_open(struct pks_env *env);
+void pks_env_close(struct pks_env *env);
+/* Runs one frame built from s; returns 0 when the program ran and passed it. */
+int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
+/* Runs raw frame bytes. */
+int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len);
+/* The flow entry of the connection s belongs to (either direction). */
+int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow *out);
+uint64_t pks_env_reason(struct pks_env *env, int reason);
+long pks_env_flow_count(struct pks_env *env);
+
+#endif

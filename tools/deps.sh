@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Installs the Debian packages a make target needs, when some are missing.
+# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy)
+# Quiet when everything is present; as root it runs apt-get, otherwise it names
+# what is missing and fails.
+set -eu
+
+pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config gcc make libc6-dev"
+pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux"
+pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox"
+pkgs_accuracy="libndpi-bin"
+
+want=""
+for group in "$@"; do
+	eval "want=\"\$want \$pkgs_$group\""
+done
+
+missing=""
+for p in $want; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "pktspec: missing Debian packages:$missing" >&2
+	echo "pktspec: run 'sudo make ...' to install them, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "pktspec: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine has no package lists yet; an old list can miss packages.
+if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends $missing
+fi

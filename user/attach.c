@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * pktspec attach / detach / status.
+ *
+ * An attachment is an XDP bpf_link pinned at
+ *   /sys/fs/bpf/pktspec/links/xdp.<ifindex>.<netns inode>.<mode>
+ * so the classifier outlives the command, one interface cannot be attached
+ * twice, and interfaces of the same name in different network namespaces do
+ * not collide. Maps are pinned beside it by name and shared by all
+ * attachments; they go with the last one unless --keep-maps.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pktspec.h"
+#include "pktspec.skel.h"
+
+struct link_pin {
+	char path[PATH_MAX];
+	char name[NAME_MAX + 1];
+	unsigned int ifindex;
+	unsigned long netns;
+	char mode[16];
+};
+
+static unsigned long netns_inode(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st) < 0)
+		return 0;
+	return (unsigned long)st.st_ino;
+}
+
+/* Lists the link pins; returns the count or -errno. */
+static int link_pins(struct link_pin **out)
+{
+	struct link_pin *pins = NULL;
+	struct dirent *de;
+	int n = 0, cap = 0;
+	DIR *d;
+
+	*out = NULL;
+	d = opendir(PKS_LINK_DIR);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct link_pin p = {};
+
+		if (sscanf(de->d_name, "xdp.%u.%lu.%15s", &p.ifindex, &p.netns, p.mode) != 3)
+			continue;
+		snprintf(p.name, sizeof(p.name), "%s", de->d_name);
+		snprintf(p.path, sizeof(p.path), "%s/%s", PKS_LINK_DIR, de->d_name);
+		if (n == cap) {
+			struct link_pin *np;
+
+			cap = cap ? cap * 2 : 8;
+			np = realloc(pins, cap * sizeof(*pins));
+			if (!np) {
+				free(pins);
+				closedir(d);
+				return -ENOMEM;
+			}
+			pins = np;
+		}
+		pins[n++] = p;
+	}
+	closedir(d);
+	*out = pins;
+	return n;
+}
+
+/* The XDP ifindex a pinned link is attached to: 0 when its interface is gone. */
+static int link_ifindex(const char *path, unsigned int *ifindex, __u32 *prog_id, __u32 *link_id)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	*ifindex = info.xdp.ifindex;
+	if (prog_id)
+		*prog_id = info.prog_id;
+	if (link_id)
+		*link_id = info.id;
+	return 0;
+}
+
+/* Removes the maps and the pin directory when no attachment is left. */
+static void remove_maps_if_unused(void)
+{
+	struct link_pin *pins;
+	struct dirent *de;
+	int n;
+	DIR *d;
+
+	n = link_pins(&pins);
+	free(pins);
+	if (n != 0)
+		return;
+	rmdir(PKS_LINK_DIR);
+	d = opendir(PKS_PIN_DIR);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, de->d_name);
+		if (unlink(path) < 0 && errno != ENOENT)
+			pks_fail("cannot remove %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	rmdir(PKS_PIN_DIR);
+}
+
+/* Drops pins of links whose interface has disappeared. */
+static void prune_dead_links(void)
+{
+	struct link_pin *pins;
+	int n = link_pins(&pins);
+
+	for (int i = 0; i < n; i++) {
+		unsigned int ifindex = 1;
+
+		if (link_ifindex(pins[i].path, &ifindex, NULL, NULL) == 0 && ifindex == 0)
+			unlink(pins[i].path);
+	}
+	free(pins);
+}
+
+static const char attach_help[] =
+	"Usage: pktspec attach IFACE [options]\n"
+	"Load the classifier and attach it to IFACE's XDP hook. Maps and the link are\n"
+	"pinned under " PKS_PIN_DIR "; the classifier keeps running after the command.\n"
+	"\n"
+	"  -m, --mode MODE      native (driver XDP) or generic (skb XDP); default: native\n"
+	"      --max-flows N    flow table size (default " "262144" "); must match the pinned table\n"
+	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
+	"  -v, --verbose        libbpf and verifier messages\n"
+	"  -h, --help           this help\n";
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
+		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },         {}
+	};
+	struct pks_load_opts lo = { .pinned = true };
+	const char *mode = "native";
+	char pin[PATH_MAX];
+	struct link_pin *pins;
+	struct pktspec_bpf *skel = NULL;
+	unsigned int ifindex;
+	unsigned long v;
+	int c, n, lock_fd, link_fd, err, ret = PKS_EXIT_FAIL;
+	__u32 flags;
+
+	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			mode = optarg;
+			break;
+		case 'F':
+			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
+				return pks_usage_error("attach", "--max-flows takes a number from 1024 to %lu",
+						       1UL << 26);
+			lo.max_flows = v;
+			break;
+		case 'I':
+			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
+				return pks_usage_error("attach", "--inspect takes a number from 1 to %d",
+						       PKS_INSPECT_MAX);
+			lo.inspect_max = v;
+			break;
+		case 'v':
+			pks_verbose++;
+			break;
+		case 'h':
+			fputs(attach_help, stdout);
+			return PKS_EXIT_OK;
+		default:
+			return pks_usage_error("attach", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return pks_usage_error("attach", "attach takes exactly one interface name");
+	if (!strcmp(mode, "native"))
+		flags = XDP_FLAGS_DRV_MODE;
+	else if (!strcmp(mode, "generic"))
+		flags = XDP_FLAGS_SKB_MODE;
+	else
+		return pks_usage_error("attach", "unknown mode '%s': use native or generic", mode);
+
+	if (pks_need_root("attach"))
+		return PKS_EXIT_FAIL;
+	ifindex = if_nametoindex(argv[optind]);
+	if (!ifindex)
+		return pks_fail("no such interface: %s", argv[optind]);
+	if (pks_need_bpffs())
+		return PKS_EXIT_FAIL;
+	lock_fd = pks_lock();
+	if (lock_fd < 0)
+		return PKS_EXIT_FAIL;
+
+	prune_dead_links();
+	n = link_pins(&pins);
+	for (int i = 0; i < n; i++) {
+		if (pins[i].ifindex == ifindex && pins[i].netns == netns_inode()) {
+			pks_fail("%s is already attached (%s mode); detach it first", argv[optind],
+				 pins[i].mode);
+			free(pins);
+			goto out;
+		}
+	}
+	free(pins);
+
+	if (pks_load(&lo, &skel))
+		goto out_cleanup_maps;
+
+	LIBBPF_OPTS(bpf_link_create_opts, link_opts, .flags = flags);
+	link_fd = bpf_link_create(bpf_program__fd(skel->progs.pks_xdp), ifindex, BPF_XDP, &link_opts);
+	if (link_fd < 0) {
+		err = errno;
+		if (err == EBUSY || err == EEXIST)
+			pks_fail("%s already has an XDP program attached by another tool; remove it first "
+				 "(ip link set dev %s xdp off)",
+				 argv[optind], argv[optind]);
+		else if (err == EOPNOTSUPP || err == EINVAL)
+			pks_fail("cannot attach to %s in %s mode: %s%s", argv[optind], mode, strerror(err),
+				 flags == XDP_FLAGS_DRV_MODE ? " (try --mode generic)" : "");
+		else
+			pks_fail("cannot attach to %s: %s", argv[optind], strerror(err));
+		goto out_cleanup_maps;
+	}
+	if (mkdir(PKS_LINK_DIR, 0700) < 0 && errno != EEXIST) {
+		pks_fail("cannot create %s: %s", PKS_LINK_DIR, strerror(errno));
+		close(link_fd);
+		goto out_cleanup_maps;
+	}
+	snprintf(pin, sizeof(pin), "%s/xdp.%u.%lu.%s", PKS_LINK_DIR, ifindex, netns_inode(), mode);
+	if (bpf_obj_pin(link_fd, pin)) {
+		pks_fail("cannot pin the link at %s: %s", pin, strerror(errno));
+		close(link_fd); /* the last reference: this detaches */
+		goto out_cleanup_maps;
+	}
+	close(link_fd);
+	printf("attached to %s (%s mode); flows: pktspec flows\n", argv[optind], mode);
+	ret = PKS_EXIT_OK;
+	goto out;
+
+out_cleanup_maps:
+	/* Nothing half-attached: maps pinned by this attempt go if nothing uses them. */
+	pktspec_bpf__destroy(skel);
+	skel = NULL;
+	remove_maps_if_unused();
+out:
+	pktspec_bpf__destroy(skel);
+	close(lock_fd);
+	return ret;
+}
+
+static const char detach_help[] =
+	"Usage: pktspec detach IFACE [--keep-maps]\n"
+	"Detach the classifier from IFACE and remove its pinned link. The pinned maps\n"
+	"are removed with the last attachment unless --keep-maps.\n"
+	"\n"
+	"      --keep-maps      keep the flow table and counters pinned\n"
+	"  -v, --verbose        libbpf messages\n"
+	"  -h, --help           this help\n";
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = { { "keep-maps", no_argument, NULL, 'k' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	bool keep_maps = false, found = false;
+	struct link_pin *pins;
+	unsigned int ifindex;
+	int c, n, lock_fd, ret = PKS_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+			keep_maps = true;
+			break;
+		case 'v':
+			pks_verbose++;
+			break;
+		case 'h':
+			fputs(detach_help, stdout);
+			return PKS_EXIT_OK;
+		default:
+			return pks_usage_error("detach", "bad option");
+		}
+	}
+	if (optind + 1 != argc)
+		return pks_usage_error("detach", "detach takes exactly one interface name");
+	if (pks_need_root("detach"))
+		return PKS_EXIT_FAIL;
+	ifindex = if_nametoindex(argv[optind]);
+	if (!ifindex)
+		return pks_fail("no such interface: %s", argv[optind]);
+	if (pks_need_bpffs())
+		return PKS_EXIT_FAIL;
+	lock_fd = pks_lock();
+	if (lock_fd < 0)
+		return PKS_EXIT_FAIL;
+
+	n = link_pins(&pins);
+	for (int i = 0; i < n; i++) {
+		int fd;
+
+		if (pins[i].ifindex != ifindex || pins[i].netns != netns_inode())
+			continue;
+		found = true;
+		fd = bpf_obj_get(pins[i].path);
+		if (fd >= 0) {
+			/* Detach now, even if another process still holds the link. */
+			if (bpf_link_detach(fd) && errno != ENOLINK)
+				pks_fail("detaching %s: %s", argv[optind], strerror(errno));
+			close(fd);
+		}
+		if (unlink(pins[i].path) < 0) {
+			pks_fail("cannot remove %s: %s", pins[i].path, strerror(errno));
+			goto out;
+		}
+	}
+	if (!found) {
+		pks_fail("pktspec is not attached to %s", argv[optind]);
+		goto out;
+	}
+	prune_dead_links();
+	if (!keep_maps)
+		remove_maps_if_unused();
+	printf("detached from %s\n", argv[optind]);
+	ret = PKS_EXIT_OK;
+out:
+	free(pins);
+	close(lock_fd);
+	return ret;
+}
+
+/* Sums the per-CPU reason counters of a pinned or private stats map. */
+int pks_stats_read(int fd, __u64 *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pks_stats *per_cpu;
+	__u32 zero = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per_cpu = calloc(ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per_cpu)) {
+		int err = -errno;
+
+		free(per_cpu);
+		return err;
+	}
+	memset(sum, 0, sizeof(__u64) * PKS_REASON__COUNT);
+	for (int c = 0; c < ncpu; c++)
+		for (int r = 0; r < PKS_REASON__COUNT; r++)
+			sum[r] += ((__u64 *)&per_cpu[c])[r];
+	free(per_cpu);
+	return 0;
+}
+
+static long count_entries(int fd, __u32 *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct pks_flow_key k, next;
+	void *prev = NULL;
+	long n = 0;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		*max = info.max_entries;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+static const char status_help[] =
+	"Usage: pktspec status [--json]\n"
+	"Show where the classifier is attached and in which mode, how full the flow\n"
+	"table is, and why packets finished (one named reason per packet).\n"
+	"\n"
+	"  -j, --json           one JSON object\n"
+	"  -h, --help           this help\n";
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	__u64 reasons[PKS_REASON__COUNT] = {};
+	bool json = false, have_stats = false;
+	struct link_pin *pins = NULL;
+	long entries = -1;
+	__u32 max = 0;
+	int c, n, fd;
+
+	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'v':
+			pks_verbose++;
+			break;
+		case 'h':
+			fputs(status_help, stdout);
+			return PKS_EXIT_OK;
+		default:
+			return pks_usage_error("status", "bad option");
+		}
+	}
+	if (optind != argc)
+		return pks_usage_error("status", "status takes no arguments");
+	if (pks_need_root("status"))
+		return PKS_EXIT_FAIL;
+	if (pks_need_bpffs())
+		return PKS_EXIT_FAIL;
+
+	n = link_pins(&pins);
+	if (n < 0)
+		return pks_fail("cannot read %s: %s", PKS_LINK_DIR, strerror(-n));
+	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
+	if (fd >= 0) {
+		entries = count_entries(fd, &max);
+		close(fd);
+	}
+	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_STATS);
+	if (fd >= 0) {
+		have_stats = pks_stats_read(fd, reasons) == 0;
+		close(fd);
+	}
+
+	if (json)
+		printf("{\"attached\":[");
+	else if (n == 0)
+		printf("not attached to any interface\n");
+	else
+		printf("%-16s %-8s %-8s %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "NETNS", "PROG");
+	for (int i = 0; i < n; i++) {
+		char ifname[IF_NAMESIZE] = "";
+		unsigned int live_ifindex = 0;
+		__u32 prog_id = 0, link_id = 0;
+		bool here = pins[i].netns == netns_inode();
+
+		link_ifindex(pins[i].path, &live_ifindex, &prog_id, &link_id);
+		if (!live_ifindex)
+			snprintf(ifname, sizeof(ifname), "(gone)");
+		else if (!here || !if_indextoname(pins[i].ifindex, ifname))
+			snprintf(ifname, sizeof(ifname), "?");
+		if (json)
+			printf("%s{\"ifname\":\"%s\",\"ifindex\":%u,\"netns\":%lu,\"mode\":\"%s\","
+			       "\"prog_id\":%u,\"link_id\":%u,\"this_netns\":%s}",
+			       i ? "," : "", ifname, pins[i].ifindex, pins[i].netns, pins[i].mode, prog_id,
+			       link_id, here ? "true" : "false");
+		else
+			printf("%-16s %-8u %-8s %-12lu %u\n", ifname, pins[i].ifindex, pins[i].mode,
+			       pins[i].netns, prog_id);
+	}
+	free(pins);
+
+	if (json) {
+		printf("],\"flows\":{\"entries\":%ld,\"max\":%u},\"reasons\":{", entries < 0 ? 0 : entries,
+		       max);
+		for (int r = 0; r < PKS_REASON__COUNT; r++)
+			printf("%s\"%s\":%llu", r ? "," : "", pks_reason_name(r),
+			       (unsigned long long)reasons[r]);
+		printf("}}\n");
+		return PKS_EXIT_OK;
+	}
+	if (entries >= 0)
+		printf("\nflow table: %ld of %u entries (%.1f%%)\n", entries, max,
+		       max ? 100.0 * entries / max : 0.0);
+	else
+		printf("\nflow table: not pinned\n");
+	if (have_stats) {
+		printf("\n%-16s %14s  %s\n", "REASON", "PACKETS", "MEANING");
+		for (int r = 0; r < PKS_REASON__COUNT; r++)
+			printf("%-16s %14llu  %s\n", pks_reason_name(r), (unsigned long long)reasons[r],
+			       pks_reason_desc(r));
+	}
+	return PKS_EXIT_OK;
+}

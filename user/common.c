@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Messages, names, environment checks and number parsing for the CLI. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/libbpf.h>
+
+#include "pktspec.h"
+
+int pks_verbose;
+
+int pks_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pktspec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return PKS_EXIT_FAIL;
+}
+
+int pks_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("pktspec: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'pktspec %s%s--help'.\n", cmd ? cmd : "", cmd ? " " : "");
+	return PKS_EXIT_USAGE;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && pks_verbose < 2)
+		return 0;
+	if (!pks_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void pks_libbpf_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+static const char *const proto_names[] = {
+#define PKS_PROTO(sym, id, name, desc) [id] = name,
+#include "pktspec/protocols.def"
+#undef PKS_PROTO
+};
+
+static const char *const rule_names[] = {
+#define PKS_RULE(sym, id, name, desc) [id] = name,
+#include "pktspec/rules.def"
+#undef PKS_RULE
+};
+
+static const char *const reason_names[] = {
+#define PKS_REASON(sym, id, field, desc) [id] = #field,
+#include "pktspec/reasons.def"
+#undef PKS_REASON
+};
+
+static const char *const reason_descs[] = {
+#define PKS_REASON(sym, id, field, desc) [id] = desc,
+#include "pktspec/reasons.def"
+#undef PKS_REASON
+};
+
+static const char *const confidence_names[] = {
+	[PKS_C_NONE] = "none",       [PKS_C_PORT] = "port",         [PKS_C_SIGNATURE] = "signature",
+	[PKS_C_CONFIRMED] = "confirmed", [PKS_C_EXPECTED] = "expected", [PKS_C_DNS] = "dns",
+	[PKS_C_USER] = "user",
+};
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *table_name(const char *const *t, size_t n, unsigned int id)
+{
+	return id < n && t[id] ? t[id] : NULL;
+}
+
+static int table_find(const char *const *t, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i] && !strcasecmp(t[i], name))
+			return (int)i;
+	return -1;
+}
+
+const char *pks_proto_name(unsigned int id)
+{
+	const char *n = table_name(proto_names, ARRAY_LEN(proto_names), id);
+
+	return n ? n : "unknown";
+}
+
+int pks_proto_by_name(const char *name)
+{
+	return table_find(proto_names, ARRAY_LEN(proto_names), name);
+}
+
+const char *pks_confidence_name(unsigned int c)
+{
+	const char *n = table_name(confidence_names, ARRAY_LEN(confidence_names), c);
+
+	return n ? n : "none";
+}
+
+int pks_confidence_by_name(const char *name)
+{
+	return table_find(confidence_names, ARRAY_LEN(confidence_names), name);
+}
+
+const char *pks_rule_name(unsigned int id)
+{
+	const char *n = table_name(rule_names, ARRAY_LEN(rule_names), id);
+
+	return n ? n : "none";
+}
+
+const char *pks_reason_name(unsigned int id)
+{
+	const char *n = table_name(reason_names, ARRAY_LEN(reason_names), id);
+
+	return n ? n : "unknown";
+}
+
+const char *pks_reason_desc(unsigned int id)
+{
+	const char *n = table_name(reason_descs, ARRAY_LEN(reason_descs), id);
+
+	return n ? n : "";
+}
+
+int pks_need_root(const char *what)
+{
+	if (geteuid() == 0)
+		return 0;
+	pks_fail("%s needs root (CAP_BPF and CAP_NET_ADMIN): run it with sudo", what);
+	return -EPERM;
+}
+
+int pks_need_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) < 0) {
+		int err = -errno;
+
+		pks_fail("/sys/fs/bpf is missing (%s): mount a BPF filesystem there with "
+			 "'mount -t bpf bpf /sys/fs/bpf'",
+			 strerror(errno));
+		return err;
+	}
+	if ((unsigned long)st.f_type != BPF_FS_MAGIC) {
+		pks_fail("/sys/fs/bpf is not a BPF filesystem, so pins cannot be kept there; "
+			 "'ip netns exec' gives its command a fresh /sys: run pktspec with "
+			 "'nsenter --net=/run/netns/NAME' instead, or mount one with "
+			 "'mount -t bpf bpf /sys/fs/bpf'");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int pks_lock(void)
+{
+	int fd = open("/run/pktspec.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		int err = -errno;
+
+		pks_fail("cannot open /run/pktspec.lock: %s", strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX) < 0) {
+		int err = -errno;
+
+		pks_fail("cannot lock /run/pktspec.lock: %s", strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}

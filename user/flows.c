@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Reading and printing the flow table: `pktspec flows`, and replay's output. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "pktspec.h"
+
+int pks_flows_read(int map_fd, struct pks_flow_set *set)
+{
+	struct pks_flow_key key, next;
+	void *prev = NULL;
+
+	memset(set, 0, sizeof(*set));
+	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
+		struct pks_flow val;
+
+		key = next;
+		prev = &key;
+		/* An LRU entry may be evicted between the two calls: skip it. */
+		if (bpf_map_lookup_elem(map_fd, &key, &val))
+			continue;
+		if (set->n == set->cap) {
+			size_t cap = set->cap ? set->cap * 2 : 256;
+			struct pks_flow_rec *r = realloc(set->recs, cap * sizeof(*r));
+
+			if (!r) {
+				pks_flows_free(set);
+				return -ENOMEM;
+			}
+			set->recs = r;
+			set->cap = cap;
+		}
+		set->recs[set->n].key = key;
+		set->recs[set->n].val = val;
+		set->n++;
+	}
+	return 0;
+}
+
+void pks_flows_free(struct pks_flow_set *set)
+{
+	free(set->recs);
+	memset(set, 0, sizeof(*set));
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct pks_flow_rec *x = a, *y = b;
+
+	if (x->val.first_ns != y->val.first_ns)
+		return x->val.first_ns < y->val.first_ns ? -1 : 1;
+	return memcmp(&x->key, &y->key, sizeof(x->key));
+}
+
+/* Oldest first, so that a replay prints in capture order, deterministically. */
+void pks_flows_sort(struct pks_flow_set *set)
+{
+	if (set->n)
+		qsort(set->recs, set->n, sizeof(*set->recs), rec_cmp);
+}
+
+static void addr_str(const __u8 *a, char *buf, size_t len)
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp(a, v4mapped, sizeof(v4mapped)))
+		inet_ntop(AF_INET, a + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, a, buf, len);
+}
+
+void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server, size_t len,
+			uint16_t *client_port, uint16_t *server_port)
+{
+	int a_is_client = r->val.client == PKS_SIDE_A;
+
+	addr_str(a_is_client ? r->key.addr_a : r->key.addr_b, client, len);
+	addr_str(a_is_client ? r->key.addr_b : r->key.addr_a, server, len);
+	*client_port = a_is_client ? r->key.port_a : r->key.port_b;
+	*server_port = a_is_client ? r->key.port_b : r->key.port_a;
+}
+
+static const char *l4_name(__u8 l4)
+{
+	return l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "ip";
+}
+
+/* Seconds since the epoch for a flow timestamp. */
+static double epoch_seconds(__u64 ns, enum pks_clock clock)
+{
+	struct timespec mono, real;
+
+	if (clock == PKS_CLOCK_REALTIME)
+		return ns / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
+}
+
+static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+{
+	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+	const struct pks_flow *v = &r->val;
+	uint16_t cport, sport;
+
+	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
+	fprintf(out,
+		"{\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
+		"\"proto\":\"%s\",\"proto_id\":%u,\"confidence\":\"%s\",\"rule\":\"%s\",\"guess\":\"%s\","
+		"\"packets\":%llu,\"bytes\":%llu,\"packets_c2s\":%u,\"packets_s2c\":%u,"
+		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,"
+		"\"handshake\":%s,\"decided\":%s}\n",
+		l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
+		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
+		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
+		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
+		epoch_seconds(v->first_ns, o->clock), epoch_seconds(v->last_ns, o->clock),
+		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
+}
+
+static void endpoint(char *buf, size_t len, const char *addr, uint16_t port)
+{
+	if (strchr(addr, ':'))
+		snprintf(buf, len, "[%s]:%u", addr, port);
+	else
+		snprintf(buf, len, "%s:%u", addr, port);
+}
+
+void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct pks_flow_rec *r = &set->recs[i];
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		char cep[INET6_ADDRSTRLEN + 8], sep[INET6_ADDRSTRLEN + 8], pk[32];
+		uint16_t cport, sport;
+
+		if (o->proto >= 0 && r->val.proto != o->proto)
+			continue;
+		if (o->json) {
+			print_json(r, o, out);
+			continue;
+		}
+		if (!header) {
+			fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10s\n", "L4", "CLIENT", "SERVER",
+				"PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES");
+			header = true;
+		}
+		pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
+		endpoint(cep, sizeof(cep), client, cport);
+		endpoint(sep, sizeof(sep), server, sport);
+		snprintf(pk, sizeof(pk), "%u/%u", r->val.packets[0], r->val.packets[1]);
+		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu\n", l4_name(r->key.l4), cep, sep,
+			pks_proto_name(r->val.proto), pks_confidence_name(r->val.confidence),
+			pks_rule_name(r->val.rule), pk,
+			(unsigned long long)r->val.bytes[0] + r->val.bytes[1]);
+	}
+	if (!header && !o->json)
+		fprintf(out, "no flows\n");
+}
+
+static const char flows_help[] =
+	"Usage: pktspec flows [--json] [--proto NAME]\n"
+	"Print the pinned flow table: client, server, protocol, the confidence of the\n"
+	"verdict and the rule that reached it, packets and bytes.\n"
+	"\n"
+	"  -j, --json           one JSON object per flow per line\n"
+	"  -p, --proto NAME     only flows with this protocol (see 'pktspec protocols')\n"
+	"  -h, --help           this help\n";
+
+/* Shared by flows and replay: --proto NAME. */
+int pks_parse_proto_opt(const char *cmd, const char *name, int *out)
+{
+	int p = pks_proto_by_name(name);
+
+	if (p < 0)
+		return pks_usage_error(cmd, "unknown protocol '%s' (see 'pktspec protocols')", name);
+	*out = p;
+	return 0;
+}
+
+int cmd_flows(int argc, char **argv)
+{
+	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "proto", required_argument, NULL, 'p' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	struct pks_print_opts po = { .proto = -1, .clock = PKS_CLOCK_MONOTONIC };
+	struct pks_flow_set set;
+	int c, fd, err;
+
+	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			po.json = true;
+			break;
+		case 'p':
+			if (pks_parse_proto_opt("flows", optarg, &po.proto))
+				return PKS_EXIT_USAGE;
+			break;
+		case 'v':
+			pks_verbose++;
+			break;
+		case 'h':
+			fputs(flows_help, stdout);
+			return PKS_EXIT_OK;
+		default:
+			return pks_usage_error("flows", "bad option");
+		}
+	}
+	if (optind != argc)
+		return pks_usage_error("flows", "flows takes no arguments");
+	if (pks_need_root("flows"))
+		return PKS_EXIT_FAIL;
+	if (pks_need_bpffs())
+		return PKS_EXIT_FAIL;
+	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
+	if (fd < 0)
+		return pks_fail("no flow table at %s/%s (%s): attach to an interface first", PKS_PIN_DIR,
+				PKS_MAP_FLOWS, strerror(errno));
+	err = pks_flows_read(fd, &set);
+	close(fd);
+	if (err)
+		return pks_fail("cannot read the flow table: %s", strerror(-err));
+	pks_flows_sort(&set);
+	pks_flows_print(&set, &po, stdout);
+	pks_flows_free(&set);
+	return PKS_EXIT_OK;
+}

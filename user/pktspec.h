@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * Declarations shared by the pktspec CLI's source files (user/) and its unit
+ * tests. The kernel/user contract itself is include/pktspec/pktspec.h.
+ */
+#ifndef PKTSPEC_USER_H
+#define PKTSPEC_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "pktspec/pktspec.h"
+
+/* Exit statuses. */
+#define PKS_EXIT_OK 0
+#define PKS_EXIT_FAIL 1
+#define PKS_EXIT_USAGE 2
+
+extern int pks_verbose;
+
+/* "pktspec: <message>" on stderr; returns PKS_EXIT_FAIL for `return pks_fail(...)`. */
+int pks_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same for a bad command line; returns PKS_EXIT_USAGE. */
+int pks_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pks_libbpf_logging(void);
+
+/* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
+const char *pks_proto_name(unsigned int id);
+int pks_proto_by_name(const char *name); /* -1 when unknown */
+const char *pks_confidence_name(unsigned int c);
+int pks_confidence_by_name(const char *name);
+const char *pks_rule_name(unsigned int id);
+const char *pks_reason_name(unsigned int id);
+const char *pks_reason_desc(unsigned int id);
+
+/* Environment checks; each prints its own message and returns -errno. */
+int pks_need_root(const char *what);
+int pks_need_bpffs(void);
+int pks_lock(void); /* returns an fd to close, or -errno */
+
+/* Parsing of numbers on the command line. */
+int pks_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* Loading the classifier. */
+struct pktspec_bpf;
+struct pks_load_opts {
+	bool pinned;           /* share the maps pinned under PKS_PIN_DIR */
+	unsigned int max_flows; /* 0: default */
+	unsigned int inspect_max; /* 0: default */
+};
+int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
+
+/* Flow table records, as read from a pks_flows map. */
+struct pks_flow_rec {
+	struct pks_flow_key key;
+	struct pks_flow val;
+};
+
+struct pks_flow_set {
+	struct pks_flow_rec *recs;
+	size_t n;
+	size_t cap;
+};
+
+int pks_flows_read(int map_fd, struct pks_flow_set *set);
+void pks_flows_free(struct pks_flow_set *set);
+void pks_flows_sort(struct pks_flow_set *set);
+
+enum pks_clock {
+	PKS_CLOCK_MONOTONIC, /* a live table: kernel monotonic time */
+	PKS_CLOCK_REALTIME,  /* replay: capture timestamps */
+};
+
+struct pks_print_opts {
+	bool json;
+	int proto; /* -1: all */
+	enum pks_clock clock;
+};
+
+/* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
+int pks_parse_proto_opt(const char *cmd, const char *name, int *out);
+void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out);
+/* Client and server endpoint of a record as text ("198.18.0.1", "2001:db8::1"). */
+void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server, size_t len,
+			uint16_t *client_port, uint16_t *server_port);
+
+/* Sums the per-CPU reason counters of a pks_stats map into sum[PKS_REASON__COUNT]. */
+int pks_stats_read(int fd, __u64 *sum);
+
+/* Replay of a capture through the XDP program with BPF_PROG_TEST_RUN. */
+struct pks_replay_stats {
+	uint64_t packets;     /* records read from the capture */
+	uint64_t run;         /* frames run through the program */
+	uint64_t skipped;     /* frames too short to be run */
+	uint64_t truncated;   /* frames cut to the test-run size limit */
+	int linktype;
+};
+int pks_replay_file(struct pktspec_bpf *skel, const char *path, struct pks_replay_stats *st, char *err,
+		    size_t errlen);
+
+/* Commands. */
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_flows(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_protocols(int argc, char **argv);
+
+#endif
