@@ -13,6 +13,9 @@
 #include "sig/ssh.h"
 #include "sig/quic.h"
 #include "sig/dns.h"
+#include "sig/group_tcp_a.h"
+#include "sig/group_tcp_b.h"
+#include "sig/group_udp.h"
 
 /*
  * A global function is verified once, on its own, whatever path reaches it:
@@ -28,11 +31,11 @@ __noinline int pks_classify(const struct pks_payload *p, struct pks_match *m)
 	if (p->l4 == IPPROTO_TCP) {
 		if (pks_sig_tls(p, m) || pks_sig_http(p, m) || pks_sig_ssh(p, m) || pks_sig_dns(p, m))
 			return 1;
-		return 0;
+		return pks_classify_tcp_a(p, m) || pks_classify_tcp_b(p, m);
 	}
 	if (pks_sig_quic(p, m) || pks_sig_dns(p, m))
 		return 1;
-	return 0;
+	return pks_classify_udp(p, m);
 }
 
 /*
@@ -52,7 +55,8 @@ static __always_inline int pks_sig_covers(__u8 proto, int from_client)
 	case PKS_P_QUIC:
 		return from_client;
 	}
-	return 0;
+	return pks_sig_covers_tcp_a(proto, from_client) || pks_sig_covers_tcp_b(proto, from_client) ||
+	       pks_sig_covers_udp(proto, from_client);
 }
 
 #endif

@@ -3,8 +3,8 @@
  * pktspec attach / detach / status.
  *
  * An attachment is an XDP bpf_link pinned at
- *   /sys/fs/bpf/pktspec/links/xdp.<ifindex>.<netns inode>.<mode>
- * so the classifier outlives the command, one interface cannot be attached
+ *   /sys/fs/bpf/pktspec/links/xdp_<ifindex>_<netns inode>_<mode>
+ * (bpffs refuses dots in names) so the classifier outlives the command, one interface cannot be attached
  * twice, and interfaces of the same name in different network namespaces do
  * not collide. Maps are pinned beside it by name and shared by all
  * attachments; they go with the last one unless --keep-maps.
@@ -57,7 +57,7 @@ static int link_pins(struct link_pin **out)
 	while ((de = readdir(d))) {
 		struct link_pin p = {};
 
-		if (sscanf(de->d_name, "xdp.%u.%lu.%15s", &p.ifindex, &p.netns, p.mode) != 3)
+		if (sscanf(de->d_name, "xdp_%u_%lu_%15s", &p.ifindex, &p.netns, p.mode) != 3)
 			continue;
 		snprintf(p.name, sizeof(p.name), "%s", de->d_name);
 		snprintf(p.path, sizeof(p.path), "%s/%s", PKS_LINK_DIR, de->d_name);
@@ -256,7 +256,7 @@ int cmd_attach(int argc, char **argv)
 		close(link_fd);
 		goto out_cleanup_maps;
 	}
-	snprintf(pin, sizeof(pin), "%s/xdp.%u.%lu.%s", PKS_LINK_DIR, ifindex, netns_inode(), mode);
+	snprintf(pin, sizeof(pin), "%s/xdp_%u_%lu_%s", PKS_LINK_DIR, ifindex, netns_inode(), mode);
 	if (bpf_obj_pin(link_fd, pin)) {
 		pks_fail("cannot pin the link at %s: %s", pin, strerror(errno));
 		close(link_fd); /* the last reference: this detaches */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * Signature group: web, remote access, files, mail and chat over TCP.
+ * pks_classify() calls pks_classify_tcp_a() after the core signatures; the
+ * group's signatures live in their own files beside this one.
+ */
+#ifndef PKTSPEC_BPF_SIG_GROUP_TCP_A_H
+#define PKTSPEC_BPF_SIG_GROUP_TCP_A_H
+
+#include "sig.h"
+
+static __always_inline int pks_classify_tcp_a(const struct pks_payload *p, struct pks_match *m)
+{
+	return 0;
+}
+
+/* Whether the first payload of a direction of proto is always recognised (see pks_sig_covers). */
+static __always_inline int pks_sig_covers_tcp_a(__u8 proto, int from_client)
+{
+	return 0;
+}
+
+#endif
