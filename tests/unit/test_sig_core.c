@@ -488,6 +488,11 @@ TEST(sig_dns_format_on_5355_is_llmnr)
 	dns_format_on_port(5355, PKS_P_LLMNR);
 }
 
+TEST(sig_dns_format_on_137_is_netbios)
+{
+	dns_format_on_port(137, PKS_P_NETBIOS);
+}
+
 TEST(sig_dns_format_on_53_is_dns)
 {
 	dns_format_on_port(53, PKS_P_DNS);
