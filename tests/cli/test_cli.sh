@@ -54,6 +54,7 @@ expect flows-bad-proto 2 "unknown protocol 'nosuch'" "$PKTSPEC" flows --proto no
 expect flows-missing-proto-value 2 'requires an argument|proto' "$PKTSPEC" flows --proto
 expect replay-missing-file-arg 2 'needs a capture file' "$PKTSPEC" replay
 expect replay-bad-proto 2 "unknown protocol 'nosuch'" "$PKTSPEC" replay --proto nosuch x.pcap
+expect replay-bad-inspect 2 'inspect takes a number from 1 to 4' "$PKTSPEC" replay --inspect 5 x.pcap
 expect protocols-extra-arg 2 'no arguments' "$PKTSPEC" protocols tcp
 
 # -- captures replay cannot read ---------------------------------------------
@@ -87,6 +88,9 @@ head -c 4096 /dev/urandom >"$PKS_TMP/corrupt.pcap"
 printf 'not a capture\n' >"$PKS_TMP/text.pcap"
 
 expect replay-good 0 'http +signature +http-request' "$PKTSPEC" replay "$PKS_TMP/good.pcap"
+expect replay-json 0 '"l4":"tcp","client":"198.18.0.1","client_port":40000,"server":"198.18.0.2","server_port":80,"proto":"http"' \
+	"$PKTSPEC" replay --json "$PKS_TMP/good.pcap"
+expect replay-proto-filter 0 '^no flows$' "$PKTSPEC" replay --proto tls "$PKS_TMP/good.pcap"
 expect replay-missing-file 1 "cannot read capture .*/missing\.pcap: No such file" \
 	"$PKTSPEC" replay "$PKS_TMP/missing.pcap"
 expect replay-empty-file 1 'empty\.pcap.*truncated|empty\.pcap.*(too short|empty)' "$PKTSPEC" replay "$PKS_TMP/empty.pcap"
