@@ -27,7 +27,7 @@ USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
 LDLIBS := -lbpf -lelf -lz -lpcap
 
-BPF_PROGS := pktspec
+BPF_PROGS := pktspec pktspec_tc
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
