@@ -84,3 +84,23 @@ pks_htb() {
 			quantum 60000 || return 1
 	done
 }
+
+# pks_user_filter NS DEV HOOK PRIO: a filter of "the user's own" (user_mark.bpf.c,
+# sets mark bit 0x1000, then lets the next filter run) on DEV's clsact HOOK.
+pks_user_filter() {
+	local ns=$1 dev=$2 hook=$3 prio=$4 obj=$PKS_TMP/user_mark.bpf.o
+	[ -f "$obj" ] || clang -O2 -g -target bpf -I"/usr/include/$(uname -m)-linux-gnu" -c "$PKS_ROOT/tests/tc/user_mark.bpf.c" -o "$obj" || return 1
+	pks_in "$ns" tc filter add dev "$dev" "$hook" prio "$prio" protocol all bpf da obj "$obj" sec tc
+}
+
+# pks_wait_closed NS PORT: wait up to 10 s until NS has no TCP connection to
+# PORT other than in TIME-WAIT (its last packet has been sent).
+pks_wait_closed() {
+	local ns=$1 port=$2
+	for _ in $(seq 100); do
+		pks_in "$ns" ss -Htn state established state fin-wait-1 state fin-wait-2 state last-ack \
+			state closing state syn-sent "dport = :$port" | grep -q . || return 0
+		sleep 0.1
+	done
+	return 1
+}
