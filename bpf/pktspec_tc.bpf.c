@@ -71,7 +71,7 @@ static __always_inline int pks_tc_not_flow(int reason)
 }
 
 static __always_inline struct pks_policy *pks_pol_find(__u8 table, __u8 match, __u8 proto, __u16 app,
-						       __u8 confidence)
+						       __u8 confidence, int *too_weak)
 {
 	struct pks_policy_key k = {
 		.table = table,
@@ -82,8 +82,10 @@ static __always_inline struct pks_policy *pks_pol_find(__u8 table, __u8 match, _
 	struct pks_policy *pol = bpf_map_lookup_elem(&pks_policy, &k);
 
 	/* A verdict less sure than the policy asks for does not select it. */
-	if (pol && confidence < pol->min_confidence)
+	if (pol && confidence < pol->min_confidence) {
+		*too_weak = 1;
 		return NULL;
+	}
 	return pol;
 }
 
@@ -141,7 +143,7 @@ int pks_tc(struct __sk_buff *skb)
 	struct pks_flow *f;
 	__u32 zero = 0, linear;
 	__u8 table = 0;
-	int reason, outcome;
+	int reason, outcome, too_weak = 0;
 
 	reason = pks_tc_parse(skb, &pkt);
 	linear = skb->data_end - skb->data;
@@ -172,23 +174,17 @@ int pks_tc(struct __sk_buff *skb)
 	} else {
 		/* Most specific first: protocol and application, application, protocol. */
 		if (f->app) {
-			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, f->app, f->confidence);
+			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, f->app, f->confidence, &too_weak);
 			if (!pol)
-				pol = pks_pol_find(table, PKS_PM_APP, 0, f->app, f->confidence);
+				pol = pks_pol_find(table, PKS_PM_APP, 0, f->app, f->confidence, &too_weak);
 		}
 		if (!pol)
-			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, 0, f->confidence);
-		if (pol) {
-			outcome = PKS_TC_APPLIED;
-		} else {
-			struct pks_policy_key k = { .table = table, .match = PKS_PM_PROTO, .proto = f->proto };
-
-			/*
-			 * A policy exists but the verdict is not yet as sure as it
-			 * asks: the flow is still pending for it.
-			 */
-			outcome = bpf_map_lookup_elem(&pks_policy, &k) ? PKS_TC_PENDING : PKS_TC_NO_POLICY;
-		}
+			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, 0, f->confidence, &too_weak);
+		/*
+		 * A policy that exists but asks for a surer verdict than the flow
+		 * has leaves the flow pending: it follows the pending default.
+		 */
+		outcome = pol ? PKS_TC_APPLIED : too_weak ? PKS_TC_PENDING : PKS_TC_NO_POLICY;
 	}
 	if (outcome != PKS_TC_APPLIED) {
 		struct pks_policy_key k = { .table = table, .match = PKS_PM_PENDING };

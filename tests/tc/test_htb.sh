@@ -45,4 +45,9 @@ d=$(pks_class_bytes "$dev" 1:30)
 pks_in "$PKS_SRV" "$PKTSPEC" flows >"$PKS_TMP/flows"
 grep -q ' ssh ' "$PKS_TMP/flows" && grep -q ' http ' "$PKS_TMP/flows" && pks_pass verdicts ||
 	pks_fail verdicts "$(tr '\n' ' ' <"$PKS_TMP/flows")"
+# Real traffic parses: nothing the tc program saw was malformed.
+bpftool map dump pinned /sys/fs/bpf/pktspec/pks_tc_stats >"$PKS_TMP/stats.json"
+m=$(jq '[.[].values[].value.malformed] | add' "$PKS_TMP/stats.json")
+a=$(jq '[.[].values[].value.applied] | add' "$PKS_TMP/stats.json")
+[ "$m" -eq 0 ] && [ "$a" -gt 100 ] && pks_pass tc_counters || pks_fail tc_counters "malformed=$m applied=$a"
 pks_done
