@@ -37,6 +37,8 @@ USER_HDRS := $(wildcard user/*.h) $(wildcard include/pktspec/*)
 TEST_SRCS := $(wildcard tests/unit/*.c)
 
 .PHONY: all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
+# Keep the BPF objects: replay, bench and bpftool users read them.
+.SECONDARY: $(BPF_OBJS)
 
 all: deps $(OUTPUT)/pktspec
 

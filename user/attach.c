@@ -179,6 +179,7 @@ int cmd_attach(int argc, char **argv)
 	unsigned int ifindex;
 	unsigned long v;
 	int c, n, lock_fd, link_fd, err, ret = PKS_EXIT_FAIL, tc_dirs = 0;
+	bool maps_existed;
 	__u32 flags;
 
 	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
@@ -257,6 +258,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	free(pins);
 
+	/* Maps kept from before (--keep-maps) must survive a failed attach. */
+	maps_existed = access(PKS_PIN_DIR "/" PKS_MAP_FLOWS, F_OK) == 0;
 	if (pks_load(&lo, &skel))
 		goto out_cleanup_maps;
 
@@ -302,7 +305,8 @@ out_cleanup_maps:
 	/* Nothing half-attached: maps pinned by this attempt go if nothing uses them. */
 	pktspec_bpf__destroy(skel);
 	skel = NULL;
-	remove_maps_if_unused();
+	if (!maps_existed)
+		remove_maps_if_unused();
 out:
 	pktspec_bpf__destroy(skel);
 	close(lock_fd);
