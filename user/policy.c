@@ -50,16 +50,70 @@ static int dscp_by_name(const char *s)
 }
 
 /*
- * Application IDs are what the context rules write into pks_flow.app. Until
- * they publish a name list for the CLI to read, rules take the numeric ID.
+ * Application IDs are what the context rules write into pks_flow.app: the
+ * application list given to 'pktspec run --apps FILE' ("NAME-SUFFIX
+ * APPLICATION" per line) numbers its applications from 1 in the order they
+ * first appear. 'pktspec policy --apps FILE' reads the same file the same way,
+ * so a rule can name the application; without it, rules take the number.
  */
+#define POL_APPS_MAX 4096 /* distinct application names read from a list */
+#define POL_APP_LEN 32    /* longest application name, with its NUL */
+
+static char app_names[POL_APPS_MAX][POL_APP_LEN];
+static int n_app_names;
+static bool have_apps;
+
+static int apps_read(const char *path)
+{
+	char line[512];
+	int lineno = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return pks_fail("cannot read the application list %s: %s", path, strerror(errno));
+	have_apps = true;
+	while (fgets(line, sizeof(line), f)) {
+		char suffix[129], app[POL_APP_LEN + 1], extra, *hash = strchr(line, '#');
+		int fields, i;
+
+		lineno++;
+		if (hash)
+			*hash = 0;
+		fields = sscanf(line, "%128s %32s %c", suffix, app, &extra);
+		if (fields <= 0)
+			continue;
+		if (fields != 2 || strlen(app) >= POL_APP_LEN) {
+			fclose(f);
+			return pks_fail("%s:%d: expected 'NAME-SUFFIX APPLICATION'", path, lineno);
+		}
+		for (i = 0; i < n_app_names && strcmp(app_names[i], app); i++)
+			;
+		if (i < n_app_names)
+			continue;
+		if (n_app_names == POL_APPS_MAX) {
+			fclose(f);
+			return pks_fail("%s: more than %d applications", path, POL_APPS_MAX);
+		}
+		snprintf(app_names[n_app_names++], POL_APP_LEN, "%s", app);
+	}
+	fclose(f);
+	return 0;
+}
+
 static int app_by_name(const char *s, char *err, size_t errlen)
 {
 	unsigned long v;
 
 	if (pks_parse_uint(s, 0xffff, &v) == 0 && v > 0)
 		return (int)v;
-	snprintf(err, errlen, "app takes a numeric application ID from 1 to 65535, not '%s'", s);
+	for (int i = 0; i < n_app_names; i++)
+		if (!strcmp(app_names[i], s))
+			return i + 1;
+	if (have_apps)
+		snprintf(err, errlen, "application '%s' is not in the application list", s);
+	else
+		snprintf(err, errlen, "app takes an application ID from 1 to 65535, or a name with --apps FILE, "
+			 "not '%s'", s);
 	return -1;
 }
 
@@ -516,11 +570,11 @@ static int rule_cmp(const void *a, const void *b)
 }
 
 static const char policy_help[] =
-	"Usage: pktspec policy set RULE...\n"
+	"Usage: pktspec policy [--apps FILE] set RULE...\n"
 	"       pktspec policy del SELECTOR [app ID]\n"
 	"       pktspec policy list [--json]\n"
 	"       pktspec policy clear\n"
-	"       pktspec policy load FILE\n"
+	"       pktspec policy [--apps FILE] load FILE\n"
 	"What the tc program (pktspec attach IFACE --tc) does with a flow's packets once\n"
 	"its verdict is known. Policies are pinned in " PKS_PIN_DIR "/" PKS_MAP_POLICY " and\n"
 	"stay until changed. A RULE, on the command line or on a line of FILE:\n"
@@ -529,7 +583,8 @@ static const char policy_help[] =
 	"  SELECTOR  a protocol name ('pktspec protocols'), 'any' (needs app: every\n"
 	"            protocol of that application), or 'pending' (flows without a\n"
 	"            verdict yet; the default is to pass them untouched)\n"
-	"  app ID    only flows the context rules gave this numeric application ID\n"
+	"  app APP   only flows the context rules gave this application: its ID, or\n"
+	"            its name with --apps FILE (the list given to 'pktspec run --apps')\n"
 	"  confidence LEVEL  only verdicts at least this sure: none, port, signature,\n"
 	"            confirmed, expected, dns, user (in that order)\n"
 	"  ACTION    mark VALUE[/MASK]   set these bits of skb->mark\n"
@@ -543,6 +598,7 @@ static const char policy_help[] =
 	"nothing when any line is wrong; every wrong line is reported with its number.\n"
 	"See doc/policy.md.\n"
 	"\n"
+	"  -a, --apps FILE      application list, so rules can name applications\n"
 	"  -j, --json           list: one JSON object per rule per line\n"
 	"  -h, --help           this help\n";
 
@@ -590,6 +646,7 @@ static int policy_list(bool json)
 int cmd_policy(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "apps", required_argument, NULL, 'a' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
@@ -602,8 +659,12 @@ int cmd_policy(int argc, char **argv)
 	int c, lock_fd, ret = PKS_EXIT_FAIL, e;
 
 	/* "+": stop at the first word, so rule words are never taken for options. */
-	while ((c = getopt_long(argc, argv, "+jvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ja:vh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			if (apps_read(optarg))
+				return PKS_EXIT_FAIL;
+			break;
 		case 'j':
 			json = true;
 			break;

@@ -114,6 +114,19 @@ grep -q '"proto": "PKS_P_HTTP"' "$PKS_TMP/bpftool.json" && grep -q '"verdict": "
 [ "$(bpftool map dump pinned "$pin" | jq length)" -eq 5 ] && pks_pass old_table_emptied ||
 	pks_fail old_table_emptied "$(bpftool map dump pinned "$pin" | jq length) entries"
 
+# Application names through the list 'pktspec run --apps' reads: IDs from 1 in
+# order of first appearance.
+printf '# suffix application\nyoutube.com video\ngithub.com dev\ngooglevideo.com video\n' >"$PKS_TMP/apps"
+pks_check app_by_name $P policy --apps "$PKS_TMP/apps" set tls app dev mark 5
+$P policy list | grep -qx 'tls app 2 mark 0x5' && pks_pass app_name_to_id || pks_fail app_name_to_id "$($P policy list)"
+$P policy --apps "$PKS_TMP/apps" set any app nosuchapp drop 2>"$PKS_TMP/err"
+[ $? -eq 2 ] && grep -q "'nosuchapp' is not in the application list" "$PKS_TMP/err" && pks_pass unknown_app_name ||
+	pks_fail unknown_app_name "$(cat "$PKS_TMP/err")"
+$P policy set any app video drop 2>"$PKS_TMP/err"
+[ $? -eq 2 ] && grep -q -- '--apps FILE' "$PKS_TMP/err" && pks_pass app_name_needs_list ||
+	pks_fail app_name_needs_list "$(cat "$PKS_TMP/err")"
+pks_check del_app_rule $P policy del tls app 2
+
 pks_check del_rule $P policy del any app 7
 $P policy list | grep -q 'app 7' && pks_fail del_removes "app 7 still listed" || pks_pass del_removes
 
