@@ -136,6 +136,13 @@ pks_in "$PKS_SRV" $P attach "$PKS_SRV_IF" --mode generic --tc >/dev/null &&
 	pks_in "$PKS_SRV" $P detach "$PKS_SRV_IF" >/dev/null
 [ "$($P policy list | wc -l)" -eq 4 ] && pks_pass survives_detach || pks_fail survives_detach "$($P policy list)"
 
+printf 'ssh drop\nhttp mark 9 # from stdin\n' | $P policy load - >/dev/null
+[ "$($P policy list | sort | tr '\n' '|')" = "http mark 0x9|ssh drop|" ] && pks_pass load_from_stdin ||
+	pks_fail load_from_stdin "$($P policy list | tr '\n' '|')"
+printf 'ssh drop\nhttp mark\n' | $P policy load - 2>"$PKS_TMP/err"
+[ $? -eq 1 ] && grep -q '^pktspec: stdin:2: ' "$PKS_TMP/err" && pks_pass stdin_errors_numbered ||
+	pks_fail stdin_errors_numbered "$(cat "$PKS_TMP/err")"
+
 pks_check clear $P policy clear
 out=$($P policy list)
 [ "$out" = "no policy: every packet passes untouched" ] && pks_pass cleared || pks_fail cleared "$out"

@@ -487,3 +487,43 @@ TEST(policy_file_good)
 	CHECK_EQ(rules[2].key.match, PKS_PM_PENDING);
 	free(rules);
 }
+
+TEST(tc_dscp_behind_vlan_tags_and_ip_options)
+{
+	struct tc_env e;
+	struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 22, TCPF_SYN);
+	uint8_t frame[256];
+	size_t len, l3;
+	struct tc_run r;
+
+	s.vlans = 2;      /* QinQ: the IP header starts at 22 */
+	s.ip_options = 8; /* ihl 7: the checksum covers 28 bytes */
+	len = pkt_build(&s, frame, sizeof(frame));
+	l3 = pkt_l3_off(&s);
+	CHECK(tc_env_open(&e) == 0);
+	CHECK(tc_rule(&e, "ssh dscp cs6 mark 0x5") == 0);
+	CHECK_EQ(pks_env_run_raw(&e.xdp, frame, len), 0);
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.mark, 5);
+	CHECK_EQ(r.out[l3 + 1], 48 << 2);
+	CHECK_EQ(ip_csum(r.out + l3, 28), 0);
+	CHECK(memcmp(r.out, frame, l3 + 1) == 0); /* nothing before the TOS byte moved */
+	tc_env_close(&e);
+}
+
+TEST(tc_ipv6_extension_headers)
+{
+	/* Hop-by-hop options (8 bytes, PadN) then TCP: the flow is found behind them. */
+	static const uint8_t hbh[8] = { 6, 0, 1, 4, 0, 0, 0, 0 };
+	struct tc_env e;
+	struct pkt_spec s = PKT_TCP6("2001:db8::1", 40000, "2001:db8::2", 80, TCPF_SYN);
+	struct tc_run r;
+
+	s.ext = hbh, s.ext_len = sizeof(hbh), s.ext_first = 0;
+	CHECK(tc_env_open(&e) == 0);
+	CHECK(tc_rule(&e, "http classid 2:3") == 0);
+	CHECK_EQ(pks_env_run(&e.xdp, &s), 0);
+	CHECK_EQ(tc_run(&e, &s, 0, &r), 0);
+	CHECK_EQ(r.priority, 0x00020003);
+	tc_env_close(&e);
+}
