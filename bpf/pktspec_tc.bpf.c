@@ -205,11 +205,11 @@ int pks_tc(struct __sk_buff *skb)
 		skb->mark = (skb->mark & ~pol->mark_mask) | (pol->mark & pol->mark_mask);
 	if (pol->classid) {
 		/*
-		 * A clsact filter's class result is not used by the root qdisc:
-		 * HTB, HFSC, CBQ, DRR and QFQ place a packet whose skb->priority
-		 * names one of their classes (htb_classify: "allow to select
-		 * class by setting skb->priority to valid classid"). tc_classid
-		 * is what a filter attached to the classful qdisc itself returns.
+		 * A clsact filter's class result is not used by the root qdisc;
+		 * HTB, HFSC, DRR and QFQ first check whether skb->priority is
+		 * the ID of one of their classes (htb_classify) and place the
+		 * packet there. tc_classid is what a cls_bpf filter attached to
+		 * the classful qdisc itself would hand over. doc/policy.md.
 		 */
 		skb->priority = pol->classid;
 		skb->tc_classid = pol->classid;
