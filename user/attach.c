@@ -126,6 +126,9 @@ static void remove_maps_if_unused(void)
 		/* Policies are configuration, not state: they stay until 'pktspec policy clear'. */
 		if (!strcmp(de->d_name, PKS_MAP_POLICY) || !strcmp(de->d_name, PKS_MAP_POL_STATE))
 			continue;
+		/* links/ may keep clsact markers (user/tc.c) of interfaces in other netns. */
+		if (de->d_type == DT_DIR)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, de->d_name);
 		if (unlink(path) < 0 && errno != ENOENT)
 			pks_fail("cannot remove %s: %s", path, strerror(errno));

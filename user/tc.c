@@ -188,7 +188,18 @@ int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
 			pks_fail("cannot create %s: %s", PKS_LINK_DIR, strerror(errno));
 		else if (mkdir(marker, 0700) < 0 && errno != EEXIST)
 			pks_fail("cannot record the clsact qdisc at %s: %s", marker, strerror(errno));
-	} else if (err != -EEXIST) {
+	} else if (err == -EEXIST) {
+		__u32 in_id, eg_id;
+
+		/*
+		 * A clsact we made earlier carries a filter of ours still. A
+		 * marker without one is stale (its interface went away and the
+		 * index was reused): this clsact is someone else's.
+		 */
+		clsact_marker(ifindex, marker, sizeof(marker));
+		if (!pks_tc_query(ifindex, &in_id, &eg_id))
+			rmdir(marker);
+	} else {
 		pks_fail("cannot create a clsact qdisc on %s: %s", ifname, strerror(-err));
 		ret = err;
 		goto out;
