@@ -6,7 +6,7 @@
  * A rule is the same words on the command line and on a line of a policy
  * file:
  *
- *   SELECTOR [app ID] [confidence LEVEL] ACTION...
+ *   SELECTOR [app APP] [confidence LEVEL] ACTION...
  *   SELECTOR  a protocol name, "any" (with app), or "pending"
  *   ACTION    mark VALUE[/MASK] | classid MAJOR:MINOR | priority N |
  *             dscp N|NAME | drop | pass
@@ -571,7 +571,7 @@ static int rule_cmp(const void *a, const void *b)
 
 static const char policy_help[] =
 	"Usage: pktspec policy [--apps FILE] set RULE...\n"
-	"       pktspec policy del SELECTOR [app ID]\n"
+	"       pktspec policy [--apps FILE] del SELECTOR [app APP]\n"
 	"       pktspec policy list [--json]\n"
 	"       pktspec policy clear\n"
 	"       pktspec policy [--apps FILE] load FILE\n"
@@ -579,7 +579,7 @@ static const char policy_help[] =
 	"its verdict is known. Policies are pinned in " PKS_PIN_DIR "/" PKS_MAP_POLICY " and\n"
 	"stay until changed. A RULE, on the command line or on a line of FILE:\n"
 	"\n"
-	"  SELECTOR [app ID] [confidence LEVEL] ACTION...\n"
+	"  SELECTOR [app APP] [confidence LEVEL] ACTION...\n"
 	"  SELECTOR  a protocol name ('pktspec protocols'), 'any' (needs app: every\n"
 	"            protocol of that application), or 'pending' (flows without a\n"
 	"            verdict yet; the default is to pass them untouched)\n"
