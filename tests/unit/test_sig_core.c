@@ -384,14 +384,34 @@ TEST(sig_tls_ipv6_on_odd_port)
 	tls_exchange(1, 4433);
 }
 
-/* A record of another content type (application data) is not a hello. */
-TEST(sig_tls_application_data_is_not_a_hello)
+/*
+ * A flow picked up midstream shows application data records: one that fits
+ * the packet is TLS; the same five header bytes with a length that does not
+ * fit (and no record header after it) are not.
+ */
+TEST(sig_tls_midstream_application_data_record)
 {
 	struct conv c;
 	uint8_t b[300];
 
-	tls_hello(b, sizeof(b), 1);
-	b[0] = 23;
+	random_bytes(b, sizeof(b), 77);
+	b[0] = 23, b[1] = 3, b[2] = 3;
+	b[3] = (sizeof(b) - 5) >> 8, b[4] = (sizeof(b) - 5) & 0xff;
+	CHECK(conv_open(&c, 0, 6, 4433) == 0);
+	CHECK_EQ(conv_send(&c, CLI, PA, b, sizeof(b)), 0);
+	CHECK_VERDICT(&c, PKS_P_TLS, PKS_C_SIGNATURE, PKS_R_TLS_RECORD);
+	pks_env_close(&c.env);
+}
+
+TEST(sig_tls_record_that_does_not_fit_is_not_tls)
+{
+	struct conv c;
+	uint8_t b[300];
+
+	random_bytes(b, sizeof(b), 78);
+	b[0] = 23, b[1] = 3, b[2] = 3;
+	b[3] = 0, b[4] = 20; /* ends at 25, where no record header follows */
+	b[25] = 0xff;
 	CHECK(conv_open(&c, 0, 6, 4433) == 0);
 	CHECK_EQ(conv_handshake(&c), 0);
 	CHECK_EQ(conv_send(&c, CLI, PA, b, sizeof(b)), 0);
