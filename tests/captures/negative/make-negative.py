@@ -13,7 +13,10 @@ payload must stay unknown, or keep at most a port guess.
   random-ports.pcap           the same on ports nothing is guessed for
   corrupted-demo.pcap         ../demo.pcap with the first 16 payload bytes of
                               every packet replaced by random bytes
-  truncated-demo.pcap         ../demo.pcap with every payload cut to 1..8 bytes
+  truncated-demo.pcap         ../demo.pcap with every payload cut to 1..4 bytes:
+                              fewer than any core signature reads (5 bytes
+                              would keep a whole TLS record header, which the
+                              midstream record rule takes as TLS evidence)
 
 Usage: tests/captures/negative/make-negative.py   (no root needed)
 """
@@ -121,7 +124,7 @@ def damage(name, seed, how):
                 k = min(16, len(load))
                 load = rng.randbytes(k) + load[k:]
             else:
-                load = load[:rng.randint(1, min(8, len(load)))]
+                load = load[:rng.randint(1, min(4, len(load)))]
             l4.remove_payload()
             l4.add_payload(Raw(load))
             # Lengths and checksums are recomputed for the new payload.
