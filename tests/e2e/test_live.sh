@@ -12,6 +12,8 @@
 
 T=$PKS_TEST
 FLOWS=/sys/fs/bpf/pktspec/pks_flows
+MODE=${PKS_XDP_MODE:-native} # test_live_generic.sh runs the same in generic (skb) mode
+[ "$MODE" = native ] || T="${T}_$MODE"
 
 pks_topology
 if ! pks_servers_start 2>"$PKS_TMP/servers.err"; then
@@ -20,8 +22,8 @@ if ! pks_servers_start 2>"$PKS_TMP/servers.err"; then
 fi
 pks_pass "$T:servers"
 
-pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode native "$PKS_CLI_IF"
-pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode native "$PKS_SRV_IF"
+pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
+pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
 
 pks_tcpdump_start "$PKS_CLI" "$PKS_CLI_IF" "$PKS_TMP/live.pcap" 'tcp or udp' ||
 	pks_fail "$T:tcpdump" "$(cat "$PKS_TMP/live.pcap.log")"
@@ -76,6 +78,12 @@ for fam in ipv4 ipv6; do
 	expect_flow $fam tcp 53 dns
 	expect_flow $fam tcp $PKS_SSH_PORT ssh
 done
+
+# --proto keeps only that protocol's flows (two per family: none else is ssh).
+n=$(pks_in "$PKS_CLI" "$PKTSPEC" flows --json --proto ssh | jq -r .proto | sort | uniq -c | tr -s ' ')
+[ "$n" = " 2 ssh" ] && pks_pass "$T:flows-proto-filter" || pks_fail "$T:flows-proto-filter" "got: $n"
+modes=$(pks_in "$PKS_CLI" "$PKTSPEC" status --json | jq -r '[.attached[].mode] | unique | join(",")')
+[ "$modes" = "$MODE" ] && pks_pass "$T:status-mode-$MODE" || pks_fail "$T:status-mode-$MODE" "status says $modes"
 
 # Nothing else was named: every other flow is unknown (there should be none).
 others=$(jq -r 'select((.server_port|IN(80,443,53,'$PKS_SSH_PORT'))|not) | "\(.l4) \(.server_port) \(.proto)/\(.confidence)"' \

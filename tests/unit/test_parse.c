@@ -679,3 +679,54 @@ TEST(parse_both_directions_one_flow)
 	CHECK_EQ(f.proto, PKS_P_SSH);
 	pks_env_close(&env);
 }
+
+/*
+ * Mutated frames: every byte of a valid frame's headers and first payload
+ * bytes in turn replaced by values that break length fields and flags. Each
+ * run is passed and counts exactly one reason, whatever the bytes.
+ */
+TEST(parse_mutations_count_one_reason_each)
+{
+	static const uint8_t ext[] = { EXT_OPTS(60), EXT_FRAG(6, 0, 1) };
+	static const uint8_t vals[] = { 0x00, 0x01, 0x05, 0x0f, 0x2c, 0x3c, 0x45, 0x60, 0x7f, 0x80, 0xff };
+	struct pkt_spec specs[3] = {
+		PKT_TCP4(C4, 40000, S4, 80, TCPF_PSH | TCPF_ACK),
+		PKT_UDP4(C4, 40000, S4, 53),
+		PKT_TCP6(C6, 40000, S6, 443, TCPF_PSH | TCPF_ACK),
+	};
+	struct pks_env env;
+	uint64_t runs = 0, sum;
+
+	specs[0].vlans = 1;
+	specs[0].ip_options = 4;
+	specs[2].vlans = 2;
+	specs[2].ext = ext;
+	specs[2].ext_len = sizeof(ext);
+	specs[2].ext_first = 0;
+	CHECK(pks_env_open(&env) == 0);
+	for (int s = 0; s < 3; s++) {
+		uint8_t frame[512], copy[512];
+		size_t len;
+
+		specs[s].payload = http_get;
+		specs[s].payload_len = sizeof(http_get) - 1;
+		len = pkt_build(&specs[s], frame, sizeof(frame));
+		CHECK(len > 0);
+		for (size_t off = 12; off < len && off < 120; off++) {
+			for (size_t v = 0; v < sizeof(vals); v++) {
+				memcpy(copy, frame, len);
+				copy[off] = vals[v];
+				CHECK_EQ(pks_env_run_raw(&env, copy, len), 0);
+				runs++;
+			}
+			/* The same frame cut just after this byte. */
+			CHECK_EQ(pks_env_run_raw(&env, frame, off + 1 < 14 ? 14 : off + 1), 0);
+			runs++;
+		}
+	}
+	sum = 0;
+	for (int r = 0; r < PKS_REASON__COUNT; r++)
+		sum += pks_env_reason(&env, r);
+	CHECK_EQ(sum, runs);
+	pks_env_close(&env);
+}
