@@ -119,6 +119,10 @@ for cmd in "attach lo" "detach lo" status flows "replay $PKS_TMP/good.pcap"; do
 done
 expect not-root-protocols 0 'http' nobody "$PKTSPEC" protocols
 
+# -- no BPF permission: root in a user namespace has no CAP_BPF in the initial one --
+nobpf() { unshare --user --map-root-user "$@"; }
+expect no-bpf-replay 1 'cannot load the classifier: permission denied' nobpf "$PKTSPEC" replay "$PKS_TMP/good.pcap"
+
 # -- attach and detach ---------------------------------------------------------
 pks_topology
 IF=$PKS_CLI_IF
@@ -139,6 +143,13 @@ if xdp_on "$IF" || [ -n "$(pins)" ]; then
 	pks_fail "$T:not-bpffs-leaves-nothing" "xdp on $IF or pins left: $(pins)"
 else
 	pks_pass "$T:not-bpffs-leaves-nothing"
+fi
+
+expect no-bpf-attach 1 'cannot load the classifier: permission denied' in_cli unshare --user --map-root-user "$PKTSPEC" attach "$IF"
+if xdp_on "$IF" || [ -n "$(pins)" ]; then
+	pks_fail "$T:no-bpf-leaves-nothing" "xdp on $IF or pins left: $(pins)"
+else
+	pks_pass "$T:no-bpf-leaves-nothing"
 fi
 
 # Native XDP on lo is refused by the kernel after the object was loaded and its
