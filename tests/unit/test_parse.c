@@ -31,9 +31,10 @@ static int only_reason(struct pks_env *env, int want, uint64_t n, int *bad)
 	do {                                                                                      \
 		int _bad = -1;                                                                    \
 		if (!only_reason((env), (want), (n), &_bad)) {                                    \
-			pks_test_fail(__FILE__, __LINE__, "reason %s counted %llu, expected %s x%d", \
+			pks_test_fail(__FILE__, __LINE__, "reason %s counted %llu; expected only %s, %d times", \
 				      pks_reason_name(_bad),                                      \
-				      (unsigned long long)pks_env_reason((env), _bad), #want, (int)(n)); \
+				      (unsigned long long)pks_env_reason((env), _bad),            \
+				      pks_reason_name(want), (int)(n));                           \
 			return;                                                                   \
 		}                                                                                 \
 	} while (0)
