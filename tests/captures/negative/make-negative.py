@@ -161,7 +161,8 @@ def main():
         path = os.path.join(HERE, name)
         print(f"wrote {path}: {n} packets, {os.path.getsize(path)} bytes")
         with open(path[:-5] + ".expect", "w") as f:
-            f.write("# Made by make-negative.py: random or damaged payload. No flow may reach\n"
+            f.write("# SPDX-License-Identifier: MIT OR Apache-2.0\n"
+                    "# Made by make-negative.py: random or damaged payload. No flow may reach\n"
                     "# signature or confirmed; a port guess is the most it may keep.\n"
                     "* * * max:port\n")
     return 0
