@@ -29,4 +29,5 @@ check() { # file name
 check "$PKS_TMP/flows.json" tftp_data_expected_first_packet
 "$PKTSPEC" replay --json "$PKS_TMP/live.pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err"
 check "$PKS_TMP/replay.json" tftp_replay_same
+[ -n "${PKS_SAVE_PCAP:-}" ] && cp "$PKS_TMP/live.pcap" "$PKS_SAVE_PCAP"
 pks_done
