@@ -360,8 +360,21 @@ int pks_tc_status(bool json, FILE *out)
 	if (!ifs)
 		return -errno;
 	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		__u32 in_id, eg_id;
+		__u32 in_id, eg_id, cl_id = pks_egress_query(i->if_index);
 
+		if (cl_id) {
+			/* The egress classifier (user/egress.c), listed with the tc filters. */
+			if (json)
+				fprintf(out, "%s{\"ifname\":\"%s\",\"ifindex\":%u,\"hook\":\"egress\",\"program\":"
+					     "\"classifier\",\"prog_id\":%u,\"handle\":%u,\"priority\":%u}",
+					n ? "," : "", i->if_name, i->if_index, cl_id, PKS_TC_HANDLE, PKS_EGRESS_PRIO);
+			else
+				fprintf(out, "%s%-16s %-8u %-8s %4x:%-7x %u (classifier)\n",
+					n ? "" : "\ntc (this network namespace)\n"
+						 "INTERFACE        IFINDEX  HOOK     HANDLE:PRIO  PROG\n",
+					i->if_name, i->if_index, "egress", PKS_TC_HANDLE, PKS_EGRESS_PRIO, cl_id);
+			n++;
+		}
 		if (!pks_tc_query(i->if_index, &in_id, &eg_id))
 			continue;
 		for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {

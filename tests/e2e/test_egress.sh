@@ -58,6 +58,9 @@ else
 	pks_fail "$T:filter-on-egress" "$(pks_in "$PKS_SRV" tc filter show dev "$PKS_SRV_IF" egress | tr '\n' ' ')"
 fi
 
+n=$(pks_in "$PKS_SRV" "$PKTSPEC" status --json | jq '[.tc[] | select(.program=="classifier" and .hook=="egress")] | length')
+[ "$n" = 1 ] && pks_pass "$T:status-lists-classifier" || pks_fail "$T:status-lists-classifier" "$n entries"
+
 for addr in 198.18.0.2 2001:db8::2; do
 	fam=ipv4
 	case $addr in *:*) fam=ipv6 ;; esac
