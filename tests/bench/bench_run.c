@@ -32,8 +32,9 @@
  * Packets are grouped by the verdict pktspec gave their flow at the end of
  * the cold pass (bench_key finds a packet's flow with the kernel's own
  * parser), and by the reason pktspec counted for them. --subsets DIR writes
- * each group as DIR/GROUP.pcap (and GROUP.x2.pcap: every packet twice) so
- * that nDPI can be run on exactly the same packets (tools/bench.sh).
+ * each group as DIR/GROUP.pcap (and GROUP.x2.pcap: every packet twice), and
+ * all packets as DIR/all.pcap and all.x2.pcap, so that nDPI can be run on
+ * exactly the same packets (tools/bench_ndpi.py).
  *
  * verifier: each BPF object is loaded as the CLI would load it, with private
  * maps; hash maps shrink to 1024 entries so that the load time is the
@@ -417,43 +418,107 @@ static void write_phase(struct jw *w, const char *key, struct bench *b, const st
 	free(v);
 }
 
+/*
+ * Makes copy k of a frame a different flow: the third octet of both IPv4
+ * addresses (the 14th byte of both IPv6 ones) XOR k, the IPv4 header
+ * checksum recomputed. Ports and payload stay, so every protocol's dissector
+ * sees what it saw; private addresses stay private. nDPI checks neither TCP
+ * nor UDP checksums, so those are left as they are.
+ */
+static void mangle(uint8_t *f, uint32_t len, unsigned int k)
+{
+	uint32_t off = ETH_HLEN, sum = 0;
+	uint16_t type;
+
+	if (len < ETH_HLEN)
+		return;
+	type = f[12] << 8 | f[13];
+	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= len) {
+		type = f[off + 2] << 8 | f[off + 3];
+		off += 4;
+	}
+	if (type == 0x0800 && off + 20 <= len) {
+		uint32_t ihl = (f[off] & 0xf) * 4;
+
+		if (ihl < 20 || off + ihl > len)
+			return;
+		f[off + 14] ^= k;
+		f[off + 18] ^= k;
+		f[off + 10] = f[off + 11] = 0;
+		for (uint32_t i = 0; i < ihl; i += 2)
+			sum += f[off + i] << 8 | f[off + i + 1];
+		while (sum >> 16)
+			sum = (sum & 0xffff) + (sum >> 16);
+		sum = ~sum & 0xffff;
+		f[off + 10] = sum >> 8;
+		f[off + 11] = sum & 0xff;
+	} else if (type == 0x86dd && off + 40 <= len) {
+		f[off + 8 + 13] ^= k;
+		f[off + 24 + 13] ^= k;
+	}
+}
+
+/*
+ * GROUP.pcap holds the group's packets, repeated as distinct flows (mangle)
+ * until there are about SUBSET_TARGET of them: a DPI reader's start-up costs
+ * tens of milliseconds, which a few hundred packets could not be told from.
+ * GROUP.x2.pcap is GROUP.pcap twice: the second half meets known flows.
+ * all.pcap is every packet once, in capture order. Time is synthetic and
+ * monotonic, 10 us apart: the captures' own clocks disagree.
+ */
+#define SUBSET_TARGET 10000
+#define SUBSET_COPIES_MAX 64
+
 static int write_subsets(struct bench *b, const char *dir)
 {
-	for (int g = 0; g < G__COUNT; g++) {
-		char path[4096];
+	uint8_t frame[PKS_CAPTURE_FRAME_MAX];
+
+	/* g == -1: every packet, in capture order ("all"). */
+	for (int g = -1; g < G__COUNT; g++) {
+		const char *name = g < 0 ? "all" : group_name(g);
+		char path1[4096], path2[4096];
+		uint64_t ts = 1600000000ull * 1000000;
+		unsigned int copies = 1;
 		FILE *f1, *f2;
-		uint64_t ts = 1600000000ull * 1000000, ts2;
 		size_t n = 0;
 
 		for (size_t i = 0; i < b->npk; i++)
-			n += b->pk[i].group == g;
+			n += g < 0 || b->pk[i].group == g;
 		if (!n)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s.pcap", dir, group_name(g));
-		f1 = fopen(path, "w");
-		snprintf(path, sizeof(path), "%s/%s.x2.pcap", dir, group_name(g));
-		f2 = fopen(path, "w");
+		if (g >= 0 && g != G_NOT_FLOW) {
+			copies = (SUBSET_TARGET + n - 1) / n;
+			if (copies > SUBSET_COPIES_MAX)
+				copies = SUBSET_COPIES_MAX;
+		}
+		snprintf(path1, sizeof(path1), "%s/%s.pcap", dir, name);
+		snprintf(path2, sizeof(path2), "%s/%s.x2.pcap", dir, name);
+		f1 = fopen(path1, "w");
+		f2 = fopen(path2, "w");
 		if (!f1 || !f2 || pcap_header(f1) || pcap_header(f2)) {
-			fprintf(stderr, "pktspec-bench: cannot write %s: %s\n", path, strerror(errno));
+			fprintf(stderr, "pktspec-bench: cannot write %s: %s\n", path1, strerror(errno));
 			if (f1)
 				fclose(f1);
 			if (f2)
 				fclose(f2);
 			return -EIO;
 		}
-		/* Monotonic synthetic time, 10 us apart: captures' own clocks disagree. */
-		for (int copy = 0; copy < 2; copy++) {
-			ts2 = ts;
-			for (size_t i = 0; i < b->npk; i++) {
-				const struct bpkt *p = &b->pk[i];
+		for (int pass = 0; pass < 2; pass++) {
+			for (unsigned int k = 0; k < copies; k++) {
+				for (size_t i = 0; i < b->npk; i++) {
+					const struct bpkt *p = &b->pk[i];
+					uint32_t wire = p->wire_len > p->len ? p->wire_len : p->len;
 
-				if (p->group != g)
-					continue;
-				if (copy == 0)
-					pcap_record(f1, ts2, p->data, p->len, p->wire_len > p->len ? p->wire_len : p->len);
-				pcap_record(f2, ts2 + copy * n * 10, p->data, p->len,
-					    p->wire_len > p->len ? p->wire_len : p->len);
-				ts2 += 10;
+					if (g >= 0 && p->group != g)
+						continue;
+					memcpy(frame, p->data, p->len);
+					if (k)
+						mangle(frame, p->len, k);
+					if (pass == 0)
+						pcap_record(f1, ts, frame, p->len, wire);
+					pcap_record(f2, ts, frame, p->len, wire);
+					ts += 10;
+				}
 			}
 		}
 		if (fclose(f1) | fclose(f2)) {
