@@ -6,8 +6,9 @@
 #   none     no XDP program
 #   pass     bench_pass (XDP_PASS only), attached native
 #   pktspec  `pktspec attach` (native), as a user runs it
-# Modes alternate round by round and each keeps the median of its rounds, so
-# the shared machine's drift hits them alike. Received packets per second come
+# One trafgen runs per mix and round while the receiver's modes take turns;
+# each mode keeps the median of its rounds, so the shared machine's drift hits
+# them alike. Received packets per second come
 # from the receiving interface's counters over a window that starts once
 # traffic flows; ns per packet from the kernel's BPF run-time statistics
 # (kernel.bpf_stats_enabled, restored on exit).
@@ -43,14 +44,15 @@ command -v trafgen >/dev/null || die "trafgen is missing (Debian package netsnif
 
 OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 restore_stats() { echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; }
-# trafgen forks its sender: stop the sender (found by its parent's PID); the
-# parent then reaps it and exits. Insist on the parent if it does not.
+# trafgen forks its sender and both must see the signal for the parent to
+# reap the sender and exit: trafgen runs in its own process group (setsid),
+# which is signalled whole.
 stop_trafgen() {
 	local pid=$1
 	[ -n "$pid" ] || return 0
-	kill -TERM $(pgrep -P "$pid") 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -TERM "$pid" 2>/dev/null
+	kill -INT -- -"$pid" 2>/dev/null
+	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL -- -"$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
 TG=""
@@ -99,30 +101,36 @@ detach() {
 	esac
 }
 
+# start_traffic MIX: trafgen runs while the receiver's modes take turns, so
+# its start-up (compiling the configuration takes seconds) is paid once.
+start_traffic() {
+	local a
+	# A plain command, not the pks_in function: $! is then trafgen's own PID
+	# (nsenter and setsid exec in place) and its process group.
+	nsenter --net="/run/netns/$PKS_CLI" setsid trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/$1.cfg" \
+		--cpus 1 >"$PKS_TMP/trafgen.log" 2>&1 &
+	TG=$!
+	a=$(rx_packets)
+	# Wait for traffic rather than for a fixed time.
+	for _ in $(seq 300); do
+		sleep 0.1
+		[ "$(rx_packets)" -gt $((a + 1000)) ] && return 0
+	done
+	die "$1: no traffic arrives ($(tail -n 3 "$PKS_TMP/trafgen.log" | tr '\n' ' '))"
+}
+
 # measure MODE MIX: prints one JSON object
 measure() {
 	local mode=$1 mix=$2 id="" s1 s2 a b t1 t2
 	attach "$mode" || die "cannot attach $mode to $PKS_SRV_IF"
 	[ "$mode" != none ] && id=$(xdp_prog_id)
 	[ "$mode" != none ] && [ -z "$id" ] && die "$mode: no XDP program on $PKS_SRV_IF"
-	pks_in "$PKS_CLI" trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/$mix.cfg" --cpus 1 \
-		>"$PKS_TMP/trafgen.log" 2>&1 &
-	TG=$!
-	# Wait for traffic rather than for a fixed time.
-	a=$(rx_packets)
-	for _ in $(seq 100); do
-		sleep 0.1
-		[ "$(rx_packets)" -gt $((a + 1000)) ] && break
-	done
-	[ "$(rx_packets)" -gt $((a + 1000)) ] || die "$mode/$mix: no traffic arrives ($(tail -n 3 "$PKS_TMP/trafgen.log" | tr '\n' ' '))"
 	sleep $WARMUP
 	[ -n "$id" ] && s1=$(prog_stats "$id")
 	a=$(rx_packets) t1=$(date +%s.%N)
 	sleep $WINDOW
 	b=$(rx_packets) t2=$(date +%s.%N)
 	[ -n "$id" ] && s2=$(prog_stats "$id")
-	stop_trafgen "$TG"
-	TG=""
 	detach "$mode"
 	local ns=null
 	if [ -n "$id" ]; then
@@ -137,13 +145,16 @@ measure() {
 
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
-	for mode in none pass pktspec; do
-		measure $mode mixed >"$PKS_TMP/one.json"
-		cat "$PKS_TMP/one.json" >>"$PKS_TMP/runs.jsonl"
-	done
-	for mode in pass pktspec; do
-		measure $mode new-flows >"$PKS_TMP/one.json"
-		cat "$PKS_TMP/one.json" >>"$PKS_TMP/runs.jsonl"
+	for mix in mixed new-flows; do
+		start_traffic $mix
+		modes="none pass pktspec"
+		[ $mix = new-flows ] && modes="pass pktspec"
+		for mode in $modes; do
+			measure $mode $mix >"$PKS_TMP/one.json"
+			cat "$PKS_TMP/one.json" >>"$PKS_TMP/runs.jsonl"
+		done
+		stop_trafgen "$TG"
+		TG=""
 	done
 	echo "bench_live: round $r of $ROUNDS done" >&2
 done
