@@ -32,8 +32,6 @@ BPF_PROGS := pktspec pktspec_tc
 BPF_PROGS += bench_pass bench_parse
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
-# Keep the objects: `make bench` loads them to measure the verifier's work.
-.SECONDARY: $(BPF_OBJS)
 BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
