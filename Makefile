@@ -112,7 +112,7 @@ accuracy: all
 
 bench: all
 	$(Q)tools/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc
 	$(Q)tools/bench.sh
 
 install: all

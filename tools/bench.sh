@@ -73,6 +73,12 @@ step "5/5 verifier and load"
 mapfile -t OBJS < <(ls $OUT/*.bpf.o)
 $BENCH verifier --json "$TMP/verifier.json" "${OBJS[@]}"
 
+# The tc policy program's cost per packet, measured by its own tool (make bench-tc).
+if [ -x $OUT/bench_tc ]; then
+	step "tc policy program (bench_tc)"
+	$OUT/bench_tc --json >"$TMP/tc.json" || die "bench_tc failed"
+fi
+
 step "report"
 CMD="${BENCH_CMD:-make bench}${BENCH_QUICK:+ (BENCH_QUICK=1)}"
 args=(--out $OUT/bench.json --command "$CMD" --seconds $(($(date +%s) - t0)) --rss-what "$RSS_WHAT"

@@ -73,6 +73,8 @@ def build(a):
     rss = load(os.path.join(tmp, "rss.json"))
     ver = load(os.path.join(tmp, "verifier.json"))
     ndg = {g["proto"]: g for g in nd["groups"]}
+    tc_path = os.path.join(tmp, "tc.json")
+    tc = load(tc_path) if os.path.exists(tc_path) else None
 
     # pktspec against nDPI over the packets nDPI counts (IP packets: every group but not-flow).
     ip = [g for g in tr["by_proto"] if g["proto"] != "not-flow"]
@@ -112,6 +114,7 @@ def build(a):
         "memory": {**mem, "ndpi_flow_memory_bytes": nd.get("flow_memory_bytes"),
                    "rss": {**rss, "what": a.rss_what}},
         "verifier": ver,
+        "tc": tc,
         "summary": {
             "cold_ratio_pass": tr["cold"]["ratio_pass"],
             "cold_ratio_parse": tr["cold"]["ratio_parse"],
@@ -163,13 +166,20 @@ def sections(b, ndg):
              fmt(r["cold"]["pktspec"]["p99_ns"], 1), x(r["cold"]["ratio_pass"]), x(r["cold"]["ratio_parse"])]
             for r in tr["by_reason"]]
     t3, m3 = table(rows, ["pktspec reason", "packets", "cold mean ns", "cold p99 ns", "vs PASS", "vs parse"])
+    tcs = ""
+    if b.get("tc"):
+        tc = b["tc"]
+        ns = tc["ns_per_packet"]
+        tcs = (f"tc policy program (make bench-tc, repeat = {tc['repeat']}): pass-only {ns['pass']} ns, "
+               f"policy on a decided IPv4 flow {ns['policy4']} ns ({x(tc['ratio_policy4_to_pass'])}), "
+               f"IPv6 {ns['policy6']} ns, no policy {ns['no_policy']} ns, no flow {ns['no_flow']} ns")
     out.append(("1. In-kernel cost per packet (BPF_PROG_TEST_RUN, kernel-measured)",
                 f"{tr['packets']} packets from {len(tr['captures'])} captures; {tr['rounds']} cold rounds\n"
                 + t1 + "\n\n  by verdict of the packet's flow (cold: pktspec; nDPI on the same packets):\n" + t2
-                + "\n\n  by what pktspec did with the packet:\n" + t3,
+                + "\n\n  by what pktspec did with the packet:\n" + t3 + ("\n\n  " + tcs if tcs else ""),
                 f"{tr['packets']} packets from {len(tr['captures'])} captures, {tr['rounds']} cold rounds.\n\n"
                 + m1 + "\n\nBy the verdict of each packet's flow (nDPI on exactly the same packets):\n\n" + m2
-                + "\n\nBy what pktspec did with the packet (cold):\n\n" + m3))
+                + "\n\nBy what pktspec did with the packet (cold):\n\n" + m3 + ("\n\n" + tcs + "." if tcs else "")))
 
     v, nd = b["pktspec_vs_ndpi"], b["ndpi"]
     rows = [["cold (new flows)", fmt(v["pktspec_cold_ns"], 1), fmt(v["ndpi_cold_ns"], 1),
