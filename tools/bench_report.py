@@ -242,7 +242,7 @@ def plot(b, ndg, path, tmp):
                     f"{ndg[g['proto']]['cold_ns']} {g['cold']['pass']['mean_ns']}\n")
     m = b["machine"]
     script = f"""
-set terminal pngcairo size 900,420 font ",9"
+set terminal pngcairo size 900,420 font ",9" noenhanced
 set output "{path}"
 set title "Cost per packet by verdict, new flows (cold), log scale: pktspec in-kernel vs nDPI {b['ndpi']['version']}\\n{m['cpu']}, {m['nproc']} CPUs, Linux {m['kernel']}, {m['date']}"
 set style data histograms
