@@ -18,9 +18,10 @@ process used (user + system, from the kernel's accounting of the child):
 
 CPU time, not wall time: on a shared machine a wall clock also counts the time
 other processes held the CPU, which varied a hundredfold between loops here;
-CPU time only counts nDPI's own. Each file is run --tries times and keeps its
-smallest CPU time (noise only adds); the one-packet capture and all.pcap,
-which the headline figures rest on, twice as many times. nDPI's time includes reading the capture
+CPU time only counts nDPI's own. Each try runs the floor, GROUP.pcap and
+GROUP.x2.pcap one after the other, so that a try's differences come from runs
+made moments apart; the median over --tries tries is kept (all.pcap, which
+the headline figures rest on, gets twice as many tries). nDPI's time includes reading the capture
 file; that is part of what a DPI reader does per packet.
 
 The headline figures come from all.pcap (one flow table for everything);
@@ -32,6 +33,7 @@ import json
 import os
 import re
 import resource
+import statistics
 import struct
 import subprocess
 import sys
@@ -40,16 +42,17 @@ NDPI = os.environ.get("NDPI_READER", "/usr/bin/ndpiReader")
 UNIT = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}
 
 
-def run(path, loops, tries):
-    """Smallest CPU seconds over tries; IP packets; version; flow memory; wall ns/packet."""
-    best, out = None, ""
-    for _ in range(tries):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([NDPI, "-l", str(loops), "-i", path], capture_output=True, text=True,
-                             timeout=600).stdout
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        best = cpu if best is None else min(best, cpu)
+def cpu_run(path, loops):
+    """CPU seconds (user + system) of one ndpiReader run, and its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run([NDPI, "-l", str(loops), "-i", path], capture_output=True, text=True,
+                         timeout=600).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out
+
+
+def parse(out):
+    """IP packets, version, flow memory, wall ns per packet of the fastest loop."""
     ip, walls = None, []
     for m in re.finditer(r"IP packets:\s+(\d+)", out):
         ip = int(m.group(1))
@@ -62,7 +65,7 @@ def run(path, loops, tries):
     flow_mem = None
     if mem:
         flow_mem = float(mem.group(1)) * {"B": 1, "KB": 1024, "MB": 1048576}[mem.group(2)]
-    return best, ip, ver.group(1) if ver else None, flow_mem, min(walls) if walls else None
+    return ip, ver.group(1) if ver else None, flow_mem, min(walls) if walls else None
 
 
 def write_floor(path):
@@ -93,30 +96,41 @@ def main():
         return 1
     floor_path = os.path.join(subsets, "_floor.pcap")
     write_floor(floor_path)
-    # The headline figure rests on the floor and all.pcap: give them more tries.
-    floor, _, version, flow_mem, _ = run(floor_path, loops, tries * 2)
-
     def measure(group, tries=tries):
-        one, ip1, _, _, wall = run(os.path.join(subsets, group + ".pcap"), loops, tries)
-        two, ip2, _, _, _ = run(os.path.join(subsets, group + ".x2.pcap"), loops, tries)
-        res = {"proto": group, "ip_packets": ip1 or 0, "cold_ns": None, "warm_ns": None,
-               "reported_ns": round(wall, 1) if wall else None}
-        if ip1:
-            res["cold_ns"] = round(max(0.0, one - floor) / (loops * ip1) * 1e9, 1)
-            if ip2:
-                res["warm_ns"] = round(max(0.0, two - one) / (loops * ip1) * 1e9, 1)
+        """Interleaved tries of floor, GROUP.pcap and GROUP.x2.pcap: each try's
+        differences are taken between runs made moments apart, so the machine's
+        load drifting between tries cancels; the median of the tries is kept."""
+        cold, warm, info = [], [], (None, None, None, None)
+        for _ in range(tries):
+            f, _ = cpu_run(floor_path, loops)
+            one, out = cpu_run(os.path.join(subsets, group + ".pcap"), loops)
+            two, _ = cpu_run(os.path.join(subsets, group + ".x2.pcap"), loops)
+            info = parse(out)
+            cold.append(one - f)
+            warm.append(two - one)
+        ip, version, flow_mem, wall = info
+        res = {"proto": group, "ip_packets": ip or 0, "cold_ns": None, "warm_ns": None,
+               "reported_ns": round(wall, 1) if wall else None,
+               "version": version, "flow_memory_bytes": flow_mem}
+        if ip:
+            res["cold_ns"] = round(max(0.0, statistics.median(cold)) / (loops * ip) * 1e9, 1)
+            res["warm_ns"] = round(max(0.0, statistics.median(warm)) / (loops * ip) * 1e9, 1)
         return res
 
     groups = [measure(name[:-len(".pcap")]) for name in sorted(os.listdir(subsets))
               if name.endswith(".pcap") and not name.endswith(".x2.pcap")
               and name not in ("all.pcap", "_floor.pcap")]
+    # The headline figures rest on all.pcap: give it more tries.
     every = measure("all", tries * 2)
+    version, flow_mem = every.pop("version"), every.pop("flow_memory_bytes")
+    for g in groups:
+        g.pop("version")
+        g.pop("flow_memory_bytes")
     res = {
         "reader": NDPI, "version": version, "loops": loops,
         "flow_memory_bytes": flow_mem,
         "tries": tries,
         "measure": "cpu time",
-        "floor_ms": round(floor * 1e3, 1),
         "reported_ns": every["reported_ns"],
         "ip_packets": every["ip_packets"],
         "cold_ns": every["cold_ns"],

@@ -188,8 +188,8 @@ def sections(b, ndg):
              x(v["ratio_warm"]), fmt(v["pktspec_warm_noclock_ns"], 1), x(v["ratio_warm_noclock"])]]
     t, m = table(rows, ["phase", "pktspec ns", "nDPI ns", "pktspec/nDPI", "pktspec ns, no clock",
                         "pktspec/nDPI, no clock"])
-    note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, smallest of "
-            f"{2 * nd['tries']} tries of {nd['loops']} loops, start-up ({nd['floor_ms']} ms) subtracted; nDPI's time "
+    note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, median of "
+            f"{2 * nd['tries']} tries of {nd['loops']} loops, start-up subtracted; nDPI's time "
             f"includes reading the file; pktspec's includes the test run's clock read "
             f"({v['testrun_clock_ns']} ns, from XDP_PASS at repeat = 1 and {tr['repeat']}), removed in the "
             f"\"no clock\" columns")
