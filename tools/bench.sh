@@ -24,9 +24,9 @@ die() { echo "bench: $*" >&2; exit 1; }
 [ -x $BENCH ] && [ -x $PKTSPEC ] || die "build first: make bench"
 
 if [ -n "${BENCH_QUICK:-}" ]; then
-	ROUNDS=3 NDPI_LOOPS=2 NDPI_TRIES=1 MEM_FLOWS=1048576 RSS_FLOWS=50000
+	ROUNDS=3 NDPI_LOOPS=2 NDPI_TRIES=1 NDPI_GROUP_TRIES=1 MEM_FLOWS=1048576 RSS_FLOWS=50000
 else
-	ROUNDS=7 NDPI_LOOPS=5 NDPI_TRIES=2 MEM_FLOWS=1048576 RSS_FLOWS=300000
+	ROUNDS=7 NDPI_LOOPS=5 NDPI_TRIES=3 NDPI_GROUP_TRIES=1 MEM_FLOWS=1048576 RSS_FLOWS=300000
 fi
 
 # The project's captures, then the shared corpus when there is one. The corpus
@@ -55,7 +55,8 @@ step "1/5 in-kernel cost: ${#CAPTURES[@]} captures, $ROUNDS rounds (BPF_PROG_TES
 $BENCH testrun --rounds $ROUNDS --subsets "$TMP/subsets" --json "$TMP/testrun.json" "${CAPTURES[@]}"
 
 step "2/5 nDPI on the same packets ($NDPI_LOOPS loops, $NDPI_TRIES tries)"
-python3 tools/bench_ndpi.py --loops $NDPI_LOOPS --tries $NDPI_TRIES "$TMP/subsets" "$TMP/ndpi.json"
+python3 tools/bench_ndpi.py --loops $NDPI_LOOPS --tries $NDPI_TRIES --group-tries $NDPI_GROUP_TRIES \
+	"$TMP/subsets" "$TMP/ndpi.json"
 
 step "3/5 live throughput (veth, trafgen)"
 tools/bench_live.sh "$TMP/live.json"

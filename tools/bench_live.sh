@@ -35,7 +35,7 @@ PASS_OBJ=$PKS_ROOT/.output/bench_pass.bpf.o
 if [ -n "${BENCH_QUICK:-}" ]; then
 	WINDOW=1.5 ROUNDS=1
 else
-	WINDOW=3 ROUNDS=3
+	WINDOW=2.5 ROUNDS=4
 fi
 WARMUP=1
 
@@ -126,6 +126,13 @@ measure() {
 	[ "$mode" != none ] && id=$(xdp_prog_id)
 	[ "$mode" != none ] && [ -z "$id" ] && die "$mode: no XDP program on $PKS_SRV_IF"
 	sleep $WARMUP
+	# trafgen gives up when its ring cannot be flushed (seen while a program
+	# was being attached under load): start it again rather than measure silence.
+	if ! kill -0 "$TG" 2>/dev/null; then
+		echo "bench_live: trafgen stopped ($(tail -n 2 "$PKS_TMP/trafgen.log" | tr '\n' ' ')); restarting it" >&2
+		start_traffic "$mix"
+		sleep $WARMUP
+	fi
 	[ -n "$id" ] && s1=$(prog_stats "$id")
 	a=$(rx_packets) t1=$(date +%s.%N)
 	sleep $WINDOW
@@ -150,7 +157,9 @@ for r in $(seq "$ROUNDS"); do
 		modes="none pass pktspec"
 		[ $mix = new-flows ] && modes="pass pktspec"
 		for mode in $modes; do
-			measure $mode $mix >"$PKS_TMP/one.json"
+			# Not a pipeline: measure may restart trafgen, and TG must stay set here.
+			measure $mode $mix >"$PKS_TMP/one.raw"
+			jq -c --argjson r $((r - 1)) '. + {round: $r}' "$PKS_TMP/one.raw" >"$PKS_TMP/one.json"
 			cat "$PKS_TMP/one.json" >>"$PKS_TMP/runs.jsonl"
 		done
 		stop_trafgen "$TG"
@@ -162,17 +171,24 @@ done
 jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
               else (.[length/2 - 1] + .[length/2]) / 2 end;
+  def r3: . * 1000 | floor / 1000;
+  . as $runs
+  # Ratios are taken within a round (modes measured seconds apart, under the
+  # same load), then the median over rounds.
+  | def ratio(mix; a; b): [range(0; $rounds) as $r
+        | ([$runs[] | select(.mix == mix and .mode == a and .round == $r)][0].pps) as $x
+        | ([$runs[] | select(.mix == mix and .mode == b and .round == $r)][0].pps) as $y
+        | select($x != null and $y != null and $y > 0) | $x / $y] | median;
   group_by(.mix + "/" + .mode) | map({
     mix: .[0].mix, mode: .[0].mode, rounds: length,
     pps: (map(.pps) | median | floor),
     bpf_ns_per_packet: (map(.bpf_ns_per_packet) | map(select(. != null)) | median),
     runs: map(.pps)
   }) as $m
-  | def get(mix; mode): ($m | map(select(.mix == mix and .mode == mode)) | .[0]);
-  {
+  | {
     window_seconds: $window, rounds: $rounds, generator: "trafgen",
     modes: $m,
-    ratio_pktspec_to_pass: ((get("mixed"; "pktspec").pps / get("mixed"; "pass").pps * 1000 | floor) / 1000),
-    ratio_pktspec_to_none: ((get("mixed"; "pktspec").pps / get("mixed"; "none").pps * 1000 | floor) / 1000),
-    ratio_new_flows_pktspec_to_pass: ((get("new-flows"; "pktspec").pps / get("new-flows"; "pass").pps * 1000 | floor) / 1000)
+    ratio_pktspec_to_pass: (ratio("mixed"; "pktspec"; "pass") | r3),
+    ratio_pktspec_to_none: (ratio("mixed"; "pktspec"; "none") | r3),
+    ratio_new_flows_pktspec_to_pass: (ratio("new-flows"; "pktspec"; "pass") | r3)
   }' "$PKS_TMP/runs.jsonl" >"$OUT" || die "cannot summarise the live runs"

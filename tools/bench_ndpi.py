@@ -20,14 +20,15 @@ CPU time, not wall time: on a shared machine a wall clock also counts the time
 other processes held the CPU, which varied a hundredfold between loops here;
 CPU time only counts nDPI's own. Each try runs the floor, GROUP.pcap and
 GROUP.x2.pcap one after the other, so that a try's differences come from runs
-made moments apart; the median over --tries tries is kept (all.pcap, which
-the headline figures rest on, gets twice as many tries). nDPI's time includes reading the capture
+made moments apart; the median over the tries is kept (--tries for all.pcap,
+which the headline figures rest on; --group-tries for the groups).
+nDPI's time includes reading the capture
 file; that is part of what a DPI reader does per packet.
 
 The headline figures come from all.pcap (one flow table for everything);
 the per-group ones from the group files, less precise for small groups.
 ndpiReader's own "nDPI throughput" line (wall time) is kept as reported_ns.
-Usage: bench_ndpi.py [--loops N] [--tries N] DIR OUT.json
+Usage: bench_ndpi.py [--loops N] [--tries N] [--group-tries N] DIR OUT.json
 """
 import json
 import os
@@ -80,13 +81,13 @@ def write_floor(path):
 
 def main():
     args = sys.argv[1:]
-    opts = {"--loops": 10, "--tries": 2}
+    opts = {"--loops": 10, "--tries": 3, "--group-tries": 1}
     for o in opts:
         if o in args:
             i = args.index(o)
             opts[o] = int(args[i + 1])
             del args[i:i + 2]
-    loops, tries = opts["--loops"], opts["--tries"]
+    loops, tries, group_tries = opts["--loops"], opts["--tries"], opts["--group-tries"]
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -96,7 +97,7 @@ def main():
         return 1
     floor_path = os.path.join(subsets, "_floor.pcap")
     write_floor(floor_path)
-    def measure(group, tries=tries):
+    def measure(group, tries):
         """Interleaved tries of floor, GROUP.pcap and GROUP.x2.pcap: each try's
         differences are taken between runs made moments apart, so the machine's
         load drifting between tries cancels; the median of the tries is kept."""
@@ -117,17 +118,17 @@ def main():
             res["warm_ns"] = round(max(0.0, statistics.median(warm)) / (loops * ip) * 1e9, 1)
         return res
 
-    groups = [measure(name[:-len(".pcap")]) for name in sorted(os.listdir(subsets))
+    groups = [measure(name[:-len(".pcap")], group_tries) for name in sorted(os.listdir(subsets))
               if name.endswith(".pcap") and not name.endswith(".x2.pcap")
               and name not in ("all.pcap", "_floor.pcap")]
-    # The headline figures rest on all.pcap: give it more tries.
-    every = measure("all", tries * 2)
+    # The headline figures rest on all.pcap: --tries; groups get --group-tries.
+    every = measure("all", tries)
     version, flow_mem = every.pop("version"), every.pop("flow_memory_bytes")
     for g in groups:
         g.pop("version")
         g.pop("flow_memory_bytes")
     res = {
-        "reader": NDPI, "version": version, "loops": loops,
+        "reader": NDPI, "version": version, "loops": loops, "group_tries": group_tries,
         "flow_memory_bytes": flow_mem,
         "tries": tries,
         "measure": "cpu time",

@@ -189,7 +189,7 @@ def sections(b, ndg):
     t, m = table(rows, ["phase", "pktspec ns", "nDPI ns", "pktspec/nDPI", "pktspec ns, no clock",
                         "pktspec/nDPI, no clock"])
     note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, median of "
-            f"{2 * nd['tries']} tries of {nd['loops']} loops, start-up subtracted; nDPI's time "
+            f"{nd['tries']} tries of {nd['loops']} loops, start-up subtracted; nDPI's time "
             f"includes reading the file; pktspec's includes the test run's clock read "
             f"({v['testrun_clock_ns']} ns, from XDP_PASS at repeat = 1 and {tr['repeat']}), removed in the "
             f"\"no clock\" columns")
