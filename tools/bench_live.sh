@@ -24,18 +24,21 @@
 # for thousands of addresses, and the least stack work to hide XDP's cost in.
 # Only 198.18.0.0/15 is used, inside the namespaces.
 #
-# Usage: tools/bench_live.sh OUT.json   (BENCH_QUICK=1: shorter)
+# With RSS.json, also the resident memory of `pktspec run` on the receiver
+# while the new-flows mix streams in.
+# Usage: tools/bench_live.sh OUT.json [RSS.json]   (BENCH_QUICK=1: shorter)
 # Reuses the test library for namespaces, a private bpffs and cleanup.
 PKS_TEST=bench_live
 . "$(dirname "$0")/../tests/lib/common.sh"
 
-OUT=${1:?usage: tools/bench_live.sh OUT.json}
+OUT=${1:?usage: tools/bench_live.sh OUT.json [RSS.json]}
+RSS_OUT=${2:-}
 BENCH=${PKTSPEC_BENCH:-$PKS_ROOT/.output/pktspec-bench}
 PASS_OBJ=$PKS_ROOT/.output/bench_pass.bpf.o
 if [ -n "${BENCH_QUICK:-}" ]; then
-	WINDOW=1.5 ROUNDS=1
+	WINDOW=1.5 ROUNDS=1 RSS_SECONDS=5
 else
-	WINDOW=2.5 ROUNDS=4
+	WINDOW=2.5 ROUNDS=4 RSS_SECONDS=15
 fi
 WARMUP=1
 
@@ -167,6 +170,22 @@ for r in $(seq "$ROUNDS"); do
 	done
 	echo "bench_live: round $r of $ROUNDS done" >&2
 done
+
+# The resident memory of `pktspec run` (the context rules' daemon) on the
+# receiver while new flows stream in: sampled by pktspec-bench rss, stopped
+# with SIGTERM as a user would stop it.
+if [ -n "$RSS_OUT" ] && "$PKTSPEC" run --help >/dev/null 2>&1; then
+	start_traffic new-flows
+	"$BENCH" rss --interval 200 --json "$RSS_OUT" -- nsenter --net="/run/netns/$PKS_SRV" \
+		"$PKTSPEC" run -i "$PKS_SRV_IF" -q --detach-on-exit 2>"$PKS_TMP/run.log" &
+	rss_pid=$!
+	sleep $RSS_SECONDS
+	kill -TERM $(pgrep -P $rss_pid) 2>/dev/null
+	wait $rss_pid || die "pktspec run under new flows failed: $(tail -n 3 "$PKS_TMP/run.log" | tr '\n' ' ')"
+	stop_trafgen "$TG"
+	TG=""
+	echo "bench_live: pktspec run RSS measured over ${RSS_SECONDS}s of new flows" >&2
+fi
 
 jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]

@@ -5,7 +5,7 @@ report, and (full runs) rewrites the figures block of doc/performance.md and
 the plot doc/performance.png (gnuplot).
 
 Usage: bench_report.py --tmp DIR --out FILE --command CMD [--seconds N]
-       [--rss-what run|replay] [--corpus DIR] [--doc FILE --plot FILE]
+       [--corpus DIR] [--doc FILE --plot FILE]
 """
 import argparse
 import datetime
@@ -71,6 +71,8 @@ def build(a):
     live = load(os.path.join(tmp, "live.json"))
     mem = load(os.path.join(tmp, "memory.json"))
     rss = load(os.path.join(tmp, "rss.json"))
+    run_path = os.path.join(tmp, "rss_run.json")
+    rss_run = load(run_path) if os.path.exists(run_path) else None
     ver = load(os.path.join(tmp, "verifier.json"))
     ndg = {g["proto"]: g for g in nd["groups"]}
     tc_path = os.path.join(tmp, "tc.json")
@@ -112,7 +114,7 @@ def build(a):
         "pktspec_vs_ndpi": vs_ndpi,
         "live": live,
         "memory": {**mem, "ndpi_flow_memory_bytes": nd.get("flow_memory_bytes"),
-                   "rss": {**rss, "what": a.rss_what}},
+                   "rss_replay": rss, "rss_run": rss_run},
         "verifier": ver,
         "tc": tc,
         "summary": {
@@ -130,7 +132,8 @@ def build(a):
             "live_new_flows_ratio_to_pass": live.get("ratio_new_flows_pktspec_to_pass"),
             "bytes_per_flow": mem["bytes_per_flow_memlock"],
             "mib_at_1m_flows": round(big["memlock_bytes"] / 1048576, 1),
-            "max_rss_kb": rss["max_rss_kb"],
+            "max_rss_kb_replay": rss["max_rss_kb"],
+            "max_rss_kb_run": rss_run["max_rss_kb"] if rss_run else None,
         },
     }, ndg
 
@@ -210,12 +213,19 @@ def sections(b, ndg):
     rows = [[t_["max_entries"], t_["flows_held"], f"{t_['memlock_bytes'] / 1048576:.1f}",
              f"{t_['vmalloc_bytes'] / 1048576:.1f}"] for t_ in mem["tables"]]
     t, m = table(rows, ["table entries", "flows held", "memlock MiB", "vmalloc MiB"])
-    rss = mem["rss"]
+    rss, run = mem["rss_replay"], mem.get("rss_run")
+    if run and run.get("rss_kb_samples"):
+        smp = run["rss_kb_samples"]
+        run_s = (f"; pktspec run on the receiver under the live new-flows stream ({run['seconds']} s): "
+                 f"peak RSS {run['max_rss_kb'] / 1024:.1f} MiB, {smp[len(smp) // 4] / 1024:.1f} MiB after a "
+                 f"quarter of the time, {max(smp[len(smp) // 2:]) / 1024:.1f} MiB at most in the second half")
+    else:
+        run_s = "; pktspec run: not available in this build"
     note = (f"bytes per flow: {fmt(mem['bytes_per_flow_memlock'], 1)} (memlock slope), "
             f"{fmt(mem['bytes_per_flow_vmalloc'], 1)} (vmalloc slope); key {mem['key_bytes']} B + value "
             f"{mem['value_bytes']} B + map overhead (target at 1M flows: at most 128 MiB); nDPI's own flow struct: "
             f"{fmt(mem.get('ndpi_flow_memory_bytes'))} B. "
-            f"pktspec {rss['what']} over a stream of new flows: peak RSS {rss['max_rss_kb'] / 1024:.1f} MiB")
+            f"pktspec replay over a capture of new flows: peak RSS {rss['max_rss_kb'] / 1024:.1f} MiB" + run_s)
     out.append(("4. Memory", t + "\n  " + note, m + "\n\n" + note + "."))
 
     rows = []
@@ -265,7 +275,6 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--command", required=True)
     ap.add_argument("--seconds", type=int, default=0)
-    ap.add_argument("--rss-what", default="replay")
     ap.add_argument("--corpus", default="")
     ap.add_argument("--doc")
     ap.add_argument("--plot")
