@@ -472,7 +472,7 @@ TEST(tcp_a_git)
 	EXPECT(f, GIT, PKS_C_SIGNATURE, GIT_REQUEST);
 	CONVERSE(&env, 9419, &f, C(git_req), S(git_adv));
 	EXPECT(f, GIT, PKS_C_CONFIRMED, GIT_ADVERTISEMENT);
-	CONVERSE(&env, 9418, &f, C("001dgit-receive-pack /r.git\0"), S("000eversion 2\n"));
+	CONVERSE(&env, 9418, &f, C("001cgit-receive-pack /r.git\0"), S("000eversion 2\n"));
 	EXPECT(f, GIT, PKS_C_CONFIRMED, GIT_ADVERTISEMENT);
 	/* Wrong length, unknown service, advertisement alone. */
 	CONVERSE(&env, 9418, &f, C("0040git-upload-pack /project.git\0host=198.18.0.2\0"));
