@@ -41,10 +41,10 @@ static __always_inline int pks_sig_git(const struct pks_payload *p, struct pks_m
 	int len = pks_pkt_line_len(p);
 	__u32 i, path;
 
-	if (len < 0 || p->len < 24)
+	if (len < 0 || p->len < 8)
 		return 0;
 	if (pks_be32(p, 4) == PKS_C4('g', 'i', 't', '-')) {
-		if ((__u32)len != p->total)
+		if ((__u32)len != p->total || p->len < 24)
 			return 0;
 		if (pks_be32(p, 8) == PKS_C4('u', 'p', 'l', 'o') && pks_be32(p, 12) == PKS_C4('a', 'd', '-', 'p') &&
 		    pks_be32(p, 16) == PKS_C4('a', 'c', 'k', ' '))
