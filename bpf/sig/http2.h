@@ -6,8 +6,10 @@
  *  - Server connection preface (3.4): a SETTINGS frame (6.5) on stream 0
  *    without the ACK flag: 9-octet frame header (4.1) with a length that is a
  *    multiple of 6 and at most the initial SETTINGS_MAX_FRAME_SIZE (16384),
- *    type 0x4, flags 0, stream identifier 0. Only taken after the client's
- *    preface (cookie): nine bytes alone are weak evidence.
+ *    type 0x4, flags 0, stream identifier 0 (six fixed octets). Servers send
+ *    it at once, often before the client's preface arrives, so it is taken
+ *    as the server's first payload; after the client's preface (cookie) a
+ *    SETTINGS acknowledgement (flags 0x1, length 0) confirms as well.
  * The h2c upgrade (RFC 7540 3.2) ends the same way: after "101 Switching
  * Protocols" the client sends this preface.
  */
@@ -37,12 +39,17 @@ static __always_inline int pks_sig_http2(const struct pks_payload *p, struct pks
 		m->set_cookie = 1;
 		return pks_match_set(m, PKS_P_HTTP2, PKS_R_HTTP2_PREFACE, PKS_ROLE_CLIENT);
 	}
-	if (!PKS_TA_COOKIE_IS(p->cookie, PKS_P_HTTP2) || p->len < 9)
+	if (p->len < 9 || p->b[3] != PKS_H2_FRAME_SETTINGS || pks_be32(p, 5) != 0)
 		return 0;
 	len = pks_be24(p, 0);
-	if (len % 6 || len > PKS_H2_MAX_FRAME || p->b[3] != PKS_H2_FRAME_SETTINGS || p->b[4] != 0 ||
-	    pks_be32(p, 5) != 0)
+	if (len % 6 || len > PKS_H2_MAX_FRAME)
 		return 0;
+	if (PKS_TA_COOKIE_IS(p->cookie, PKS_P_HTTP2)) {
+		if (p->b[4] != 0 && !(p->b[4] == 1 && len == 0))
+			return 0;
+	} else if (p->nth != 0 || p->b[4] != 0) {
+		return 0;
+	}
 	return pks_match_set(m, PKS_P_HTTP2, PKS_R_HTTP2_SETTINGS, PKS_ROLE_SERVER);
 }
 
