@@ -6,6 +6,9 @@
  *    the line length including themselves (the whole segment), then
  *    "git-upload-pack ", "git-receive-pack " or "git-upload-archive ", a
  *    path starting with "/" or "~", a NUL and "host=...".
+ *    git's client writes the four length digits in a segment of their own
+ *    and the rest in the next, so a later client segment that starts with
+ *    the service name, SP and the path is the same request.
  *  - The server answers with pkt-lines: a reference advertisement (40 hex
  *    digits of an object name then SP), "version 2" (gitprotocol-v2(5)),
  *    or "ERR ". Taken after the request (cookie), it confirms.
@@ -36,28 +39,46 @@ static __always_inline int pks_pkt_line_len(const struct pks_payload *p)
 	return a << 12 | b << 8 | c << 4 | d;
 }
 
+/* Offset of the path after a service name at off ("git-upload-pack " ...), or 0. */
+static __always_inline __u32 pks_git_service(const struct pks_payload *p, __u32 off)
+{
+	if (pks_be32(p, off) != PKS_C4('g', 'i', 't', '-'))
+		return 0;
+	if (pks_be32(p, off + 4) == PKS_C4('u', 'p', 'l', 'o') && pks_be32(p, off + 8) == PKS_C4('a', 'd', '-', 'p') &&
+	    pks_be32(p, off + 12) == PKS_C4('a', 'c', 'k', ' '))
+		return off + 16;
+	if (pks_be32(p, off + 4) == PKS_C4('r', 'e', 'c', 'e') && pks_be32(p, off + 8) == PKS_C4('i', 'v', 'e', '-') &&
+	    pks_be32(p, off + 12) == PKS_C4('p', 'a', 'c', 'k') && p->b[(off + 16) & PKS_WIN_MASK] == ' ')
+		return off + 17;
+	if (pks_be32(p, off + 4) == PKS_C4('u', 'p', 'l', 'o') && pks_be32(p, off + 8) == PKS_C4('a', 'd', '-', 'a') &&
+	    pks_be32(p, off + 12) == PKS_C4('r', 'c', 'h', 'i') && pks_be24(p, off + 16) == PKS_C4(0, 'v', 'e', ' '))
+		return off + 19;
+	return 0;
+}
+
 static __always_inline int pks_sig_git(const struct pks_payload *p, struct pks_match *m)
 {
 	int len = pks_pkt_line_len(p);
-	__u32 i, path;
+	__u32 i, path = 0;
+
+	/* The request's body in a segment after its length digits. */
+	if (p->nth > 0 && p->len >= 20)
+		path = pks_git_service(p, 0);
+	if (path) {
+		if (p->b[path & PKS_WIN_MASK] != '/' && p->b[path & PKS_WIN_MASK] != '~')
+			return 0;
+		m->cookie = PKS_TA_COOKIE(PKS_P_GIT, 0);
+		m->set_cookie = 1;
+		return pks_match_set(m, PKS_P_GIT, PKS_R_GIT_REQUEST, PKS_ROLE_CLIENT);
+	}
 
 	if (len < 0 || p->len < 8)
 		return 0;
 	if (pks_be32(p, 4) == PKS_C4('g', 'i', 't', '-')) {
 		if ((__u32)len != p->total || p->len < 24)
 			return 0;
-		if (pks_be32(p, 8) == PKS_C4('u', 'p', 'l', 'o') && pks_be32(p, 12) == PKS_C4('a', 'd', '-', 'p') &&
-		    pks_be32(p, 16) == PKS_C4('a', 'c', 'k', ' '))
-			path = 20;
-		else if (pks_be32(p, 8) == PKS_C4('r', 'e', 'c', 'e') && pks_be32(p, 12) == PKS_C4('i', 'v', 'e', '-') &&
-			 pks_be32(p, 16) == PKS_C4('p', 'a', 'c', 'k') && p->b[20] == ' ')
-			path = 21;
-		else if (pks_be32(p, 8) == PKS_C4('u', 'p', 'l', 'o') && pks_be32(p, 12) == PKS_C4('a', 'd', '-', 'a') &&
-			 pks_be32(p, 16) == PKS_C4('r', 'c', 'h', 'i') && pks_be24(p, 20) == PKS_C4(0, 'v', 'e', ' '))
-			path = 23;
-		else
-			return 0;
-		if (p->b[path] != '/' && p->b[path] != '~')
+		path = pks_git_service(p, 4);
+		if (!path || (p->b[path & PKS_WIN_MASK] != '/' && p->b[path & PKS_WIN_MASK] != '~'))
 			return 0;
 		m->cookie = PKS_TA_COOKIE(PKS_P_GIT, 0);
 		m->set_cookie = 1;

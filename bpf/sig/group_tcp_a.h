@@ -88,9 +88,10 @@ __noinline int pks_classify_tcp_a(const struct pks_payload *p, struct pks_match 
  * question carries no L4), and only directions whose first message has one
  * fixed form: RDP's Connection Request, both RFB versions, SOCKS and
  * HTTP proxy requests, the SMB session message on 445, both rsync greetings,
- * the git request, the IMAP greeting and the RTSP request. FTP and SMTP
- * servers greet with a 220 line that names neither, telnetd may greet with
- * text, so those are not covered.
+ * the IMAP greeting and the RTSP request. FTP and SMTP servers greet with a
+ * 220 line that names neither, telnetd may greet with text, and git's client
+ * sends its request's length digits in a segment of their own, so those are
+ * not covered.
  */
 static __always_inline int pks_sig_covers_tcp_a(__u8 proto, int from_client)
 {
@@ -102,7 +103,6 @@ static __always_inline int pks_sig_covers_tcp_a(__u8 proto, int from_client)
 	case PKS_P_SOCKS:
 	case PKS_P_HTTP_PROXY:
 	case PKS_P_SMB2:
-	case PKS_P_GIT:
 	case PKS_P_RTSP:
 		return from_client;
 	case PKS_P_IMAP:

@@ -84,9 +84,15 @@ TEST(tcp_a_http2)
 	EXPECT(f, HTTP2, PKS_C_SIGNATURE, HTTP2_PREFACE);
 	CONVERSE(&env, 8081, &f, C(h2_preface), S(h2_settings));
 	EXPECT(f, HTTP2, PKS_C_CONFIRMED, HTTP2_SETTINGS);
-	/* A SETTINGS frame alone is not evidence; a cut preface is not a preface. */
-	CONVERSE(&env, 40001, &f, S(h2_settings));
+	/* Servers send their SETTINGS at once, often before the preface arrives. */
+	CONVERSE(&env, 40001, &f, S(h2_settings), C(h2_preface));
+	EXPECT(f, HTTP2, PKS_C_CONFIRMED, HTTP2_PREFACE);
+	/* A SETTINGS frame later in a stream, or one with the ACK flag, is not evidence alone. */
+	CONVERSE(&env, 40001, &f, S("hello"), S(h2_settings));
 	EXPECT_NO_SIG(f);
+	CONVERSE(&env, 40001, &f, S("\x00\x00\x00\x04\x01\x00\x00\x00\x00"));
+	EXPECT_NO_SIG(f);
+	/* A cut preface is not a preface. */
 	CONVERSE(&env, 40001, &f, { 0, h2_preface, 20 });
 	EXPECT_NO_SIG(f);
 	/* HTTP/1.1 stays HTTP. */
@@ -474,9 +480,14 @@ TEST(tcp_a_git)
 	EXPECT(f, GIT, PKS_C_CONFIRMED, GIT_ADVERTISEMENT);
 	CONVERSE(&env, 9418, &f, C("001cgit-receive-pack /r.git\0"), S("000eversion 2\n"));
 	EXPECT(f, GIT, PKS_C_CONFIRMED, GIT_ADVERTISEMENT);
-	/* Wrong length, unknown service, advertisement alone. */
+	/* git's client sends the length digits in a segment of their own. */
+	CONVERSE(&env, 9418, &f, C("0031"), C("git-upload-pack /project.git\0host=198.18.0.2\0"), S("000eversion 2\n"));
+	EXPECT(f, GIT, PKS_C_CONFIRMED, GIT_ADVERTISEMENT);
+	/* Wrong length, unknown service, advertisement alone, a body without the length first. */
 	CONVERSE(&env, 9418, &f, C("0040git-upload-pack /project.git\0host=198.18.0.2\0"));
-	EXPECT(f, UNKNOWN, PKS_C_NONE, PORT_CONTRADICTED);
+	EXPECT_NO_SIG(f);
+	CONVERSE(&env, 40009, &f, C("git-upload-pack /project.git\0host=198.18.0.2\0"));
+	EXPECT_NO_SIG(f);
 	CONVERSE(&env, 40009, &f, C("002agit-frobnicate /project.git\0host=x\0"));
 	EXPECT_NO_SIG(f);
 	CONVERSE(&env, 40009, &f, S(git_adv));
