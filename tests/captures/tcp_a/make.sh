@@ -294,9 +294,11 @@ cap_xmpp() { # prosody; a Python client opening a stream (no packaged CLI client
 		log = { info = "$d/prosody.log" }
 		modules_enabled = { "disco" }
 		c2s_require_encryption = false
+		run_as_root = true -- a throwaway server in a namespace, for one capture
 		VirtualHost "example.org"
 	CONF
 	pks_bg "$S" "$PKS_TMP/prosody.out" prosody -F --config "$d/prosody.cfg.lua"
+	pks_wait_tcp "$S" 5222 || cat "$PKS_TMP/prosody.out" "$d/prosody.log" >&2
 	pks_wait_tcp "$S" 5222
 	cap_begin xmpp "tcp port 5222"
 	cli /usr/bin/python3 - $SRV <<-'PY'
