@@ -159,7 +159,18 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 	}
 
 	if (matched) {
-		if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
+		if (m.upgrade && (f->flags & PKS_F_UPGRADE) && f->proto != m.proto) {
+			/*
+			 * An explicit upgrade rule after an announced upgrade (h2c or
+			 * WebSocket after HTTP/1.1 101, RFC 9110 7.8): the new protocol
+			 * replaces the verdict, and its own reply confirms it.
+			 */
+			f->proto = m.proto;
+			f->confidence = PKS_C_SIGNATURE;
+			f->rule = m.rule;
+			f->sig_dirs = 1 << dir;
+			f->flags &= ~PKS_F_UPGRADE;
+		} else if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
 			/* The other direction agrees: confirmed, by the confirming message. */
 			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !m.no_confirm &&
 			    f->confidence == PKS_C_SIGNATURE) {
@@ -182,6 +193,8 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		/* A different protocol after a signature verdict: keep the first. */
 		if (m.set_cookie)
 			f->cookie = m.cookie;
+		if (m.await_upgrade)
+			f->flags |= PKS_F_UPGRADE;
 	} else if (f->confidence == PKS_C_PORT && pl.nth == 0 && pks_sig_covers(f->proto, dir == PKS_DIR_C2S) &&
 		   (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
@@ -198,6 +211,9 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 
 static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8 max)
 {
+	/* After an announced upgrade, both directions stay open until their budget ends. */
+	if (f->flags & PKS_F_UPGRADE)
+		return f->inspected[dir] >= max;
 	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
 }
 
@@ -261,7 +277,8 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 		return reason;
 
 	pks_inspect(ctx, f, p, dir);
-	if (f->confidence >= PKS_C_CONFIRMED || (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
+	if ((f->confidence >= PKS_C_CONFIRMED && !(f->flags & PKS_F_UPGRADE)) ||
+	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
 }

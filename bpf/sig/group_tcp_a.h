@@ -17,6 +17,7 @@
 
 #include "sig.h"
 #include "http2.h"
+#include "websocket.h"
 #include "socks.h"
 #include "telnet.h"
 #include "rdp.h"
@@ -51,6 +52,7 @@
 	}
 
 PKS_TCP_A_GLOBAL(http2)
+PKS_TCP_A_GLOBAL(websocket)
 PKS_TCP_A_GLOBAL(socks)
 PKS_TCP_A_GLOBAL(rdp)
 PKS_TCP_A_GLOBAL(vnc)
@@ -74,7 +76,7 @@ __noinline int pks_classify_tcp_a(const struct pks_payload *p, struct pks_match 
 {
 	if (!p || !m || p->l4 != IPPROTO_TCP)
 		return 0;
-	return pks_tcp_a_http2(p, m) || pks_tcp_a_socks(p, m) || pks_tcp_a_rdp(p, m) || pks_tcp_a_vnc(p, m) ||
+	return pks_tcp_a_http2(p, m) || pks_tcp_a_websocket(p, m) || pks_tcp_a_socks(p, m) || pks_tcp_a_rdp(p, m) || pks_tcp_a_vnc(p, m) ||
 	       pks_tcp_a_smb(p, m) || pks_tcp_a_rpc(p, m) || pks_tcp_a_rsync(p, m) || pks_tcp_a_git(p, m) ||
 	       pks_tcp_a_bittorrent(p, m) || pks_tcp_a_openvpn(p, m) || pks_tcp_a_telnet(p, m) ||
 	       pks_tcp_a_pop3(p, m) || pks_tcp_a_smtp(p, m) || pks_tcp_a_irc(p, m) || pks_tcp_a_ftp(p, m) ||

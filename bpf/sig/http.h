@@ -9,6 +9,9 @@
  * Random bytes reach neither: a 4..9 byte token, a space and a target start.
  * A status line answering a CONNECT (cookie) is the proxy's: it confirms
  * "http-proxy" (RFC 9110 9.3.6: 2xx means the tunnel is up).
+ * A 101 (Switching Protocols) announces an upgrade: the flow stays open so
+ * that the explicit upgrade rules (http2.h for h2c, websocket.h) can replace
+ * the HTTP verdict with what the connection switched to.
  */
 #ifndef PKTSPEC_BPF_SIG_HTTP_H
 #define PKTSPEC_BPF_SIG_HTTP_H
@@ -73,6 +76,12 @@ static __always_inline int pks_sig_http(const struct pks_payload *p, struct pks_
 	    pks_is_digit(p->b[10]) && pks_is_digit(p->b[11])) {
 		if (PKS_TA_COOKIE_IS(p->cookie, PKS_P_HTTP_PROXY))
 			return pks_match_set(m, PKS_P_HTTP_PROXY, PKS_R_HTTP_PROXY_RESPONSE, PKS_ROLE_SERVER);
+		if (p->b[9] == '1' && p->b[10] == '0' && p->b[11] == '1') {
+			/* 101 Switching Protocols (RFC 9110 15.2.2): h2c or WebSocket follows. */
+			m->cookie = PKS_HTTP_UPGRADE_COOKIE;
+			m->set_cookie = 1;
+			m->await_upgrade = 1;
+		}
 		return pks_match_set(m, PKS_P_HTTP, PKS_R_HTTP_RESPONSE, PKS_ROLE_SERVER);
 	}
 

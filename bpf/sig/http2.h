@@ -10,8 +10,10 @@
  *    it at once, often before the client's preface arrives, so it is taken
  *    as the server's first payload; after the client's preface (cookie) a
  *    SETTINGS acknowledgement (flags 0x1, length 0) confirms as well.
- * The h2c upgrade (RFC 7540 3.2) ends the same way: after "101 Switching
- * Protocols" the client sends this preface.
+ * The h2c upgrade (RFC 7540 3.2; RFC 9113 3.1 keeps the "h2c" token) ends
+ * the same way: after "101 Switching Protocols" (http.h marks the flow) the
+ * client sends this preface, which then replaces the HTTP verdict (rule
+ * http2-upgrade) and the server's SETTINGS confirms.
  */
 #ifndef PKTSPEC_BPF_SIG_HTTP2_H
 #define PKTSPEC_BPF_SIG_HTTP2_H
@@ -35,9 +37,13 @@ static __always_inline int pks_sig_http2(const struct pks_payload *p, struct pks
 	__u32 len;
 
 	if (pks_h2_is_preface(p)) {
+		int upgraded = p->cookie == PKS_HTTP_UPGRADE_COOKIE;
+
 		m->cookie = PKS_TA_COOKIE(PKS_P_HTTP2, 0);
 		m->set_cookie = 1;
-		return pks_match_set(m, PKS_P_HTTP2, PKS_R_HTTP2_PREFACE, PKS_ROLE_CLIENT);
+		m->upgrade = upgraded;
+		return pks_match_set(m, PKS_P_HTTP2, upgraded ? PKS_R_HTTP2_UPGRADE : PKS_R_HTTP2_PREFACE,
+				     PKS_ROLE_CLIENT);
 	}
 	if (p->len < 9 || p->b[3] != PKS_H2_FRAME_SETTINGS || pks_be32(p, 5) != 0)
 		return 0;

@@ -23,6 +23,9 @@
 #define PKS_TA_COOKIE(proto, val) (PKS_TA_TAG | ((__u32)(proto) << 16) | ((val) & 0xffff))
 #define PKS_TA_COOKIE_IS(cookie, proto) (((cookie) & 0xffff0000u) == (PKS_TA_TAG | ((__u32)(proto) << 16)))
 
+/* An HTTP/1.1 101 response was seen: an h2c or WebSocket upgrade may follow. */
+#define PKS_HTTP_UPGRADE_COOKIE PKS_TA_COOKIE(PKS_P_HTTP, 101)
+
 /* Bound of the token searches in the window (a greeting's product name). */
 #define PKS_TEXT_SCAN 60
 

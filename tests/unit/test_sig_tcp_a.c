@@ -101,6 +101,58 @@ TEST(tcp_a_http2)
 	pks_env_close(&env);
 }
 
+/* ---- Upgrades from HTTP/1.1: h2c and WebSocket ---- */
+
+static const char h2c_req[] = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+			      "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n";
+static const char h2c_101[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+static const char ws_req[] = "GET /chat HTTP/1.1\r\nHost: 198.18.0.2\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+static const char ws_101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+			     "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+/* RFC 6455 5.7: a masked "Hello" from the client, an unmasked one from the server. */
+static const char ws_client_hello[] = "\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
+static const char ws_server_hello[] = "\x81\x05\x48\x65\x6c\x6c\x6f";
+
+TEST(tcp_a_upgrades)
+{
+	struct pks_env env;
+	struct pks_flow f;
+
+	CHECK(pks_env_open(&env) == 0);
+	/* h2c: the preface after the 101 replaces HTTP, the server's SETTINGS confirms. */
+	CONVERSE(&env, 80, &f, C(h2c_req), S(h2c_101), C(h2_preface));
+	EXPECT(f, HTTP2, PKS_C_SIGNATURE, HTTP2_UPGRADE);
+	CHECK(!(f.flags & PKS_F_DECIDED));
+	CONVERSE(&env, 80, &f, C(h2c_req), S(h2c_101), C(h2_preface), S(h2_settings));
+	EXPECT(f, HTTP2, PKS_C_CONFIRMED, HTTP2_SETTINGS);
+	CHECK(f.flags & PKS_F_DECIDED);
+	/* WebSocket: the client's masked frame replaces HTTP, the server's frame confirms. */
+	CONVERSE(&env, 8080, &f, C(ws_req), S(ws_101), C(ws_client_hello), S(ws_server_hello));
+	EXPECT(f, WEBSOCKET, PKS_C_CONFIRMED, WEBSOCKET_FRAME);
+	/* The server may speak first after the 101. */
+	CONVERSE(&env, 8765, &f, C(ws_req), S(ws_101), S(ws_server_hello), C(ws_client_hello));
+	EXPECT(f, WEBSOCKET, PKS_C_CONFIRMED, WEBSOCKET_FRAME);
+	/* Until something follows, a 101 leaves HTTP confirmed and the flow open. */
+	CONVERSE(&env, 80, &f, C(ws_req), S(ws_101));
+	EXPECT(f, HTTP, PKS_C_CONFIRMED, HTTP_RESPONSE);
+	CHECK(f.flags & PKS_F_UPGRADE);
+	CHECK(!(f.flags & PKS_F_DECIDED));
+	/* Not upgrades: frames without a 101; an unmasked client frame; random bytes after the 101. */
+	CONVERSE(&env, 80, &f, C(ws_req), S("HTTP/1.1 200 OK\r\n\r\n"), C(ws_client_hello));
+	EXPECT(f, HTTP, PKS_C_CONFIRMED, HTTP_RESPONSE);
+	CONVERSE(&env, 80, &f, C(ws_req), S(ws_101), C(ws_server_hello));
+	EXPECT(f, HTTP, PKS_C_CONFIRMED, HTTP_RESPONSE);
+	CONVERSE(&env, 80, &f, C(ws_req), S(ws_101), C("\x9c\x3e\x11\x02random"), S("\x4f\x01garbage"),
+		 C("\xffmore"), S("\x07\x07x"), C("\x13\x37x"), S("\x55\xaay"), C("\x01\x01z"));
+	EXPECT(f, HTTP, PKS_C_CONFIRMED, HTTP_RESPONSE);
+	CHECK(f.flags & PKS_F_DECIDED);
+	/* A preface without a 101 on an HTTP flow does not replace the verdict. */
+	CONVERSE(&env, 80, &f, C("GET / HTTP/1.1\r\n\r\n"), C(h2_preface));
+	EXPECT(f, HTTP, PKS_C_SIGNATURE, HTTP_REQUEST);
+	pks_env_close(&env);
+}
+
 /* ---- SOCKS and HTTP proxy ---- */
 
 TEST(tcp_a_socks)

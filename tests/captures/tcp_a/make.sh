@@ -73,6 +73,32 @@ cap_http2() { # nghttpd and nghttp, HTTP/2 with prior knowledge (no TLS)
 	cap_begin http2_prior_knowledge "tcp port 8080"
 	cli nghttp -n http://$SRV:8080/index.html
 	cap_end
+	cap_begin http2_h2c_upgrade "tcp port 8080"
+	cli nghttp -nu http://$SRV:8080/index.html
+	cap_end
+	stop_bg
+}
+
+cap_websocket() { # python3-websockets server and client: HTTP/1.1 upgrade, then one message each way
+	cat >"$PKS_TMP/ws.py" <<-'PY'
+		import asyncio, sys, websockets
+		async def echo(ws, path=None):
+		    async for msg in ws:
+		        await ws.send(msg)
+		async def server():
+		    async with websockets.serve(echo, sys.argv[2], 8765):
+		        await asyncio.Future()
+		async def client():
+		    async with websockets.connect("ws://%s:8765/chat" % sys.argv[2]) as ws:
+		        await ws.send("hello")
+		        print(await ws.recv())
+		asyncio.run(server() if sys.argv[1] == "server" else client())
+	PY
+	pks_bg "$S" "$PKS_TMP/ws.log" /usr/bin/python3 "$PKS_TMP/ws.py" server $SRV
+	pks_wait_tcp "$S" 8765
+	cap_begin websocket "tcp port 8765"
+	cli /usr/bin/python3 "$PKS_TMP/ws.py" client $SRV
+	cap_end
 	stop_bg
 }
 
@@ -468,7 +494,7 @@ cap_bittorrent() { # CRAFTED: a BEP 3 handshake exchange over real sockets (no l
 	stop_bg
 }
 
-ALL="http2 socks connect telnet ftp smtp mail smb rpc rsync git xmpp irc vnc rdp openvpn rtsp bittorrent"
+ALL="http2 websocket socks connect telnet ftp smtp mail smb rpc rsync git xmpp irc vnc rdp openvpn rtsp bittorrent"
 for name in ${@:-$ALL}; do
 	"cap_$name"
 done
