@@ -12,8 +12,8 @@
  *    SETTINGS acknowledgement (flags 0x1, length 0) confirms as well.
  * The h2c upgrade (RFC 7540 3.2; RFC 9113 3.1 keeps the "h2c" token) ends
  * the same way: after "101 Switching Protocols" (http.h marks the flow) the
- * client sends this preface, which then replaces the HTTP verdict (rule
- * http2-upgrade) and the server's SETTINGS confirms.
+ * client sends this preface and the server its SETTINGS; whichever comes
+ * first replaces the HTTP verdict (rule http2-upgrade), the other confirms.
  */
 #ifndef PKTSPEC_BPF_SIG_HTTP2_H
 #define PKTSPEC_BPF_SIG_HTTP2_H
@@ -53,6 +53,12 @@ static __always_inline int pks_sig_http2(const struct pks_payload *p, struct pks
 	if (PKS_TA_COOKIE_IS(p->cookie, PKS_P_HTTP2)) {
 		if (p->b[4] != 0 && !(p->b[4] == 1 && len == 0))
 			return 0;
+	} else if (p->cookie == PKS_HTTP_UPGRADE_COOKIE && p->b[4] == 0) {
+		/* h2c: the server's preface right after its 101 (RFC 7540 3.2). */
+		m->cookie = PKS_TA_COOKIE(PKS_P_HTTP2, 0);
+		m->set_cookie = 1;
+		m->upgrade = 1;
+		return pks_match_set(m, PKS_P_HTTP2, PKS_R_HTTP2_UPGRADE, PKS_ROLE_SERVER);
 	} else if (p->nth != 0 || p->b[4] != 0) {
 		return 0;
 	}

@@ -127,6 +127,12 @@ TEST(tcp_a_upgrades)
 	CONVERSE(&env, 80, &f, C(h2c_req), S(h2c_101), C(h2_preface), S(h2_settings));
 	EXPECT(f, HTTP2, PKS_C_CONFIRMED, HTTP2_SETTINGS);
 	CHECK(f.flags & PKS_F_DECIDED);
+	/* h2c where the server's SETTINGS follows its 101 before the client's preface arrives. */
+	CONVERSE(&env, 80, &f, C(h2c_req), S(h2c_101), S(h2_settings), C(h2_preface));
+	EXPECT(f, HTTP2, PKS_C_CONFIRMED, HTTP2_PREFACE);
+	/* An empty continuation frame first is not WebSocket (RFC 6455 5.4). */
+	CONVERSE(&env, 80, &f, C(ws_req), S(ws_101), S("\x00\x00"));
+	EXPECT(f, HTTP, PKS_C_CONFIRMED, HTTP_RESPONSE);
 	/* WebSocket: the client's masked frame replaces HTTP, the server's frame confirms. */
 	CONVERSE(&env, 8080, &f, C(ws_req), S(ws_101), C(ws_client_hello), S(ws_server_hello));
 	EXPECT(f, WEBSOCKET, PKS_C_CONFIRMED, WEBSOCKET_FRAME);

@@ -73,8 +73,24 @@ cap_http2() { # nghttpd and nghttp, HTTP/2 with prior knowledge (no TLS)
 	cap_begin http2_prior_knowledge "tcp port 8080"
 	cli nghttp -n http://$SRV:8080/index.html
 	cap_end
-	cap_begin http2_h2c_upgrade "tcp port 8080"
-	cli nghttp -nu http://$SRV:8080/index.html
+	stop_bg
+	# nghttpd sends its SETTINGS before answering an upgrade; h2o does the h2c upgrade properly.
+	cat >"$PKS_TMP/h2o.conf" <<-CONF
+		listen:
+		  host: $SRV
+		  port: 8081
+		hosts:
+		  default:
+		    paths:
+		      /:
+		        file.dir: $PKS_TMP/www
+		user: nobody
+	CONF
+	chmod 755 "$PKS_TMP" "$PKS_TMP/www"
+	pks_bg "$S" "$PKS_TMP/h2o.log" h2o -c "$PKS_TMP/h2o.conf"
+	pks_wait_tcp "$S" 8081
+	cap_begin http2_h2c_upgrade "tcp port 8081"
+	cli nghttp -nu http://$SRV:8081/index.html
 	cap_end
 	stop_bg
 }
