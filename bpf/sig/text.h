@@ -79,7 +79,14 @@ static __always_inline __u32 pks_reply_code(const struct pks_payload *p)
 	return (a - '0') * 100 + (b - '0') * 10 + (c - '0');
 }
 
-/* Whether the window holds the upper-case word w (4 bytes) at or after from. */
+/*
+ * Whether the window holds the word w (4 bytes, none of them zero) at or after
+ * from. The scans do not compare against p->len: the window is zero past len,
+ * so no word of non-zero bytes matches there, and a loop that learns nothing
+ * about len leaves the verifier one state per exit instead of one per
+ * (exit, bound on len) pair, which made two scans in a row cost 100k
+ * instructions.
+ */
 static __always_inline int pks_find4(const struct pks_payload *p, __u32 from, __u32 w)
 {
 	__u32 i;
@@ -87,7 +94,7 @@ static __always_inline int pks_find4(const struct pks_payload *p, __u32 from, __
 	for (i = 0; i < PKS_TEXT_SCAN; i++) {
 		__u32 at = from + i;
 
-		if (at + 4 > p->len)
+		if (at + 4 > PKS_WIN)
 			break;
 		if (pks_be32(p, at) == w)
 			return 1;
@@ -95,7 +102,7 @@ static __always_inline int pks_find4(const struct pks_payload *p, __u32 from, __
 	return 0;
 }
 
-/* Whether the window holds the three bytes w (big-endian, low 24 bits) at or after from. */
+/* Whether the window holds the three non-zero bytes w (big-endian, low 24 bits) at or after from. */
 static __always_inline int pks_find3(const struct pks_payload *p, __u32 from, __u32 w)
 {
 	__u32 i;
@@ -103,7 +110,7 @@ static __always_inline int pks_find3(const struct pks_payload *p, __u32 from, __
 	for (i = 0; i < PKS_TEXT_SCAN; i++) {
 		__u32 at = from + i;
 
-		if (at + 3 > p->len)
+		if (at + 3 > PKS_WIN)
 			break;
 		if (pks_be24(p, at) == w)
 			return 1;
