@@ -276,6 +276,9 @@ cap_smb() { # samba smbd, smbclient: SMB 2/3 on 445, SMB 1 over the NetBIOS sess
 	cap_begin smb2_445 "tcp port 445"
 	cli smbclient -N -s "$d/smb.conf" -L //$SRV -m SMB3 >/dev/null 2>&1
 	cap_end
+	cap_begin smb1_445 "tcp port 445"
+	cli smbclient -N -s "$d/smb.conf" -L //$SRV -m NT1 --option='client min protocol=NT1' >/dev/null 2>&1
+	cap_end
 	cap_begin smb1_139 "tcp port 139"
 	cli smbclient -N -s "$d/smb.conf" -p 139 -L //$SRV -m NT1 --option='client min protocol=NT1' >/dev/null 2>&1
 	cap_end
