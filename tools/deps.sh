@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs the Debian packages a make target needs, when some are missing.
-# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy)
+# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy capture_tcp_b)
 # Quiet when everything is present; as root it runs apt-get, otherwise it names
 # what is missing and fails.
 set -eu
@@ -10,6 +10,7 @@ pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-
 pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool"
 pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox python3 jq bc iproute2 procps util-linux"
 pkgs_accuracy="libndpi-bin"
+pkgs_capture_tcp_b="python3 python3-scapy"
 
 want=""
 for group in "$@"; do

@@ -19,6 +19,8 @@
 #include "sig.h"
 #include "ber.h"
 
+#define PKS_KRB_SEGMENT 536 /* the smallest MSS a segment of a longer message would fill */
+
 /* The message at base must be msg_len bytes long; returns the match or 0. */
 static __always_inline int pks_kerberos_at(const struct pks_payload *p, struct pks_match *m, __u32 base,
 					   __u32 msg_len)
@@ -66,9 +68,11 @@ static __always_inline int pks_sig_kerberos(const struct pks_payload *p, struct 
 	if (p->l4 != IPPROTO_TCP || p->len < 4 + 16)
 		return 0;
 	len = pks_be32(p, 0);
-	/* A large TGS-REQ (with a PAC-bearing ticket) spans segments: the prefix covers at least this one. */
+	/* A large TGS-REQ (with a PAC-bearing ticket) spans full-sized segments: the prefix covers at least this one. */
 	if ((len & 0x80000000) || len < 16 || len + 4 < p->total)
 		return 0;
+	if (len + 4 > p->total && p->total < PKS_KRB_SEGMENT)
+		return 0; /* a small packet holds its whole message */
 	return pks_kerberos_at(p, m, 4, len);
 }
 

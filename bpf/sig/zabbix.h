@@ -6,8 +6,8 @@
  *    large packet) with the protocol bit always set, then data length and
  *    reserved, 4 bytes each little-endian (8 each with 0x04).
  *  - The reserved field holds the uncompressed size when compressed and is
- *    zero otherwise; the data length matches the packet, or the message
- *    continues in later segments.
+ *    zero otherwise; the data length matches the packet, or the packet is a
+ *    full-sized segment and the message continues in later ones.
  * Both sides frame every message this way, so the header is recognised in
  * either direction and the other side's header confirms.
  */
@@ -18,6 +18,7 @@
 #include "bytes.h"
 
 #define PKS_ZABBIX_MAX (1u << 30) /* ZBX_MAX_RECV_DATA_SIZE is 1 GB */
+#define PKS_ZABBIX_SEGMENT 536 /* the smallest MSS a segment of a longer message would fill */
 
 static __always_inline int pks_sig_zabbix(const struct pks_payload *p, struct pks_match *m)
 {
@@ -42,6 +43,9 @@ static __always_inline int pks_sig_zabbix(const struct pks_payload *p, struct pk
 		reserved = pks_le32(p, 9);
 	}
 	if (len == 0 || len > PKS_ZABBIX_MAX || hdr + len < p->total)
+		return 0;
+	/* A message may continue past a full-sized segment, not past a small packet. */
+	if (hdr + len > p->total && p->total < PKS_ZABBIX_SEGMENT)
 		return 0;
 	if ((flags & 0x02) ? (reserved == 0 || reserved > PKS_ZABBIX_MAX) : reserved != 0)
 		return 0;
