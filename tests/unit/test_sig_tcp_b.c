@@ -228,8 +228,6 @@ TEST(tcp_b_confirmed_on_any_port)
 	memset(t, 0, sizeof(t));
 	t[n].name = "postgresql", t[n].proto = PKS_P_POSTGRESQL, t[n].rule = PKS_R_PGSQL_AUTH;
 	pg_startup(&t[n].c), put8(&t[n].s, 'R'), be32(&t[n].s, 8), be32(&t[n].s, 0), n++;
-	t[n].name = "postgresql-ssl", t[n].proto = PKS_P_POSTGRESQL, t[n].rule = PKS_R_PGSQL_SSL_ANSWER;
-	be32(&t[n].c, 8), be32(&t[n].c, 80877103), put8(&t[n].s, 'N'), n++;
 	t[n].name = "postgresql-md5", t[n].proto = PKS_P_POSTGRESQL, t[n].rule = PKS_R_PGSQL_AUTH;
 	pg_startup(&t[n].c), put8(&t[n].s, 'R'), be32(&t[n].s, 12), be32(&t[n].s, 5), be32(&t[n].s, 0x01020304), n++;
 	/* MySQL: the server speaks first, so its greeting is the "server" message sent before the client's. */
@@ -377,6 +375,20 @@ TEST(tcp_b_port_guess_contradicted)
 	CHECK(exchange(&env, 30002, 3306, NULL, &junk, &f) == 0);
 	CHECK_EQ(f.proto, PKS_P_UNKNOWN);
 	CHECK_EQ(f.rule, PKS_R_PORT_CONTRADICTED);
+	/*
+	 * SSLRequest alone is a signature. The server's one-byte 'N' that would
+	 * confirm it is not inspected: the classifier skips one-byte TCP payloads
+	 * as keepalive probes, so the flow waits for the startup and 'R'.
+	 */
+	{
+		struct msg ssl = { 0 }, no = { 0 };
+
+		be32(&ssl, 8), be32(&ssl, 80877103), put8(&no, 'N');
+		CHECK(exchange(&env, 30004, 7432, &ssl, &no, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
+		CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_REQUEST);
+	}
 	/* Kerberos is not covered (its UDP port shares the answer): the guess stays a guess. */
 	CHECK(exchange(&env, 30003, 88, &junk, NULL, &f) == 0);
 	CHECK_EQ(f.proto, PKS_P_KERBEROS);
