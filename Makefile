@@ -28,7 +28,7 @@ USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
 LDLIBS := -lbpf -lelf -lz -lpcap
 
-BPF_PROGS := pktspec pktspec_tc
+BPF_PROGS := pktspec pktspec_tc pktspec_egress
 # Baselines for `make bench` (tests/bench): built with the rest so they never rot.
 BPF_PROGS += bench_pass bench_parse
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
@@ -55,6 +55,9 @@ $(OUTPUT) $(OUTPUT)/asan:
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The egress classifier compiles the XDP classifier's source (bpf/hook.h).
+$(OUTPUT)/pktspec_egress.bpf.o: bpf/pktspec.bpf.c
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
