@@ -31,11 +31,20 @@ static __always_inline int pks_telnet_opt_ok(__u8 o)
 	return o <= PKS_TELNET_OPT_MAX || o == 255;
 }
 
+/*
+ * WILL, WONT, DO, DONT (251-254). IAC IAC (255 255) is an escaped data byte,
+ * not a command (RFC 854), so a run of 0xff bytes is no negotiation.
+ */
+static __always_inline int pks_telnet_negotiation_cmd(__u8 cmd)
+{
+	return cmd >= PKS_TELNET_WILL && cmd <= PKS_TELNET_WILL + 3;
+}
+
 static __always_inline int pks_sig_telnet(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 i, off = 0, n = 0;
 
-	if (p->len < 3 || p->b[0] != PKS_TELNET_IAC || p->b[1] < PKS_TELNET_WILL || !pks_telnet_opt_ok(p->b[2]))
+	if (p->len < 3 || p->b[0] != PKS_TELNET_IAC || !pks_telnet_negotiation_cmd(p->b[1]) || !pks_telnet_opt_ok(p->b[2]))
 		return 0;
 	for (i = 0; i < PKS_TELNET_CMDS; i++) {
 		__u8 cmd = p->b[(off + 1) & PKS_WIN_MASK];
@@ -49,7 +58,7 @@ static __always_inline int pks_sig_telnet(const struct pks_payload *p, struct pk
 		}
 		if (off + 3 > p->len)
 			break; /* cut by the window */
-		if (cmd >= PKS_TELNET_WILL) {
+		if (pks_telnet_negotiation_cmd(cmd)) {
 			if (!pks_telnet_opt_ok(p->b[(off + 2) & PKS_WIN_MASK]))
 				return 0;
 			off += 3;

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * Signatures of the TCP database/messaging/management group (bpf/sig/
+ * group_tcp_b.h) through the real XDP object: each protocol's opening message
+ * and its answer, on a port that is not the protocol's (detection must not
+ * depend on it), reach `confirmed` with the rule of the answer; random bytes
+ * and near misses on the protocols' own ports never reach `signature`.
+ *
+ * Loading the object costs the verifier tens of seconds on a busy machine, so
+ * each TEST runs many flows in one environment, one client port per flow.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "harness.h"
+#include "pkt.h"
+
+#define CLI "198.18.0.1"
+#define SRV "198.18.0.2"
+
+struct msg {
+	uint8_t b[160];
+	size_t n;
+};
+
+static void put(struct msg *m, const void *p, size_t n)
+{
+	if (m->n + n <= sizeof(m->b)) {
+		memcpy(m->b + m->n, p, n);
+		m->n += n;
+	}
+}
+
+static void put8(struct msg *m, uint8_t v)
+{
+	put(m, &v, 1);
+}
+
+static void be16(struct msg *m, uint16_t v)
+{
+	put8(m, v >> 8), put8(m, v & 0xff);
+}
+
+static void be32(struct msg *m, uint32_t v)
+{
+	be16(m, v >> 16), be16(m, v & 0xffff);
+}
+
+static void le32(struct msg *m, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		put8(m, (v >> (8 * i)) & 0xff);
+}
+
+static void str(struct msg *m, const char *s)
+{
+	put(m, s, strlen(s));
+}
+
+/* Runs SYN, then the client's payload, then (if any) the server's; returns the flow. */
+static int exchange(struct pks_env *env, uint16_t cport, uint16_t sport, const struct msg *c, const struct msg *s,
+		    struct pks_flow *f)
+{
+	struct pkt_spec syn = PKT_TCP4(CLI, cport, SRV, sport, TCPF_SYN);
+	struct pkt_spec cs = PKT_TCP4(CLI, cport, SRV, sport, TCPF_PSH | TCPF_ACK);
+	struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
+
+	if (pks_env_run(env, &syn))
+		return -1;
+	if (c && c->n) {
+		cs.payload = c->b, cs.payload_len = c->n;
+		if (pks_env_run(env, &cs))
+			return -1;
+	}
+	if (s && s->n) {
+		sc.payload = s->b, sc.payload_len = s->n;
+		if (pks_env_run(env, &sc))
+			return -1;
+	}
+	return pks_env_flow(env, &syn, f);
+}
+
+/* --- Spec-built messages --- */
+
+static void pg_startup(struct msg *m)
+{
+	static const char params[] = "user\0postgres\0database\0postgres\0";
+
+	be32(m, 4 + 4 + sizeof(params)); /* sizeof counts the list's final NUL */
+	be32(m, 0x00030000);
+	put(m, params, sizeof(params));
+}
+
+static void mysql_greeting(struct msg *m)
+{
+	struct msg p = { 0 };
+	static const uint8_t auth[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, zeros[10] = { 0 };
+
+	put8(&p, 10);
+	str(&p, "10.11.6-MariaDB-0+deb12u1");
+	put8(&p, 0);
+	le32(&p, 42);                       /* connection id */
+	put(&p, auth, 8);                    /* auth-plugin-data-part-1 */
+	put8(&p, 0);                         /* filler */
+	put8(&p, 0xfe), put8(&p, 0xf7);      /* capabilities, CLIENT_PROTOCOL_41 set */
+	put8(&p, 0x2d);                      /* character set */
+	put8(&p, 0x02), put8(&p, 0x00);      /* status */
+	put8(&p, 0xff), put8(&p, 0x81);      /* upper capabilities */
+	put8(&p, 21);                        /* auth data length */
+	put(&p, zeros, 10);                  /* reserved */
+	str(&p, "abcdefghijkl");
+	put8(&p, 0);
+	str(&p, "mysql_native_password");
+	put8(&p, 0);
+	put8(m, p.n & 0xff), put8(m, p.n >> 8), put8(m, 0), put8(m, 0);
+	put(m, p.b, p.n);
+}
+
+static void mysql_login(struct msg *m)
+{
+	static const uint8_t filler[23] = { 0 };
+	struct msg p = { 0 };
+
+	le32(&p, 0x000fa685); /* CLIENT_PROTOCOL_41 | ... */
+	le32(&p, 16777216);
+	put8(&p, 0x21);
+	put(&p, filler, sizeof(filler));
+	str(&p, "root");
+	put8(&p, 0);
+	put8(&p, 0);
+	put8(m, p.n & 0xff), put8(m, p.n >> 8), put8(m, 0), put8(m, 1);
+	put(m, p.b, p.n);
+}
+
+static void tds_prelogin(struct msg *m, uint8_t type)
+{
+	/* VERSION, ENCRYPTION, INSTOPT, THREADID, MARS, terminator ([MS-TDS] 2.2.6.5). */
+	static const uint8_t opts[] = { 0x00, 0x00, 0x1a, 0x00, 0x06, 0x01, 0x00, 0x20, 0x00, 0x01,
+					0x02, 0x00, 0x21, 0x00, 0x01, 0x03, 0x00, 0x22, 0x00, 0x04,
+					0x04, 0x00, 0x26, 0x00, 0x01, 0xff };
+	static const uint8_t data[] = { 0x0f, 0x00, 0x07, 0xd0, 0x00, 0x00, 0x02, 0x00, 0, 0, 0, 0, 0x00 };
+
+	put8(m, type), put8(m, 0x01);
+	be16(m, 8 + sizeof(opts) + sizeof(data));
+	be16(m, 0), put8(m, 1), put8(m, 0);
+	put(m, opts, sizeof(opts));
+	put(m, data, sizeof(data));
+}
+
+static void kafka_api_versions(struct msg *m, uint16_t key)
+{
+	struct msg p = { 0 };
+
+	be16(&p, key), be16(&p, 3), be32(&p, 7);
+	be16(&p, 7), str(&p, "rdkafka");
+	put8(&p, 0);
+	put8(&p, 0x12), str(&p, "librdkafka-2.3.0");
+	be32(m, p.n);
+	put(m, p.b, p.n);
+}
+
+static void kafka_response(struct msg *m, uint32_t corr)
+{
+	be32(m, 10), be32(m, corr), be16(m, 0), be32(m, 0);
+}
+
+/* A Kerberos message: prefix, [APPLICATION app] SEQUENCE { [c0] 5, [c0+1] type, [4] filler }. */
+static void krb(struct msg *m, uint8_t app, uint8_t c0, uint8_t type)
+{
+	static const uint8_t filler[] = { 0xa4, 0x05, 0x30, 0x03, 0x02, 0x01, 0x00 };
+	uint8_t seq_len = 5 + 5 + sizeof(filler);
+
+	be32(m, 2 + 2 + seq_len);
+	put8(m, app), put8(m, 2 + seq_len);
+	put8(m, 0x30), put8(m, seq_len);
+	put8(m, c0), put8(m, 3), put8(m, 2), put8(m, 1), put8(m, 5);
+	put8(m, c0 + 1), put8(m, 3), put8(m, 2), put8(m, 1), put8(m, type);
+	put(m, filler, sizeof(filler));
+}
+
+static void zabbix(struct msg *m, const char *data)
+{
+	str(m, "ZBXD");
+	put8(m, 1);
+	le32(m, strlen(data));
+	le32(m, 0);
+	str(m, data);
+}
+
+static void mqtt_connect(struct msg *m, uint8_t level)
+{
+	put8(m, 0x10), put8(m, 16);
+	be16(m, 4), str(m, "MQTT");
+	put8(m, level), put8(m, 0x02), be16(m, 60);
+	be16(m, 4), str(m, "test");
+}
+
+static void bgp_open(struct msg *m, uint16_t as)
+{
+	for (int i = 0; i < 16; i++)
+		put8(m, 0xff);
+	be16(m, 29), put8(m, 1);
+	put8(m, 4), be16(m, as), be16(m, 180), be32(m, 0xc6120001 + as), put8(m, 0);
+}
+
+static void amqp_start(struct msg *m)
+{
+	put8(m, 1), be16(m, 0), be32(m, 28);
+	be16(m, 10), be16(m, 10), put8(m, 0), put8(m, 9);
+	be32(m, 0);
+	be32(m, 5), str(m, "PLAIN");
+	be32(m, 5), str(m, "en_US");
+	put8(m, 0xce);
+}
+
+struct pair {
+	const char *name;
+	int proto, rule;
+	struct msg c, s;
+};
+
+TEST(tcp_b_confirmed_on_any_port)
+{
+	static struct pair t[16];
+	struct pks_env env;
+	int n = 0;
+
+	memset(t, 0, sizeof(t));
+	t[n].name = "postgresql", t[n].proto = PKS_P_POSTGRESQL, t[n].rule = PKS_R_PGSQL_AUTH;
+	pg_startup(&t[n].c), put8(&t[n].s, 'R'), be32(&t[n].s, 8), be32(&t[n].s, 0), n++;
+	t[n].name = "postgresql-md5", t[n].proto = PKS_P_POSTGRESQL, t[n].rule = PKS_R_PGSQL_AUTH;
+	pg_startup(&t[n].c), put8(&t[n].s, 'R'), be32(&t[n].s, 12), be32(&t[n].s, 5), be32(&t[n].s, 0x01020304), n++;
+	/* MySQL: the server speaks first, so its greeting is the "server" message sent before the client's. */
+	t[n].name = "mysql", t[n].proto = PKS_P_MYSQL, t[n].rule = PKS_R_MYSQL_LOGIN;
+	mysql_greeting(&t[n].s), mysql_login(&t[n].c), n++;
+	t[n].name = "mssql", t[n].proto = PKS_P_MSSQL, t[n].rule = PKS_R_MSSQL_RESPONSE;
+	tds_prelogin(&t[n].c, 0x12), tds_prelogin(&t[n].s, 0x04), n++;
+	t[n].name = "kafka", t[n].proto = PKS_P_KAFKA, t[n].rule = PKS_R_KAFKA_RESPONSE;
+	kafka_api_versions(&t[n].c, 18), kafka_response(&t[n].s, 7), n++;
+	t[n].name = "kerberos-as", t[n].proto = PKS_P_KERBEROS, t[n].rule = PKS_R_KERBEROS_REPLY;
+	krb(&t[n].c, 0x6a, 0xa1, 10), krb(&t[n].s, 0x6b, 0xa0, 11), n++;
+	t[n].name = "kerberos-error", t[n].proto = PKS_P_KERBEROS, t[n].rule = PKS_R_KERBEROS_REPLY;
+	krb(&t[n].c, 0x6c, 0xa1, 12), krb(&t[n].s, 0x7e, 0xa0, 30), n++;
+	t[n].name = "zabbix", t[n].proto = PKS_P_ZABBIX, t[n].rule = PKS_R_ZABBIX_HEADER;
+	zabbix(&t[n].c, "agent.ping"), zabbix(&t[n].s, "1"), n++;
+	t[n].name = "mqtt", t[n].proto = PKS_P_MQTT, t[n].rule = PKS_R_MQTT_CONNACK;
+	mqtt_connect(&t[n].c, 4), put8(&t[n].s, 0x20), put8(&t[n].s, 2), put8(&t[n].s, 0), put8(&t[n].s, 0), n++;
+	t[n].name = "bgp", t[n].proto = PKS_P_BGP, t[n].rule = PKS_R_BGP_OPEN;
+	bgp_open(&t[n].c, 65001), bgp_open(&t[n].s, 65002), n++;
+	t[n].name = "amqp", t[n].proto = PKS_P_AMQP, t[n].rule = PKS_R_AMQP_START;
+	str(&t[n].c, "AMQP"), put8(&t[n].c, 0), put8(&t[n].c, 0), put8(&t[n].c, 9), put8(&t[n].c, 1);
+	amqp_start(&t[n].s), n++;
+	t[n].name = "nats", t[n].proto = PKS_P_NATS, t[n].rule = PKS_R_NATS_CONNECT;
+	str(&t[n].s, "INFO {\"server_id\":\"NAB\",\"version\":\"2.9.0\"}\r\n");
+	str(&t[n].c, "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"), n++;
+
+	CHECK(pks_env_open(&env) == 0);
+	for (int i = 0; i < n; i++) {
+		struct pks_flow f;
+		/* Port 7000 + i: none of these protocols' ports. */
+		uint16_t cport = 41000 + i, sport = 7000 + i;
+		int server_first = t[i].proto == PKS_P_MYSQL || t[i].proto == PKS_P_NATS;
+
+		if (server_first) {
+			struct pkt_spec syn = PKT_TCP4(CLI, cport, SRV, sport, TCPF_SYN);
+			struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
+			struct pkt_spec cs = PKT_TCP4(CLI, cport, SRV, sport, TCPF_PSH | TCPF_ACK);
+
+			sc.payload = t[i].s.b, sc.payload_len = t[i].s.n;
+			cs.payload = t[i].c.b, cs.payload_len = t[i].c.n;
+			CHECK(pks_env_run(&env, &syn) == 0);
+			CHECK(pks_env_run(&env, &sc) == 0);
+			CHECK(pks_env_flow(&env, &syn, &f) == 0);
+			if (f.proto != t[i].proto || f.confidence != PKS_C_SIGNATURE) {
+				pks_test_fail(__FILE__, __LINE__, "%s greeting: proto %d conf %d", t[i].name, f.proto,
+					      f.confidence);
+				break;
+			}
+			CHECK(pks_env_run(&env, &cs) == 0);
+		} else {
+			CHECK(exchange(&env, cport, sport, &t[i].c, NULL, &f) == 0);
+			if (f.proto != t[i].proto || f.confidence != PKS_C_SIGNATURE) {
+				pks_test_fail(__FILE__, __LINE__, "%s request: proto %d conf %d rule %d", t[i].name,
+					      f.proto, f.confidence, f.rule);
+				break;
+			}
+			{
+				struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
+
+				sc.payload = t[i].s.b, sc.payload_len = t[i].s.n;
+				CHECK(pks_env_run(&env, &sc) == 0);
+			}
+		}
+		CHECK(pks_env_flow(&env, &(struct pkt_spec)PKT_TCP4(CLI, cport, SRV, sport, 0), &f) == 0);
+		if (f.proto != t[i].proto || f.confidence != PKS_C_CONFIRMED || f.rule != t[i].rule) {
+			pks_test_fail(__FILE__, __LINE__, "%s: proto %d conf %d rule %d, expected %d confirmed by rule %d",
+				      t[i].name, f.proto, f.confidence, f.rule, t[i].proto, t[i].rule);
+			break;
+		}
+	}
+	pks_env_close(&env);
+}
+
+/* Deterministic bytes (xorshift32): "random" payloads that are the same every run. */
+static void noise(struct msg *m, uint32_t seed, size_t n)
+{
+	uint32_t x = seed ? seed : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		put8(m, x & 0xff);
+	}
+}
+
+TEST(tcp_b_random_and_near_misses_stay_unknown)
+{
+	static const uint16_t ports[] = { 5432, 3306, 1433, 9092, 88, 10050, 1883, 179, 5672, 4222, 7000 };
+	struct msg bad[24];
+	struct pks_env env;
+	int n = 0, k = 0;
+
+	memset(bad, 0, sizeof(bad));
+	/* Near misses: one field of a valid message broken. */
+	pg_startup(&bad[n]), bad[n].b[3]++, n++;                       /* length differs from the packet */
+	pg_startup(&bad[n]), bad[n].b[5] = 4, n++;                     /* protocol 4.0 */
+	mysql_login(&bad[n]), bad[n].b[20] = 1, n++;                   /* filler not zero */
+	tds_prelogin(&bad[n], 0x12), bad[n].b[7] = 1, n++;             /* window not zero */
+	tds_prelogin(&bad[n], 0x12), bad[n].b[12] = 7, n++;            /* VERSION length 7 */
+	kafka_api_versions(&bad[n], 200), n++;                         /* api key out of range */
+	krb(&bad[n], 0x6a, 0xa1, 10), bad[n].b[12] = 4, n++;           /* pvno 4 */
+	krb(&bad[n], 0x6a, 0xa1, 10), bad[n].b[5]++, n++;              /* application length off by one */
+	zabbix(&bad[n], "agent.ping"), bad[n].b[4] = 0x09, n++;        /* unknown flag */
+	mqtt_connect(&bad[n], 7), n++;                                 /* protocol level 7 */
+	mqtt_connect(&bad[n], 4), bad[n].b[9] = 0x03, n++;             /* reserved connect flag */
+	bgp_open(&bad[n], 1), bad[n].b[7] = 0xfe, n++;                 /* marker */
+	bgp_open(&bad[n], 1), bad[n].b[19] = 3, n++;                   /* version 3 */
+	str(&bad[n], "AMQP"), put8(&bad[n], 0), put8(&bad[n], 0), put8(&bad[n], 9), put8(&bad[n], 2), n++;
+	str(&bad[n], "INFO server\r\n"), n++;                           /* no JSON */
+	str(&bad[n], "CONNECT example.org:443 HTTP/1.1\r\n\r\n"), n++; /* proxy, not NATS */
+	/* Random bytes of several lengths. */
+	for (uint32_t s = 1; n < 24; s++)
+		noise(&bad[n++], 0x9e3779b9u * s, 8 + 9 * s);
+
+	CHECK(pks_env_open(&env) == 0);
+	for (int i = 0; i < n; i++) {
+		for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
+			struct pks_flow f;
+			uint16_t cport = 20000 + k++;
+
+			CHECK(exchange(&env, cport, ports[j], &bad[i], &bad[(i + 1) % n], &f) == 0);
+			if (f.confidence >= PKS_C_SIGNATURE && f.proto != PKS_P_HTTP_PROXY) {
+				pks_test_fail(__FILE__, __LINE__, "payload %d on port %u named proto %d (conf %d rule %d)",
+					      i, ports[j], f.proto, f.confidence, f.rule);
+				pks_env_close(&env);
+				return;
+			}
+		}
+	}
+	pks_env_close(&env);
+}
+
+TEST(tcp_b_port_guess_contradicted)
+{
+	struct pks_env env;
+	struct msg junk = { 0 };
+	struct pks_flow f;
+
+	noise(&junk, 12345, 40);
+	CHECK(pks_env_open(&env) == 0);
+	/* Random bytes from the client of a client-first protocol's port drop the guess. */
+	CHECK(exchange(&env, 30001, 5432, &junk, NULL, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+	CHECK_EQ(f.rule, PKS_R_PORT_CONTRADICTED);
+	/* From the server of a server-first one (MySQL greets first). */
+	CHECK(exchange(&env, 30002, 3306, NULL, &junk, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+	CHECK_EQ(f.rule, PKS_R_PORT_CONTRADICTED);
+	/*
+	 * SSLRequest alone is a signature. The server's one-byte 'N' that would
+	 * confirm it is not inspected: the classifier skips one-byte TCP payloads
+	 * as keepalive probes, so the flow waits for the startup and 'R'.
+	 */
+	{
+		struct msg ssl = { 0 }, no = { 0 };
+
+		be32(&ssl, 8), be32(&ssl, 80877103), put8(&no, 'N');
+		CHECK(exchange(&env, 30004, 7432, &ssl, &no, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
+		CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_REQUEST);
+	}
+	/* Kerberos is not covered (its UDP port shares the answer): the guess stays a guess. */
+	CHECK(exchange(&env, 30003, 88, &junk, NULL, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_KERBEROS);
+	CHECK_EQ(f.confidence, PKS_C_PORT);
+	pks_env_close(&env);
+}
