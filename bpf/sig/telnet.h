@@ -37,7 +37,7 @@ static __always_inline int pks_telnet_opt_ok(__u8 o)
  */
 static __always_inline int pks_telnet_negotiation_cmd(__u8 cmd)
 {
-	return cmd >= PKS_TELNET_WILL && cmd <= PKS_TELNET_WILL + 3;
+	return cmd >= PKS_TELNET_WILL && cmd <= PKS_TELNET_DONT;
 }
 
 static __always_inline int pks_sig_telnet(const struct pks_payload *p, struct pks_match *m)
