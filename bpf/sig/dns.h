@@ -10,12 +10,17 @@
  *    digits, '-', '_' or '*', or the root.
  * A response confirms the flow when its ID equals the query's.
  * The same format on port 5353 is mDNS (RFC 6762) and on 5355 LLMNR (RFC 4795):
- * the port is what separates them from DNS.
+ * the port is what separates them from DNS (sig/mdns.h adds the mDNS shapes
+ * this file refuses: several questions, known answers, question-less responses).
+ * NetBIOS name service (RFC 1002 4.2) uses the same header; its names are
+ * first-level encoded (RFC 1002 4.1), and a question or answer whose first
+ * label is such a name is left to sig/netbios.h.
  */
 #ifndef PKTSPEC_BPF_SIG_DNS_H
 #define PKTSPEC_BPF_SIG_DNS_H
 
 #include "sig.h"
+#include "netbios.h"
 
 #define PKS_DNS_HDR 12
 #define PKS_DNS_LABEL_CHECK 16 /* label bytes checked: enough evidence, bounded */
@@ -87,6 +92,8 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 	if ((f3 & 0x40) || (opcode != 0 && opcode != 4 && opcode != 5))
 		return 0;
 	proto = pks_dns_proto_for_ports(p);
+	if (pks_netbios_name_at(p, base + PKS_DNS_HDR))
+		return 0;
 
 	if (!(f2 & 0x80)) {
 		/* Query. */
