@@ -32,7 +32,11 @@ static __always_inline int pks_dns_name_char(__u8 c)
 	       c == '*';
 }
 
-static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, __u32 base)
+/*
+ * utf8: mDNS and LLMNR names are UTF-8 (RFC 6762 16, RFC 4795 2.1 via RFC
+ * 3491 profile-free labels), so bytes >= 0x80 are name characters there.
+ */
+static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, __u32 base, int utf8)
 {
 	__u32 off = base + PKS_DNS_HDR;
 	__u32 lab = p->b[off & PKS_WIN_MASK];
@@ -49,7 +53,7 @@ static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, _
 
 		if (i >= lab || at >= p->len)
 			break;
-		if (!pks_dns_name_char(p->b[at & PKS_WIN_MASK]))
+		if (!pks_dns_name_char(p->b[at & PKS_WIN_MASK]) && !(utf8 && p->b[at & PKS_WIN_MASK] >= 0x80))
 			return 0;
 	}
 	return 1;
@@ -103,7 +107,7 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 			return 0;
 		if (opcode != 0 && (an > 16 || ns > 64 || ar > 4))
 			return 0;
-		if (!pks_dns_first_label_ok(p, base))
+		if (!pks_dns_first_label_ok(p, base, proto != PKS_P_DNS))
 			return 0;
 		m->cookie = id | PKS_DNS_COOKIE_SET;
 		m->set_cookie = 1;
@@ -115,7 +119,7 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 		return 0;
 	if (qd == 0 && rcode == 0)
 		return 0; /* only errors may omit the question */
-	if (qd == 1 && !pks_dns_first_label_ok(p, base))
+	if (qd == 1 && !pks_dns_first_label_ok(p, base, proto != PKS_P_DNS))
 		return 0;
 	if ((p->cookie & PKS_DNS_COOKIE_SET) && (p->cookie & 0xffff) != id)
 		m->no_confirm = 1;

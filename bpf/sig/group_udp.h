@@ -62,6 +62,7 @@
 PKS_UDP_SIG(stun)
 PKS_UDP_SIG(dtls)
 PKS_UDP_SIG(gquic)
+PKS_UDP_SIG(quic_reserved)
 PKS_UDP_SIG(wireguard)
 PKS_UDP_SIG(ike)
 PKS_UDP_SIG(openvpn_udp)
@@ -92,7 +93,7 @@ static __always_inline int pks_classify_udp(const struct pks_payload *p, struct 
 {
 	if (p->l4 != IPPROTO_UDP)
 		return 0;
-	return pks_udp_stun(p, m) || pks_udp_dtls(p, m) || pks_udp_gquic(p, m) || pks_udp_wireguard(p, m) ||
+	return pks_udp_stun(p, m) || pks_udp_dtls(p, m) || pks_udp_gquic(p, m) || pks_udp_quic_reserved(p, m) || pks_udp_wireguard(p, m) ||
 	       pks_udp_ike(p, m) || pks_udp_openvpn_udp(p, m) || pks_udp_l2tp(p, m) || pks_udp_dhcp(p, m) ||
 	       pks_udp_dhcpv6(p, m) || pks_udp_nbns(p, m) || pks_udp_nbds(p, m) || pks_udp_mdns(p, m) ||
 	       pks_udp_ssdp(p, m) || pks_udp_sip_udp(p, m) || pks_udp_kerberos(p, m) || pks_udp_radius(p, m) ||

@@ -40,7 +40,7 @@ static __always_inline int pks_sig_mdns(const struct pks_payload *p, struct pks_
 	if (!(p->b[2] & 0x80)) {
 		if (pks_be16(p, 4) == 0)
 			return 0; /* a query asks at least one question */
-		if (p->b[PKS_DNS_HDR] == 0 || !pks_dns_first_label_ok(p, 0))
+		if (p->b[PKS_DNS_HDR] == 0 || !pks_dns_first_label_ok(p, 0, 1))
 			return 0;
 		id = pks_be16(p, 0);
 		m->cookie = id | PKS_DNS_COOKIE_SET;
@@ -50,7 +50,7 @@ static __always_inline int pks_sig_mdns(const struct pks_payload *p, struct pks_
 	/* A response is authoritative (18.4) and carries records. */
 	if (!(p->b[2] & 0x04) || (pks_be32(p, 6) | pks_be16(p, 10)) == 0)
 		return 0;
-	if (p->b[PKS_DNS_HDR] == 0 || !pks_dns_first_label_ok(p, 0))
+	if (p->b[PKS_DNS_HDR] == 0 || !pks_dns_first_label_ok(p, 0, 1))
 		return 0;
 	id = pks_be16(p, 0);
 	if ((p->cookie & PKS_DNS_COOKIE_SET) && (p->cookie & 0xffff) != id)

@@ -6,10 +6,13 @@
  *    P_CONTROL_HARD_RESET_CLIENT_V2 (7) or _V3 (10, tls-crypt-v2) with key
  *    ID 0, then the client's 8-byte session ID.
  *  - What follows depends on the control-channel wrapping, and one layout
- *    must hold: plain (ack count 0, message packet ID 0), tls-auth with a
- *    20-byte or 32-byte HMAC (replay packet ID 1 after the HMAC, then ack
- *    count 0 and message packet ID 0), or tls-crypt (replay packet ID 1 right
- *    after the session ID, then a 32-byte tag: total at least 49 bytes).
+ *    must hold: plain (ack count 0, message packet ID 0); tls-auth with a
+ *    16, 20, 28 or 32-byte HMAC (MD5, SHA1, SHA224, SHA256: replay packet ID 1
+ *    after the HMAC, then ack count 0 and message packet ID 0); tls-auth with
+ *    a 48-byte HMAC (SHA384: only the replay packet ID 1 is in the window);
+ *    or tls-crypt (replay packet ID 1 right after the session ID, then a
+ *    32-byte tag: total at least 49 bytes). A 64-byte HMAC (SHA512) leaves
+ *    nothing checkable in the window and is not recognised.
  *  - The server answers P_CONTROL_HARD_RESET_SERVER_V2 (8), key ID 0, whose
  *    ack (count 1, packet ID 0) names the client's session ID: in the plain
  *    and tls-auth layouts the window shows it, and it must match the
@@ -66,8 +69,10 @@ static __always_inline int pks_sig_openvpn_udp(const struct pks_payload *p, stru
 	if (p->len < 14)
 		return 0;
 	if (op == PKS_OVPN_RESET_CLIENT_V2 || op == PKS_OVPN_RESET_CLIENT_V3) {
-		if (!pks_ovpn_client_layout(p, 0) && !pks_ovpn_client_layout(p, 20) &&
-		    !pks_ovpn_client_layout(p, 32) && !(pks_be32(p, 9) == 1 && p->total >= 9 + 8 + 32))
+		if (!pks_ovpn_client_layout(p, 0) && !pks_ovpn_client_layout(p, 16) &&
+		    !pks_ovpn_client_layout(p, 20) && !pks_ovpn_client_layout(p, 28) &&
+		    !pks_ovpn_client_layout(p, 32) && !(pks_be32(p, 9 + 48) == 1 && p->total >= 9 + 48 + 8 + 5) &&
+		    !(pks_be32(p, 9) == 1 && p->total >= 9 + 8 + 32))
 			return 0;
 		m->cookie = pks_be32(p, PKS_OVPN_SID);
 		m->set_cookie = 1;
@@ -75,7 +80,8 @@ static __always_inline int pks_sig_openvpn_udp(const struct pks_payload *p, stru
 	}
 	if (op != PKS_OVPN_RESET_SERVER_V2)
 		return 0;
-	if (pks_ovpn_server_layout(p, 0, &sid) || pks_ovpn_server_layout(p, 20, &sid) ||
+	if (pks_ovpn_server_layout(p, 0, &sid) || pks_ovpn_server_layout(p, 16, &sid) ||
+	    pks_ovpn_server_layout(p, 20, &sid) || pks_ovpn_server_layout(p, 28, &sid) ||
 	    pks_ovpn_server_layout(p, 32, &sid)) {
 		if (p->flow_proto == PKS_P_OPENVPN && sid != p->cookie)
 			m->no_confirm = 1;

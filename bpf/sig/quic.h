@@ -78,6 +78,27 @@ static __always_inline int pks_sig_quic(const struct pks_payload *p, struct pks_
  *    version) with the version flag 0x01 and the 8-byte-CID flag 0x08 set, the
  *    unused bit 0x80 clear, and version "Q0" followed by two digits, in a client hello of at least 1024 bytes.
  */
+/*
+ * A client may open with a reserved version 0x?a?a?a?a (RFC 9000 15, 6.3) to
+ * make the server answer with version negotiation: the same long header and
+ * padding rules as an Initial (RFC 8999 5.1 keeps them version-independent),
+ * and the server's version negotiation (version 0) confirms.
+ */
+static __always_inline int pks_sig_quic_reserved(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 version = pks_be32(p, 1), dcil = p->b[5];
+
+	if (p->l4 != IPPROTO_UDP || !p->from_client || p->len < 16 || (p->b[0] & 0xc0) != 0xc0)
+		return 0;
+	if ((version & 0x0f0f0f0f) != 0x0a0a0a0a || dcil < 8 || dcil > 20 || p->total < PKS_QUIC_MIN_INITIAL)
+		return 0;
+	if (p->b[(6 + dcil) & PKS_WIN_MASK] > 20)
+		return 0;
+	m->cookie = version;
+	m->set_cookie = 1;
+	return pks_match_set(m, PKS_P_QUIC, PKS_R_QUIC_RESERVED_VERSION, PKS_ROLE_CLIENT);
+}
+
 /* Chromium pads a gQUIC client hello to at least kClientHelloMinimumSize. */
 #define PKS_GQUIC_MIN_CHLO 1024
 
