@@ -8,9 +8,16 @@
  *    in the window, have neither nibble 15 except the payload marker 0xFF
  *    (3.1), a payload marker is followed by payload, and every option number
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
+ *    Two header bytes are little evidence, so a request also needs a
+ *    Uri-Host, Uri-Path or Uri-Query option (5.10.1: the URI a request
+ *    names) whose value starts with printable ASCII, or the default port
+ *    5683/5684 (6.1, 6.2) on one side.
  *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
  *    A piggybacked response (ACK) carries the request's message ID; a
- *    separate one (CON/NON) carries its token (5.2, 5.3.2): either confirms.
+ *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
+ *    only recognised with that match, after the flow's request: on its own
+ *    the header is too little evidence (random bytes pass it about once in
+ *    a few hundred tries).
  */
 #ifndef PKTSPEC_BPF_SIG_COAP_H
 #define PKTSPEC_BPF_SIG_COAP_H
@@ -19,6 +26,7 @@
 #include "opaque.h"
 
 #define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
+#define PKS_COAP_TEXT_CHECK 6 /* leading bytes of a URI option checked for printable ASCII */
 
 /*
  * Option numbers below 64 that RFC 7252 5.10, RFC 7641 (Observe 6), RFC 7959
@@ -53,7 +61,29 @@ static __always_inline int pks_coap_response_code(__u8 code)
 	return 0;
 }
 
-/* Walks the first options after the token; 1 when they are well formed. */
+/* Whether a URI option (Uri-Host 3, Uri-Path 11, Uri-Query 15) value at off starts printable. */
+static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 num, __u32 off, __u32 len)
+{
+	__u32 i;
+
+	if ((num != 3 && num != 11 && num != 15) || len == 0)
+		return 0;
+	for (i = 0; i < PKS_COAP_TEXT_CHECK; i++) {
+		__u8 c = p->b[(off + i) & PKS_WIN_MASK];
+
+		if (i >= len || off + i >= p->len)
+			break;
+		if (c < 0x21 || c > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Walks the first options after the token. Returns 0 when they are malformed,
+ * 2 as soon as a well-formed URI option with printable text is seen (enough
+ * evidence: the walk stops there), else 1.
+ */
 static __always_inline int pks_coap_options_ok(const struct pks_payload *p, __u32 off)
 {
 	__u32 i, num = 0;
@@ -91,6 +121,8 @@ static __always_inline int pks_coap_options_ok(const struct pks_payload *p, __u3
 		num += delta;
 		if (!pks_coap_option_known(num) || off + len > p->total)
 			return 0;
+		if (pks_coap_uri_text(p, num, pks_opaque(off), len))
+			return 2;
 		off += len;
 	}
 	return 1;
@@ -112,7 +144,11 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 	if (p->len < 4 || (b0 >> 6) != 1 || tkl > 8 || 4 + tkl > p->total)
 		return 0;
 	if (code >= 1 && code <= 7) {
-		if (((b0 >> 4) & 3) > 1 || !pks_coap_options_ok(p, 4 + tkl))
+		int opts = pks_coap_options_ok(p, 4 + tkl);
+
+		if (((b0 >> 4) & 3) > 1 || !opts)
+			return 0;
+		if (opts < 2 && p->sport != 5683 && p->dport != 5683 && p->sport != 5684 && p->dport != 5684)
 			return 0;
 		m->cookie = pks_coap_key(p);
 		m->set_cookie = 1;
@@ -122,9 +158,9 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		return 0;
 	/* ACK: the same message ID; CON/NON (a separate response): the same token. */
 	key = pks_coap_key(p);
-	if (p->flow_proto == PKS_P_COAP &&
+	if (p->flow_proto != PKS_P_COAP ||
 	    ((p->b[0] & 0x30) == 0x20 ? (p->cookie ^ key) >> 16 : (p->cookie ^ key) & 0xffff))
-		m->no_confirm = 1;
+		return 0;
 	return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_RESPONSE, PKS_ROLE_SERVER);
 }
 

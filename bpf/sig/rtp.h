@@ -62,11 +62,13 @@ static __always_inline int pks_sig_rtcp(const struct pks_payload *p, struct pks_
 	return pks_match_set(m, PKS_P_RTCP, PKS_R_RTCP, PKS_ROLE_ANY);
 }
 
-/* 16 bits of state for one direction: set bit, SSRC folded to 8 bits, sequence mod 128. */
+/*
+ * 16 bits of state for one direction: set bit, an 8-bit hash of the SSRC
+ * (Fibonacci hashing: every SSRC bit moves the top byte), sequence mod 128.
+ */
 static __always_inline __u32 pks_rtp_half(const struct pks_payload *p)
 {
-	__u32 ssrc = pks_be32(p, 8);
-	__u32 fold = (ssrc ^ (ssrc >> 8) ^ (ssrc >> 16) ^ (ssrc >> 24)) & 0xff;
+	__u32 fold = (pks_be32(p, 8) * 2654435761u) >> 24;
 
 	return PKS_RTP_HALF_SET | fold << 7 | (pks_be16(p, 2) & 0x7f);
 }

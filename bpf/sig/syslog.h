@@ -4,13 +4,18 @@
  *  - PRI (RFC 5424 6.2.1): '<', 1..3 digits without a leading zero (except
  *    "0"), value 0..191 (facility 0..23 times 8 plus severity), '>'.
  *  - Then RFC 5424's VERSION: a digit 1..9 followed by SP; or RFC 3164
- *    4.1.2's TIMESTAMP "Mmm dd hh:mm:ss" with an English month abbreviation.
+ *    4.1.2's TIMESTAMP "Mmm dd hh:mm:ss" with an English month abbreviation;
+ *    or, as RFC 3164 4.3.3 lets devices send (Cisco's "<189>72: Mar  3 ..."),
+ *    text without a timestamp: then the next PKS_SYSLOG_TEXT bytes (or all up
+ *    to the end of the datagram) are printable ASCII (4.1.3).
  * Messages go one way, from the sender (client): signature at most.
  */
 #ifndef PKTSPEC_BPF_SIG_SYSLOG_H
 #define PKTSPEC_BPF_SIG_SYSLOG_H
 
 #include "sig.h"
+
+#define PKS_SYSLOG_TEXT 16 /* printable bytes required after a PRI with no header */
 
 static __always_inline int pks_syslog_month(__u32 w)
 {
@@ -51,7 +56,16 @@ static __always_inline int pks_sig_syslog(const struct pks_payload *p, struct pk
 	    pks_is_digit(p->b[(off + 5) & PKS_WIN_MASK]) && p->b[(off + 6) & PKS_WIN_MASK] == ' ' &&
 	    p->b[(off + 9) & PKS_WIN_MASK] == ':' && p->b[(off + 12) & PKS_WIN_MASK] == ':')
 		return pks_match_set(m, PKS_P_SYSLOG, PKS_R_SYSLOG, PKS_ROLE_CLIENT);
-	return 0;
+	/* RFC 3164 4.3.3: anything printable after the PRI is the message. */
+	if (off + PKS_SYSLOG_TEXT > p->total)
+		return 0;
+	for (i = 0; i < PKS_SYSLOG_TEXT; i++) {
+		__u8 c = p->b[(off + i) & PKS_WIN_MASK];
+
+		if (c < 0x20 || c > 0x7e)
+			return 0;
+	}
+	return pks_match_set(m, PKS_P_SYSLOG, PKS_R_SYSLOG, PKS_ROLE_CLIENT);
 }
 
 #endif
