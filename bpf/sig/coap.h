@@ -8,10 +8,10 @@
  *    in the window, have neither nibble 15 except the payload marker 0xFF
  *    (3.1), a payload marker is followed by payload, and every option number
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
- *    Two header bytes are little evidence, so a request also needs a
- *    Uri-Host, Uri-Path or Uri-Query option (5.10.1: the URI a request
- *    names) whose value starts with printable ASCII, or the default port
- *    5683/5684 (6.1, 6.2) on one side.
+ *    Two header bytes are little evidence, so a request also needs the
+ *    default port 5683/5684 (6.1, 6.2) on one side, or a Uri-Host, Uri-Path
+ *    or Uri-Query option (5.10.1: the URI a request names) whose value starts
+ *    with 8 printable ASCII characters.
  *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
  *    A piggybacked response (ACK) carries the request's message ID; a
  *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
@@ -26,7 +26,7 @@
 #include "opaque.h"
 
 #define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
-#define PKS_COAP_TEXT_CHECK 6 /* leading bytes of a URI option checked for printable ASCII */
+#define PKS_COAP_TEXT_CHECK 8 /* leading bytes of a URI option that must be printable ASCII */
 
 /*
  * Option numbers below 64 that RFC 7252 5.10, RFC 7641 (Observe 6), RFC 7959
@@ -66,14 +66,12 @@ static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 
 {
 	__u32 i;
 
-	if ((num != 3 && num != 11 && num != 15) || len == 0)
+	if ((num != 3 && num != 11 && num != 15) || len < PKS_COAP_TEXT_CHECK)
 		return 0;
 	for (i = 0; i < PKS_COAP_TEXT_CHECK; i++) {
 		__u8 c = p->b[(off + i) & PKS_WIN_MASK];
 
-		if (i >= len || off + i >= p->len)
-			break;
-		if (c < 0x21 || c > 0x7e)
+		if (off + i >= p->len || c < 0x21 || c > 0x7e)
 			return 0;
 	}
 	return 1;
