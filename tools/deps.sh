@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs the Debian packages a make target needs, when some are missing.
-# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy)
+# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy capture_udp)
 # Quiet when everything is present; as root it runs apt-get, otherwise it names
 # what is missing and fails.
 set -eu
@@ -10,6 +10,8 @@ pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-
 pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux"
 pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox"
 pkgs_accuracy="libndpi-bin"
+# tests/captures/udp/make.sh: real UDP clients and servers to record captures from.
+pkgs_capture_udp="tcpdump python3-scapy openssl dnsmasq-base udhcpc chrony tftpd-hpa tftp-hpa snmpd snmp bsdutils sip-tester coturn libcoap3-bin memcached"
 
 want=""
 for group in "$@"; do
