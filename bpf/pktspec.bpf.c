@@ -176,7 +176,12 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 				f->confidence = PKS_C_CONFIRMED;
 				f->rule = m.rule;
 			}
-			f->sig_dirs |= 1 << dir;
+			/*
+			 * A reply to another exchange (a DNS ID that differs) does
+			 * not settle this direction: a later matching reply still can.
+			 */
+			if (!m.no_confirm)
+				f->sig_dirs |= 1 << dir;
 		} else if (f->confidence < PKS_C_SIGNATURE) {
 			/* First payload evidence; it overrides a port guess. */
 			f->proto = m.proto;
@@ -187,8 +192,13 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		/* A different protocol after a signature verdict: keep the first. */
 		if (m.set_cookie)
 			f->cookie = m.cookie;
-	} else if (f->confidence == PKS_C_PORT && pl.nth == 0 && pks_sig_covers(f->proto, dir == PKS_DIR_C2S)) {
-		/* The port promised a protocol whose first message this is not. */
+	} else if (f->confidence == PKS_C_PORT && pl.nth == 0 && pks_sig_covers(f->proto, dir == PKS_DIR_C2S) &&
+		   (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
+		/*
+		 * The port promised a protocol whose first message this is not. On
+		 * TCP only when the handshake was seen: the first payload of a flow
+		 * picked up midstream is a continuation, not a first message.
+		 */
 		f->proto = PKS_P_UNKNOWN;
 		f->confidence = PKS_C_NONE;
 		f->rule = PKS_R_PORT_CONTRADICTED;
@@ -252,7 +262,12 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
-	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
+	/*
+	 * One byte of TCP payload is a keepalive or zero-window probe (RFC 9293
+	 * 3.8.4, 3.8.6.1), not a protocol's first message.
+	 */
+	if (p->payload_len == 0 || (p->l4 == IPPROTO_TCP && p->payload_len == 1) ||
+	    pks_done_with(f, dir & 1, max))
 		return reason;
 
 	pks_inspect(ctx, f, p, dir);

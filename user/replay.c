@@ -80,6 +80,7 @@ static const char replay_help[] =
 	"  -p, --proto NAME     only flows with this protocol\n"
 	"  -s, --stats          also print the reason counters (stderr)\n"
 	"      --max-flows N    flow table size (default 262144)\n"
+	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -89,6 +90,7 @@ int cmd_replay(int argc, char **argv)
 					      { "proto", required_argument, NULL, 'p' },
 					      { "stats", no_argument, NULL, 's' },
 					      { "max-flows", required_argument, NULL, 'F' },
+					      { "inspect", required_argument, NULL, 'I' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
@@ -117,6 +119,12 @@ int cmd_replay(int argc, char **argv)
 				return pks_usage_error("replay", "--max-flows takes a number from 1024 to %lu",
 						       1UL << 26);
 			lo.max_flows = v;
+			break;
+		case 'I':
+			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
+				return pks_usage_error("replay", "--inspect takes a number from 1 to %d",
+						       PKS_INSPECT_MAX);
+			lo.inspect_max = v;
 			break;
 		case 'v':
 			pks_verbose++;

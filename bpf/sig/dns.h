@@ -14,7 +14,8 @@
  * this file refuses: several questions, known answers, question-less responses).
  * NetBIOS name service (RFC 1002 4.2) uses the same header; its names are
  * first-level encoded (RFC 1002 4.1), and a question or answer whose first
- * label is such a name is left to sig/netbios.h.
+ * label is such a name is left to sig/netbios.h; other DNS-format messages
+ * on 137 are named NetBIOS by port.
  */
 #ifndef PKTSPEC_BPF_SIG_DNS_H
 #define PKTSPEC_BPF_SIG_DNS_H
@@ -65,6 +66,9 @@ static __always_inline __u8 pks_dns_proto_for_ports(const struct pks_payload *p)
 		return PKS_P_MDNS;
 	if (p->sport == 5355 || p->dport == 5355)
 		return PKS_P_LLMNR;
+	/* NetBIOS name service uses the DNS message format on 137 (RFC 1002 4.2.1). */
+	if (p->sport == 137 || p->dport == 137)
+		return PKS_P_NETBIOS;
 	return PKS_P_DNS;
 }
 
