@@ -17,7 +17,8 @@
  *  - The first message of an exchange from the initiator: IKEv2 IKE_SA_INIT
  *    with the I flag and message ID 0, or IKEv1 with a zero responder SPI. Its
  *    initiator SPI's top 32 bits go in the cookie; an answer with the same
- *    SPI confirms. Later messages (both SPIs set) are a signature on their own.
+ *    SPI confirms. Later messages (both SPIs set) are a signature on their
+ *    own, and confirm each other when their initiator SPIs agree.
  */
 #ifndef PKTSPEC_BPF_SIG_IKE_H
 #define PKTSPEC_BPF_SIG_IKE_H
@@ -75,8 +76,11 @@ static __always_inline int pks_sig_ike_at(const struct pks_payload *p, struct pk
 	}
 	if (rspi_zero && !sa_init)
 		return 0; /* only IKE_SA_INIT (a response or an INVALID_KE/COOKIE retry) lacks it */
-	if (p->flow_proto == PKS_P_IKE && p->cookie != ispi)
+	/* Every message of the IKE SA carries the same initiator SPI. */
+	if (p->flow_proto == PKS_P_IKE && p->cookie && p->cookie != ispi)
 		m->no_confirm = 1;
+	m->cookie = ispi;
+	m->set_cookie = 1;
 	if (sa_init && (flags & 0x20))
 		return pks_match_set(m, PKS_P_IKE, PKS_R_IKE_RESPONSE, PKS_ROLE_SERVER);
 	if (ver == 1 && p->flow_proto == PKS_P_IKE)
