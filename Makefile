@@ -6,6 +6,7 @@
 
 OUTPUT ?= .output
 PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
@@ -28,6 +29,8 @@ USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 LDLIBS := -lbpf -lelf -lz -lpcap
 
 BPF_PROGS := pktspec pktspec_tc
+# Baselines for `make bench` (tests/bench): built with the rest so they never rot.
+BPF_PROGS += bench_pass bench_parse
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
@@ -35,6 +38,7 @@ BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/pktspec/*)
 TEST_SRCS := $(wildcard tests/unit/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
 # Keep the BPF objects: replay, bench and bpftool users read them.
@@ -64,6 +68,11 @@ $(OUTPUT)/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/un
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(TEST_SRCS) $(USER_SRCS) -o $@ $(LDLIBS)
 
+# The measuring tool of `make bench` (doc/performance.md).
+$(OUTPUT)/pktspec-bench: $(BENCH_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/bench/*.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/bench $(BENCH_SRCS) $(USER_SRCS) -o $@ $(LDLIBS) -lm
+
 # The same CLI and unit tests under AddressSanitizer and UBSan.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 $(OUTPUT)/asan/pktspec: user/main.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)/asan
@@ -92,7 +101,8 @@ demo: all
 
 check: all
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test \
+		$(OUTPUT)/pktspec-bench
 	$(Q)tests/run
 
 test: check
@@ -103,14 +113,18 @@ accuracy: all
 
 bench: all
 	$(Q)tools/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc
 	$(Q)tools/bench.sh
 
 install: all
 	install -D -m 0755 $(OUTPUT)/pktspec $(DESTDIR)$(PREFIX)/sbin/pktspec
 	install -D -m 0644 doc/pktspec.8 $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' dist/pktspec.service > $(OUTPUT)/pktspec.service
+	install -D -m 0644 $(OUTPUT)/pktspec.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/pktspec $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 
 # Regenerate the kernel type header from the running kernel's BTF.
 vmlinux:

@@ -7,8 +7,8 @@
 set -eu
 
 pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config gcc make libc6-dev"
-pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables"
-pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox"
+pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool"
+pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox python3 jq bc iproute2 procps util-linux"
 pkgs_accuracy="libndpi-bin"
 # tests/captures/udp/make.sh: real UDP clients and servers to record captures from.
 pkgs_capture_udp="tcpdump python3-scapy openssl dnsmasq-base udhcpc chrony tftpd-hpa tftp-hpa snmpd snmp bsdutils sip-tester coturn libcoap3-bin memcached"
