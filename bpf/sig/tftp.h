@@ -75,7 +75,7 @@ static __always_inline int pks_sig_tftp(const struct pks_payload *p, struct pks_
 		end = pks_tftp_string_end(p, 2);
 		if (!end || end > PKS_WIN - 2 || !pks_tftp_mode_ok(p, end + 1))
 			return 0;
-		return pks_match_set(m, PKS_P_TFTP, PKS_R_TFTP_REQUEST, PKS_ROLE_CLIENT);
+		return pks_match_set(m, PKS_P_TFTP, PKS_R_TFTP_RRQ_WRQ, PKS_ROLE_CLIENT);
 	case 3:
 		if (pks_be16(p, 2) != 1)
 			return 0;

@@ -414,7 +414,7 @@ TEST(udp_tftp_request_and_transfer)
 
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40070, S_ADDR, 69, rrq, sizeof(rrq) - 1), 0);
-	EXPECT(&env, 40070, 69, PKS_P_TFTP, PKS_C_SIGNATURE, PKS_R_TFTP_REQUEST);
+	EXPECT(&env, 40070, 69, PKS_P_TFTP, PKS_C_SIGNATURE, PKS_R_TFTP_RRQ_WRQ);
 	/* The server answers from a new port (RFC 1350 4): a second flow. */
 	memset(data + 4, 'a', 512);
 	CHECK_EQ(send_udp(&env, S_ADDR, 50001, C_ADDR, 40070, data, sizeof(data)), 0);
