@@ -415,11 +415,24 @@ TEST(udp_tftp_request_and_transfer)
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40070, S_ADDR, 69, rrq, sizeof(rrq) - 1), 0);
 	EXPECT(&env, 40070, 69, PKS_P_TFTP, PKS_C_SIGNATURE, PKS_R_TFTP_RRQ_WRQ);
-	/* The server answers from a new port (RFC 1350 4): a second flow. */
+	/*
+	 * The server answers from a new port (RFC 1350 4): a second flow, which
+	 * the request announced (context rule, expected); without the request
+	 * (a capture that missed it) its DATA and ACK confirm it on their own.
+	 */
 	memset(data + 4, 'a', 512);
 	CHECK_EQ(send_udp(&env, S_ADDR, 50001, C_ADDR, 40070, data, sizeof(data)), 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40070, S_ADDR, 50001, ack, sizeof(ack)), 0);
-	EXPECT(&env, 40070, 50001, PKS_P_TFTP, PKS_C_CONFIRMED, PKS_R_TFTP_TRANSFER);
+	{
+		struct pks_flow f;
+
+		CHECK_EQ(get_flow(&env, 40070, 50001, &f), 0);
+		CHECK_EQ(f.proto, PKS_P_TFTP);
+		CHECK(f.confidence >= PKS_C_CONFIRMED);
+	}
+	CHECK_EQ(send_udp(&env, S_ADDR, 50002, C_ADDR, 40074, data, sizeof(data)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 40074, S_ADDR, 50002, ack, sizeof(ack)), 0);
+	EXPECT(&env, 40074, 50002, PKS_P_TFTP, PKS_C_CONFIRMED, PKS_R_TFTP_TRANSFER);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40071, S_ADDR, 69, badmode, sizeof(badmode) - 1), 0);
 	EXPECT(&env, 40071, 69, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_PORT_CONTRADICTED);
 	/* An ACK alone is not evidence. */
