@@ -211,6 +211,16 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		f->inspected[dir]++;
 
 	matched = pks_classify(&pl, &m);
+	if (matched && m.proto == PKS_P_UNKNOWN) {
+		/*
+		 * State only: a weak signature (RTP) remembers this packet in the
+		 * cookie and decides on a later one. It only does so on flows no
+		 * other protocol owns, so the cookie is free.
+		 */
+		if (m.set_cookie)
+			f->cookie = m.cookie;
+		return 0;
+	}
 	if (matched && m.role != PKS_ROLE_ANY && (m.role == PKS_ROLE_CLIENT) != (dir == PKS_DIR_C2S)) {
 		if (f->flags & PKS_F_MIDSTREAM) {
 			/* A request from the side we took for the server: we were wrong. */

@@ -15,7 +15,8 @@ pkgs_accuracy="libndpi-bin"
 # Servers and clients that record the captures (tests/captures/*/make.sh); not needed by make check.
 pkgs_capture_tcp_a="tcpdump python3 nghttp2-client nghttp2-server h2o python3-websockets dante-server tinyproxy-bin inetutils-telnetd inetutils-telnet vsftpd curl python3-aiosmtpd dovecot-pop3d dovecot-imapd samba smbclient rpcbind rsync git prosody ngircd xvfb x11vnc xrdp openvpn openssl"
 pkgs_capture_tcp_b="python3 python3-scapy"
-pkgs_capture="$pkgs_capture_tcp_a $pkgs_capture_tcp_b"
+pkgs_capture_udp="tcpdump python3-scapy openssl dnsmasq-base udhcpc chrony tftpd-hpa tftp-hpa snmpd snmp bsdutils sip-tester coturn libcoap3-bin memcached"
+pkgs_capture="$pkgs_capture_tcp_a $pkgs_capture_tcp_b $pkgs_capture_udp"
 
 want=""
 for group in "$@"; do

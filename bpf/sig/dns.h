@@ -10,13 +10,18 @@
  *    digits, '-', '_' or '*', or the root.
  * A response confirms the flow when its ID equals the query's.
  * The same format on port 5353 is mDNS (RFC 6762) and on 5355 LLMNR (RFC 4795):
- * the port is what separates them from DNS, and from NetBIOS name service
- * (RFC 1002 4.2) on 137.
+ * the port is what separates them from DNS (sig/mdns.h adds the mDNS shapes
+ * this file refuses: several questions, known answers, question-less responses).
+ * NetBIOS name service (RFC 1002 4.2) uses the same header; its names are
+ * first-level encoded (RFC 1002 4.1), and a question or answer whose first
+ * label is such a name is left to sig/netbios.h; other DNS-format messages
+ * on 137 are named NetBIOS by port.
  */
 #ifndef PKTSPEC_BPF_SIG_DNS_H
 #define PKTSPEC_BPF_SIG_DNS_H
 
 #include "sig.h"
+#include "netbios.h"
 
 #define PKS_DNS_HDR 12
 #define PKS_DNS_LABEL_CHECK 16 /* label bytes checked: enough evidence, bounded */
@@ -28,7 +33,11 @@ static __always_inline int pks_dns_name_char(__u8 c)
 	       c == '*';
 }
 
-static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, __u32 base)
+/*
+ * utf8: mDNS and LLMNR names are UTF-8 (RFC 6762 16, RFC 4795 2.1 via RFC
+ * 3491 profile-free labels), so bytes >= 0x80 are name characters there.
+ */
+static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, __u32 base, int utf8)
 {
 	__u32 off = base + PKS_DNS_HDR;
 	__u32 lab = p->b[off & PKS_WIN_MASK];
@@ -45,7 +54,7 @@ static __always_inline int pks_dns_first_label_ok(const struct pks_payload *p, _
 
 		if (i >= lab || at >= p->len)
 			break;
-		if (!pks_dns_name_char(p->b[at & PKS_WIN_MASK]))
+		if (!pks_dns_name_char(p->b[at & PKS_WIN_MASK]) && !(utf8 && p->b[at & PKS_WIN_MASK] >= 0x80))
 			return 0;
 	}
 	return 1;
@@ -91,6 +100,8 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 	if ((f3 & 0x40) || (opcode != 0 && opcode != 4 && opcode != 5))
 		return 0;
 	proto = pks_dns_proto_for_ports(p);
+	if (pks_netbios_name_at(p, base + PKS_DNS_HDR))
+		return 0;
 
 	if (!(f2 & 0x80)) {
 		/* Query. */
@@ -100,7 +111,7 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 			return 0;
 		if (opcode != 0 && (an > 16 || ns > 64 || ar > 4))
 			return 0;
-		if (!pks_dns_first_label_ok(p, base))
+		if (!pks_dns_first_label_ok(p, base, proto != PKS_P_DNS))
 			return 0;
 		m->cookie = id | PKS_DNS_COOKIE_SET;
 		m->set_cookie = 1;
@@ -112,7 +123,7 @@ static __always_inline int pks_sig_dns(const struct pks_payload *p, struct pks_m
 		return 0;
 	if (qd == 0 && rcode == 0)
 		return 0; /* only errors may omit the question */
-	if (qd == 1 && !pks_dns_first_label_ok(p, base))
+	if (qd == 1 && !pks_dns_first_label_ok(p, base, proto != PKS_P_DNS))
 		return 0;
 	if ((p->cookie & PKS_DNS_COOKIE_SET) && (p->cookie & 0xffff) != id)
 		m->no_confirm = 1;

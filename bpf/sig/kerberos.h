@@ -76,4 +76,12 @@ static __always_inline int pks_sig_kerberos(const struct pks_payload *p, struct 
 	return pks_kerberos_at(p, m, 4, len);
 }
 
+/* Kerberos over UDP (RFC 4120 7.2.1): one message per datagram, no prefix. */
+static __always_inline int pks_sig_kerberos_udp(const struct pks_payload *p, struct pks_match *m)
+{
+	if (p->l4 != IPPROTO_UDP || p->len < 16)
+		return 0;
+	return pks_kerberos_at(p, m, 0, p->total);
+}
+
 #endif

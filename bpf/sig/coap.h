@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * CoAP, RFC 7252 3 (message format) and 5.10 (options), methods of RFC 7252
+ * 12.1.1 and RFC 8132 (FETCH, PATCH, iPATCH).
+ *  - Header: version 1, type CON/NON/ACK/RST, token length 0..8 (9..15 are
+ *    a message format error, 3), code, message ID.
+ *  - Request: CON or NON with a method code 0.01..0.07. Its options, walked
+ *    in the window, have neither nibble 15 except the payload marker 0xFF
+ *    (3.1), a payload marker is followed by payload, and every option number
+ *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
+ *    Two header bytes are little evidence, so a request also needs the
+ *    default port 5683/5684 (6.1, 6.2) on one side, or a Uri-Host, Uri-Path
+ *    or Uri-Query option (5.10.1: the URI a request names) whose value starts
+ *    with 8 printable ASCII characters.
+ *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
+ *    A piggybacked response (ACK) carries the request's message ID; a
+ *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
+ *    only recognised with that match, after the flow's request: on its own
+ *    the header is too little evidence (random bytes pass it about once in
+ *    a few hundred tries).
+ */
+#ifndef PKTSPEC_BPF_SIG_COAP_H
+#define PKTSPEC_BPF_SIG_COAP_H
+
+#include "sig.h"
+#include "opaque.h"
+
+#define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
+#define PKS_COAP_TEXT_CHECK 8 /* leading bytes of a URI option that must be printable ASCII */
+
+/*
+ * Option numbers below 64 that RFC 7252 5.10, RFC 7641 (Observe 6), RFC 7959
+ * (Block2 23, Block1 27, Size2 28), RFC 8613 (OSCORE 9) and RFC 7967
+ * (No-Response 258) assign, as a bit mask: a table lookup, not a switch,
+ * so the verifier does not fork a state per option number.
+ */
+#define PKS_COAP_KNOWN_LOW                                                                              \
+	((1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) | (1ull << 7) | (1ull << 8) | \
+	 (1ull << 9) | (1ull << 11) | (1ull << 12) | (1ull << 14) | (1ull << 15) | (1ull << 17) |         \
+	 (1ull << 20) | (1ull << 23) | (1ull << 27) | (1ull << 28) | (1ull << 35) | (1ull << 39) |        \
+	 (1ull << 60))
+
+static __always_inline int pks_coap_option_known(__u32 n)
+{
+	if (n < 64)
+		return (PKS_COAP_KNOWN_LOW >> n) & 1;
+	return n == 258;
+}
+
+static __always_inline int pks_coap_response_code(__u8 code)
+{
+	__u8 cls = code >> 5, detail = code & 0x1f;
+
+	if (cls == 2)
+		return detail >= 1 && detail <= 5 ? 1 : detail == 31;
+	if (cls == 4)
+		return detail <= 6 || detail == 8 || detail == 9 || detail == 12 || detail == 13 || detail == 15 ||
+		       detail == 29;
+	if (cls == 5)
+		return detail <= 5;
+	return 0;
+}
+
+/* Whether a URI option (Uri-Host 3, Uri-Path 11, Uri-Query 15) value at off starts printable. */
+static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 num, __u32 off, __u32 len)
+{
+	__u32 i;
+
+	if ((num != 3 && num != 11 && num != 15) || len < PKS_COAP_TEXT_CHECK)
+		return 0;
+	for (i = 0; i < PKS_COAP_TEXT_CHECK; i++) {
+		__u8 c = p->b[(off + i) & PKS_WIN_MASK];
+
+		if (off + i >= p->len || c < 0x21 || c > 0x7e)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Walks the first options after the token. Returns 0 when they are malformed,
+ * 2 as soon as a well-formed URI option with printable text is seen (enough
+ * evidence: the walk stops there), else 1.
+ */
+static __always_inline int pks_coap_options_ok(const struct pks_payload *p, __u32 off)
+{
+	__u32 i, num = 0;
+
+	for (i = 0; i < PKS_COAP_OPT_WALK; i++) {
+		__u32 b, delta, len;
+
+		if (off >= p->total || off >= p->len)
+			return 1;
+		off = pks_opaque(off);
+		b = p->b[off & PKS_WIN_MASK];
+		if (b == 0xff)
+			return off + 1 < p->total; /* a marker with no payload is an error */
+		delta = b >> 4;
+		len = b & 0xf;
+		if (delta == 15 || len == 15)
+			return 0;
+		off++;
+		off = pks_opaque(off);
+		if (delta == 13) {
+			delta = 13 + p->b[off & PKS_WIN_MASK];
+			off++;
+		} else if (delta == 14) {
+			delta = 269 + pks_be16(p, off);
+			off += 2;
+		}
+		off = pks_opaque(off);
+		if (len == 13) {
+			len = 13 + p->b[off & PKS_WIN_MASK];
+			off++;
+		} else if (len == 14) {
+			len = 269 + pks_be16(p, off);
+			off += 2;
+		}
+		num += delta;
+		if (!pks_coap_option_known(num) || off + len > p->total)
+			return 0;
+		if (pks_coap_uri_text(p, num, pks_opaque(off), len))
+			return 2;
+		off += len;
+	}
+	return 1;
+}
+
+/* The request's message ID and first two token bytes, as kept in the cookie. */
+static __always_inline __u32 pks_coap_key(const struct pks_payload *p)
+{
+	__u32 tkl = p->b[0] & 0xf;
+
+	return (__u32)pks_be16(p, 2) << 16 | (tkl >= 2 ? pks_be16(p, 4) : tkl == 1 ? p->b[4] : 0);
+}
+
+static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_match *m)
+{
+	__u8 b0 = p->b[0], code = p->b[1];
+	__u32 tkl = b0 & 0xf, key;
+
+	if (p->len < 4 || (b0 >> 6) != 1 || tkl > 8 || 4 + tkl > p->total)
+		return 0;
+	if (code >= 1 && code <= 7) {
+		int opts = pks_coap_options_ok(p, 4 + tkl);
+
+		if (((b0 >> 4) & 3) > 1 || !opts)
+			return 0;
+		if (opts < 2 && p->sport != 5683 && p->dport != 5683 && p->sport != 5684 && p->dport != 5684)
+			return 0;
+		m->cookie = pks_coap_key(p);
+		m->set_cookie = 1;
+		return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_REQUEST, PKS_ROLE_CLIENT);
+	}
+	if (((b0 >> 4) & 3) == 3 || !pks_coap_response_code(code) || !pks_coap_options_ok(p, 4 + tkl))
+		return 0;
+	/* ACK: the same message ID; CON/NON (a separate response): the same token. */
+	key = pks_coap_key(p);
+	if (p->flow_proto != PKS_P_COAP ||
+	    ((p->b[0] & 0x30) == 0x20 ? (p->cookie ^ key) >> 16 : (p->cookie ^ key) & 0xffff))
+		return 0;
+	return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_RESPONSE, PKS_ROLE_SERVER);
+}
+
+#endif

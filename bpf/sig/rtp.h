@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * RTP and RTCP, RFC 3550, and how they are told apart from each other and
+ * from what shares their ports.
+ *
+ * Separation rules (tested in tests/unit/test_sig_udp.c):
+ *  - RFC 7983 7 demultiplexes a port by the first byte: 0..3 STUN, 20..63
+ *    DTLS, 64..79 TURN channels, 128..191 RTP and RTCP. STUN and DTLS are
+ *    tried first (sig/stun.h, sig/dtls.h) and neither accepts 128..191.
+ *  - RFC 5761 4: the second byte of an RTCP packet is its packet type 200..204
+ *    (SR, RR, SDES, BYE, APP; 205..207 for feedback and XR, RFC 4585, 3611).
+ *    As an RTP byte that would be the marker bit with payload type 72..79,
+ *    which RTP avoids (RFC 5761 4 reserves 64..95). So a second byte of
+ *    192..223 is RTCP and never RTP, and RTP accepts only the static payload
+ *    types 0..34 (RFC 3551 6) and the dynamic range 96..127.
+ *  - RTP runs last and must not fire on random UDP, where one packet in four
+ *    has version 2: a first packet only records a fold of its SSRC and the
+ *    low bits of its sequence number (per direction, in the flow cookie,
+ *    while no signature has decided the flow); a later packet of the same
+ *    direction with the same SSRC fold and a sequence number 1..8 ahead makes
+ *    the signature. RTP never overrides another signature's verdict.
+ *
+ * RTCP (RFC 3550 6.4, A.2 validity checks): version 2, padding clear in the
+ * first packet of a compound, type 200..207, and a length (in 32-bit words
+ * minus one) that either fills the datagram or is followed, inside the
+ * window, by another RTCP header. Many real peers send RR/SR first (6.1), but
+ * RFC 5506 allows reduced-size packets of any type, so any type is accepted.
+ */
+#ifndef PKTSPEC_BPF_SIG_RTP_H
+#define PKTSPEC_BPF_SIG_RTP_H
+
+#include "sig.h"
+
+#define PKS_RTP_SEQ_AHEAD 8   /* loss/reordering tolerated between the two packets */
+#define PKS_RTP_HALF_SET 0x8000
+
+static __always_inline int pks_rtcp_type(__u8 t)
+{
+	return t >= 200 && t <= 207;
+}
+
+static __always_inline int pks_sig_rtcp(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 len;
+
+	if (p->len < 8 || (p->b[0] & 0xe0) != 0x80 || !pks_rtcp_type(p->b[1]))
+		return 0;
+	len = (pks_be16(p, 2) + 1) * 4;
+	if (len > p->total)
+		return 0;
+	if (len < p->total) {
+		__u8 b0, b1;
+
+		/* A compound packet: the next header must be RTCP too. */
+		if (len + 2 > p->len)
+			return 0;
+		b0 = p->b[len & PKS_WIN_MASK];
+		b1 = p->b[(len + 1) & PKS_WIN_MASK];
+		if ((b0 & 0xc0) != 0x80 || !pks_rtcp_type(b1))
+			return 0;
+	}
+	return pks_match_set(m, PKS_P_RTCP, PKS_R_RTCP, PKS_ROLE_ANY);
+}
+
+/*
+ * 16 bits of state for one direction: set bit, an 8-bit hash of the SSRC
+ * (Fibonacci hashing: every SSRC bit moves the top byte), sequence mod 128.
+ */
+static __always_inline __u32 pks_rtp_half(const struct pks_payload *p)
+{
+	__u32 fold = (pks_be32(p, 8) * 2654435761u) >> 24;
+
+	return PKS_RTP_HALF_SET | fold << 7 | (pks_be16(p, 2) & 0x7f);
+}
+
+static __always_inline int pks_sig_rtp(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 pt = p->b[1] & 0x7f, cc = p->b[0] & 0xf, half, prev, shift, ahead;
+
+	if (p->len < 12 || (p->b[0] & 0xc0) != 0x80)
+		return 0;
+	if (pt > 34 && pt < 96)
+		return 0; /* RTCP's range and unassigned types: RFC 5761 4 */
+	if (12 + 4 * cc > p->total)
+		return 0;
+	if (p->flow_proto != PKS_P_UNKNOWN && p->flow_proto != PKS_P_RTP && p->flow_proto != PKS_P_RTCP)
+		return 0; /* a port or a signature names another protocol: its cookie is not ours */
+	half = pks_rtp_half(p);
+	shift = p->from_client ? 0 : 16;
+	prev = (p->cookie >> shift) & 0xffff;
+	ahead = ((half & 0x7f) - (prev & 0x7f)) & 0x7f;
+	if (p->nth > 0 && (prev & PKS_RTP_HALF_SET) && ((prev ^ half) & 0x7f80) == 0 && ahead >= 1 &&
+	    ahead <= PKS_RTP_SEQ_AHEAD)
+		return pks_match_set(m, PKS_P_RTP, PKS_R_RTP, PKS_ROLE_ANY);
+	/* Remember this packet only: no verdict from one packet (see above). */
+	m->cookie = (p->cookie & ~(0xffffu << shift)) | half << shift;
+	m->set_cookie = 1;
+	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+}
+
+#endif
