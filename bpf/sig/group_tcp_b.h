@@ -36,6 +36,60 @@
 #include "kerberos.h"
 #include "zabbix.h"
 #include "bgp.h"
+#include "mongodb.h"
+#include "redis.h"
+#include "memcached.h"
+#include "cassandra.h"
+#include "zookeeper.h"
+#include "stomp.h"
+#include "ldap.h"
+#include "modbus.h"
+#include "dnp3.h"
+#include "iec104.h"
+#include "sip.h"
+
+/*
+ * The later signatures are global functions, as in the tcp_a group: the
+ * verifier checks each once, on its own, and its call costs the caller one
+ * unknown scalar, so the group's cost is the sum of its parts, not their
+ * product. This became possible when the payload window, the match and the
+ * new flow entry moved off the stack (scratch.h): the chain pks_xdp ->
+ * pks_inspect -> pks_classify -> signature now fits in 512 bytes.
+ */
+#define PKS_TCP_B_GLOBAL(name)                                                            \
+	__noinline int pks_tcp_b_##name(const struct pks_payload *p, struct pks_match *m) \
+	{                                                                                 \
+		if (!p || !m)                                                             \
+			return 0;                                                         \
+		return pks_sig_##name(p, m);                                              \
+	}
+
+PKS_TCP_B_GLOBAL(mongodb)
+PKS_TCP_B_GLOBAL(redis)
+PKS_TCP_B_GLOBAL(memcached_binary)
+PKS_TCP_B_GLOBAL(cassandra)
+PKS_TCP_B_GLOBAL(zookeeper)
+PKS_TCP_B_GLOBAL(stomp)
+PKS_TCP_B_GLOBAL(ldap)
+PKS_TCP_B_GLOBAL(modbus)
+PKS_TCP_B_GLOBAL(dnp3)
+PKS_TCP_B_GLOBAL(iec104)
+PKS_TCP_B_GLOBAL(sip)
+
+/* The text grammar's scan is a global of its own: its result is one scalar to the command check. */
+__noinline int pks_tcp_b_memcached_scan(const struct pks_payload *p)
+{
+	if (!p)
+		return 0;
+	return pks_mc_scan(p);
+}
+
+__noinline int pks_tcp_b_memcached_text(const struct pks_payload *p, struct pks_match *m)
+{
+	if (!p || !m)
+		return 0;
+	return pks_sig_memcached_text(p, m, pks_tcp_b_memcached_scan(p));
+}
 
 static __always_inline int pks_classify_tcp_b(const struct pks_payload *p, struct pks_match *m)
 {
@@ -43,7 +97,10 @@ static __always_inline int pks_classify_tcp_b(const struct pks_payload *p, struc
 		return 0;
 	return pks_sig_bgp(p, m) || pks_sig_zabbix(p, m) || pks_sig_amqp(p, m) || pks_sig_kerberos(p, m) ||
 	       pks_sig_mqtt(p, m) || pks_sig_mssql(p, m) || pks_sig_mysql(p, m) || pks_sig_postgresql(p, m) ||
-	       pks_sig_nats(p, m) || pks_sig_kafka(p, m);
+	       pks_sig_nats(p, m) || pks_tcp_b_dnp3(p, m) || pks_tcp_b_iec104(p, m) || pks_tcp_b_modbus(p, m) ||
+	       pks_tcp_b_mongodb(p, m) || pks_tcp_b_cassandra(p, m) || pks_tcp_b_zookeeper(p, m) ||
+	       pks_tcp_b_ldap(p, m) || pks_tcp_b_memcached_binary(p, m) || pks_tcp_b_redis(p, m) ||
+	       pks_tcp_b_stomp(p, m) || pks_tcp_b_sip(p, m) || pks_tcp_b_memcached_text(p, m) || pks_sig_kafka(p, m);
 }
 
 /*

@@ -395,3 +395,133 @@ TEST(tcp_b_port_guess_contradicted)
 	CHECK_EQ(f.confidence, PKS_C_PORT);
 	pks_env_close(&env);
 }
+
+/* --- The second half of the group: spec-built opening messages and answers --- */
+
+static void mongo_msg(struct msg *m, uint32_t id, uint32_t to)
+{
+	le32(m, 16 + 4 + 1 + 5), le32(m, id), le32(m, to), le32(m, 2013); /* MsgHeader, OP_MSG */
+	le32(m, 0), put8(m, 0);                                        /* flagBits, section kind 0 */
+	le32(m, 5), put8(m, 0);                                        /* empty BSON document */
+}
+
+static void modbus_read(struct msg *m, uint16_t tid)
+{
+	be16(m, tid), be16(m, 0), be16(m, 6), put8(m, 1); /* MBAP: tid, protocol 0, length, unit */
+	put8(m, 3), be16(m, 0), be16(m, 10);              /* read holding registers 0..9 */
+}
+
+static void modbus_read_reply(struct msg *m, uint16_t tid)
+{
+	be16(m, tid), be16(m, 0), be16(m, 3 + 20), put8(m, 1);
+	put8(m, 3), put8(m, 20);
+	for (int i = 0; i < 20; i++)
+		put8(m, i);
+}
+
+static void zk_connect(struct msg *m)
+{
+	be32(m, 44), be32(m, 0);    /* length, protocolVersion */
+	be32(m, 0), be32(m, 0);     /* lastZxidSeen */
+	be32(m, 30000);             /* timeOut */
+	be32(m, 0), be32(m, 0);     /* sessionId */
+	be32(m, 16);                /* passwd buffer length */
+	for (int i = 0; i < 4; i++)
+		be32(m, 0);
+}
+
+static void zk_connected(struct msg *m)
+{
+	be32(m, 36), be32(m, 0), be32(m, 30000);
+	be32(m, 0x01020304), be32(m, 0x05060708); /* sessionId */
+	be32(m, 16);
+	for (int i = 0; i < 4; i++)
+		be32(m, 0x11111111u * (i + 1));
+}
+
+static void ldap_bind(struct msg *m)
+{
+	static const uint8_t b[] = { 0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02,
+				     0x01, 0x03, 0x04, 0x00, 0x80, 0x00 };
+
+	put(m, b, sizeof(b));
+}
+
+static void ldap_bind_ok(struct msg *m)
+{
+	static const uint8_t b[] = { 0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a,
+				     0x01, 0x00, 0x04, 0x00, 0x04, 0x00 };
+
+	put(m, b, sizeof(b));
+}
+
+static void mc_bin(struct msg *m, uint8_t magic, const char *body)
+{
+	size_t n = body ? strlen(body) : 0;
+
+	put8(m, magic), put8(m, 0x0b), be16(m, 0); /* magic, opcode Version, key length */
+	put8(m, 0), put8(m, 0), be16(m, 0);       /* extras, data type, vbucket / status */
+	be32(m, n), be32(m, 0x1234), be32(m, 0), be32(m, 0); /* body length, opaque, CAS */
+	if (body)
+		str(m, body);
+}
+
+TEST(tcp_b2_confirmed_on_any_port)
+{
+	static struct pair t[16];
+	struct pks_env env;
+	int n = 0;
+
+	memset(t, 0, sizeof(t));
+	t[n].name = "redis", t[n].proto = PKS_P_REDIS, t[n].rule = PKS_R_REDIS_REPLY;
+	str(&t[n].c, "*1\r\n$4\r\nPING\r\n"), str(&t[n].s, "+PONG\r\n"), n++;
+	t[n].name = "redis-set", t[n].proto = PKS_P_REDIS, t[n].rule = PKS_R_REDIS_REPLY;
+	str(&t[n].c, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), str(&t[n].s, "+OK\r\n"), n++;
+	t[n].name = "mongodb", t[n].proto = PKS_P_MONGODB, t[n].rule = PKS_R_MONGODB_REPLY;
+	mongo_msg(&t[n].c, 7, 0), mongo_msg(&t[n].s, 99, 7), n++;
+	t[n].name = "modbus", t[n].proto = PKS_P_MODBUS, t[n].rule = PKS_R_MODBUS_RESPONSE;
+	modbus_read(&t[n].c, 0x2a), modbus_read_reply(&t[n].s, 0x2a), n++;
+	t[n].name = "iec104", t[n].proto = PKS_P_IEC104, t[n].rule = PKS_R_IEC104_APDU;
+	put8(&t[n].c, 0x68), put8(&t[n].c, 4), put8(&t[n].c, 0x07), be16(&t[n].c, 0), put8(&t[n].c, 0);
+	put8(&t[n].s, 0x68), put8(&t[n].s, 4), put8(&t[n].s, 0x0b), be16(&t[n].s, 0), put8(&t[n].s, 0), n++;
+	t[n].name = "stomp", t[n].proto = PKS_P_STOMP, t[n].rule = PKS_R_STOMP_CONNECTED;
+	str(&t[n].c, "CONNECT\naccept-version:1.2\nhost:broker\n\n"), put8(&t[n].c, 0);
+	str(&t[n].s, "CONNECTED\nversion:1.2\n\n"), put8(&t[n].s, 0), n++;
+	t[n].name = "sip-tcp", t[n].proto = PKS_P_SIP, t[n].rule = PKS_R_SIP_RESPONSE;
+	str(&t[n].c, "OPTIONS sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/TCP 198.18.0.1:5070\r\nCSeq: 1 OPTIONS\r\n\r\n");
+	str(&t[n].s, "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 198.18.0.1:5070\r\nCSeq: 1 OPTIONS\r\n\r\n"), n++;
+	t[n].name = "zookeeper", t[n].proto = PKS_P_ZOOKEEPER, t[n].rule = PKS_R_ZOOKEEPER_CONNECTED;
+	zk_connect(&t[n].c), zk_connected(&t[n].s), n++;
+	t[n].name = "ldap", t[n].proto = PKS_P_LDAP, t[n].rule = PKS_R_LDAP_RESPONSE;
+	ldap_bind(&t[n].c), ldap_bind_ok(&t[n].s), n++;
+	t[n].name = "memcached-binary", t[n].proto = PKS_P_MEMCACHED, t[n].rule = PKS_R_MEMCACHED_BINARY_REPLY;
+	mc_bin(&t[n].c, 0x80, NULL), mc_bin(&t[n].s, 0x81, "1.6.18"), n++;
+	t[n].name = "memcached-text", t[n].proto = PKS_P_MEMCACHED, t[n].rule = PKS_R_MEMCACHED_TEXT_REPLY;
+	str(&t[n].c, "get foo\r\n"), str(&t[n].s, "VALUE foo 0 3\r\nbar\r\nEND\r\n"), n++;
+	t[n].name = "cassandra", t[n].proto = PKS_P_CASSANDRA, t[n].rule = PKS_R_CQL_RESPONSE;
+	put8(&t[n].c, 0x04), put8(&t[n].c, 0), be16(&t[n].c, 1), put8(&t[n].c, 0x05), be32(&t[n].c, 0);
+	put8(&t[n].s, 0x84), put8(&t[n].s, 0), be16(&t[n].s, 1), put8(&t[n].s, 0x06), be32(&t[n].s, 2),
+		be16(&t[n].s, 0), n++;
+
+	CHECK(pks_env_open(&env) == 0);
+	for (int i = 0; i < n; i++) {
+		struct pks_flow f;
+		/* Port 7100 + i: none of these protocols' ports. */
+		uint16_t cport = 42000 + i, sport = 7100 + i;
+		struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
+
+		CHECK(exchange(&env, cport, sport, &t[i].c, NULL, &f) == 0);
+		if (f.proto != t[i].proto || f.confidence != PKS_C_SIGNATURE) {
+			pks_test_fail(__FILE__, __LINE__, "%s request: proto %d conf %d rule %d", t[i].name, f.proto,
+				      f.confidence, f.rule);
+			continue;
+		}
+		sc.payload = t[i].s.b, sc.payload_len = t[i].s.n;
+		CHECK(pks_env_run(&env, &sc) == 0);
+		CHECK(pks_env_flow(&env, &(struct pkt_spec)PKT_TCP4(CLI, cport, SRV, sport, 0), &f) == 0);
+		if (f.proto != t[i].proto || f.confidence != PKS_C_CONFIRMED || f.rule != t[i].rule)
+			pks_test_fail(__FILE__, __LINE__, "%s: proto %d conf %d rule %d, expected %d confirmed by rule %d",
+				      t[i].name, f.proto, f.confidence, f.rule, t[i].proto, t[i].rule);
+	}
+	pks_env_close(&env);
+}
