@@ -366,11 +366,13 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
 	/*
-	 * One byte of TCP payload is a keepalive or zero-window probe (RFC 9293
-	 * 3.8.4, 3.8.6.1), not a protocol's first message.
+	 * One byte of TCP payload may be a keepalive or zero-window probe (RFC
+	 * 9293 3.8.4, 3.8.6.1), but also PostgreSQL's answer to SSLRequest: it is
+	 * inspected. A probe's byte matches no signature alone (the one-byte
+	 * rules need the flow's state); at worst, as a first payload after a
+	 * seen handshake, it drops a port guess like any other unknown bytes.
 	 */
-	if (p->payload_len == 0 || (p->l4 == IPPROTO_TCP && p->payload_len == 1) ||
-	    pks_done_with(f, dir & 1, max))
+	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
 		return reason;
 
 	old_proto = f->proto;

@@ -84,9 +84,30 @@ __noinline int pks_tcp_b_memcached_scan(const struct pks_payload *p)
 	return pks_mc_scan(p);
 }
 
+/*
+ * Whether the window holds " HTTP/" inside its valid bytes. "get / HTTP/1.1"
+ * follows memcached's retrieval grammar (get <key>*, keys being any
+ * printable bytes: protocol.txt "Keys"), but it is an HTTP request line with
+ * its method in the wrong case (RFC 9112 3): an explicit separation, so that
+ * a malformed HTTP request is not named memcached.
+ */
+static __always_inline __u64 pks_tcp_b_http_version_seen(const struct pks_payload *p)
+{
+	__u64 hit = 0;
+	__u32 i;
+
+	for (i = 0; i + 6 <= PKS_WIN; i++)
+		hit |= pks_is(p->b[i], ' ') & pks_is(p->b[i + 1], 'H') & pks_is(p->b[i + 2], 'T') &
+		       pks_is(p->b[i + 3], 'T') & pks_is(p->b[i + 4], 'P') & pks_is(p->b[i + 5], '/') &
+		       pks_lt(i + 5, p->len);
+	return hit;
+}
+
 __noinline int pks_tcp_b_memcached_text(const struct pks_payload *p, struct pks_match *m)
 {
 	if (!p || !m)
+		return 0;
+	if (p->from_client && pks_tcp_b_http_version_seen(p))
 		return 0;
 	return pks_sig_memcached_text(p, m, pks_tcp_b_memcached_scan(p));
 }

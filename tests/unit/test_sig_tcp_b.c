@@ -376,18 +376,33 @@ TEST(tcp_b_port_guess_contradicted)
 	CHECK_EQ(f.proto, PKS_P_UNKNOWN);
 	CHECK_EQ(f.rule, PKS_R_PORT_CONTRADICTED);
 	/*
-	 * SSLRequest alone is a signature. The server's one-byte 'N' that would
-	 * confirm it is not inspected: the classifier skips one-byte TCP payloads
-	 * as keepalive probes, so the flow waits for the startup and 'R'.
+	 * SSLRequest alone is a signature; the server's one-byte 'N' confirms
+	 * it. One-byte TCP payloads are inspected (they used to be skipped as
+	 * keepalive probes).
 	 */
 	{
-		struct msg ssl = { 0 }, no = { 0 };
+		struct msg ssl = { 0 }, no = { 0 }, probe = { 0 }, startup = { 0 }, odd = { 0 };
 
 		be32(&ssl, 8), be32(&ssl, 80877103), put8(&no, 'N');
 		CHECK(exchange(&env, 30004, 7432, &ssl, &no, &f) == 0);
 		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
+		CHECK_EQ(f.confidence, PKS_C_CONFIRMED);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_ANSWER);
+		/* A one-byte keepalive probe after a handshake on an unknown port names nothing. */
+		put8(&probe, 0);
+		CHECK(exchange(&env, 30005, 7433, &probe, &probe, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+		CHECK_EQ(f.confidence, PKS_C_NONE);
+		/* A one-byte 'N' with no SSLRequest before it is not PostgreSQL's answer. */
+		CHECK(exchange(&env, 30006, 7434, &probe, &no, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+		CHECK_EQ(f.confidence, PKS_C_NONE);
+		/* After a startup message, a one-byte probe from the server neither confirms nor drops the verdict. */
+		pg_startup(&startup), put8(&odd, 0);
+		CHECK(exchange(&env, 30007, 7435, &startup, &odd, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
 		CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
-		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_REQUEST);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_STARTUP);
 	}
 	/* Kerberos is not covered (its UDP port shares the answer): the guess stays a guess. */
 	CHECK(exchange(&env, 30003, 88, &junk, NULL, &f) == 0);
@@ -522,6 +537,81 @@ TEST(tcp_b2_confirmed_on_any_port)
 		if (f.proto != t[i].proto || f.confidence != PKS_C_CONFIRMED || f.rule != t[i].rule)
 			pks_test_fail(__FILE__, __LINE__, "%s: proto %d conf %d rule %d, expected %d confirmed by rule %d",
 				      t[i].name, f.proto, f.confidence, f.rule, t[i].proto, t[i].rule);
+	}
+	pks_env_close(&env);
+}
+
+static int new_half(int proto)
+{
+	switch (proto) {
+	case PKS_P_REDIS: case PKS_P_MONGODB: case PKS_P_MEMCACHED: case PKS_P_CASSANDRA: case PKS_P_ZOOKEEPER:
+	case PKS_P_STOMP: case PKS_P_LDAP: case PKS_P_MODBUS: case PKS_P_DNP3: case PKS_P_IEC104: case PKS_P_SIP:
+		return 1;
+	}
+	return 0;
+}
+
+TEST(tcp_b2_near_misses_random_and_others_stay_apart)
+{
+	/* The protocols' own ports and one that is none of theirs. */
+	static const uint16_t ports[] = { 6379, 27017, 11211, 9042, 2181, 61613, 389, 502, 20000, 2404, 5060, 7100 };
+	struct msg bad[28], other[5];
+	struct pks_env env;
+	int n = 0, no = 0, k = 0;
+
+	memset(bad, 0, sizeof(bad));
+	memset(other, 0, sizeof(other));
+	/* Near misses: one field of a valid opening message broken. */
+	str(&bad[n], "*1\r\n$5\r\nPING\r\n"), n++;                    /* bulk length is not the name's */
+	str(&bad[n], "*1\r\n$4\r\nPI9G\r\n"), n++;                    /* a digit in the command name */
+	str(&bad[n], "+PONG\r\nextra"), n++;                          /* +PONG not alone */
+	mongo_msg(&bad[n], 7, 0), bad[n].b[12] = 0xde, n++;           /* opCode 2014 */
+	mongo_msg(&bad[n], 7, 0), bad[n].b[16] = 0x20, n++;           /* reserved flag bit */
+	modbus_read(&bad[n], 1), bad[n].b[3] = 1, n++;                /* protocol id 1 */
+	modbus_read(&bad[n], 1), bad[n].b[5] = 7, n++;                /* length not the function's */
+	put8(&bad[n], 0x68), put8(&bad[n], 4), put8(&bad[n], 0x0f), be16(&bad[n], 0), put8(&bad[n], 0), n++;
+	str(&bad[n], "CONNECT broker:61613\n\n"), n++;                 /* a target after the command */
+	ldap_bind(&bad[n]), bad[n].b[9] = 4, n++;                     /* LDAP version 4 */
+	zk_connect(&bad[n]), bad[n].b[7] = 1, n++;                    /* protocolVersion 1 */
+	put8(&bad[n], 0x02), put8(&bad[n], 0), be16(&bad[n], 1), put8(&bad[n], 0x05), be32(&bad[n], 0), n++; /* CQL v2 */
+	str(&bad[n], "OPTIONS bob SIP/2.0\r\n\r\n"), n++;              /* no sip: URI */
+	str(&bad[n], "get\r\n"), n++;                                 /* get without a key */
+	mc_bin(&bad[n], 0x82, NULL), n++;                             /* magic neither request nor response */
+	/* Random bytes of several lengths. */
+	for (uint32_t s = 1; n < 28; s++)
+		noise(&bad[n++], 0x85ebca6bu * s, 6 + 11 * s);
+	/* Other protocols' opening messages keep their own names. */
+	pg_startup(&other[no++]);
+	mysql_login(&other[no++]);
+	kafka_api_versions(&other[no++], 18);
+	bgp_open(&other[no++], 65001);
+	str(&other[no++], "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n");
+
+	CHECK(pks_env_open(&env) == 0);
+	for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
+		for (int i = 0; i < n; i++) {
+			struct pks_flow f;
+
+			CHECK(exchange(&env, 21000 + k++, ports[j], &bad[i], &bad[(i + 1) % n], &f) == 0);
+			/* The STOMP near miss is a proxy CONNECT to the HTTP signature: its business. */
+			if (f.confidence >= PKS_C_SIGNATURE && !(i == 8 && f.proto == PKS_P_HTTP_PROXY)) {
+				pks_test_fail(__FILE__, __LINE__, "payload %d on port %u named proto %d (conf %d rule %d)",
+					      i, ports[j], f.proto, f.confidence, f.rule);
+				pks_env_close(&env);
+				return;
+			}
+		}
+		for (int i = 0; i < no; i++) {
+			struct pks_flow f;
+
+			CHECK(exchange(&env, 21000 + k++, ports[j], &other[i], NULL, &f) == 0);
+			if (new_half(f.proto)) {
+				pks_test_fail(__FILE__, __LINE__, "other message %d on port %u named proto %d (rule %d)", i,
+					      ports[j], f.proto, f.rule);
+				pks_env_close(&env);
+				return;
+			}
+		}
 	}
 	pks_env_close(&env);
 }
