@@ -615,3 +615,45 @@ TEST(tcp_b2_near_misses_random_and_others_stay_apart)
 	}
 	pks_env_close(&env);
 }
+
+/* IEEE 1815-2012 9.2.4.1.2: CRC-16/DNP over the header block, sent low octet first. */
+static void dnp3_frame(struct msg *m, uint8_t ctrl, uint16_t dst, uint16_t src)
+{
+	uint8_t h[8] = { 0x05, 0x64, 5, ctrl, dst & 0xff, dst >> 8, src & 0xff, src >> 8 };
+	uint32_t crc = 0;
+
+	for (int i = 0; i < 8; i++) {
+		crc ^= h[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (crc >> 1) ^ 0xa6bc : crc >> 1;
+	}
+	crc = ~crc & 0xffff;
+	put(m, h, 8), put8(m, crc & 0xff), put8(m, crc >> 8);
+}
+
+TEST(tcp_b2_dnp3_link_frames)
+{
+	struct msg req = { 0 }, resp = { 0 }, badcrc = { 0 }, badfc = { 0 }, other = { 0 };
+	struct pks_env env;
+	struct pks_flow f;
+
+	dnp3_frame(&req, 0xc9, 1, 3);  /* master: DIR, PRM, REQUEST LINK STATUS */
+	dnp3_frame(&resp, 0x0b, 3, 1); /* outstation: LINK STATUS, addresses swapped */
+	dnp3_frame(&badcrc, 0xc9, 1, 3), badcrc.b[8] ^= 1;
+	dnp3_frame(&badfc, 0xc5, 1, 3); /* primary function 5 is not defined */
+	dnp3_frame(&other, 0x0b, 9, 9);
+	CHECK(pks_env_open(&env) == 0);
+	CHECK(exchange(&env, 31001, 20100, &req, &resp, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_DNP3);
+	CHECK_EQ(f.confidence, PKS_C_CONFIRMED);
+	CHECK_EQ(f.rule, PKS_R_DNP3_OUTSTATION);
+	CHECK(exchange(&env, 31002, 20100, &badcrc, NULL, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_NONE);
+	CHECK(exchange(&env, 31003, 20100, &badfc, NULL, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_NONE);
+	/* An answer from other addresses names DNP3 but does not confirm. */
+	CHECK(exchange(&env, 31004, 20100, &req, &other, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_DNP3);
+	CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
+	pks_env_close(&env);
+}

@@ -180,6 +180,25 @@ SIP_OPTIONS = (b"OPTIONS sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/TCP 198.18.
 SIP_OK = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 198.18.0.1:5070\r\nCSeq: 1 OPTIONS\r\n"
           b"Content-Length: 0\r\n\r\n")
 
+# IEEE 1815-2012 9.2: link frames with the header CRC (CRC-16/DNP, 9.2.4.1.2). The master's
+# REQUEST LINK STATUS (DIR, PRM, function 9) and the outstation's LINK STATUS (function 11).
+def dnp3_crc(data):
+    crc = 0
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA6BC if crc & 1 else crc >> 1
+    return (~crc) & 0xFFFF
+
+
+def dnp3_frame(ctrl, dst, src):
+    h = bytes([0x05, 0x64, 5, ctrl]) + struct.pack("<HH", dst, src)
+    return h + struct.pack("<H", dnp3_crc(h))
+
+
+DNP3_REQ = dnp3_frame(0xC9, 1, 3)
+DNP3_RESP = dnp3_frame(0x0B, 3, 1)
+
 CAPTURES = {
     "postgresql": [flow(40001, 5432, [(1, pg_startup()), (0, PG_MD5)]),
                    flow(40002, 6543, [(1, PG_SSL), (0, b"N"), (1, pg_startup()), (0, PG_MD5)])],
@@ -206,6 +225,7 @@ CAPTURES = {
     "ldap": [flow(40023, 1389, [(1, LDAP_BIND), (0, LDAP_BIND_OK)])],
     "modbus": [flow(40024, 5020, [(1, MODBUS_REQ), (0, MODBUS_RESP)])],
     "iec104": [flow(40025, 2504, [(1, IEC104_STARTDT_ACT), (0, IEC104_STARTDT_CON)])],
+    "dnp3": [flow(40027, 20100, [(1, DNP3_REQ), (0, DNP3_RESP)])],
     "sip_tcp": [flow(40026, 5070, [(1, SIP_OPTIONS), (0, SIP_OK)])],
 }
 
@@ -238,7 +258,7 @@ for sport in (27017, 6379, 11211, 9042, 2181, 61613, 389, 502, 20000, 2404, 5060
 # transaction id or a longer length is still a valid message.
 for sport, good, cut, at in ((27017, mongo_msg(7, 0), 14, 12), (6379, REDIS_SET, 10, 8), (11211, MC_BIN_REQ, 12, 0),
                              (9042, CQL_OPTIONS, 5, 4), (2181, ZK_CONNECT, 20, 7), (389, LDAP_BIND, 7, 5),
-                             (502, MODBUS_REQ, 9, 2)):
+                             (502, MODBUS_REQ, 9, 2), (20000, DNP3_REQ, 9, 8)):
     neg += flow(port, sport, [(1, good[:cut])])
     port += 1
     bad = bytearray(good)
