@@ -6,21 +6,16 @@
  * beside this one and cites its specification. sip.h is L4-agnostic and
  * shared with the UDP group.
  *
- * Everything here is inlined into pks_classify(), on purpose. The deepest
- * call chain may use 512 bytes of stack, each frame rounded up to 32:
- * pks_xdp (288) + pks_inspect (128) + pks_classify (96) leave nothing for a
- * further call, so neither this function nor a signature can be a global
- * function of its own (the verifier refuses: "combined stack size ... Too
- * large"). Inlined, a chain of signatures costs the verifier more than the
- * sum of its parts: this chain of ten processes about 128k instructions with
- * the core signatures (74k without it); adding MongoDB, Cassandra, ZooKeeper,
- * DNP3, IEC 104, SIP and Modbus pushed the load past five minutes on the
- * shared build machine. Those signatures need the classifier's call chain to
- * leave room for a global function per group before they can be wired.
+ * The first ten signatures are inlined into pks_classify(); the others are
+ * global functions (below). The inlined ten predate the scratch map
+ * (scratch.h) that made room in the 512-byte call chain for a global frame;
+ * they cost the verifier about 128k instructions together and could become
+ * globals too.
  *
- * Order: fixed magic and nested lengths first; Kafka, which rests on a length
- * prefix and small ranges, last, so that a stronger reading of the same bytes
- * wins.
+ * Order: fixed magic and nested lengths first, then the text signatures
+ * (Redis, STOMP, SIP, memcached text: memcached's grammar is the loosest of
+ * them); Kafka, which rests on a length prefix and small ranges, last, so
+ * that a stronger reading of the same bytes wins.
  */
 #ifndef PKTSPEC_BPF_SIG_GROUP_TCP_B_H
 #define PKTSPEC_BPF_SIG_GROUP_TCP_B_H
