@@ -19,6 +19,7 @@
 #include "signatures.h"
 #include "ctx.h"
 #include "hook.h"
+#include "scratch.h"
 
 #define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
@@ -191,37 +192,43 @@ static __always_inline __u64 pks_hook_wire(struct xdp_md *ctx, const struct pks_
  */
 __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const struct pks_pkt *p, int dir)
 {
-	struct pks_payload pl = {};
-	struct pks_match m = {};
+	struct pks_cls_scratch *s = pks_cls_scratch_get();
+	struct pks_payload *pl;
+	struct pks_match *mp;
 	int matched;
 
-	if (!f || !p)
+	if (!f || !p || !s)
 		return 0;
+	/* Off the stack (scratch.h); cleared as the stack versions were. */
+	pl = &s->pl;
+	mp = &s->m;
+	__builtin_memset(pl, 0, sizeof(*pl));
+	__builtin_memset(mp, 0, sizeof(*mp));
 	dir &= 1;
-	if (pks_hook_window(ctx, &pl, p))
+	if (pks_hook_window(ctx, pl, p))
 		return 0;
-	pl.sport = p->sport;
-	pl.dport = p->dport;
-	pl.l4 = p->l4;
-	pl.from_client = dir == PKS_DIR_C2S;
-	pl.nth = f->inspected[dir];
-	pl.flow_proto = f->proto;
-	pl.cookie = f->cookie;
+	pl->sport = p->sport;
+	pl->dport = p->dport;
+	pl->l4 = p->l4;
+	pl->from_client = dir == PKS_DIR_C2S;
+	pl->nth = f->inspected[dir];
+	pl->flow_proto = f->proto;
+	pl->cookie = f->cookie;
 	if (f->inspected[dir] < 255)
 		f->inspected[dir]++;
 
-	matched = pks_classify(&pl, &m);
-	if (matched && m.proto == PKS_P_UNKNOWN) {
+	matched = pks_classify(pl, mp);
+	if (matched && mp->proto == PKS_P_UNKNOWN) {
 		/*
 		 * State only: a weak signature (RTP) remembers this packet in the
 		 * cookie and decides on a later one. It only does so on flows no
 		 * other protocol owns, so the cookie is free.
 		 */
-		if (m.set_cookie)
-			f->cookie = m.cookie;
+		if (mp->set_cookie)
+			f->cookie = mp->cookie;
 		return 0;
 	}
-	if (matched && m.role != PKS_ROLE_ANY && (m.role == PKS_ROLE_CLIENT) != (dir == PKS_DIR_C2S)) {
+	if (matched && mp->role != PKS_ROLE_ANY && (mp->role == PKS_ROLE_CLIENT) != (dir == PKS_DIR_C2S)) {
 		if (f->flags & PKS_F_MIDSTREAM) {
 			/* A request from the side we took for the server: we were wrong. */
 			pks_flow_flip(f);
@@ -232,50 +239,50 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		}
 	}
 
-	if (matched && (f->ctx & PKS_X_MEMORY) && m.proto != f->proto) {
+	if (matched && (f->ctx & PKS_X_MEMORY) && mp->proto != f->proto) {
 		/* Server memory is a guess from earlier flows: a signature wins. */
 		f->ctx &= ~PKS_X_MEMORY;
 		f->confidence = PKS_C_NONE;
 		PKS_CTX_COUNT(memory_overruled);
 	}
 	if (matched) {
-		if (m.upgrade && (f->flags & PKS_F_UPGRADE) && f->proto != m.proto) {
+		if (mp->upgrade && (f->flags & PKS_F_UPGRADE) && f->proto != mp->proto) {
 			/*
 			 * An explicit upgrade rule after an announced upgrade (h2c or
 			 * WebSocket after HTTP/1.1 101, RFC 9110 7.8): the new protocol
 			 * replaces the verdict, and its own reply confirms it.
 			 */
-			f->proto = m.proto;
+			f->proto = mp->proto;
 			f->confidence = PKS_C_SIGNATURE;
-			f->rule = m.rule;
+			f->rule = mp->rule;
 			f->sig_dirs = 1 << dir;
 			f->flags &= ~PKS_F_UPGRADE;
-		} else if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
+		} else if (f->proto == mp->proto && f->confidence >= PKS_C_SIGNATURE) {
 			/* The other direction agrees: confirmed, by the confirming message. */
-			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !m.no_confirm &&
+			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !mp->no_confirm &&
 			    f->confidence == PKS_C_SIGNATURE) {
 				f->confidence = PKS_C_CONFIRMED;
-				f->rule = m.rule;
+				f->rule = mp->rule;
 			}
 			/*
 			 * A reply to another exchange (a DNS ID that differs) does
 			 * not settle this direction: a later matching reply still can.
 			 */
-			if (!m.no_confirm)
+			if (!mp->no_confirm)
 				f->sig_dirs |= 1 << dir;
 		} else if (f->confidence < PKS_C_SIGNATURE) {
 			/* First payload evidence; it overrides a port guess. */
-			f->proto = m.proto;
+			f->proto = mp->proto;
 			f->confidence = PKS_C_SIGNATURE;
-			f->rule = m.rule;
+			f->rule = mp->rule;
 			f->sig_dirs = 1 << dir;
 		}
 		/* A different protocol after a signature verdict: keep the first. */
-		if (m.set_cookie)
-			f->cookie = m.cookie;
-		if (m.await_upgrade)
+		if (mp->set_cookie)
+			f->cookie = mp->cookie;
+		if (mp->await_upgrade)
 			f->flags |= PKS_F_UPGRADE;
-	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl.nth == 0 &&
+	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl->nth == 0 &&
 		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) && (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
 		 * The port (or server memory) promised a protocol whose first
@@ -319,12 +326,18 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 	src_side = pks_flow_key_make(p, &key);
 	f = bpf_map_lookup_elem(&pks_flows, &key);
 	if (!f) {
-		struct pks_flow init = {};
+		struct pks_cls_scratch *s = pks_cls_scratch_get();
+		struct pks_flow *init;
 		long err;
 
-		pks_flow_init(&init, p, src_side, now);
-		pks_ctx_flow_new(&init, p, src_side, now);
-		err = bpf_map_update_elem(&pks_flows, &key, &init, BPF_NOEXIST);
+		if (!s)
+			return PKS_REASON_FLOW_FULL;
+		/* Off the stack (scratch.h): 64 bytes that pks_xdp's frame need not hold. */
+		init = &s->init;
+		__builtin_memset(init, 0, sizeof(*init));
+		pks_flow_init(init, p, src_side, now);
+		pks_ctx_flow_new(init, p, src_side, now);
+		err = bpf_map_update_elem(&pks_flows, &key, init, BPF_NOEXIST);
 		if (err && err != -EEXIST)
 			return PKS_REASON_FLOW_FULL;
 		f = bpf_map_lookup_elem(&pks_flows, &key);
@@ -363,11 +376,13 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
 	/*
-	 * One byte of TCP payload is a keepalive or zero-window probe (RFC 9293
-	 * 3.8.4, 3.8.6.1), not a protocol's first message.
+	 * One byte of TCP payload may be a keepalive or zero-window probe (RFC
+	 * 9293 3.8.4, 3.8.6.1), but also PostgreSQL's answer to SSLRequest: it is
+	 * inspected. A probe's byte matches no signature alone (the one-byte
+	 * rules need the flow's state); at worst, as a first payload after a
+	 * seen handshake, it drops a port guess like any other unknown bytes.
 	 */
-	if (p->payload_len == 0 || (p->l4 == IPPROTO_TCP && p->payload_len == 1) ||
-	    pks_done_with(f, dir & 1, max))
+	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
 		return reason;
 
 	old_proto = f->proto;

@@ -33,6 +33,37 @@ enum pks_tcp_b_tag {
 	PKS_TAG_PGSQL_SSL,
 	PKS_TAG_MSSQL,
 	PKS_TAG_MQTT,
+	PKS_TAG_REDIS,
+	PKS_TAG_CQL,
+	PKS_TAG_DNP3,
+	PKS_TAG_LDAP,
+	PKS_TAG_MEMC_TEXT,
+	PKS_TAG_MEMC_BIN,
+	PKS_TAG_MODBUS,
+	PKS_TAG_STOMP,
+	PKS_TAG_ZK_4LW,
+	PKS_TAG_ZK_CONNECT,
 };
+
+/*
+ * Branch-free comparisons for bounded scans: each returns 0 or 1 computed
+ * with arithmetic, so a loop over the window adds no branch per byte for the
+ * verifier to follow (its cost stays linear in the loop length). Arguments
+ * are below 2^32, so the 64-bit difference's sign bit is the answer.
+ */
+static __always_inline __u64 pks_lt(__u64 a, __u64 b)
+{
+	return (a - b) >> 63;
+}
+
+static __always_inline __u64 pks_is(__u64 c, __u64 v)
+{
+	return ((c ^ v) - 1) >> 63;
+}
+
+static __always_inline __u64 pks_in_range(__u64 c, __u64 lo, __u64 hi)
+{
+	return (pks_lt(c, lo) ^ 1) & (pks_lt(hi, c) ^ 1);
+}
 
 #endif

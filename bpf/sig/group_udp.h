@@ -33,7 +33,7 @@
 #include "oncrpc_udp.h"
 #include "memcached_udp.h"
 #include "coap.h"
-#include "sip_udp.h"
+#include "sip.h"
 #include "rtp.h"
 #include "kerberos.h"
 #include "radius.h"
@@ -73,7 +73,7 @@ PKS_UDP_SIG(nbns)
 PKS_UDP_SIG(nbds)
 PKS_UDP_SIG(mdns)
 PKS_UDP_SIG(ssdp)
-PKS_UDP_SIG(sip_udp)
+PKS_UDP_SIG(sip)
 PKS_UDP_SIG(kerberos_udp)
 PKS_UDP_SIG(radius)
 PKS_UDP_SIG(snmp)
@@ -96,7 +96,7 @@ static __always_inline int pks_classify_udp(const struct pks_payload *p, struct 
 	return pks_udp_stun(p, m) || pks_udp_dtls(p, m) || pks_udp_gquic(p, m) || pks_udp_quic_reserved(p, m) || pks_udp_wireguard(p, m) ||
 	       pks_udp_ike(p, m) || pks_udp_openvpn_udp(p, m) || pks_udp_l2tp(p, m) || pks_udp_dhcp(p, m) ||
 	       pks_udp_dhcpv6(p, m) || pks_udp_nbns(p, m) || pks_udp_nbds(p, m) || pks_udp_mdns(p, m) ||
-	       pks_udp_ssdp(p, m) || pks_udp_sip_udp(p, m) || pks_udp_kerberos_udp(p, m) || pks_udp_radius(p, m) ||
+	       pks_udp_ssdp(p, m) || pks_udp_sip(p, m) || pks_udp_kerberos_udp(p, m) || pks_udp_radius(p, m) ||
 	       pks_udp_snmp(p, m) || pks_udp_syslog(p, m) || pks_udp_ntp(p, m) || pks_udp_tftp(p, m) ||
 	       pks_udp_oncrpc_udp(p, m) || pks_udp_memcached_udp(p, m) || pks_udp_coap(p, m) ||
 	       pks_udp_nat_pmp(p, m) || pks_udp_dht(p, m) || pks_udp_utp(p, m) || pks_udp_rtcp(p, m) ||

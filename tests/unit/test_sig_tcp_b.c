@@ -376,22 +376,284 @@ TEST(tcp_b_port_guess_contradicted)
 	CHECK_EQ(f.proto, PKS_P_UNKNOWN);
 	CHECK_EQ(f.rule, PKS_R_PORT_CONTRADICTED);
 	/*
-	 * SSLRequest alone is a signature. The server's one-byte 'N' that would
-	 * confirm it is not inspected: the classifier skips one-byte TCP payloads
-	 * as keepalive probes, so the flow waits for the startup and 'R'.
+	 * SSLRequest alone is a signature; the server's one-byte 'N' confirms
+	 * it. One-byte TCP payloads are inspected (they used to be skipped as
+	 * keepalive probes).
 	 */
 	{
-		struct msg ssl = { 0 }, no = { 0 };
+		struct msg ssl = { 0 }, no = { 0 }, probe = { 0 }, startup = { 0 }, odd = { 0 };
 
 		be32(&ssl, 8), be32(&ssl, 80877103), put8(&no, 'N');
 		CHECK(exchange(&env, 30004, 7432, &ssl, &no, &f) == 0);
 		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
+		CHECK_EQ(f.confidence, PKS_C_CONFIRMED);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_ANSWER);
+		/* A one-byte keepalive probe after a handshake on an unknown port names nothing. */
+		put8(&probe, 0);
+		CHECK(exchange(&env, 30005, 7433, &probe, &probe, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+		CHECK_EQ(f.confidence, PKS_C_NONE);
+		/* A one-byte 'N' with no SSLRequest before it is not PostgreSQL's answer. */
+		CHECK(exchange(&env, 30006, 7434, &probe, &no, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_UNKNOWN);
+		CHECK_EQ(f.confidence, PKS_C_NONE);
+		/* After a startup message, a one-byte probe from the server neither confirms nor drops the verdict. */
+		pg_startup(&startup), put8(&odd, 0);
+		CHECK(exchange(&env, 30007, 7435, &startup, &odd, &f) == 0);
+		CHECK_EQ(f.proto, PKS_P_POSTGRESQL);
 		CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
-		CHECK_EQ(f.rule, PKS_R_PGSQL_SSL_REQUEST);
+		CHECK_EQ(f.rule, PKS_R_PGSQL_STARTUP);
 	}
 	/* Kerberos is not covered (its UDP port shares the answer): the guess stays a guess. */
 	CHECK(exchange(&env, 30003, 88, &junk, NULL, &f) == 0);
 	CHECK_EQ(f.proto, PKS_P_KERBEROS);
 	CHECK_EQ(f.confidence, PKS_C_PORT);
+	pks_env_close(&env);
+}
+
+/* --- The second half of the group: spec-built opening messages and answers --- */
+
+static void mongo_msg(struct msg *m, uint32_t id, uint32_t to)
+{
+	le32(m, 16 + 4 + 1 + 5), le32(m, id), le32(m, to), le32(m, 2013); /* MsgHeader, OP_MSG */
+	le32(m, 0), put8(m, 0);                                        /* flagBits, section kind 0 */
+	le32(m, 5), put8(m, 0);                                        /* empty BSON document */
+}
+
+static void modbus_read(struct msg *m, uint16_t tid)
+{
+	be16(m, tid), be16(m, 0), be16(m, 6), put8(m, 1); /* MBAP: tid, protocol 0, length, unit */
+	put8(m, 3), be16(m, 0), be16(m, 10);              /* read holding registers 0..9 */
+}
+
+static void modbus_read_reply(struct msg *m, uint16_t tid)
+{
+	be16(m, tid), be16(m, 0), be16(m, 3 + 20), put8(m, 1);
+	put8(m, 3), put8(m, 20);
+	for (int i = 0; i < 20; i++)
+		put8(m, i);
+}
+
+static void zk_connect(struct msg *m)
+{
+	be32(m, 44), be32(m, 0);    /* length, protocolVersion */
+	be32(m, 0), be32(m, 0);     /* lastZxidSeen */
+	be32(m, 30000);             /* timeOut */
+	be32(m, 0), be32(m, 0);     /* sessionId */
+	be32(m, 16);                /* passwd buffer length */
+	for (int i = 0; i < 4; i++)
+		be32(m, 0);
+}
+
+static void zk_connected(struct msg *m)
+{
+	be32(m, 36), be32(m, 0), be32(m, 30000);
+	be32(m, 0x01020304), be32(m, 0x05060708); /* sessionId */
+	be32(m, 16);
+	for (int i = 0; i < 4; i++)
+		be32(m, 0x11111111u * (i + 1));
+}
+
+static void ldap_bind(struct msg *m)
+{
+	static const uint8_t b[] = { 0x30, 0x0c, 0x02, 0x01, 0x01, 0x60, 0x07, 0x02,
+				     0x01, 0x03, 0x04, 0x00, 0x80, 0x00 };
+
+	put(m, b, sizeof(b));
+}
+
+static void ldap_bind_ok(struct msg *m)
+{
+	static const uint8_t b[] = { 0x30, 0x0c, 0x02, 0x01, 0x01, 0x61, 0x07, 0x0a,
+				     0x01, 0x00, 0x04, 0x00, 0x04, 0x00 };
+
+	put(m, b, sizeof(b));
+}
+
+static void mc_bin(struct msg *m, uint8_t magic, const char *body)
+{
+	size_t n = body ? strlen(body) : 0;
+
+	put8(m, magic), put8(m, 0x0b), be16(m, 0); /* magic, opcode Version, key length */
+	put8(m, 0), put8(m, 0), be16(m, 0);       /* extras, data type, vbucket / status */
+	be32(m, n), be32(m, 0x1234), be32(m, 0), be32(m, 0); /* body length, opaque, CAS */
+	if (body)
+		str(m, body);
+}
+
+TEST(tcp_b2_confirmed_on_any_port)
+{
+	static struct pair t[16];
+	struct pks_env env;
+	int n = 0;
+
+	memset(t, 0, sizeof(t));
+	t[n].name = "redis", t[n].proto = PKS_P_REDIS, t[n].rule = PKS_R_REDIS_REPLY;
+	str(&t[n].c, "*1\r\n$4\r\nPING\r\n"), str(&t[n].s, "+PONG\r\n"), n++;
+	t[n].name = "redis-set", t[n].proto = PKS_P_REDIS, t[n].rule = PKS_R_REDIS_REPLY;
+	str(&t[n].c, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"), str(&t[n].s, "+OK\r\n"), n++;
+	t[n].name = "mongodb", t[n].proto = PKS_P_MONGODB, t[n].rule = PKS_R_MONGODB_REPLY;
+	mongo_msg(&t[n].c, 7, 0), mongo_msg(&t[n].s, 99, 7), n++;
+	t[n].name = "modbus", t[n].proto = PKS_P_MODBUS, t[n].rule = PKS_R_MODBUS_RESPONSE;
+	modbus_read(&t[n].c, 0x2a), modbus_read_reply(&t[n].s, 0x2a), n++;
+	t[n].name = "iec104", t[n].proto = PKS_P_IEC104, t[n].rule = PKS_R_IEC104_APDU;
+	put8(&t[n].c, 0x68), put8(&t[n].c, 4), put8(&t[n].c, 0x07), be16(&t[n].c, 0), put8(&t[n].c, 0);
+	put8(&t[n].s, 0x68), put8(&t[n].s, 4), put8(&t[n].s, 0x0b), be16(&t[n].s, 0), put8(&t[n].s, 0), n++;
+	t[n].name = "stomp", t[n].proto = PKS_P_STOMP, t[n].rule = PKS_R_STOMP_CONNECTED;
+	str(&t[n].c, "CONNECT\naccept-version:1.2\nhost:broker\n\n"), put8(&t[n].c, 0);
+	str(&t[n].s, "CONNECTED\nversion:1.2\n\n"), put8(&t[n].s, 0), n++;
+	t[n].name = "sip-tcp", t[n].proto = PKS_P_SIP, t[n].rule = PKS_R_SIP_RESPONSE;
+	str(&t[n].c, "OPTIONS sip:bob@example.org SIP/2.0\r\nVia: SIP/2.0/TCP 198.18.0.1:5070\r\nCSeq: 1 OPTIONS\r\n\r\n");
+	str(&t[n].s, "SIP/2.0 200 OK\r\nVia: SIP/2.0/TCP 198.18.0.1:5070\r\nCSeq: 1 OPTIONS\r\n\r\n"), n++;
+	t[n].name = "zookeeper", t[n].proto = PKS_P_ZOOKEEPER, t[n].rule = PKS_R_ZOOKEEPER_CONNECTED;
+	zk_connect(&t[n].c), zk_connected(&t[n].s), n++;
+	t[n].name = "ldap", t[n].proto = PKS_P_LDAP, t[n].rule = PKS_R_LDAP_RESPONSE;
+	ldap_bind(&t[n].c), ldap_bind_ok(&t[n].s), n++;
+	t[n].name = "memcached-binary", t[n].proto = PKS_P_MEMCACHED, t[n].rule = PKS_R_MEMCACHED_BINARY_REPLY;
+	mc_bin(&t[n].c, 0x80, NULL), mc_bin(&t[n].s, 0x81, "1.6.18"), n++;
+	t[n].name = "memcached-text", t[n].proto = PKS_P_MEMCACHED, t[n].rule = PKS_R_MEMCACHED_TEXT_REPLY;
+	str(&t[n].c, "get foo\r\n"), str(&t[n].s, "VALUE foo 0 3\r\nbar\r\nEND\r\n"), n++;
+	t[n].name = "cassandra", t[n].proto = PKS_P_CASSANDRA, t[n].rule = PKS_R_CQL_RESPONSE;
+	put8(&t[n].c, 0x04), put8(&t[n].c, 0), be16(&t[n].c, 1), put8(&t[n].c, 0x05), be32(&t[n].c, 0);
+	put8(&t[n].s, 0x84), put8(&t[n].s, 0), be16(&t[n].s, 1), put8(&t[n].s, 0x06), be32(&t[n].s, 2),
+		be16(&t[n].s, 0), n++;
+
+	CHECK(pks_env_open(&env) == 0);
+	for (int i = 0; i < n; i++) {
+		struct pks_flow f;
+		/* Port 7100 + i: none of these protocols' ports. */
+		uint16_t cport = 42000 + i, sport = 7100 + i;
+		struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
+
+		CHECK(exchange(&env, cport, sport, &t[i].c, NULL, &f) == 0);
+		if (f.proto != t[i].proto || f.confidence != PKS_C_SIGNATURE) {
+			pks_test_fail(__FILE__, __LINE__, "%s request: proto %d conf %d rule %d", t[i].name, f.proto,
+				      f.confidence, f.rule);
+			continue;
+		}
+		sc.payload = t[i].s.b, sc.payload_len = t[i].s.n;
+		CHECK(pks_env_run(&env, &sc) == 0);
+		CHECK(pks_env_flow(&env, &(struct pkt_spec)PKT_TCP4(CLI, cport, SRV, sport, 0), &f) == 0);
+		if (f.proto != t[i].proto || f.confidence != PKS_C_CONFIRMED || f.rule != t[i].rule)
+			pks_test_fail(__FILE__, __LINE__, "%s: proto %d conf %d rule %d, expected %d confirmed by rule %d",
+				      t[i].name, f.proto, f.confidence, f.rule, t[i].proto, t[i].rule);
+	}
+	pks_env_close(&env);
+}
+
+static int new_half(int proto)
+{
+	switch (proto) {
+	case PKS_P_REDIS: case PKS_P_MONGODB: case PKS_P_MEMCACHED: case PKS_P_CASSANDRA: case PKS_P_ZOOKEEPER:
+	case PKS_P_STOMP: case PKS_P_LDAP: case PKS_P_MODBUS: case PKS_P_DNP3: case PKS_P_IEC104: case PKS_P_SIP:
+		return 1;
+	}
+	return 0;
+}
+
+TEST(tcp_b2_near_misses_random_and_others_stay_apart)
+{
+	/* The protocols' own ports and one that is none of theirs. */
+	static const uint16_t ports[] = { 6379, 27017, 11211, 9042, 2181, 61613, 389, 502, 20000, 2404, 5060, 7100 };
+	struct msg bad[28], other[5];
+	struct pks_env env;
+	int n = 0, no = 0, k = 0;
+
+	memset(bad, 0, sizeof(bad));
+	memset(other, 0, sizeof(other));
+	/* Near misses: one field of a valid opening message broken. */
+	str(&bad[n], "*1\r\n$5\r\nPING\r\n"), n++;                    /* bulk length is not the name's */
+	str(&bad[n], "*1\r\n$4\r\nPI9G\r\n"), n++;                    /* a digit in the command name */
+	str(&bad[n], "+PONG\r\nextra"), n++;                          /* +PONG not alone */
+	mongo_msg(&bad[n], 7, 0), bad[n].b[12] = 0xde, n++;           /* opCode 2014 */
+	mongo_msg(&bad[n], 7, 0), bad[n].b[16] = 0x20, n++;           /* reserved flag bit */
+	modbus_read(&bad[n], 1), bad[n].b[3] = 1, n++;                /* protocol id 1 */
+	modbus_read(&bad[n], 1), bad[n].b[5] = 7, n++;                /* length not the function's */
+	put8(&bad[n], 0x68), put8(&bad[n], 4), put8(&bad[n], 0x0f), be16(&bad[n], 0), put8(&bad[n], 0), n++;
+	str(&bad[n], "CONNECT broker:61613\n\n"), n++;                 /* a target after the command */
+	ldap_bind(&bad[n]), bad[n].b[9] = 4, n++;                     /* LDAP version 4 */
+	zk_connect(&bad[n]), bad[n].b[7] = 1, n++;                    /* protocolVersion 1 */
+	put8(&bad[n], 0x02), put8(&bad[n], 0), be16(&bad[n], 1), put8(&bad[n], 0x05), be32(&bad[n], 0), n++; /* CQL v2 */
+	str(&bad[n], "OPTIONS bob SIP/2.0\r\n\r\n"), n++;              /* no sip: URI */
+	str(&bad[n], "get\r\n"), n++;                                 /* get without a key */
+	mc_bin(&bad[n], 0x82, NULL), n++;                             /* magic neither request nor response */
+	/* Random bytes of several lengths. */
+	for (uint32_t s = 1; n < 28; s++)
+		noise(&bad[n++], 0x85ebca6bu * s, 6 + 11 * s);
+	/* Other protocols' opening messages keep their own names. */
+	pg_startup(&other[no++]);
+	mysql_login(&other[no++]);
+	kafka_api_versions(&other[no++], 18);
+	bgp_open(&other[no++], 65001);
+	str(&other[no++], "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n");
+
+	CHECK(pks_env_open(&env) == 0);
+	for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
+		for (int i = 0; i < n; i++) {
+			struct pks_flow f;
+
+			CHECK(exchange(&env, 21000 + k++, ports[j], &bad[i], &bad[(i + 1) % n], &f) == 0);
+			/* The STOMP near miss is a proxy CONNECT to the HTTP signature: its business. */
+			if (f.confidence >= PKS_C_SIGNATURE && !(i == 8 && f.proto == PKS_P_HTTP_PROXY)) {
+				pks_test_fail(__FILE__, __LINE__, "payload %d on port %u named proto %d (conf %d rule %d)",
+					      i, ports[j], f.proto, f.confidence, f.rule);
+				pks_env_close(&env);
+				return;
+			}
+		}
+		for (int i = 0; i < no; i++) {
+			struct pks_flow f;
+
+			CHECK(exchange(&env, 21000 + k++, ports[j], &other[i], NULL, &f) == 0);
+			if (new_half(f.proto)) {
+				pks_test_fail(__FILE__, __LINE__, "other message %d on port %u named proto %d (rule %d)", i,
+					      ports[j], f.proto, f.rule);
+				pks_env_close(&env);
+				return;
+			}
+		}
+	}
+	pks_env_close(&env);
+}
+
+/* IEEE 1815-2012 9.2.4.1.2: CRC-16/DNP over the header block, sent low octet first. */
+static void dnp3_frame(struct msg *m, uint8_t ctrl, uint16_t dst, uint16_t src)
+{
+	uint8_t h[8] = { 0x05, 0x64, 5, ctrl, dst & 0xff, dst >> 8, src & 0xff, src >> 8 };
+	uint32_t crc = 0;
+
+	for (int i = 0; i < 8; i++) {
+		crc ^= h[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 1) ? (crc >> 1) ^ 0xa6bc : crc >> 1;
+	}
+	crc = ~crc & 0xffff;
+	put(m, h, 8), put8(m, crc & 0xff), put8(m, crc >> 8);
+}
+
+TEST(tcp_b2_dnp3_link_frames)
+{
+	struct msg req = { 0 }, resp = { 0 }, badcrc = { 0 }, badfc = { 0 }, other = { 0 };
+	struct pks_env env;
+	struct pks_flow f;
+
+	dnp3_frame(&req, 0xc9, 1, 3);  /* master: DIR, PRM, REQUEST LINK STATUS */
+	dnp3_frame(&resp, 0x0b, 3, 1); /* outstation: LINK STATUS, addresses swapped */
+	dnp3_frame(&badcrc, 0xc9, 1, 3), badcrc.b[8] ^= 1;
+	dnp3_frame(&badfc, 0xc5, 1, 3); /* primary function 5 is not defined */
+	dnp3_frame(&other, 0x0b, 9, 9);
+	CHECK(pks_env_open(&env) == 0);
+	CHECK(exchange(&env, 31001, 20100, &req, &resp, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_DNP3);
+	CHECK_EQ(f.confidence, PKS_C_CONFIRMED);
+	CHECK_EQ(f.rule, PKS_R_DNP3_OUTSTATION);
+	CHECK(exchange(&env, 31002, 20100, &badcrc, NULL, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_NONE);
+	CHECK(exchange(&env, 31003, 20100, &badfc, NULL, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_NONE);
+	/* An answer from other addresses names DNP3 but does not confirm. */
+	CHECK(exchange(&env, 31004, 20100, &req, &other, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_DNP3);
+	CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
 	pks_env_close(&env);
 }

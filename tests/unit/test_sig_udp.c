@@ -253,7 +253,7 @@ TEST(udp_text_protocols)
 	hex_of(sip_invite_txt, a);
 	hex_of(sip_trying_txt, b);
 	EXCHANGE(&env, 5060, 5060, a, b);
-	EXPECT(&env, 5060, 5060, PKS_P_SIP, PKS_C_CONFIRMED, PKS_R_SIP_UDP_RESPONSE);
+	EXPECT(&env, 5060, 5060, PKS_P_SIP, PKS_C_CONFIRMED, PKS_R_SIP_RESPONSE);
 
 	hex_of(syslog5424_txt, a);
 	EXCHANGE(&env, 40031, 514, a, NULL);
@@ -276,7 +276,7 @@ TEST(udp_separation_ssdp_notify_vs_sip_notify)
 	EXPECT(&env, 40040, 5060, PKS_P_SSDP, PKS_C_SIGNATURE, PKS_R_SSDP_REQUEST);
 	hex_of(sip_notify_txt, a);
 	EXCHANGE(&env, 40041, 1900, a, NULL);
-	EXPECT(&env, 40041, 1900, PKS_P_SIP, PKS_C_SIGNATURE, PKS_R_SIP_UDP_REQUEST);
+	EXPECT(&env, 40041, 1900, PKS_P_SIP, PKS_C_SIGNATURE, PKS_R_SIP_REQUEST);
 	pks_env_close(&env);
 }
 

@@ -6,7 +6,9 @@
 # Every capture here is CRAFTED FROM THE SPECIFICATIONS with scapy (see
 # craft.py for the section each message follows), not recorded from real
 # servers: one TCP handshake, the client's opening message and the server's
-# answer, so each is a few hundred bytes. Recording real traffic from the
+# answer, so each is a few hundred bytes (the new captures: mongodb, redis,
+# memcached, cassandra, zookeeper, stomp, ldap, modbus, dnp3, iec104, sip_tcp
+# likewise). Recording real traffic from the
 # Debian servers (postgresql, mariadb, mosquitto, slapd, krb5-kdc,
 # zabbix-agent, bird2) is still to do.
 set -eu
