@@ -6,6 +6,7 @@
 
 OUTPUT ?= .output
 PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc
@@ -98,9 +99,12 @@ bench: all
 install: all
 	install -D -m 0755 $(OUTPUT)/pktspec $(DESTDIR)$(PREFIX)/sbin/pktspec
 	install -D -m 0644 doc/pktspec.8 $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' dist/pktspec.service > $(OUTPUT)/pktspec.service
+	install -D -m 0644 $(OUTPUT)/pktspec.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/pktspec $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
+	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 
 # Regenerate the kernel type header from the running kernel's BTF.
 vmlinux:

@@ -51,6 +51,7 @@ struct pks_pkt {
 	__u32 l3_off;      /* offset of the IP header from the start of the frame */
 	__u32 payload_off; /* offset of the L4 payload from the start of the frame */
 	__u32 payload_len; /* L4 payload length from the IP length fields */
+	__u32 tcp_seq;     /* TCP sequence number, host order (context rules reassemble with it) */
 };
 
 #define TCP_FIN 0x01
@@ -236,6 +237,7 @@ static __always_inline int pks_parse_tcp(struct pks_cursor *c, struct pks_pkt *p
 	p->dport = bpf_ntohs(tcp->dest);
 	/* The flags byte follows the data offset byte (RFC 9293 3.1). */
 	p->tcp_flags = ((__u8 *)tcp)[13];
+	p->tcp_seq = bpf_ntohl(tcp->seq);
 	p->payload_len = l4_len - hlen;
 	c->pos += hlen;
 	return 0;

@@ -17,6 +17,7 @@
 #include "flow.h"
 #include "maps.h"
 #include "signatures.h"
+#include "ctx.h"
 
 #define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
@@ -158,6 +159,12 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		}
 	}
 
+	if (matched && (f->ctx & PKS_X_MEMORY) && m.proto != f->proto) {
+		/* Server memory is a guess from earlier flows: a signature wins. */
+		f->ctx &= ~PKS_X_MEMORY;
+		f->confidence = PKS_C_NONE;
+		PKS_CTX_COUNT(memory_overruled);
+	}
 	if (matched) {
 		if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
 			/* The other direction agrees: confirmed, by the confirming message. */
@@ -177,8 +184,12 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		/* A different protocol after a signature verdict: keep the first. */
 		if (m.set_cookie)
 			f->cookie = m.cookie;
-	} else if (f->confidence == PKS_C_PORT && pl.nth == 0 && pks_sig_covers(f->proto, dir == PKS_DIR_C2S)) {
-		/* The port promised a protocol whose first message this is not. */
+	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl.nth == 0 &&
+		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S)) {
+		/* The port (or server memory) promised a protocol whose first message this is not. */
+		if (f->ctx & PKS_X_MEMORY)
+			PKS_CTX_COUNT(memory_overruled);
+		f->ctx &= ~PKS_X_MEMORY;
 		f->proto = PKS_P_UNKNOWN;
 		f->confidence = PKS_C_NONE;
 		f->rule = PKS_R_PORT_CONTRADICTED;
@@ -199,6 +210,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	int reason = PKS_REASON_TRACKED;
 	int src_side, dir;
 	__u64 now, wire;
+	__u8 old_proto, old_confidence;
 
 	if (max == 0 || max > PKS_INSPECT_MAX)
 		max = PKS_INSPECT_MAX;
@@ -212,6 +224,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 		long err;
 
 		pks_flow_init(&init, p, src_side, now);
+		pks_ctx_flow_new(&init, p, src_side, now);
 		err = bpf_map_update_elem(&pks_flows, &key, &init, BPF_NOEXIST);
 		if (err && err != -EEXIST)
 			return PKS_REASON_FLOW_FULL;
@@ -219,6 +232,8 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 		if (!f)
 			return PKS_REASON_FLOW_FULL;
 		reason = PKS_REASON_NEW_FLOW;
+		if (!err)
+			pks_ctx_event(f, &key, PKS_EV_FLOW, 0);
 	}
 
 	dir = src_side == f->client ? PKS_DIR_C2S : PKS_DIR_S2C;
@@ -240,14 +255,26 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	__sync_fetch_and_add(&f->bytes[dir & 1], wire);
 	f->last_ns = now;
 
+	/* Context rules read control channels long after the verdict is decided. */
+	if (p->payload_len && (f->ctx & PKS_X_WANT))
+		pks_ctx_copy(ctx, f, &key, p, dir);
+
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
 	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
 		return reason;
 
+	old_proto = f->proto;
+	old_confidence = f->confidence;
 	pks_inspect(ctx, f, p, dir);
-	if (f->confidence >= PKS_C_CONFIRMED || (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
+	/* A server-memory verdict stays open: a contradicting signature may still come. */
+	if ((f->confidence >= PKS_C_CONFIRMED && !(f->ctx & PKS_X_MEMORY)) ||
+	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
+	if (f->proto != old_proto || f->confidence != old_confidence) {
+		pks_ctx_update_want(f);
+		pks_ctx_event(f, &key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
+	}
 	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
 }
 

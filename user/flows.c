@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "pktspec.h"
+#include "pktspec/events.h"
 
 int pks_flows_read(int map_fd, struct pks_flow_set *set)
 {
@@ -103,6 +104,67 @@ static double epoch_seconds(__u64 ns, enum pks_clock clock)
 	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
 }
 
+/* The flow's name record from pks_names (0), or -1. */
+static int flow_name(const struct pks_flow_rec *r, const struct pks_print_opts *o, struct pks_flow_name *n)
+{
+	if (o->names_fd <= 0 || bpf_map_lookup_elem(o->names_fd, &r->key, n))
+		return -1;
+	n->host[sizeof(n->host) - 1] = 0;
+	n->app[sizeof(n->app) - 1] = 0;
+	n->alpn[sizeof(n->alpn) - 1] = 0;
+	n->agent[sizeof(n->agent) - 1] = 0;
+	n->dns_host[sizeof(n->dns_host) - 1] = 0;
+	return 0;
+}
+
+static const char *name_source(unsigned int s)
+{
+	static const char *const names[] = { "none", "dns", "sni", "quic", "http" };
+
+	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
+}
+
+/* A JSON string value: quotes, backslashes and control bytes escaped. */
+static void json_str(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, ",\"%s\":\"", key);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+/* The name fields of a flow, when it has any. */
+static void print_json_names(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+{
+	struct pks_flow_name n;
+
+	fprintf(out, ",\"at_first_packet\":%s", (r->val.ctx & PKS_X_AT_FIRST) ? "true" : "false");
+	if (flow_name(r, o, &n))
+		return;
+	if (n.host[0]) {
+		json_str(out, "host", n.host);
+		fprintf(out, ",\"host_source\":\"%s\"", name_source(n.source));
+	}
+	if (n.dns_host[0])
+		json_str(out, "dns_host", n.dns_host);
+	if (n.app[0])
+		json_str(out, "app", n.app);
+	if (n.alpn[0])
+		json_str(out, "alpn", n.alpn);
+	if (n.tls_version)
+		fprintf(out, ",\"tls_version\":\"0x%04x\"", n.tls_version);
+	if (n.agent[0])
+		json_str(out, "user_agent", n.agent);
+}
+
 static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
 {
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
@@ -115,13 +177,15 @@ static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts
 		"\"proto\":\"%s\",\"proto_id\":%u,\"confidence\":\"%s\",\"rule\":\"%s\",\"guess\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"packets_c2s\":%u,\"packets_s2c\":%u,"
 		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,"
-		"\"handshake\":%s,\"decided\":%s}\n",
+		"\"handshake\":%s,\"decided\":%s",
 		l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
 		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
 		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
 		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
 		epoch_seconds(v->first_ns, o->clock), epoch_seconds(v->last_ns, o->clock),
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
+	print_json_names(r, o, out);
+	fprintf(out, "}\n");
 }
 
 static void endpoint(char *buf, size_t len, const char *addr, uint16_t port)
@@ -149,18 +213,26 @@ void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts
 			continue;
 		}
 		if (!header) {
-			fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10s\n", "L4", "CLIENT", "SERVER",
-				"PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES");
+			fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10s%s\n", "L4", "CLIENT", "SERVER",
+				"PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES",
+				o->names_fd > 0 ? "  HOST (APP)" : "");
 			header = true;
 		}
 		pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
 		endpoint(cep, sizeof(cep), client, cport);
 		endpoint(sep, sizeof(sep), server, sport);
 		snprintf(pk, sizeof(pk), "%u/%u", r->val.packets[0], r->val.packets[1]);
-		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu\n", l4_name(r->key.l4), cep, sep,
+		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu", l4_name(r->key.l4), cep, sep,
 			pks_proto_name(r->val.proto), pks_confidence_name(r->val.confidence),
 			pks_rule_name(r->val.rule), pk,
 			(unsigned long long)r->val.bytes[0] + r->val.bytes[1]);
+		{
+			struct pks_flow_name n;
+
+			if (!flow_name(r, o, &n) && n.host[0])
+				fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
+		}
+		fputc('\n', out);
 	}
 	if (!header && !o->json)
 		fprintf(out, "no flows\n");
@@ -228,10 +300,14 @@ int cmd_flows(int argc, char **argv)
 				PKS_MAP_FLOWS, strerror(errno));
 	err = pks_flows_read(fd, &set);
 	close(fd);
+	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */
+	po.names_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_NAMES);
 	if (err)
 		return pks_fail("cannot read the flow table: %s", strerror(-err));
 	pks_flows_sort(&set);
 	pks_flows_print(&set, &po, stdout);
 	pks_flows_free(&set);
+	if (po.names_fd > 0)
+		close(po.names_fd);
 	return PKS_EXIT_OK;
 }

@@ -75,6 +75,7 @@ struct pks_print_opts {
 	bool json;
 	int proto; /* -1: all */
 	enum pks_clock clock;
+	int names_fd; /* pks_names for host/app columns; <= 0: none */
 };
 
 /* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
@@ -98,6 +99,12 @@ struct pks_replay_stats {
 int pks_replay_file(struct pktspec_bpf *skel, const char *path, struct pks_replay_stats *st, char *err,
 		    size_t errlen);
 
+struct pks_engine;
+int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_replay_stats *st, char *err,
+			size_t errlen, struct pks_engine *engine);
+/* An engine on a loaded object's own (private) maps, for replay and tests. */
+int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct pks_engine **out);
+
 /* Commands. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
@@ -105,5 +112,6 @@ int cmd_status(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

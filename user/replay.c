@@ -17,11 +17,23 @@
 #include "pktspec.h"
 #include "pktspec.skel.h"
 #include "capture.h"
+#include "engine.h"
 
 #define ETH_HLEN 14
 
 int pks_replay_file(struct pktspec_bpf *skel, const char *path, struct pks_replay_stats *st, char *err,
 		    size_t errlen)
+{
+	return pks_replay_file_ctx(skel, path, st, err, errlen, NULL);
+}
+
+/*
+ * The same, with the context rules: after every packet the engine drains the
+ * ring buffer and writes back, with the capture's clock, before the next
+ * packet runs, as `pktspec run` would have done between them live.
+ */
+int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_replay_stats *st, char *err,
+			size_t errlen, struct pks_engine *engine)
 {
 	int prog_fd = bpf_program__fd(skel->progs.pks_xdp);
 	struct pks_capture *cap;
@@ -56,6 +68,8 @@ int pks_replay_file(struct pktspec_bpf *skel, const char *path, struct pks_repla
 			break;
 		}
 		st->run++;
+		if (engine)
+			pks_engine_poll(engine, 0);
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "capture %s is corrupt or truncated after %llu packets: %s", path,
@@ -79,15 +93,36 @@ static const char replay_help[] =
 	"  -j, --json           one JSON object per flow per line\n"
 	"  -p, --proto NAME     only flows with this protocol\n"
 	"  -s, --stats          also print the reason counters (stderr)\n"
+	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
+	"      --no-context     signatures only: no context rules\n"
 	"      --max-flows N    flow table size (default 262144)\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
+
+int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct pks_engine **out)
+{
+	struct pks_engine_opts eo = { .apps_path = apps_path, .clock = PKS_ENGINE_REPLAY };
+	struct pks_engine_maps m = {
+		.events = bpf_map__fd(skel->maps.pks_events),
+		.flows = bpf_map__fd(skel->maps.pks_flows),
+		.expect = bpf_map__fd(skel->maps.pks_expect),
+		.servers = bpf_map__fd(skel->maps.pks_servers),
+		.hosts = bpf_map__fd(skel->maps.pks_hosts),
+		.names = bpf_map__fd(skel->maps.pks_names),
+		.done = bpf_map__fd(skel->maps.pks_done),
+		.ctxstats = bpf_map__fd(skel->maps.pks_ctxstats),
+	};
+
+	return pks_engine_new(&m, &eo, out);
+}
 
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { "proto", required_argument, NULL, 'p' },
 					      { "stats", no_argument, NULL, 's' },
+					      { "apps", required_argument, NULL, 'a' },
+					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
@@ -96,11 +131,13 @@ int cmd_replay(int argc, char **argv)
 	struct pks_load_opts lo = { .pinned = false };
 	struct pktspec_bpf *skel = NULL;
 	struct pks_flow_set set;
-	bool stats = false;
+	bool stats = false, context = true;
+	const char *apps = NULL;
+	struct pks_engine *engine = NULL;
 	unsigned long v;
 	int c, ret = PKS_EXIT_OK;
 
-	while ((c = getopt_long(argc, argv, "jp:svh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jp:sa:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			po.json = true;
@@ -111,6 +148,12 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 's':
 			stats = true;
+			break;
+		case 'a':
+			apps = optarg;
+			break;
+		case 'N':
+			context = false;
 			break;
 		case 'F':
 			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
@@ -137,12 +180,17 @@ int cmd_replay(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
 		return PKS_EXIT_FAIL;
+	if (context && pks_engine_for_skel(skel, apps, &engine)) {
+		pktspec_bpf__destroy(skel);
+		return PKS_EXIT_FAIL;
+	}
+	po.names_fd = context ? bpf_map__fd(skel->maps.pks_names) : -1;
 
 	for (int i = optind; i < argc; i++) {
 		struct pks_replay_stats st;
 		char err[512];
 
-		if (pks_replay_file(skel, argv[i], &st, err, sizeof(err))) {
+		if (pks_replay_file_ctx(skel, argv[i], &st, err, sizeof(err), engine)) {
 			pks_fail("%s", err);
 			ret = PKS_EXIT_FAIL;
 			if (!st.run)
@@ -173,6 +221,7 @@ int cmd_replay(int argc, char **argv)
 						(unsigned long long)reasons[r]);
 	}
 out:
+	pks_engine_free(engine);
 	pktspec_bpf__destroy(skel);
 	return ret;
 }

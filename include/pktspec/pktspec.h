@@ -130,7 +130,10 @@ struct pks_flow {
 	__u8 sig_dirs;        /* bit per enum pks_dir whose payload matched the verdict */
 	__u8 inspected[2];    /* payload packets inspected, per direction */
 	__u16 app;            /* application ID from context rules, 0 = none */
-	__u32 reserved[2];    /* zero; room for context rules without a format change */
+	__u8 ctx;             /* context rules: PKS_X_* (include/pktspec/events.h) */
+	__u8 copied[2];       /* payload copies sent to the engine, per direction */
+	__u8 ctx_pad;
+	__u32 reserved;       /* zero; room for later rules without a format change */
 };
 
 /*

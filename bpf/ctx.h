@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * The kernel half of the context rules (include/pktspec/events.h has the
+ * contract, user/engine.h the user half).
+ *
+ * On a flow's first packet XDP asks what earlier flows said about it: an
+ * announced flow in pks_expect (FTP data, RTP/RTCP, TFTP) gives the verdict
+ * with confidence "expected"; else a remembered server in pks_servers gives
+ * its verdict, also "expected", which a contradicting signature may overrule;
+ * pks_hosts gives the application of a server a DNS answer named. Then it
+ * tells the engine: a new-flow event, verdict-change events, and, while a rule
+ * wants them, bounded copies of payload packets with their TCP sequence
+ * numbers. Nothing here blocks: when the ring is full the event is counted
+ * as lost and the packet goes on.
+ */
+#ifndef PKTSPEC_BPF_CTX_H
+#define PKTSPEC_BPF_CTX_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pktspec/pktspec.h"
+#include "pktspec/events.h"
+#include "parse.h"
+
+#define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_inspect */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PKS_EVENTS_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_EXPECT_MAX);
+	__type(key, struct pks_expect_key);
+	__type(value, struct pks_expect);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_expect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_SERVERS_MAX);
+	__type(key, struct pks_server_key);
+	__type(value, struct pks_server);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_servers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_HOSTS_MAX);
+	__type(key, struct pks_host_key);
+	__type(value, struct pks_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_hosts SEC(".maps");
+
+/* Written by the engine only; here so that one object creates and pins it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_NAMES_MAX);
+	__type(key, struct pks_flow_key);
+	__type(value, struct pks_flow_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_DONE_MAX);
+	__type(key, struct pks_flow_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_done SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_ctx_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ctxstats SEC(".maps");
+
+/* Scratch for building a payload copy: too big for the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_event_payload);
+} pks_scratch SEC(".maps");
+
+static __always_inline struct pks_ctx_stats *pks_ctx_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pks_ctxstats, &zero);
+}
+
+#define PKS_CTX_COUNT(field)                                   \
+	do {                                                   \
+		struct pks_ctx_stats *_s = pks_ctx_stats();    \
+		if (_s)                                        \
+			_s->field++; /* per-CPU: no other writer */ \
+	} while (0)
+
+/*
+ * How many payload packets of direction dir the rules need for a flow with
+ * this verdict (see PKS_COPY_* in events.h); 0 when no rule reads it. DNS
+ * names come from responses only, so queries are not copied.
+ */
+static __always_inline __u8 pks_ctx_budget(__u8 proto, int dir)
+{
+	switch (proto) {
+	case PKS_P_FTP:
+	case PKS_P_SIP:
+	case PKS_P_RTSP:
+		return PKS_COPY_CONTROL;
+	case PKS_P_DNS:
+		return dir == PKS_DIR_S2C ? PKS_COPY_CONTROL : 0;
+	case PKS_P_TLS:
+	case PKS_P_QUIC:
+	case PKS_P_HTTP:
+		return PKS_COPY_FIRST;
+	case PKS_P_TFTP:
+		return dir == PKS_DIR_C2S ? PKS_COPY_FIRST : 0;
+	}
+	return 0;
+}
+
+/* Sets or clears the want bit after the verdict moved. */
+static __always_inline void pks_ctx_update_want(struct pks_flow *f)
+{
+	if (!(f->ctx & PKS_X_DONE) && (pks_ctx_budget(f->proto, 0) || pks_ctx_budget(f->proto, 1)))
+		f->ctx |= PKS_X_WANT;
+	else
+		f->ctx &= ~PKS_X_WANT;
+}
+
+static __always_inline void pks_ctx_addr_copy(__u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(dst, src, 16);
+}
+
+/* One pks_expect lookup; a stale entry is removed, never used. */
+static __always_inline struct pks_expect *pks_ctx_expect_get(struct pks_expect_key *k, __u64 now)
+{
+	struct pks_expect *e = bpf_map_lookup_elem(&pks_expect, k);
+
+	if (e && e->expires_ns <= now) {
+		bpf_map_delete_elem(&pks_expect, k);
+		PKS_CTX_COUNT(expect_expired);
+		return NULL;
+	}
+	return e;
+}
+
+/*
+ * What earlier flows say about a new one, before it is inserted: fills the
+ * verdict from pks_expect or pks_servers, the app from pks_hosts, and the
+ * want bit. Lookup order: see struct pks_expect_key. A global function so
+ * the verifier checks it once.
+ */
+__noinline int pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int src_side, __u64 now)
+{
+	struct pks_expect_key k = {};
+	struct pks_server_key sk = {};
+	struct pks_host_key hk;
+	struct pks_expect *e = NULL;
+	struct pks_server *s;
+	struct pks_host *h;
+	const __u8 *server_addr;
+	__u16 server_port;
+	int server_is_src, listener_is_dst = 1;
+
+	if (!f || !p)
+		return 0;
+	k.l4 = p->l4;
+	pks_ctx_addr_copy(k.listen_addr, p->dst);
+	k.listen_port = p->dport;
+	pks_ctx_addr_copy(k.peer_addr, p->src);
+	k.peer_port = p->sport;
+	e = pks_ctx_expect_get(&k, now);
+	if (!e) {
+		k.peer_port = 0;
+		e = pks_ctx_expect_get(&k, now);
+	}
+	if (!e) {
+		__builtin_memset(k.peer_addr, 0, 16);
+		e = pks_ctx_expect_get(&k, now);
+	}
+	if (!e && p->l4 == IPPROTO_UDP) {
+		listener_is_dst = 0;
+		pks_ctx_addr_copy(k.listen_addr, p->src);
+		k.listen_port = p->sport;
+		pks_ctx_addr_copy(k.peer_addr, p->dst);
+		e = pks_ctx_expect_get(&k, now);
+		if (!e) {
+			__builtin_memset(k.peer_addr, 0, 16);
+			e = pks_ctx_expect_get(&k, now);
+		}
+	}
+	if (e) {
+		f->proto = e->proto;
+		f->confidence = PKS_C_EXPECTED;
+		f->rule = e->rule;
+		f->ctx |= PKS_X_AT_FIRST;
+		/* Nothing to inspect: the announcement is the evidence (and an
+		 * FTP data connection may carry any bytes at all). */
+		f->flags |= PKS_F_DECIDED;
+		if (e->flags & PKS_EXP_LISTENER_CLIENT) {
+			/* The flow's first packet was sent by the announced peer to
+			 * the listener: the listener is the client (TFTP). */
+			f->client = listener_is_dst ? !src_side : src_side;
+		}
+		if (e->flags & PKS_EXP_ONCE)
+			bpf_map_delete_elem(&pks_expect, &k);
+		PKS_CTX_COUNT(expect_hit);
+	}
+
+	server_is_src = (!f->client) == src_side;
+	server_addr = server_is_src ? p->src : p->dst;
+	server_port = server_is_src ? p->sport : p->dport;
+
+	if (!e) {
+		pks_ctx_addr_copy(sk.addr, server_addr);
+		sk.port = server_port;
+		sk.l4 = p->l4;
+		s = bpf_map_lookup_elem(&pks_servers, &sk);
+		if (s && s->expires_ns > now) {
+			f->proto = s->proto;
+			f->confidence = PKS_C_EXPECTED;
+			f->rule = PKS_R_SERVER_MEMORY;
+			f->ctx |= PKS_X_AT_FIRST | PKS_X_MEMORY;
+			PKS_CTX_COUNT(memory_hit);
+		}
+	}
+
+	pks_ctx_addr_copy(hk.addr, server_addr);
+	h = bpf_map_lookup_elem(&pks_hosts, &hk);
+	if (h && h->expires_ns > now) {
+		f->app = h->app;
+		f->ctx |= PKS_X_NAMED;
+		PKS_CTX_COUNT(host_hit);
+	}
+	pks_ctx_update_want(f);
+	return 0;
+}
+
+/*
+ * A new-flow or verdict-change event; lost (and counted) when the ring is
+ * full. The packet's time is the flow's last_ns. `old` is the verdict before,
+ * as proto << 8 | confidence (a global function takes at most five arguments).
+ */
+__noinline int pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key *key, int type, __u32 old)
+{
+	struct pks_event *ev;
+
+	if (!f || !key)
+		return 0;
+	ev = bpf_ringbuf_reserve(&pks_events, sizeof(*ev), 0);
+	if (!ev) {
+		if (type == PKS_EV_FLOW)
+			PKS_CTX_COUNT(lost_flow);
+		else
+			PKS_CTX_COUNT(lost_verdict);
+		return 0;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = f->last_ns;
+	__builtin_memcpy(&ev->key, key, sizeof(*key));
+	ev->type = type;
+	ev->client = f->client;
+	ev->proto = f->proto;
+	ev->confidence = f->confidence;
+	ev->rule = f->rule;
+	ev->old_proto = old >> 8;
+	ev->old_confidence = old & 0xff;
+	ev->ctx = f->ctx;
+	ev->flags = f->flags;
+	ev->app = f->app;
+	bpf_ringbuf_submit(ev, 0);
+	if (type == PKS_EV_FLOW)
+		PKS_CTX_COUNT(ev_flow);
+	else
+		PKS_CTX_COUNT(ev_verdict);
+	return 1;
+}
+
+/*
+ * Sends a copy of this packet's payload (at most PKS_SNAP_LEN bytes) when a
+ * rule wants the flow and the direction's budget is not spent. A flow the
+ * engine put in pks_done stops here for good. bpf_xdp_load_bytes is 5.18+,
+ * so the bytes are copied from the packet with bounded loops: 8 bytes at a
+ * time, then the last few one by one, into a per-CPU scratch record that
+ * bpf_ringbuf_output sends at its real length. The packet's time is the
+ * flow's last_ns.
+ */
+__noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct pks_flow_key *key,
+			    const struct pks_pkt *p, int dir)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct pks_event_payload *ev;
+	__u32 zero = 0, off, n, i, j, done;
+	__u8 *src;
+	__u8 budget;
+
+	if (!f || !key || !p)
+		return 0;
+	dir &= 1;
+	budget = pks_ctx_budget(f->proto, dir);
+	if (f->copied[dir] >= budget)
+		return 0;
+	if (bpf_map_lookup_elem(&pks_done, key)) {
+		f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
+		bpf_map_delete_elem(&pks_done, key);
+		PKS_CTX_COUNT(done);
+		return 0;
+	}
+	ev = bpf_map_lookup_elem(&pks_scratch, &zero);
+	if (!ev)
+		return 0;
+	off = p->payload_off;
+	if (off > PKS_CTX_OFF_MAX)
+		return 0;
+	src = data + off;
+	n = p->payload_len;
+	if (n > PKS_SNAP_LEN) {
+		n = PKS_SNAP_LEN;
+		PKS_CTX_COUNT(snap_cut);
+	}
+
+	/* Bounded: PKS_SNAP_LEN / 8 words. */
+	for (i = 0; i < PKS_SNAP_LEN / 8; i++) {
+		if (i * 8 + 8 > n)
+			break;
+		if ((void *)(src + i * 8 + 8) > end)
+			break;
+		*(__u64 *)&ev->data[i * 8] = *(__u64 *)(src + i * 8);
+	}
+	done = i * 8;
+	/* Bounded: fewer than 8 bytes remain. */
+	for (j = 0; j < 8; j++) {
+		__u32 k = (done + j) & (PKS_SNAP_LEN - 1);
+		__u8 *b;
+
+		if (done + j >= n)
+			break;
+		b = src + k;
+		if ((void *)(b + 1) > end)
+			break;
+		ev->data[k] = *b;
+	}
+	done += j;
+	if (done > PKS_SNAP_LEN)
+		done = PKS_SNAP_LEN;
+
+	__builtin_memset(&ev->hdr, 0, sizeof(ev->hdr));
+	ev->hdr.ts_ns = f->last_ns;
+	__builtin_memcpy(&ev->hdr.key, key, sizeof(*key));
+	ev->hdr.type = PKS_EV_PAYLOAD;
+	ev->hdr.dir = dir;
+	ev->hdr.client = f->client;
+	ev->hdr.nth = f->copied[dir];
+	ev->hdr.proto = f->proto;
+	ev->hdr.confidence = f->confidence;
+	ev->hdr.rule = f->rule;
+	ev->hdr.old_proto = f->proto;
+	ev->hdr.old_confidence = f->confidence;
+	ev->hdr.ctx = f->ctx;
+	ev->hdr.flags = f->flags;
+	ev->hdr.app = f->app;
+	ev->hdr.seq = p->tcp_seq;
+	ev->hdr.payload_len = p->payload_len;
+	ev->hdr.caplen = done;
+	f->copied[dir]++;
+	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done, 0)) {
+		PKS_CTX_COUNT(lost_payload);
+		return 0;
+	}
+	PKS_CTX_COUNT(ev_payload);
+	return 1;
+}
+
+#endif /* PKTSPEC_BPF_CTX_H */

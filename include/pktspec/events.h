@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * The context-rule contract between the XDP classifier and `pktspec run` /
+ * `pktspec replay` (user/engine.c): the event ring buffer pks_events, and the
+ * maps the engine writes back so that XDP classifies later packets and flows
+ * with what earlier ones said.
+ *
+ *   kernel -> user   pks_events   ring buffer: new flow, verdict change, and
+ *                                 payload copies of flows a rule asked for
+ *   user -> kernel   pks_expect   announced flows (FTP, SIP/SDP, RTSP, TFTP)
+ *                    pks_servers  server memory: endpoint -> confirmed verdict
+ *                    pks_hosts    server address -> name (DNS), with expiry
+ *                    pks_done     flows whose rules are done: no more copies
+ *   user -> readers  pks_names    flow -> host name, ALPN, TLS version, app
+ *   kernel counters  pks_ctxstats events sent and lost (ring full), hits
+ *
+ * All times are in the flow clock: CLOCK_MONOTONIC nanoseconds live (what
+ * bpf_ktime_get_ns() returns), the capture's clock in replay. The engine only
+ * ever compares times it received in events, so both work the same.
+ */
+#ifndef PKTSPEC_EVENTS_H
+#define PKTSPEC_EVENTS_H
+
+#include "pktspec.h"
+
+/* Map names (at most 15 characters). */
+#define PKS_MAP_EVENTS "pks_events"
+#define PKS_MAP_EXPECT "pks_expect"
+#define PKS_MAP_SERVERS "pks_servers"
+#define PKS_MAP_HOSTS "pks_hosts"
+#define PKS_MAP_NAMES "pks_names"
+#define PKS_MAP_DONE "pks_done"
+#define PKS_MAP_CTXSTATS "pks_ctxstats"
+
+/* Sizes. Every table is bounded: the LRU maps evict, the ring drops and counts. */
+#define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~3500 full payload copies */
+#define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */
+#define PKS_SERVERS_MAX 16384      /* remembered server endpoints */
+#define PKS_HOSTS_MAX 16384        /* named server addresses */
+#define PKS_NAMES_MAX 65536        /* flows with a name */
+#define PKS_DONE_MAX 16384         /* flows whose rules are done, until XDP clears want */
+
+/*
+ * Payload copies. A copy holds at most PKS_SNAP_LEN bytes of one packet's L4
+ * payload (the rest is cut; payload_len says how long it was). How many
+ * packets of a direction are copied depends on what the rule needs:
+ * control channels (FTP, SIP, RTSP, DNS) announce flows or names all along,
+ * so they get PKS_COPY_CONTROL; first-message parsers (TLS ClientHello over a
+ * few segments with retransmissions, QUIC Initials, HTTP request, TFTP
+ * request) get PKS_COPY_FIRST. The per-direction counter is a byte.
+ */
+#define PKS_SNAP_LEN 1024
+#define PKS_COPY_CONTROL 255
+#define PKS_COPY_FIRST 8
+
+/* pks_flow.ctx: context-rule state of a flow (kernel sets, see bpf/ctx.h). */
+#define PKS_X_WANT 0x01     /* a rule wants payload copies of this flow */
+#define PKS_X_DONE 0x02     /* the rules are done with it: never want again */
+#define PKS_X_AT_FIRST 0x04 /* the verdict was set when the flow was created */
+#define PKS_X_MEMORY 0x08   /* the verdict came from server memory: a signature may overrule it */
+#define PKS_X_NAMED 0x10    /* pks_hosts named the server when the flow was created */
+
+PKS_PACKED_ENUM pks_event_type {
+	PKS_EV_FLOW = 1,    /* a new flow: its first packet's verdict */
+	PKS_EV_VERDICT = 2, /* a flow's protocol or confidence changed */
+	PKS_EV_PAYLOAD = 3, /* a copy of one payload packet; data follows */
+};
+
+/*
+ * One ring buffer record. For PKS_EV_PAYLOAD, caplen bytes of the packet's
+ * L4 payload follow the header; other events are the header alone.
+ */
+struct pks_event {
+	__u64 ts_ns;            /* flow clock of the packet */
+	struct pks_flow_key key;
+	enum pks_event_type type;
+	__u8 dir;               /* enum pks_dir of the packet, relative to the flow's client */
+	__u8 client;            /* the flow's client side (enum pks_side) */
+	__u8 nth;               /* payload: index of this copy in its direction */
+	enum pks_proto proto;   /* the verdict after this packet */
+	enum pks_confidence confidence;
+	enum pks_rule rule;
+	enum pks_proto old_proto; /* verdict before (PKS_EV_VERDICT) */
+	enum pks_confidence old_confidence;
+	__u8 ctx;               /* pks_flow.ctx */
+	__u8 flags;             /* pks_flow.flags */
+	__u16 app;              /* pks_flow.app */
+	__u16 pad0;
+	__u32 seq;              /* TCP sequence number of the first payload byte; 0 for UDP */
+	__u32 payload_len;      /* the packet's whole L4 payload length */
+	__u32 caplen;           /* payload bytes that follow (<= PKS_SNAP_LEN) */
+	__u32 pad;
+};
+
+/* A payload event as the kernel builds it (header + bounded copy). */
+struct pks_event_payload {
+	struct pks_event hdr;
+	__u8 data[PKS_SNAP_LEN];
+};
+
+/*
+ * Expected flows. The key is the announced endpoint that will receive the
+ * flow's first packet (listen_*) and the endpoint that will send it (peer_*).
+ * A protocol that does not know all of it leaves a wildcard: peer_port 0
+ * (FTP PASV: the client's data port is unknown), or also an all-zero
+ * peer_addr (SDP media: any peer may send). On a flow's first packet XDP
+ * looks up, in this order, and takes the first live entry:
+ *   1. (dst, dport, src, sport)   exact
+ *   2. (dst, dport, src, 0)       any peer port
+ *   3. (dst, dport, ::,  0)       any peer
+ *   4. (src, sport, dst, 0), 5. (src, sport, ::, 0)   UDP only: the first
+ *      datagram came from the announced endpoint (RTP is symmetric, RFC 4961)
+ * Addresses are 16 bytes, IPv4-mapped for IPv4, ports in host order.
+ */
+struct pks_expect_key {
+	__u8 listen_addr[16];
+	__u8 peer_addr[16];
+	__u16 listen_port;
+	__u16 peer_port;
+	__u8 l4;
+	__u8 pad[3];
+};
+
+#define PKS_EXP_ONCE 0x01            /* delete when a flow used it (FTP data) */
+#define PKS_EXP_LISTENER_CLIENT 0x02 /* the listener is the flow's client (TFTP) */
+
+struct pks_expect {
+	__u64 expires_ns;     /* flow clock */
+	enum pks_rule rule;   /* the rule that announced it */
+	enum pks_proto proto; /* the verdict the flow gets */
+	__u8 flags;           /* PKS_EXP_* */
+	__u32 pad;
+};
+
+/* Server memory: a server endpoint whose flows were confirmed. */
+struct pks_server_key {
+	__u8 addr[16];
+	__u16 port;
+	__u8 l4;
+	__u8 pad;
+};
+
+struct pks_server {
+	__u64 expires_ns;
+	enum pks_rule rule;   /* the rule that confirmed it (for "why?") */
+	enum pks_proto proto;
+	__u8 pad[5];
+};
+
+/* Names. Longer names are cut (and still end in NUL). */
+#define PKS_NAME_LEN 128
+#define PKS_APP_LEN 32
+#define PKS_ALPN_LEN 16
+#define PKS_AGENT_LEN 96
+
+struct pks_host_key {
+	__u8 addr[16];
+};
+
+struct pks_host {
+	__u64 expires_ns; /* from the DNS TTL (see user/rule_dns.c for the floor) */
+	char name[PKS_NAME_LEN];
+	__u16 app;        /* application ID (1-based line of the app list), 0 none */
+	__u8 pad[6];
+};
+
+PKS_PACKED_ENUM pks_name_source {
+	PKS_NAME_NONE = 0,
+	PKS_NAME_DNS = 1,  /* a DNS answer named the server address */
+	PKS_NAME_SNI = 2,  /* TLS ClientHello server_name */
+	PKS_NAME_QUIC = 3, /* server_name in a decrypted QUIC Initial */
+	PKS_NAME_HTTP = 4, /* HTTP Host header */
+};
+
+struct pks_flow_name {
+	__u64 updated_ns;
+	char host[PKS_NAME_LEN];
+	char app[PKS_APP_LEN];
+	char alpn[PKS_ALPN_LEN];    /* first ALPN protocol offered, when any */
+	char agent[PKS_AGENT_LEN];  /* HTTP User-Agent, when any */
+	char dns_host[PKS_NAME_LEN]; /* the DNS name, kept when SNI/Host differs */
+	__u16 tls_version;          /* highest offered (0x0304 = TLS 1.3), 0 none */
+	__u16 app_id;
+	enum pks_name_source source; /* where host came from */
+	__u8 pad[3];
+};
+
+/* Per-CPU counters of the context machinery, one named field each. */
+struct pks_ctx_stats {
+	__u64 ev_flow;          /* new-flow events sent */
+	__u64 ev_verdict;       /* verdict-change events sent */
+	__u64 ev_payload;       /* payload copies sent */
+	__u64 lost_flow;        /* new-flow events lost: ring full */
+	__u64 lost_verdict;     /* verdict events lost: ring full */
+	__u64 lost_payload;     /* payload copies lost: ring full */
+	__u64 snap_cut;         /* payload copies cut to PKS_SNAP_LEN */
+	__u64 expect_hit;       /* flows classified from pks_expect */
+	__u64 expect_expired;   /* stale pks_expect entries removed on lookup */
+	__u64 memory_hit;       /* flows started from server memory */
+	__u64 memory_overruled; /* server-memory verdicts a signature overruled */
+	__u64 host_hit;         /* flows whose server pks_hosts named */
+	__u64 done;             /* flows whose payload copies stopped on pks_done */
+};
+
+PKS_ASSERT_SIZE(struct pks_event, 80);
+PKS_ASSERT_SIZE(struct pks_event_payload, 80 + PKS_SNAP_LEN);
+PKS_ASSERT_SIZE(struct pks_expect_key, 40);
+PKS_ASSERT_SIZE(struct pks_expect, 16);
+PKS_ASSERT_SIZE(struct pks_server_key, 20);
+PKS_ASSERT_SIZE(struct pks_server, 16);
+PKS_ASSERT_SIZE(struct pks_host_key, 16);
+PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
+PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
+PKS_ASSERT_SIZE(struct pks_ctx_stats, 13 * 8);
+
+#endif /* PKTSPEC_EVENTS_H */

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Rule 1, FTP: PASV/EPSV/PORT/EPRT announce the data connection, classified on its first packet. */
+#include "harness.h"
+#include "ctx_env.h"
+
+static const char *cli_addr(int v6) { return v6 ? "2001:db8::1" : "198.18.0.1"; }
+static const char *srv_addr(int v6) { return v6 ? "2001:db8::2" : "198.18.0.2"; }
+
+static struct pkt_spec srv_pkt(int v6)
+{
+	return (struct pkt_spec){ .ipv6 = v6, .src = srv_addr(v6), .dst = cli_addr(v6), .sport = 21, .dport = 40000,
+				  .l4 = 6, .tcp_flags = TCPF_PSH | TCPF_ACK };
+}
+
+static struct pkt_spec cli_pkt(int v6)
+{
+	return (struct pkt_spec){ .ipv6 = v6, .src = cli_addr(v6), .dst = srv_addr(v6), .sport = 40000, .dport = 21,
+				  .l4 = 6, .tcp_flags = TCPF_PSH | TCPF_ACK };
+}
+
+/* A control connection 40000 -> 21: handshake and the server's greeting. */
+static int ftp_control(struct ctx_env *c, int v6)
+{
+	struct pkt_spec syn = cli_pkt(v6), synack = srv_pkt(v6);
+
+	syn.tcp_flags = TCPF_SYN;
+	synack.tcp_flags = TCPF_SYN | TCPF_ACK;
+	if (ctx_run(c, &syn) || ctx_run(c, &synack))
+		return -1;
+	return ctx_run_text(c, srv_pkt(v6), "220 (vsFTPd 3.0.3)\r\n");
+}
+
+/* The data connection's first packet (a SYN from src:sport to dst:dport) and its flow. */
+static int data_syn(struct ctx_env *c, int v6, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		    struct pks_flow *f)
+{
+	struct pkt_spec s = { .ipv6 = v6, .src = src, .dst = dst, .sport = sport, .dport = dport, .l4 = 6,
+			      .tcp_flags = TCPF_SYN };
+
+	if (ctx_run(c, &s))
+		return -1;
+	return pks_env_flow(&c->env, &s, f);
+}
+
+TEST(ctx_ftp_pasv_first_packet)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	CHECK(ctx_run_text(&c, cli_pkt(0), "PASV\r\n") == 0);
+	/* 195 * 256 + 80 = 50000 */
+	CHECK(ctx_run_text(&c, srv_pkt(0), "227 Entering Passive Mode (198,18,0,2,195,80).\r\n") == 0);
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41000, "198.18.0.2", 50000, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	CHECK_STR(pks_rule_name(f.rule), "ftp-pasv");
+	CHECK(f.ctx & PKS_X_AT_FIRST);
+	CHECK_EQ(f.packets[0] + f.packets[1], 1);
+	/* Used once: a second connection to the port is not announced. */
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41001, "198.18.0.2", 50000, &f) == 0);
+	CHECK(f.proto != PKS_P_FTP_DATA);
+	CHECK_EQ(CTX_STAT(&c, expect_hit), 1);
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_pasv_other_client_not_expected)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	CHECK(ctx_run_text(&c, srv_pkt(0), "227 Entering Passive Mode (198,18,0,2,195,80)\r\n") == 0);
+	CHECK(data_syn(&c, 0, "198.18.0.9", 41000, "198.18.0.2", 50000, &f) == 0);
+	CHECK(f.proto != PKS_P_FTP_DATA);
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_epsv_ipv6)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 1) == 0);
+	CHECK(ctx_run_text(&c, cli_pkt(1), "EPSV\r\n") == 0);
+	CHECK(ctx_run_text(&c, srv_pkt(1), "229 Entering Extended Passive Mode (|||50001|)\r\n") == 0);
+	CHECK(data_syn(&c, 1, "2001:db8::1", 41000, "2001:db8::2", 50001, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	CHECK_STR(pks_rule_name(f.rule), "ftp-epsv");
+	CHECK(f.ctx & PKS_X_AT_FIRST);
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_port_active)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	/* 156 * 256 + 64 = 40000 + ... : 39999 is 156,63 */
+	CHECK(ctx_run_text(&c, cli_pkt(0), "PORT 198,18,0,1,156,63\r\n") == 0);
+	CHECK(ctx_run_text(&c, srv_pkt(0), "200 PORT command successful.\r\n") == 0);
+	/* The server connects from port 20 to the announced client port. */
+	CHECK(data_syn(&c, 0, "198.18.0.2", 20, "198.18.0.1", 39999, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	CHECK_STR(pks_rule_name(f.rule), "ftp-port");
+	CHECK(f.ctx & PKS_X_AT_FIRST);
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_eprt_ipv6)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 1) == 0);
+	CHECK(ctx_run_text(&c, cli_pkt(1), "EPRT |2|2001:db8::1|45678|\r\n") == 0);
+	CHECK(data_syn(&c, 1, "2001:db8::2", 33000, "2001:db8::1", 45678, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	CHECK_STR(pks_rule_name(f.rule), "ftp-eprt");
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_malformed_replies_announce_nothing)
+{
+	static const char *const bad[] = {
+		"227 Entering Passive Mode (198,18,0,2,300,80)\r\n", /* byte out of range */
+		"227 Entering Passive Mode (198,18,0,2,0,0)\r\n",    /* port 0 */
+		"227 Entering Passive Mode (198,18,0,2,195)\r\n",    /* five numbers */
+		"227 Entering Passive Mode (99999999999999999999999,1,1,1,1,1)\r\n",
+		"229 Entering Extended Passive Mode (|||70000|)\r\n", /* port beyond 16 bits */
+		"229 Entering Extended Passive Mode (1112)\r\n",      /* digit delimiter */
+		"229 Entering Extended Passive Mode (|||\r\n",
+	};
+	struct ctx_env c;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(ctx_run_text(&c, srv_pkt(0), bad[i]) == 0);
+	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_engine_stats(c.eng)->malformed, sizeof(bad) / sizeof(bad[0]));
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_expectation_expires)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	CHECK(ctx_run_text(&c, srv_pkt(0), "227 Entering Passive Mode (198,18,0,2,195,80)\r\n") == 0);
+	c.env.clock_ns += PKS_EXPECT_TTL_DEFAULT + 1000000000ull;
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41000, "198.18.0.2", 50000, &f) == 0);
+	CHECK(f.proto != PKS_P_FTP_DATA);
+	CHECK_EQ(CTX_STAT(&c, expect_expired), 1);
+	ctx_close(&c);
+}

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * The context-rule engine: consumes pks_events, hands every event to every
+ * registered rule, and writes what the rules conclude into the pinned maps
+ * (see engine.h for the contract with rules).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pktspec.h"
+#include "engine.h"
+
+static struct pks_ctx_rule *rules;
+
+void pks_ctx_rule_register(struct pks_ctx_rule *r)
+{
+	struct pks_ctx_rule **p = &rules;
+
+	/* Keep registration order stable (link order), whatever constructors do. */
+	while (*p)
+		p = &(*p)->next;
+	r->next = NULL;
+	*p = r;
+}
+
+struct pks_app {
+	char suffix[PKS_NAME_LEN]; /* lower case, with a leading dot */
+	uint16_t id;
+};
+
+struct pks_engine {
+	struct pks_engine_maps maps;
+	struct pks_engine_opts opts;
+	struct ring_buffer *rb;
+	uint64_t now, last_tick;
+	struct pks_engine_stats st;
+	struct pks_app *apps;
+	size_t n_apps;
+	char (*app_names)[PKS_APP_LEN]; /* [id - 1] */
+	size_t n_app_names;
+	bool rules_started;
+};
+
+uint64_t pks_engine_now(const struct pks_engine *e)
+{
+	return e->now;
+}
+
+void pks_engine_count_malformed(struct pks_engine *e)
+{
+	e->st.malformed++;
+}
+
+const struct pks_engine_stats *pks_engine_stats(const struct pks_engine *e)
+{
+	return &e->st;
+}
+
+void pks_addr_v4mapped(uint8_t out[16], uint32_t ipv4_be)
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, &ipv4_be, 4);
+}
+
+bool pks_addr_is_v4(const uint8_t a[16])
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, prefix, sizeof(prefix));
+}
+
+void pks_addr_str(const uint8_t a[16], char *buf, size_t len)
+{
+	if (pks_addr_is_v4(a))
+		inet_ntop(AF_INET, a + 12, buf, len);
+	else
+		inet_ntop(AF_INET6, a, buf, len);
+}
+
+/* --- The application list ------------------------------------------------ */
+
+static int app_id_for(struct pks_engine *e, const char *name)
+{
+	for (size_t i = 0; i < e->n_app_names; i++)
+		if (!strcmp(e->app_names[i], name))
+			return (int)i + 1;
+	if (e->n_app_names >= PKS_APPS_MAX)
+		return -ENOSPC;
+	snprintf(e->app_names[e->n_app_names], PKS_APP_LEN, "%s", name);
+	return (int)++e->n_app_names;
+}
+
+/*
+ * Reads "SUFFIX APP" lines (# comments, blank lines ignored). A suffix
+ * matches a name equal to it or ending in it at a label boundary, with or
+ * without its leading dot.
+ */
+static int apps_load(struct pks_engine *e, const char *path)
+{
+	char line[512];
+	int n = 0, err = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return pks_fail("cannot read the application list %s: %s", path, strerror(errno)), -errno;
+	e->apps = calloc(PKS_APPS_MAX, sizeof(*e->apps));
+	e->app_names = calloc(PKS_APPS_MAX, sizeof(*e->app_names));
+	if (!e->apps || !e->app_names) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char suffix[PKS_NAME_LEN + 1], app[PKS_APP_LEN + 1], extra;
+		char *hash = strchr(line, '#');
+		int fields, id;
+
+		n++;
+		if (hash)
+			*hash = 0;
+		if (!strchr(line, '\n') && !feof(f)) {
+			pks_fail("%s:%d: line too long", path, n);
+			err = -EINVAL;
+			break;
+		}
+		fields = sscanf(line, "%128s %32s %c", suffix, app, &extra);
+		if (fields <= 0)
+			continue;
+		if (fields != 2 || strlen(suffix) >= PKS_NAME_LEN - 1 || strlen(app) >= PKS_APP_LEN) {
+			pks_fail("%s:%d: expected 'NAME-SUFFIX APPLICATION' (suffix < %d, application < %d characters)",
+				 path, n, PKS_NAME_LEN - 1, PKS_APP_LEN);
+			err = -EINVAL;
+			break;
+		}
+		if (e->n_apps >= PKS_APPS_MAX) {
+			pks_fail("%s: more than %d entries", path, PKS_APPS_MAX);
+			err = -E2BIG;
+			break;
+		}
+		id = app_id_for(e, app);
+		if (id < 0) {
+			err = id;
+			break;
+		}
+		for (char *c = suffix; *c; c++)
+			*c = tolower((unsigned char)*c);
+		snprintf(e->apps[e->n_apps].suffix, PKS_NAME_LEN, "%s%s", suffix[0] == '.' ? "" : ".", suffix);
+		e->apps[e->n_apps].id = id;
+		e->n_apps++;
+	}
+	fclose(f);
+	return err;
+}
+
+uint16_t pks_engine_app(const struct pks_engine *e, const char *host, const char **name)
+{
+	char low[PKS_NAME_LEN + 1];
+	size_t hl, best_len = 0;
+	uint16_t best = 0;
+
+	if (name)
+		*name = NULL;
+	if (!host || !e->n_apps)
+		return 0;
+	/* "." + host, lower case, so that ".youtube.com" matches "youtube.com" too. */
+	low[0] = '.';
+	for (hl = 0; host[hl] && hl < PKS_NAME_LEN - 1; hl++)
+		low[hl + 1] = tolower((unsigned char)host[hl]);
+	low[hl + 1] = 0;
+	hl++;
+	if (hl > 1 && low[hl - 1] == '.') /* a fully qualified "name." */
+		low[--hl] = 0;
+	for (size_t i = 0; i < e->n_apps; i++) {
+		size_t sl = strlen(e->apps[i].suffix);
+
+		if (sl <= hl && sl > best_len && !strcmp(low + hl - sl, e->apps[i].suffix)) {
+			best = e->apps[i].id;
+			best_len = sl;
+		}
+	}
+	if (best && name)
+		*name = e->app_names[best - 1];
+	return best;
+}
+
+const char *pks_engine_app_name(const struct pks_engine *e, uint16_t id)
+{
+	return id && id <= e->n_app_names ? e->app_names[id - 1] : NULL;
+}
+
+/* --- Writing results ------------------------------------------------------ */
+
+static int map_write(struct pks_engine *e, int fd, const void *k, const void *v)
+{
+	if (bpf_map_update_elem(fd, k, v, BPF_ANY)) {
+		e->st.map_errors++;
+		return -errno;
+	}
+	return 0;
+}
+
+int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
+		      uint64_t ttl_ns, uint8_t flags)
+{
+	struct pks_expect v = {};
+	struct pks_expect_key key = *k;
+	int err;
+
+	memset(key.pad, 0, sizeof(key.pad));
+	if (!key.listen_port)
+		return -EINVAL;
+	v.expires_ns = e->now + (ttl_ns ? ttl_ns : e->opts.expect_ttl_ns);
+	v.proto = proto;
+	v.rule = rule;
+	v.flags = flags;
+	err = map_write(e, e->maps.expect, &key, &v);
+	if (!err)
+		e->st.expects++;
+	if (!err && pks_verbose) {
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+		pks_addr_str(key.listen_addr, a, sizeof(a));
+		pks_addr_str(key.peer_addr, b, sizeof(b));
+		fprintf(stderr, "pktspec: expect %s %s port %u from %s port %u (%s)\n", pks_proto_name(proto), a,
+			key.listen_port, b, key.peer_port, pks_rule_name(rule));
+	}
+	return err;
+}
+
+/*
+ * A DNS TTL of 0 (dnsmasq's default for local names) means "do not cache",
+ * yet the client connects right after: names live at least this long.
+ */
+#define PKS_HOST_TTL_MIN_S 10
+#define PKS_HOST_TTL_MAX_S (7 * 86400)
+
+int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s)
+{
+	struct pks_host_key k;
+	struct pks_host v = {};
+	int err;
+
+	if (ttl_s < PKS_HOST_TTL_MIN_S)
+		ttl_s = PKS_HOST_TTL_MIN_S;
+	if (ttl_s > PKS_HOST_TTL_MAX_S)
+		ttl_s = PKS_HOST_TTL_MAX_S;
+	memcpy(k.addr, addr, 16);
+	v.expires_ns = e->now + (uint64_t)ttl_s * 1000000000ull;
+	snprintf(v.name, sizeof(v.name), "%s", name);
+	v.app = pks_engine_app(e, name, NULL);
+	err = map_write(e, e->maps.hosts, &k, &v);
+	if (!err)
+		e->st.hosts++;
+	return err;
+}
+
+int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks_host *out)
+{
+	struct pks_host_key k;
+
+	memcpy(k.addr, addr, 16);
+	if (bpf_map_lookup_elem(e->maps.hosts, &k, out))
+		return -ENOENT;
+	if (out->expires_ns <= e->now)
+		return -ENOENT;
+	out->name[sizeof(out->name) - 1] = 0;
+	return 0;
+}
+
+static void name_set_app(struct pks_engine *e, struct pks_flow_name *v)
+{
+	const char *app = NULL;
+
+	v->app_id = pks_engine_app(e, v->host, &app);
+	if (!v->app_id && v->dns_host[0])
+		v->app_id = pks_engine_app(e, v->dns_host, &app);
+	snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
+}
+
+static int name_update(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v)
+{
+	int err;
+
+	v->updated_ns = e->now;
+	name_set_app(e, v);
+	err = map_write(e, e->maps.names, k, v);
+	if (!err)
+		e->st.names++;
+	return err;
+}
+
+static void name_get(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v)
+{
+	if (bpf_map_lookup_elem(e->maps.names, k, v))
+		memset(v, 0, sizeof(*v));
+}
+
+int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
+			 enum pks_name_source source)
+{
+	struct pks_flow_name v;
+
+	if (!host || !*host)
+		return -EINVAL;
+	name_get(e, k, &v);
+	if (source == PKS_NAME_DNS) {
+		snprintf(v.dns_host, sizeof(v.dns_host), "%s", host);
+		if (v.source != PKS_NAME_NONE && v.source != PKS_NAME_DNS)
+			return name_update(e, k, &v); /* what the flow itself said stays its host */
+	} else if (v.source == PKS_NAME_DNS && !v.dns_host[0]) {
+		snprintf(v.dns_host, sizeof(v.dns_host), "%s", v.host);
+	}
+	snprintf(v.host, sizeof(v.host), "%s", host);
+	v.source = source;
+	return name_update(e, k, &v);
+}
+
+int pks_engine_flow_tls(struct pks_engine *e, const struct pks_flow_key *k, const char *alpn, uint16_t version)
+{
+	struct pks_flow_name v;
+
+	name_get(e, k, &v);
+	if (alpn)
+		snprintf(v.alpn, sizeof(v.alpn), "%s", alpn);
+	if (version)
+		v.tls_version = version;
+	return name_update(e, k, &v);
+}
+
+int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, const char *agent)
+{
+	struct pks_flow_name v;
+
+	if (!agent)
+		return -EINVAL;
+	name_get(e, k, &v);
+	snprintf(v.agent, sizeof(v.agent), "%s", agent);
+	return name_update(e, k, &v);
+}
+
+int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k)
+{
+	__u8 one = 1;
+
+	return map_write(e, e->maps.done, k, &one);
+}
+
+int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t port, uint8_t l4, uint8_t proto,
+			uint16_t rule)
+{
+	struct pks_server_key k = {};
+	struct pks_server v = {};
+	int err;
+
+	memcpy(k.addr, addr, 16);
+	k.port = port;
+	k.l4 = l4;
+	v.expires_ns = e->now + e->opts.server_ttl_ns;
+	v.proto = proto;
+	v.rule = rule;
+	err = map_write(e, e->maps.servers, &k, &v);
+	if (!err)
+		e->st.remembered++;
+	return err;
+}
+
+/* --- Events --------------------------------------------------------------- */
+
+static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
+{
+	const struct pks_event *h = c->hdr;
+	char cl[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN];
+	struct pks_flow_name n;
+	FILE *out = e->opts.out ? e->opts.out : stdout;
+	const char *l4 = h->key.l4 == IPPROTO_TCP ? "tcp" : "udp";
+	bool named;
+
+	pks_addr_str(c->client_addr, cl, sizeof(cl));
+	pks_addr_str(c->server_addr, sv, sizeof(sv));
+	named = bpf_map_lookup_elem(e->maps.names, &h->key, &n) == 0 && n.host[0];
+	if (e->opts.json) {
+		fprintf(out,
+			"{\"event\":\"%s\",\"time\":%.6f,\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
+			"\"server\":\"%s\",\"server_port\":%u,\"proto\":\"%s\",\"confidence\":\"%s\",\"rule\":\"%s\","
+			"\"old_proto\":\"%s\",\"old_confidence\":\"%s\",\"at_first_packet\":%s",
+			h->type == PKS_EV_FLOW ? "flow" : "verdict", h->ts_ns / 1e9, l4, cl, c->client_port, sv,
+			c->server_port, pks_proto_name(h->proto), pks_confidence_name(h->confidence),
+			pks_rule_name(h->rule), pks_proto_name(h->old_proto), pks_confidence_name(h->old_confidence),
+			(h->ctx & PKS_X_AT_FIRST) ? "true" : "false");
+		if (named)
+			fprintf(out, ",\"host\":\"%s\"", n.host);
+		if (named && n.app[0])
+			fprintf(out, ",\"app\":\"%s\"", n.app);
+		fprintf(out, "}\n");
+	} else {
+		fprintf(out, "%-7s %s %s:%u -> %s:%u %s/%s (%s)%s%s%s%s\n", h->type == PKS_EV_FLOW ? "flow" : "verdict",
+			l4, cl, c->client_port, sv, c->server_port, pks_proto_name(h->proto),
+			pks_confidence_name(h->confidence), pks_rule_name(h->rule), named ? " host=" : "",
+			named ? n.host : "", named && n.app[0] ? " app=" : "", named ? n.app : "");
+	}
+	fflush(out);
+}
+
+static void tick(struct pks_engine *e)
+{
+	/* About once a second of flow clock; the clock may jump in a replay. */
+	if (e->now < e->last_tick + 1000000000ull && e->now >= e->last_tick)
+		return;
+	e->last_tick = e->now;
+	for (struct pks_ctx_rule *r = rules; r; r = r->next)
+		if (r->tick)
+			r->tick(e, r->state, e->now);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct pks_engine *e = ctx;
+	const struct pks_event *h = data;
+	struct pks_ctx_event c = {};
+	int a_is_client;
+
+	e->st.events++;
+	if (size < sizeof(*h))
+		return 0;
+	c.hdr = h;
+	if (h->type == PKS_EV_PAYLOAD) {
+		c.data = (const uint8_t *)data + sizeof(*h);
+		c.len = h->caplen;
+		if (c.len > size - sizeof(*h))
+			c.len = size - sizeof(*h);
+		e->st.payloads++;
+	} else if (h->type == PKS_EV_FLOW) {
+		e->st.flows++;
+	} else if (h->type == PKS_EV_VERDICT) {
+		e->st.verdicts++;
+	} else {
+		return 0;
+	}
+	a_is_client = h->client == PKS_SIDE_A;
+	c.client_addr = a_is_client ? h->key.addr_a : h->key.addr_b;
+	c.server_addr = a_is_client ? h->key.addr_b : h->key.addr_a;
+	c.client_port = a_is_client ? h->key.port_a : h->key.port_b;
+	c.server_port = a_is_client ? h->key.port_b : h->key.port_a;
+	if (h->type == PKS_EV_PAYLOAD && h->dir == PKS_DIR_S2C) {
+		c.src_addr = c.server_addr;
+		c.dst_addr = c.client_addr;
+		c.src_port = c.server_port;
+		c.dst_port = c.client_port;
+	} else {
+		c.src_addr = c.client_addr;
+		c.dst_addr = c.server_addr;
+		c.src_port = c.client_port;
+		c.dst_port = c.server_port;
+	}
+	if (h->ts_ns > e->now)
+		e->now = h->ts_ns;
+	c.now = e->now;
+	for (struct pks_ctx_rule *r = rules; r; r = r->next)
+		r->event(e, r->state, &c);
+	if (e->opts.print && h->type != PKS_EV_PAYLOAD)
+		print_event(e, &c);
+	tick(e);
+	return 0;
+}
+
+int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out)
+{
+	struct pks_engine *e = calloc(1, sizeof(*e));
+	int err;
+
+	*out = NULL;
+	if (!e)
+		return -ENOMEM;
+	e->maps = *maps;
+	e->opts = *o;
+	if (!e->opts.server_ttl_ns)
+		e->opts.server_ttl_ns = PKS_SERVER_TTL_DEFAULT;
+	if (!e->opts.expect_ttl_ns)
+		e->opts.expect_ttl_ns = PKS_EXPECT_TTL_DEFAULT;
+	if (o->apps_path) {
+		err = apps_load(e, o->apps_path);
+		if (err)
+			goto fail;
+	}
+	e->rb = ring_buffer__new(maps->events, on_event, e, NULL);
+	if (!e->rb) {
+		err = -errno;
+		pks_fail("cannot open the event ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	for (struct pks_ctx_rule *r = rules; r; r = r->next) {
+		r->state = NULL;
+		if (r->init && (err = r->init(e, &r->state))) {
+			pks_fail("context rule %s: cannot start: %s", r->name, strerror(-err));
+			goto fail;
+		}
+	}
+	e->rules_started = true;
+	*out = e;
+	return 0;
+fail:
+	pks_engine_free(e);
+	return err;
+}
+
+void pks_engine_free(struct pks_engine *e)
+{
+	if (!e)
+		return;
+	for (struct pks_ctx_rule *r = rules; r; r = r->next) {
+		if (e->rules_started && r->fini)
+			r->fini(e, r->state);
+		r->state = NULL;
+	}
+	ring_buffer__free(e->rb);
+	free(e->apps);
+	free(e->app_names);
+	free(e);
+}
+
+int pks_engine_poll(struct pks_engine *e, int timeout_ms)
+{
+	int n = timeout_ms ? ring_buffer__poll(e->rb, timeout_ms) : ring_buffer__consume(e->rb);
+
+	return n < 0 ? n : n;
+}
+
+int pks_engine_fd(struct pks_engine *e)
+{
+	return ring_buffer__epoll_fd(e->rb);
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * The context-rule engine: the user half of the rules that need several
+ * packets or several flows (the kernel half is bpf/ctx.h; the contract is
+ * include/pktspec/events.h). `pktspec run` feeds it from the live ring buffer,
+ * `pktspec replay` after every packet of a capture, so both give the same
+ * verdicts.
+ *
+ * A rule
+ *   - registers itself with PKS_CTX_RULE(ops) in its own file (no table to
+ *     edit): a constructor links it into the engine's list;
+ *   - receives every event (struct pks_ctx_event): new flows, verdict changes,
+ *     and payload copies of flows the kernel was told to copy (see
+ *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses, TFTP
+ *     requests, and the first packets of TLS, QUIC and HTTP). A payload event
+ *     carries the flow key, the direction relative to the flow's client, the
+ *     TCP sequence number of its first byte (0 for UDP), the packet's whole
+ *     payload length and up to PKS_SNAP_LEN copied bytes. Copies come in
+ *     kernel order: retransmitted and reordered segments arrive as they were
+ *     seen, so a stream parser must use seq;
+ *   - checks ev->hdr->proto itself and ignores what is not its protocol;
+ *   - writes what it concludes with the pks_engine_* functions below: an
+ *     expected flow (pks_expect), a server name (pks_hosts), a flow's name,
+ *     TLS details or user agent (pks_names), server memory (pks_servers), and
+ *     "done with this flow" (pks_done, which stops the copies);
+ *   - keeps only bounded state, with eviction, and frees it in fini.
+ * Rules run in one thread: they need no locks, and must not block.
+ */
+#ifndef PKTSPEC_ENGINE_H
+#define PKTSPEC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#include "pktspec/pktspec.h"
+#include "pktspec/events.h"
+
+struct pks_engine;
+
+/* One event as rules see it. */
+struct pks_ctx_event {
+	const struct pks_event *hdr;
+	const uint8_t *data; /* payload copy (PKS_EV_PAYLOAD), len bytes; else NULL */
+	uint32_t len;
+	/* The flow's endpoints (16-byte addresses, IPv4-mapped; ports host order). */
+	const uint8_t *client_addr, *server_addr;
+	uint16_t client_port, server_port;
+	/* The packet's sender and receiver (payload events; for others: client, server). */
+	const uint8_t *src_addr, *dst_addr;
+	uint16_t src_port, dst_port;
+	uint64_t now; /* the event's time in the flow clock */
+};
+
+struct pks_ctx_rule {
+	const char *name;
+	/* Optional: allocate state; return 0 or -errno. */
+	int (*init)(struct pks_engine *e, void **state);
+	void (*fini)(struct pks_engine *e, void *state);
+	void (*event)(struct pks_engine *e, void *state, const struct pks_ctx_event *ev);
+	/* Optional: called about once a second of flow clock, for expiry. */
+	void (*tick)(struct pks_engine *e, void *state, uint64_t now);
+	/* Set by the engine. */
+	void *state;
+	struct pks_ctx_rule *next;
+};
+
+void pks_ctx_rule_register(struct pks_ctx_rule *r);
+
+#define PKS_CTX_RULE(id, ...)                                                  \
+	static struct pks_ctx_rule pks_ctx_rule_##id = { .name = #id, __VA_ARGS__ }; \
+	__attribute__((constructor)) static void pks_ctx_rule_reg_##id(void)    \
+	{                                                                      \
+		pks_ctx_rule_register(&pks_ctx_rule_##id);                     \
+	}
+
+/* The maps the engine reads and writes (fds it does not own). */
+struct pks_engine_maps {
+	int events, flows, expect, servers, hosts, names, done, ctxstats;
+};
+
+struct pks_engine_opts {
+	const char *apps_path;     /* name-suffix -> application list, or NULL */
+	uint64_t server_ttl_ns;    /* server memory lifetime (0: default) */
+	uint64_t expect_ttl_ns;    /* expected-flow lifetime (0: default) */
+	bool print;                /* print flows and verdict changes as they happen */
+	bool json;                 /* ... as JSON lines */
+	enum {
+		PKS_ENGINE_LIVE,   /* times in events are CLOCK_MONOTONIC */
+		PKS_ENGINE_REPLAY, /* times in events are the capture's clock */
+	} clock;
+	FILE *out;                 /* where to print (stdout when NULL) */
+};
+
+#define PKS_SERVER_TTL_DEFAULT (600ull * 1000000000ull) /* 10 minutes */
+#define PKS_EXPECT_TTL_DEFAULT (60ull * 1000000000ull)  /* an announced flow starts within a minute */
+#define PKS_APPS_MAX 4096                               /* lines of the application list */
+
+/* Engine counters (`pktspec run` prints them on exit with -v). */
+struct pks_engine_stats {
+	uint64_t events, flows, verdicts, payloads;
+	uint64_t expects;     /* expected flows written */
+	uint64_t hosts;       /* server names written */
+	uint64_t names;       /* flow names written */
+	uint64_t remembered;  /* server-memory entries written */
+	uint64_t map_errors;  /* writes the kernel refused */
+	uint64_t malformed;   /* payloads a rule could not parse (per rule, summed) */
+};
+
+int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out);
+void pks_engine_free(struct pks_engine *e);
+/* Consumes what the ring holds (timeout_ms 0) or waits up to timeout_ms; returns events or -errno. */
+int pks_engine_poll(struct pks_engine *e, int timeout_ms);
+/* The ring buffer's epoll fd, to wait on it with other fds. */
+int pks_engine_fd(struct pks_engine *e);
+const struct pks_engine_stats *pks_engine_stats(const struct pks_engine *e);
+
+/* --- What rules call. Each returns 0 or -errno. --- */
+
+/* The current flow-clock time (the last event's). */
+uint64_t pks_engine_now(const struct pks_engine *e);
+void pks_engine_count_malformed(struct pks_engine *e);
+
+/*
+ * An announced flow: its first packet gets proto, confidence "expected" and
+ * rule. ttl_ns 0 takes the engine's default. flags: PKS_EXP_*.
+ */
+int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
+		      uint64_t ttl_ns, uint8_t flags);
+/* A server address a DNS answer named, for ttl_s seconds; app from the app list. */
+int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s);
+/* The name of a flow, from where it came; also sets its app from the app list. */
+int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
+			 enum pks_name_source source);
+/* TLS details of a flow (alpn may be NULL, version 0 when unknown). */
+int pks_engine_flow_tls(struct pks_engine *e, const struct pks_flow_key *k, const char *alpn, uint16_t version);
+/* The live pks_hosts entry of an address (0), or -ENOENT (also when expired). */
+int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks_host *out);
+/* HTTP User-Agent of a flow. */
+int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, const char *agent);
+/* No rule needs more payload of this flow: the kernel stops copying it. */
+int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k);
+/* Server memory: later flows to this endpoint start with proto. */
+int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t port, uint8_t l4, uint8_t proto,
+			uint16_t rule);
+
+/*
+ * The application of a host name from the list (longest matching suffix
+ * wins: ".youtube.com youtube" matches "www.youtube.com" and "youtube.com").
+ * Returns the app ID (1-based) and its name, or 0.
+ */
+uint16_t pks_engine_app(const struct pks_engine *e, const char *host, const char **name);
+const char *pks_engine_app_name(const struct pks_engine *e, uint16_t id);
+
+/* Helpers for rules. */
+void pks_addr_v4mapped(uint8_t out[16], uint32_t ipv4_be);
+bool pks_addr_is_v4(const uint8_t a[16]);
+void pks_addr_str(const uint8_t a[16], char *buf, size_t len);
+
+#endif /* PKTSPEC_ENGINE_H */
