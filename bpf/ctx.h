@@ -350,6 +350,13 @@ __noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct
 		ev->data[k] = *b;
 	}
 	done += j;
+	/*
+	 * Through memory: the value read back is one the verifier knows only
+	 * by its bounds, so what follows is checked once instead of once per
+	 * loop exit (with PKS_SNAP_LEN 2048 the exits exceed its budget).
+	 */
+	ev->hdr.caplen = done;
+	done = *(volatile __u32 *)&ev->hdr.caplen;
 	if (done > PKS_SNAP_LEN)
 		done = PKS_SNAP_LEN;
 

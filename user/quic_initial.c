@@ -470,8 +470,10 @@ int pks_quic_client_datagram(struct pks_quic_state *s, const uint8_t *dgram, siz
 			if ((int64_t)pn > s->largest_pn)
 				s->largest_pn = (int64_t)pn;
 			st = read_frames(s, payload, plen);
-			if (st == PKS_TLS_MALFORMED)
+			if (st == PKS_TLS_MALFORMED) {
+				s->fatal = true;
 				break;
+			}
 		}
 		/* 0-RTT and Handshake packets carry nothing for this rule. */
 		off += h.end;
@@ -487,6 +489,7 @@ int pks_quic_client_datagram(struct pks_quic_state *s, const uint8_t *dgram, siz
 	if (st == PKS_TLS_MALFORMED) {
 		s->why = s->hello.why;
 		s->hello.hello_len = 0;
+		s->fatal = true;
 	}
 	return st;
 }

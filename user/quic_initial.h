@@ -65,6 +65,11 @@ struct pks_quic_state {
 	uint32_t initials;              /* Initial packets opened */
 	uint32_t refused;               /* packets that did not authenticate or parse */
 	const char *why;                /* last refusal */
+	/* An authenticated Initial carried malformed frames or a malformed
+	 * ClientHello: the flow's own client said it, so no later datagram can
+	 * repair it (unlike a datagram that does not authenticate, which anyone
+	 * on the path may have sent). */
+	bool fatal;
 	struct pks_tls_hello hello;     /* complete when pks_quic_client_datagram says so */
 };
 

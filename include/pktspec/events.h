@@ -49,7 +49,7 @@
  * few segments with retransmissions, QUIC Initials, HTTP request, TFTP
  * request) get PKS_COPY_FIRST. The per-direction counter is a byte.
  */
-#define PKS_SNAP_LEN 1024
+#define PKS_SNAP_LEN 2048
 #define PKS_COPY_CONTROL 255
 #define PKS_COPY_FIRST 8
 
