@@ -272,8 +272,15 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {
+		__u8 wanted = f->ctx & PKS_X_WANT;
+
 		pks_ctx_update_want(f);
 		pks_ctx_event(f, &key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
+		/* The packet that named the protocol is often the one its rule
+		 * needs (an HTTP request, a ClientHello's first segment on a port
+		 * nothing guessed): copy it now that a rule wants the flow. */
+		if (!wanted && (f->ctx & PKS_X_WANT))
+			pks_ctx_copy(ctx, f, &key, p, dir);
 	}
 	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
 }

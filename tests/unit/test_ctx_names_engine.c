@@ -42,12 +42,12 @@ static int handshake(struct ctx_env *c, uint16_t cport, uint16_t sport)
 }
 
 /* The ClientHello in three segments, sent in the given order (indexes, repeats allowed). */
-static void tls_three_segments(const int *order, int n, uint16_t cport)
+static void tls_three_segments(const int *order, int n, uint16_t cport, uint16_t sport)
 {
 	struct ctx_env c;
 	struct buf m, s;
 	struct pks_flow_name nm;
-	struct pkt_spec seg = PKT_TCP4(CLI, cport, SRV, 443, TCPF_ACK | TCPF_PSH);
+	struct pkt_spec seg = PKT_TCP4(CLI, cport, SRV, sport, TCPF_ACK | TCPF_PSH);
 	size_t cut[4];
 
 	client_hello(&m, &big_hello);
@@ -55,7 +55,7 @@ static void tls_three_segments(const int *order, int n, uint16_t cport)
 	cut[0] = 0, cut[1] = 536, cut[2] = 1072, cut[3] = s.n;
 	CHECK(s.n > 1072);
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, cport, 443) == 0);
+	CHECK(handshake(&c, cport, sport) == 0);
 	for (int i = 0; i < n; i++) {
 		int k = order[i];
 
@@ -73,7 +73,16 @@ TEST(ctx_names_tls_three_segments_in_order)
 {
 	static const int order[] = { 0, 1, 2 };
 
-	tls_three_segments(order, 3, 40001);
+	tls_three_segments(order, 3, 40001, 443);
+}
+
+TEST(ctx_names_tls_port_without_guess)
+{
+	static const int order[] = { 0, 1, 2 };
+
+	/* Nothing guesses 4433: the first segment's signature names TLS, and
+	 * that very segment must reach the rule. */
+	tls_three_segments(order, 3, 40006, 4433);
 }
 
 TEST(ctx_names_tls_three_segments_reordered_and_retransmitted)
@@ -81,7 +90,7 @@ TEST(ctx_names_tls_three_segments_reordered_and_retransmitted)
 	/* the last segment overtakes the middle one, and the first is sent twice */
 	static const int order[] = { 0, 2, 0, 1 };
 
-	tls_three_segments(order, 4, 40002);
+	tls_three_segments(order, 4, 40002, 443);
 }
 
 TEST(ctx_names_tls_server_hello_sets_version)
@@ -168,17 +177,17 @@ TEST(ctx_names_quic_initials_v1_and_v2)
 	}
 }
 
-TEST(ctx_names_http_host_and_agent_over_two_segments)
+static void http_two_segments(uint16_t sport)
 {
 	struct ctx_env c;
 	struct pks_flow_name nm;
-	struct pkt_spec seg = PKT_TCP4(CLI, 40005, SRV, 80, TCPF_ACK | TCPF_PSH);
+	struct pkt_spec seg = PKT_TCP4(CLI, 40005, SRV, sport, TCPF_ACK | TCPF_PSH);
 	static const char req[] = "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/7.88.1\r\n"
 				  "Accept: */*\r\n\r\n";
 	size_t cut = 20; /* inside the Host line */
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, 40005, 80) == 0);
+	CHECK(handshake(&c, 40005, sport) == 0);
 	CHECK(run_seg(&c, seg, (const uint8_t *)req, cut, 1000) == 0);
 	CHECK_EQ(ctx_name(&c, &seg, &nm), -ENOENT);
 	CHECK(run_seg(&c, seg, (const uint8_t *)req + cut, strlen(req) - cut, 1000 + (uint32_t)cut) == 0);
@@ -187,4 +196,14 @@ TEST(ctx_names_http_host_and_agent_over_two_segments)
 	CHECK_EQ(nm.source, PKS_NAME_HTTP);
 	CHECK_STR(nm.agent, "curl/7.88.1");
 	ctx_close(&c);
+}
+
+TEST(ctx_names_http_host_and_agent_over_two_segments)
+{
+	http_two_segments(80);
+}
+
+TEST(ctx_names_http_on_another_port)
+{
+	http_two_segments(8081);
 }
