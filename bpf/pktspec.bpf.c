@@ -210,7 +210,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	int reason = PKS_REASON_TRACKED;
 	int src_side, dir;
 	__u64 now, wire;
-	__u8 old_proto, old_confidence;
+	__u8 old_proto, old_confidence, copied = 0;
 
 	if (max == 0 || max > PKS_INSPECT_MAX)
 		max = PKS_INSPECT_MAX;
@@ -256,8 +256,10 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	f->last_ns = now;
 
 	/* Context rules read control channels long after the verdict is decided. */
-	if (p->payload_len && (f->ctx & PKS_X_WANT))
+	if (p->payload_len && (f->ctx & PKS_X_WANT)) {
 		pks_ctx_copy(ctx, f, &key, p, dir);
+		copied = 1;
+	}
 
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
@@ -272,14 +274,10 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {
-		__u8 wanted = f->ctx & PKS_X_WANT;
-
 		pks_ctx_update_want(f);
 		pks_ctx_event(f, &key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
-		/* The packet that named the protocol is often the one its rule
-		 * needs (an HTTP request, a ClientHello's first segment on a port
-		 * nothing guessed): copy it now that a rule wants the flow. */
-		if (!wanted && (f->ctx & PKS_X_WANT))
+		/* The packet that named the protocol is the one its rule needs first. */
+		if (!copied && (f->ctx & PKS_X_WANT))
 			pks_ctx_copy(ctx, f, &key, p, dir);
 	}
 	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;

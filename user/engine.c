@@ -121,13 +121,13 @@ static int apps_load(struct pks_engine *e, const char *path)
 		int fields, id;
 
 		n++;
-		if (hash)
-			*hash = 0;
 		if (!strchr(line, '\n') && !feof(f)) {
 			pks_fail("%s:%d: line too long", path, n);
 			err = -EINVAL;
 			break;
 		}
+		if (hash)
+			*hash = 0;
 		fields = sscanf(line, "%128s %32s %c", suffix, app, &extra);
 		if (fields <= 0)
 			continue;
@@ -239,7 +239,7 @@ int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint
 #define PKS_HOST_TTL_MIN_S 10
 #define PKS_HOST_TTL_MAX_S (7 * 86400)
 
-int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s)
+int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s, uint16_t app)
 {
 	struct pks_host_key k;
 	struct pks_host v = {};
@@ -252,7 +252,7 @@ int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *na
 	memcpy(k.addr, addr, 16);
 	v.expires_ns = e->now + (uint64_t)ttl_s * 1000000000ull;
 	snprintf(v.name, sizeof(v.name), "%s", name);
-	v.app = pks_engine_app(e, name, NULL);
+	v.app = app ? app : pks_engine_app(e, name, NULL);
 	err = map_write(e, e->maps.hosts, &k, &v);
 	if (!err)
 		e->st.hosts++;
@@ -272,26 +272,44 @@ int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks
 	return 0;
 }
 
-static void name_set_app(struct pks_engine *e, struct pks_flow_name *v)
+/*
+ * The flow's app: the list's answer for its host, else for its DNS name,
+ * else the one the DNS rule found along the CNAME chain (hint).
+ */
+static void name_set_app(struct pks_engine *e, struct pks_flow_name *v, uint16_t hint)
 {
 	const char *app = NULL;
+	uint16_t id = pks_engine_app(e, v->host, &app);
 
-	v->app_id = pks_engine_app(e, v->host, &app);
-	if (!v->app_id && v->dns_host[0])
-		v->app_id = pks_engine_app(e, v->dns_host, &app);
+	if (!id && v->dns_host[0])
+		id = pks_engine_app(e, v->dns_host, &app);
+	if (!id && hint) {
+		id = hint;
+		app = pks_engine_app_name(e, hint);
+	} else if (!id && v->app_id) {
+		id = v->app_id; /* keep what an earlier name gave */
+		app = pks_engine_app_name(e, id);
+	}
+	v->app_id = id;
 	snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
 }
 
-static int name_update(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v)
+static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v,
+			    uint16_t hint)
 {
 	int err;
 
 	v->updated_ns = e->now;
-	name_set_app(e, v);
+	name_set_app(e, v, hint);
 	err = map_write(e, e->maps.names, k, v);
 	if (!err)
 		e->st.names++;
 	return err;
+}
+
+static int name_update(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v)
+{
+	return name_update_hint(e, k, v, 0);
 }
 
 static void name_get(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v)
@@ -303,6 +321,12 @@ static void name_get(struct pks_engine *e, const struct pks_flow_key *k, struct 
 int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
 			 enum pks_name_source source)
 {
+	return pks_engine_flow_name_app(e, k, host, source, 0);
+}
+
+int pks_engine_flow_name_app(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
+			     enum pks_name_source source, uint16_t app)
+{
 	struct pks_flow_name v;
 
 	if (!host || !*host)
@@ -311,13 +335,13 @@ int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, con
 	if (source == PKS_NAME_DNS) {
 		snprintf(v.dns_host, sizeof(v.dns_host), "%s", host);
 		if (v.source != PKS_NAME_NONE && v.source != PKS_NAME_DNS)
-			return name_update(e, k, &v); /* what the flow itself said stays its host */
+			return name_update_hint(e, k, &v, app); /* what the flow itself said stays its host */
 	} else if (v.source == PKS_NAME_DNS && !v.dns_host[0]) {
 		snprintf(v.dns_host, sizeof(v.dns_host), "%s", v.host);
 	}
 	snprintf(v.host, sizeof(v.host), "%s", host);
 	v.source = source;
-	return name_update(e, k, &v);
+	return name_update_hint(e, k, &v, app);
 }
 
 int pks_engine_flow_tls(struct pks_engine *e, const struct pks_flow_key *k, const char *alpn, uint16_t version)

@@ -129,11 +129,17 @@ void pks_engine_count_malformed(struct pks_engine *e);
  */
 int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
 		      uint64_t ttl_ns, uint8_t flags);
-/* A server address a DNS answer named, for ttl_s seconds; app from the app list. */
-int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s);
+/*
+ * A server address a DNS answer named, for ttl_s seconds (clamped, see
+ * engine.c); app 0 takes the app list's answer for name.
+ */
+int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s, uint16_t app);
 /* The name of a flow, from where it came; also sets its app from the app list. */
 int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
 			 enum pks_name_source source);
+/* The same, with the app to use when the list names none for host (DNS: found along the chain). */
+int pks_engine_flow_name_app(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
+			     enum pks_name_source source, uint16_t app);
 /* TLS details of a flow (alpn may be NULL, version 0 when unknown). */
 int pks_engine_flow_tls(struct pks_engine *e, const struct pks_flow_key *k, const char *alpn, uint16_t version);
 /* The live pks_hosts entry of an address (0), or -ENOENT (also when expired). */

@@ -124,4 +124,23 @@ static inline uint64_t ctx_stat(struct ctx_env *c, size_t field_off)
 }
 #define CTX_STAT(c, field) ctx_stat((c), offsetof(struct pks_ctx_stats, field))
 
+/* Runs s with its TCP sequence number set to seq. */
+static inline int ctx_run_seq(struct ctx_env *c, const struct pkt_spec *s, uint32_t seq)
+{
+	uint8_t frame[4096];
+	size_t len = pkt_build(s, frame, sizeof(frame)), off = pkt_l4_off(s);
+	int err;
+
+	if (!len || s->l4 != 6)
+		return -EINVAL;
+	frame[off + 4] = seq >> 24;
+	frame[off + 5] = seq >> 16;
+	frame[off + 6] = seq >> 8;
+	frame[off + 7] = seq;
+	err = pks_env_run_raw(&c->env, frame, len);
+	if (!err)
+		pks_engine_poll(c->eng, 0);
+	return err;
+}
+
 #endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Rule 2, DNS names: answers name server addresses; later flows carry the name and the app. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "ctx_env.h"
+#include "dns_parse.h"
+
+/* A DNS message under construction. */
+struct dnsmsg {
+	uint8_t b[4096];
+	size_t len;
+	uint16_t an;
+};
+
+static void put16(struct dnsmsg *m, uint16_t v)
+{
+	m->b[m->len++] = v >> 8;
+	m->b[m->len++] = v & 0xff;
+}
+
+static void put32(struct dnsmsg *m, uint32_t v)
+{
+	put16(m, v >> 16);
+	put16(m, v & 0xffff);
+}
+
+static void put_name(struct dnsmsg *m, const char *name)
+{
+	while (*name) {
+		const char *dot = strchr(name, '.');
+		size_t l = dot ? (size_t)(dot - name) : strlen(name);
+
+		m->b[m->len++] = (uint8_t)l;
+		memcpy(m->b + m->len, name, l);
+		m->len += l;
+		name += l + (dot ? 1 : 0);
+	}
+	m->b[m->len++] = 0;
+}
+
+/* A response header and question (ID 0x1234, QR RD RA). */
+static void dns_begin(struct dnsmsg *m, const char *qname, uint16_t qtype)
+{
+	memset(m, 0, sizeof(*m));
+	put16(m, 0x1234);
+	put16(m, 0x8180);
+	put16(m, 1);
+	put16(m, 0); /* ancount, patched by dns_end */
+	put16(m, 0);
+	put16(m, 0);
+	put_name(m, qname);
+	put16(m, qtype);
+	put16(m, 1);
+}
+
+static void dns_rr_head(struct dnsmsg *m, const char *owner, uint16_t type, uint32_t ttl)
+{
+	if (owner)
+		put_name(m, owner);
+	else
+		put16(m, 0xc00c); /* pointer to the question name */
+	put16(m, type);
+	put16(m, 1);
+	put32(m, ttl);
+	m->an++;
+}
+
+static void dns_a(struct dnsmsg *m, const char *owner, const char *ip, uint32_t ttl)
+{
+	dns_rr_head(m, owner, 1, ttl);
+	put16(m, 4);
+	inet_pton(AF_INET, ip, m->b + m->len);
+	m->len += 4;
+}
+
+static void dns_aaaa(struct dnsmsg *m, const char *owner, const char *ip, uint32_t ttl)
+{
+	dns_rr_head(m, owner, 28, ttl);
+	put16(m, 16);
+	inet_pton(AF_INET6, ip, m->b + m->len);
+	m->len += 16;
+}
+
+static void dns_cname(struct dnsmsg *m, const char *owner, const char *target, uint32_t ttl)
+{
+	size_t at;
+
+	dns_rr_head(m, owner, 5, ttl);
+	at = m->len;
+	put16(m, 0);
+	put_name(m, target);
+	m->b[at] = (m->len - at - 2) >> 8;
+	m->b[at + 1] = (m->len - at - 2) & 0xff;
+}
+
+static void dns_end(struct dnsmsg *m)
+{
+	m->b[6] = m->an >> 8;
+	m->b[7] = m->an & 0xff;
+}
+
+/* The response from the resolver 198.18.0.53 to the client's port 33333. */
+static int send_answer(struct ctx_env *c, struct dnsmsg *m)
+{
+	struct pkt_spec q = PKT_UDP4("198.18.0.1", 33333, "198.18.0.53", 53);
+	struct pkt_spec r = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 33333);
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1 };
+
+	dns_end(m);
+	q.payload = query;
+	q.payload_len = sizeof(query);
+	r.payload = m->b;
+	r.payload_len = m->len;
+	if (ctx_run(c, &q))
+		return -1;
+	return ctx_run(c, &r);
+}
+
+static int connect_to(struct ctx_env *c, int v6, const char *srv, uint16_t sport, struct pks_flow_name *n,
+		      struct pks_flow *f)
+{
+	struct pkt_spec s = { .ipv6 = v6, .src = v6 ? "2001:db8::1" : "198.18.0.1", .dst = srv, .sport = sport,
+			      .dport = 443, .l4 = 6, .tcp_flags = TCPF_SYN };
+
+	if (ctx_run(c, &s))
+		return -1;
+	if (f && pks_env_flow(&c->env, &s, f))
+		return -1;
+	return ctx_name(c, &s, n);
+}
+
+/* An application list in a temporary file; the caller unlinks it. */
+static void write_apps(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			path[0] = 0;
+		close(fd);
+	}
+}
+
+TEST(ctx_dns_a_names_later_flow)
+{
+	char apps[] = "/tmp/pktspec-apps.XXXXXX";
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+	struct pks_flow f;
+
+	write_apps(apps, "# test list\n.example.test   exampleapp\nvideo.test videoapp\n");
+	CHECK(ctx_open(&c, apps) == 0);
+	unlink(apps);
+	dns_begin(&m, "www.Example.TEST", 1);
+	dns_a(&m, NULL, "198.18.0.2", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40000, &n, &f) == 0);
+	CHECK_STR(n.host, "www.example.test");
+	CHECK_EQ(n.source, PKS_NAME_DNS);
+	CHECK_STR(n.app, "exampleapp");
+	CHECK_EQ(f.app, 1);
+	CHECK(f.ctx & PKS_X_NAMED);
+	/* An address no answer named has no name. */
+	CHECK(connect_to(&c, 0, "198.18.0.3", 40001, &n, NULL) == -ENOENT);
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_aaaa_and_cname_chain)
+{
+	char apps[] = "/tmp/pktspec-apps.XXXXXX";
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+
+	write_apps(apps, ".cdn.test cdnvideo\n");
+	CHECK(ctx_open(&c, apps) == 0);
+	unlink(apps);
+	dns_begin(&m, "www.video.test", 28);
+	dns_cname(&m, NULL, "edge.cdn.test", 600);
+	dns_cname(&m, "edge.cdn.test", "node7.cdn.test", 600);
+	dns_aaaa(&m, "node7.cdn.test", "2001:db8::2", 60);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK(connect_to(&c, 1, "2001:db8::2", 40000, &n, NULL) == 0);
+	CHECK_STR(n.host, "www.video.test"); /* what the client asked for */
+	CHECK_STR(n.app, "cdnvideo");         /* found along the chain */
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_ttl_respected)
+{
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "short.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 30);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40000, &n, NULL) == 0);
+	c.env.clock_ns += 31ull * 1000000000ull;
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40001, &n, NULL) == -ENOENT);
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_cname_loop_and_hundreds_of_records)
+{
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+	long hosts;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "a.loop.test", 1);
+	dns_cname(&m, NULL, "b.loop.test", 60);
+	dns_cname(&m, "b.loop.test", "a.loop.test", 60);
+	for (int i = 0; i < 140; i++) {
+		char ip[32];
+
+		snprintf(ip, sizeof(ip), "198.19.%d.%d", i / 250, i % 250 + 1);
+		dns_a(&m, "c.loop.test", ip, 60);
+	}
+	CHECK(send_answer(&c, &m) == 0);
+	hosts = ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_hosts), sizeof(struct pks_host_key));
+	/* The copy is cut at PKS_SNAP_LEN bytes and at most PKS_DNS_ANSWERS_MAX records are read. */
+	CHECK(hosts > 0 && hosts <= PKS_DNS_ANSWERS_MAX);
+	CHECK(connect_to(&c, 0, "198.19.0.1", 40000, &n, NULL) == 0);
+	CHECK_STR(n.host, "c.loop.test"); /* not on the question's chain: its own name */
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_parse_rejects_pointer_loops)
+{
+	struct pks_dns_answer *a = calloc(1, sizeof(*a));
+	struct dnsmsg m;
+
+	CHECK(a);
+	/* A question name that points at itself. */
+	memset(&m, 0, sizeof(m));
+	put16(&m, 1), put16(&m, 0x8180), put16(&m, 1), put16(&m, 0), put16(&m, 0), put16(&m, 0);
+	put16(&m, 0xc00c);
+	put16(&m, 1), put16(&m, 1);
+	CHECK(pks_dns_parse(m.b, m.len, a) == -EBADMSG);
+	/* An answer whose owner points forward. */
+	dns_begin(&m, "ok.test", 1);
+	put16(&m, 0xc000 | (uint16_t)(m.len + 2));
+	put16(&m, 1), put16(&m, 1), put32(&m, 60), put16(&m, 4), put32(&m, 0x01020304);
+	m.an = 1;
+	dns_end(&m);
+	CHECK(pks_dns_parse(m.b, m.len, a) == 0);
+	CHECK_EQ(a->n, 0);
+	/* A query (QR clear) is not an answer; nor is an error. */
+	dns_begin(&m, "ok.test", 1);
+	m.b[2] = 0x01;
+	CHECK(pks_dns_parse(m.b, m.len, a) == -EBADMSG);
+	dns_begin(&m, "ok.test", 1);
+	m.b[3] = 0x83; /* NXDOMAIN */
+	CHECK(pks_dns_parse(m.b, m.len, a) == -EBADMSG);
+	/* Truncated anywhere: never reads past the end. */
+	dns_begin(&m, "www.ok.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 60);
+	dns_cname(&m, NULL, "x.ok.test", 60);
+	dns_end(&m);
+	for (size_t cut = 0; cut < m.len; cut++) {
+		uint8_t *copy = malloc(cut ? cut : 1);
+
+		memcpy(copy, m.b, cut);
+		pks_dns_parse(copy, cut, a); /* ASan finds an overread */
+		free(copy);
+	}
+	free(a);
+}
+
+TEST(ctx_dns_over_tcp_split)
+{
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+	uint8_t stream[600];
+	struct pkt_spec syn = PKT_TCP4("198.18.0.1", 45000, "198.18.0.53", 53, TCPF_SYN);
+	struct pkt_spec synack = PKT_TCP4("198.18.0.53", 53, "198.18.0.1", 45000, TCPF_SYN | TCPF_ACK);
+	struct pkt_spec seg = PKT_TCP4("198.18.0.53", 53, "198.18.0.1", 45000, TCPF_PSH | TCPF_ACK);
+	size_t half;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "tcp.example.test", 1);
+	dns_cname(&m, NULL, "real.example.test", 60);
+	dns_a(&m, "real.example.test", "198.18.0.7", 60);
+	dns_end(&m);
+	stream[0] = m.len >> 8;
+	stream[1] = m.len & 0xff;
+	memcpy(stream + 2, m.b, m.len);
+	half = (m.len + 2) / 2;
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(ctx_run(&c, &synack) == 0);
+	seg.payload = stream;
+	seg.payload_len = half;
+	CHECK(ctx_run_seq(&c, &seg, 1000) == 0);
+	CHECK(ctx_run_seq(&c, &seg, 1000) == 0); /* a retransmission */
+	seg.payload = stream + half;
+	seg.payload_len = m.len + 2 - half;
+	CHECK(ctx_run_seq(&c, &seg, 1000 + half) == 0);
+	CHECK(connect_to(&c, 0, "198.18.0.7", 40000, &n, NULL) == 0);
+	CHECK_STR(n.host, "tcp.example.test");
+	ctx_close(&c);
+}

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/* Rule 1 for SIP/SDP, RTSP and TFTP, and rule 6 (server memory), through the real XDP object. */
+#include "harness.h"
+#include "ctx_env.h"
+#include "sdp_parse.h"
+
+#define UAC "198.18.0.1"
+#define UAS "198.18.0.2"
+
+static const char invite[] =
+	"INVITE sip:service@198.18.0.2:5060 SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1\r\n"
+	"From: sipp <sip:sipp@198.18.0.1:5060>;tag=1\r\n"
+	"To: <sip:service@198.18.0.2:5060>\r\n"
+	"Call-ID: 1-test@198.18.0.1\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"Contact: sip:sipp@198.18.0.1:5060\r\n"
+	"Content-Type: application/sdp\r\n"
+	"Content-Length: 129\r\n"
+	"\r\n"
+	"v=0\r\n"
+	"o=user1 53655765 2353687637 IN IP4 198.18.0.1\r\n"
+	"s=-\r\n"
+	"c=IN IP4 198.18.0.1\r\n"
+	"t=0 0\r\n"
+	"m=audio 6000 RTP/AVP 0\r\n"
+	"a=rtpmap:0 PCMU/8000\r\n";
+
+static const char ok200[] =
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 198.18.0.1:5060;branch=z9hG4bK-1\r\n"
+	"CSeq: 1 INVITE\r\n"
+	"c: application/sdp\r\n"
+	"l: 121\r\n"
+	"\r\n"
+	"v=0\r\n"
+	"o=- 1 1 IN IP4 198.18.0.2\r\n"
+	"s=-\r\n"
+	"t=0 0\r\n"
+	"m=audio 7000 RTP/AVP 8\r\n"
+	"c=IN IP4 198.18.0.2\r\n"
+	"a=rtcp:7005\r\n"
+	"m=video 0 RTP/AVP 96\r\n";
+
+static int udp_first(struct ctx_env *c, const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		     struct pks_flow *f)
+{
+	static const uint8_t rtp[12] = { 0x80, 0x00, 0x00, 0x01 };
+	struct pkt_spec s = PKT_UDP4(src, sport, dst, dport);
+
+	s.payload = rtp;
+	s.payload_len = sizeof(rtp);
+	if (ctx_run(c, &s))
+		return -1;
+	return pks_env_flow(&c->env, &s, f);
+}
+
+TEST(ctx_sip_udp_offer_answer)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAS, 5060, UAC, 5060), ok200) == 0);
+	/* The UAS sends first to the UAC's announced port. */
+	CHECK(udp_first(&c, UAS, 7000, UAC, 6000, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtp");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	CHECK_STR(pks_rule_name(f.rule), "sip-sdp");
+	CHECK(f.ctx & PKS_X_AT_FIRST);
+	/* RTCP on the a=rtcp port of the answer. */
+	CHECK(udp_first(&c, UAC, 6001, UAS, 7005, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtcp");
+	/* The disabled video stream (port 0) announced nothing. */
+	CHECK(udp_first(&c, UAC, 6002, UAS, 7001, &f) == 0);
+	CHECK(f.proto != PKS_P_RTP && f.proto != PKS_P_RTCP);
+	ctx_close(&c);
+}
+
+TEST(ctx_sip_tcp_split_message)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+	struct pkt_spec syn = PKT_TCP4(UAC, 40000, UAS, 5060, TCPF_SYN);
+	struct pkt_spec synack = PKT_TCP4(UAS, 5060, UAC, 40000, TCPF_SYN | TCPF_ACK);
+	struct pkt_spec seg = PKT_TCP4(UAC, 40000, UAS, 5060, TCPF_PSH | TCPF_ACK);
+	size_t cut = 200, len = strlen(invite);
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(ctx_run(&c, &synack) == 0);
+	seg.payload = invite;
+	seg.payload_len = cut;
+	CHECK(ctx_run_seq(&c, &seg, 5000) == 0);
+	/* Nothing yet: the body has not arrived. */
+	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	seg.payload = invite + cut;
+	seg.payload_len = len - cut;
+	CHECK(ctx_run_seq(&c, &seg, 5000 + cut) == 0);
+	CHECK(udp_first(&c, UAS, 9000, UAC, 6000, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtp");
+	ctx_close(&c);
+}
+
+TEST(ctx_sdp_parse_edges)
+{
+	struct pks_sdp sdp;
+	static const char hold[] = "v=0\r\nc=IN IP4 0.0.0.0\r\nm=audio 5000 RTP/AVP 0\r\n";
+	static const char v6mux[] = "v=0\nm=audio 5000 UDP/TLS/RTP/SAVPF 111\nc=IN IP6 2001:db8::5\na=rtcp-mux\n";
+	static const char notrtp[] = "v=0\r\nc=IN IP4 198.18.0.1\r\nm=application 9 TCP/BFCP *\r\n";
+	static const char noaddr[] = "v=0\r\nm=audio 5000 RTP/AVP 0\r\n";
+	static const char junk[] = "m=audio 99999999 RTP/AVP 0\r\nc=IN IP4 999.1.1.1\r\n";
+
+	CHECK(pks_sdp_parse(hold, strlen(hold), &sdp) == -1);
+	CHECK(pks_sdp_parse(v6mux, strlen(v6mux), &sdp) == 0);
+	CHECK_EQ(sdp.n, 1);
+	CHECK_EQ(sdp.m[0].rtp_port, 5000);
+	CHECK_EQ(sdp.m[0].rtcp_port, 0);
+	CHECK_EQ(sdp.m[0].addr[0], 0x20);
+	CHECK(pks_sdp_parse(notrtp, strlen(notrtp), &sdp) == -1);
+	CHECK(pks_sdp_parse(noaddr, strlen(noaddr), &sdp) == -1);
+	CHECK(pks_sdp_parse(junk, strlen(junk), &sdp) == -1);
+	for (size_t cut = 0; cut < strlen(v6mux); cut++)
+		pks_sdp_parse(v6mux, cut, &sdp); /* ASan: no overread at any cut */
+}
+
+TEST(ctx_rtsp_setup_reply)
+{
+	static const char reply[] = "RTSP/1.0 200 OK\r\n"
+				    "CSeq: 3\r\n"
+				    "Session: 12345678\r\n"
+				    "Transport: RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257\r\n"
+				    "\r\n";
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ctx_run(&c, &PKT_TCP4(UAC, 40000, UAS, 554, TCPF_SYN)) == 0);
+	CHECK(ctx_run(&c, &PKT_TCP4(UAS, 554, UAC, 40000, TCPF_SYN | TCPF_ACK)) == 0);
+	CHECK(ctx_run_text(&c, PKT_TCP4(UAC, 40000, UAS, 554, TCPF_PSH | TCPF_ACK),
+			   "SETUP rtsp://198.18.0.2/s/trackID=1 RTSP/1.0\r\nCSeq: 3\r\n"
+			   "Transport: RTP/AVP;unicast;client_port=4588-4589\r\n\r\n") == 0);
+	CHECK(ctx_run_text(&c, PKT_TCP4(UAS, 554, UAC, 40000, TCPF_PSH | TCPF_ACK), reply) == 0);
+	CHECK(udp_first(&c, UAS, 6256, UAC, 4588, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtp");
+	CHECK_STR(pks_rule_name(f.rule), "rtsp-transport");
+	CHECK(udp_first(&c, UAC, 4589, UAS, 6257, &f) == 0); /* the client's RTCP first */
+	CHECK_STR(pks_proto_name(f.proto), "rtcp");
+	/* Another host sending to the client port is not the announced server. */
+	CHECK(udp_first(&c, "198.18.0.99", 6256, UAC, 4588, &f) == 0);
+	CHECK(f.proto != PKS_P_RTP);
+	ctx_close(&c);
+}
+
+TEST(ctx_tftp_new_server_port)
+{
+	static const char rrq[] = "\0\1boot.img\0octet";
+	struct ctx_env c;
+	struct pkt_spec req = PKT_UDP4(UAC, 40000, UAS, 69);
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	req.payload = rrq;
+	req.payload_len = sizeof(rrq);
+	CHECK(ctx_run(&c, &req) == 0);
+	/* DATA block 1 from the server's new port. */
+	CHECK(udp_first(&c, UAS, 51515, UAC, 40000, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "tftp");
+	CHECK_STR(pks_rule_name(f.rule), "tftp-request");
+	CHECK(f.ctx & PKS_X_AT_FIRST);
+	/* The requester is the flow's client. */
+	CHECK_EQ(f.client, pks_flow_key_fill(&(struct pks_flow_key){}, (uint8_t[16]){ [10] = 0xff, [11] = 0xff, 198, 18, 0, 1 },
+					     40000, (uint8_t[16]){ [10] = 0xff, [11] = 0xff, 198, 18, 0, 2 }, 51515, 17));
+	ctx_close(&c);
+}
+
+TEST(ctx_tftp_garbage_announces_nothing)
+{
+	static const char bad[] = "\0\1boot.img\0rot13";
+	struct ctx_env c;
+	struct pkt_spec req = PKT_UDP4(UAC, 40000, UAS, 69);
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	req.payload = bad;
+	req.payload_len = sizeof(bad);
+	CHECK(ctx_run(&c, &req) == 0);
+	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	ctx_close(&c);
+}
+
+/* An HTTP exchange on port 8080 that both directions confirm. */
+static int http_confirmed(struct ctx_env *c, uint16_t cport, struct pks_flow *f)
+{
+	struct pkt_spec syn = PKT_TCP4(UAC, cport, UAS, 8080, TCPF_SYN);
+
+	if (ctx_run(c, &syn) || ctx_run(c, &PKT_TCP4(UAS, 8080, UAC, cport, TCPF_SYN | TCPF_ACK)) ||
+	    ctx_run_text(c, PKT_TCP4(UAC, cport, UAS, 8080, TCPF_PSH | TCPF_ACK), "GET / HTTP/1.1\r\nHost: x\r\n\r\n") ||
+	    ctx_run_text(c, PKT_TCP4(UAS, 8080, UAC, cport, TCPF_PSH | TCPF_ACK), "HTTP/1.1 200 OK\r\n\r\n"))
+		return -1;
+	return pks_env_flow(&c->env, &syn, f);
+}
+
+TEST(ctx_server_memory)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+	struct pkt_spec syn = PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_SYN);
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(http_confirmed(&c, 40000, &f) == 0);
+	CHECK_STR(pks_confidence_name(f.confidence), "confirmed");
+	/* The next connection's SYN already has the verdict. */
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "http");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	CHECK_STR(pks_rule_name(f.rule), "server-memory");
+	CHECK(f.ctx & PKS_X_MEMORY);
+	CHECK_EQ(CTX_STAT(&c, memory_hit), 1);
+	/* It ages out. */
+	c.env.clock_ns += PKS_SERVER_TTL_DEFAULT + 1000000000ull;
+	syn.sport = 41001;
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
+	CHECK_STR(pks_confidence_name(f.confidence), "port");
+	ctx_close(&c);
+}
+
+TEST(ctx_server_memory_overruled_by_signature)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+	struct pkt_spec syn = PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_SYN);
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(http_confirmed(&c, 40000, &f) == 0);
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(ctx_run(&c, &PKT_TCP4(UAS, 8080, UAC, 41000, TCPF_SYN | TCPF_ACK)) == 0);
+	/* The server now speaks SSH: the signature wins over the memory. */
+	CHECK(ctx_run_text(&c, PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_PSH | TCPF_ACK), "SSH-2.0-OpenSSH_9.2\r\n") == 0);
+	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ssh");
+	CHECK_STR(pks_confidence_name(f.confidence), "signature");
+	CHECK(!(f.ctx & PKS_X_MEMORY));
+	CHECK_EQ(CTX_STAT(&c, memory_overruled), 1);
+	/* Random bytes contradict it too: unknown, not http. */
+	syn.sport = 41002;
+	CHECK(ctx_run(&c, &syn) == 0);
+	CHECK(ctx_run(&c, &PKT_TCP4(UAS, 8080, UAC, 41002, TCPF_SYN | TCPF_ACK)) == 0);
+	CHECK(ctx_run_text(&c, PKT_TCP4(UAC, 41002, UAS, 8080, TCPF_PSH | TCPF_ACK), "\x8f\x13zq\x01\x99garbage") == 0);
+	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "unknown");
+	ctx_close(&c);
+}
