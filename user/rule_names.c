@@ -200,11 +200,28 @@ static void first_alpn(const char *list, char *out, size_t len)
 	out[n] = '\0';
 }
 
-static void publish_hello(struct pks_engine *e, struct names_state *s, const struct pks_flow_key *k,
+/*
+ * The DNS name of the server first, when pks_hosts has one: live, the engine
+ * may write the answer's name after the client's SYN already passed XDP (the
+ * connection follows the answer within microseconds), so the flow was not
+ * marked named at creation. The flow's own name then takes host and keeps
+ * the DNS one as dns_host.
+ */
+static void dns_name_first(struct pks_engine *e, const struct pks_ctx_event *ev)
+{
+	struct pks_host host;
+
+	if (pks_engine_host_get(e, ev->server_addr, &host) == 0 && host.name[0])
+		pks_engine_flow_name(e, &ev->hdr->key, host.name, PKS_NAME_DNS);
+}
+
+static void publish_hello(struct pks_engine *e, struct names_state *s, const struct pks_ctx_event *ev,
 			  const struct pks_tls_hello *h, enum pks_name_source src)
 {
+	const struct pks_flow_key *k = &ev->hdr->key;
 	char alpn[PKS_ALPN_LEN];
 
+	dns_name_first(e, ev);
 	if (h->sni[0] && !pks_engine_flow_name(e, k, h->sni, src))
 		s->named++;
 	first_alpn(h->alpn, alpn, sizeof(alpn));
@@ -231,7 +248,7 @@ static void on_tls(struct pks_engine *e, struct names_state *s, struct names_flo
 		pks_reasm_add(&f->c2s, ev->hdr->seq, ev->data, ev->len);
 		st = pks_tls_parse_records(pks_reasm_data(&f->c2s), pks_reasm_len(&f->c2s), 0, &h);
 		if (st == PKS_TLS_COMPLETE) {
-			publish_hello(e, s, &f->key, &h, PKS_NAME_SNI);
+			publish_hello(e, s, ev, &h, PKS_NAME_SNI);
 			f->phase = PH_SERVER;
 			/* The server may have answered already (reordered copies). */
 			if (!pks_reasm_len(&f->s2c))
@@ -288,7 +305,7 @@ static void on_quic(struct pks_engine *e, struct names_state *s, struct names_fl
 	}
 	st = pks_quic_client_datagram(f->quic, ev->data, ev->len);
 	if (st == PKS_TLS_COMPLETE) {
-		publish_hello(e, s, &f->key, &f->quic->hello, PKS_NAME_QUIC);
+		publish_hello(e, s, ev, &f->quic->hello, PKS_NAME_QUIC);
 		flow_finish(e, s, f);
 	} else if (st == PKS_TLS_MALFORMED && (f->quic->fatal || f->c2s_copies >= PKS_COPY_FIRST)) {
 		/* A datagram that does not authenticate may be anyone's: only the
@@ -308,6 +325,7 @@ static void on_http(struct pks_engine *e, struct names_state *s, struct names_fl
 		pks_reasm_add(&f->c2s, ev->hdr->seq, ev->data, ev->len);
 	st = pks_http_parse_request(pks_reasm_data(&f->c2s), pks_reasm_len(&f->c2s), &r);
 	if (st == PKS_TLS_COMPLETE) {
+		dns_name_first(e, ev);
 		if (r.host[0] && !pks_engine_flow_name(e, &f->key, r.host, PKS_NAME_HTTP))
 			s->named++;
 		if (r.user_agent[0])

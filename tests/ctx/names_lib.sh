@@ -63,10 +63,11 @@ names_stop_capture() {
 	return 1
 }
 
-# names_replay PCAP PORT FILTER: the replayed flow to PORT satisfies FILTER.
+# names_replay PCAP PORT FILTER [OPTION...]: the replayed flow to PORT satisfies FILTER.
 names_replay() {
 	local pcap=$1 port=$2 filter=$3
-	"$PKTSPEC" replay --json "$pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err" || return 1
+	shift 3
+	"$PKTSPEC" replay --json "$@" "$pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err" || return 1
 	jq -e -c "select(.server_port == $port) | select($filter)" "$PKS_TMP/replay.json" >/dev/null
 }
 
