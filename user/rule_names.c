@@ -53,6 +53,7 @@ struct names_flow {
 	enum names_phase phase;
 	uint8_t c2s_copies, s2c_copies;
 	bool malformed_counted;
+	bool refused;   /* the last parse said malformed, but it was not final yet */
 	uint64_t last_ns;
 	struct pks_reasm c2s, s2c;
 	struct pks_quic_state *quic;
@@ -129,13 +130,27 @@ static struct names_flow *flow_find(struct names_state *s, const struct pks_flow
 	return NULL;
 }
 
-static struct names_flow *flow_new(struct names_state *s, const struct pks_flow_key *k, enum names_kind kind)
+/*
+ * Evicted or idle: a flow whose bytes last parsed as malformed (still waiting
+ * in case an earlier segment was late) is counted malformed now.
+ */
+static void flow_retire(struct pks_engine *e, struct names_state *s, struct names_flow *f)
+{
+	if (f->refused && !f->malformed_counted && f->phase != PH_DONE) {
+		s->malformed++;
+		pks_engine_count_malformed(e);
+	}
+	flow_drop(s, f);
+}
+
+static struct names_flow *flow_new(struct pks_engine *e, struct names_state *s, const struct pks_flow_key *k,
+				   enum names_kind kind)
 {
 	struct names_flow *f;
 	uint32_t b = key_hash(k);
 
 	if (s->n >= NAMES_FLOWS_MAX) {
-		flow_drop(s, s->oldest);
+		flow_retire(e, s, s->oldest);
 		s->evicted++;
 	}
 	f = calloc(1, sizeof(*f));
@@ -258,6 +273,7 @@ static void on_tls(struct pks_engine *e, struct names_state *s, struct names_flo
 			flow_finish(e, s, f);
 			return;
 		} else {
+			f->refused = st == PKS_TLS_MALFORMED;
 			return;
 		}
 	} else if (ev->hdr->dir == PKS_DIR_S2C) {
@@ -304,6 +320,7 @@ static void on_quic(struct pks_engine *e, struct names_state *s, struct names_fl
 		return;
 	}
 	st = pks_quic_client_datagram(f->quic, ev->data, ev->len);
+	f->refused = st == PKS_TLS_MALFORMED;
 	if (st == PKS_TLS_COMPLETE) {
 		publish_hello(e, s, ev, &f->quic->hello, PKS_NAME_QUIC);
 		flow_finish(e, s, f);
@@ -324,6 +341,7 @@ static void on_http(struct pks_engine *e, struct names_state *s, struct names_fl
 	if (ev->hdr->dir == PKS_DIR_C2S)
 		pks_reasm_add(&f->c2s, ev->hdr->seq, ev->data, ev->len);
 	st = pks_http_parse_request(pks_reasm_data(&f->c2s), pks_reasm_len(&f->c2s), &r);
+	f->refused = st == PKS_TLS_MALFORMED;
 	if (st == PKS_TLS_COMPLETE) {
 		dns_name_first(e, ev);
 		if (r.host[0] && !pks_engine_flow_name(e, &f->key, r.host, PKS_NAME_HTTP))
@@ -358,7 +376,7 @@ static void names_event(struct pks_engine *e, void *state, const struct pks_ctx_
 			kind = K_HTTP;
 		else
 			return;
-		f = flow_new(s, &h->key, kind);
+		f = flow_new(e, s, &h->key, kind);
 		if (!f)
 			return;
 	} else {
@@ -392,7 +410,7 @@ static void names_tick(struct pks_engine *e, void *state, uint64_t now)
 	struct names_state *s = state;
 
 	while (s->oldest && s->oldest->last_ns + NAMES_IDLE_NS < now)
-		flow_drop(s, s->oldest);
+		flow_retire(e, s, s->oldest);
 }
 
 static int names_init(struct pks_engine *e, void **state)
@@ -406,7 +424,7 @@ static void names_fini(struct pks_engine *e, void *state)
 	struct names_state *s = state;
 
 	while (s->oldest)
-		flow_drop(s, s->oldest);
+		flow_retire(e, s, s->oldest);
 	if (pks_verbose)
 		fprintf(stderr, "names: %llu named, %llu malformed, %llu evicted, %llu cut copies\n",
 			(unsigned long long)s->named, (unsigned long long)s->malformed,
