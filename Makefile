@@ -28,7 +28,7 @@ USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
 LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto
 
-BPF_PROGS := pktspec
+BPF_PROGS := pktspec pktspec_tc
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
@@ -37,7 +37,9 @@ USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/pktspec/*)
 TEST_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps clean demo check test install uninstall vmlinux asan accuracy bench
+.PHONY: all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
+# Keep the BPF objects: replay, bench and bpftool users read them.
+.SECONDARY: $(BPF_OBJS)
 
 all: deps $(OUTPUT)/pktspec
 
@@ -74,6 +76,14 @@ $(OUTPUT)/asan/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tes
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(TEST_SRCS) $(USER_SRCS) -o $@ $(LDLIBS)
 
 asan: deps $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test
+
+# What the tc policy program costs per packet next to a pass-only tc program.
+$(OUTPUT)/bench_tc: tools/bench_tc.c tests/unit/pkt.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit tools/bench_tc.c tests/unit/pkt.c $(USER_SRCS) -o $@ $(LDLIBS)
+
+bench-tc: all $(OUTPUT)/bench_tc
+	$(Q)$(OUTPUT)/bench_tc
 
 DEMO_PCAP := tests/captures/demo.pcap
 

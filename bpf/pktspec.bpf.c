@@ -185,8 +185,13 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		if (m.set_cookie)
 			f->cookie = m.cookie;
 	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl.nth == 0 &&
-		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S)) {
-		/* The port (or server memory) promised a protocol whose first message this is not. */
+		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) && (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
+		/*
+		 * The port (or server memory) promised a protocol whose first
+		 * message this is not. On TCP only when the handshake was seen:
+		 * the first payload of a flow picked up midstream is a
+		 * continuation, not a first message.
+		 */
 		if (f->ctx & PKS_X_MEMORY)
 			PKS_CTX_COUNT(memory_overruled);
 		f->ctx &= ~PKS_X_MEMORY;
@@ -263,7 +268,12 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 
 	if (f->flags & PKS_F_DECIDED)
 		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
-	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
+	/*
+	 * One byte of TCP payload is a keepalive or zero-window probe (RFC 9293
+	 * 3.8.4, 3.8.6.1), not a protocol's first message.
+	 */
+	if (p->payload_len == 0 || (p->l4 == IPPROTO_TCP && p->payload_len == 1) ||
+	    pks_done_with(f, dir & 1, max))
 		return reason;
 
 	old_proto = f->proto;

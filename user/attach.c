@@ -123,6 +123,12 @@ static void remove_maps_if_unused(void)
 
 		if (de->d_name[0] == '.')
 			continue;
+		/* Policies are configuration, not state: they stay until 'pktspec policy clear'. */
+		if (!strcmp(de->d_name, PKS_MAP_POLICY) || !strcmp(de->d_name, PKS_MAP_POL_STATE))
+			continue;
+		/* links/ may keep clsact markers (user/tc.c) of interfaces in other netns. */
+		if (de->d_type == DT_DIR)
+			continue;
 		snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, de->d_name);
 		if (unlink(path) < 0 && errno != ENOENT)
 			pks_fail("cannot remove %s: %s", path, strerror(errno));
@@ -154,6 +160,9 @@ static const char attach_help[] =
 	"  -m, --mode MODE      native (driver XDP) or generic (skb XDP); default: native\n"
 	"      --max-flows N    flow table size (default " "262144" "); must match the pinned table\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
+	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
+	"                       clsact hook: ingress, egress or both (default both); on an\n"
+	"                       interface already attached, adds only the tc part\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -162,7 +171,8 @@ int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },         {}
+		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
+		{}
 	};
 	struct pks_load_opts lo = { .pinned = true };
 	const char *mode = "native";
@@ -171,7 +181,8 @@ int cmd_attach(int argc, char **argv)
 	struct pktspec_bpf *skel = NULL;
 	unsigned int ifindex;
 	unsigned long v;
-	int c, n, lock_fd, link_fd, err, ret = PKS_EXIT_FAIL;
+	int c, n, lock_fd, link_fd, err, ret = PKS_EXIT_FAIL, tc_dirs = 0;
+	bool maps_existed;
 	__u32 flags;
 
 	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
@@ -190,6 +201,14 @@ int cmd_attach(int argc, char **argv)
 				return pks_usage_error("attach", "--inspect takes a number from 1 to %d",
 						       PKS_INSPECT_MAX);
 			lo.inspect_max = v;
+			break;
+		case 'T':
+			/* "--tc egress" as well as "--tc=egress": take a following direction word. */
+			if (!optarg && optind < argc && pks_tc_parse_dirs(argv[optind]) > 0)
+				optarg = argv[optind++];
+			tc_dirs = pks_tc_parse_dirs(optarg);
+			if (tc_dirs < 0)
+				return pks_usage_error("attach", "--tc takes ingress, egress or both");
 			break;
 		case 'v':
 			pks_verbose++;
@@ -225,6 +244,15 @@ int cmd_attach(int argc, char **argv)
 	n = link_pins(&pins);
 	for (int i = 0; i < n; i++) {
 		if (pins[i].ifindex == ifindex && pins[i].netns == netns_inode()) {
+			if (tc_dirs) {
+				/* The classifier is there: add the policy program beside it. */
+				free(pins);
+				if (pks_tc_attach(ifindex, argv[optind], tc_dirs) == 0) {
+					printf("attached the tc policy program to %s\n", argv[optind]);
+					ret = PKS_EXIT_OK;
+				}
+				goto out;
+			}
 			pks_fail("%s is already attached (%s mode); detach it first", argv[optind],
 				 pins[i].mode);
 			free(pins);
@@ -233,6 +261,8 @@ int cmd_attach(int argc, char **argv)
 	}
 	free(pins);
 
+	/* Maps kept from before (--keep-maps) must survive a failed attach. */
+	maps_existed = access(PKS_PIN_DIR "/" PKS_MAP_FLOWS, F_OK) == 0;
 	if (pks_load(&lo, &skel))
 		goto out_cleanup_maps;
 
@@ -262,8 +292,15 @@ int cmd_attach(int argc, char **argv)
 		close(link_fd); /* the last reference: this detaches */
 		goto out_cleanup_maps;
 	}
+	if (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs)) {
+		bpf_link_detach(link_fd);
+		close(link_fd);
+		unlink(pin);
+		goto out_cleanup_maps;
+	}
 	close(link_fd);
-	printf("attached to %s (%s mode); flows: pktspec flows\n", argv[optind], mode);
+	printf("attached to %s (%s mode%s); flows: pktspec flows\n", argv[optind], mode,
+	       tc_dirs ? ", tc policy program" : "");
 	ret = PKS_EXIT_OK;
 	goto out;
 
@@ -271,7 +308,8 @@ out_cleanup_maps:
 	/* Nothing half-attached: maps pinned by this attempt go if nothing uses them. */
 	pktspec_bpf__destroy(skel);
 	skel = NULL;
-	remove_maps_if_unused();
+	if (!maps_existed)
+		remove_maps_if_unused();
 out:
 	pktspec_bpf__destroy(skel);
 	close(lock_fd);
@@ -344,6 +382,13 @@ int cmd_detach(int argc, char **argv)
 			pks_fail("cannot remove %s: %s", pins[i].path, strerror(errno));
 			goto out;
 		}
+	}
+	{
+		bool tc_found;
+
+		if (pks_tc_detach(ifindex, argv[optind], &tc_found))
+			goto out;
+		found = found || tc_found;
 	}
 	if (!found) {
 		pks_fail("pktspec is not attached to %s", argv[optind]);
@@ -488,6 +533,9 @@ int cmd_status(int argc, char **argv)
 			       pins[i].netns, prog_id);
 	}
 	free(pins);
+	if (json)
+		printf("],\"tc\":[");
+	pks_tc_status(json, stdout);
 
 	if (json) {
 		printf("],\"flows\":{\"entries\":%ld,\"max\":%u},\"reasons\":{", entries < 0 ? 0 : entries,

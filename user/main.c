@@ -19,6 +19,7 @@ static const struct command commands[] = {
 	{ "replay", cmd_replay, "run a capture through the classifier and print its flows" },
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
 	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
+	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
 };
 
 static void usage(FILE *out)

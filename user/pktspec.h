@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "pktspec/pktspec.h"
+#include "pktspec/policy.h"
 
 /* Exit statuses. */
 #define PKS_EXIT_OK 0
@@ -105,6 +106,33 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 /* An engine on a loaded object's own (private) maps, for replay and tests. */
 int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct pks_engine **out);
 
+/* The tc policy program (user/tc.c). */
+#define PKS_TC_DIR_INGRESS 1
+#define PKS_TC_DIR_EGRESS 2
+struct pktspec_tc_bpf;
+int pks_tc_parse_dirs(const char *s); /* ingress, egress, both (or NULL): mask; -1 when bad */
+int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs);
+int pks_tc_detach(unsigned int ifindex, const char *ifname, bool *found);
+int pks_tc_query(unsigned int ifindex, __u32 *ingress_id, __u32 *egress_id);
+int pks_tc_status(bool json, FILE *out); /* attachments in this netns: count or -errno */
+int pks_policy_maps_open(struct pktspec_tc_bpf **out);
+
+/* Policy rules (user/policy.c, doc/policy.md). */
+struct pks_policy_rule {
+	struct pks_policy_key key;
+	struct pks_policy val;
+	int line; /* in its file, 0 from the command line */
+};
+/* One rule from its words; 0, or -EINVAL with a message in err. */
+int pks_policy_parse(int n, char **tok, struct pks_policy_rule *r, char *err, size_t errlen);
+/* The rule as a line pks_policy_parse reads back. */
+void pks_policy_format(const struct pks_policy_rule *r, char *buf, size_t len);
+/*
+ * Every rule of a policy file: 0 with *out set, the number of bad lines (each
+ * reported on errs with its number, nothing returned), or -errno.
+ */
+int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs);
+
 /* Commands. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
@@ -113,5 +141,6 @@ int cmd_flows(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 #endif

@@ -16,14 +16,40 @@
 
 #define PKS_TLS_RECORD_MAX (16384 + 2048)
 
+/*
+ * A flow picked up midstream shows a record of any content type (20 change
+ * cipher spec, 21 alert, 22 handshake, 23 application data). Five header bytes
+ * are little evidence, so the record must also fit the packet: it ends exactly
+ * at the end of the payload, runs past it (continued in the next segment), or
+ * is followed by another record header of the same version.
+ */
+static __always_inline int pks_sig_tls_record(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 rec_len, end;
+
+	if (p->nth != 0 || p->b[0] < 20 || p->b[0] > 23 || p->b[1] != 3 || p->b[2] < 1 || p->b[2] > 4)
+		return 0;
+	rec_len = pks_be16(p, 3);
+	if (rec_len == 0 || rec_len > PKS_TLS_RECORD_MAX)
+		return 0;
+	end = rec_len + 5;
+	if (end < p->total && end + 3 <= p->len &&
+	    (p->b[end & PKS_WIN_MASK] < 20 || p->b[end & PKS_WIN_MASK] > 23 ||
+	     p->b[(end + 1) & PKS_WIN_MASK] != 3 || p->b[(end + 2) & PKS_WIN_MASK] != p->b[2]))
+		return 0;
+	return pks_match_set(m, PKS_P_TLS, PKS_R_TLS_RECORD, PKS_ROLE_ANY);
+}
+
 static __always_inline int pks_sig_tls(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 rec_len, hs_len;
 	__u8 hs_type;
 
-	if (p->l4 != IPPROTO_TCP || p->len < 44)
+	if (p->l4 != IPPROTO_TCP || p->len < 5)
 		return 0;
-	if (p->b[0] != 22 || p->b[1] != 3 || p->b[2] > 4)
+	if (p->b[0] != 22)
+		return pks_sig_tls_record(p, m);
+	if (p->len < 44 || p->b[1] != 3 || p->b[2] > 4)
 		return 0;
 	rec_len = pks_be16(p, 3);
 	if (rec_len < 4 || rec_len > PKS_TLS_RECORD_MAX)

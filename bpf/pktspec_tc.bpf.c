@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0)
+/*
+ * pktspec tc policy program (clsact ingress and egress).
+ *
+ * Per packet: parse L2..L4 with the classifier's own helpers, find the flow in
+ * the pinned pks_flows with the classifier's own key, pick the policy its
+ * verdict selects in pks_policy (include/pktspec/policy.h), and apply it:
+ * skb->mark (value under a mask), the tc class, skb->priority, DSCP, or drop.
+ * It never classifies: the XDP program does, and this one only reads.
+ *
+ * It returns TC_ACT_UNSPEC for every packet it passes, so that other filters
+ * on the same hook still run after it (and see its mark), and TC_ACT_SHOT for
+ * a drop. Exactly one outcome is counted per packet in pks_tc_stats.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "pktspec/pktspec.h"
+#include "pktspec/policy.h"
+#include "parse.h"
+#include "flow.h"
+#include "maps.h"
+#include "maps_policy.h"
+
+/* include/uapi/linux/pkt_cls.h: not in vmlinux.h, which only carries types. */
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+
+/*
+ * How much of a non-linear skb to pull into the linear data when its headers
+ * do not fit there: Ethernet, two VLAN tags, IPv6 with a few extension headers
+ * and TCP with options fit comfortably. Headers longer than this stay
+ * "malformed" for the policy program (the XDP counters name them).
+ */
+#define PKS_TC_PULL_MAX 256
+
+#define IPV4_CSUM_OFF 10 /* offsetof(struct iphdr, check) */
+
+static __always_inline void pks_tc_count(__u32 reason)
+{
+	__u32 zero = 0;
+	__u64 *counters = bpf_map_lookup_elem(&pks_tc_stats, &zero);
+
+	if (!counters || reason >= PKS_TC__COUNT)
+		return;
+	counters[reason]++; /* per-CPU: no other writer */
+}
+
+/*
+ * A global function, so the verifier checks the parser once however often it
+ * is called (twice when headers must be pulled). It takes the context, not
+ * packet pointers, because bpf_skb_pull_data() invalidates those.
+ */
+__noinline int pks_tc_parse(struct __sk_buff *skb, struct pks_pkt *p)
+{
+	struct pks_cursor cur;
+
+	if (!p)
+		return PKS_REASON_TRUNC_ETH;
+	cur.pos = (void *)(long)skb->data;
+	cur.end = (void *)(long)skb->data_end;
+	__builtin_memset(p, 0, sizeof(*p));
+	return pks_parse(&cur, p);
+}
+
+/* Packets that are not flow packets by design, not because they were cut short. */
+static __always_inline int pks_tc_not_flow(int reason)
+{
+	return reason == PKS_REASON_NON_IP || reason == PKS_REASON_OTHER_L4 ||
+	       reason == PKS_REASON_FRAG_LATER;
+}
+
+static __always_inline struct pks_policy *pks_pol_find(__u8 table, __u8 match, __u8 proto, __u16 app,
+						       __u8 confidence, int *too_weak)
+{
+	struct pks_policy_key k = {
+		.table = table,
+		.match = match,
+		.proto = proto,
+		.app = app,
+	};
+	struct pks_policy *pol = bpf_map_lookup_elem(&pks_policy, &k);
+
+	/* A verdict less sure than the policy asks for does not select it. */
+	if (pol && confidence < pol->min_confidence) {
+		*too_weak = 1;
+		return NULL;
+	}
+	return pol;
+}
+
+/*
+ * DSCP is the top six bits of the IPv4 TOS byte and of the IPv6 traffic class
+ * (RFC 2474 3); the two ECN bits below it (RFC 3168 5) are kept.
+ */
+static __always_inline int pks_set_dscp(struct __sk_buff *skb, const struct pks_pkt *p, __u8 dscp)
+{
+	__u8 b[2], nb[2];
+
+	if (bpf_skb_load_bytes(skb, p->l3_off, b, sizeof(b)))
+		return -1;
+	if (!p->ipv6) {
+		__u16 old, new;
+
+		nb[0] = b[0];
+		nb[1] = (dscp << 2) | (b[1] & 0x03);
+		if (nb[1] == b[1])
+			return 0;
+		__builtin_memcpy(&old, b, 2);
+		__builtin_memcpy(&new, nb, 2);
+		/*
+		 * Header checksum first (RFC 1624 incremental update), then the
+		 * byte. Neither call touches skb->csum: the two changes cancel
+		 * in the one's complement sum of the header, so a
+		 * CHECKSUM_COMPLETE sum over it stays right.
+		 */
+		if (bpf_l3_csum_replace(skb, p->l3_off + IPV4_CSUM_OFF, old, new, sizeof(new)))
+			return -1;
+		if (bpf_skb_store_bytes(skb, p->l3_off + 1, &nb[1], 1, 0))
+			return -1;
+		return 0;
+	}
+	/* Version (4 bits), traffic class (8), flow label (20): RFC 8200 3. */
+	nb[0] = 0x60 | (dscp >> 2);
+	nb[1] = ((dscp & 0x03) << 6) | (b[1] & 0x3f);
+	if (nb[0] == b[0] && nb[1] == b[1])
+		return 0;
+	/*
+	 * IPv6 has no header checksum and the TCP/UDP pseudo-header leaves the
+	 * traffic class out (RFC 8200 8.1); RECOMPUTE_CSUM keeps a receive-side
+	 * CHECKSUM_COMPLETE sum in step with the changed bytes.
+	 */
+	return bpf_skb_store_bytes(skb, p->l3_off, nb, sizeof(nb), BPF_F_RECOMPUTE_CSUM) ? -1 : 0;
+}
+
+SEC("tc")
+int pks_tc(struct __sk_buff *skb)
+{
+	struct pks_flow_key key;
+	struct pks_pkt pkt;
+	struct pks_policy *pol = NULL;
+	struct pks_pol_state *st;
+	struct pks_flow *f;
+	__u32 zero = 0, linear;
+	__u8 table = 0;
+	int reason, outcome, too_weak = 0;
+
+	reason = pks_tc_parse(skb, &pkt);
+	linear = skb->data_end - skb->data;
+	if (reason && !pks_tc_not_flow(reason) && linear < skb->len && linear < PKS_TC_PULL_MAX) {
+		/* The headers go on past the linear data (a GRO or paged skb). */
+		__u32 want = skb->len < PKS_TC_PULL_MAX ? skb->len : PKS_TC_PULL_MAX;
+
+		if (bpf_skb_pull_data(skb, want) == 0) {
+			pks_tc_count(PKS_TC_PULLED);
+			reason = pks_tc_parse(skb, &pkt);
+		}
+	}
+	if (reason) {
+		pks_tc_count(pks_tc_not_flow(reason) ? PKS_TC_NOT_FLOW : PKS_TC_MALFORMED);
+		return TC_ACT_UNSPEC;
+	}
+
+	st = bpf_map_lookup_elem(&pks_pol_state, &zero);
+	if (st)
+		table = st->live & 1;
+
+	pks_flow_key_make(&pkt, &key);
+	f = bpf_map_lookup_elem(&pks_flows, &key);
+	if (!f) {
+		outcome = PKS_TC_NO_FLOW;
+	} else if (f->confidence == PKS_C_NONE && !(f->flags & PKS_F_DECIDED)) {
+		outcome = PKS_TC_PENDING;
+	} else {
+		/* Most specific first: protocol and application, application, protocol. */
+		if (f->app) {
+			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, f->app, f->confidence, &too_weak);
+			if (!pol)
+				pol = pks_pol_find(table, PKS_PM_APP, 0, f->app, f->confidence, &too_weak);
+		}
+		if (!pol)
+			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, 0, f->confidence, &too_weak);
+		/*
+		 * A policy that exists but asks for a surer verdict than the flow
+		 * has leaves the flow pending: it follows the pending default.
+		 */
+		outcome = pol ? PKS_TC_APPLIED : too_weak ? PKS_TC_PENDING : PKS_TC_NO_POLICY;
+	}
+	if (outcome != PKS_TC_APPLIED) {
+		struct pks_policy_key k = { .table = table, .match = PKS_PM_PENDING };
+
+		if (outcome != PKS_TC_NO_POLICY)
+			pol = bpf_map_lookup_elem(&pks_policy, &k);
+		if (!pol) {
+			pks_tc_count(outcome);
+			return TC_ACT_UNSPEC;
+		}
+	}
+
+	if (pol->verdict == PKS_PV_DROP) {
+		pks_tc_count(PKS_TC_DROPPED);
+		return TC_ACT_SHOT;
+	}
+	if (pol->mark_mask)
+		skb->mark = (skb->mark & ~pol->mark_mask) | (pol->mark & pol->mark_mask);
+	if (pol->classid) {
+		/*
+		 * A clsact filter's class result is not used by the root qdisc;
+		 * HTB, HFSC, DRR and QFQ first check whether skb->priority is
+		 * the ID of one of their classes (htb_classify) and place the
+		 * packet there. tc_classid is what a cls_bpf filter attached to
+		 * the classful qdisc itself would hand over. doc/policy.md.
+		 */
+		skb->priority = pol->classid;
+		skb->tc_classid = pol->classid;
+	} else if (pol->set_priority) {
+		skb->priority = pol->priority;
+	}
+	if (pol->set_dscp && pks_set_dscp(skb, &pkt, pol->dscp & 0x3f)) {
+		pks_tc_count(PKS_TC_REWRITE_FAILED);
+		return TC_ACT_UNSPEC;
+	}
+	pks_tc_count(outcome);
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
