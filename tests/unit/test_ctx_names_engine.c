@@ -10,6 +10,8 @@
 
 #define CLI "198.18.0.1"
 #define SRV "198.18.0.2"
+#define CLI6 "2001:db8::1"
+#define SRV6 "2001:db8::2"
 
 /* One TCP segment with a chosen sequence number, then the engine. */
 static int run_seg(struct ctx_env *c, struct pkt_spec s, const uint8_t *data, size_t len, uint32_t seq)
@@ -31,10 +33,11 @@ static int run_seg(struct ctx_env *c, struct pkt_spec s, const uint8_t *data, si
 }
 
 /* SYN and SYN-ACK, so the client is known. */
-static int handshake(struct ctx_env *c, uint16_t cport, uint16_t sport)
+static int handshake(struct ctx_env *c, int ipv6, uint16_t cport, uint16_t sport)
 {
-	struct pkt_spec syn = PKT_TCP4(CLI, cport, SRV, sport, TCPF_SYN);
-	struct pkt_spec synack = PKT_TCP4(SRV, sport, CLI, cport, TCPF_SYN | TCPF_ACK);
+	struct pkt_spec syn = ipv6 ? PKT_TCP6(CLI6, cport, SRV6, sport, TCPF_SYN) : PKT_TCP4(CLI, cport, SRV, sport, TCPF_SYN);
+	struct pkt_spec synack = ipv6 ? PKT_TCP6(SRV6, sport, CLI6, cport, TCPF_SYN | TCPF_ACK)
+				      : PKT_TCP4(SRV, sport, CLI, cport, TCPF_SYN | TCPF_ACK);
 
 	if (run_seg(c, syn, NULL, 0, 999) || run_seg(c, synack, NULL, 0, 5000))
 		return -1;
@@ -55,7 +58,7 @@ static void tls_three_segments(const int *order, int n, uint16_t cport, uint16_t
 	cut[0] = 0, cut[1] = 536, cut[2] = 1072, cut[3] = s.n;
 	CHECK(s.n > 1072);
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, cport, sport) == 0);
+	CHECK(handshake(&c, 0, cport, sport) == 0);
 	for (int i = 0; i < n; i++) {
 		int k = order[i];
 
@@ -109,7 +112,7 @@ TEST(ctx_names_tls_server_hello_sets_version)
 	client_hello(&m, &o);
 	records(&s, &m, 16384);
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, 40003, 443) == 0);
+	CHECK(handshake(&c, 0, 40003, 443) == 0);
 	CHECK(run_seg(&c, cseg, s.b, s.n, 1000) == 0);
 	CHECK_EQ(ctx_name(&c, &cseg, &nm), 0);
 	CHECK_EQ(nm.tls_version, PKS_TLS_V13); /* offered */
@@ -129,7 +132,7 @@ TEST(ctx_names_tls_garbage_on_443_names_nothing)
 	static const uint8_t absurd[] = { 22, 3, 1, 0, 8, 1, 0xff, 0xff, 0xff, 3, 3, 0, 0, 0 };
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, 40004, 443) == 0);
+	CHECK(handshake(&c, 0, 40004, 443) == 0);
 	CHECK(run_seg(&c, seg, absurd, sizeof(absurd), 1000) == 0);
 	CHECK_EQ(ctx_name(&c, &seg, &nm), -ENOENT);
 	ctx_close(&c);
@@ -177,17 +180,18 @@ TEST(ctx_names_quic_initials_v1_and_v2)
 	}
 }
 
-static void http_two_segments(uint16_t sport)
+static void http_two_segments(uint16_t sport, int ipv6)
 {
 	struct ctx_env c;
 	struct pks_flow_name nm;
-	struct pkt_spec seg = PKT_TCP4(CLI, 40005, SRV, sport, TCPF_ACK | TCPF_PSH);
+	struct pkt_spec seg = ipv6 ? PKT_TCP6(CLI6, 40005, SRV6, sport, TCPF_ACK | TCPF_PSH)
+				   : PKT_TCP4(CLI, 40005, SRV, sport, TCPF_ACK | TCPF_PSH);
 	static const char req[] = "GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: curl/7.88.1\r\n"
 				  "Accept: */*\r\n\r\n";
 	size_t cut = 20; /* inside the Host line */
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	CHECK(handshake(&c, 40005, sport) == 0);
+	CHECK(handshake(&c, ipv6, 40005, sport) == 0);
 	CHECK(run_seg(&c, seg, (const uint8_t *)req, cut, 1000) == 0);
 	CHECK_EQ(ctx_name(&c, &seg, &nm), -ENOENT);
 	CHECK(run_seg(&c, seg, (const uint8_t *)req + cut, strlen(req) - cut, 1000 + (uint32_t)cut) == 0);
@@ -200,10 +204,15 @@ static void http_two_segments(uint16_t sport)
 
 TEST(ctx_names_http_host_and_agent_over_two_segments)
 {
-	http_two_segments(80);
+	http_two_segments(80, 0);
 }
 
 TEST(ctx_names_http_on_another_port)
 {
-	http_two_segments(8081);
+	http_two_segments(8081, 0);
+}
+
+TEST(ctx_names_http_ipv6)
+{
+	http_two_segments(80, 1);
 }
