@@ -100,7 +100,7 @@ test: check
 
 accuracy: all
 	$(Q)tools/deps.sh accuracy
-	$(Q)python3 tools/accuracy.py --pktspec $(OUTPUT)/pktspec
+	$(Q)/usr/bin/python3 tools/accuracy.py --pktspec $(OUTPUT)/pktspec
 
 bench: all
 	$(Q)tools/deps.sh bench

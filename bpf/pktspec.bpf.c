@@ -173,7 +173,12 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 				f->confidence = PKS_C_CONFIRMED;
 				f->rule = m.rule;
 			}
-			f->sig_dirs |= 1 << dir;
+			/*
+			 * A reply to another exchange (a DNS ID that differs) does
+			 * not settle this direction: a later matching reply still can.
+			 */
+			if (!m.no_confirm)
+				f->sig_dirs |= 1 << dir;
 		} else if (f->confidence < PKS_C_SIGNATURE) {
 			/* First payload evidence; it overrides a port guess. */
 			f->proto = m.proto;

@@ -96,6 +96,7 @@ static const char replay_help[] =
 	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
 	"      --no-context     signatures only: no context rules\n"
 	"      --max-flows N    flow table size (default 262144)\n"
+	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -124,6 +125,7 @@ int cmd_replay(int argc, char **argv)
 					      { "apps", required_argument, NULL, 'a' },
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
+					      { "inspect", required_argument, NULL, 'I' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
@@ -160,6 +162,12 @@ int cmd_replay(int argc, char **argv)
 				return pks_usage_error("replay", "--max-flows takes a number from 1024 to %lu",
 						       1UL << 26);
 			lo.max_flows = v;
+			break;
+		case 'I':
+			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
+				return pks_usage_error("replay", "--inspect takes a number from 1 to %d",
+						       PKS_INSPECT_MAX);
+			lo.inspect_max = v;
 			break;
 		case 'v':
 			pks_verbose++;

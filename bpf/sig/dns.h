@@ -10,7 +10,8 @@
  *    digits, '-', '_' or '*', or the root.
  * A response confirms the flow when its ID equals the query's.
  * The same format on port 5353 is mDNS (RFC 6762) and on 5355 LLMNR (RFC 4795):
- * the port is what separates them from DNS.
+ * the port is what separates them from DNS, and from NetBIOS name service
+ * (RFC 1002 4.2) on 137.
  */
 #ifndef PKTSPEC_BPF_SIG_DNS_H
 #define PKTSPEC_BPF_SIG_DNS_H
@@ -56,6 +57,9 @@ static __always_inline __u8 pks_dns_proto_for_ports(const struct pks_payload *p)
 		return PKS_P_MDNS;
 	if (p->sport == 5355 || p->dport == 5355)
 		return PKS_P_LLMNR;
+	/* NetBIOS name service uses the DNS message format on 137 (RFC 1002 4.2.1). */
+	if (p->sport == 137 || p->dport == 137)
+		return PKS_P_NETBIOS;
 	return PKS_P_DNS;
 }
 

@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Real servers and clients from Debian packages for end-to-end tests and for
+# recording captures. Source after common.sh and call pks_topology first.
+#
+#   pks_servers_start        nginx :80, openssl s_server :443, dnsmasq :53
+#                            (UDP and TCP), sshd :2222, in the server netns,
+#                            on 198.18.0.2 and 2001:db8::2; waits until all listen
+#   pks_clients_run ADDR     one exchange of each against ADDR from the client
+#                            netns: curl, openssl s_client, dig, dig +tcp, ssh
+#
+# Every server runs in the foreground under pks_bg, so common.sh kills it by
+# PID; configuration, keys and logs live in $PKS_TMP.
+
+PKS_SSH_PORT=2222
+
+# pks_servers_start: returns non-zero (with a message on stderr) when one does not come up.
+pks_servers_start() {
+	local d="$PKS_TMP/srv"
+	mkdir -p "$d/www" "$d/nginx"
+	printf 'pktspec test page\n' >"$d/www/index.html"
+
+	# nginx, one process, everything in $d.
+	cat >"$d/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+user root;
+pid $d/nginx.pid;
+error_log $d/nginx.err warn;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $d/nginx/body;
+	proxy_temp_path $d/nginx/proxy;
+	fastcgi_temp_path $d/nginx/fastcgi;
+	uwsgi_temp_path $d/nginx/uwsgi;
+	scgi_temp_path $d/nginx/scgi;
+	server {
+		listen 198.18.0.2:80;
+		listen [2001:db8::2]:80;
+		root $d/www;
+	}
+}
+NGINX
+	pks_bg "$PKS_SRV" "$d/nginx.log" /usr/sbin/nginx -c "$d/nginx.conf" -p "$d"
+
+	# openssl s_server with a throwaway self-signed P-256 certificate.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=pktspec.test \
+		-days 2 -keyout "$d/tls.key" -out "$d/tls.crt" >"$d/req.log" 2>&1 || {
+		echo "cannot make a test certificate: $(tail -n 2 "$d/req.log")" >&2
+		return 1
+	}
+	# One s_server per address: "[::]:443" would be IPv6-only.
+	pks_bg "$PKS_SRV" "$d/s_server4.log" openssl s_server -accept 198.18.0.2:443 \
+		-cert "$d/tls.crt" -key "$d/tls.key" -www -quiet
+	pks_bg "$PKS_SRV" "$d/s_server6.log" openssl s_server -accept '[2001:db8::2]:443' \
+		-cert "$d/tls.crt" -key "$d/tls.key" -www -quiet
+
+	# dnsmasq answers example.test itself: no upstream, no /etc files.
+	pks_bg "$PKS_SRV" "$d/dnsmasq.log" /usr/sbin/dnsmasq -k -C /dev/null --user=root --group=root \
+		--no-resolv --no-hosts --no-poll --bind-interfaces --port 53 \
+		--listen-address=198.18.0.2 --listen-address=2001:db8::2 --pid-file= \
+		--address=/example.test/198.18.0.9 --address=/example.test/2001:db8::9 --log-facility=-
+
+	# sshd on a spare port with a temp host key; authentication is bound to fail,
+	# the version exchange happens first. /run/sshd is the privilege separation
+	# directory Debian's own service creates at start.
+	mkdir -p /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/ssh_host_key" || return 1
+	cat >"$d/sshd_config" <<SSHD
+Port $PKS_SSH_PORT
+ListenAddress 198.18.0.2
+ListenAddress [2001:db8::2]
+HostKey $d/ssh_host_key
+PidFile none
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile none
+LogLevel ERROR
+SSHD
+	pks_bg "$PKS_SRV" "$d/sshd.log" /usr/sbin/sshd -D -e -f "$d/sshd_config"
+
+	pks_wait_tcp "$PKS_SRV" 80 || { echo "nginx did not start: $(cat "$d/nginx.err" "$d/nginx.log")" >&2; return 1; }
+	for _ in $(seq 100); do
+		[ "$(pks_in "$PKS_SRV" ss -Hltn 'sport = :443' | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(pks_in "$PKS_SRV" ss -Hltn 'sport = :443' | wc -l)" -ge 2 ] ||
+		{ echo "s_server did not start: $(cat "$d"/s_server*.log)" >&2; return 1; }
+	pks_wait_tcp "$PKS_SRV" 53 && pks_wait_udp "$PKS_SRV" 53 ||
+		{ echo "dnsmasq did not start: $(cat "$d/dnsmasq.log")" >&2; return 1; }
+	pks_wait_tcp "$PKS_SRV" $PKS_SSH_PORT || { echo "sshd did not start: $(cat "$d/sshd.log")" >&2; return 1; }
+}
+
+# pks_clients_run ADDR: one exchange per protocol against ADDR (198.18.0.2 or
+# 2001:db8::2). Prints a line per client that did not get its answer and
+# returns non-zero then; an ssh authentication failure is expected.
+pks_clients_run() {
+	local a=$1 u=$1 d="$PKS_TMP/cli" rc=0
+	mkdir -p "$d"
+	case "$a" in *:*) u="[$a]" ;; esac
+	pks_in "$PKS_CLI" curl -sS --max-time 20 -o "$d/page" "http://$u/index.html" 2>"$d/curl.err" &&
+		grep -q 'pktspec test page' "$d/page" || { echo "curl http://$u/: $(cat "$d/curl.err")"; rc=1; }
+	pks_in "$PKS_CLI" timeout 20 openssl s_client -connect "$u:443" -servername pktspec.test -brief \
+		</dev/null >"$d/s_client.log" 2>&1 ||
+		{ echo "openssl s_client $u:443: $(tail -n 3 "$d/s_client.log" | tr '\n' ' ')"; rc=1; }
+	pks_in "$PKS_CLI" dig +time=5 +tries=2 +short "@$a" example.test A >"$d/dig.out" 2>&1 &&
+		grep -q '^198.18.0.9$' "$d/dig.out" || { echo "dig @$a: $(cat "$d/dig.out")"; rc=1; }
+	pks_in "$PKS_CLI" dig +tcp +time=5 +tries=2 +short "@$a" example.test AAAA >"$d/dig.out" 2>&1 &&
+		grep -q '^2001:db8::9$' "$d/dig.out" || { echo "dig +tcp @$a: $(cat "$d/dig.out")"; rc=1; }
+	pks_in "$PKS_CLI" timeout 20 ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no \
+		-o UserKnownHostsFile=/dev/null -o ConnectTimeout=10 -p $PKS_SSH_PORT "pktspec@$a" true \
+		>"$d/ssh.log" 2>&1
+	grep -q 'Permission denied' "$d/ssh.log" || { echo "ssh $a: $(tail -n 2 "$d/ssh.log" | tr '\n' ' ')"; rc=1; }
+	return $rc
+}
+
+# pks_tcpdump_start NS IFACE FILE [tcpdump options]: records until pks_tcpdump_stop.
+pks_tcpdump_start() {
+	local ns=$1 ifc=$2 file=$3
+	shift 3
+	nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" --immediate-mode -U -n "$@" -w "$file" >"$file.log" 2>&1 &
+	PKS_TCPDUMP_PID=$!
+	PKS_PIDS+=($PKS_TCPDUMP_PID)
+	# tcpdump says "listening on" once its socket is bound.
+	for _ in $(seq 100); do
+		grep -qs 'listening on' "$file.log" && return 0
+		kill -0 $PKS_TCPDUMP_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "tcpdump did not start: $(cat "$file.log")" >&2
+	return 1
+}
+
+# pks_tcpdump_stop FILE: once FILE has stopped growing (the last packets are
+# written), SIGINT makes tcpdump flush and close it; wait for that.
+pks_tcpdump_stop() {
+	local file=$1 size=-1 now
+	for _ in $(seq 50); do
+		now=$(stat -c %s "$file" 2>/dev/null || echo 0)
+		[ "$now" = "$size" ] && break
+		size=$now
+		sleep 0.2
+	done
+	kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
+	wait "$PKS_TCPDUMP_PID" 2>/dev/null
+}
