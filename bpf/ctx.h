@@ -245,6 +245,257 @@ __noinline int pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int
 }
 
 /*
+ * Announcements whose announced flow may start before the engine could write
+ * it: a passive FTP reply reaches the client's XDP hook, and the client
+ * connects to the data port microseconds later; a TFTP server answers a
+ * request from its new port at once. For these two, the kernel writes the
+ * same pks_expect entry the user rule (user/rule_ftp.c, rule_tftp.c) would,
+ * from the payload copy in the scratch record, and says so in the event
+ * (PKS_EVK_EXPECTED) so that the rule does not write it again. Everything
+ * else (PORT/EPRT, whose flow starts after the server's own work; replies
+ * longer than the scan; NAT variants) is left to the user rules.
+ */
+#define PKS_KEXP_SCAN 80 /* bytes of a reply or command scanned: the line fits */
+#define PKS_KEXP_NUMS 6  /* numbers in a host-port (RFC 959 4.1.2) */
+
+struct pks_kexp_nums {
+	__u32 v[PKS_KEXP_NUMS];
+	__u8 seps[PKS_KEXP_NUMS];
+	__u8 count;     /* numbers wanted */
+	__u8 skip_text; /* skip bytes before the first digit */
+	__u8 field;     /* numbers read so far */
+	__u8 digits;    /* digits of the current number */
+	__u8 pos;       /* bytes stepped so far */
+	__u8 first;     /* position of the first digit */
+	__u16 pad;
+	__u32 val;
+};
+
+/* Working space of the kernel rules: per-CPU, because the XDP program's stack is nearly spent. */
+struct pks_kexp_scratch {
+	struct pks_kexp_nums o;
+	struct pks_expect_key k;
+	struct pks_expect v;
+	__u8 addr[16];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_kexp_scratch);
+} pks_kexp_scratch SEC(".maps");
+
+static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 *listen, __u16 port,
+					 const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags, __u64 now)
+{
+	struct pks_expect_key *k = &s->k;
+	struct pks_expect *v = &s->v;
+
+	__builtin_memset(k, 0, sizeof(*k));
+	__builtin_memset(v, 0, sizeof(*v));
+	pks_ctx_addr_copy(k->listen_addr, listen);
+	pks_ctx_addr_copy(k->peer_addr, peer);
+	k->listen_port = port;
+	k->l4 = l4;
+	v->expires_ns = now + PKS_EXPECT_TTL_KERNEL;
+	v->proto = proto;
+	v->rule = rule;
+	v->flags = flags;
+	bpf_map_update_elem(&pks_expect, k, v, BPF_ANY);
+}
+
+
+/*
+ * One byte of a scan for decimal numbers, each followed by one separator
+ * byte (recorded in seps): 0 for more, 1 when `count` numbers were read, -1
+ * when the bytes are not of that form. With skip_text, bytes before the first
+ * digit are skipped (227's free text). A global function on purpose: the
+ * verifier checks it once and knows nothing of its result, so the scan loop
+ * costs a few instructions per byte instead of one path per parse state.
+ */
+__noinline int pks_kexp_step(struct pks_kexp_nums *o, __u32 c)
+{
+	__u32 field;
+
+	if (!o)
+		return -1;
+	o->pos++;
+	if (c >= '0' && c <= '9') {
+		if (!o->digits && !o->field)
+			o->first = o->pos - 1;
+		o->val = o->val * 10 + (c - '0');
+		if (++o->digits > 5)
+			return -1;
+		return 0;
+	}
+	if (!o->digits)
+		return (o->field || !o->skip_text) ? -1 : 0; /* two separators in a row */
+	field = o->field;
+	if (field >= PKS_KEXP_NUMS)
+		return -1;
+	o->v[field] = o->val;
+	o->seps[field] = c;
+	o->field = field + 1;
+	if (o->field >= o->count)
+		return 1;
+	o->val = 0;
+	o->digits = 0;
+	return 0;
+}
+
+/*
+ * Runs pks_kexp_step over the copy from `start`; 0 when the numbers were
+ * read. Global, so that its many exits are one unknown result to the caller;
+ * 64-bit n and start, so that the checks bound the registers the verifier
+ * follows.
+ */
+__noinline int pks_kexp_scan(const struct pks_event_payload *ev, __u64 n, __u64 start, struct pks_kexp_nums *o)
+{
+	__u64 i;
+
+	if (!ev || !o || start > 8)
+		return -1;
+	for (i = 0; i < PKS_KEXP_SCAN; i++) {
+		int r;
+
+		if (start + i >= n)
+			return -1;
+		r = pks_kexp_step(o, ev->data[start + i]);
+		if (r)
+			return r > 0 ? 0 : -1;
+	}
+	return -1;
+}
+
+/* a,b,c,d,p1,p2 (RFC 959 4.1.2 host-port) from numbers and separators. */
+static __always_inline int pks_kexp_host_port(const struct pks_kexp_nums *o, __u8 *addr, __u16 *port)
+{
+	for (int i = 0; i < 6; i++)
+		if (o->v[i] > 255 || (i < 5 && o->seps[i] != ','))
+			return -1;
+	if (o->v[4] == 0 && o->v[5] == 0)
+		return -1;
+	__builtin_memset(addr, 0, 10);
+	addr[10] = addr[11] = 0xff;
+	addr[12] = o->v[0];
+	addr[13] = o->v[1];
+	addr[14] = o->v[2];
+	addr[15] = o->v[3];
+	*port = (o->v[4] << 8) | o->v[5];
+	return 0;
+}
+
+static __always_inline int pks_kexp_delim(__u8 d)
+{
+	/* RFC 2428 2: a printable ASCII character other than a digit. */
+	return d >= 33 && d <= 126 && !(d >= '0' && d <= '9');
+}
+
+/* Returns PKS_EVK_EXPECTED when it wrote an expectation. */
+__noinline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const struct pks_flow *f,
+				    const struct pks_pkt *p, int dir)
+{
+	struct pks_kexp_scratch *s;
+	struct pks_kexp_nums *o;
+	__u32 zero = 0, n;
+	__u8 *addr;
+	__u16 port;
+
+	if (!ev || !f || !p)
+		return 0;
+	s = bpf_map_lookup_elem(&pks_kexp_scratch, &zero);
+	if (!s)
+		return 0;
+	o = &s->o;
+	addr = s->addr;
+	__builtin_memset(o, 0, sizeof(*o));
+	n = ev->hdr.caplen;
+	if (n > PKS_SNAP_LEN || n < 8)
+		return 0;
+	if (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP && dir == PKS_DIR_S2C) {
+		/* Reply code and a space (RFC 959 4.2); the engine handles multi-line forms. */
+		if (ev->data[0] != '2' || ev->data[1] != '2' || ev->data[3] != ' ')
+			return 0;
+		o->skip_text = 1;
+		if (ev->data[2] == '7') {
+			/* 227 text (h1,h2,h3,h4,p1,p2): the numbers start at the first digit. */
+			o->count = 6;
+			if (pks_kexp_scan(ev, n, 4, o) || pks_kexp_host_port(o, addr, &port))
+				return 0;
+			pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
+				     f->last_ns);
+			return PKS_EVK_EXPECTED;
+		}
+		if (ev->data[2] == '9') {
+			/* 229 text (|||port|) (RFC 2428 3): "(" and three delimiters before the port. */
+			__u32 at;
+			__u8 d;
+
+			o->count = 1;
+			if (pks_kexp_scan(ev, n, 4, o) || !o->v[0] || o->v[0] > 65535)
+				return 0;
+			at = o->first;
+			if (at < 4 || at > PKS_KEXP_SCAN)
+				return 0;
+			at += 4; /* offset of the port's first digit in the copy */
+			d = ev->data[at - 1];
+			if (ev->data[at - 4] != '(' || ev->data[at - 3] != d || ev->data[at - 2] != d ||
+			    o->seps[0] != d || !pks_kexp_delim(d))
+				return 0;
+			pks_kexp_put(s, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV,
+				     PKS_EXP_ONCE, f->last_ns);
+			return PKS_EVK_EXPECTED;
+		}
+		return 0;
+	}
+	if (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP && dir == PKS_DIR_C2S) {
+		if (ev->data[0] == 'P' && ev->data[1] == 'O' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
+		    ev->data[4] == ' ') {
+			/* PORT h1,h2,h3,h4,p1,p2 (RFC 959 4.1.2); the server connects to it. */
+			o->count = 6;
+			if (pks_kexp_scan(ev, n, 5, o) || pks_kexp_host_port(o, addr, &port))
+				return 0;
+			pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
+				     f->last_ns);
+			return PKS_EVK_EXPECTED;
+		}
+		if (ev->data[0] == 'E' && ev->data[1] == 'P' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
+		    ev->data[4] == ' ' && ev->data[6] == '1' && ev->data[7] == ev->data[5] &&
+		    pks_kexp_delim(ev->data[5])) {
+			/* EPRT |1|a.b.c.d|port| (RFC 2428 2); IPv6 text is left to the engine. */
+			__u8 d = ev->data[5];
+
+			o->count = 5;
+			if (pks_kexp_scan(ev, n, 8, o) || o->first != 0)
+				return 0;
+			if (o->v[0] > 255 || o->v[1] > 255 || o->v[2] > 255 || o->v[3] > 255 || !o->v[4] ||
+			    o->v[4] > 65535 || o->seps[0] != '.' || o->seps[1] != '.' || o->seps[2] != '.' ||
+			    o->seps[3] != d || o->seps[4] != d)
+				return 0;
+			__builtin_memset(addr, 0, 10);
+			addr[10] = addr[11] = 0xff;
+			addr[12] = o->v[0];
+			addr[13] = o->v[1];
+			addr[14] = o->v[2];
+			addr[15] = o->v[3];
+			pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
+				     f->last_ns);
+			return PKS_EVK_EXPECTED;
+		}
+		return 0;
+	}
+	if (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP && dir == PKS_DIR_C2S && f->copied[dir] == 0 &&
+	    ev->data[0] == 0 && (ev->data[1] == 1 || ev->data[1] == 2)) {
+		/* RRQ/WRQ (RFC 1350 5); the engine checks the rest and takes it back on garbage. */
+		pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
+			     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, f->last_ns);
+		return PKS_EVK_EXPECTED;
+	}
+	return 0;
+}
+
+/*
  * A new-flow or verdict-change event; lost (and counted) when the ring is
  * full. The packet's time is the flow's last_ns. `old` is the verdict before,
  * as proto << 8 | confidence (a global function takes at most five arguments).
@@ -285,22 +536,60 @@ __noinline int pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key
 }
 
 /*
+ * Copies n (<= PKS_SNAP_LEN) payload bytes at offset off of the packet into
+ * ev->data; returns how many it copied. bpf_xdp_load_bytes is 5.18+, so the
+ * bytes are copied with bounded loops: 8 bytes at a time, then the last few
+ * one by one. A global function: each loop exit is a different count, and the
+ * caller should not be verified once per count. off and n are 64-bit so that
+ * the checks below bound the very registers the verifier follows.
+ */
+__noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct pks_event_payload *ev)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u64 i, j, done;
+	__u8 *src;
+
+	if (!ev || off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN)
+		return 0;
+	src = data + off;
+	/* Bounded: PKS_SNAP_LEN / 8 words. */
+	for (i = 0; i < PKS_SNAP_LEN / 8; i++) {
+		if (i * 8 + 8 > n)
+			break;
+		if ((void *)(src + i * 8 + 8) > end)
+			break;
+		*(__u64 *)&ev->data[i * 8] = *(__u64 *)(src + i * 8);
+	}
+	done = i * 8;
+	/* Bounded: fewer than 8 bytes remain. */
+	for (j = 0; j < 8; j++) {
+		__u64 k = (done + j) & (PKS_SNAP_LEN - 1);
+		__u8 *b;
+
+		if (done + j >= n)
+			break;
+		b = src + k;
+		if ((void *)(b + 1) > end)
+			break;
+		ev->data[k] = *b;
+	}
+	return done + j;
+}
+
+/*
  * Sends a copy of this packet's payload (at most PKS_SNAP_LEN bytes) when a
  * rule wants the flow and the direction's budget is not spent. A flow the
- * engine put in pks_done stops here for good. bpf_xdp_load_bytes is 5.18+,
- * so the bytes are copied from the packet with bounded loops: 8 bytes at a
- * time, then the last few one by one, into a per-CPU scratch record that
- * bpf_ringbuf_output sends at its real length. The packet's time is the
- * flow's last_ns.
+ * engine put in pks_done stops here for good. The bytes go into a per-CPU
+ * scratch record (pks_ctx_copy_bytes) that bpf_ringbuf_output sends at its
+ * real length. The packet's time is the flow's last_ns.
  */
 __noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct pks_flow_key *key,
 			    const struct pks_pkt *p, int dir)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
 	struct pks_event_payload *ev;
-	__u32 zero = 0, off, n, i, j, done;
-	__u8 *src;
+	__u32 zero = 0, off, n;
+	__u64 done;
 	__u8 budget;
 
 	if (!f || !key || !p)
@@ -321,42 +610,14 @@ __noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct
 	off = p->payload_off;
 	if (off > PKS_CTX_OFF_MAX)
 		return 0;
-	src = data + off;
 	n = p->payload_len;
 	if (n > PKS_SNAP_LEN) {
 		n = PKS_SNAP_LEN;
 		PKS_CTX_COUNT(snap_cut);
 	}
 
-	/* Bounded: PKS_SNAP_LEN / 8 words. */
-	for (i = 0; i < PKS_SNAP_LEN / 8; i++) {
-		if (i * 8 + 8 > n)
-			break;
-		if ((void *)(src + i * 8 + 8) > end)
-			break;
-		*(__u64 *)&ev->data[i * 8] = *(__u64 *)(src + i * 8);
-	}
-	done = i * 8;
-	/* Bounded: fewer than 8 bytes remain. */
-	for (j = 0; j < 8; j++) {
-		__u32 k = (done + j) & (PKS_SNAP_LEN - 1);
-		__u8 *b;
-
-		if (done + j >= n)
-			break;
-		b = src + k;
-		if ((void *)(b + 1) > end)
-			break;
-		ev->data[k] = *b;
-	}
-	done += j;
-	/*
-	 * Through memory: the value read back is one the verifier knows only
-	 * by its bounds, so what follows is checked once instead of once per
-	 * loop exit (with PKS_SNAP_LEN 2048 the exits exceed its budget).
-	 */
-	ev->hdr.caplen = done;
-	done = *(volatile __u32 *)&ev->hdr.caplen;
+	/* 64 bits, clamped where it is used: the verifier must see the size bounded. */
+	done = (__u32)pks_ctx_copy_bytes(ctx, off, n, ev);
 	if (done > PKS_SNAP_LEN)
 		done = PKS_SNAP_LEN;
 
@@ -378,6 +639,7 @@ __noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct
 	ev->hdr.seq = p->tcp_seq;
 	ev->hdr.payload_len = p->payload_len;
 	ev->hdr.caplen = done;
+	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, p, dir);
 	f->copied[dir]++;
 	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done, 0)) {
 		PKS_CTX_COUNT(lost_payload);

@@ -232,6 +232,16 @@ int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint
 	return err;
 }
 
+int pks_engine_unexpect(struct pks_engine *e, const struct pks_expect_key *k)
+{
+	struct pks_expect_key key = *k;
+
+	memset(key.pad, 0, sizeof(key.pad));
+	if (bpf_map_delete_elem(e->maps.expect, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 /*
  * A DNS TTL of 0 (dnsmasq's default for local names) means "do not cache",
  * yet the client connects right after: names live at least this long.

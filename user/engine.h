@@ -129,6 +129,8 @@ void pks_engine_count_malformed(struct pks_engine *e);
  */
 int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
 		      uint64_t ttl_ns, uint8_t flags);
+/* Removes an expectation (one the kernel wrote from a request the rule found invalid). */
+int pks_engine_unexpect(struct pks_engine *e, const struct pks_expect_key *k);
 /*
  * A server address a DNS answer named, for ttl_s seconds (clamped, see
  * engine.c); app 0 takes the app list's answer for name.

@@ -98,7 +98,8 @@ static void expect_data(struct pks_engine *e, const uint8_t listen[16], uint16_t
 	pks_engine_expect(e, &k, PKS_P_FTP_DATA, rule, 0, PKS_EXP_ONCE);
 }
 
-static void ftp_line(struct pks_engine *e, const struct pks_ctx_event *ev, const char *s, const char *end)
+static void ftp_line(struct pks_engine *e, const struct pks_ctx_event *ev, const char *s, const char *end,
+		     bool kernel_did)
 {
 	uint8_t addr[16];
 	uint16_t port;
@@ -115,7 +116,9 @@ static void ftp_line(struct pks_engine *e, const struct pks_ctx_event *ev, const
 				pks_engine_count_malformed(e);
 				return;
 			}
-			expect_data(e, addr, port, ev->client_addr, PKS_R_FTP_PASV);
+			/* The kernel wrote it already (bpf/ctx.h); again would revive a used one. */
+			if (!kernel_did)
+				expect_data(e, addr, port, ev->client_addr, PKS_R_FTP_PASV);
 			/* Behind NAT the announced address may not be the one the client dials. */
 			if (memcmp(addr, ev->server_addr, 16))
 				expect_data(e, ev->server_addr, port, ev->client_addr, PKS_R_FTP_PASV);
@@ -126,7 +129,8 @@ static void ftp_line(struct pks_engine *e, const struct pks_ctx_event *ev, const
 				pks_engine_count_malformed(e);
 				return;
 			}
-			expect_data(e, have ? addr : ev->server_addr, port, ev->client_addr, PKS_R_FTP_EPSV);
+			if (!kernel_did)
+				expect_data(e, have ? addr : ev->server_addr, port, ev->client_addr, PKS_R_FTP_EPSV);
 		}
 		return;
 	}
@@ -135,13 +139,15 @@ static void ftp_line(struct pks_engine *e, const struct pks_ctx_event *ev, const
 			pks_engine_count_malformed(e);
 			return;
 		}
-		expect_data(e, addr, port, ev->server_addr, PKS_R_FTP_PORT);
+		if (!kernel_did)
+			expect_data(e, addr, port, ev->server_addr, PKS_R_FTP_PORT);
 	} else if (end - s > 5 && !strncasecmp(s, "EPRT ", 5)) {
 		if (parse_extended(s + 5, end, addr, &have, &port) || !have) {
 			pks_engine_count_malformed(e);
 			return;
 		}
-		expect_data(e, addr, port, ev->server_addr, PKS_R_FTP_EPRT);
+		if (!kernel_did)
+			expect_data(e, addr, port, ev->server_addr, PKS_R_FTP_EPRT);
 	}
 }
 
@@ -149,7 +155,14 @@ static void ftp_event(struct pks_engine *e, void *state, const struct pks_ctx_ev
 {
 	if (ev->hdr->type != PKS_EV_PAYLOAD || ev->hdr->proto != PKS_P_FTP || ev->hdr->key.l4 != IPPROTO_TCP)
 		return;
-	pks_for_each_line(ev->data, ev->len, line, lend) ftp_line(e, ev, line, lend);
+	bool first = true;
+
+	/* The kernel handles a 227/229 reply or PORT/EPRT command that starts the segment (PKS_EVK_EXPECTED). */
+	pks_for_each_line(ev->data, ev->len, line, lend)
+	{
+		ftp_line(e, ev, line, lend, first && (ev->hdr->kflags & PKS_EVK_EXPECTED));
+		first = false;
+	}
 }
 
 PKS_CTX_RULE(ftp, .event = ftp_event)

@@ -34,21 +34,23 @@ static void tftp_event(struct pks_engine *e, void *state, const struct pks_ctx_e
 	if (h->type != PKS_EV_PAYLOAD || h->proto != PKS_P_TFTP || h->key.l4 != IPPROTO_UDP ||
 	    h->dir != PKS_DIR_C2S || h->nth != 0)
 		return;
-	if (ev->len < 4 || d[0] != 0 || (d[1] != 1 && d[1] != 2)) {
-		pks_engine_count_malformed(e);
-		return;
-	}
-	fn = cstring(d + 2, ev->len - 2);
-	mode = fn ? cstring(d + 2 + fn, ev->len - 2 - fn) : 0;
-	if (!mode || (strcasecmp((const char *)d + 2 + fn, "octet") && strcasecmp((const char *)d + 2 + fn, "netascii") &&
-		      strcasecmp((const char *)d + 2 + fn, "mail"))) {
-		pks_engine_count_malformed(e);
-		return;
-	}
 	memcpy(k.listen_addr, ev->client_addr, 16);
 	k.listen_port = ev->client_port;
 	memcpy(k.peer_addr, ev->server_addr, 16);
-	pks_engine_expect(e, &k, PKS_P_TFTP, PKS_R_TFTP_REQUEST, 0, PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT);
+	fn = ev->len >= 4 ? cstring(d + 2, ev->len - 2) : 0;
+	mode = fn ? cstring(d + 2 + fn, ev->len - 2 - fn) : 0;
+	if (ev->len < 4 || d[0] != 0 || (d[1] != 1 && d[1] != 2) || !mode ||
+	    (strcasecmp((const char *)d + 2 + fn, "octet") && strcasecmp((const char *)d + 2 + fn, "netascii") &&
+	     strcasecmp((const char *)d + 2 + fn, "mail"))) {
+		pks_engine_count_malformed(e);
+		/* The kernel looked at the opcode only (bpf/ctx.h): take its expectation back. */
+		if (h->kflags & PKS_EVK_EXPECTED)
+			pks_engine_unexpect(e, &k);
+		return;
+	}
+	/* The kernel wrote it already when it could; writing it again would revive a used one. */
+	if (!(h->kflags & PKS_EVK_EXPECTED))
+		pks_engine_expect(e, &k, PKS_P_TFTP, PKS_R_TFTP_REQUEST, 0, PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT);
 	/* One request per client port: nothing more to read. */
 	pks_engine_done(e, &h->key);
 }

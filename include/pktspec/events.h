@@ -39,6 +39,7 @@
 #define PKS_HOSTS_MAX 16384        /* named server addresses */
 #define PKS_NAMES_MAX 65536        /* flows with a name */
 #define PKS_DONE_MAX 16384         /* flows whose rules are done, until XDP clears want */
+#define PKS_EXPECT_TTL_KERNEL (60ull * 1000000000ull) /* expectations the kernel writes itself */
 
 /*
  * Payload copies. A copy holds at most PKS_SNAP_LEN bytes of one packet's L4
@@ -89,7 +90,8 @@ struct pks_event {
 	__u8 ctx;               /* pks_flow.ctx */
 	__u8 flags;             /* pks_flow.flags */
 	__u16 app;              /* pks_flow.app */
-	__u16 pad0;
+	__u8 kflags;            /* PKS_EVK_*: what the kernel did with this payload */
+	__u8 pad0;
 	__u32 seq;              /* TCP sequence number of the first payload byte; 0 for UDP */
 	__u32 payload_len;      /* the packet's whole L4 payload length */
 	__u32 caplen;           /* payload bytes that follow (<= PKS_SNAP_LEN) */
@@ -101,6 +103,9 @@ struct pks_event_payload {
 	struct pks_event hdr;
 	__u8 data[PKS_SNAP_LEN];
 };
+
+/* pks_event.kflags */
+#define PKS_EVK_EXPECTED 0x01 /* the kernel wrote the expectation this packet announces (bpf/ctx.h) */
 
 /*
  * Expected flows. The key is the announced endpoint that will receive the

@@ -162,3 +162,40 @@ TEST(ctx_ftp_expectation_expires)
 	CHECK_EQ(CTX_STAT(&c, expect_expired), 1);
 	ctx_close(&c);
 }
+
+TEST(ctx_ftp_pasv_written_by_kernel_before_engine_runs)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+	struct pkt_spec r = srv_pkt(0), syn = { .src = "198.18.0.1", .dst = "198.18.0.2", .sport = 41000, .dport = 50000,
+						.l4 = 6, .tcp_flags = TCPF_SYN };
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	/* No engine between the reply and the data connection's SYN: the client was faster. */
+	r.payload = "227 Entering Passive Mode (198,18,0,2,195,80).\r\n";
+	r.payload_len = strlen(r.payload);
+	CHECK(pks_env_run(&c.env, &r) == 0);
+	CHECK(pks_env_run(&c.env, &syn) == 0);
+	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	CHECK_STR(pks_rule_name(f.rule), "ftp-pasv");
+	/* The engine, late, does not revive the used expectation. */
+	pks_engine_poll(c.eng, 0);
+	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	ctx_close(&c);
+}
+
+TEST(ctx_ftp_pasv_after_other_line_by_engine)
+{
+	struct ctx_env c;
+	struct pks_flow f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ftp_control(&c, 0) == 0);
+	/* Not at the start of the segment: the kernel's scan does not see it, the engine does. */
+	CHECK(ctx_run_text(&c, srv_pkt(0), "200 Switching to Binary mode.\r\n227 Entering Passive Mode (198,18,0,2,195,81)\r\n") == 0);
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41000, "198.18.0.2", 50001, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "ftp-data");
+	ctx_close(&c);
+}

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Helpers for the context-rule tests (tests/ctx/test_*.sh); source after common.sh.
+
+# ctx_start [RUN-OPTIONS...]: the classifier on both veth ends (XDP sees
+# ingress only), `pktspec run` in the client namespace printing JSON events
+# to $PKS_TMP/run.out, and tcpdump recording the client end to $PKS_TMP/live.pcap.
+ctx_start() {
+	pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" >/dev/null || return 1
+	pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap" \
+		--immediate-mode
+	PKS_TCPDUMP_PID=${PKS_PIDS[-1]}
+	nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --json "$@" \
+		>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
+	PKS_RUN_PID=$!
+	PKS_PIDS+=("$PKS_RUN_PID")
+	for _ in $(seq 100); do
+		grep -q "running the context rules" "$PKS_TMP/run.err" 2>/dev/null &&
+			grep -q "listening on" "$PKS_TMP/tcpdump.err" 2>/dev/null && return 0
+		kill -0 "$PKS_RUN_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$PKS_TMP/run.err" >&2
+	return 1
+}
+
+# ctx_stop: stops tcpdump (flushing the capture) and `pktspec run` (SIGINT, as a
+# user would); fails unless run exits 0 within 10 s.
+ctx_stop() {
+	local rc
+	kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
+	kill -INT "$PKS_RUN_PID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$PKS_RUN_PID" 2>/dev/null || break; sleep 0.1; done
+	wait "$PKS_RUN_PID"
+	rc=$?
+	for _ in $(seq 50); do kill -0 "$PKS_TCPDUMP_PID" 2>/dev/null || break; sleep 0.1; done
+	return $rc
+}
+
+# ctx_flows FILE: the pinned flow table as JSON lines.
+ctx_flows() {
+	pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$1"
+}
