@@ -4,7 +4,7 @@
 # flow from its request: Host and User-Agent; the authority of an
 # absolute-form request (a proxy request) wins over Host; a request head whose
 # Host line comes after 3 KB of request line (MSS 536: six segments) is still
-# found. The capture replayed gives the same names.
+# found; the same over IPv6. The capture replayed gives the same names.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/names_lib.sh"
 
@@ -16,7 +16,8 @@ done
 pks_in "$PKS_SRV" ip route replace 198.18.0.0/24 dev "$PKS_SRV_IF" proto kernel scope link src 198.18.0.2 advmss 536
 
 mkdir -p "$PKS_TMP/htdocs" && echo hello >"$PKS_TMP/htdocs/index.html"
-pks_bg "$PKS_SRV" "$PKS_TMP/server.log" /usr/bin/python3 -m http.server "$PORT" --bind 198.18.0.2 \
+# "::" listens on IPv4 and IPv6 both.
+pks_bg "$PKS_SRV" "$PKS_TMP/server.log" /usr/bin/python3 -m http.server "$PORT" --bind :: \
 	--directory "$PKS_TMP/htdocs"
 pks_wait_tcp "$PKS_SRV" "$PORT" || { pks_fail "$PKS_TEST" "http.server did not listen"; pks_done; }
 
@@ -44,9 +45,14 @@ curl_get 41003 --resolve "long.example.test:$PORT:198.18.0.2" "http://long.examp
 flow=$(names_flow "$PORT" ".client_port == 41003 and .host != null")
 names_check http_live_host_after_five_segments "$flow" ".host == \"long.example.test\" and .user_agent == \"$UA\""
 
+# Over IPv6.
+curl_get 41004 --resolve "v6.example.test:$PORT:[2001:db8::2]" "http://v6.example.test:$PORT/index.html"
+flow=$(names_flow "$PORT" ".client_port == 41004 and .host != null")
+names_check http_live_ipv6 "$flow" ".server == \"2001:db8::2\" and .host == \"v6.example.test\""
+
 names_stop_capture
 "$PKTSPEC" replay --json "$PKS_TMP/capture.pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err"
-for c in "41001 web.example.test" "41002 proxied.example.test" "41003 long.example.test"; do
+for c in "41001 web.example.test" "41002 proxied.example.test" "41003 long.example.test" "41004 v6.example.test"; do
 	set -- $c
 	if jq -e -s "map(select(.client_port == $1 and .host == \"$2\" and .user_agent == \"$UA\")) | length == 1" \
 		"$PKS_TMP/replay.json" >/dev/null; then
