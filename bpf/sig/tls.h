@@ -15,6 +15,7 @@
 #include "sig.h"
 
 #define PKS_TLS_RECORD_MAX (16384 + 2048)
+#define PKS_TLS_SEGMENT_MIN 512 /* below any MSS that carries bulk records (IPv4 minimum 536) */
 
 /*
  * A flow picked up midstream shows a record of any content type (20 change
@@ -33,6 +34,13 @@ static __always_inline int pks_sig_tls_record(const struct pks_payload *p, struc
 	if (rec_len == 0 || rec_len > PKS_TLS_RECORD_MAX)
 		return 0;
 	end = rec_len + 5;
+	/*
+	 * A record running past the segment is continued in the next one, which
+	 * happens in full-sized segments: a short packet cut inside a record
+	 * header is no evidence.
+	 */
+	if (end > p->total && p->total < PKS_TLS_SEGMENT_MIN)
+		return 0;
 	if (end < p->total && end + 3 <= p->len &&
 	    (p->b[end & PKS_WIN_MASK] < 20 || p->b[end & PKS_WIN_MASK] > 23 ||
 	     p->b[(end + 1) & PKS_WIN_MASK] != 3 || p->b[(end + 2) & PKS_WIN_MASK] != p->b[2]))

@@ -419,6 +419,30 @@ TEST(sig_tls_record_that_does_not_fit_is_not_tls)
 	pks_env_close(&c.env);
 }
 
+/*
+ * A record header whose record runs past a short packet: real TLS cut to a few
+ * bytes per packet looks like this, and it is no evidence. The same header in
+ * a full-sized segment is a record continued in the next one.
+ */
+TEST(sig_tls_record_running_past_a_short_packet_is_not_tls)
+{
+	struct conv c;
+	uint8_t b[600];
+
+	random_bytes(b, sizeof(b), 79);
+	b[0] = 23, b[1] = 3, b[2] = 3;
+	b[3] = 0x10, b[4] = 0x00; /* 4096 bytes: runs past both packets below */
+	CHECK(conv_open(&c, 0, 6, 4433) == 0);
+	CHECK_EQ(conv_send(&c, CLI, PA, b, 8), 0);
+	CHECK_VERDICT(&c, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	pks_env_close(&c.env);
+
+	CHECK(conv_open(&c, 0, 6, 4433) == 0);
+	CHECK_EQ(conv_send(&c, CLI, PA, b, sizeof(b)), 0);
+	CHECK_VERDICT(&c, PKS_P_TLS, PKS_C_SIGNATURE, PKS_R_TLS_RECORD);
+	pks_env_close(&c.env);
+}
+
 /* A ServerHello from the client's side is not evidence of TLS. */
 TEST(sig_tls_server_hello_from_client_ignored)
 {
