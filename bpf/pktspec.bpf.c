@@ -193,9 +193,9 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) && (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
 		 * The port (or server memory) promised a protocol whose first
-		 * message this is not. On TCP only when the handshake was seen:
-		 * the first payload of a flow picked up midstream is a
-		 * continuation, not a first message.
+		 * message this is not. On TCP only when the handshake was seen: the
+		 * first payload of a flow picked up midstream is a continuation, not
+		 * a first message.
 		 */
 		if (f->ctx & PKS_X_MEMORY)
 			PKS_CTX_COUNT(memory_overruled);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -405,6 +406,18 @@ int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t p
 
 /* --- Events --------------------------------------------------------------- */
 
+/* An event's time as seconds since the epoch (live events carry CLOCK_MONOTONIC). */
+static double event_time(const struct pks_engine *e, uint64_t ns)
+{
+	struct timespec mono, real;
+
+	if (e->opts.clock == PKS_ENGINE_REPLAY)
+		return ns / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
+}
+
 static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 {
 	const struct pks_event *h = c->hdr;
@@ -422,7 +435,7 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 			"{\"event\":\"%s\",\"time\":%.6f,\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
 			"\"server\":\"%s\",\"server_port\":%u,\"proto\":\"%s\",\"confidence\":\"%s\",\"rule\":\"%s\","
 			"\"old_proto\":\"%s\",\"old_confidence\":\"%s\",\"at_first_packet\":%s",
-			h->type == PKS_EV_FLOW ? "flow" : "verdict", h->ts_ns / 1e9, l4, cl, c->client_port, sv,
+			h->type == PKS_EV_FLOW ? "flow" : "verdict", event_time(e, h->ts_ns), l4, cl, c->client_port, sv,
 			c->server_port, pks_proto_name(h->proto), pks_confidence_name(h->confidence),
 			pks_rule_name(h->rule), pks_proto_name(h->old_proto), pks_confidence_name(h->old_confidence),
 			(h->ctx & PKS_X_AT_FIRST) ? "true" : "false");

@@ -241,7 +241,8 @@ void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts
 static const char flows_help[] =
 	"Usage: pktspec flows [--json] [--proto NAME]\n"
 	"Print the pinned flow table: client, server, protocol, the confidence of the\n"
-	"verdict and the rule that reached it, packets and bytes.\n"
+	"verdict and the rule that reached it, packets and bytes, and the host (and\n"
+	"application) the context rules found for it ('pktspec run').\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
 	"  -p, --proto NAME     only flows with this protocol (see 'pktspec protocols')\n"

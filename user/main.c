@@ -18,8 +18,8 @@ static const struct command commands[] = {
 	{ "flows", cmd_flows, "the flow table with verdicts (table or JSON)" },
 	{ "replay", cmd_replay, "run a capture through the classifier and print its flows" },
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
-	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
 	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
+	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
 };
 
 static void usage(FILE *out)

@@ -140,7 +140,7 @@ int cmd_status(int argc, char **argv);
 int cmd_flows(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
-int cmd_run(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -6,9 +6,14 @@
 # to $PKS_TMP/run.out, and tcpdump recording the client end to $PKS_TMP/live.pcap.
 ctx_start() {
 	pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" >/dev/null || return 1
-	pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap" \
-		--immediate-mode
-	PKS_TCPDUMP_PID=${PKS_PIDS[-1]}
+	if [ -z "${CTX_NO_CAPTURE:-}" ]; then
+		pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap" \
+			--immediate-mode
+		PKS_TCPDUMP_PID=${PKS_PIDS[-1]}
+	else
+		PKS_TCPDUMP_PID=
+		echo "listening on (no capture)" >"$PKS_TMP/tcpdump.err"
+	fi
 	nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --json "$@" \
 		>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
 	PKS_RUN_PID=$!
@@ -27,12 +32,12 @@ ctx_start() {
 # user would); fails unless run exits 0 within 10 s.
 ctx_stop() {
 	local rc
-	kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
+	[ -n "$PKS_TCPDUMP_PID" ] && kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
 	kill -INT "$PKS_RUN_PID" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$PKS_RUN_PID" 2>/dev/null || break; sleep 0.1; done
 	wait "$PKS_RUN_PID"
 	rc=$?
-	for _ in $(seq 50); do kill -0 "$PKS_TCPDUMP_PID" 2>/dev/null || break; sleep 0.1; done
+	for _ in $(seq 50); do [ -n "$PKS_TCPDUMP_PID" ] && kill -0 "$PKS_TCPDUMP_PID" 2>/dev/null || break; sleep 0.1; done
 	return $rc
 }
 
