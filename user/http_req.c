@@ -85,6 +85,29 @@ static int parse_authority(const uint8_t *p, size_t n, struct pks_http_req *out)
 	return 0;
 }
 
+int pks_host_is_ip(const char *h)
+{
+	int parts = 0;
+
+	if (h[0] == '[')
+		return 1;
+	/* IPv4address = dec-octet "." dec-octet "." dec-octet "." dec-octet */
+	while (*h) {
+		unsigned int v = 0, digits = 0;
+
+		while (*h >= '0' && *h <= '9' && digits < 4)
+			v = v * 10 + (unsigned int)(*h++ - '0'), digits++;
+		if (!digits || digits > 3 || v > 255)
+			return 0;
+		parts++;
+		if (*h == '.' && parts < 4)
+			h++;
+		else if (*h)
+			return 0;
+	}
+	return parts == 4;
+}
+
 /* The request target's authority, for absolute-form and authority-form (RFC 9112 3.2.2-3). */
 static int target_authority(const uint8_t *t, size_t n, int is_connect, struct pks_http_req *out)
 {

@@ -38,4 +38,11 @@ struct pks_http_req {
  */
 int pks_http_parse_request(const uint8_t *stream, size_t len, struct pks_http_req *out);
 
+/*
+ * Whether a host is an address literal (dotted IPv4, RFC 3986 3.2.2, or a
+ * bracketed IPv6 one) rather than a name: it adds nothing to the server's
+ * address, so it does not replace a name the DNS gave.
+ */
+int pks_host_is_ip(const char *host);
+
 #endif

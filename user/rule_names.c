@@ -237,7 +237,8 @@ static void publish_hello(struct pks_engine *e, struct names_state *s, const str
 	char alpn[PKS_ALPN_LEN];
 
 	dns_name_first(e, ev);
-	if (h->sni[0] && !pks_engine_flow_name(e, k, h->sni, src))
+	/* An address literal (RFC 6066 forbids them in server_name) names no one. */
+	if (h->sni[0] && !pks_host_is_ip(h->sni) && !pks_engine_flow_name(e, k, h->sni, src))
 		s->named++;
 	first_alpn(h->alpn, alpn, sizeof(alpn));
 	pks_engine_flow_tls(e, k, alpn[0] ? alpn : NULL, h->version);
@@ -344,7 +345,8 @@ static void on_http(struct pks_engine *e, struct names_state *s, struct names_fl
 	f->refused = st == PKS_TLS_MALFORMED;
 	if (st == PKS_TLS_COMPLETE) {
 		dns_name_first(e, ev);
-		if (r.host[0] && !pks_engine_flow_name(e, &f->key, r.host, PKS_NAME_HTTP))
+		/* "Host: 198.18.0.2" names no one: a DNS name, if any, stays the host. */
+		if (r.host[0] && !pks_host_is_ip(r.host) && !pks_engine_flow_name(e, &f->key, r.host, PKS_NAME_HTTP))
 			s->named++;
 		if (r.user_agent[0])
 			pks_engine_flow_agent(e, &f->key, r.user_agent);

@@ -699,3 +699,18 @@ TEST(ctx_http_malformed)
 	memcpy(big, "GET /", 5);
 	CHECK_EQ(http(big, &r), PKS_TLS_MALFORMED);
 }
+
+TEST(ctx_http_host_address_literals)
+{
+	CHECK(pks_host_is_ip("198.18.0.2"));
+	CHECK(pks_host_is_ip("[2001:db8::2]"));
+	CHECK(pks_host_is_ip("0.0.0.0"));
+	CHECK(!pks_host_is_ip("256.1.1.1"));
+	CHECK(!pks_host_is_ip("1.2.3"));
+	CHECK(!pks_host_is_ip("1.2.3.4.5"));
+	CHECK(!pks_host_is_ip("1.2.3.4."));
+	CHECK(!pks_host_is_ip("1.2.3.0004"));
+	CHECK(!pks_host_is_ip("1.2.3.example"));
+	CHECK(!pks_host_is_ip("www.example.com"));
+	CHECK(!pks_host_is_ip("123.example"));
+}

@@ -216,3 +216,19 @@ TEST(ctx_names_http_ipv6)
 {
 	http_two_segments(80, 1);
 }
+
+TEST(ctx_names_http_ip_literal_host_names_no_one)
+{
+	struct ctx_env c;
+	struct pks_flow_name nm;
+	struct pkt_spec seg = PKT_TCP4(CLI, 40007, SRV, 80, TCPF_ACK | TCPF_PSH);
+	static const char req[] = "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nUser-Agent: curl/7.88.1\r\n\r\n";
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(handshake(&c, 0, 40007, 80) == 0);
+	CHECK(run_seg(&c, seg, (const uint8_t *)req, strlen(req), 1000) == 0);
+	CHECK_EQ(ctx_name(&c, &seg, &nm), 0);
+	CHECK_STR(nm.host, "");
+	CHECK_STR(nm.agent, "curl/7.88.1");
+	ctx_close(&c);
+}
