@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "pktspec.h"
 #include "engine.h"
@@ -40,7 +41,9 @@ static const char run_help[] =
 	"      --expect-ttl SEC   how long an announced flow is expected (default 60)\n"
 	"  -j, --json             one JSON object per event per line\n"
 	"  -q, --quiet            print nothing per event\n"
-	"  -v, --verbose          libbpf messages, expectations as they are written\n"
+	"  -v, --verbose          libbpf messages, expectations as they are written, and\n"
+	"                         on exit the engine's and the kernel's context counters\n"
+	"                         (events sent, lost because the ring was full, ...)\n"
 	"  -h, --help             this help\n";
 
 #define PKS_RUN_IFACES_MAX 64
@@ -75,6 +78,33 @@ static int open_pinned(const char *name, int *fd)
 				name, path, strerror(errno)),
 		       -errno;
 	return 0;
+}
+
+/* The kernel's context counters (pks_ctxstats), summed over CPUs, on stderr. */
+static void print_ctx_stats(int fd)
+{
+	static const char *const names[] = { "ev_flow",	       "ev_verdict",   "ev_payload",	 "lost_flow",
+					     "lost_verdict",   "lost_payload", "snap_cut",	 "expect_hit",
+					     "expect_expired", "memory_hit",   "memory_overruled", "host_hit",
+					     "done" };
+	int ncpu = libbpf_num_possible_cpus();
+	struct pks_ctx_stats *per;
+	__u32 zero = 0;
+
+	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(struct pks_ctx_stats) / 8,
+		       "one name per pks_ctx_stats field");
+	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+		return;
+	if (bpf_map_lookup_elem(fd, &zero, per) == 0) {
+		for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+			unsigned long long sum = 0;
+
+			for (int c = 0; c < ncpu; c++)
+				sum += ((__u64 *)&per[c])[f];
+			fprintf(stderr, "  %-18s %llu\n", names[f], sum);
+		}
+	}
+	free(per);
 }
 
 int cmd_run(int argc, char **argv)
@@ -195,6 +225,7 @@ int cmd_run(int argc, char **argv)
 			(unsigned long long)st->expects, (unsigned long long)st->hosts, (unsigned long long)st->names,
 			(unsigned long long)st->remembered, (unsigned long long)st->map_errors,
 			(unsigned long long)st->malformed);
+		print_ctx_stats(maps.ctxstats);
 	}
 out:
 	pks_engine_free(e);

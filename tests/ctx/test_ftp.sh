@@ -10,7 +10,8 @@
 
 pks_topology
 mkdir -p "$PKS_TMP/root" "$PKS_TMP/empty"
-head -c 200000 /dev/urandom >"$PKS_TMP/root/blob.bin"
+FTP_BLOB=${FTP_BLOB:-200000} # bytes per transfer; tests/captures/ctx/ftp.pcap was made with 3000
+head -c "$FTP_BLOB" /dev/urandom >"$PKS_TMP/root/blob.bin"
 chmod 755 "$PKS_TMP" "$PKS_TMP/root"
 chmod 644 "$PKS_TMP/root/blob.bin"
 cat >"$PKS_TMP/vsftpd.conf" <<CONF
@@ -54,9 +55,9 @@ ctx_stop || pks_fail ftp_run_stops "pktspec run did not exit 0 on SIGINT: $(cat 
 for mode in epsv pasv eprt port; do
 	rule=${rule_of[$mode]}
 	# The data flow: ftp-data, expected, by this mode's rule, decided at its first packet,
-	# and it carried the 200 KB file (so the verdict covered all of its packets).
-	n=$(pks_jq --arg r "$rule" 'select(.proto=="ftp-data" and .confidence=="expected" and .rule==$r
-		and .at_first_packet and .bytes > 200000)' "$PKS_TMP/flows.json" | wc -l)
+	# and it carried the whole file (so the verdict covered all of its packets).
+	n=$(pks_jq --arg r "$rule" --argjson blob "$FTP_BLOB" 'select(.proto=="ftp-data" and .confidence=="expected" and .rule==$r
+		and .at_first_packet and .bytes > $blob)' "$PKS_TMP/flows.json" | wc -l)
 	if [ "$n" -eq 1 ]; then
 		pks_pass "ftp_${mode}_data_expected_first_packet"
 	else
@@ -73,5 +74,5 @@ n=$(pks_jq 'select(.event=="flow" and .proto=="ftp-data" and .confidence=="expec
 "$PKTSPEC" replay --json "$PKS_TMP/live.pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err"
 n=$(pks_jq 'select(.proto=="ftp-data" and .confidence=="expected" and .at_first_packet)' "$PKS_TMP/replay.json" | wc -l)
 [ "$n" -eq 4 ] && pks_pass ftp_replay_same || pks_fail ftp_replay_same "$n expected data flows in replay: $(cat "$PKS_TMP/replay.err")"
-cp "$PKS_TMP/live.pcap" "${PKS_SAVE_PCAP:-/dev/null}" 2>/dev/null
+[ -n "${PKS_SAVE_PCAP:-}" ] && cp "$PKS_TMP/live.pcap" "$PKS_SAVE_PCAP"
 pks_done
