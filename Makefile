@@ -28,7 +28,9 @@ USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
 LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto
 
-BPF_PROGS := pktspec pktspec_tc
+BPF_PROGS := pktspec pktspec_tc pktspec_egress
+# Baselines for `make bench` (tests/bench): built with the rest so they never rot.
+BPF_PROGS += bench_pass bench_parse
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
@@ -36,6 +38,7 @@ BPF_HDRS := $(wildcard bpf/*.h bpf/sig/*.h) $(wildcard include/pktspec/*)
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/pktspec/*)
 TEST_SRCS := $(wildcard tests/unit/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
 # Keep the BPF objects: replay, bench and bpftool users read them.
@@ -53,6 +56,9 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# The egress classifier compiles the XDP classifier's source (bpf/hook.h).
+$(OUTPUT)/pktspec_egress.bpf.o: bpf/pktspec.bpf.c
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
@@ -64,6 +70,11 @@ $(OUTPUT)/pktspec: user/main.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 $(OUTPUT)/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/unit/*.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(TEST_SRCS) $(USER_SRCS) -o $@ $(LDLIBS)
+
+# The measuring tool of `make bench` (doc/performance.md).
+$(OUTPUT)/pktspec-bench: $(BENCH_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/bench/*.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/bench $(BENCH_SRCS) $(USER_SRCS) -o $@ $(LDLIBS) -lm
 
 # The same CLI and unit tests under AddressSanitizer and UBSan.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -93,7 +104,8 @@ demo: all
 
 check: all
 	$(Q)tools/deps.sh test
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test \
+		$(OUTPUT)/pktspec-bench
 	$(Q)tests/run
 
 test: check
@@ -104,6 +116,7 @@ accuracy: all
 
 bench: all
 	$(Q)tools/deps.sh bench
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc
 	$(Q)tools/bench.sh
 
 install: all

@@ -21,6 +21,7 @@
 #include "pktspec/pktspec.h"
 #include "pktspec/events.h"
 #include "parse.h"
+#include "hook.h"
 
 #define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_inspect */
 
@@ -543,6 +544,32 @@ __noinline int pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key
  * caller should not be verified once per count. off and n are 64-bit so that
  * the checks below bound the very registers the verifier follows.
  */
+#ifdef PKS_HOOK_TC
+/*
+ * The tc version: bpf_skb_load_bytes (4.5) reads paged data too, which an
+ * outgoing skb's payload usually is. n is cut to what the skb holds.
+ */
+__noinline int pks_ctx_copy_bytes(struct __sk_buff *ctx, __u64 off, __u64 n, struct pks_event_payload *ev)
+{
+	__u64 len = ctx->len;
+
+	if (!ev || off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN || off >= len)
+		return 0;
+	if (n > len - off)
+		n = len - off;
+	if (n == 0 || n > PKS_SNAP_LEN)
+		return 0;
+	if (bpf_skb_load_bytes(ctx, off, ev->data, n))
+		return 0;
+	/*
+	 * Hide the bound from the compiler: knowing it, clang drops the
+	 * caller's clamp, which the verifier needs (it does not follow the
+	 * result of a global function).
+	 */
+	asm volatile("" : "+r"(n));
+	return n;
+}
+#else
 __noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct pks_event_payload *ev)
 {
 	void *data = (void *)(long)ctx->data;
@@ -576,6 +603,7 @@ __noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct
 	}
 	return done + j;
 }
+#endif
 
 /*
  * Sends a copy of this packet's payload (at most PKS_SNAP_LEN bytes) when a
@@ -584,7 +612,7 @@ __noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct
  * scratch record (pks_ctx_copy_bytes) that bpf_ringbuf_output sends at its
  * real length. The packet's time is the flow's last_ns.
  */
-__noinline int pks_ctx_copy(struct xdp_md *ctx, struct pks_flow *f, const struct pks_flow_key *key,
+__noinline int pks_ctx_copy(struct pks_hook_ctx *ctx, struct pks_flow *f, const struct pks_flow_key *key,
 			    const struct pks_pkt *p, int dir)
 {
 	struct pks_event_payload *ev;

@@ -18,6 +18,7 @@
 #include "maps.h"
 #include "signatures.h"
 #include "ctx.h"
+#include "hook.h"
 
 #define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
@@ -110,24 +111,54 @@ static __always_inline void pks_window(struct pks_payload *pl, __u8 *src, void *
 }
 
 /*
- * Runs the signatures on one payload packet of direction dir and moves the
- * verdict. A global function: the verifier checks it once, on its own, instead
- * of once for every parser path that reaches it (IPv4 options, IPv6 extension
- * chains and VLAN tags each give the payload pointer a different shape). So it
- * takes the context and the payload offset, not a packet pointer.
+ * The hook-specific pieces: how the window is filled, how long the packet was
+ * on the wire and how many wire packets it stands for. XDP reads the frame
+ * directly; tc egress reads with bpf_skb_load_bytes, because an outgoing
+ * skb's payload usually sits in paged fragments, and counts a GSO skb as the
+ * segments it leaves as (each with its own copy of the headers).
  */
-__noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct pks_pkt *p, int dir)
+#ifdef PKS_HOOK_TC
+static __always_inline int pks_hook_window(struct __sk_buff *ctx, struct pks_payload *pl, const struct pks_pkt *p)
+{
+	__u64 off = p->payload_off, n = p->payload_len, len = ctx->len;
+
+	pl->total = p->payload_len;
+	if (off > PKS_PAYLOAD_OFF_MAX || off >= len)
+		return -1;
+	if (n > len - off)
+		n = len - off;
+	if (n > PKS_WIN)
+		n = PKS_WIN;
+	/* The verifier needs the bounds on the register passed: keep clang from merging them away. */
+	asm volatile("" : "+r"(n));
+	if (n < 1 || n > PKS_WIN)
+		return -1;
+	if (bpf_skb_load_bytes(ctx, off, pl->b, n))
+		return -1;
+	pl->len = n;
+	return 0;
+}
+
+static __always_inline __u32 pks_hook_segs(struct __sk_buff *ctx)
+{
+	__u32 segs = ctx->gso_segs;
+
+	return segs > 1 ? segs : 1;
+}
+
+static __always_inline __u64 pks_hook_wire(struct __sk_buff *ctx, const struct pks_pkt *p)
+{
+	__u32 segs = pks_hook_segs(ctx);
+
+	return (__u64)ctx->len + (__u64)(segs - 1) * (p->payload_off & PKS_PAYLOAD_OFF_MAX);
+}
+#else
+static __always_inline int pks_hook_window(struct xdp_md *ctx, struct pks_payload *pl, const struct pks_pkt *p)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	struct pks_payload pl = {};
-	struct pks_match m = {};
 	__u32 off;
-	int matched;
 
-	if (!f || !p)
-		return 0;
-	dir &= 1;
 	/*
 	 * The verifier marks a packet pointer checked against data_end only while
 	 * its offset bound plus the access stays under 64 KiB: cap the offset well
@@ -135,8 +166,40 @@ __noinline int pks_inspect(struct xdp_md *ctx, struct pks_flow *f, const struct 
 	 */
 	off = p->payload_off;
 	if (off > PKS_PAYLOAD_OFF_MAX)
+		return -1;
+	pks_window(pl, data + off, end, p->payload_len);
+	return 0;
+}
+
+static __always_inline __u32 pks_hook_segs(struct xdp_md *ctx)
+{
+	return 1;
+}
+
+static __always_inline __u64 pks_hook_wire(struct xdp_md *ctx, const struct pks_pkt *p)
+{
+	return ctx->data_end - ctx->data;
+}
+#endif
+
+/*
+ * Runs the signatures on one payload packet of direction dir and moves the
+ * verdict. A global function: the verifier checks it once, on its own, instead
+ * of once for every parser path that reaches it (IPv4 options, IPv6 extension
+ * chains and VLAN tags each give the payload pointer a different shape). So it
+ * takes the context and the payload offset, not a packet pointer.
+ */
+__noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const struct pks_pkt *p, int dir)
+{
+	struct pks_payload pl = {};
+	struct pks_match m = {};
+	int matched;
+
+	if (!f || !p)
 		return 0;
-	pks_window(&pl, data + off, end, p->payload_len);
+	dir &= 1;
+	if (pks_hook_window(ctx, &pl, p))
+		return 0;
 	pl.sport = p->sport;
 	pl.dport = p->dport;
 	pl.l4 = p->l4;
@@ -212,7 +275,7 @@ static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8
 	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
 }
 
-static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
+static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p)
 {
 	__u8 max = pks_cfg.inspect_max;
 	struct pks_flow_key key;
@@ -225,7 +288,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	if (max == 0 || max > PKS_INSPECT_MAX)
 		max = PKS_INSPECT_MAX;
 	now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
-	wire = pks_replay.wire_len ? pks_replay.wire_len : (__u64)(ctx->data_end - ctx->data);
+	wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, p);
 
 	src_side = pks_flow_key_make(p, &key);
 	f = bpf_map_lookup_elem(&pks_flows, &key);
@@ -261,7 +324,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 		if (p->tcp_flags & (TCP_FIN | TCP_RST))
 			f->flags |= PKS_F_FIN;
 	}
-	__sync_fetch_and_add(&f->packets[dir & 1], 1);
+	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
 	__sync_fetch_and_add(&f->bytes[dir & 1], wire);
 	f->last_ns = now;
 
@@ -298,6 +361,7 @@ static __always_inline int pks_track(struct xdp_md *ctx, struct pks_pkt *p)
 	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
 }
 
+#ifndef PKS_HOOK_TC
 SEC("xdp")
 int pks_xdp(struct xdp_md *ctx)
 {
@@ -313,5 +377,6 @@ int pks_xdp(struct xdp_md *ctx)
 	pks_count(reason);
 	return XDP_PASS;
 }
+#endif /* !PKS_HOOK_TC */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

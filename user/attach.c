@@ -163,6 +163,9 @@ static const char attach_help[] =
 	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
 	"                       clsact hook: ingress, egress or both (default both); on an\n"
 	"                       interface already attached, adds only the tc part\n"
+	"      --egress         also classify outgoing packets at tc egress (end hosts:\n"
+	"                       a server's replies); on an interface already attached,\n"
+	"                       adds only that\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -172,6 +175,7 @@ int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
+		{ "egress", no_argument, NULL, 'E' },
 		{}
 	};
 	struct pks_load_opts lo = { .pinned = true };
@@ -182,7 +186,7 @@ int cmd_attach(int argc, char **argv)
 	unsigned int ifindex;
 	unsigned long v;
 	int c, n, lock_fd, link_fd, err, ret = PKS_EXIT_FAIL, tc_dirs = 0;
-	bool maps_existed;
+	bool maps_existed, egress = false;
 	__u32 flags;
 
 	while ((c = getopt_long(argc, argv, "m:vh", opts, NULL)) != -1) {
@@ -209,6 +213,9 @@ int cmd_attach(int argc, char **argv)
 			tc_dirs = pks_tc_parse_dirs(optarg);
 			if (tc_dirs < 0)
 				return pks_usage_error("attach", "--tc takes ingress, egress or both");
+			break;
+		case 'E':
+			egress = true;
 			break;
 		case 'v':
 			pks_verbose++;
@@ -244,13 +251,18 @@ int cmd_attach(int argc, char **argv)
 	n = link_pins(&pins);
 	for (int i = 0; i < n; i++) {
 		if (pins[i].ifindex == ifindex && pins[i].netns == netns_inode()) {
-			if (tc_dirs) {
-				/* The classifier is there: add the policy program beside it. */
+			if (tc_dirs || egress) {
+				/* The classifier is there: add the egress classifier or policy program beside it. */
 				free(pins);
-				if (pks_tc_attach(ifindex, argv[optind], tc_dirs) == 0) {
+				if (egress && pks_egress_attach(ifindex, argv[optind], &lo))
+					goto out;
+				if (egress)
+					printf("attached the egress classifier to %s\n", argv[optind]);
+				if (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs))
+					goto out;
+				if (tc_dirs)
 					printf("attached the tc policy program to %s\n", argv[optind]);
-					ret = PKS_EXIT_OK;
-				}
+				ret = PKS_EXIT_OK;
 				goto out;
 			}
 			pks_fail("%s is already attached (%s mode); detach it first", argv[optind],
@@ -292,15 +304,20 @@ int cmd_attach(int argc, char **argv)
 		close(link_fd); /* the last reference: this detaches */
 		goto out_cleanup_maps;
 	}
-	if (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs)) {
+	if ((egress && pks_egress_attach(ifindex, argv[optind], &lo)) ||
+	    (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs))) {
+		bool found;
+
+		pks_egress_detach(ifindex, argv[optind], &found);
+		pks_tc_detach(ifindex, argv[optind], &found);
 		bpf_link_detach(link_fd);
 		close(link_fd);
 		unlink(pin);
 		goto out_cleanup_maps;
 	}
 	close(link_fd);
-	printf("attached to %s (%s mode%s); flows: pktspec flows\n", argv[optind], mode,
-	       tc_dirs ? ", tc policy program" : "");
+	printf("attached to %s (%s mode%s%s); flows: pktspec flows\n", argv[optind], mode,
+	       egress ? ", egress classifier" : "", tc_dirs ? ", tc policy program" : "");
 	ret = PKS_EXIT_OK;
 	goto out;
 
@@ -384,11 +401,14 @@ int cmd_detach(int argc, char **argv)
 		}
 	}
 	{
-		bool tc_found;
+		bool tc_found, eg_found;
 
+		/* The egress filter first: the tc part then removes a clsact left empty. */
+		if (pks_egress_detach(ifindex, argv[optind], &eg_found))
+			goto out;
 		if (pks_tc_detach(ifindex, argv[optind], &tc_found))
 			goto out;
-		found = found || tc_found;
+		found = found || tc_found || eg_found;
 	}
 	if (!found) {
 		pks_fail("pktspec is not attached to %s", argv[optind]);

@@ -116,6 +116,16 @@ int pks_tc_detach(unsigned int ifindex, const char *ifname, bool *found);
 int pks_tc_query(unsigned int ifindex, __u32 *ingress_id, __u32 *egress_id);
 int pks_tc_status(bool json, FILE *out); /* attachments in this netns: count or -errno */
 int pks_policy_maps_open(struct pktspec_tc_bpf **out);
+int pks_tc_clsact_ensure(unsigned int ifindex, const char *ifname);
+
+/* The egress classifier (user/egress.c): one tc priority before the policy filter. */
+#define PKS_EGRESS_PRIO (PKS_TC_PRIO - 1)
+struct pktspec_egress_bpf;
+struct pktspec_bpf;
+int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks_load_opts *lo);
+int pks_egress_detach(unsigned int ifindex, const char *ifname, bool *found);
+__u32 pks_egress_query(unsigned int ifindex); /* its program ID, 0 when not attached */
+int pks_egress_share_maps(struct pktspec_egress_bpf *eg, struct pktspec_bpf *xdp); /* tests */
 
 /* Policy rules (user/policy.c, doc/policy.md). */
 struct pks_policy_rule {

@@ -162,22 +162,14 @@ int pks_policy_maps_open(struct pktspec_tc_bpf **out)
 	return 0;
 }
 
-int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
+/*
+ * Makes sure IFACE has a clsact qdisc (for the policy filter and the egress
+ * classifier, user/egress.c); when pktspec creates it, a marker says so.
+ */
+int pks_tc_clsact_ensure(unsigned int ifindex, const char *ifname)
 {
-	struct pktspec_tc_bpf *skel = NULL;
 	char marker[PATH_MAX];
-	int attached = 0, err, ret = -EINVAL;
-
-	err = tc_open(&skel);
-	if (err)
-		return err;
-	err = pktspec_tc_bpf__load(skel);
-	if (err) {
-		pks_fail("cannot load the tc policy program: %s (run with -v for the verifier log)",
-			 strerror(-err));
-		ret = err;
-		goto out;
-	}
+	int err;
 
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	err = bpf_tc_hook_create(&hook);
@@ -197,14 +189,39 @@ int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
 		 * index was reused): this clsact is someone else's.
 		 */
 		clsact_marker(ifindex, marker, sizeof(marker));
-		if (!pks_tc_query(ifindex, &in_id, &eg_id))
+		if (!pks_tc_query(ifindex, &in_id, &eg_id) && !pks_egress_query(ifindex))
 			rmdir(marker);
 	} else {
 		pks_fail("cannot create a clsact qdisc on %s: %s", ifname, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+
+int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
+{
+	struct pktspec_tc_bpf *skel = NULL;
+	int attached = 0, err, ret = -EINVAL;
+
+	err = tc_open(&skel);
+	if (err)
+		return err;
+	err = pktspec_tc_bpf__load(skel);
+	if (err) {
+		pks_fail("cannot load the tc policy program: %s (run with -v for the verifier log)",
+			 strerror(-err));
 		ret = err;
 		goto out;
 	}
 
+	err = pks_tc_clsact_ensure(ifindex, ifname);
+	if (err) {
+		ret = err;
+		goto out;
+	}
+
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PKS_TC_HANDLE, .priority = PKS_TC_PRIO,
 			    .prog_fd = bpf_program__fd(skel->progs.pks_tc));
@@ -343,8 +360,21 @@ int pks_tc_status(bool json, FILE *out)
 	if (!ifs)
 		return -errno;
 	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		__u32 in_id, eg_id;
+		__u32 in_id, eg_id, cl_id = pks_egress_query(i->if_index);
 
+		if (cl_id) {
+			/* The egress classifier (user/egress.c), listed with the tc filters. */
+			if (json)
+				fprintf(out, "%s{\"ifname\":\"%s\",\"ifindex\":%u,\"hook\":\"egress\",\"program\":"
+					     "\"classifier\",\"prog_id\":%u,\"handle\":%u,\"priority\":%u}",
+					n ? "," : "", i->if_name, i->if_index, cl_id, PKS_TC_HANDLE, PKS_EGRESS_PRIO);
+			else
+				fprintf(out, "%s%-16s %-8u %-8s %4x:%-7x %u (classifier)\n",
+					n ? "" : "\ntc (this network namespace)\n"
+						 "INTERFACE        IFINDEX  HOOK     HANDLE:PRIO  PROG\n",
+					i->if_name, i->if_index, "egress", PKS_TC_HANDLE, PKS_EGRESS_PRIO, cl_id);
+			n++;
+		}
 		if (!pks_tc_query(i->if_index, &in_id, &eg_id))
 			continue;
 		for (size_t h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Keeps `make bench` from rotting without running it (it takes minutes and
+# reports rather than judges): the measuring tool runs on one small capture
+# and its JSON must carry every section with figures that make sense. Times
+# are never compared with thresholds here.
+. "$(dirname "$0")/../lib/common.sh"
+
+BENCH=${PKTSPEC_BENCH:-$PKS_ROOT/.output/pktspec-bench}
+CAP=$PKS_TMP/flows.pcap
+J=$PKS_TMP/testrun.json
+
+if ! "$BENCH" gen --flows 100 "$CAP" 2>"$PKS_TMP/gen.err"; then
+	pks_fail gen "$(cat "$PKS_TMP/gen.err")"
+	pks_done
+fi
+
+mkdir -p "$PKS_TMP/subsets"
+if "$BENCH" testrun --rounds 2 --sample 3 --repeat 50 --subsets "$PKS_TMP/subsets" --json "$J" "$CAP" \
+	2>"$PKS_TMP/tr.err"; then
+	pks_pass testrun_runs
+else
+	pks_fail testrun_runs "$(tail -n 3 "$PKS_TMP/tr.err")"
+fi
+
+# Every phase has the three programs with positive times and the ratios.
+pks_check testrun_phases jq -e '
+  [.cold, .warm, .warm_repeat] | all(
+    (.pass.mean_ns > 0) and (.parse.mean_ns > 0) and (.pktspec.mean_ns > 0)
+    and (.ratio_pass > 0) and (.ratio_parse > 0) and (.pktspec.p99_ns >= .pktspec.median_ns))' "$J"
+pks_check testrun_counts jq -e '.packets == 160 and .cold.pktspec.n == 160 and .warm_repeat.pktspec.n == 3' "$J"
+# The generator's flows are 20 each of HTTP, TLS, DNS, SSH and unknown: the
+# grouping by verdict must find them, so per-protocol figures mean something.
+pks_check testrun_by_proto jq -e '
+  (.by_proto | map({(.proto): .flows}) | add) as $f
+  | $f.http == 20 and $f.tls == 20 and $f.dns == 20 and $f.ssh == 20 and $f.unknown == 20' "$J"
+pks_check testrun_by_reason jq -e '(.by_reason | map({(.reason): .packets}) | add) as $r
+  | $r.new_flow == 100' "$J"
+pks_check testrun_subsets test -s "$PKS_TMP/subsets/all.pcap" -a -s "$PKS_TMP/subsets/http.x2.pcap"
+
+if "$BENCH" verifier --json "$PKS_TMP/verifier.json" "$PKS_ROOT"/.output/*.bpf.o 2>"$PKS_TMP/v.err"; then
+	pks_check verifier_insns jq -e '
+	  (map(.programs[].name) | index("pks_xdp") != null)
+	  and all(.[]; .load_ms >= 0 and all(.programs[]; .verified_insns > 0 and .xlated_insns > 0))' \
+		"$PKS_TMP/verifier.json"
+else
+	pks_fail verifier_insns "$(tail -n 3 "$PKS_TMP/v.err")"
+fi
+
+if "$BENCH" memory --flows 16384 --json "$PKS_TMP/memory.json" 2>"$PKS_TMP/m.err"; then
+	# A flow cannot cost less than its key and value.
+	pks_check memory_per_flow jq -e '.bytes_per_flow_memlock >= (.key_bytes + .value_bytes)
+	  and (.tables | length == 2) and all(.tables[]; .flows_held > 0 and .memlock_bytes > 0)' \
+		"$PKS_TMP/memory.json"
+else
+	pks_fail memory_per_flow "$(tail -n 3 "$PKS_TMP/m.err")"
+fi
+
+if "$BENCH" rss -- "$PKTSPEC" replay "$CAP" >"$PKS_TMP/rss.json" 2>"$PKS_TMP/r.err"; then
+	pks_check rss jq -e '.exit_status == 0 and .max_rss_kb > 0' "$PKS_TMP/rss.json"
+else
+	pks_fail rss "$(tail -n 3 "$PKS_TMP/r.err")"
+fi
+
+pks_done

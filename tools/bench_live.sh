@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+#
+# Live throughput for `make bench`: a veth pair between two network namespaces,
+# trafgen(8) sending a mix of flows from one end, the other end receiving with
+#   none     no XDP program
+#   pass     bench_pass (XDP_PASS only), attached native
+#   pktspec  `pktspec attach` (native), as a user runs it
+# One trafgen runs per mix and round while the receiver's modes take turns;
+# each mode keeps the median of its rounds, so the shared machine's drift hits
+# them alike. Received packets per second come
+# from the receiving interface's counters over a window that starts once
+# traffic flows; ns per packet from the kernel's BPF run-time statistics
+# (kernel.bpf_stats_enabled, restored on exit).
+#
+# Two traffic mixes, both the first packets of HTTP, TLS, DNS, SSH and unknown
+# flows from many 5-tuples:
+#   mixed      20000 flows sent over and over (pktspec-bench gen --trafgen):
+#              flows stay in the table, the steady state
+#   new-flows  every packet from a random address and port (trafgen drnd):
+#              nearly every packet a new flow, the table churning
+# Frames are addressed to a MAC that is not the receiver's, so the stack drops
+# them right after XDP (PACKET_OTHERHOST): no replies, no neighbour lookups
+# for thousands of addresses, and the least stack work to hide XDP's cost in.
+# Only 198.18.0.0/15 is used, inside the namespaces.
+#
+# With RSS.json, also the resident memory of `pktspec run` on the receiver
+# while the new-flows mix streams in.
+# Usage: tools/bench_live.sh OUT.json [RSS.json]   (BENCH_QUICK=1: shorter)
+# Reuses the test library for namespaces, a private bpffs and cleanup.
+PKS_TEST=bench_live
+. "$(dirname "$0")/../tests/lib/common.sh"
+
+OUT=${1:?usage: tools/bench_live.sh OUT.json [RSS.json]}
+RSS_OUT=${2:-}
+BENCH=${PKTSPEC_BENCH:-$PKS_ROOT/.output/pktspec-bench}
+PASS_OBJ=$PKS_ROOT/.output/bench_pass.bpf.o
+if [ -n "${BENCH_QUICK:-}" ]; then
+	WINDOW=1.5 ROUNDS=1 RSS_SECONDS=5
+else
+	WINDOW=2.5 ROUNDS=4 RSS_SECONDS=15
+fi
+WARMUP=1
+
+die() { echo "bench_live: $*" >&2; exit 1; }
+command -v trafgen >/dev/null || die "trafgen is missing (Debian package netsniff-ng)"
+
+OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+restore_stats() { echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; }
+# trafgen forks its sender and both must see the signal for the parent to
+# reap the sender and exit: trafgen runs in its own process group (setsid),
+# which is signalled whole.
+stop_trafgen() {
+	local pid=$1
+	[ -n "$pid" ] || return 0
+	kill -INT -- -"$pid" 2>/dev/null
+	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL -- -"$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+TG=""
+trap 'stop_trafgen "$TG"; restore_stats; pks_cleanup' EXIT
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+
+pks_topology
+SMAC=$(pks_in "$PKS_CLI" ip -j link show dev "$PKS_CLI_IF" | jq -r '.[0].address')
+OTHER_MAC=02:00:00:00:00:99
+
+"$BENCH" gen --trafgen --flows 20000 --dst-mac $OTHER_MAC --src-mac "$SMAC" --dst 198.18.0.2 \
+	--src-net 198.19.0.0 "$PKS_TMP/mixed.cfg" || die "cannot generate the traffic"
+# New flows: random client address in 198.19.0.0/16 and random source port.
+ip4="eth(da=$OTHER_MAC, sa=$SMAC), ipv4(sa=198.19.0.1, sa[2:2]=drnd(), da=198.18.0.2, ttl=64)"
+cat >"$PKS_TMP/new-flows.cfg" <<EOF
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=80, ack, psh, win=64000), "GET /index.html HTTP/1.1\r\nHost: bench.test\r\n\r\n" }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=443, ack, psh, win=64000), 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, fill(0x5a, 32), 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00, 0x00, 0x00 }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=53), 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 5, "bench", 4, "test", 0, 0x00, 0x01, 0x00, 0x01 }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
+EOF
+
+rx_packets() {
+	pks_in "$PKS_SRV" ip -j -s link show dev "$PKS_SRV_IF" | jq '.[0].stats64.rx.packets'
+}
+xdp_prog_id() {
+	pks_in "$PKS_SRV" ip -j -d link show dev "$PKS_SRV_IF" | jq -r '.[0].xdp.prog.id // empty'
+}
+# "run_time_ns run_cnt" of a program
+prog_stats() {
+	bpftool -j prog show id "$1" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+
+attach() {
+	case $1 in
+	none) ;;
+	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
+	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
+	esac
+}
+detach() {
+	case $1 in
+	none) ;;
+	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off ;;
+	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" >/dev/null ;;
+	esac
+}
+
+# start_traffic MIX: trafgen runs while the receiver's modes take turns, so
+# its start-up (compiling the configuration takes seconds) is paid once.
+start_traffic() {
+	local a
+	# A plain command, not the pks_in function: $! is then trafgen's own PID
+	# (nsenter and setsid exec in place) and its process group.
+	nsenter --net="/run/netns/$PKS_CLI" setsid trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/$1.cfg" \
+		--cpus 1 >"$PKS_TMP/trafgen.log" 2>&1 &
+	TG=$!
+	a=$(rx_packets)
+	# Wait for traffic rather than for a fixed time.
+	for _ in $(seq 300); do
+		sleep 0.1
+		[ "$(rx_packets)" -gt $((a + 1000)) ] && return 0
+	done
+	die "$1: no traffic arrives ($(tail -n 3 "$PKS_TMP/trafgen.log" | tr '\n' ' '))"
+}
+
+# measure MODE MIX: prints one JSON object
+measure() {
+	local mode=$1 mix=$2 id="" s1 s2 a b t1 t2
+	attach "$mode" || die "cannot attach $mode to $PKS_SRV_IF"
+	[ "$mode" != none ] && id=$(xdp_prog_id)
+	[ "$mode" != none ] && [ -z "$id" ] && die "$mode: no XDP program on $PKS_SRV_IF"
+	sleep $WARMUP
+	# trafgen gives up when its ring cannot be flushed (seen while a program
+	# was being attached under load): start it again rather than measure silence.
+	if ! kill -0 "$TG" 2>/dev/null; then
+		echo "bench_live: trafgen stopped ($(tail -n 2 "$PKS_TMP/trafgen.log" | tr '\n' ' ')); restarting it" >&2
+		start_traffic "$mix"
+		sleep $WARMUP
+	fi
+	[ -n "$id" ] && s1=$(prog_stats "$id")
+	a=$(rx_packets) t1=$(date +%s.%N)
+	sleep $WINDOW
+	b=$(rx_packets) t2=$(date +%s.%N)
+	[ -n "$id" ] && s2=$(prog_stats "$id")
+	detach "$mode"
+	local ns=null
+	if [ -n "$id" ]; then
+		read -r rt1 rc1 <<<"$s1"
+		read -r rt2 rc2 <<<"$s2"
+		[ $((rc2 - rc1)) -gt 0 ] && ns=$(echo "scale=1; ($rt2 - $rt1) / ($rc2 - $rc1)" | bc)
+	fi
+	jq -nc --arg mode "$mode" --arg mix "$mix" --argjson pkts $((b - a)) \
+		--argjson secs "$(echo "$t2 - $t1" | bc)" --argjson ns "$ns" \
+		'{mode:$mode, mix:$mix, packets:$pkts, seconds:$secs, pps:($pkts/$secs|floor), bpf_ns_per_packet:$ns}'
+}
+
+: >"$PKS_TMP/runs.jsonl"
+for r in $(seq "$ROUNDS"); do
+	for mix in mixed new-flows; do
+		start_traffic $mix
+		modes="none pass pktspec"
+		[ $mix = new-flows ] && modes="pass pktspec"
+		for mode in $modes; do
+			# Not a pipeline: measure may restart trafgen, and TG must stay set here.
+			measure $mode $mix >"$PKS_TMP/one.raw"
+			jq -c --argjson r $((r - 1)) '. + {round: $r}' "$PKS_TMP/one.raw" >"$PKS_TMP/one.json"
+			cat "$PKS_TMP/one.json" >>"$PKS_TMP/runs.jsonl"
+		done
+		stop_trafgen "$TG"
+		TG=""
+	done
+	echo "bench_live: round $r of $ROUNDS done" >&2
+done
+
+# The resident memory of `pktspec run` (the context rules' daemon) on the
+# receiver while new flows stream in: sampled by pktspec-bench rss, stopped
+# with SIGTERM as a user would stop it.
+if [ -n "$RSS_OUT" ] && "$PKTSPEC" run --help >/dev/null 2>&1; then
+	start_traffic new-flows
+	"$BENCH" rss --interval 200 --json "$RSS_OUT" -- nsenter --net="/run/netns/$PKS_SRV" \
+		"$PKTSPEC" run -i "$PKS_SRV_IF" -q --detach-on-exit 2>"$PKS_TMP/run.log" &
+	rss_pid=$!
+	sleep $RSS_SECONDS
+	kill -TERM $(pgrep -P $rss_pid) 2>/dev/null
+	wait $rss_pid || die "pktspec run under new flows failed: $(tail -n 3 "$PKS_TMP/run.log" | tr '\n' ' ')"
+	stop_trafgen "$TG"
+	TG=""
+	echo "bench_live: pktspec run RSS measured over ${RSS_SECONDS}s of new flows" >&2
+fi
+
+jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
+  def median: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
+              else (.[length/2 - 1] + .[length/2]) / 2 end;
+  def r3: . * 1000 | floor / 1000;
+  . as $runs
+  # Ratios are taken within a round (modes measured seconds apart, under the
+  # same load), then the median over rounds.
+  | def ratio(mix; a; b): [range(0; $rounds) as $r
+        | ([$runs[] | select(.mix == mix and .mode == a and .round == $r)][0].pps) as $x
+        | ([$runs[] | select(.mix == mix and .mode == b and .round == $r)][0].pps) as $y
+        | select($x != null and $y != null and $y > 0) | $x / $y] | median;
+  group_by(.mix + "/" + .mode) | map({
+    mix: .[0].mix, mode: .[0].mode, rounds: length,
+    pps: (map(.pps) | median | floor),
+    bpf_ns_per_packet: (map(.bpf_ns_per_packet) | map(select(. != null)) | median),
+    runs: map(.pps)
+  }) as $m
+  | {
+    window_seconds: $window, rounds: $rounds, generator: "trafgen",
+    modes: $m,
+    ratio_pktspec_to_pass: (ratio("mixed"; "pktspec"; "pass") | r3),
+    ratio_pktspec_to_none: (ratio("mixed"; "pktspec"; "none") | r3),
+    ratio_new_flows_pktspec_to_pass: (ratio("new-flows"; "pktspec"; "pass") | r3)
+  }' "$PKS_TMP/runs.jsonl" >"$OUT" || die "cannot summarise the live runs"

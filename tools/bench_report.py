@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT OR Apache-2.0
+"""Assembles `make bench`'s measurements into .output/bench.json, prints the
+report, and (full runs) rewrites the figures block of doc/performance.md and
+the plot doc/performance.png (gnuplot).
+
+Usage: bench_report.py --tmp DIR --out FILE --command CMD [--seconds N]
+       [--corpus DIR] [--doc FILE --plot FILE]
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+
+# nDPI's per-group time is shown only for groups timed over this many packets.
+NDPI_MIN_PACKETS = 5000
+BEGIN = "<!-- bench:begin (tools/bench_report.py writes this block) -->"
+END = "<!-- bench:end -->"
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"nproc": os.cpu_count(), "cpu": cpu, "kernel": platform.release(),
+            "arch": platform.machine(), "commit": commit,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def fmt(v, nd=0):
+    if v is None:
+        return "-"
+    return f"{v:.{nd}f}"
+
+
+def x(r):
+    return "-" if not r else f"{r:.2f}x"
+
+
+def table(rows, header):
+    """Plain-text and markdown renderings of one table."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    txt = ["  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in
+                     enumerate(zip(r, widths))) for r in [header] + rows]
+    md = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join("  " + t for t in txt), "\n".join(md)
+
+
+def build(a):
+    tmp = a.tmp
+    tr = load(os.path.join(tmp, "testrun.json"))
+    nd = load(os.path.join(tmp, "ndpi.json"))
+    live = load(os.path.join(tmp, "live.json"))
+    mem = load(os.path.join(tmp, "memory.json"))
+    rss = load(os.path.join(tmp, "rss.json"))
+    run_path = os.path.join(tmp, "rss_run.json")
+    rss_run = load(run_path) if os.path.exists(run_path) else None
+    ver = load(os.path.join(tmp, "verifier.json"))
+    ndg = {g["proto"]: g for g in nd["groups"]}
+    tc_path = os.path.join(tmp, "tc.json")
+    tc = load(tc_path) if os.path.exists(tc_path) else None
+
+    # pktspec against nDPI over the packets nDPI counts (IP packets: every group but not-flow).
+    ip = [g for g in tr["by_proto"] if g["proto"] != "not-flow"]
+    n_ip = sum(g["packets"] for g in ip)
+
+    def wmean(phase):
+        return sum(g[phase]["pktspec"]["mean_ns"] * g["packets"] for g in ip) / n_ip if n_ip else None
+
+    pks_cold_ip, pks_warm_ip = wmean("cold"), wmean("warm")
+    # The test run's own clock read, in every repeat = 1 figure: XDP_PASS at
+    # repeat = 1 less XDP_PASS at repeat = N (one clock read per N runs).
+    clock = max(0.0, tr["warm"]["pass"]["mean_ns"] - tr["warm_repeat"]["pass"]["mean_ns"])
+    vs_ndpi = {
+        "testrun_clock_ns": round(clock, 1),
+        "pktspec_cold_noclock_ns": round(pks_cold_ip - clock, 1) if pks_cold_ip else None,
+        "pktspec_warm_noclock_ns": round(pks_warm_ip - clock, 1) if pks_warm_ip else None,
+        "ratio_cold_noclock": round((pks_cold_ip - clock) / nd["cold_ns"], 3)
+        if pks_cold_ip and nd["cold_ns"] else None,
+        "ratio_warm_noclock": round((pks_warm_ip - clock) / nd["warm_ns"], 3)
+        if pks_warm_ip and nd["warm_ns"] else None,
+        "pktspec_cold_ns": round(pks_cold_ip, 1) if pks_cold_ip else None,
+        "pktspec_warm_ns": round(pks_warm_ip, 1) if pks_warm_ip else None,
+        "ndpi_cold_ns": nd["cold_ns"], "ndpi_warm_ns": nd["warm_ns"],
+        "ratio_cold": round(pks_cold_ip / nd["cold_ns"], 3) if pks_cold_ip and nd["cold_ns"] else None,
+        "ratio_warm": round(pks_warm_ip / nd["warm_ns"], 3) if pks_warm_ip and nd["warm_ns"] else None,
+    }
+    big = max(mem["tables"], key=lambda t: t["max_entries"])
+    return {
+        "machine": machine(),
+        "command": a.command,
+        "seconds": a.seconds,
+        "corpus": a.corpus or None,
+        "testrun": tr,
+        "ndpi": nd,
+        "pktspec_vs_ndpi": vs_ndpi,
+        "live": live,
+        "memory": {**mem, "ndpi_flow_memory_bytes": nd.get("flow_memory_bytes"),
+                   "rss_replay": rss, "rss_run": rss_run},
+        "verifier": ver,
+        "tc": tc,
+        "summary": {
+            "cold_ratio_pass": tr["cold"]["ratio_pass"],
+            "cold_ratio_parse": tr["cold"]["ratio_parse"],
+            "warm_ratio_pass": tr["warm"]["ratio_pass"],
+            "warm_ratio_parse": tr["warm"]["ratio_parse"],
+            "warm_repeat_ratio_pass": tr["warm_repeat"]["ratio_pass"],
+            "warm_repeat_ratio_parse": tr["warm_repeat"]["ratio_parse"],
+            "ratio_to_ndpi_cold": vs_ndpi["ratio_cold"],
+            "ratio_to_ndpi_warm": vs_ndpi["ratio_warm"],
+            "ratio_to_ndpi_cold_noclock": vs_ndpi["ratio_cold_noclock"],
+            "ratio_to_ndpi_warm_noclock": vs_ndpi["ratio_warm_noclock"],
+            "live_ratio_to_pass": live.get("ratio_pktspec_to_pass"),
+            "live_new_flows_ratio_to_pass": live.get("ratio_new_flows_pktspec_to_pass"),
+            "bytes_per_flow": mem["bytes_per_flow_memlock"],
+            "mib_at_1m_flows": round(big["memlock_bytes"] / 1048576, 1),
+            "max_rss_kb_replay": rss["max_rss_kb"],
+            "max_rss_kb_run": rss_run["max_rss_kb"] if rss_run else None,
+        },
+    }, ndg
+
+
+def sections(b, ndg):
+    """(title, text, markdown) per section."""
+    tr, out = b["testrun"], []
+
+    rows = []
+    for phase, label in (("cold", "cold"), ("warm", "warm"), ("warm_repeat", f"warm, repeat={tr['repeat']}")):
+        p = tr[phase]
+        for prog in ("pass", "parse", "pktspec"):
+            s = p[prog]
+            rows.append([label if prog == "pass" else "", prog, s["n"], fmt(s["mean_ns"], 1),
+                         fmt(s["median_ns"], 1), fmt(s["p99_ns"], 1),
+                         x(p["ratio_pass"]) if prog == "pktspec" else "",
+                         x(p["ratio_parse"]) if prog == "pktspec" else ""])
+    t1, m1 = table(rows, ["phase", "program", "packets", "mean ns", "median ns", "p99 ns",
+                          "vs XDP_PASS", "vs parse+lookup"])
+    rows = []
+    for g in tr["by_proto"]:
+        n = ndg.get(g["proto"], {})
+        if n.get("ip_packets", 0) < NDPI_MIN_PACKETS:
+            n = {}  # too few packets to tell nDPI's time from its start-up
+        c, w = g["cold"], g["warm"]
+        rows.append([g["proto"], g["packets"], g["flows"], fmt(c["pktspec"]["mean_ns"], 1),
+                     fmt(w["pktspec"]["mean_ns"], 1), x(c["ratio_pass"]), x(c["ratio_parse"]),
+                     fmt(n.get("cold_ns"), 1), fmt(n.get("warm_ns"), 1),
+                     x(c["pktspec"]["mean_ns"] / n["cold_ns"]) if n.get("cold_ns") else "-"])
+    t2, m2 = table(rows, ["verdict", "packets", "flows", "cold ns", "warm ns", "cold vs PASS",
+                          "cold vs parse", "nDPI cold ns", "nDPI warm ns", "pktspec/nDPI"])
+    rows = [[r["reason"], r["packets"], fmt(r["cold"]["pktspec"]["mean_ns"], 1),
+             fmt(r["cold"]["pktspec"]["p99_ns"], 1), x(r["cold"]["ratio_pass"]), x(r["cold"]["ratio_parse"])]
+            for r in tr["by_reason"]]
+    t3, m3 = table(rows, ["pktspec reason", "packets", "cold mean ns", "cold p99 ns", "vs PASS", "vs parse"])
+    tcs = ""
+    if b.get("tc"):
+        tc = b["tc"]
+        ns = tc["ns_per_packet"]
+        tcs = (f"tc policy program (make bench-tc, repeat = {tc['repeat']}): pass-only {ns['pass']} ns, "
+               f"policy on a decided IPv4 flow {ns['policy4']} ns ({x(tc['ratio_policy4_to_pass'])}), "
+               f"IPv6 {ns['policy6']} ns, no policy {ns['no_policy']} ns, no flow {ns['no_flow']} ns")
+    out.append(("1. In-kernel cost per packet (BPF_PROG_TEST_RUN, kernel-measured)",
+                f"{tr['packets']} packets from {len(tr['captures'])} captures; {tr['rounds']} cold rounds\n"
+                + t1 + "\n\n  by verdict of the packet's flow (cold: pktspec; nDPI on the same packets):\n" + t2
+                + "\n\n  by what pktspec did with the packet:\n" + t3 + ("\n\n  " + tcs if tcs else ""),
+                f"{tr['packets']} packets from {len(tr['captures'])} captures, {tr['rounds']} cold rounds.\n\n"
+                + m1 + "\n\nBy the verdict of each packet's flow (nDPI on exactly the same packets):\n\n" + m2
+                + "\n\nBy what pktspec did with the packet (cold):\n\n" + m3 + ("\n\n" + tcs + "." if tcs else "")))
+
+    v, nd = b["pktspec_vs_ndpi"], b["ndpi"]
+    rows = [["cold (new flows)", fmt(v["pktspec_cold_ns"], 1), fmt(v["ndpi_cold_ns"], 1),
+             x(v["ratio_cold"]), fmt(v["pktspec_cold_noclock_ns"], 1), x(v["ratio_cold_noclock"])],
+            ["warm (flows seen)", fmt(v["pktspec_warm_ns"], 1), fmt(v["ndpi_warm_ns"], 1),
+             x(v["ratio_warm"]), fmt(v["pktspec_warm_noclock_ns"], 1), x(v["ratio_warm_noclock"])]]
+    t, m = table(rows, ["phase", "pktspec ns", "nDPI ns", "pktspec/nDPI", "pktspec ns, no clock",
+                        "pktspec/nDPI, no clock"])
+    note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, median of "
+            f"{nd['tries']} tries of {nd['loops']} loops, start-up subtracted; nDPI's time "
+            f"includes reading the file; pktspec's includes the test run's clock read "
+            f"({v['testrun_clock_ns']} ns, from XDP_PASS at repeat = 1 and {tr['repeat']}), removed in the "
+            f"\"no clock\" columns")
+    out.append(("2. Side by side with nDPI", "  " + note + "\n" + t, note + ".\n\n" + m))
+
+    live = b["live"]
+    rows = [[m_["mix"], m_["mode"], m_["pps"], fmt(m_["bpf_ns_per_packet"], 1), m_["rounds"]]
+            for m_ in live["modes"]]
+    t, m = table(rows, ["traffic", "receiver", "packets/s", "BPF ns/packet", "rounds"])
+    note = (f"pktspec/XDP_PASS rate: {x(live.get('ratio_pktspec_to_pass'))} (mixed), "
+            f"{x(live.get('ratio_new_flows_pktspec_to_pass'))} (new flows) (target: at least 0.95x); "
+            f"pktspec/no XDP: {x(live.get('ratio_pktspec_to_none'))} (veth's XDP path itself costs). "
+            "BPF ns/packet under load include the kernel's statistics clock reads and the cache misses "
+            "of a table the test run keeps hot")
+    out.append(("3. Live throughput (veth, native XDP, trafgen)", t + "\n  " + note, m + "\n\n" + note + "."))
+
+    mem = b["memory"]
+    rows = [[t_["max_entries"], t_["flows_held"], f"{t_['memlock_bytes'] / 1048576:.1f}",
+             f"{t_['vmalloc_bytes'] / 1048576:.1f}"] for t_ in mem["tables"]]
+    t, m = table(rows, ["table entries", "flows held", "memlock MiB", "vmalloc MiB"])
+    rss, run = mem["rss_replay"], mem.get("rss_run")
+    if run and run.get("rss_kb_samples"):
+        smp = run["rss_kb_samples"]
+        run_s = (f"; pktspec run on the receiver under the live new-flows stream ({run['seconds']} s): "
+                 f"peak RSS {run['max_rss_kb'] / 1024:.1f} MiB, {smp[len(smp) // 4] / 1024:.1f} MiB after a "
+                 f"quarter of the time, {max(smp[len(smp) // 2:]) / 1024:.1f} MiB at most in the second half")
+    else:
+        run_s = "; pktspec run: not available in this build"
+    note = (f"bytes per flow: {fmt(mem['bytes_per_flow_memlock'], 1)} (memlock slope), "
+            f"{fmt(mem['bytes_per_flow_vmalloc'], 1)} (vmalloc slope); key {mem['key_bytes']} B + value "
+            f"{mem['value_bytes']} B + map overhead (target at 1M flows: at most 128 MiB); nDPI's own flow struct: "
+            f"{fmt(mem.get('ndpi_flow_memory_bytes'))} B. "
+            f"pktspec replay over a capture of new flows: peak RSS {rss['max_rss_kb'] / 1024:.1f} MiB" + run_s)
+    out.append(("4. Memory", t + "\n  " + note, m + "\n\n" + note + "."))
+
+    rows = []
+    for o in b["verifier"]:
+        for p in o["programs"]:
+            rows.append([os.path.basename(o["object"]), p["name"], p["verified_insns"], p["xlated_insns"],
+                         p["jited_bytes"], fmt(o["load_ms"], 1)])
+    t, m = table(rows, ["object", "program", "verified insns", "xlated insns", "jited bytes", "load ms"])
+    out.append(("5. Verifier and load", t, m + "\n\nLoad time is the object's, hash maps shrunk to 1024 "
+                "entries so that it is the verifier's time and not a table allocation."))
+    return out
+
+
+def plot(b, ndg, path, tmp):
+    rows = [g for g in b["testrun"]["by_proto"]
+            if g["proto"] not in ("not-flow", "no-flow") and ndg.get(g["proto"], {}).get("cold_ns")
+            and ndg[g["proto"]]["ip_packets"] >= NDPI_MIN_PACKETS]
+    rows.sort(key=lambda g: -g["packets"])
+    rows = rows[:14]
+    dat = os.path.join(tmp, "plot.dat")
+    with open(dat, "w") as f:
+        for g in rows:
+            f.write(f"{g['proto']}({g['packets']}) {g['cold']['pktspec']['mean_ns']} "
+                    f"{ndg[g['proto']]['cold_ns']} {g['cold']['pass']['mean_ns']}\n")
+    m = b["machine"]
+    script = f"""
+set terminal pngcairo size 900,420 font ",9" noenhanced
+set output "{path}"
+set title "Cost per packet by verdict, new flows (cold), log scale: pktspec in-kernel vs nDPI {b['ndpi']['version']}\\n{m['cpu']}, {m['nproc']} CPUs, Linux {m['kernel']}, {m['date']}"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set logscale y
+set ylabel "ns per packet"
+set yrange [10:*]
+set xtics rotate by -35 left
+set grid ytics
+set key top left
+plot "{dat}" using 4:xtic(1) title "XDP_PASS (test-run floor)", '' using 2 title "pktspec", '' using 3 title "nDPI (ndpiReader)"
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--command", required=True)
+    ap.add_argument("--seconds", type=int, default=0)
+    ap.add_argument("--corpus", default="")
+    ap.add_argument("--doc")
+    ap.add_argument("--plot")
+    a = ap.parse_args()
+
+    b, ndg = build(a)
+    with open(a.out, "w") as f:
+        json.dump(b, f, indent=1)
+    secs = sections(b, ndg)
+    m = b["machine"]
+    print(f"\npktspec bench: {m['cpu']}, {m['nproc']} CPUs, Linux {m['kernel']}, commit {m['commit']}, "
+          f"{m['date']}, {b['seconds']} s")
+    for title, text, _ in secs:
+        print(f"\n{title}\n{text}")
+    s = b["summary"]
+    print(f"\nsummary: pktspec/XDP_PASS {x(s['cold_ratio_pass'])} cold, {x(s['warm_ratio_pass'])} warm "
+          f"({x(s['warm_repeat_ratio_pass'])} with repeat); pktspec/parse+lookup {x(s['cold_ratio_parse'])} "
+          f"cold, {x(s['warm_ratio_parse'])} warm; pktspec/nDPI {x(s['ratio_to_ndpi_cold'])} cold, "
+          f"{x(s['ratio_to_ndpi_warm'])} warm ({x(s['ratio_to_ndpi_cold_noclock'])} and "
+          f"{x(s['ratio_to_ndpi_warm_noclock'])} without the test-run clock); live rate vs XDP_PASS {x(s['live_ratio_to_pass'])}; "
+          f"{fmt(s['bytes_per_flow'])} B/flow; {s['mib_at_1m_flows']} MiB at 1M flows")
+    print(f"JSON: {a.out}")
+
+    if a.plot:
+        plot(b, ndg, a.plot, a.tmp)
+        print(f"plot: {a.plot}")
+    if a.doc:
+        with open(a.doc) as f:
+            doc = f.read()
+        if BEGIN not in doc or END not in doc:
+            print(f"bench: {a.doc} has no figures block ({BEGIN} ... {END})", file=sys.stderr)
+            return 1
+        block = [BEGIN, "",
+                 f"Measured {m['date']} on {m['cpu']} ({m['nproc']} CPUs), Linux {m['kernel']}, "
+                 f"commit {m['commit']}, with `{b['command']}` ({b['seconds']} s).", ""]
+        for title, _, md in secs:
+            block += [f"### {title}", "", md, ""]
+        block += [END]
+        doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: "\n".join(block), doc, flags=re.S)
+        with open(a.doc, "w") as f:
+            f.write(doc)
+        print(f"doc: {a.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
