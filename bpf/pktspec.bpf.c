@@ -229,7 +229,18 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		PKS_CTX_COUNT(memory_overruled);
 	}
 	if (matched) {
-		if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
+		if (m.upgrade && (f->flags & PKS_F_UPGRADE) && f->proto != m.proto) {
+			/*
+			 * An explicit upgrade rule after an announced upgrade (h2c or
+			 * WebSocket after HTTP/1.1 101, RFC 9110 7.8): the new protocol
+			 * replaces the verdict, and its own reply confirms it.
+			 */
+			f->proto = m.proto;
+			f->confidence = PKS_C_SIGNATURE;
+			f->rule = m.rule;
+			f->sig_dirs = 1 << dir;
+			f->flags &= ~PKS_F_UPGRADE;
+		} else if (f->proto == m.proto && f->confidence >= PKS_C_SIGNATURE) {
 			/* The other direction agrees: confirmed, by the confirming message. */
 			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !m.no_confirm &&
 			    f->confidence == PKS_C_SIGNATURE) {
@@ -252,6 +263,8 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		/* A different protocol after a signature verdict: keep the first. */
 		if (m.set_cookie)
 			f->cookie = m.cookie;
+		if (m.await_upgrade)
+			f->flags |= PKS_F_UPGRADE;
 	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl.nth == 0 &&
 		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) && (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
@@ -272,6 +285,9 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 
 static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8 max)
 {
+	/* After an announced upgrade, both directions stay open until their budget ends. */
+	if (f->flags & PKS_F_UPGRADE)
+		return f->inspected[dir] >= max;
 	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
 }
 
@@ -347,8 +363,11 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 	old_proto = f->proto;
 	old_confidence = f->confidence;
 	pks_inspect(ctx, f, p, dir);
-	/* A server-memory verdict stays open: a contradicting signature may still come. */
-	if ((f->confidence >= PKS_C_CONFIRMED && !(f->ctx & PKS_X_MEMORY)) ||
+	/*
+	 * A server-memory verdict stays open: a contradicting signature may still
+	 * come; so does a flow whose server announced an upgrade (HTTP 101).
+	 */
+	if ((f->confidence >= PKS_C_CONFIRMED && !(f->ctx & PKS_X_MEMORY) && !(f->flags & PKS_F_UPGRADE)) ||
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {

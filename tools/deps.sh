@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs the Debian packages a make target needs, when some are missing.
-# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy)
+# Usage: tools/deps.sh GROUP...   (groups: build test bench accuracy capture)
 # Quiet when everything is present; as root it runs apt-get, otherwise it names
 # what is missing and fails.
 set -eu
@@ -10,6 +10,9 @@ pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-
 pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool ngtcp2-client ngtcp2-server ethtool"
 pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox python3 jq bc iproute2 procps util-linux"
 pkgs_accuracy="libndpi-bin"
+# Servers and clients that record the tcp_a captures (tests/captures/tcp_a/make.sh); not needed by make check.
+pkgs_capture_tcp_a="tcpdump python3 nghttp2-client nghttp2-server h2o python3-websockets dante-server tinyproxy-bin inetutils-telnetd inetutils-telnet vsftpd curl python3-aiosmtpd dovecot-pop3d dovecot-imapd samba smbclient rpcbind rsync git prosody ngircd xvfb x11vnc xrdp openvpn openssl"
+pkgs_capture="$pkgs_capture_tcp_a"
 
 want=""
 for group in "$@"; do

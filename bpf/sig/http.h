@@ -7,11 +7,17 @@
  *    absolute-form "http". CONNECT with authority-form is a proxy tunnel.
  *  - status-line = HTTP-version SP status-code SP (section 4), 3 digits.
  * Random bytes reach neither: a 4..9 byte token, a space and a target start.
+ * A status line answering a CONNECT (cookie) is the proxy's: it confirms
+ * "http-proxy" (RFC 9110 9.3.6: 2xx means the tunnel is up).
+ * A 101 (Switching Protocols) announces an upgrade: the flow stays open so
+ * that the explicit upgrade rules (http2.h for h2c, websocket.h) can replace
+ * the HTTP verdict with what the connection switched to.
  */
 #ifndef PKTSPEC_BPF_SIG_HTTP_H
 #define PKTSPEC_BPF_SIG_HTTP_H
 
 #include "sig.h"
+#include "text.h"
 
 /* Length of the method at the start of the window including its SP, or 0. */
 static __always_inline __u32 pks_http_method_len(const struct pks_payload *p)
@@ -67,8 +73,17 @@ static __always_inline int pks_sig_http(const struct pks_payload *p, struct pks_
 	/* Status line: "HTTP/1.0 200 " or "HTTP/1.1 200 ". */
 	if (pks_be32(p, 0) == PKS_C4('H', 'T', 'T', 'P') && p->b[4] == '/' && p->b[5] == '1' && p->b[6] == '.' &&
 	    (p->b[7] == '0' || p->b[7] == '1') && p->b[8] == ' ' && p->b[9] >= '1' && p->b[9] <= '5' &&
-	    pks_is_digit(p->b[10]) && pks_is_digit(p->b[11]))
+	    pks_is_digit(p->b[10]) && pks_is_digit(p->b[11])) {
+		if (PKS_TA_COOKIE_IS(p->cookie, PKS_P_HTTP_PROXY))
+			return pks_match_set(m, PKS_P_HTTP_PROXY, PKS_R_HTTP_PROXY_RESPONSE, PKS_ROLE_SERVER);
+		if (p->b[9] == '1' && p->b[10] == '0' && p->b[11] == '1') {
+			/* 101 Switching Protocols (RFC 9110 15.2.2): h2c or WebSocket follows. */
+			m->cookie = PKS_HTTP_UPGRADE_COOKIE;
+			m->set_cookie = 1;
+			m->await_upgrade = 1;
+		}
 		return pks_match_set(m, PKS_P_HTTP, PKS_R_HTTP_RESPONSE, PKS_ROLE_SERVER);
+	}
 
 	n = pks_http_method_len(p);
 	if (!n || n + 1 > p->len)
@@ -76,8 +91,11 @@ static __always_inline int pks_sig_http(const struct pks_payload *p, struct pks_
 	t = p->b[n & PKS_WIN_MASK];
 	if (n == 8 && p->b[0] == 'C') {
 		/* CONNECT host:port: authority-form (RFC 9110 9.3.6). */
-		if (pks_is_digit(t) || (t >= 'a' && t <= 'z') || pks_is_upper(t) || t == '[')
+		if (pks_is_digit(t) || (t >= 'a' && t <= 'z') || pks_is_upper(t) || t == '[') {
+			m->cookie = PKS_TA_COOKIE(PKS_P_HTTP_PROXY, 0);
+			m->set_cookie = 1;
 			return pks_match_set(m, PKS_P_HTTP_PROXY, PKS_R_HTTP_REQUEST, PKS_ROLE_CLIENT);
+		}
 		return 0;
 	}
 	if (t == 'h') {

@@ -44,7 +44,8 @@ struct pks_match {
 	__u32 cookie;     /* state to keep when set_cookie */
 	__u8 set_cookie;
 	__u8 no_confirm;  /* matches the protocol but must not confirm (e.g. DNS ID differs) */
-	__u8 pad[2];
+	__u8 upgrade;     /* an explicit upgrade rule: replaces the verdict of a flow marked PKS_F_UPGRADE */
+	__u8 await_upgrade; /* announces an upgrade (HTTP 101): keep inspecting after the verdict */
 };
 
 static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 rule, __u8 role)

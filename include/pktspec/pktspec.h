@@ -107,6 +107,7 @@ enum pks_dir {
 #define PKS_F_DECIDED 0x02   /* nothing more to inspect: fast path from here */
 #define PKS_F_MIDSTREAM 0x04 /* first packet was not a SYN: the client is a guess */
 #define PKS_F_FIN 0x08       /* a FIN or RST was seen */
+#define PKS_F_UPGRADE 0x10   /* an upgrade was announced (HTTP 101): keep inspecting for it */
 
 /* How many payload packets per direction the kernel reads at most. */
 #define PKS_INSPECT_MAX 4

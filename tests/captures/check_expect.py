@@ -12,7 +12,9 @@ Expectation lines (blank lines and # comments ignored):
   PROTO        a protocol name (pktspec protocols), or * for any
   CONFIDENCE   an exact confidence name (none, port, signature, confirmed,
                expected, dns, user), or max:NAME for "at most NAME" in the
-               order none < port < signature < confirmed
+               order none < port < signature < confirmed, or several exact
+               names joined by "|" (confirmed|expected: a later connection to
+               a server the context rules remember is "expected")
 
 Every flow of the replay that matches a line's L4 and SERVER_PORT must satisfy
 its PROTO and CONFIDENCE, and each line must match at least one flow. A flow
@@ -50,7 +52,7 @@ def parse_expect(path):
             if port != "*" and not port.isdigit():
                 raise ValueError(f"{path}:{n}: bad port '{port}'")
             c = conf[4:] if conf.startswith("max:") else conf
-            if c not in ALL_CONF or (conf.startswith("max:") and c not in ORDER):
+            if any(x not in ALL_CONF for x in c.split("|")) or (conf.startswith("max:") and c not in ORDER):
                 raise ValueError(f"{path}:{n}: bad confidence '{conf}'")
             lines.append({"n": n, "l4": l4, "port": port, "proto": proto, "conf": conf, "hits": 0})
     return lines, ignore_other
@@ -59,7 +61,7 @@ def parse_expect(path):
 def conf_ok(want, got):
     if want.startswith("max:"):
         return got in ORDER and ORDER[got] <= ORDER[want[4:]]
-    return got == want
+    return got in want.split("|")
 
 
 def check(pktspec, pcap, expect):
