@@ -33,7 +33,7 @@
 #define PKS_MAP_CTXSTATS "pks_ctxstats"
 
 /* Sizes. Every table is bounded: the LRU maps evict, the ring drops and counts. */
-#define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~3500 full payload copies */
+#define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~2000 full payload copies */
 #define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */
 #define PKS_SERVERS_MAX 16384      /* remembered server endpoints */
 #define PKS_HOSTS_MAX 16384        /* named server addresses */
@@ -49,8 +49,12 @@
  * so they get PKS_COPY_CONTROL; first-message parsers (TLS ClientHello over a
  * few segments with retransmissions, QUIC Initials, HTTP request, TFTP
  * request) get PKS_COPY_FIRST. The per-direction counter is a byte.
+ * PKS_SNAP_LEN holds a whole QUIC Initial datagram (at least 1200 bytes, RFC
+ * 9000 14.1: a cut one cannot authenticate) and a full-MSS Ethernet segment
+ * (a cut one leaves a hole in a ClientHello); a power of two for the copy's
+ * index mask.
  */
-#define PKS_SNAP_LEN 1024
+#define PKS_SNAP_LEN 2048
 #define PKS_COPY_CONTROL 255
 #define PKS_COPY_FIRST 8
 
@@ -184,7 +188,7 @@ struct pks_flow_name {
 	char alpn[PKS_ALPN_LEN];    /* first ALPN protocol offered, when any */
 	char agent[PKS_AGENT_LEN];  /* HTTP User-Agent, when any */
 	char dns_host[PKS_NAME_LEN]; /* the DNS name, kept when SNI/Host differs */
-	__u16 tls_version;          /* highest offered (0x0304 = TLS 1.3), 0 none */
+	__u16 tls_version;          /* the ServerHello's when seen, else highest offered (0x0304 = TLS 1.3), 0 none */
 	__u16 app_id;
 	enum pks_name_source source; /* where host came from */
 	__u8 pad[3];
