@@ -73,7 +73,7 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = PKS_TC_HANDLE, .priority = PKS_EGRESS_PRIO,
 		    .flags = BPF_TC_F_REPLACE);
 	struct pktspec_egress_bpf *skel;
-	int fd, err;
+	int err;
 
 	skel = pktspec_egress_bpf__open_opts(&open_opts);
 	if (!skel) {
@@ -82,17 +82,8 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 		return err;
 	}
 	/* The flow table is the XDP classifier's: take its pinned size, or libbpf refuses to reuse it. */
-	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
-	if (fd >= 0) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-			bpf_map__set_max_entries(skel->maps.pks_flows, info.max_entries);
-		close(fd);
-	} else if (lo && lo->max_flows) {
+	if (!pks_flows_adopt_pinned_size(skel->maps.pks_flows) && lo && lo->max_flows)
 		bpf_map__set_max_entries(skel->maps.pks_flows, lo->max_flows);
-	}
 	if (lo && lo->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = lo->inspect_max;
 	err = pktspec_egress_bpf__load(skel);

@@ -3,11 +3,31 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "pktspec.h"
 #include "pktspec.skel.h"
+
+/*
+ * Gives an object's pks_flows the size of the pinned flow table, which libbpf
+ * must reuse (it refuses a pinned map of another size). Returns whether a
+ * pinned table exists.
+ */
+bool pks_flows_adopt_pinned_size(struct bpf_map *flows)
+{
+	int fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (fd < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		bpf_map__set_max_entries(flows, info.max_entries);
+	close(fd);
+	return true;
+}
 
 /*
  * Opens the skeleton, configures .rodata and map sizes between open and load,

@@ -50,6 +50,9 @@ struct pks_load_opts {
 	unsigned int inspect_max; /* 0: default */
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
+struct bpf_map;
+/* Sizes flows like the pinned pks_flows; returns whether one is pinned. */
+bool pks_flows_adopt_pinned_size(struct bpf_map *flows);
 
 /* Flow table records, as read from a pks_flows map. */
 struct pks_flow_rec {

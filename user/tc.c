@@ -108,7 +108,7 @@ static int tc_open(struct pktspec_tc_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = PKS_PIN_DIR);
 	struct pktspec_tc_bpf *skel;
-	int fd, err;
+	int err;
 
 	*out = NULL;
 	if (mkdir(PKS_PIN_DIR, 0700) < 0 && errno != EEXIST) {
@@ -122,15 +122,7 @@ static int tc_open(struct pktspec_tc_bpf **out)
 		pks_fail("cannot open the tc policy object: %s", strerror(-err));
 		return err;
 	}
-	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
-	if (fd >= 0) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-			bpf_map__set_max_entries(skel->maps.pks_flows, info.max_entries);
-		close(fd);
-	}
+	pks_flows_adopt_pinned_size(skel->maps.pks_flows);
 	*out = skel;
 	return 0;
 }
