@@ -103,6 +103,21 @@ static __always_inline struct pks_ctx_stats *pks_ctx_stats(void)
 	} while (0)
 
 /*
+ * The copy's length, read back from the record through the compiler (a
+ * barrier, a volatile load) so that neither the compiler nor the verifier
+ * carries over what it knew of it: the verifier does not track map memory,
+ * so it sees one value of 0..PKS_SNAP_LEN, however many paths led here.
+ */
+static __always_inline __u64 pks_ctx_caplen(const struct pks_event_payload *ev)
+{
+	__u64 n;
+
+	asm volatile("" ::: "memory");
+	n = *(volatile __u32 *)&ev->hdr.caplen;
+	return n > PKS_SNAP_LEN ? PKS_SNAP_LEN : n;
+}
+
+/*
  * How many payload packets of direction dir the rules need for a flow with
  * this verdict (see PKS_COPY_* in events.h); 0 when no rule reads it. DNS
  * names come from responses only, so queries are not copied.
@@ -156,10 +171,9 @@ static __always_inline struct pks_expect *pks_ctx_expect_get(struct pks_expect_k
 /*
  * What earlier flows say about a new one, before it is inserted: fills the
  * verdict from pks_expect or pks_servers, the app from pks_hosts, and the
- * want bit. Lookup order: see struct pks_expect_key. A global function so
- * the verifier checks it once.
+ * want bit. Lookup order: see struct pks_expect_key.
  */
-__noinline int pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int src_side, __u64 now)
+static __always_inline void pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int src_side, __u64 now)
 {
 	struct pks_expect_key k = {};
 	struct pks_server_key sk = {};
@@ -171,8 +185,6 @@ __noinline int pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int
 	__u16 server_port;
 	int server_is_src, listener_is_dst = 1;
 
-	if (!f || !p)
-		return 0;
 	k.l4 = p->l4;
 	pks_ctx_addr_copy(k.listen_addr, p->dst);
 	k.listen_port = p->dport;
@@ -242,7 +254,6 @@ __noinline int pks_ctx_flow_new(struct pks_flow *f, const struct pks_pkt *p, int
 		PKS_CTX_COUNT(host_hit);
 	}
 	pks_ctx_update_want(f);
-	return 0;
 }
 
 /*
@@ -311,16 +322,17 @@ static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 
  * One byte of a scan for decimal numbers, each followed by one separator
  * byte (recorded in seps): 0 for more, 1 when `count` numbers were read, -1
  * when the bytes are not of that form. With skip_text, bytes before the first
- * digit are skipped (227's free text). A global function on purpose: the
- * verifier checks it once and knows nothing of its result, so the scan loop
- * costs a few instructions per byte instead of one path per parse state.
+ * digit are skipped (227's free text). The scan's state lives in a per-CPU
+ * map value, which the verifier does not track, and is read and written
+ * through a volatile pointer, so that the compiler cannot keep it in
+ * registers (which the verifier does track): every byte's paths join again at
+ * the next byte, and the scan costs a few paths per byte, not one path per
+ * parse state.
  */
-__noinline int pks_kexp_step(struct pks_kexp_nums *o, __u32 c)
+static __always_inline int pks_kexp_step(volatile struct pks_kexp_nums *o, __u32 c)
 {
 	__u32 field;
 
-	if (!o)
-		return -1;
 	o->pos++;
 	if (c >= '0' && c <= '9') {
 		if (!o->digits && !o->field)
@@ -347,22 +359,22 @@ __noinline int pks_kexp_step(struct pks_kexp_nums *o, __u32 c)
 
 /*
  * Runs pks_kexp_step over the copy from `start`; 0 when the numbers were
- * read. Global, so that its many exits are one unknown result to the caller;
- * 64-bit n and start, so that the checks bound the registers the verifier
- * follows.
+ * read. 64-bit n and start, so that the checks bound the registers the
+ * verifier follows.
  */
-__noinline int pks_kexp_scan(const struct pks_event_payload *ev, __u64 n, __u64 start, struct pks_kexp_nums *o)
+static __always_inline int pks_kexp_scan(const struct pks_event_payload *ev, __u64 n, __u64 start,
+					 struct pks_kexp_nums *o)
 {
 	__u64 i;
 
-	if (!ev || !o || start > 8)
+	if (start > 8)
 		return -1;
 	for (i = 0; i < PKS_KEXP_SCAN; i++) {
 		int r;
 
 		if (start + i >= n)
 			return -1;
-		r = pks_kexp_step(o, ev->data[start + i]);
+		r = pks_kexp_step((volatile struct pks_kexp_nums *)o, ev->data[start + i]);
 		if (r)
 			return r > 0 ? 0 : -1;
 	}
@@ -394,8 +406,8 @@ static __always_inline int pks_kexp_delim(__u8 d)
 }
 
 /* Returns PKS_EVK_EXPECTED when it wrote an expectation. */
-__noinline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const struct pks_flow *f,
-				    const struct pks_pkt *p, int dir)
+static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const struct pks_flow *f,
+						const struct pks_pkt *p, int dir)
 {
 	struct pks_kexp_scratch *s;
 	struct pks_kexp_nums *o;
@@ -403,16 +415,14 @@ __noinline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const st
 	__u8 *addr;
 	__u16 port;
 
-	if (!ev || !f || !p)
-		return 0;
 	s = bpf_map_lookup_elem(&pks_kexp_scratch, &zero);
 	if (!s)
 		return 0;
 	o = &s->o;
 	addr = s->addr;
 	__builtin_memset(o, 0, sizeof(*o));
-	n = ev->hdr.caplen;
-	if (n > PKS_SNAP_LEN || n < 8)
+	n = pks_ctx_caplen(ev);
+	if (n < 8)
 		return 0;
 	if (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP && dir == PKS_DIR_S2C) {
 		/* Reply code and a space (RFC 959 4.2); the engine handles multi-line forms. */
@@ -486,7 +496,7 @@ __noinline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const st
 		}
 		return 0;
 	}
-	if (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP && dir == PKS_DIR_C2S && f->copied[dir] == 0 &&
+	if (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP && dir == PKS_DIR_C2S && ev->hdr.nth == 0 &&
 	    ev->data[0] == 0 && (ev->data[1] == 1 || ev->data[1] == 2)) {
 		/* RRQ/WRQ (RFC 1350 5); the engine checks the rest and takes it back on garbage. */
 		pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
@@ -499,21 +509,20 @@ __noinline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const st
 /*
  * A new-flow or verdict-change event; lost (and counted) when the ring is
  * full. The packet's time is the flow's last_ns. `old` is the verdict before,
- * as proto << 8 | confidence (a global function takes at most five arguments).
+ * as proto << 8 | confidence.
  */
-__noinline int pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key *key, int type, __u32 old)
+static __always_inline void pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
+					  __u32 old)
 {
 	struct pks_event *ev;
 
-	if (!f || !key)
-		return 0;
 	ev = bpf_ringbuf_reserve(&pks_events, sizeof(*ev), 0);
 	if (!ev) {
 		if (type == PKS_EV_FLOW)
 			PKS_CTX_COUNT(lost_flow);
 		else
 			PKS_CTX_COUNT(lost_verdict);
-		return 0;
+		return;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->ts_ns = f->last_ns;
@@ -533,53 +542,54 @@ __noinline int pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key
 		PKS_CTX_COUNT(ev_flow);
 	else
 		PKS_CTX_COUNT(ev_verdict);
-	return 1;
 }
 
 /*
  * Copies n (<= PKS_SNAP_LEN) payload bytes at offset off of the packet into
- * ev->data; returns how many it copied. bpf_xdp_load_bytes is 5.18+, so the
- * bytes are copied with bounded loops: 8 bytes at a time, then the last few
- * one by one. A global function: each loop exit is a different count, and the
- * caller should not be verified once per count. off and n are 64-bit so that
- * the checks below bound the very registers the verifier follows.
+ * ev->data; returns how many it copied. off and n are 64-bit so that the
+ * checks below bound the very registers the verifier follows.
  */
 #ifdef PKS_HOOK_TC
 /*
  * The tc version: bpf_skb_load_bytes (4.5) reads paged data too, which an
  * outgoing skb's payload usually is. n is cut to what the skb holds.
  */
-__noinline int pks_ctx_copy_bytes(struct __sk_buff *ctx, __u64 off, __u64 n, struct pks_event_payload *ev)
+static __always_inline __u64 pks_ctx_copy_bytes(struct __sk_buff *ctx, __u64 off, __u64 n,
+						struct pks_event_payload *ev)
 {
 	__u64 len = ctx->len;
 
-	if (!ev || off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN || off >= len)
+	if (off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN || off >= len)
 		return 0;
 	if (n > len - off)
 		n = len - off;
-	if (n == 0 || n > PKS_SNAP_LEN)
-		return 0;
-	if (bpf_skb_load_bytes(ctx, off, ev->data, n))
+	if (n == 0)
 		return 0;
 	/*
-	 * Hide the bound from the compiler: knowing it, clang drops the
-	 * caller's clamp, which the verifier needs (it does not follow the
-	 * result of a global function).
+	 * The helper wants a length the verifier knows to be 1..PKS_SNAP_LEN.
+	 * Verifiers before 6.2 lose the lower bound of the checks above in
+	 * the register the compiler passes; this arithmetic gives it to every
+	 * verifier (n is already in range, so its value does not change).
 	 */
-	asm volatile("" : "+r"(n));
+	n = ((n - 1) & (PKS_SNAP_LEN - 1)) + 1;
+	if (bpf_skb_load_bytes(ctx, off, ev->data, n))
+		return 0;
 	return n;
 }
 #else
-__noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct pks_event_payload *ev)
+/* bpf_xdp_load_bytes is 5.18+: bounded loops, 8 bytes at a time, then the last few one by one. */
+static __always_inline __u64 pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n,
+						struct pks_event_payload *ev)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 i, j, done;
 	__u8 *src;
 
-	if (!ev || off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN)
+	if (off > PKS_CTX_OFF_MAX || n > PKS_SNAP_LEN)
 		return 0;
 	src = data + off;
+	ev->hdr.payload_len = n;
 	/* Bounded: PKS_SNAP_LEN / 8 words. */
 	for (i = 0; i < PKS_SNAP_LEN / 8; i++) {
 		if (i * 8 + 8 > n)
@@ -588,7 +598,19 @@ __noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct
 			break;
 		*(__u64 *)&ev->data[i * 8] = *(__u64 *)(src + i * 8);
 	}
-	done = i * 8;
+	/*
+	 * One state for the rest, not one per way out of the loop: the words
+	 * copied and the length (which each way out bounds differently) are
+	 * read back from the record (pks_ctx_caplen).
+	 */
+	ev->hdr.caplen = i * 8;
+	done = pks_ctx_caplen(ev);
+	n = *(volatile __u32 *)&ev->hdr.payload_len;
+	if (n > PKS_SNAP_LEN)
+		return done;
+	/* Fresh packet pointers too: the loop's checks left each way out its own proven range. */
+	src = (void *)(long)ctx->data + off;
+	end = (void *)(long)ctx->data_end;
 	/* Bounded: fewer than 8 bytes remain. */
 	for (j = 0; j < 8; j++) {
 		__u64 k = (done + j) & (PKS_SNAP_LEN - 1);
@@ -606,50 +628,48 @@ __noinline int pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, __u64 n, struct
 #endif
 
 /*
- * Sends a copy of this packet's payload (at most PKS_SNAP_LEN bytes) when a
- * rule wants the flow and the direction's budget is not spent. A flow the
- * engine put in pks_done stops here for good. The bytes go into a per-CPU
- * scratch record (pks_ctx_copy_bytes) that bpf_ringbuf_output sends at its
- * real length. The packet's time is the flow's last_ns.
+ * Prepares a copy of this packet's payload (at most PKS_SNAP_LEN bytes) in
+ * the per-CPU record pks_scratch when a rule wants the flow and the
+ * direction's budget is not spent: returns the record, or NULL when there is
+ * nothing to send. A flow the engine put in pks_done stops here for good.
+ * The packet's time is the flow's last_ns. pks_ctx_send() sends it, after the
+ * kernel rules (pks_ctx_kernel_rules) had their look when they want one.
  */
-__noinline int pks_ctx_copy(struct pks_hook_ctx *ctx, struct pks_flow *f, const struct pks_flow_key *key,
-			    const struct pks_pkt *p, int dir)
+static __always_inline struct pks_event_payload *pks_ctx_prepare(struct pks_hook_ctx *ctx, struct pks_flow *f,
+								  const struct pks_flow_key *key,
+								  const struct pks_pkt *p, int dir)
 {
 	struct pks_event_payload *ev;
 	__u32 zero = 0, off, n;
-	__u64 done;
-	__u8 budget;
 
-	if (!f || !key || !p)
-		return 0;
 	dir &= 1;
-	budget = pks_ctx_budget(f->proto, dir);
-	if (f->copied[dir] >= budget)
-		return 0;
+	if (f->copied[dir] >= pks_ctx_budget(f->proto, dir))
+		return NULL;
 	if (bpf_map_lookup_elem(&pks_done, key)) {
 		f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
 		bpf_map_delete_elem(&pks_done, key);
 		PKS_CTX_COUNT(done);
-		return 0;
+		return NULL;
 	}
 	ev = bpf_map_lookup_elem(&pks_scratch, &zero);
 	if (!ev)
-		return 0;
+		return NULL;
 	off = p->payload_off;
 	if (off > PKS_CTX_OFF_MAX)
-		return 0;
+		return NULL;
 	n = p->payload_len;
 	if (n > PKS_SNAP_LEN) {
 		n = PKS_SNAP_LEN;
 		PKS_CTX_COUNT(snap_cut);
 	}
+	/*
+	 * The length goes into the record at once and is read back from there
+	 * (pks_ctx_caplen): each way out of the copy loop leaves it with its
+	 * own value, and what follows should be verified once, not per length.
+	 */
+	ev->hdr.caplen = pks_ctx_copy_bytes(ctx, off, n, ev);
 
-	/* 64 bits, clamped where it is used: the verifier must see the size bounded. */
-	done = (__u32)pks_ctx_copy_bytes(ctx, off, n, ev);
-	if (done > PKS_SNAP_LEN)
-		done = PKS_SNAP_LEN;
-
-	__builtin_memset(&ev->hdr, 0, sizeof(ev->hdr));
+	__builtin_memset(&ev->hdr, 0, __builtin_offsetof(struct pks_event, caplen));
 	ev->hdr.ts_ns = f->last_ns;
 	__builtin_memcpy(&ev->hdr.key, key, sizeof(*key));
 	ev->hdr.type = PKS_EV_PAYLOAD;
@@ -666,9 +686,22 @@ __noinline int pks_ctx_copy(struct pks_hook_ctx *ctx, struct pks_flow *f, const 
 	ev->hdr.app = f->app;
 	ev->hdr.seq = p->tcp_seq;
 	ev->hdr.payload_len = p->payload_len;
-	ev->hdr.caplen = done;
-	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, p, dir);
+	ev->hdr.kflags = 0;
 	f->copied[dir]++;
+	return ev;
+}
+
+/* Whether a prepared copy is one the kernel rules read (FTP replies and commands, a TFTP request). */
+static __always_inline int pks_ctx_kernel_wants(const struct pks_flow *f, const struct pks_pkt *p)
+{
+	return (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP) || (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP);
+}
+
+/* Sends a prepared copy at its real length; lost (and counted) when the ring is full. */
+static __always_inline int pks_ctx_send(struct pks_event_payload *ev)
+{
+	__u64 done = pks_ctx_caplen(ev);
+
 	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done, 0)) {
 		PKS_CTX_COUNT(lost_payload);
 		return 0;

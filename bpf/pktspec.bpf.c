@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0)
 /*
- * pktspec XDP classifier.
+ * pktspec classifier.
  *
  * Per packet: parse L2..L4, find or create the flow (one entry for both
  * directions), count it, and while the flow is undecided run the payload
  * signatures on a bounded window of its first payload packets. The verdict
  * climbs port -> signature -> confirmed; a payload that contradicts a port
  * guess drops the guess. Every packet is passed, and exactly one reason is
- * counted for it.
+ * counted for it, by the program that finishes with it.
+ *
+ * The work is split into programs chained by tail calls (bpf/stages.h): the
+ * entry program here does what every packet needs, and only flows that need
+ * more go on. This file is compiled twice: for XDP (pks_xdp, below) and, with
+ * PKS_HOOK_TC, for tc egress (bpf/pktspec_egress.bpf.c); the two differ only
+ * in the pks_hook_* functions that read packet bytes.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,10 +25,20 @@
 #include "signatures.h"
 #include "ctx.h"
 #include "hook.h"
-#include "scratch.h"
+#include "stages.h"
 
 #define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
+
+#ifdef PKS_HOOK_TC
+#define PKS_SEC "tc"
+/* include/uapi/linux/pkt_cls.h: not in vmlinux.h, which only carries types. */
+#define TC_ACT_UNSPEC (-1)
+#define PKS_PASS TC_ACT_UNSPEC /* later filters on the hook still run */
+#else
+#define PKS_SEC "xdp"
+#define PKS_PASS XDP_PASS
+#endif
 
 /* Set by the loader between open and load. */
 const volatile struct pks_config pks_cfg = {
@@ -31,6 +47,19 @@ const volatile struct pks_config pks_cfg = {
 
 /* Set by `pktspec replay` before each test run; zero on a live attachment. */
 struct pks_replay pks_replay;
+
+/*
+ * The tail-call table: slots in enum pks_stage order, filled by the loader
+ * (user/loader.c) by program name after the object is loaded, so that each
+ * program can also be loaded, and its verification judged, on its own
+ * (pktspec probe).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, PKS_ST__COUNT);
+	__type(key, __u32);
+	__type(value, __u32);
+} pks_stages SEC(".maps");
 
 static __always_inline void pks_count(__u32 reason)
 {
@@ -42,6 +71,24 @@ static __always_inline void pks_count(__u32 reason)
 	if (reason >= PKS_REASON__COUNT)
 		return;
 	counters[reason]++; /* per-CPU: no other writer */
+}
+
+/* Every program's one exit: counts why the packet ended and passes it. */
+static __always_inline int pks_end(__u32 reason)
+{
+	pks_count(reason);
+	return PKS_PASS;
+}
+
+/*
+ * Goes on to stage `slot` (a constant: the JIT turns the tail call into a
+ * direct jump). A tail call only returns when the slot is empty; the packet
+ * then ends as stage_failed, passed, never half-classified.
+ */
+static __always_inline int pks_next(struct pks_hook_ctx *ctx, __u32 slot)
+{
+	bpf_tail_call(ctx, &pks_stages, slot);
+	return pks_end(PKS_REASON_STAGE_FAIL);
 }
 
 static __always_inline void pks_flow_init(struct pks_flow *f, const struct pks_pkt *p, int src_side,
@@ -97,20 +144,6 @@ static __always_inline void pks_flow_flip(struct pks_flow *f)
 	f->client = !f->client;
 }
 
-/* Copies the first payload bytes into the window; the rest stays zero. */
-static __always_inline void pks_window(struct pks_payload *pl, __u8 *src, void *end, __u32 payload_len)
-{
-	__u32 i;
-
-	for (i = 0; i < PKS_WIN; i++) {
-		if (i >= payload_len || (void *)(src + i + 1) > end)
-			break;
-		pl->b[i] = src[i];
-	}
-	pl->len = i;
-	pl->total = payload_len;
-}
-
 /*
  * The hook-specific pieces: how the window is filled, how long the packet was
  * on the wire and how many wire packets it stands for. XDP reads the frame
@@ -128,12 +161,15 @@ static __always_inline int pks_hook_window(struct __sk_buff *ctx, struct pks_pay
 		return -1;
 	if (n > len - off)
 		n = len - off;
+	if (n == 0)
+		return -1;
 	if (n > PKS_WIN)
 		n = PKS_WIN;
-	/* The verifier needs the bounds on the register passed: keep clang from merging them away. */
-	asm volatile("" : "+r"(n));
-	if (n < 1 || n > PKS_WIN)
-		return -1;
+	/*
+	 * 1..PKS_WIN as every verifier sees it (before 6.2 the lower bound of
+	 * the checks above is lost); n is already in range, so it keeps its value.
+	 */
+	n = ((n - 1) & (PKS_WIN - 1)) + 1;
 	if (bpf_skb_load_bytes(ctx, off, pl->b, n))
 		return -1;
 	pl->len = n;
@@ -158,7 +194,8 @@ static __always_inline int pks_hook_window(struct xdp_md *ctx, struct pks_payloa
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
-	__u32 off;
+	__u32 off, i;
+	__u8 *src;
 
 	/*
 	 * The verifier marks a packet pointer checked against data_end only while
@@ -168,7 +205,15 @@ static __always_inline int pks_hook_window(struct xdp_md *ctx, struct pks_payloa
 	off = p->payload_off;
 	if (off > PKS_PAYLOAD_OFF_MAX)
 		return -1;
-	pks_window(pl, data + off, end, p->payload_len);
+	src = data + off;
+	/* The first payload bytes; the rest of the window stays zero. */
+	for (i = 0; i < PKS_WIN; i++) {
+		if (i >= p->payload_len || (void *)(src + i + 1) > end)
+			break;
+		pl->b[i] = src[i];
+	}
+	pl->len = i;
+	pl->total = p->payload_len;
 	return 0;
 }
 
@@ -183,41 +228,262 @@ static __always_inline __u64 pks_hook_wire(struct xdp_md *ctx, const struct pks_
 }
 #endif
 
-/*
- * Runs the signatures on one payload packet of direction dir and moves the
- * verdict. A global function: the verifier checks it once, on its own, instead
- * of once for every parser path that reaches it (IPv4 options, IPv6 extension
- * chains and VLAN tags each give the payload pointer a different shape). So it
- * takes the context and the payload offset, not a packet pointer.
- */
-__noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const struct pks_pkt *p, int dir)
+static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8 max)
 {
-	struct pks_cls_scratch *s = pks_cls_scratch_get();
-	struct pks_payload *pl;
-	struct pks_match *mp;
-	int matched;
+	/* After an announced upgrade, both directions stay open until their budget ends. */
+	if (f->flags & PKS_F_UPGRADE)
+		return f->inspected[dir] >= max;
+	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
+}
 
-	if (!f || !p || !s)
-		return 0;
-	/* Off the stack (scratch.h); cleared as the stack versions were. */
+static __always_inline __u8 pks_inspect_max(void)
+{
+	__u8 max = pks_cfg.inspect_max;
+
+	return (max == 0 || max > PKS_INSPECT_MAX) ? PKS_INSPECT_MAX : max;
+}
+
+/*
+ * A packet of an existing flow: the direction (the SYN-ACK corrects a guessed
+ * client), the TCP flags, the counters and the last-seen time.
+ */
+static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	const struct pks_pkt *p = &s->pkt;
+	int dir = s->src_side == f->client ? PKS_DIR_C2S : PKS_DIR_S2C;
+
+	if (p->l4 == IPPROTO_TCP) {
+		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (f->flags & PKS_F_MIDSTREAM) &&
+		    dir == PKS_DIR_C2S) {
+			/* A SYN-ACK comes from the server: the guess was backwards. */
+			pks_flow_flip(f);
+			dir = PKS_DIR_S2C;
+		}
+		if (p->tcp_flags & TCP_SYN) {
+			f->flags |= PKS_F_SYN;
+			f->flags &= ~PKS_F_MIDSTREAM;
+		}
+		if (p->tcp_flags & (TCP_FIN | TCP_RST))
+			f->flags |= PKS_F_FIN;
+	}
+	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
+	__sync_fetch_and_add(&f->bytes[dir & 1], s->wire);
+	f->last_ns = s->now;
+	s->dir = dir;
+}
+
+
+/*
+ * Whether the flow still inspects this packet's payload. One byte of TCP
+ * payload may be a keepalive or zero-window probe (RFC 9293 3.8.4, 3.8.6.1),
+ * but also PostgreSQL's answer to SSLRequest: it is inspected. A probe's byte
+ * matches no signature alone (the one-byte rules need the flow's state); at
+ * worst, as a first payload after a seen handshake, it drops a port guess
+ * like any other unknown bytes.
+ */
+static __always_inline int pks_inspects(const struct pks_state *s, const struct pks_flow *f)
+{
+	return !(f->flags & PKS_F_DECIDED) && s->pkt.payload_len &&
+	       !pks_done_with(f, s->dir & 1, pks_inspect_max());
+}
+
+/* The reason a packet of this flow ends with when nothing more happened to it. */
+static __always_inline __u32 pks_quiet_reason(const struct pks_state *s, const struct pks_flow *f)
+{
+	if (s->new_flow)
+		return PKS_REASON_NEW_FLOW;
+	return (f->flags & PKS_F_DECIDED) ? PKS_REASON_DECIDED : PKS_REASON_TRACKED;
+}
+
+/*
+ * What every packet needs, for both entry programs: the flow looked up and
+ * counted. A new flow, a payload a context rule wants and a payload still to
+ * inspect go on to pks_track.
+ */
+static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state *s)
+{
+	struct pks_flow *f;
+
+	s->now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
+	s->wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, &s->pkt);
+	s->src_side = pks_flow_key_make(&s->pkt, &s->key);
+	s->copied = 0;
+	s->matched = 0;
+	s->then = PKS_THEN_INSPECT;
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	if (!f) {
+		s->new_flow = 1;
+		return pks_next(ctx, PKS_ST_TRACK);
+	}
+	s->new_flow = 0;
+	pks_flow_touch(ctx, s, f);
+	/* Context rules read control channels long after the verdict is decided. */
+	if (s->pkt.payload_len && (f->ctx & PKS_X_WANT))
+		return pks_next(ctx, PKS_ST_COPY);
+	if (!pks_inspects(s, f))
+		return pks_end(pks_quiet_reason(s, f));
+	return pks_next(ctx, PKS_ST_WINDOW);
+}
+
+/*
+ * After the flow and any payload copy: the payload window and the signatures
+ * when the flow still inspects, else the packet ends.
+ */
+static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	if (s->then == PKS_THEN_END)
+		return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
+	if (!pks_inspects(s, f))
+		return pks_end(pks_quiet_reason(s, f));
+	return pks_next(ctx, PKS_ST_WINDOW);
+}
+
+/* A flow's first packet: what earlier flows said about it, its entry and its event. */
+SEC(PKS_SEC)
+int pks_track(struct pks_hook_ctx *ctx)
+{
+	struct pks_state *s = pks_state_get();
+	struct pks_flow *f, *init;
+	long err;
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	init = &s->init;
+	__builtin_memset(init, 0, sizeof(*init));
+	pks_flow_init(init, &s->pkt, s->src_side, s->now);
+	pks_ctx_flow_new(init, &s->pkt, s->src_side, s->now);
+	err = bpf_map_update_elem(&pks_flows, &s->key, init, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	if (!f)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	if (!err)
+		pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0);
+	pks_flow_touch(ctx, s, f);
+	if (s->pkt.payload_len && (f->ctx & PKS_X_WANT))
+		return pks_next(ctx, PKS_ST_COPY);
+	return pks_after_copy(ctx, s, f);
+}
+
+/*
+ * A payload copy for the context rules (bpf/ctx.h): sent from here, or from
+ * pks_krules when a kernel rule reads it first.
+ */
+SEC(PKS_SEC)
+int pks_copy(struct pks_hook_ctx *ctx)
+{
+	struct pks_state *s = pks_state_get();
+	struct pks_event_payload *ev;
+	struct pks_flow *f;
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	if (!f)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	s->copied = 1;
+	ev = pks_ctx_prepare(ctx, f, &s->key, &s->pkt, s->dir);
+	if (ev) {
+		if (pks_ctx_kernel_wants(f, &s->pkt))
+			return pks_next(ctx, PKS_ST_KRULES);
+		pks_ctx_send(ev);
+	}
+	return pks_after_copy(ctx, s, f);
+}
+
+/* The kernel's own context rules on the prepared copy (FTP, TFTP), then the copy goes out. */
+SEC(PKS_SEC)
+int pks_krules(struct pks_hook_ctx *ctx)
+{
+	struct pks_state *s = pks_state_get();
+	struct pks_event_payload *ev;
+	struct pks_flow *f;
+	__u32 zero = 0;
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	ev = bpf_map_lookup_elem(&pks_scratch, &zero);
+	if (!f || !ev)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, &s->pkt, s->dir);
+	pks_ctx_send(ev);
+	return pks_after_copy(ctx, s, f);
+}
+
+/* The payload window the signatures read, then the first signature stage of the packet's L4. */
+SEC(PKS_SEC)
+int pks_window(struct pks_hook_ctx *ctx)
+{
+	struct pks_state *s = pks_state_get();
+	struct pks_payload *pl;
+	struct pks_flow *f;
+	__u32 first;
+	int dir;
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	if (!f)
+		return pks_end(PKS_REASON_FLOW_FULL);
 	pl = &s->pl;
-	mp = &s->m;
+	dir = s->dir & 1;
 	__builtin_memset(pl, 0, sizeof(*pl));
-	__builtin_memset(mp, 0, sizeof(*mp));
-	dir &= 1;
-	if (pks_hook_window(ctx, pl, p))
-		return 0;
-	pl->sport = p->sport;
-	pl->dport = p->dport;
-	pl->l4 = p->l4;
+	__builtin_memset(&s->m, 0, sizeof(s->m));
+	if (pks_hook_window(ctx, pl, &s->pkt))
+		return pks_end(pks_quiet_reason(s, f));
+	pl->sport = s->pkt.sport;
+	pl->dport = s->pkt.dport;
+	pl->l4 = s->pkt.l4;
 	pl->from_client = dir == PKS_DIR_C2S;
 	pl->nth = f->inspected[dir];
 	pl->flow_proto = f->proto;
 	pl->cookie = f->cookie;
 	if (f->inspected[dir] < 255)
 		f->inspected[dir]++;
+	s->matched = 0;
+	first = pks_sig_stage_first(s->pkt.l4);
+	if (first >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + first);
+}
 
-	matched = pks_classify(pl, mp);
+/* One signature stage of bpf/sig/signatures.def: a match, or the chain's next stage. */
+static __always_inline int pks_sig_stage(struct pks_hook_ctx *ctx, __u32 stage)
+{
+	struct pks_state *s = pks_state_get();
+	__u32 next = pks_sig_stage_next(stage);
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	if (pks_sig_stage_run(stage, &s->pl, &s->m)) {
+		s->matched = 1;
+		return pks_next(ctx, PKS_ST_VERDICT);
+	}
+	if (next >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + next);
+}
+
+#define PKS_STAGE(stage, l4)                           \
+	SEC(PKS_SEC)                                   \
+	int pks_sg_##stage(struct pks_hook_ctx *ctx)   \
+	{                                              \
+		return pks_sig_stage(ctx, PKS_SG_##stage); \
+	}
+#include "sig/signatures.def"
+
+/*
+ * Moves the verdict of a flow by what the signatures said about one payload
+ * packet of direction dir (s->matched, s->m); returns the packet's direction,
+ * which a midstream flow's first request may have turned around.
+ */
+static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, int dir)
+{
+	struct pks_match *mp = &s->m;
+	int matched = s->matched;
+
 	if (matched && mp->proto == PKS_P_UNKNOWN) {
 		/*
 		 * State only: a weak signature (RTP) remembers this packet in the
@@ -226,7 +492,7 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		 */
 		if (mp->set_cookie)
 			f->cookie = mp->cookie;
-		return 0;
+		return dir;
 	}
 	if (matched && mp->role != PKS_ROLE_ANY && (mp->role == PKS_ROLE_CLIENT) != (dir == PKS_DIR_C2S)) {
 		if (f->flags & PKS_F_MIDSTREAM) {
@@ -282,8 +548,9 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 			f->cookie = mp->cookie;
 		if (mp->await_upgrade)
 			f->flags |= PKS_F_UPGRADE;
-	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && pl->nth == 0 &&
-		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) && (p->l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
+	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && s->pl.nth == 0 &&
+		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) &&
+		   (s->pkt.l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
 		 * The port (or server memory) promised a protocol whose first
 		 * message this is not. On TCP only when the handshake was seen: the
@@ -297,97 +564,26 @@ __noinline int pks_inspect(struct pks_hook_ctx *ctx, struct pks_flow *f, const s
 		f->confidence = PKS_C_NONE;
 		f->rule = PKS_R_PORT_CONTRADICTED;
 	}
-	return matched;
+	return dir;
 }
 
-static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8 max)
+/* The end of the signature chain: the verdict moves, and who needs to know is told. */
+SEC(PKS_SEC)
+int pks_verdict(struct pks_hook_ctx *ctx)
 {
-	/* After an announced upgrade, both directions stay open until their budget ends. */
-	if (f->flags & PKS_F_UPGRADE)
-		return f->inspected[dir] >= max;
-	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
-}
-
-static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p)
-{
-	__u8 max = pks_cfg.inspect_max;
-	struct pks_flow_key key;
+	struct pks_state *s = pks_state_get();
+	__u8 max = pks_inspect_max();
+	__u8 old_proto, old_confidence;
 	struct pks_flow *f;
-	int reason = PKS_REASON_TRACKED;
-	int src_side, dir;
-	__u64 now, wire;
-	__u8 old_proto, old_confidence, copied = 0;
 
-	if (max == 0 || max > PKS_INSPECT_MAX)
-		max = PKS_INSPECT_MAX;
-	now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
-	wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, p);
-
-	src_side = pks_flow_key_make(p, &key);
-	f = bpf_map_lookup_elem(&pks_flows, &key);
-	if (!f) {
-		struct pks_cls_scratch *s = pks_cls_scratch_get();
-		struct pks_flow *init;
-		long err;
-
-		if (!s)
-			return PKS_REASON_FLOW_FULL;
-		/* Off the stack (scratch.h): 64 bytes that pks_xdp's frame need not hold. */
-		init = &s->init;
-		__builtin_memset(init, 0, sizeof(*init));
-		pks_flow_init(init, p, src_side, now);
-		pks_ctx_flow_new(init, p, src_side, now);
-		err = bpf_map_update_elem(&pks_flows, &key, init, BPF_NOEXIST);
-		if (err && err != -EEXIST)
-			return PKS_REASON_FLOW_FULL;
-		f = bpf_map_lookup_elem(&pks_flows, &key);
-		if (!f)
-			return PKS_REASON_FLOW_FULL;
-		reason = PKS_REASON_NEW_FLOW;
-		if (!err)
-			pks_ctx_event(f, &key, PKS_EV_FLOW, 0);
-	}
-
-	dir = src_side == f->client ? PKS_DIR_C2S : PKS_DIR_S2C;
-	if (p->l4 == IPPROTO_TCP) {
-		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (f->flags & PKS_F_MIDSTREAM) &&
-		    dir == PKS_DIR_C2S) {
-			/* A SYN-ACK comes from the server: the guess was backwards. */
-			pks_flow_flip(f);
-			dir = PKS_DIR_S2C;
-		}
-		if (p->tcp_flags & TCP_SYN) {
-			f->flags |= PKS_F_SYN;
-			f->flags &= ~PKS_F_MIDSTREAM;
-		}
-		if (p->tcp_flags & (TCP_FIN | TCP_RST))
-			f->flags |= PKS_F_FIN;
-	}
-	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
-	__sync_fetch_and_add(&f->bytes[dir & 1], wire);
-	f->last_ns = now;
-
-	/* Context rules read control channels long after the verdict is decided. */
-	if (p->payload_len && (f->ctx & PKS_X_WANT)) {
-		pks_ctx_copy(ctx, f, &key, p, dir);
-		copied = 1;
-	}
-
-	if (f->flags & PKS_F_DECIDED)
-		return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_DECIDED;
-	/*
-	 * One byte of TCP payload may be a keepalive or zero-window probe (RFC
-	 * 9293 3.8.4, 3.8.6.1), but also PostgreSQL's answer to SSLRequest: it is
-	 * inspected. A probe's byte matches no signature alone (the one-byte
-	 * rules need the flow's state); at worst, as a first payload after a
-	 * seen handshake, it drops a port guess like any other unknown bytes.
-	 */
-	if (p->payload_len == 0 || pks_done_with(f, dir & 1, max))
-		return reason;
-
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	if (!f)
+		return pks_end(PKS_REASON_FLOW_FULL);
 	old_proto = f->proto;
 	old_confidence = f->confidence;
-	pks_inspect(ctx, f, p, dir);
+	s->dir = pks_apply(s, f, s->dir & 1);
 	/*
 	 * A server-memory verdict stays open: a contradicting signature may still
 	 * come; so does a flow whose server announced an upgrade (HTTP 101).
@@ -397,29 +593,31 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {
 		pks_ctx_update_want(f);
-		pks_ctx_event(f, &key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
+		pks_ctx_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
 		/* The packet that named the protocol is the one its rule needs first. */
-		if (!copied && (f->ctx & PKS_X_WANT))
-			pks_ctx_copy(ctx, f, &key, p, dir);
+		if (!s->copied && (f->ctx & PKS_X_WANT)) {
+			s->then = PKS_THEN_END;
+			return pks_next(ctx, PKS_ST_COPY);
+		}
 	}
-	return reason == PKS_REASON_NEW_FLOW ? reason : PKS_REASON_INSPECTED;
+	return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
 }
 
 #ifndef PKS_HOOK_TC
 SEC("xdp")
 int pks_xdp(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct pks_cursor cur = { .pos = data, .end = data_end };
-	struct pks_pkt pkt = {};
+	struct pks_cursor cur = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
+	struct pks_state *s = pks_state_get();
 	int reason;
 
-	reason = pks_parse(&cur, &pkt);
-	if (!reason)
-		reason = pks_track(ctx, &pkt);
-	pks_count(reason);
-	return XDP_PASS;
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	__builtin_memset(&s->pkt, 0, sizeof(s->pkt));
+	reason = pks_parse(&cur, &s->pkt);
+	if (reason)
+		return pks_end(reason);
+	return pks_entry(ctx, s);
 }
 #endif /* !PKS_HOOK_TC */
 

@@ -5,7 +5,8 @@
  * XDP sees received packets only, so on a server the replies it sends are
  * never classified and verdicts stop short of "confirmed". This program runs
  * the XDP classifier's own source (bpf/pktspec.bpf.c, compiled here with
- * PKS_HOOK_TC) on outgoing packets: the same flow key, verdict logic, payload
+ * PKS_HOOK_TC: the same stages, as tc programs with their own tail-call
+ * table) on outgoing packets: the same flow key, verdict logic, payload
  * windows, context events, payload copies and pks_expect lookups, on the same
  * pinned maps. An outgoing packet never reaches the same host's XDP hook, so
  * nothing is counted twice on one host.
@@ -17,9 +18,6 @@
 #define PKS_HOOK_TC 1
 #include "pktspec.bpf.c"
 
-/* include/uapi/linux/pkt_cls.h: not in vmlinux.h, which only carries types. */
-#define TC_ACT_UNSPEC (-1)
-
 /*
  * Headers that run past the linear data (rare on egress: the stack builds
  * them in the linear head) are pulled in up to this many bytes: Ethernet, two
@@ -27,56 +25,36 @@
  */
 #define PKS_EGRESS_PULL_MAX 256
 
-/* A global function: checked once though called twice, and it takes the context because a pull invalidates packet pointers. */
-__noinline int pks_egress_parse(struct __sk_buff *skb, struct pks_pkt *p)
+/* Parses from the linear data; called again after a pull, which invalidates packet pointers. */
+static __always_inline int pks_egress_parse(struct __sk_buff *skb, struct pks_pkt *p)
 {
 	struct pks_cursor cur;
 
-	if (!p)
-		return PKS_REASON_TRUNC_ETH;
 	cur.pos = (void *)(long)skb->data;
 	cur.end = (void *)(long)skb->data_end;
 	__builtin_memset(p, 0, sizeof(*p));
 	return pks_parse(&cur, p);
 }
 
-/*
- * pks_count, but for a reason that can come from a global function (any int
- * to the verifier): with pks_count's 32-bit argument the compiler bounds one
- * copy of the register and indexes with another. Here it is one 64-bit
- * register, bounded before use.
- */
-__noinline int pks_egress_count(__u64 reason)
-{
-	__u32 zero = 0;
-	__u64 *counters;
-
-	if (reason >= PKS_REASON__COUNT)
-		return 0;
-	counters = bpf_map_lookup_elem(&pks_stats, &zero);
-	if (counters)
-		counters[reason]++; /* per-CPU: no other writer */
-	return 0;
-}
-
 SEC("tc")
 int pks_egress(struct __sk_buff *skb)
 {
-	struct pks_pkt pkt;
+	struct pks_state *s = pks_state_get();
 	__u32 linear;
 	int reason;
 
-	reason = pks_egress_parse(skb, &pkt);
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	reason = pks_egress_parse(skb, &s->pkt);
 	linear = skb->data_end - skb->data;
 	if (reason && reason != PKS_REASON_NON_IP && reason != PKS_REASON_OTHER_L4 &&
 	    reason != PKS_REASON_FRAG_LATER && linear < skb->len && linear < PKS_EGRESS_PULL_MAX) {
 		__u32 want = skb->len < PKS_EGRESS_PULL_MAX ? skb->len : PKS_EGRESS_PULL_MAX;
 
 		if (bpf_skb_pull_data(skb, want) == 0)
-			reason = pks_egress_parse(skb, &pkt);
+			reason = pks_egress_parse(skb, &s->pkt);
 	}
-	if (!reason)
-		reason = pks_track(skb, &pkt);
-	pks_egress_count(reason);
-	return TC_ACT_UNSPEC;
+	if (reason)
+		return pks_end(reason);
+	return pks_entry(skb, s);
 }

@@ -47,16 +47,15 @@ static __always_inline void pks_tc_count(__u32 reason)
 }
 
 /*
- * A global function, so the verifier checks the parser once however often it
- * is called (twice when headers must be pulled). It takes the context, not
- * packet pointers, because bpf_skb_pull_data() invalidates those.
+ * Parses from the linear data. It takes the context, not packet pointers,
+ * because bpf_skb_pull_data() invalidates those; called twice when headers
+ * must be pulled. A static function: a global one may not take a pointer
+ * before Linux 5.12, nor an uninitialised stack buffer before 6.x.
  */
-__noinline int pks_tc_parse(struct __sk_buff *skb, struct pks_pkt *p)
+static __noinline int pks_tc_parse(struct __sk_buff *skb, struct pks_pkt *p)
 {
 	struct pks_cursor cur;
 
-	if (!p)
-		return PKS_REASON_TRUNC_ETH;
 	cur.pos = (void *)(long)skb->data;
 	cur.end = (void *)(long)skb->data_end;
 	__builtin_memset(p, 0, sizeof(*p));

@@ -1,62 +1,103 @@
 /* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
 /*
- * The signature dispatcher: runs every signature on a payload window, most
- * specific first, and says which protocols' signatures cover a direction (so
- * that a payload which does not match can contradict a port guess).
+ * The signature dispatch, generated from the table bpf/sig/signatures.def:
+ * the stage IDs, which L4 each stage serves, the signatures a stage runs
+ * (in table order, first match wins), and which protocols' first messages
+ * are always recognised ("covers"). Nothing here names a protocol: a new
+ * signature is a row in the table.
  */
 #ifndef PKTSPEC_BPF_SIGNATURES_H
 #define PKTSPEC_BPF_SIGNATURES_H
 
 #include "sig/sig.h"
-#include "sig/tls.h"
-#include "sig/http.h"
-#include "sig/ssh.h"
-#include "sig/quic.h"
-#include "sig/dns.h"
-#include "sig/group_tcp_a.h"
-#include "sig/group_tcp_b.h"
-#include "sig/group_udp.h"
+/* Every signature file in bpf/sig/, listed by the Makefile. */
+#include "sig_all.h"
 
-/*
- * A global function is verified once, on its own, whatever path reaches it:
- * the signatures' branches do not multiply with the parser's. Both pointers
- * are checked for NULL because the verifier lets a caller pass NULL.
- */
-__noinline int pks_classify(const struct pks_payload *p, struct pks_match *m)
+/* The signature stages, in table order. */
+enum pks_sig_stage {
+#define PKS_STAGE(stage, l4) PKS_SG_##stage,
+#include "sig/signatures.def"
+	PKS_SG__COUNT,
+};
+
+/* The L4 protocol a stage serves. */
+static __always_inline __u8 pks_sig_stage_l4(__u32 stage)
 {
-	if (!p || !m)
-		return 0;
-	if (p->len == 0)
-		return 0;
-	if (p->l4 == IPPROTO_TCP) {
-		if (pks_sig_tls(p, m) || pks_sig_http(p, m) || pks_sig_ssh(p, m) || pks_sig_dns(p, m))
-			return 1;
-		return pks_classify_tcp_a(p, m) || pks_classify_tcp_b(p, m);
-	}
-	if (pks_sig_quic(p, m) || pks_sig_dns(p, m))
-		return 1;
-	return pks_classify_udp(p, m);
+#define PKS_STAGE(stage_, l4)                  \
+	if (stage == PKS_SG_##stage_)          \
+		return IPPROTO_##l4;
+#include "sig/signatures.def"
+	return 0;
+}
+
+/* The first stage of an L4's chain, or PKS_SG__COUNT when it has none. */
+static __always_inline __u32 pks_sig_stage_first(__u8 l4)
+{
+#define PKS_STAGE(stage_, l4_)                 \
+	if (l4 == IPPROTO_##l4_)               \
+		return PKS_SG_##stage_;
+#include "sig/signatures.def"
+	return PKS_SG__COUNT;
 }
 
 /*
- * Whether the first payload of a direction of `proto` is always recognised by
- * its signature, so that a mismatch there contradicts a port guess. A server
- * may send other lines before its SSH banner (RFC 4253 4.2), so SSH is covered
- * from the client only; QUIC servers are checked only after a client Initial.
+ * The stage after `stage` in its L4's chain, or PKS_SG__COUNT at the end.
+ * Called with a constant: the compiler folds it to a constant too.
+ */
+static __always_inline __u32 pks_sig_stage_next(__u32 stage)
+{
+	__u32 s;
+
+	for (s = stage + 1; s < PKS_SG__COUNT; s++)
+		if (pks_sig_stage_l4(s) == pks_sig_stage_l4(stage))
+			return s;
+	return PKS_SG__COUNT;
+}
+
+/*
+ * Runs the signatures of one stage on the window, in table order; 1 when one
+ * matched (and filled m). Called with a constant stage, so only that stage's
+ * rows are compiled into its program.
+ *
+ * Between two signatures, a compiler barrier: without it the compiler keeps
+ * bytes of the window that one signature loaded in registers for the next,
+ * and the verifier, which tracks registers, follows the next signature once
+ * for every range the previous one's branches gave those registers. After the
+ * barrier every signature loads what it reads afresh, the paths of the one
+ * before join at its first instruction, and a stage costs the sum of its
+ * signatures, not their product.
+ */
+static __always_inline int pks_sig_stage_run(__u32 stage, const struct pks_payload *p, struct pks_match *m)
+{
+	if (p->len == 0 || p->l4 != pks_sig_stage_l4(stage))
+		return 0;
+#define PKS_SIG(stage_, name)                                         \
+	if (stage == PKS_SG_##stage_) {                                \
+		asm volatile("" ::: "memory");                         \
+		if (pks_sig_##name(p, m))                              \
+			return 1;                                      \
+	}
+#include "sig/signatures.def"
+	return 0;
+}
+
+#define PKS_SIDE_CLIENT 1
+#define PKS_SIDE_SERVER 2
+#define PKS_SIDE_BOTH 3
+
+/*
+ * Whether the first payload of `proto` from this side is always recognised by
+ * its signature, so that a mismatch there contradicts a port guess.
  */
 static __always_inline int pks_sig_covers(__u8 proto, int from_client)
 {
-	switch (proto) {
-	case PKS_P_HTTP:
-	case PKS_P_TLS:
-	case PKS_P_DNS:
+	__u32 side = from_client ? PKS_SIDE_CLIENT : PKS_SIDE_SERVER;
+
+#define PKS_COVERS(proto_, side_)                                      \
+	if (proto == PKS_P_##proto_ && (PKS_SIDE_##side_ & side))      \
 		return 1;
-	case PKS_P_SSH:
-	case PKS_P_QUIC:
-		return from_client;
-	}
-	return pks_sig_covers_tcp_a(proto, from_client) || pks_sig_covers_tcp_b(proto, from_client) ||
-	       pks_sig_covers_udp(proto, from_client);
+#include "sig/signatures.def"
+	return 0;
 }
 
 #endif

@@ -236,7 +236,7 @@ int cmd_attach(int argc, char **argv)
 	else
 		return pks_usage_error("attach", "unknown mode '%s': use native or generic", mode);
 
-	if (pks_need_root("attach"))
+	if (pks_need_caps("attach", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[optind]);
 	if (!ifindex)
@@ -370,7 +370,7 @@ int cmd_detach(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return pks_usage_error("detach", "detach takes exactly one interface name");
-	if (pks_need_root("detach"))
+	if (pks_need_caps("detach", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[optind]);
 	if (!ifindex)
@@ -507,7 +507,7 @@ int cmd_status(int argc, char **argv)
 	}
 	if (optind != argc)
 		return pks_usage_error("status", "status takes no arguments");
-	if (pks_need_root("status"))
+	if (pks_need_caps("status", PKS_NEED_BPF))
 		return PKS_EXIT_FAIL;
 	if (pks_need_bpffs())
 		return PKS_EXIT_FAIL;

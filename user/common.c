@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -42,8 +44,54 @@ int pks_usage_error(const char *cmd, const char *fmt, ...)
 	return PKS_EXIT_USAGE;
 }
 
+/*
+ * libbpf's recent warnings, kept whether or not they are shown, so that a
+ * failed load can be explained by what libbpf saw (a pinned map it could not
+ * reuse, say) instead of by an errno alone.
+ */
+static char libbpf_recent[8192];
+static size_t libbpf_recent_len;
+
+static void libbpf_remember(const char *msg)
+{
+	size_t n = strlen(msg), keep;
+
+	if (n >= sizeof(libbpf_recent)) {
+		msg += n - (sizeof(libbpf_recent) - 1);
+		n = sizeof(libbpf_recent) - 1;
+	}
+	if (libbpf_recent_len + n >= sizeof(libbpf_recent)) {
+		keep = sizeof(libbpf_recent) - 1 - n;
+		memmove(libbpf_recent, libbpf_recent + libbpf_recent_len - keep, keep);
+		libbpf_recent_len = keep;
+	}
+	memcpy(libbpf_recent + libbpf_recent_len, msg, n);
+	libbpf_recent_len += n;
+	libbpf_recent[libbpf_recent_len] = '\0';
+}
+
+bool pks_libbpf_said(const char *needle)
+{
+	return strstr(libbpf_recent, needle) != NULL;
+}
+
+void pks_libbpf_forget(void)
+{
+	libbpf_recent_len = 0;
+	libbpf_recent[0] = '\0';
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	if (level != LIBBPF_DEBUG) {
+		char msg[1024];
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsnprintf(msg, sizeof(msg), fmt, copy);
+		va_end(copy);
+		libbpf_remember(msg);
+	}
 	if (level == LIBBPF_DEBUG && pks_verbose < 2)
 		return 0;
 	if (!pks_verbose)
@@ -146,11 +194,35 @@ const char *pks_reason_desc(unsigned int id)
 	return n ? n : "";
 }
 
-int pks_need_root(const char *what)
+bool pks_have_cap(int cap)
 {
-	if (geteuid() == 0)
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (cap < 0 || cap >= 64 || syscall(SYS_capget, &hdr, data) < 0)
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/*
+ * Capabilities, not uid 0: a service running as its own user with these
+ * capabilities works as well as root. CAP_BPF is Linux 5.8+; before it, and as
+ * an alternative, CAP_SYS_ADMIN covers both.
+ */
+int pks_need_caps(const char *what, unsigned int need)
+{
+	bool admin = pks_have_cap(CAP_SYS_ADMIN);
+	char missing[64] = "";
+
+	if ((need & PKS_NEED_BPF) && !admin && !pks_have_cap(PKS_CAP_BPF))
+		strcat(missing, " CAP_BPF");
+	if ((need & PKS_NEED_NET_ADMIN) && !admin && !pks_have_cap(CAP_NET_ADMIN))
+		strcat(missing, " CAP_NET_ADMIN");
+	if (!missing[0])
 		return 0;
-	pks_fail("%s needs root (CAP_BPF and CAP_NET_ADMIN): run it with sudo", what);
+	pks_fail("%s needs CAP_BPF (or CAP_SYS_ADMIN)%s; missing:%s: run it as root (sudo) or grant the "
+		 "capabilities (doc/pktspec.8, CAPABILITIES)",
+		 what, (need & PKS_NEED_NET_ADMIN) ? " and CAP_NET_ADMIN" : "", missing);
 	return -EPERM;
 }
 

@@ -86,12 +86,9 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 		bpf_map__set_max_entries(skel->maps.pks_flows, lo->max_flows);
 	if (lo && lo->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = lo->inspect_max;
-	err = pktspec_egress_bpf__load(skel);
-	if (err) {
-		pks_fail("cannot load the egress classifier: %s (run with -v for the verifier log)",
-			 strerror(-err));
+	err = pks_skel_load(skel->skeleton, "the egress classifier");
+	if (err)
 		goto out;
-	}
 	err = pks_tc_clsact_ensure(ifindex, ifname);
 	if (err)
 		goto out;

@@ -291,7 +291,7 @@ int cmd_flows(int argc, char **argv)
 	}
 	if (optind != argc)
 		return pks_usage_error("flows", "flows takes no arguments");
-	if (pks_need_root("flows"))
+	if (pks_need_caps("flows", PKS_NEED_BPF))
 		return PKS_EXIT_FAIL;
 	if (pks_need_bpffs())
 		return PKS_EXIT_FAIL;

@@ -1,14 +1,33 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
-/* Opening, configuring and loading the XDP classifier object. */
+/*
+ * Opening, configuring and loading the BPF objects: the verifier's statistics
+ * kept per program, the classifier's tail-call table filled, and a refusal
+ * explained (which program the kernel's verifier rejected, and why).
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "pktspec.h"
 #include "pktspec.skel.h"
+
+/* BPF_LOG_STATS: the verifier's summary only, a few hundred bytes; never the instruction trace. */
+#define PKS_LOG_STATS 4
+#define PKS_LOG_SIZE 16384
+
+const char *pks_kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u) < 0)
+		return "unknown";
+	return u.release;
+}
 
 /*
  * Gives an object's pks_flows the size of the pinned flow table, which libbpf
@@ -27,6 +46,190 @@ bool pks_flows_adopt_pinned_size(struct bpf_map *flows)
 		bpf_map__set_max_entries(flows, info.max_entries);
 	close(fd);
 	return true;
+}
+
+static long stat_after(const char *log, const char *key)
+{
+	const char *p = strstr(log, key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+void pks_verifier_stats_parse(const char *log, struct pks_verifier_stats *st)
+{
+	const char *p;
+
+	memset(st, 0, sizeof(*st));
+	st->insns = stat_after(log, "processed ");
+	st->states = stat_after(log, "total_states ");
+	st->peak = stat_after(log, "peak_states ");
+	st->time_us = stat_after(log, "verification time ");
+	p = strstr(log, "stack depth ");
+	if (p) {
+		size_t n = strcspn(p + 12, "\n");
+
+		if (n >= sizeof(st->stack))
+			n = sizeof(st->stack) - 1;
+		memcpy(st->stack, p + 12, n);
+		st->stack[n] = '\0';
+	}
+}
+
+static bool is_stats_line(const char *l, size_t n)
+{
+	static const char *const stats[] = { "processed ", "verification time ", "stack depth ", "max_states",
+					     "insn ", "-- " };
+
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(stats) / sizeof(stats[0]); i++)
+		if (n >= strlen(stats[i]) && !strncmp(l, stats[i], strlen(stats[i])))
+			return true;
+	return false;
+}
+
+void pks_verifier_reason(const char *log, char *out, size_t len)
+{
+	const char *best = NULL, *l = log;
+	size_t best_n = 0;
+
+	while (*l) {
+		size_t n = strcspn(l, "\n");
+
+		if (!is_stats_line(l, n)) {
+			best = l;
+			best_n = n;
+		}
+		l += n;
+		if (*l)
+			l++;
+	}
+	if (!best) {
+		snprintf(out, len, "no reason given");
+		return;
+	}
+	if (best_n >= len)
+		best_n = len - 1;
+	memcpy(out, best, best_n);
+	out[best_n] = '\0';
+}
+
+/* The tail-call table's slots by program name: include/pktspec/pktspec.h. */
+static const char *const stage_names[] = {
+#define PKS_FIXED_STAGE(sym, name) name,
+	PKS_FIXED_STAGES(PKS_FIXED_STAGE)
+#undef PKS_FIXED_STAGE
+#define PKS_STAGE(stage, l4) "pks_sg_" #stage,
+#include "../bpf/sig/signatures.def"
+};
+
+int pks_stages_fill(struct bpf_object *obj)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, PKS_MAP_STAGES);
+	__u32 slots = sizeof(stage_names) / sizeof(stage_names[0]);
+
+	if (!map)
+		return 0; /* not a classifier object */
+	if (bpf_map__max_entries(map) != slots) {
+		pks_fail("the classifier's tail-call table has %u slots, this build knows %u",
+			 bpf_map__max_entries(map), slots);
+		return -EINVAL;
+	}
+	for (__u32 i = 0; i < slots; i++) {
+		struct bpf_program *prog = bpf_object__find_program_by_name(obj, stage_names[i]);
+		int fd = prog ? bpf_program__fd(prog) : -1;
+
+		if (fd < 0) {
+			pks_fail("the classifier's stage %s is missing from the object", stage_names[i]);
+			return -ENOENT;
+		}
+		if (bpf_map_update_elem(bpf_map__fd(map), &i, &fd, BPF_ANY)) {
+			int err = -errno;
+
+			pks_fail("cannot fill the classifier's tail-call table (stage %s): %s", stage_names[i],
+				 strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Explains a failed load from the programs' logs and libbpf's warnings. */
+static void load_failed(struct bpf_object *obj, char **logs, const char *what, int err)
+{
+	struct bpf_program *prog, *rejected = NULL;
+	const char *rejected_log = NULL;
+	char reason[256];
+	int i = 0;
+
+	/* Programs load in object order and libbpf stops at the first refusal: the last log written is its. */
+	bpf_object__for_each_program(prog, obj) {
+		if (logs[i] && logs[i][0]) {
+			rejected = prog;
+			rejected_log = logs[i];
+		}
+		i++;
+	}
+	if (pks_libbpf_said("couldn't reuse pinned map") || pks_libbpf_said("can't use pinned map")) {
+		pks_fail("cannot load %s: the maps pinned in %s do not match this build or --max-flows "
+			 "(detach every interface first, or pass the same --max-flows)",
+			 what, PKS_PIN_DIR);
+		return;
+	}
+	if (rejected && pks_libbpf_said("BPF program load failed")) {
+		pks_verifier_reason(rejected_log, reason, sizeof(reason));
+		pks_fail("the kernel's verifier (Linux %s) rejected program %s of %s: %s%s", pks_kernel_release(),
+			 bpf_program__name(rejected), what, reason,
+			 pks_verbose ? "" : " (run with -v for the verifier's last lines, or 'pktspec probe')");
+		if (pks_verbose) {
+			fprintf(stderr, "pktspec: verifier log of %s:\n", bpf_program__name(rejected));
+			fputs(rejected_log, stderr);
+		}
+		return;
+	}
+	if (err == -EPERM || err == -EACCES) {
+		pks_fail("cannot load %s: %s (needs CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN%s)", what,
+			 strerror(-err), " ; Linux before 5.11 also needs CAP_SYS_RESOURCE for locked memory");
+		return;
+	}
+	pks_fail("cannot load %s: %s (run with -v for libbpf's messages)", what, strerror(-err));
+}
+
+int pks_skel_load(struct bpf_object_skeleton *s, const char *what)
+{
+	struct bpf_object *obj = *s->obj;
+	struct bpf_program *prog;
+	char **logs;
+	int n = 0, i = 0, err;
+
+	bpf_object__for_each_program(prog, obj)
+		n++;
+	logs = calloc(n ? n : 1, sizeof(*logs));
+	if (!logs)
+		return -ENOMEM;
+	bpf_object__for_each_program(prog, obj) {
+		if (bpf_program__autoload(prog)) {
+			logs[i] = calloc(1, PKS_LOG_SIZE);
+			if (logs[i]) {
+				bpf_program__set_log_buf(prog, logs[i], PKS_LOG_SIZE);
+				bpf_program__set_log_level(prog, PKS_LOG_STATS);
+			}
+		}
+		i++;
+	}
+	pks_libbpf_forget();
+	err = bpf_object__load_skeleton(s);
+	if (err)
+		load_failed(obj, logs, what, err);
+	else
+		err = pks_stages_fill(obj);
+	/* The buffers are the programs' only until load returns. */
+	bpf_object__for_each_program(prog, obj)
+		bpf_program__set_log_buf(prog, NULL, 0);
+	for (i = 0; i < n; i++)
+		free(logs[i]);
+	free(logs);
+	return err;
 }
 
 /*
@@ -63,18 +266,8 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 	if (o->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
 
-	err = pktspec_bpf__load(skel);
+	err = pks_skel_load(skel->skeleton, "the classifier");
 	if (err) {
-		if (o->pinned && err == -EINVAL)
-			pks_fail("cannot load the classifier: the maps pinned in %s do not match this "
-				 "build or --max-flows (detach every interface first, or pass the same "
-				 "--max-flows)",
-				 PKS_PIN_DIR);
-		else if (err == -EPERM)
-			pks_fail("cannot load the classifier: permission denied (needs root, CAP_BPF)");
-		else
-			pks_fail("cannot load the classifier: %s (run with -v for the verifier log)",
-				 strerror(-err));
 		pktspec_bpf__destroy(skel);
 		return err;
 	}

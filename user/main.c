@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
 	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
 	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
+	{ "probe", cmd_probe, "check this kernel: load every program, verifier statistics" },
 };
 
 static void usage(FILE *out)

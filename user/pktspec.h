@@ -24,6 +24,9 @@ int pks_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same for a bad command line; returns PKS_EXIT_USAGE. */
 int pks_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pks_libbpf_logging(void);
+/* Whether one of libbpf's recent warnings contains needle; forget clears them. */
+bool pks_libbpf_said(const char *needle);
+void pks_libbpf_forget(void);
 
 /* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
 const char *pks_proto_name(unsigned int id);
@@ -35,7 +38,13 @@ const char *pks_reason_name(unsigned int id);
 const char *pks_reason_desc(unsigned int id);
 
 /* Environment checks; each prints its own message and returns -errno. */
-int pks_need_root(const char *what);
+/* Capabilities a command needs (pks_need_caps): CAP_BPF, CAP_NET_ADMIN; CAP_SYS_ADMIN covers both. */
+#define PKS_NEED_BPF 0x1
+#define PKS_NEED_NET_ADMIN 0x2
+#define PKS_CAP_BPF 39     /* linux/capability.h since 5.8 */
+#define PKS_CAP_PERFMON 38
+int pks_need_caps(const char *what, unsigned int need);
+bool pks_have_cap(int cap);
 int pks_need_bpffs(void);
 int pks_lock(void); /* returns an fd to close, or -errno */
 
@@ -51,6 +60,31 @@ struct pks_load_opts {
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
 struct bpf_map;
+struct bpf_object;
+struct bpf_object_skeleton;
+/*
+ * Loads an opened skeleton: keeps each program's verifier statistics, fills
+ * the classifier's tail-call table, and on failure says which program the
+ * kernel's verifier rejected and why (or which pinned map did not match).
+ * `what` names the object in messages ("the classifier"). 0 or -errno.
+ */
+int pks_skel_load(struct bpf_object_skeleton *s, const char *what);
+/* Fills an object's tail-call table (pks_stages) from its loaded programs; 0 or -errno. */
+int pks_stages_fill(struct bpf_object *obj);
+
+/* A program's verifier statistics, from its BPF_LOG_STATS log. */
+struct pks_verifier_stats {
+	long insns;      /* processed instructions; -1 when unknown */
+	long states;     /* total states */
+	long peak;       /* peak states */
+	long time_us;    /* verification time */
+	char stack[128]; /* stack depth per frame, as the kernel prints it */
+};
+void pks_verifier_stats_parse(const char *log, struct pks_verifier_stats *st);
+/* The line of a verifier log that says why it refused (the last that is not a statistic). */
+void pks_verifier_reason(const char *log, char *out, size_t len);
+/* The running kernel's release, e.g. "6.1.0-57-cloud-amd64". */
+const char *pks_kernel_release(void);
 /* Sizes flows like the pinned pks_flows; returns whether one is pinned. */
 bool pks_flows_adopt_pinned_size(struct bpf_map *flows);
 
@@ -155,5 +189,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

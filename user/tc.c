@@ -199,10 +199,8 @@ int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
 	err = tc_open(&skel);
 	if (err)
 		return err;
-	err = pktspec_tc_bpf__load(skel);
+	err = pks_skel_load(skel->skeleton, "the tc policy program");
 	if (err) {
-		pks_fail("cannot load the tc policy program: %s (run with -v for the verifier log)",
-			 strerror(-err));
 		ret = err;
 		goto out;
 	}

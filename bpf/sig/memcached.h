@@ -323,4 +323,37 @@ static __always_inline int pks_sig_memcached_text(const struct pks_payload *p, s
 	return pks_mc_text(p, m, scan);
 }
 
+/*
+ * Whether the window holds " HTTP/" inside its valid bytes. "get / HTTP/1.1"
+ * follows memcached's retrieval grammar (get <key>*, keys being any
+ * printable bytes: protocol.txt "Keys"), but it is an HTTP request line with
+ * its method in the wrong case (RFC 9112 3): an explicit separation, so that
+ * a malformed HTTP request is not named memcached.
+ */
+static __always_inline __u64 pks_mc_http_version_seen(const struct pks_payload *p)
+{
+	__u64 hit = 0;
+	__u32 i;
+
+	for (i = 0; i + 6 <= PKS_WIN; i++)
+		hit |= pks_is(p->b[i], ' ') & pks_is(p->b[i + 1], 'H') & pks_is(p->b[i + 2], 'T') &
+		       pks_is(p->b[i + 3], 'T') & pks_is(p->b[i + 4], 'P') & pks_is(p->b[i + 5], '/') &
+		       pks_lt(i + 5, p->len);
+	return hit;
+}
+
+/*
+ * The text protocol as the TCP stage runs it: never on what reads as an HTTP
+ * request, and with the scan's result passed through pks_forget(), so that
+ * the command check is verified once, not once per value the scan can return.
+ */
+static __always_inline int pks_sig_memcached_text_tcp(const struct pks_payload *p, struct pks_match *m)
+{
+	if (p->l4 != IPPROTO_TCP || p->len < 5)
+		return 0;
+	if (p->from_client && pks_mc_http_version_seen(p))
+		return 0;
+	return pks_sig_memcached_text(p, m, (int)pks_forget(m, pks_mc_scan(p)));
+}
+
 #endif

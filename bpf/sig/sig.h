@@ -46,6 +46,8 @@ struct pks_match {
 	__u8 no_confirm;  /* matches the protocol but must not confirm (e.g. DNS ID differs) */
 	__u8 upgrade;     /* an explicit upgrade rule: replaces the verdict of a flow marked PKS_F_UPGRADE */
 	__u8 await_upgrade; /* announces an upgrade (HTTP 101): keep inspecting after the verdict */
+	__u8 pad[3];
+	__u32 forget;     /* pks_forget()'s slot */
 };
 
 static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 rule, __u8 role)
@@ -54,6 +56,20 @@ static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 
 	m->rule = rule;
 	m->role = role;
 	return 1;
+}
+
+/*
+ * Returns v, but as a value the verifier knows nothing about: it goes through
+ * the match, which the classifier keeps in a map value (bpf/stages.h), and
+ * the verifier does not track what is stored in map memory. A helper that
+ * returns one of many exact values (a scan's summary) would otherwise make
+ * the verifier follow the code after it once per value; after this, once.
+ * Natively (tests, fuzzing) it is a plain store and load.
+ */
+static __always_inline __u32 pks_forget(struct pks_match *m, __u32 v)
+{
+	*(volatile __u32 *)&m->forget = v;
+	return *(volatile __u32 *)&m->forget;
 }
 
 /* Big-endian loads from the window; off must be a constant or masked. */

@@ -44,7 +44,7 @@ static int eg_open(struct eg_env *e)
 	err = pks_egress_share_maps(e->eg, e->xdp.skel);
 	if (err)
 		return err;
-	return pktspec_egress_bpf__load(e->eg);
+	return pks_skel_load(e->eg->skeleton, "the egress classifier");
 }
 
 static void eg_close(struct eg_env *e)

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * The classifier as a chain of programs (doc/design.md, "Stages").
+ *
+ *   entry (pks_xdp / pks_egress): parse, key, look the flow up, count it.
+ *                A decided flow, or a packet with nothing to inspect, ends
+ *                here: the fast path is one program.
+ *   pks_track:   a new flow: context lookups, the entry, the new-flow event
+ *   pks_copy:    a payload copy for the context rules (bpf/ctx.h), sent from
+ *                here or, when a kernel rule reads it first, from
+ *   pks_krules:  the kernel's FTP and TFTP rules
+ *   pks_window:  the payload window, then the first signature stage of the
+ *                packet's L4
+ *   pks_sg_*:    the signature stages of bpf/sig/signatures.def, in order;
+ *                the first match, or the end of the chain, goes to
+ *   pks_verdict: moves the verdict, sends events, and a copy (pks_copy
+ *                again) when the new verdict wants one
+ *
+ * A packet goes only as far as it needs: each step decides, inline, whether
+ * the next is wanted before it tail-calls it.
+ *
+ * Each program is verified on its own: its own instruction budget, its own
+ * 512-byte stack. That bounds verification by construction, whatever the
+ * parser's paths (VLAN tags, IPv4 options and IPv6 extension chains give the
+ * payload pointer many shapes) and however many signatures there are; and it
+ * needs nothing newer than tail calls (Linux 4.2), so it loads on 5.10. No
+ * program calls a BPF function: everything is inlined, so no tail call is
+ * ever made from a BPF-to-BPF frame (x86-64 only, 5.10+) and no global
+ * function takes a pointer (5.12+).
+ *
+ * What one stage hands to the next lives in a per-CPU map (pks_state). That
+ * is safe because a packet runs to completion on one CPU: XDP in NAPI
+ * context, tc egress with bottom halves disabled, and a tail call never
+ * returns, so nothing else on the CPU can run this object's programs between
+ * two stages. Every stage reads only what an earlier stage of the same packet
+ * wrote.
+ */
+#ifndef PKTSPEC_BPF_STAGES_H
+#define PKTSPEC_BPF_STAGES_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pktspec/pktspec.h"
+#include "parse.h"
+#include "hook.h"
+#include "signatures.h"
+
+/* Slots of the tail-call table: the fixed stages, then the signature stages. */
+enum pks_stage {
+#define PKS_FIXED_STAGE(sym, name) PKS_ST_##sym,
+	PKS_FIXED_STAGES(PKS_FIXED_STAGE)
+#undef PKS_FIXED_STAGE
+	PKS_ST_SIG0,
+	PKS_ST__COUNT = PKS_ST_SIG0 + PKS_SG__COUNT,
+};
+
+/* What pks_copy does after the copy. */
+enum pks_then {
+	PKS_THEN_INSPECT = 0, /* go on to the payload window, as pks_track */
+	PKS_THEN_END = 1,     /* the packet is done (a copy after the verdict) */
+};
+
+/* One packet's state, handed from stage to stage. */
+struct pks_state {
+	struct pks_pkt pkt;       /* what the entry parsed */
+	struct pks_flow_key key;  /* its flow */
+	struct pks_payload pl;    /* the payload window the signatures read */
+	struct pks_match m;       /* what a signature matched */
+	struct pks_flow init;     /* a new flow entry, before insertion */
+	__u64 now;                /* the packet's time (capture time in replay) */
+	__u64 wire;               /* its length on the wire */
+	__u32 reason;             /* what the last stage counts (enum pks_reason) */
+	__u8 dir;                 /* enum pks_dir of this packet */
+	__u8 src_side;            /* key side of its sender */
+	__u8 new_flow;            /* the entry is created for this packet */
+	__u8 copied;              /* a payload copy of it went out */
+	__u8 matched;             /* a signature stage matched */
+	__u8 then;                /* enum pks_then */
+	__u8 pad[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_state);
+} pks_state SEC(".maps");
+
+static __always_inline struct pks_state *pks_state_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pks_state, &zero);
+}
+
+#endif
