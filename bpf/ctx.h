@@ -80,12 +80,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_ctxstats SEC(".maps");
 
-/* Scratch for building a payload copy: too big for the 512-byte stack. */
+/*
+ * Scratch for building a payload copy: too big for the 512-byte stack.
+ * Pinned with the stage chain (bpf/hook.h): pks_copy prepares it and
+ * pks_krules sends it.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pks_event_payload);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_scratch SEC(".maps");
 
 static __always_inline struct pks_ctx_stats *pks_ctx_stats(void)
@@ -279,8 +284,18 @@ struct pks_kexp_nums {
 	__u8 digits;    /* digits of the current number */
 	__u8 pos;       /* bytes stepped so far */
 	__u8 first;     /* position of the first digit */
-	__u16 pad;
+	__u8 kind;      /* enum pks_kexp_kind being read */
+	__u8 start;     /* where in the copy the numbers start */
 	__u32 val;
+};
+
+/* The announcements the kernel reads itself. */
+enum pks_kexp_kind {
+	PKS_KEXP_NONE,
+	PKS_KEXP_PASV, /* 227 (h1,h2,h3,h4,p1,p2) */
+	PKS_KEXP_EPSV, /* 229 (|||port|) */
+	PKS_KEXP_PORT, /* PORT h1,h2,h3,h4,p1,p2 */
+	PKS_KEXP_EPRT, /* EPRT |1|a.b.c.d|port| */
 };
 
 /* Working space of the kernel rules: per-CPU, because the XDP program's stack is nearly spent. */
@@ -296,7 +311,8 @@ struct {
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pks_kexp_scratch);
-} pks_kexp_scratch SEC(".maps");
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_kexp SEC(".maps");
 
 static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 *listen, __u16 port,
 					 const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags, __u64 now)
@@ -405,17 +421,23 @@ static __always_inline int pks_kexp_delim(__u8 d)
 	return d >= 33 && d <= 126 && !(d >= '0' && d <= '9');
 }
 
-/* Returns PKS_EVK_EXPECTED when it wrote an expectation. */
+/*
+ * Returns PKS_EVK_EXPECTED when it wrote an expectation. Which announcement
+ * it is decides where the numbers start and how many there are; then one
+ * scan reads them (one copy of the scan loop for the verifier, not one per
+ * announcement: what differs between them goes through the scratch record,
+ * which the verifier does not track); then the announcement's own checks.
+ */
 static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const struct pks_flow *f,
 						const struct pks_pkt *p, int dir)
 {
 	struct pks_kexp_scratch *s;
 	struct pks_kexp_nums *o;
-	__u32 zero = 0, n;
-	__u8 *addr;
+	__u32 zero = 0, n, at;
+	__u8 *addr, d;
 	__u16 port;
 
-	s = bpf_map_lookup_elem(&pks_kexp_scratch, &zero);
+	s = bpf_map_lookup_elem(&pks_kexp, &zero);
 	if (!s)
 		return 0;
 	o = &s->o;
@@ -424,83 +446,92 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 	n = pks_ctx_caplen(ev);
 	if (n < 8)
 		return 0;
-	if (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP && dir == PKS_DIR_S2C) {
-		/* Reply code and a space (RFC 959 4.2); the engine handles multi-line forms. */
-		if (ev->data[0] != '2' || ev->data[1] != '2' || ev->data[3] != ' ')
-			return 0;
-		o->skip_text = 1;
-		if (ev->data[2] == '7') {
-			/* 227 text (h1,h2,h3,h4,p1,p2): the numbers start at the first digit. */
-			o->count = 6;
-			if (pks_kexp_scan(ev, n, 4, o) || pks_kexp_host_port(o, addr, &port))
-				return 0;
-			pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
-				     f->last_ns);
-			return PKS_EVK_EXPECTED;
-		}
-		if (ev->data[2] == '9') {
-			/* 229 text (|||port|) (RFC 2428 3): "(" and three delimiters before the port. */
-			__u32 at;
-			__u8 d;
-
-			o->count = 1;
-			if (pks_kexp_scan(ev, n, 4, o) || !o->v[0] || o->v[0] > 65535)
-				return 0;
-			at = o->first;
-			if (at < 4 || at > PKS_KEXP_SCAN)
-				return 0;
-			at += 4; /* offset of the port's first digit in the copy */
-			d = ev->data[at - 1];
-			if (ev->data[at - 4] != '(' || ev->data[at - 3] != d || ev->data[at - 2] != d ||
-			    o->seps[0] != d || !pks_kexp_delim(d))
-				return 0;
-			pks_kexp_put(s, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV,
-				     PKS_EXP_ONCE, f->last_ns);
-			return PKS_EVK_EXPECTED;
-		}
-		return 0;
-	}
-	if (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP && dir == PKS_DIR_C2S) {
-		if (ev->data[0] == 'P' && ev->data[1] == 'O' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
-		    ev->data[4] == ' ') {
-			/* PORT h1,h2,h3,h4,p1,p2 (RFC 959 4.1.2); the server connects to it. */
-			o->count = 6;
-			if (pks_kexp_scan(ev, n, 5, o) || pks_kexp_host_port(o, addr, &port))
-				return 0;
-			pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
-				     f->last_ns);
-			return PKS_EVK_EXPECTED;
-		}
-		if (ev->data[0] == 'E' && ev->data[1] == 'P' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
-		    ev->data[4] == ' ' && ev->data[6] == '1' && ev->data[7] == ev->data[5] &&
-		    pks_kexp_delim(ev->data[5])) {
-			/* EPRT |1|a.b.c.d|port| (RFC 2428 2); IPv6 text is left to the engine. */
-			__u8 d = ev->data[5];
-
-			o->count = 5;
-			if (pks_kexp_scan(ev, n, 8, o) || o->first != 0)
-				return 0;
-			if (o->v[0] > 255 || o->v[1] > 255 || o->v[2] > 255 || o->v[3] > 255 || !o->v[4] ||
-			    o->v[4] > 65535 || o->seps[0] != '.' || o->seps[1] != '.' || o->seps[2] != '.' ||
-			    o->seps[3] != d || o->seps[4] != d)
-				return 0;
-			__builtin_memset(addr, 0, 10);
-			addr[10] = addr[11] = 0xff;
-			addr[12] = o->v[0];
-			addr[13] = o->v[1];
-			addr[14] = o->v[2];
-			addr[15] = o->v[3];
-			pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
-				     f->last_ns);
-			return PKS_EVK_EXPECTED;
-		}
-		return 0;
-	}
 	if (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP && dir == PKS_DIR_C2S && ev->hdr.nth == 0 &&
 	    ev->data[0] == 0 && (ev->data[1] == 1 || ev->data[1] == 2)) {
 		/* RRQ/WRQ (RFC 1350 5); the engine checks the rest and takes it back on garbage. */
 		pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
 			     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, f->last_ns);
+		return PKS_EVK_EXPECTED;
+	}
+	if (f->proto != PKS_P_FTP || p->l4 != IPPROTO_TCP)
+		return 0;
+	if (dir == PKS_DIR_S2C) {
+		/* Reply code and a space (RFC 959 4.2); the engine handles multi-line forms. */
+		if (ev->data[0] != '2' || ev->data[1] != '2' || ev->data[3] != ' ')
+			return 0;
+		o->skip_text = 1;
+		o->start = 4;
+		if (ev->data[2] == '7') {
+			/* 227 text (h1,h2,h3,h4,p1,p2): the numbers start at the first digit. */
+			o->kind = PKS_KEXP_PASV;
+			o->count = 6;
+		} else if (ev->data[2] == '9') {
+			/* 229 text (|||port|) (RFC 2428 3): "(" and three delimiters before the port. */
+			o->kind = PKS_KEXP_EPSV;
+			o->count = 1;
+		} else {
+			return 0;
+		}
+	} else if (ev->data[0] == 'P' && ev->data[1] == 'O' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
+		   ev->data[4] == ' ') {
+		/* PORT h1,h2,h3,h4,p1,p2 (RFC 959 4.1.2); the server connects to it. */
+		o->kind = PKS_KEXP_PORT;
+		o->count = 6;
+		o->start = 5;
+	} else if (ev->data[0] == 'E' && ev->data[1] == 'P' && ev->data[2] == 'R' && ev->data[3] == 'T' &&
+		   ev->data[4] == ' ' && ev->data[6] == '1' && ev->data[7] == ev->data[5] &&
+		   pks_kexp_delim(ev->data[5])) {
+		/* EPRT |1|a.b.c.d|port| (RFC 2428 2); IPv6 text is left to the engine. */
+		o->kind = PKS_KEXP_EPRT;
+		o->count = 5;
+		o->start = 8;
+	} else {
+		return 0;
+	}
+	asm volatile("" ::: "memory");
+	if (pks_kexp_scan(ev, n, *(volatile __u8 *)&o->start, o))
+		return 0;
+	switch (*(volatile __u8 *)&o->kind) {
+	case PKS_KEXP_PASV:
+		if (pks_kexp_host_port(o, addr, &port))
+			return 0;
+		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
+			     f->last_ns);
+		return PKS_EVK_EXPECTED;
+	case PKS_KEXP_EPSV:
+		if (!o->v[0] || o->v[0] > 65535)
+			return 0;
+		at = o->first;
+		if (at < 4 || at > PKS_KEXP_SCAN)
+			return 0;
+		at += 4; /* offset of the port's first digit in the copy */
+		d = ev->data[at - 1];
+		if (ev->data[at - 4] != '(' || ev->data[at - 3] != d || ev->data[at - 2] != d || o->seps[0] != d ||
+		    !pks_kexp_delim(d))
+			return 0;
+		pks_kexp_put(s, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV, PKS_EXP_ONCE,
+			     f->last_ns);
+		return PKS_EVK_EXPECTED;
+	case PKS_KEXP_PORT:
+		if (pks_kexp_host_port(o, addr, &port))
+			return 0;
+		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
+			     f->last_ns);
+		return PKS_EVK_EXPECTED;
+	case PKS_KEXP_EPRT:
+		d = ev->data[5];
+		if (o->first != 0 || o->v[0] > 255 || o->v[1] > 255 || o->v[2] > 255 || o->v[3] > 255 || !o->v[4] ||
+		    o->v[4] > 65535 || o->seps[0] != '.' || o->seps[1] != '.' || o->seps[2] != '.' ||
+		    o->seps[3] != d || o->seps[4] != d)
+			return 0;
+		__builtin_memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		addr[12] = o->v[0];
+		addr[13] = o->v[1];
+		addr[14] = o->v[2];
+		addr[15] = o->v[3];
+		pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
+			     f->last_ns);
 		return PKS_EVK_EXPECTED;
 	}
 	return 0;

@@ -11,6 +11,18 @@
 
 #ifdef PKS_HOOK_TC
 #define pks_hook_ctx __sk_buff
+/*
+ * The stage chain's own maps (bpf/stages.h) are pinned, so that the chain
+ * outlives the command that attached it: a tail-call table is emptied when
+ * the last user-space reference to it goes. Every XDP attachment shares one
+ * chain (the latest attach fills its table), and the tc egress classifier,
+ * whose stages are tc programs and cannot share the XDP table, has its own:
+ * these names, pinned beside the XDP ones.
+ */
+#define pks_stages pks_stages_eg
+#define pks_state pks_state_eg
+#define pks_scratch pks_scratch_eg
+#define pks_kexp pks_kexp_eg
 #else
 #define pks_hook_ctx xdp_md
 #endif

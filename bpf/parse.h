@@ -22,6 +22,12 @@
 
 #define PKS_VLAN_MAX 2    /* 802.1ad outer tag + 802.1Q inner tag (QinQ) */
 #define PKS_IPV6_EXT_MAX 6 /* hop-by-hop, dest, routing, fragment, AH, dest: RFC 8200 4.1 order */
+/*
+ * Header offsets stay below this (a frame's headers are far shorter): the
+ * verifier trusts a packet pointer checked against the end only while its
+ * offset bound stays under 64 KiB.
+ */
+#define PKS_PARSE_OFF_MAX 0x3fff
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1FFF
@@ -143,11 +149,11 @@ static __always_inline int pks_parse_ipv4(struct pks_cursor *c, struct pks_pkt *
  * not counting the first 8. A fragment header with a non-zero offset ends the
  * walk: there is no L4 header to read.
  */
-static __always_inline int pks_parse_ipv6(struct pks_cursor *c, struct pks_pkt *p, __u8 *l4,
+static __always_inline int pks_parse_ipv6(struct pks_cursor *c, void *data, struct pks_pkt *p, __u8 *l4,
 					  __u32 *l4_len, int *later_frag)
 {
 	struct ipv6hdr *ip6 = c->pos;
-	__u32 remaining;
+	__u32 remaining, off;
 	__u8 next;
 	int i;
 
@@ -162,8 +168,25 @@ static __always_inline int pks_parse_ipv6(struct pks_cursor *c, struct pks_pkt *
 	c->pos = ip6 + 1;
 
 	for (i = 0; i < PKS_IPV6_EXT_MAX; i++) {
-		struct ipv6_opt_hdr *opt = c->pos;
+		struct ipv6_opt_hdr *opt;
 		__u32 len;
+
+		/*
+		 * The header kinds give the cursor and the remaining length a
+		 * different range on every way through the chain. Both go
+		 * through *p (per-CPU map memory in the classifier, which the
+		 * verifier does not track) at each step, so the walk costs the
+		 * verifier a few paths per header, not one per chain.
+		 */
+		p->payload_off = c->pos - data;
+		p->payload_len = remaining;
+		asm volatile("" ::: "memory");
+		off = *(volatile __u32 *)&p->payload_off;
+		remaining = *(volatile __u32 *)&p->payload_len;
+		if (off > PKS_PARSE_OFF_MAX)
+			return PKS_REASON_TRUNC_EXT;
+		c->pos = data + off;
+		opt = c->pos;
 
 		switch (next) {
 		case NEXTHDR_HOP:
@@ -285,7 +308,7 @@ static __always_inline int pks_parse(struct pks_cursor *c, struct pks_pkt *p)
 		ret = pks_parse_ipv4(c, p, &l4, &l4_len, &later_frag);
 	} else if (eth_proto == bpf_htons(ETH_P_IPV6)) {
 		p->ipv6 = 1;
-		ret = pks_parse_ipv6(c, p, &l4, &l4_len, &later_frag);
+		ret = pks_parse_ipv6(c, data, p, &l4, &l4_len, &later_frag);
 	} else {
 		return PKS_REASON_NON_IP;
 	}

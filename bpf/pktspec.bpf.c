@@ -52,13 +52,15 @@ struct pks_replay pks_replay;
  * The tail-call table: slots in enum pks_stage order, filled by the loader
  * (user/loader.c) by program name after the object is loaded, so that each
  * program can also be loaded, and its verification judged, on its own
- * (pktspec probe).
+ * (pktspec probe). Pinned: the kernel empties a tail-call table when its
+ * last user-space reference goes, and the attaching command exits.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, PKS_ST__COUNT);
 	__type(key, __u32);
 	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_stages SEC(".maps");
 
 static __always_inline void pks_count(__u32 reason)
@@ -617,6 +619,13 @@ int pks_xdp(struct xdp_md *ctx)
 	reason = pks_parse(&cur, &s->pkt);
 	if (reason)
 		return pks_end(reason);
+	/*
+	 * Each way through the parser (VLAN tags, IPv4 options, IPv6 extension
+	 * chains) ends with its own knowledge of the header fields. From here
+	 * on everything is read from s->pkt, which the verifier does not track,
+	 * so the rest is verified once, not once per way through the parser.
+	 */
+	asm volatile("" ::: "memory");
 	return pks_entry(ctx, s);
 }
 #endif /* !PKS_HOOK_TC */

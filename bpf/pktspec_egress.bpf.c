@@ -56,5 +56,6 @@ int pks_egress(struct __sk_buff *skb)
 	}
 	if (reason)
 		return pks_end(reason);
+	asm volatile("" ::: "memory"); /* one state for the rest: see pks_xdp */
 	return pks_entry(skb, s);
 }

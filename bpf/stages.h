@@ -31,9 +31,10 @@
  * What one stage hands to the next lives in a per-CPU map (pks_state). That
  * is safe because a packet runs to completion on one CPU: XDP in NAPI
  * context, tc egress with bottom halves disabled, and a tail call never
- * returns, so nothing else on the CPU can run this object's programs between
+ * returns, so nothing else on the CPU can run a chain sharing the map between
  * two stages. Every stage reads only what an earlier stage of the same packet
- * wrote.
+ * wrote. The chain's maps are pinned (bpf/hook.h): all XDP attachments share
+ * one chain, and the tc egress classifier has its own.
  */
 #ifndef PKTSPEC_BPF_STAGES_H
 #define PKTSPEC_BPF_STAGES_H
@@ -79,11 +80,13 @@ struct pks_state {
 	__u8 pad[2];
 };
 
+/* Pinned, and shared by every attachment's chain: bpf/hook.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pks_state);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_state SEC(".maps");
 
 static __always_inline struct pks_state *pks_state_get(void)

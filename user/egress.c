@@ -35,11 +35,12 @@ int pks_egress_share_maps(struct pktspec_egress_bpf *eg, struct pktspec_bpf *xdp
 		if (!bpf_map__pin_path(map))
 			continue;
 		twin = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(map));
-		if (!twin)
-			return -ENOENT;
-		err = bpf_map__reuse_fd(map, bpf_map__fd(twin));
-		if (err)
-			return err;
+		/* The egress stage chain's own maps (bpf/hook.h) have no twin: private too. */
+		if (twin) {
+			err = bpf_map__reuse_fd(map, bpf_map__fd(twin));
+			if (err)
+				return err;
+		}
 		bpf_map__set_pin_path(map, NULL);
 	}
 	return 0;

@@ -125,9 +125,13 @@ static const char *const stage_names[] = {
 
 int pks_stages_fill(struct bpf_object *obj)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, PKS_MAP_STAGES);
 	__u32 slots = sizeof(stage_names) / sizeof(stage_names[0]);
+	struct bpf_map *map = NULL, *m;
 
+	/* pks_stages, or pks_stages_eg in the egress classifier (bpf/hook.h): the one tail-call table. */
+	bpf_object__for_each_map(m, obj)
+		if (bpf_map__type(m) == BPF_MAP_TYPE_PROG_ARRAY)
+			map = m;
 	if (!map)
 		return 0; /* not a classifier object */
 	if (bpf_map__max_entries(map) != slots) {

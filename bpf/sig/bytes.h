@@ -50,20 +50,40 @@ enum pks_tcp_b_tag {
  * with arithmetic, so a loop over the window adds no branch per byte for the
  * verifier to follow (its cost stays linear in the loop length). Arguments
  * are below 2^32, so the 64-bit difference's sign bit is the answer.
+ *
+ * The difference passes through an empty asm: knowing both arguments are
+ * 32-bit, the compiler would see "a < b" in the sign bit and, BPF having no
+ * conditional move, bring the branch back (one per byte, and the verifier
+ * following every later byte once per outcome of the earlier ones).
  */
+static __always_inline __u64 pks_u64_opaque(__u64 v)
+{
+	asm volatile("" : "+r"(v));
+	return v;
+}
+
 static __always_inline __u64 pks_lt(__u64 a, __u64 b)
 {
-	return (a - b) >> 63;
+	return pks_u64_opaque(a - b) >> 63;
 }
 
 static __always_inline __u64 pks_is(__u64 c, __u64 v)
 {
-	return ((c ^ v) - 1) >> 63;
+	return (pks_u64_opaque(c ^ v) - 1) >> 63;
 }
 
 static __always_inline __u64 pks_in_range(__u64 c, __u64 lo, __u64 hi)
 {
 	return (pks_lt(c, lo) ^ 1) & (pks_lt(hi, c) ^ 1);
+}
+
+/* Number of set bits (SWAR: no loop). */
+static __always_inline __u32 pks_popcount64(__u64 x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
 }
 
 #endif

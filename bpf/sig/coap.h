@@ -24,6 +24,7 @@
 
 #include "sig.h"
 #include "opaque.h"
+#include "bytes.h"
 
 #define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
 #define PKS_COAP_TEXT_CHECK 8 /* leading bytes of a URI option that must be printable ASCII */
@@ -44,7 +45,7 @@ static __always_inline int pks_coap_option_known(__u32 n)
 {
 	if (n < 64)
 		return (PKS_COAP_KNOWN_LOW >> n) & 1;
-	return n == 258;
+	return pks_is(n, 258); /* arithmetic, not a branch: no exact path for 258 */
 }
 
 static __always_inline int pks_coap_response_code(__u8 code)
@@ -61,12 +62,19 @@ static __always_inline int pks_coap_response_code(__u8 code)
 	return 0;
 }
 
-/* Whether a URI option (Uri-Host 3, Uri-Path 11, Uri-Query 15) value at off starts printable. */
+/* The URI options, Uri-Host 3, Uri-Path 11 and Uri-Query 15, as a bit mask. */
+#define PKS_COAP_URI_OPTIONS ((1ull << 3) | (1ull << 11) | (1ull << 15))
+
+/*
+ * Whether a URI option's value at off starts printable. The option number is
+ * tested through the mask, not compared: a comparison would give the
+ * verifier one exact number, and one path, per URI option.
+ */
 static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 num, __u32 off, __u32 len)
 {
 	__u32 i;
 
-	if ((num != 3 && num != 11 && num != 15) || len < PKS_COAP_TEXT_CHECK)
+	if (num >= 64 || !((PKS_COAP_URI_OPTIONS >> num) & 1) || len < PKS_COAP_TEXT_CHECK)
 		return 0;
 	for (i = 0; i < PKS_COAP_TEXT_CHECK; i++) {
 		__u8 c = p->b[(off + i) & PKS_WIN_MASK];
@@ -81,17 +89,23 @@ static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 
  * Walks the first options after the token. Returns 0 when they are malformed,
  * 2 as soon as a well-formed URI option with printable text is seen (enough
  * evidence: the walk stops there), else 1.
+ *
+ * The offset and the option number go through pks_forget() at the top of
+ * each step: the encodings of a step (one, two or three bytes of delta and
+ * of length) leave them with many ranges, and the verifier would otherwise
+ * follow every later step once per combination of earlier ones.
  */
-static __always_inline int pks_coap_options_ok(const struct pks_payload *p, __u32 off)
+static __always_inline int pks_coap_options_ok(const struct pks_payload *p, struct pks_match *m, __u32 off)
 {
 	__u32 i, num = 0;
 
 	for (i = 0; i < PKS_COAP_OPT_WALK; i++) {
 		__u32 b, delta, len;
 
+		off = pks_forget(m, off);
+		num = pks_forget(m, num);
 		if (off >= p->total || off >= p->len)
 			return 1;
-		off = pks_opaque(off);
 		b = p->b[off & PKS_WIN_MASK];
 		if (b == 0xff)
 			return off + 1 < p->total; /* a marker with no payload is an error */
@@ -142,7 +156,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 	if (p->len < 4 || (b0 >> 6) != 1 || tkl > 8 || 4 + tkl > p->total)
 		return 0;
 	if (code >= 1 && code <= 7) {
-		int opts = pks_coap_options_ok(p, 4 + tkl);
+		int opts = pks_coap_options_ok(p, m, 4 + tkl);
 
 		if (((b0 >> 4) & 3) > 1 || !opts)
 			return 0;
@@ -152,7 +166,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		m->set_cookie = 1;
 		return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_REQUEST, PKS_ROLE_CLIENT);
 	}
-	if (((b0 >> 4) & 3) == 3 || !pks_coap_response_code(code) || !pks_coap_options_ok(p, 4 + tkl))
+	if (((b0 >> 4) & 3) == 3 || !pks_coap_response_code(code) || !pks_coap_options_ok(p, m, 4 + tkl))
 		return 0;
 	/* ACK: the same message ID; CON/NON (a separate response): the same token. */
 	key = pks_coap_key(p);

@@ -24,10 +24,21 @@ static __always_inline __u16 pks_dnp3_crc(const struct pks_payload *p)
 {
 	__u32 crc = 0, i, bit;
 
+	/*
+	 * Unrolled, and without a branch per bit: 64 steps of straight code. As
+	 * a loop, clang lays its last step out to fall through into its first,
+	 * which Linux before 6.7 refuses to load. The polynomial is multiplied
+	 * by the low bit, which the compiler cannot turn back into a branch
+	 * (pks_u64_opaque); a mask made by negating the bit would be worse:
+	 * recent verifiers split a value known to be 0 or -1 into two paths,
+	 * 2^64 of them here.
+	 */
+#pragma unroll
 	for (i = 0; i < PKS_DNP3_CRC_BYTES; i++) {
 		crc ^= p->b[i];
+#pragma unroll
 		for (bit = 0; bit < 8; bit++)
-			crc = (crc & 1) ? (crc >> 1) ^ 0xa6bc : crc >> 1;
+			crc = (crc >> 1) ^ (0xa6bc * (__u32)pks_u64_opaque(crc & 1));
 	}
 	return ~crc & 0xffff;
 }
@@ -54,8 +65,17 @@ static __always_inline int pks_sig_dnp3(const struct pks_payload *p, struct pks_
 	} else if (fc != 0 && fc != 1 && fc != 11 && fc != 15) {
 		return 0;
 	}
+	/*
+	 * The checks above leave a dozen paths (one per function code) that
+	 * know some header bytes exactly; the CRC is 64 steps of straight code
+	 * with no point where the verifier could merge them. After a compiler
+	 * barrier everything is read from the window again, which the verifier
+	 * does not track, so the paths are one by the time the CRC starts.
+	 */
+	asm volatile("" ::: "memory");
 	if (pks_le16(p, 8) != pks_dnp3_crc(p))
 		return 0;
+	ctrl = p->b[3];
 	dst = pks_le16(p, 4);
 	src = pks_le16(p, 6);
 	if (ctrl & 0x80) {

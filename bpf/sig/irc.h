@@ -16,6 +16,7 @@
 #define PKTSPEC_BPF_SIG_IRC_H
 
 #include "text.h"
+#include "bytes.h"
 
 #define PKS_IRC_PREFIX_MAX 40 /* server name length walked in the window */
 #define PKS_IRC_USER_SCAN 40
@@ -30,23 +31,30 @@ static __always_inline int pks_irc_host_char(__u8 c)
 	return pks_is_alpha(c) || pks_is_digit(c) || c == '.' || c == '-' || c == ':' || c == '_';
 }
 
-/* USER user mode unused :realname: three spaces, then " :" before the line ends. */
+/*
+ * USER user mode unused :realname: three spaces, then " :" before the line
+ * ends. Branch-free over the scan (bytes.h): a mask of spaces and one of
+ * bytes that are not printable (also the zeros past the payload); the third
+ * space is the lowest bit left after clearing the lowest two, and every byte
+ * up to it must be printable.
+ */
 static __always_inline int pks_irc_user(const struct pks_payload *p)
 {
-	__u32 i, spaces = 0;
+	__u64 sp = 0, bad = 0, third;
+	__u32 i;
 
-	for (i = 5; i < 5 + PKS_IRC_USER_SCAN; i++) {
-		__u8 c = p->b[i & PKS_WIN_MASK];
+	for (i = 0; i < PKS_IRC_USER_SCAN; i++) {
+		__u32 c = p->b[(5 + i) & PKS_WIN_MASK];
 
-		if (!pks_is_print(c)) /* also the zeros past the payload */
-			return 0;
-		if (c == ' ') {
-			spaces++;
-			if (spaces == 3)
-				return p->b[(i + 1) & PKS_WIN_MASK] == ':';
-		}
+		sp |= pks_is(c, ' ') << i;
+		bad |= (pks_in_range(c, 0x20, 0x7e) ^ 1) << i;
 	}
-	return 0;
+	sp &= sp - 1;
+	sp &= sp - 1;
+	third = sp & -sp;
+	if (!third || (bad & ((third << 1) - 1)))
+		return 0;
+	return p->b[(5 + pks_popcount64(third - 1) + 1) & PKS_WIN_MASK] == ':';
 }
 
 static __always_inline int pks_irc_client(const struct pks_payload *p)

@@ -28,15 +28,6 @@
 #define PKS_MC_SEGMENT 1400 /* a data block this small is sent with its line */
 #define PKS_MC_TOK_MAX 8 /* cas has 7 tokens with noreply; numbers are checked in tokens 1..7 */
 
-/* Number of set bits (SWAR: no loop). */
-static __always_inline __u32 pks_popcount64(__u64 x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ULL);
-	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
-	return (x * 0x0101010101010101ULL) >> 56;
-}
-
 /* 1 when x is zero, else 0, without a branch. */
 static __always_inline __u32 pks_mc_zero(__u64 x)
 {

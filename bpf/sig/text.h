@@ -12,6 +12,7 @@
 #define PKTSPEC_BPF_SIG_TEXT_H
 
 #include "sig.h"
+#include "bytes.h"
 
 /*
  * Flow cookie set by a tcp_a signature: a tag naming the protocol in the top
@@ -84,38 +85,37 @@ static __always_inline __u32 pks_reply_code(const struct pks_payload *p)
  * from. The scans do not compare against p->len: the window is zero past len,
  * so no word of non-zero bytes matches there, and a loop that learns nothing
  * about len leaves the verifier one state per exit instead of one per
- * (exit, bound on len) pair, which made two scans in a row cost 100k
- * instructions.
+ * (exit, bound on len) pair. They do not stop at the first hit either: each
+ * position adds its answer to the result without a branch (bytes.h), so the
+ * loop is a plain counted loop. With an exit per position clang laid the
+ * loop out so that its last instruction falls through into its first, which
+ * Linux before 6.7 refuses to load.
  */
 static __always_inline int pks_find4(const struct pks_payload *p, __u32 from, __u32 w)
 {
+	__u64 hit = 0;
 	__u32 i;
 
 	for (i = 0; i < PKS_TEXT_SCAN; i++) {
 		__u32 at = from + i;
 
-		if (at + 4 > PKS_WIN)
-			break;
-		if (pks_be32(p, at) == w)
-			return 1;
+		hit |= pks_is(pks_be32(p, at), w) & pks_lt(at + 3, PKS_WIN);
 	}
-	return 0;
+	return hit != 0;
 }
 
 /* Whether the window holds the three non-zero bytes w (big-endian, low 24 bits) at or after from. */
 static __always_inline int pks_find3(const struct pks_payload *p, __u32 from, __u32 w)
 {
+	__u64 hit = 0;
 	__u32 i;
 
 	for (i = 0; i < PKS_TEXT_SCAN; i++) {
 		__u32 at = from + i;
 
-		if (at + 3 > PKS_WIN)
-			break;
-		if (pks_be24(p, at) == w)
-			return 1;
+		hit |= pks_is(pks_be24(p, at), w) & pks_lt(at + 2, PKS_WIN);
 	}
-	return 0;
+	return hit != 0;
 }
 
 #endif

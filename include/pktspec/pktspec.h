@@ -159,11 +159,10 @@ struct pks_replay {
 /* Map names (at most 15 characters: the kernel truncates longer ones). */
 #define PKS_MAP_FLOWS "pks_flows"
 #define PKS_MAP_STATS "pks_stats"
-#define PKS_MAP_STAGES "pks_stages"
 
 /*
- * The classifier's tail-call table (pks_stages, bpf/stages.h), which the
- * loader fills by program name: these fixed stages in this order, then one
+ * The classifier's tail-call table (pks_stages, pks_stages_eg at tc egress:
+ * bpf/stages.h, bpf/hook.h), which the loader fills by program name: these fixed stages in this order, then one
  * slot per PKS_STAGE row of bpf/sig/signatures.def (program pks_sg_<stage>),
  * in table order.
  */
