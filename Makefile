@@ -39,12 +39,15 @@ BPF_HDRS := $(wildcard bpf/*.h) $(SIG_HDRS) bpf/sig/signatures.def $(wildcard in
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/pktspec/*)
-TEST_SRCS := $(wildcard tests/unit/*.c)
+TEST_SRCS := $(filter-out %.bpf.c,$(wildcard tests/unit/*.c))
+# Test-only BPF objects (tests/unit/*.bpf.c), with their skeletons.
+TEST_BPF := $(patsubst tests/unit/%.bpf.c,%,$(wildcard tests/unit/*.bpf.c))
+TEST_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(TEST_BPF))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
 .PHONY: FORCE all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
 # Keep the BPF objects: replay, bench and bpftool users read them.
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(patsubst %,$(OUTPUT)/%.bpf.o,$(TEST_BPF))
 
 all: deps $(OUTPUT)/pktspec
 
@@ -76,7 +79,11 @@ $(OUTPUT)/pktspec: user/main.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) user/main.c $(USER_SRCS) -o $@ $(LDLIBS)
 
-$(OUTPUT)/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/unit/*.h | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: tests/unit/%.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) $(TEST_SKELS) tests/unit/*.h | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit $(TEST_SRCS) $(USER_SRCS) -o $@ $(LDLIBS)
 
@@ -91,7 +98,7 @@ $(OUTPUT)/asan/pktspec: user/main.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPU
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) user/main.c $(USER_SRCS) -o $@ $(LDLIBS)
 
-$(OUTPUT)/asan/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) tests/unit/*.h | $(OUTPUT)/asan
+$(OUTPUT)/asan/pktspec-test: $(TEST_SRCS) $(USER_SRCS) $(USER_HDRS) $(SKELS) $(TEST_SKELS) tests/unit/*.h | $(OUTPUT)/asan
 	$(call msg,CC-SAN,$@)
 	$(Q)$(CC) $(USER_CFLAGS) $(SAN_FLAGS) -Itests/unit $(TEST_SRCS) $(USER_SRCS) -o $@ $(LDLIBS)
 

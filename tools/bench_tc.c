@@ -147,7 +147,7 @@ int main(int argc, char **argv)
 			return PKS_EXIT_USAGE;
 		}
 	}
-	if (pks_need_caps("bench_tc", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("bench_tc", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	pks_libbpf_logging();
 

@@ -236,7 +236,7 @@ int cmd_attach(int argc, char **argv)
 	else
 		return pks_usage_error("attach", "unknown mode '%s': use native or generic", mode);
 
-	if (pks_need_caps("attach", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("attach", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[optind]);
 	if (!ifindex)

@@ -206,23 +206,29 @@ bool pks_have_cap(int cap)
 
 /*
  * Capabilities, not uid 0: a service running as its own user with these
- * capabilities works as well as root. CAP_BPF is Linux 5.8+; before it, and as
- * an alternative, CAP_SYS_ADMIN covers both.
+ * capabilities works as well as root. The bpf() system call needs CAP_BPF
+ * (Linux 5.8+); loading a program also needs CAP_PERFMON, without which the
+ * verifier refuses the pointer arithmetic every parser does (its Spectre
+ * rules for unprivileged users), and XDP and tc programs CAP_NET_ADMIN.
+ * CAP_SYS_ADMIN covers all three.
  */
 int pks_need_caps(const char *what, unsigned int need)
 {
 	bool admin = pks_have_cap(CAP_SYS_ADMIN);
 	char missing[64] = "";
 
-	if ((need & PKS_NEED_BPF) && !admin && !pks_have_cap(PKS_CAP_BPF))
+	if ((need & (PKS_NEED_BPF | PKS_NEED_LOAD)) && !admin && !pks_have_cap(PKS_CAP_BPF))
 		strcat(missing, " CAP_BPF");
+	if ((need & PKS_NEED_LOAD) && !admin && !pks_have_cap(PKS_CAP_PERFMON))
+		strcat(missing, " CAP_PERFMON");
 	if ((need & PKS_NEED_NET_ADMIN) && !admin && !pks_have_cap(CAP_NET_ADMIN))
 		strcat(missing, " CAP_NET_ADMIN");
 	if (!missing[0])
 		return 0;
-	pks_fail("%s needs CAP_BPF (or CAP_SYS_ADMIN)%s; missing:%s: run it as root (sudo) or grant the "
-		 "capabilities (doc/pktspec.8, CAPABILITIES)",
-		 what, (need & PKS_NEED_NET_ADMIN) ? " and CAP_NET_ADMIN" : "", missing);
+	pks_fail("%s needs %s%s (or CAP_SYS_ADMIN); missing:%s: run it as root (sudo) or grant the "
+		 "capabilities (pktspec(8), CAPABILITIES)",
+		 what, (need & PKS_NEED_LOAD) ? "CAP_BPF and CAP_PERFMON" : "CAP_BPF",
+		 (need & PKS_NEED_NET_ADMIN) ? ", CAP_NET_ADMIN" : "", missing);
 	return -EPERM;
 }
 

@@ -88,30 +88,50 @@ static bool is_stats_line(const char *l, size_t n)
 	return false;
 }
 
+/*
+ * The verifier's reason: the last block of lines that are not statistics (an
+ * error and the notes that follow it, such as "invalid access to packet ...",
+ * "R1 offset is outside of the packet"), at most three lines, joined by "; ".
+ */
 void pks_verifier_reason(const char *log, char *out, size_t len)
 {
-	const char *best = NULL, *l = log;
-	size_t best_n = 0;
+	const char *lines[3];
+	size_t lens[3], used = 0;
+	int n = 0, last_stat = 1;
 
-	while (*l) {
-		size_t n = strcspn(l, "\n");
+	for (const char *l = log; *l;) {
+		size_t k = strcspn(l, "\n");
 
-		if (!is_stats_line(l, n)) {
-			best = l;
-			best_n = n;
+		if (is_stats_line(l, k)) {
+			last_stat = 1;
+		} else {
+			if (last_stat)
+				n = 0; /* a new block */
+			if (n == 3) {
+				memmove(lines, lines + 1, 2 * sizeof(lines[0]));
+				memmove(lens, lens + 1, 2 * sizeof(lens[0]));
+				n = 2;
+			}
+			lines[n] = l;
+			lens[n++] = k;
+			last_stat = 0;
 		}
-		l += n;
+		l += k;
 		if (*l)
 			l++;
 	}
-	if (!best) {
+	if (!n) {
 		snprintf(out, len, "no reason given");
 		return;
 	}
-	if (best_n >= len)
-		best_n = len - 1;
-	memcpy(out, best, best_n);
-	out[best_n] = '\0';
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		int w = snprintf(out + used, len - used, "%s%.*s", i ? "; " : "", (int)lens[i], lines[i]);
+
+		if (w < 0 || (size_t)w >= len - used)
+			break;
+		used += w;
+	}
 }
 
 /* The tail-call table's slots by program name: include/pktspec/pktspec.h. */
@@ -192,8 +212,10 @@ static void load_failed(struct bpf_object *obj, char **logs, const char *what, i
 		return;
 	}
 	if (err == -EPERM || err == -EACCES) {
-		pks_fail("cannot load %s: %s (needs CAP_BPF or CAP_SYS_ADMIN, and CAP_NET_ADMIN%s)", what,
-			 strerror(-err), " ; Linux before 5.11 also needs CAP_SYS_RESOURCE for locked memory");
+		pks_fail("cannot load %s: permission denied (needs CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or "
+			 "CAP_SYS_ADMIN, in the initial user namespace; Linux before 5.11 also CAP_SYS_RESOURCE "
+			 "for locked memory)",
+			 what);
 		return;
 	}
 	pks_fail("cannot load %s: %s (run with -v for libbpf's messages)", what, strerror(-err));

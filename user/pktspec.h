@@ -38,9 +38,14 @@ const char *pks_reason_name(unsigned int id);
 const char *pks_reason_desc(unsigned int id);
 
 /* Environment checks; each prints its own message and returns -errno. */
-/* Capabilities a command needs (pks_need_caps): CAP_BPF, CAP_NET_ADMIN; CAP_SYS_ADMIN covers both. */
+/*
+ * Capabilities a command needs (pks_need_caps): the bpf() call (CAP_BPF),
+ * loading programs (CAP_BPF and CAP_PERFMON), XDP and tc (CAP_NET_ADMIN);
+ * CAP_SYS_ADMIN covers all.
+ */
 #define PKS_NEED_BPF 0x1
 #define PKS_NEED_NET_ADMIN 0x2
+#define PKS_NEED_LOAD 0x4
 #define PKS_CAP_BPF 39     /* linux/capability.h since 5.8 */
 #define PKS_CAP_PERFMON 38
 int pks_need_caps(const char *what, unsigned int need);

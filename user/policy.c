@@ -733,7 +733,7 @@ int cmd_policy(int argc, char **argv)
 		return pks_usage_error("policy", "unknown subcommand '%s': set, del, list, clear or load", sub);
 	}
 
-	if (pks_need_caps("policy", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("policy", PKS_NEED_BPF))
 		goto out_free;
 	if (pks_need_bpffs())
 		goto out_free;

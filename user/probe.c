@@ -461,11 +461,12 @@ int cmd_probe(int argc, char **argv)
 	}
 	if (optind != argc)
 		return pks_usage_error("probe", "unexpected argument '%s'", argv[optind]);
-	if (pks_need_caps("probe", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
-		return PKS_EXIT_FAIL;
-
 	probe_env(&env);
 	env_print(&env, json, stdout);
+	fflush(stdout);
+	/* The environment is worth seeing even when the programs cannot be tried. */
+	if (pks_need_caps("probe", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
+		return PKS_EXIT_FAIL;
 	if (!json)
 		printf("%-15s %-16s %-9s %-7s %9s %7s %8s\n", "object", "program", "type", "result", "insns", "states",
 		       "time_us");

@@ -185,7 +185,7 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (access(argv[i], R_OK) < 0)
 			return pks_fail("cannot read capture %s: %s", argv[i], strerror(errno));
-	if (pks_need_caps("replay", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("replay", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
 		return PKS_EXIT_FAIL;

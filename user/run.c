@@ -182,7 +182,7 @@ int cmd_run(int argc, char **argv)
 		return pks_usage_error("run", "run takes no arguments (interfaces go with -i)");
 	if (detach && !n_ifaces)
 		return pks_usage_error("run", "--detach-on-exit needs -i IFACE");
-	if (pks_need_caps("run", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("run", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (pks_need_bpffs())
 		return PKS_EXIT_FAIL;

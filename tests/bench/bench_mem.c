@@ -222,7 +222,7 @@ int bench_memory(int argc, char **argv)
 			return PKS_EXIT_USAGE;
 		}
 	}
-	if (pks_need_caps("pktspec-bench memory", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("pktspec-bench memory", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	/*
 	 * vmallocinfo is machine-wide: another process creating a map at the same

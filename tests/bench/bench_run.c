@@ -589,7 +589,7 @@ int bench_testrun(int argc, char **argv)
 		fputs(testrun_help, stderr);
 		return PKS_EXIT_USAGE;
 	}
-	if (pks_need_caps("pktspec-bench testrun", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("pktspec-bench testrun", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (read_captures(&b, argv + optind, argc - optind))
 		goto out;
@@ -758,7 +758,7 @@ int bench_verifier(int argc, char **argv)
 		fputs("Usage: pktspec-bench verifier [--json FILE] OBJ...\n", stderr);
 		return PKS_EXIT_USAGE;
 	}
-	if (pks_need_caps("pktspec-bench verifier", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
+	if (pks_need_caps("pktspec-bench verifier", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (json && !(out = fopen(json, "w")))
 		return pks_fail("cannot write %s: %s", json, strerror(errno));
