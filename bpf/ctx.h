@@ -23,7 +23,7 @@
 #include "parse.h"
 #include "hook.h"
 
-#define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_inspect */
+#define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_hook_window */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -6,7 +6,7 @@
  * every later confirmation). XDP starts later flows to that endpoint with the
  * verdict at confidence "expected" and rule server-memory, and keeps
  * inspecting them: a contradicting signature overrules it (bpf/ctx.h,
- * pks_inspect). Bounded by the LRU map (PKS_SERVERS_MAX); no user state.
+ * pks_apply in bpf/pktspec.bpf.c). Bounded by the LRU map (PKS_SERVERS_MAX); no user state.
  */
 #include "pktspec.h"
 #include "engine.h"

@@ -104,7 +104,7 @@ static __always_inline int pks_irc_server(const struct pks_payload *p)
 	       pks_is_digit(p->b[(at + 2) & PKS_WIN_MASK]) && p->b[(at + 3) & PKS_WIN_MASK] == ' ';
 }
 
-/* Two entry points, so that each is a small global function (group_tcp_a.h). */
+/* Two entry points: a client's registration and a server's first line, two rows of the table. */
 static __always_inline int pks_sig_irc_client(const struct pks_payload *p, struct pks_match *m)
 {
 	if (p->len < 8 || !pks_irc_client(p))

@@ -2,8 +2,8 @@
 /*
  * SIP start lines, RFC 3261 7.1 "Requests" and 7.2 "Responses".
  *
- * L4-agnostic: pks_sig_sip() never looks at p->l4 or the ports, so the TCP
- * group (group_tcp_b.h) and the UDP group (group_udp.h) both call it. Over
+ * L4-agnostic: pks_sig_sip() never looks at p->l4 or the ports, so a TCP
+ * stage and a UDP stage both run it (bpf/sig/signatures.def). Over
  * TCP a message starts at the first payload byte like over UDP (RFC 3261
  * 18.3 only adds Content-Length framing for what follows).
  *  - Request-Line = Method SP Request-URI SP SIP-Version CRLF. Methods are

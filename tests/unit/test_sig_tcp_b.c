@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /*
- * Signatures of the TCP database/messaging/management group (bpf/sig/
- * group_tcp_b.h) through the real XDP object: each protocol's opening message
+ * Signatures of the TCP database/messaging/management group (their rows in
+ * bpf/sig/signatures.def) through the real XDP object: each protocol's opening message
  * and its answer, on a port that is not the protocol's (detection must not
  * depend on it), reach `confirmed` with the rule of the answer; random bytes
  * and near misses on the protocols' own ports never reach `signature`.
