@@ -49,7 +49,7 @@ build_base() {
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,run,tmp,etc,www,captures,lib/modules}
 	local busybox
 	busybox=$(command -v busybox) || die "busybox is missing (Debian package busybox-static)"
-	file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not static (install busybox-static)"
+	ldd "$busybox" >/dev/null 2>&1 && die "$busybox is not static (install busybox-static)"
 	install -m 0755 "$busybox" "$root/bin/busybox"
 	for applet in $("$busybox" --list); do
 		case "$applet" in busybox | ip | tc) continue ;; esac

@@ -309,11 +309,17 @@ def cmd_kernel(a):
     if a.guest:
         booted = "kernel" in steps
         finished = "done" in steps
+        if a.qemu_rc == "124" or a.qemu_rc == "137":
+            how = f"no end within {a.timeout} s, qemu killed"
+        elif a.qemu_rc not in ("0", None):
+            how = f"qemu exited {a.qemu_rc}: {tail_of(a.qemu_log, 3)}"
+        else:
+            how = "the guest reset (a panic, or a fault before the console came up)"
         if not booted:
-            rep.fail("boot", f"the guest never reported (console: {tail_of(a.console)})")
+            rep.fail("boot", f"the guest never reported; {how} (console: {tail_of(a.console)})")
         elif not finished:
             last = order[-1] if order else "?"
-            rep.fail("boot", f"the guest stopped after '{last}' (console: {tail_of(a.console)})")
+            rep.fail("boot", f"the guest stopped after '{last}'; {how} (console: {tail_of(a.console)})")
         else:
             rep.ok("boot", steps["kernel"]["out"][0] if steps["kernel"]["out"] else "")
         if booted:
@@ -355,6 +361,9 @@ def main():
     k.add_argument("--summary", required=True)
     k.add_argument("--console")
     k.add_argument("--guest", action="store_true")
+    k.add_argument("--qemu-log")
+    k.add_argument("--qemu-rc")
+    k.add_argument("--timeout")
     k.add_argument("--replay-ref")
     k.add_argument("--capture", action="append")
     k.add_argument("--meta", action="append")

@@ -22,14 +22,17 @@
 # linux-image-* packages, see tests/vm/kernels.sh), PKTSPEC_KERNEL_CACHE
 # (default /var/cache/pktspec/kernels), PKTSPEC_VM_JOBS (guests at once,
 # default: the number of CPUs), PKTSPEC_VM_TIMEOUT (seconds per guest, default
-# 600), PKTSPEC_VM_MEM (MiB per guest, default 1024).
+# 420), PKTSPEC_VM_MEM (MiB per guest, default 1024).
+#
+# Three guests, two at a time, each at most 420 s, plus the first download:
+# test-timeout: 1500
 . "$(dirname "$0")/../lib/common.sh"
 
 VM=$PKS_ROOT/tests/vm
 OUT=$PKS_ROOT/.output
 KERNELS=${PKTSPEC_VM_KERNELS:-5.10 6.1 6.12}
 JOBS=${PKTSPEC_VM_JOBS:-$(nproc)}
-LIMIT=${PKTSPEC_VM_TIMEOUT:-600}
+LIMIT=${PKTSPEC_VM_TIMEOUT:-420}
 MEM=${PKTSPEC_VM_MEM:-1024}
 HOST=$(uname -r)
 
@@ -112,27 +115,35 @@ boot() {
 	echo $! >"$d.pid"
 }
 
+# reap PID:RELEASE: wait for a guest and keep how qemu ended.
+reap() {
+	local rc=0
+	wait "${1%%:*}" || rc=$?
+	echo "$rc" >"$PKS_TMP/${1#*:}.rc"
+}
+
 start=$(date +%s)
 running=()
 while read -r series rel dir pkg version; do
 	# At most $JOBS guests at once: wait for the oldest before starting another.
 	if [ ${#running[@]} -ge "$JOBS" ]; then
-		wait "${running[0]}"
+		reap "${running[0]}"
 		running=("${running[@]:1}")
 	fi
 	if boot "$rel" "$dir"; then
-		running+=("$(cat "$PKS_TMP/$rel.pid")")
+		running+=("$(cat "$PKS_TMP/$rel.pid"):$rel")
 	fi
 	echo "$series $rel $pkg $version" >>"$PKS_TMP/booted"
 done <"$PKS_TMP/kernels.list"
-for pid in "${running[@]}"; do
-	wait "$pid"
+for r in "${running[@]}"; do
+	reap "$r"
 done
 echo "# kernel matrix: $(wc -l <"$PKS_TMP/booted") guests in $(($(date +%s) - start)) s (${ACCEL[1]}, $JOBS at once)"
 
 while read -r series rel pkg version; do
 	d=$PKS_TMP/$rel
 	/usr/bin/python3 "$VM/judge.py" kernel --guest --label "$rel" --results "$d.results" --console "$d.console" \
+		--qemu-log "$d.qemu" --qemu-rc "$(cat "$d.rc" 2>/dev/null || echo none)" --timeout "$LIMIT" \
 		--replay-ref "$PKS_TMP/ref-all.json" "${refs[@]}" --summary "$d.summary" \
 		--meta "where=qemu" --meta "series=$series" --meta "package=$pkg" --meta "version=$version" || PKS_FAILED=1
 	summaries+=("$d.summary")
