@@ -305,7 +305,7 @@ def cmd_kernel(a):
     summary = {"kernel": a.label, "programs": [], "probe": None}
     for kv in a.meta or []:
         k, _, v = kv.partition("=")
-        summary[k] = v
+        summary[k] = int(v) if v.isdigit() else v
     if a.guest:
         booted = "kernel" in steps
         finished = "done" in steps

@@ -45,6 +45,10 @@ done
 [ -r "$KEYRING" ] || die "$KEYRING is missing (Debian package debian-archive-keyring)"
 
 APT_DIR=$CACHE/apt
+mkdir -p "$CACHE"
+# Several checkouts may run the matrix at once: one fetches, the others wait.
+exec 9>"$CACHE/.lock"
+flock 9
 mkdir -p "$APT_DIR/etc/sources.list.d" "$APT_DIR/etc/preferences.d" "$APT_DIR/lists/partial" \
 	"$APT_DIR/cache/archives/partial" "$APT_DIR/debs"
 touch "$APT_DIR/status"

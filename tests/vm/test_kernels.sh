@@ -113,6 +113,7 @@ boot() {
 		>"$d.qemu" 2>&1 &
 	PKS_PIDS+=($!)
 	echo $! >"$d.pid"
+	date +%s >"$d.start"
 }
 
 # reap PID:RELEASE: wait for a guest and keep how qemu ended.
@@ -120,6 +121,7 @@ reap() {
 	local rc=0
 	wait "${1%%:*}" || rc=$?
 	echo "$rc" >"$PKS_TMP/${1#*:}.rc"
+	echo $(($(date +%s) - $(cat "$PKS_TMP/${1#*:}.start"))) >"$PKS_TMP/${1#*:}.seconds"
 }
 
 start=$(date +%s)
@@ -145,7 +147,7 @@ while read -r series rel pkg version; do
 	/usr/bin/python3 "$VM/judge.py" kernel --guest --label "$rel" --results "$d.results" --console "$d.console" \
 		--qemu-log "$d.qemu" --qemu-rc "$(cat "$d.rc" 2>/dev/null || echo none)" --timeout "$LIMIT" \
 		--replay-ref "$PKS_TMP/ref-all.json" "${refs[@]}" --summary "$d.summary" \
-		--meta "where=qemu" --meta "series=$series" --meta "package=$pkg" --meta "version=$version" || PKS_FAILED=1
+		--meta "where=qemu" --meta "accel=${ACCEL[1]}" --meta "seconds=$(cat "$d.seconds" 2>/dev/null)" --meta "series=$series" --meta "package=$pkg" --meta "version=$version" || PKS_FAILED=1
 	summaries+=("$d.summary")
 done <"$PKS_TMP/booted"
 
