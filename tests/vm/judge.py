@@ -136,17 +136,25 @@ def judge_probe(rep, steps, summary):
         return
     all_loaded = True
     for p in progs:
-        name = f"probe {p.get('program')}"
+        # Objects share program names (the egress classifier is the XDP one compiled for tc).
+        name = f"probe {p.get('object')}/{p.get('program')}"
         if p.get("loaded"):
-            rep.ok(name, f"{p.get('insns_processed')} insns processed")
+            loops = p.get("fallthrough_loops")
+            rep.ok(name, f"{p.get('insns_processed')} insns processed" +
+                   (f", {loops} loops that Linux before 6.7 refuses" if loops else ""))
         else:
             all_loaded = False
             log = [l for l in (p.get("log") or []) if str(l).strip()]
             rep.fail(name, f"not loaded: {p.get('error', 'no error given')}" +
                      (f"; verifier: {' / '.join(str(l) for l in log[-4:])}" if log else ""))
-    want_rc = 0 if all_loaded else 1
-    rep.expect("probe exit status", step["rc"] == want_rc,
-               f"exited {step['rc']}, expected {want_rc} ({'every' if all_loaded else 'not every'} program loaded)")
+    # probe exits 0 only when every program loads and none holds a loop that
+    # Linux before 6.7 refuses (a latch falling through into its header).
+    loopy = [f"{p.get('object')}/{p.get('program')}" for p in progs if p.get("fallthrough_loops")]
+    want_rc = 0 if all_loaded and not loopy else 1
+    why = ("every program loaded" if all_loaded else "not every program loaded") + \
+        (f", loops Linux before 6.7 refuses in {' '.join(loopy)}" if loopy else "")
+    rep.expect("probe exit status", step["rc"] == want_rc, f"exited {step['rc']}, expected {want_rc} ({why})",
+               f"{step['rc']}")
 
 
 def judge_replay(rep, steps, ref_path, captures, summary):
@@ -253,46 +261,51 @@ def judge_live(rep, steps):
 def judge_tc(rep, steps):
     for tag, what in (("tc-policy-http", "pktspec policy set http drop"),
                       ("tc-policy-dns", "pktspec policy set dns dscp ef")):
-        ran_ok(rep, steps, tag, f"tc policy set ({what.split()[3]})", what)
+        name = f"tc policy {what.split()[3]}"
+        if ran_ok(rep, steps, tag, name, what):
+            rep.ok(name, " ".join(what.split()[3:]))
     attached = ran_ok(rep, steps, "tc-attach", "tc attach", "pktspec attach vs --tc --egress")
     if attached:
         rep.ok("tc attach", "XDP, egress classifier, tc policy on ingress and egress")
+    else:
+        # What follows judges the policy at work: without it, each is a FAIL, not a vacuous PASS.
+        for name in ("tc status", "tc drop http", "tc dns passes", "tc dscp ef", "tc detach"):
+            rep.fail(name, "not attached")
+    if attached:
         st = ran_ok(rep, steps, "tc-status", "tc status", "pktspec status --json")
         if st:
             s = next(iter(jsonl(st["out"])), {})
             hooks = sorted(f"{t.get('hook')}:{t.get('program', 'policy')}" for t in s.get("tc", []))
             rep.expect("tc status", hooks == ["egress:classifier", "egress:policy", "ingress:policy"],
                        f"tc attachments {hooks}", " ".join(hooks))
-    http = steps.get("tc-http")
-    stats = steps.get("tc-stats")
-    dropped = None
-    if stats and stats["rc"] == 0:
-        try:
-            dump = json.loads("\n".join(stats["out"]))
-            dropped = sum(v["value"]["dropped"] for e in dump for v in e["formatted"]["values"])
-        except (ValueError, KeyError, TypeError):
-            dropped = None
-    flows = jsonl(steps.get("tc-flows", {"out": []})["out"])
-    hf = find_flow(flows, "tcp", "198.18.0.2", 80)
-    if not attached:
-        rep.fail("tc drop http", "not attached")
-    else:
-        rep.expect("tc drop http", http and http["rc"] not in (0, None) and dropped and hf and hf.get("proto") == "http",
-                   f"wget exited {http and http['rc']}, {dropped} packets dropped, flow {verdict(hf) if hf else 'missing'}",
+        http = steps.get("tc-http")
+        stats = steps.get("tc-stats")
+        dropped = None
+        if stats and stats["rc"] == 0:
+            try:
+                dump = json.loads("\n".join(stats["out"]))
+                dropped = sum(v["value"]["dropped"] for e in dump for v in e["formatted"]["values"])
+            except (ValueError, KeyError, TypeError):
+                dropped = None
+        hf = find_flow(jsonl(steps.get("tc-flows", {"out": []})["out"]), "tcp", "198.18.0.2", 80)
+        rep.expect("tc drop http",
+                   http and http["rc"] not in (0, None) and dropped and hf and hf.get("proto") == "http",
+                   f"wget exited {http and http['rc']}, {dropped} packets dropped, "
+                   f"flow {verdict(hf) if hf else 'missing'}",
                    f"wget got nothing, {dropped} packets dropped")
-    if ran_ok(rep, steps, "tc-dns", "tc dns passes", "nslookup pktspec.test (policy: dscp ef)"):
-        rep.ok("tc dns passes")
-    d = steps.get("tc-dscp")
-    sent = None
-    if d and d["rc"] == 0:
-        m = re.search(r"Sent \d+ bytes (\d+) pkt", "\n".join(d["out"]))
-        sent = int(m.group(1)) if m else None
-    rep.expect("tc dscp ef", sent, f"the client's u32 filter for DSCP EF counted {sent} packets",
-               f"{sent} DNS answers arrived with DSCP EF")
-    if ran_ok(rep, steps, "tc-detach", "tc detach", "pktspec detach vs"):
-        q = steps.get("tc-qdisc", {"out": []})["out"]
-        rep.expect("tc detach", not any("clsact" in l for l in q), f"clsact left on vs: {' '.join(q)}",
-                   "clsact removed")
+        if ran_ok(rep, steps, "tc-dns", "tc dns passes", "nslookup pktspec.test (policy: dscp ef)"):
+            rep.ok("tc dns passes")
+        d = steps.get("tc-dscp")
+        sent = None
+        if d and d["rc"] == 0:
+            m = re.search(r"Sent \d+ bytes (\d+) pkt", "\n".join(d["out"]))
+            sent = int(m.group(1)) if m else None
+        rep.expect("tc dscp ef", sent, f"the client's u32 filter for DSCP EF counted {sent} packets",
+                   f"{sent} DNS answers arrived with DSCP EF")
+        if ran_ok(rep, steps, "tc-detach", "tc detach", "pktspec detach vs"):
+            q = steps.get("tc-qdisc", {"out": []})["out"]
+            rep.expect("tc detach", not any("clsact" in l for l in q), f"clsact left on vs: {' '.join(q)}",
+                       "clsact removed")
     pins = [p for p in steps.get("tc-pins", {"out": []})["out"] if p.strip()]
     left = [p for p in pins if p not in POLICY_PINS]
     rep.expect("tc nothing pinned but the policy", "tc-pins" in steps and not left,
