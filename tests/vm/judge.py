@@ -5,6 +5,7 @@
     judge.py kernel --label L --results FILE --summary OUT.json [--console FILE]
                     [--guest] [--replay-ref FILE --capture NAME=FLOWS ...] [--meta K=V ...]
     judge.py merge OUT.json SUMMARY.json...
+    judge.py table KERNELS.json
 
 'kernel' reads the "@pks TAG TEXT" lines (tests/vm/guest.sh; the host's own
 probe is written in the same form), prints one "PASS: L check" or
@@ -13,6 +14,8 @@ probe's figures per program and each check's result. With --guest every check
 of guest.sh must have run; a guest that did not finish is a FAIL with the
 console's last lines. 'merge' joins the summaries into one JSON document
 (.output/kernels.json), which doc/design.md's table and `make bench` read.
+'table' prints that document as a Markdown table: processed instructions per
+program (rows) and kernel (columns), or "refused".
 """
 import argparse
 import json
@@ -365,6 +368,32 @@ def cmd_merge(a):
     return 0
 
 
+def cmd_table(a):
+    with open(a.kernels) as f:
+        kernels = json.load(f)["kernels"]
+    names = []
+    for k in kernels:
+        for p in k.get("programs") or []:
+            n = f"{p.get('object')}/{p.get('program')}"
+            if n not in names:
+                names.append(n)
+    cols = [(k.get("series") or k["kernel"]) + (" (host)" if k.get("where") == "host" else "") for k in kernels]
+    print("| program | " + " | ".join(cols) + " |")
+    print("|---|" + "---:|" * len(cols))
+    for n in names:
+        cells = []
+        for k in kernels:
+            p = next((p for p in k.get("programs") or [] if f"{p.get('object')}/{p.get('program')}" == n), None)
+            if p is None:
+                cells.append("")
+            elif p.get("loaded"):
+                cells.append(f"{p.get('insns_processed'):,}")
+            else:
+                cells.append("refused")
+        print(f"| {n} | " + " | ".join(cells) + " |")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -383,8 +412,10 @@ def main():
     m = sub.add_parser("merge")
     m.add_argument("out")
     m.add_argument("summaries", nargs="*")
+    t = sub.add_parser("table")
+    t.add_argument("kernels")
     a = ap.parse_args()
-    return cmd_kernel(a) if a.cmd == "kernel" else cmd_merge(a)
+    return {"kernel": cmd_kernel, "merge": cmd_merge, "table": cmd_table}[a.cmd](a)
 
 
 if __name__ == "__main__":
