@@ -16,6 +16,7 @@
 # The kernel's own messages stay on the console (/dev/ttyS0), so they never
 # split a result line; a panic or a hang shows there, and the host reports the
 # console's last lines.
+# shellcheck shell=dash # busybox ash: POSIX sh with 'local'
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # Debian's static busybox prefers its own applets to PATH (in sh and nsenter):
 # iproute2's ip and tc (netns, clsact, u32) go by their full paths.
@@ -45,7 +46,7 @@ run() {
 }
 
 finish() {
-	say done
+	say "done"
 	exec 3>&-
 	sync
 	poweroff -f
@@ -78,9 +79,9 @@ pins() {
 say "kernel $(uname -r)"
 
 modules() {
-	for m in $(cat /lib/modules/order); do
+	while read -r m; do
 		insmod "/lib/modules/$m.ko" || return 1
-	done
+	done </lib/modules/order
 }
 run modules modules || finish
 
@@ -88,6 +89,7 @@ run modules modules || finish
 run probe pktspec probe --json
 
 # b. The captures replayed, in the order the host replayed them.
+# shellcheck disable=SC2046 # one capture per line, names without spaces
 run replay pktspec replay --json $(cat /captures/order)
 
 # c. Live: client and server namespaces joined by a veth pair, the classifier on

@@ -114,6 +114,7 @@ newest() {
 	local names
 	names=$(apt-cache "${APT_OPTS[@]}" search --names-only "$1" | cut -d' ' -f1)
 	[ -n "$names" ] || return 1
+	# shellcheck disable=SC2086 # $names: one argument per package
 	while read -r p v; do
 		if [ -z "$best_v" ] || dpkg --compare-versions "$v" gt "$best_v"; then
 			best=$p best_v=$v
@@ -147,8 +148,9 @@ for k in "$@"; do
 		deb=$(ls "$APT_DIR/debs/"*.deb)
 		got_pkg=$(dpkg-deb -f "$deb" Package)
 		got_version=$(dpkg-deb -f "$deb" Version)
-		[ "$got_pkg" = "$pkg" ] && [ "$got_version" = "$version" ] ||
+		if [ "$got_pkg" != "$pkg" ] || [ "$got_version" != "$version" ]; then
 			die "$deb is $got_pkg $got_version, not $pkg $version"
+		fi
 		echo "$sha  $deb" | sha256sum --quiet -c - || die "$deb does not have the SHA-256 of the signed index"
 		rm -rf "$dir.tmp"
 		mkdir -p "$dir.tmp"
