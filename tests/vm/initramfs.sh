@@ -122,12 +122,12 @@ build_modules() {
 
 case "${1:-}" in
 base)
-	[ $# -ge 3 ] || die "usage: initramfs.sh base OUT.cpio.gz PKTSPEC CAPTURE..."
+	[ $# -ge 3 ] || { echo "usage: initramfs.sh base OUT.cpio.gz PKTSPEC CAPTURE..." >&2; exit 2; }
 	shift
 	build_base "$@"
 	;;
 modules)
-	[ $# -eq 4 ] || die "usage: initramfs.sh modules OUT.cpio.gz KERNEL_DIR RELEASE"
+	[ $# -eq 4 ] || { echo "usage: initramfs.sh modules OUT.cpio.gz KERNEL_DIR RELEASE" >&2; exit 2; }
 	shift
 	build_modules "$@"
 	;;
