@@ -325,7 +325,9 @@ def cmd_kernel(a):
     if a.guest:
         booted = "kernel" in steps
         finished = "done" in steps
-        if a.qemu_rc == "124" or a.qemu_rc == "137":
+        if a.qemu_rc == "none":
+            how = "the guest could not be started"
+        elif a.qemu_rc == "124" or a.qemu_rc == "137":
             how = f"no end within {a.timeout} s, qemu killed"
         elif a.qemu_rc not in ("0", None):
             how = f"qemu exited {a.qemu_rc}: {tail_of(a.qemu_log, 3)}"
