@@ -45,7 +45,7 @@ TEST_BPF := $(patsubst tests/unit/%.bpf.c,%,$(wildcard tests/unit/*.bpf.c))
 TEST_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(TEST_BPF))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
-.PHONY: FORCE all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc
+.PHONY: FORCE all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc vm
 # Keep the BPF objects: replay, bench and bpftool users read them.
 .SECONDARY: $(BPF_OBJS) $(patsubst %,$(OUTPUT)/%.bpf.o,$(TEST_BPF))
 
@@ -119,12 +119,18 @@ demo: all
 	$(Q)$(OUTPUT)/pktspec replay $(DEMO_PCAP)
 
 check: all
-	$(Q)tools/deps.sh test
+	$(Q)tools/deps.sh test vm
 	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test \
 		$(OUTPUT)/pktspec-bench
 	$(Q)tests/run
 
 test: check
+
+# The kernel matrix alone (tests/vm, doc/kernels.md): Debian's kernels booted in
+# qemu, pktspec run in each. KERNELS="5.10 6.1 6.12" (the default) picks them.
+vm: all
+	$(Q)tools/deps.sh vm
+	$(Q)PKTSPEC_VM_KERNELS="$(KERNELS)" tests/run vm/test_kernels
 
 accuracy: all
 	$(Q)tools/deps.sh accuracy

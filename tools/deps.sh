@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs the Debian packages a make target needs, when some are missing.
 # Usage: tools/deps.sh GROUP...
-#   groups: build test bench accuracy, and capture (every capture_* group: what the
+#   groups: build test vm bench accuracy, and capture (every capture_* group: what the
 #   scripts that re-record tests/captures need; make check does not)
 # Quiet when everything is present; as root it runs apt-get, otherwise it names
 # what is missing and fails.
@@ -10,6 +10,8 @@ set -eu
 
 pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config gcc make libc6-dev libssl-dev"
 pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool ngtcp2-client ngtcp2-server ethtool"
+# The kernel matrix (tests/vm): qemu, the guest's userland, module and archive tools.
+pkgs_vm="qemu-system-x86 busybox-static cpio gzip kmod xz-utils zstd dnsmasq-base bpftool iproute2 python3 debian-archive-keyring"
 pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox python3 jq bc iproute2 procps util-linux"
 pkgs_accuracy="libndpi-bin"
 # Servers and clients that record the captures (tests/captures/*/make.sh); not needed by make check.
