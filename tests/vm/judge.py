@@ -124,6 +124,11 @@ def verdict(f):
     return f"{f.get('proto')} {f.get('confidence')} {f.get('rule')}"
 
 
+# Processed instructions a program may cost on any kernel (issue 9; doc/design.md,
+# "Verification budget"); the host's own, stricter budget is tests/kernel/test_budget.sh's.
+BUDGET = 400000
+
+
 def judge_probe(rep, steps, summary):
     step = steps.get("probe")
     if step is None or step["rc"] is None:
@@ -143,8 +148,13 @@ def judge_probe(rep, steps, summary):
         name = f"probe {p.get('object')}/{p.get('program')}"
         if p.get("loaded"):
             loops = p.get("fallthrough_loops")
-            rep.ok(name, f"{p.get('insns_processed')} insns processed" +
-                   (f", {loops} loops that Linux before 6.7 refuses" if loops else ""))
+            insns = p.get("insns_processed")
+            if loops:
+                rep.fail(name, f"loads here, but holds {loops} loop(s) that Linux before 6.7 refuses")
+            elif not isinstance(insns, int) or insns < 0 or insns > BUDGET:
+                rep.fail(name, f"{insns} insns processed: over the budget of {BUDGET:,} (doc/design.md)")
+            else:
+                rep.ok(name, f"{insns} insns processed")
         else:
             all_loaded = False
             log = [l for l in (p.get("log") or []) if str(l).strip()]
