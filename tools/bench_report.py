@@ -77,6 +77,9 @@ def build(a):
     ndg = {g["proto"]: g for g in nd["groups"]}
     tc_path = os.path.join(tmp, "tc.json")
     tc = load(tc_path) if os.path.exists(tc_path) else None
+    # The kernel matrix of the last `make check` or `make vm` (tests/vm), when there is one.
+    kernels_path = os.path.join(os.path.dirname(os.path.abspath(a.out)), "kernels.json")
+    kernels = load(kernels_path)["kernels"] if os.path.exists(kernels_path) else None
 
     # pktspec against nDPI over the packets nDPI counts (IP packets: every group but not-flow).
     ip = [g for g in tr["by_proto"] if g["proto"] != "not-flow"]
@@ -116,6 +119,7 @@ def build(a):
         "memory": {**mem, "ndpi_flow_memory_bytes": nd.get("flow_memory_bytes"),
                    "rss_replay": rss, "rss_run": rss_run},
         "verifier": ver,
+        "verifier_per_kernel": kernels,
         "tc": tc,
         "summary": {
             "cold_ratio_pass": tr["cold"]["ratio_pass"],
@@ -236,6 +240,26 @@ def sections(b, ndg):
     t, m = table(rows, ["object", "program", "verified insns", "xlated insns", "jited bytes", "load ms"])
     out.append(("5. Verifier and load", t, m + "\n\nLoad time is the object's, hash maps shrunk to 1024 "
                 "entries so that it is the verifier's time and not a table allocation."))
+
+    ks = b.get("verifier_per_kernel")
+    if ks:
+        names = []
+        for k in ks:
+            for p in k.get("programs") or []:
+                n = f"{p.get('object')}/{p.get('program')}"
+                if n not in names:
+                    names.append(n)
+        rows = []
+        for n in names:
+            cells = []
+            for k in ks:
+                p = next((p for p in k.get("programs") or [] if f"{p.get('object')}/{p.get('program')}" == n), None)
+                cells.append("" if p is None else p.get("insns_processed") if p.get("loaded") else "refused")
+            rows.append([n] + cells)
+        t, m = table(rows, ["program"] + [k.get("series") or k["kernel"] for k in ks])
+        out.append(("5b. Verifier per kernel", t, m + "\n\nProcessed instructions per program on each kernel of the "
+                    "last kernel matrix (tests/vm: `make check` or `make vm`, .output/kernels.json); the budget is "
+                    "400,000 on every kernel."))
     return out
 
 
