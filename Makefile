@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(VMLINUX_DIR)
 USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
-LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto
+LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto -lmicrohttpd
 
 BPF_PROGS := pktspec pktspec_tc pktspec_egress
 # Baselines for `make bench` (tests/bench): built with the rest so they never rot.

@@ -360,8 +360,10 @@ static __always_inline int pks_track(struct pks_hook_ctx *ctx, struct pks_pkt *p
 			f->flags |= PKS_F_SYN;
 			f->flags &= ~PKS_F_MIDSTREAM;
 		}
-		if (p->tcp_flags & (TCP_FIN | TCP_RST))
-			f->flags |= PKS_F_FIN;
+		if (p->tcp_flags & TCP_FIN)
+			f->flags |= PKS_F_FIN | (src_side == PKS_SIDE_A ? PKS_F_FIN_A : PKS_F_FIN_B);
+		if (p->tcp_flags & TCP_RST)
+			f->flags |= PKS_F_FIN | PKS_F_RST;
 	}
 	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
 	__sync_fetch_and_add(&f->bytes[dir & 1], wire);

@@ -12,36 +12,97 @@
 #include "pktspec.h"
 #include "pktspec/events.h"
 
+/* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
+#define PKS_FLOWS_BATCH 1024
+
+static int set_grow(struct pks_flow_set *set, size_t need)
+{
+	size_t cap = set->cap ? set->cap : 256;
+	struct pks_flow_rec *r;
+
+	if (need <= set->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	r = realloc(set->recs, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	set->recs = r;
+	set->cap = cap;
+	return 0;
+}
+
+/*
+ * The whole table with BPF_MAP_LOOKUP_BATCH (5.6+; pks_flows is a hash map,
+ * whose batches walk the buckets, so an entry that stays in the table is seen
+ * exactly once even while the classifier adds and the LRU evicts others).
+ */
+int pks_flows_reread(int map_fd, struct pks_flow_set *set)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 chunk = PKS_FLOWS_BATCH, count;
+	struct pks_flow_key *keys = NULL;
+	struct pks_flow *vals = NULL;
+	/* The batch token is the kernel's bucket index; a key's room is more than enough. */
+	struct pks_flow_key tok_in, tok_out;
+	void *in = NULL;
+	int err = 0;
+
+	set->n = 0;
+	for (;;) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(map_fd, in, &tok_out, keys, vals, &count, &opts);
+		if (err && errno == ENOSPC && count == 0 && chunk < (1u << 20)) {
+			/* One bucket holds more than chunk entries: retry it with more room. */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			continue;
+		}
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		if (count && set_grow(set, set->n + count)) {
+			err = -ENOMEM;
+			break;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			set->recs[set->n].key = keys[i];
+			set->recs[set->n].val = vals[i];
+			set->n++;
+		}
+		if (err) { /* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		tok_in = tok_out;
+		in = &tok_in;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int pks_flows_read(int map_fd, struct pks_flow_set *set)
 {
-	struct pks_flow_key key, next;
-	void *prev = NULL;
+	int err;
 
 	memset(set, 0, sizeof(*set));
-	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-		struct pks_flow val;
-
-		key = next;
-		prev = &key;
-		/* An LRU entry may be evicted between the two calls: skip it. */
-		if (bpf_map_lookup_elem(map_fd, &key, &val))
-			continue;
-		if (set->n == set->cap) {
-			size_t cap = set->cap ? set->cap * 2 : 256;
-			struct pks_flow_rec *r = realloc(set->recs, cap * sizeof(*r));
-
-			if (!r) {
-				pks_flows_free(set);
-				return -ENOMEM;
-			}
-			set->recs = r;
-			set->cap = cap;
-		}
-		set->recs[set->n].key = key;
-		set->recs[set->n].val = val;
-		set->n++;
-	}
-	return 0;
+	err = pks_flows_reread(map_fd, set);
+	if (err)
+		pks_flows_free(set);
+	return err;
 }
 
 void pks_flows_free(struct pks_flow_set *set)
@@ -87,21 +148,9 @@ void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server
 	*server_port = a_is_client ? r->key.port_b : r->key.port_a;
 }
 
-static const char *l4_name(__u8 l4)
+const char *pks_l4_name(__u8 l4)
 {
 	return l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "ip";
-}
-
-/* Seconds since the epoch for a flow timestamp. */
-static double epoch_seconds(__u64 ns, enum pks_clock clock)
-{
-	struct timespec mono, real;
-
-	if (clock == PKS_CLOCK_REALTIME)
-		return ns / 1e9;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
 }
 
 /* The flow's name record from pks_names (0), or -1. */
@@ -124,48 +173,26 @@ static const char *name_source(unsigned int s)
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
 }
 
-/* A JSON string value: quotes, backslashes and control bytes escaped. */
-static void json_str(FILE *out, const char *key, const char *s)
-{
-	fprintf(out, ",\"%s\":\"", key);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 /* The name fields of a flow, when it has any. */
-static void print_json_names(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+static void print_json_names(FILE *out, const struct pks_flow_name *n)
 {
-	struct pks_flow_name n;
-
-	fprintf(out, ",\"at_first_packet\":%s", (r->val.ctx & PKS_X_AT_FIRST) ? "true" : "false");
-	if (flow_name(r, o, &n))
-		return;
-	if (n.host[0]) {
-		json_str(out, "host", n.host);
-		fprintf(out, ",\"host_source\":\"%s\"", name_source(n.source));
+	if (n->host[0]) {
+		pks_json_str(out, "host", n->host);
+		fprintf(out, ",\"host_source\":\"%s\"", name_source(n->source));
 	}
-	if (n.dns_host[0])
-		json_str(out, "dns_host", n.dns_host);
-	if (n.app[0])
-		json_str(out, "app", n.app);
-	if (n.alpn[0])
-		json_str(out, "alpn", n.alpn);
-	if (n.tls_version)
-		fprintf(out, ",\"tls_version\":\"0x%04x\"", n.tls_version);
-	if (n.agent[0])
-		json_str(out, "user_agent", n.agent);
+	if (n->dns_host[0])
+		pks_json_str(out, "dns_host", n->dns_host);
+	if (n->app[0])
+		pks_json_str(out, "app", n->app);
+	if (n->alpn[0])
+		pks_json_str(out, "alpn", n->alpn);
+	if (n->tls_version)
+		fprintf(out, ",\"tls_version\":\"0x%04x\"", n->tls_version);
+	if (n->agent[0])
+		pks_json_str(out, "user_agent", n->agent);
 }
 
-static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock, const struct pks_flow_name *n)
 {
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	const struct pks_flow *v = &r->val;
@@ -173,18 +200,29 @@ static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
 	fprintf(out,
-		"{\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
+		"\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
 		"\"proto\":\"%s\",\"proto_id\":%u,\"confidence\":\"%s\",\"rule\":\"%s\",\"guess\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"packets_c2s\":%u,\"packets_s2c\":%u,"
-		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,"
+		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,\"duration\":%.6f,"
 		"\"handshake\":%s,\"decided\":%s",
-		l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
+		pks_l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
 		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
 		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
 		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-		epoch_seconds(v->first_ns, o->clock), epoch_seconds(v->last_ns, o->clock),
+		pks_epoch_seconds(v->first_ns, clock), pks_epoch_seconds(v->last_ns, clock),
+		v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
-	print_json_names(r, o, out);
+	fprintf(out, ",\"at_first_packet\":%s", (v->ctx & PKS_X_AT_FIRST) ? "true" : "false");
+	if (n)
+		print_json_names(out, n);
+}
+
+static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+{
+	struct pks_flow_name n;
+
+	fputc('{', out);
+	pks_flow_json_fields(out, r, o->clock, flow_name(r, o, &n) ? NULL : &n);
 	fprintf(out, "}\n");
 }
 
@@ -222,7 +260,7 @@ void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts
 		endpoint(cep, sizeof(cep), client, cport);
 		endpoint(sep, sizeof(sep), server, sport);
 		snprintf(pk, sizeof(pk), "%u/%u", r->val.packets[0], r->val.packets[1]);
-		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu", l4_name(r->key.l4), cep, sep,
+		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu", pks_l4_name(r->key.l4), cep, sep,
 			pks_proto_name(r->val.proto), pks_confidence_name(r->val.confidence),
 			pks_rule_name(r->val.rule), pk,
 			(unsigned long long)r->val.bytes[0] + r->val.bytes[1]);

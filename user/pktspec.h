@@ -28,6 +28,7 @@ void pks_libbpf_logging(void);
 /* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
 const char *pks_proto_name(unsigned int id);
 int pks_proto_by_name(const char *name); /* -1 when unknown */
+const char *pks_proto_desc(unsigned int id);
 const char *pks_confidence_name(unsigned int c);
 int pks_confidence_by_name(const char *name);
 const char *pks_rule_name(unsigned int id);
@@ -41,6 +42,8 @@ int pks_lock(void); /* returns an fd to close, or -errno */
 
 /* Parsing of numbers on the command line. */
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* "HOST:PORT" or "[IPv6]:PORT" into its parts (port 1-65535); 0 or -EINVAL. */
+int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_t plen);
 
 /* Loading the classifier. */
 struct pktspec_bpf;
@@ -67,6 +70,8 @@ struct pks_flow_set {
 };
 
 int pks_flows_read(int map_fd, struct pks_flow_set *set);
+/* The same into a set already read before, reusing its memory. */
+int pks_flows_reread(int map_fd, struct pks_flow_set *set);
 void pks_flows_free(struct pks_flow_set *set);
 void pks_flows_sort(struct pks_flow_set *set);
 
@@ -82,12 +87,33 @@ struct pks_print_opts {
 	int names_fd; /* pks_names for host/app columns; <= 0: none */
 };
 
+/* Seconds since the epoch of a flow-clock time. */
+double pks_epoch_seconds(uint64_t ns, enum pks_clock clock);
+/* ,"key":"value" with the value escaped for JSON (quotes, backslashes, control and non-ASCII bytes). */
+void pks_json_str(FILE *out, const char *key, const char *s);
+const char *pks_l4_name(__u8 l4); /* tcp, udp, ip */
+struct pks_flow_name;
+/* A flow's JSON fields, without braces ("l4":...,"at_first_packet":...[,names]). */
+void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock,
+			  const struct pks_flow_name *n);
+
 /* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
 int pks_parse_proto_opt(const char *cmd, const char *name, int *out);
 void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out);
 /* Client and server endpoint of a record as text ("198.18.0.1", "2001:db8::1"). */
 void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server, size_t len,
 			uint16_t *client_port, uint16_t *server_port);
+
+/* XDP attachments (link pins), as status lists them. */
+struct pks_attachment {
+	char ifname[16];  /* "?" in another netns, "(gone)" when the interface went */
+	unsigned int ifindex;
+	unsigned long netns;
+	char mode[16];
+	bool here, live; /* in this netns; the interface still exists */
+	__u32 prog_id, link_id;
+};
+int pks_attachments(struct pks_attachment **out); /* count (0: *out NULL), or -errno */
 
 /* Sums the per-CPU reason counters of a pks_stats map into sum[PKS_REASON__COUNT]. */
 int pks_stats_read(int fd, __u64 *sum);
