@@ -234,56 +234,81 @@ static void endpoint(char *buf, size_t len, const char *addr, uint16_t port)
 		snprintf(buf, len, "%s:%u", addr, port);
 }
 
+/* A duration as text: 0.4s, 12s, 3m20s, 2h05m. */
+static void duration_str(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (s < 10)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)s / 60, (unsigned long long)s % 60);
+	else
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)s / 3600, (unsigned long long)s / 60 % 60);
+}
+
 void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out)
 {
-	bool header = false;
+	int cw = 21, sw = 21; /* "255.255.255.255:65535"; IPv6 endpoints widen the columns */
+	size_t shown = 0;
 
+	for (size_t i = 0; i < set->n; i++) {
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		uint16_t cport, sport;
+		int l;
+
+		pks_flow_endpoints(&set->recs[i], client, server, sizeof(client), &cport, &sport);
+		l = (int)strlen(client) + (strchr(client, ':') ? 2 : 0) + 6;
+		cw = l > cw ? l : cw;
+		l = (int)strlen(server) + (strchr(server, ':') ? 2 : 0) + 6;
+		sw = l > sw ? l : sw;
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		const struct pks_flow_rec *r = &set->recs[i];
 		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
-		char cep[INET6_ADDRSTRLEN + 8], sep[INET6_ADDRSTRLEN + 8], pk[32];
+		char cep[INET6_ADDRSTRLEN + 8], sep[INET6_ADDRSTRLEN + 8], pk[32], dur[24];
+		struct pks_flow_name n;
 		uint16_t cport, sport;
 
-		if (o->proto >= 0 && r->val.proto != o->proto)
-			continue;
 		if (o->json) {
 			print_json(r, o, out);
 			continue;
 		}
-		if (!header) {
-			fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10s%s\n", "L4", "CLIENT", "SERVER",
-				"PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES",
+		if (!shown++)
+			fprintf(out, "%-4s %-*s %-*s %-11s %-10s %-18s %13s %10s %8s%s\n", "L4", cw, "CLIENT", sw,
+				"SERVER", "PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES", "DURATION",
 				o->names_fd > 0 ? "  HOST (APP)" : "");
-			header = true;
-		}
 		pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
 		endpoint(cep, sizeof(cep), client, cport);
 		endpoint(sep, sizeof(sep), server, sport);
 		snprintf(pk, sizeof(pk), "%u/%u", r->val.packets[0], r->val.packets[1]);
-		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu", pks_l4_name(r->key.l4), cep, sep,
+		duration_str(dur, sizeof(dur), r->val.last_ns > r->val.first_ns ? r->val.last_ns - r->val.first_ns : 0);
+		fprintf(out, "%-4s %-*s %-*s %-11s %-10s %-18s %13s %10llu %8s", pks_l4_name(r->key.l4), cw, cep, sw, sep,
 			pks_proto_name(r->val.proto), pks_confidence_name(r->val.confidence),
-			pks_rule_name(r->val.rule), pk,
-			(unsigned long long)r->val.bytes[0] + r->val.bytes[1]);
-		{
-			struct pks_flow_name n;
-
-			if (!flow_name(r, o, &n) && n.host[0])
-				fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
-		}
+			pks_rule_name(r->val.rule), pk, (unsigned long long)r->val.bytes[0] + r->val.bytes[1], dur);
+		if (!flow_name(r, o, &n) && n.host[0])
+			fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
 		fputc('\n', out);
 	}
-	if (!header && !o->json)
+	if (!shown && !o->json)
 		fprintf(out, "no flows\n");
 }
 
 static const char flows_help[] =
-	"Usage: pktspec flows [--json] [--proto NAME]\n"
+	"Usage: pktspec flows [--json] [--summary] [--proto NAME] [--addr ADDR] [--port N]\n"
+	"                     [--sort age|bytes|packets]\n"
 	"Print the pinned flow table: client, server, protocol, the confidence of the\n"
-	"verdict and the rule that reached it, packets and bytes, and the host (and\n"
-	"application) the context rules found for it ('pktspec run').\n"
+	"verdict and the rule that reached it, packets and bytes, duration, and the\n"
+	"host (and application) the context rules found for it ('pktspec run').\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
+	"  -s, --summary        per protocol: flows, packets and bytes, by confidence\n"
 	"  -p, --proto NAME     only flows with this protocol (see 'pktspec protocols')\n"
+	"      --addr ADDR      only flows with this IPv4 or IPv6 address on either side\n"
+	"      --port N         only flows with this port on either side\n"
+	"      --sort KEY       age (oldest first, the default), bytes or packets (most first)\n"
 	"  -h, --help           this help\n";
 
 /* Shared by flows and replay: --proto NAME. */
@@ -297,24 +322,62 @@ int pks_parse_proto_opt(const char *cmd, const char *name, int *out)
 	return 0;
 }
 
+/* --addr, --port and --sort, shared by flows and replay; PKS_EXIT_USAGE when bad. */
+int pks_parse_listing_opt(const char *cmd, int c, const char *arg, struct pks_print_opts *po)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'A':
+		if (pks_flow_filter_addr(arg, po->addr))
+			return pks_usage_error(cmd, "--addr takes an IPv4 or IPv6 address, not '%s'", arg);
+		po->has_addr = true;
+		return 0;
+	case 'P':
+		if (pks_parse_uint(arg, 65535, &v) || v == 0)
+			return pks_usage_error(cmd, "--port takes a number from 1 to 65535");
+		po->port = v;
+		return 0;
+	case 'S':
+		if (pks_parse_sort(arg, &po->sort))
+			return pks_usage_error(cmd, "--sort takes age, bytes or packets");
+		return 0;
+	}
+	return PKS_EXIT_USAGE;
+}
+
 int cmd_flows(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "summary", no_argument, NULL, 's' },
 					      { "proto", required_argument, NULL, 'p' },
+					      { "addr", required_argument, NULL, 'A' },
+					      { "port", required_argument, NULL, 'P' },
+					      { "sort", required_argument, NULL, 'S' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	struct pks_print_opts po = { .proto = -1, .clock = PKS_CLOCK_MONOTONIC };
 	struct pks_flow_set set;
+	bool summary = false;
 	int c, fd, err;
 
-	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jsp:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			po.json = true;
 			break;
+		case 's':
+			summary = true;
+			break;
 		case 'p':
 			if (pks_parse_proto_opt("flows", optarg, &po.proto))
+				return PKS_EXIT_USAGE;
+			break;
+		case 'A':
+		case 'P':
+		case 'S':
+			if (pks_parse_listing_opt("flows", c, optarg, &po))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'v':
@@ -339,12 +402,21 @@ int cmd_flows(int argc, char **argv)
 				PKS_MAP_FLOWS, strerror(errno));
 	err = pks_flows_read(fd, &set);
 	close(fd);
-	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */
-	po.names_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_NAMES);
 	if (err)
 		return pks_fail("cannot read the flow table: %s", strerror(-err));
-	pks_flows_sort(&set);
-	pks_flows_print(&set, &po, stdout);
+	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */
+	po.names_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_NAMES);
+	pks_flows_filter(&set, &po);
+	pks_flows_order(&set, po.sort);
+	if (summary) {
+		struct pks_summary sum = {};
+
+		for (size_t i = 0; i < set.n; i++)
+			pks_summary_add(&sum, &set.recs[i]);
+		pks_summary_print(&sum, po.json, stdout);
+	} else {
+		pks_flows_print(&set, &po, stdout);
+	}
 	pks_flows_free(&set);
 	if (po.names_fd > 0)
 		close(po.names_fd);

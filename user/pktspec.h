@@ -80,12 +80,41 @@ enum pks_clock {
 	PKS_CLOCK_REALTIME,  /* replay: capture timestamps */
 };
 
+enum pks_sort {
+	PKS_SORT_AGE = 0, /* oldest first */
+	PKS_SORT_BYTES,   /* most first */
+	PKS_SORT_PACKETS,
+};
+
 struct pks_print_opts {
 	bool json;
 	int proto; /* -1: all */
 	enum pks_clock clock;
 	int names_fd; /* pks_names for host/app columns; <= 0: none */
+	bool has_addr;
+	uint8_t addr[16]; /* only flows with this endpoint address (IPv4-mapped for IPv4) */
+	uint16_t port;    /* only flows with this port on either side; 0: any */
+	enum pks_sort sort;
 };
+
+/* Per-protocol, per-confidence totals of a flow set (user/summary.c). */
+struct pks_summary_cell {
+	uint64_t flows, packets, bytes;
+};
+struct pks_summary {
+	struct pks_summary_cell by[PKS_P__COUNT][PKS_C__COUNT];
+};
+void pks_summary_add(struct pks_summary *s, const struct pks_flow_rec *r);
+void pks_summary_proto(const struct pks_summary *s, unsigned int proto, struct pks_summary_cell *out);
+/* Protocols with flows, most bytes first; returns how many. */
+size_t pks_summary_order(const struct pks_summary *s, unsigned int order[PKS_P__COUNT]);
+/* A table (PROTO FLOWS PACKETS BYTES, by confidence) or one JSON object per protocol. */
+void pks_summary_print(const struct pks_summary *s, bool json, FILE *out);
+/* The listing's filters (proto, addr, port) and order. */
+void pks_flows_filter(struct pks_flow_set *set, const struct pks_print_opts *o);
+void pks_flows_order(struct pks_flow_set *set, enum pks_sort sort);
+int pks_parse_sort(const char *s, enum pks_sort *out); /* age, bytes, packets; -1 else */
+int pks_flow_filter_addr(const char *s, uint8_t out[16]); /* IPv4 or IPv6 text; -1 else */
 
 /* Seconds since the epoch of a flow-clock time. */
 double pks_epoch_seconds(uint64_t ns, enum pks_clock clock);
@@ -99,6 +128,8 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 
 /* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
 int pks_parse_proto_opt(const char *cmd, const char *name, int *out);
+/* --addr ('A'), --port ('P'), --sort ('S') of flows and replay; PKS_EXIT_USAGE (message printed) when bad. */
+int pks_parse_listing_opt(const char *cmd, int c, const char *arg, struct pks_print_opts *po);
 void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out);
 /* Client and server endpoint of a record as text ("198.18.0.1", "2001:db8::1"). */
 void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server, size_t len,
