@@ -15,11 +15,12 @@ static const struct command commands[] = {
 	{ "attach", cmd_attach, "load the classifier and attach it to an interface" },
 	{ "detach", cmd_detach, "detach from an interface, removing its pins" },
 	{ "status", cmd_status, "attachments, flow table fill, reason counters" },
-	{ "flows", cmd_flows, "the flow table with verdicts (table or JSON)" },
+	{ "flows", cmd_flows, "the flow table with verdicts (table, JSON or per-protocol summary)" },
+	{ "top", cmd_top, "a live view of the busiest protocols and flows" },
 	{ "replay", cmd_replay, "run a capture through the classifier and print its flows" },
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
 	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
-	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
+	{ "run", cmd_run, "the daemon: context rules, flow ends, JSON/IPFIX/Prometheus export" },
 };
 
 static void usage(FILE *out)

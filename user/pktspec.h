@@ -212,5 +212,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_protocols(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif
