@@ -124,10 +124,12 @@ install: all
 	install -D -m 0644 doc/pktspec.8 $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' dist/pktspec.service > $(OUTPUT)/pktspec.service
 	install -D -m 0644 $(OUTPUT)/pktspec.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
+	install -D -m 0644 dist/pktspec.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/pktspec $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
 	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
 
 # Regenerate the kernel type header from the running kernel's BTF.
 vmlinux:

@@ -157,7 +157,8 @@ static const char attach_help[] =
 	"Load the classifier and attach it to IFACE's XDP hook. Maps and the link are\n"
 	"pinned under " PKS_PIN_DIR "; the classifier keeps running after the command.\n"
 	"\n"
-	"  -m, --mode MODE      native (driver XDP) or generic (skb XDP); default: native\n"
+	"  -m, --mode MODE      native (driver XDP, also 'drv') or generic (skb XDP, also\n"
+	"                       'skb'); default: native\n"
 	"      --max-flows N    flow table size (default " "262144" "); must match the pinned table\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
@@ -229,6 +230,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return pks_usage_error("attach", "attach takes exactly one interface name");
+	/* skb and drv are xdp-loader's names for the same modes. */
+	if (!strcmp(mode, "drv"))
+		mode = "native";
+	else if (!strcmp(mode, "skb"))
+		mode = "generic";
 	if (!strcmp(mode, "native"))
 		flags = XDP_FLAGS_DRV_MODE;
 	else if (!strcmp(mode, "generic"))

@@ -55,11 +55,27 @@ int main(int argc, char **argv)
 		return PKS_EXIT_USAGE;
 	}
 	pks_libbpf_logging();
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (!strcmp(argv[i], commands[c].name)) {
-			/* getopt_long sees the command as argv[0]. */
-			return commands[c].run(argc - i, argv + i);
+	{
+		/* A command, or an unambiguous prefix of one (iproute2 style: "pktspec st"). */
+		size_t len = strlen(argv[i]), n = sizeof(commands) / sizeof(commands[0]);
+		const struct command *found = NULL;
+		int matches = 0;
+
+		for (size_t c = 0; c < n; c++) {
+			if (!strcmp(argv[i], commands[c].name)) {
+				found = &commands[c];
+				matches = 1;
+				break;
+			}
+			if (len && !strncmp(argv[i], commands[c].name, len)) {
+				found = &commands[c];
+				matches++;
+			}
 		}
+		if (matches > 1)
+			return pks_usage_error(NULL, "'%s' is ambiguous: it begins more than one command", argv[i]);
+		if (found)
+			return found->run(argc - i, argv + i); /* getopt_long sees the command as argv[0] */
 	}
 	if (!strcmp(argv[i], "help")) {
 		usage(stdout);

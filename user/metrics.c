@@ -80,31 +80,30 @@ static void sample2(FILE *out, const char *name, const char *l1, const char *v1,
 	fprintf(out, "} %llu\n", v);
 }
 
+/* A family by proto and confidence; a series appears once it had traffic, and stays (0 rather than a gap). */
+static void proto_conf_family(FILE *out, const char *name, const char *type, const char *help,
+			      const struct pks_lifecycle_counts *c, const uint64_t (*v)[PKS_C__COUNT])
+{
+	family(out, name, type, help);
+	for (int p = 0; p < PKS_P__COUNT; p++)
+		for (int k = 0; k < PKS_C__COUNT; k++)
+			if (c->packets[p][k] || c->active[p][k])
+				sample2(out, name, "proto", pks_proto_name(p), "confidence", pks_confidence_name(k),
+					v[p][k]);
+}
+
 static void render_flows(const struct pks_metrics_src *src, FILE *out)
 {
 	const struct pks_lifecycle_counts *c = pks_lifecycle_counts(src->lc);
 
-	/* A series appears once it had traffic, and stays (a gauge at 0 rather than a gap). */
-	family(out, "pktspec_flows", "gauge", "Flows in the flow table at the last scan, by verdict.");
-	for (int p = 0; p < PKS_P__COUNT; p++)
-		for (int k = 0; k < PKS_C__COUNT; k++)
-			if (c->packets[p][k] || c->active[p][k])
-				sample2(out, "pktspec_flows", "proto", pks_proto_name(p), "confidence",
-					pks_confidence_name(k), c->active[p][k]);
-	family(out, "pktspec_packets_total", "counter",
-	       "Packets of flows, counted under the verdict the flow had when the daemon saw them.");
-	for (int p = 0; p < PKS_P__COUNT; p++)
-		for (int k = 0; k < PKS_C__COUNT; k++)
-			if (c->packets[p][k])
-				sample2(out, "pktspec_packets_total", "proto", pks_proto_name(p), "confidence",
-					pks_confidence_name(k), c->packets[p][k]);
-	family(out, "pktspec_bytes_total", "counter",
-	       "Frame bytes (Ethernet header included) of flows, counted like pktspec_packets_total.");
-	for (int p = 0; p < PKS_P__COUNT; p++)
-		for (int k = 0; k < PKS_C__COUNT; k++)
-			if (c->packets[p][k])
-				sample2(out, "pktspec_bytes_total", "proto", pks_proto_name(p), "confidence",
-					pks_confidence_name(k), c->bytes[p][k]);
+	proto_conf_family(out, "pktspec_flows", "gauge", "Flows in the flow table at the last scan, by verdict.", c,
+			  c->active);
+	proto_conf_family(out, "pktspec_packets_total", "counter",
+			  "Packets of flows, counted under the verdict the flow had when the daemon saw them.", c,
+			  c->packets);
+	proto_conf_family(out, "pktspec_bytes_total", "counter",
+			  "Frame bytes (Ethernet header included) of flows, counted like pktspec_packets_total.", c,
+			  c->bytes);
 	family(out, "pktspec_flow_records_total", "counter",
 	       "Flow records written (ended flows, and interim records of long flows), by reason.");
 	for (int p = 0; p < PKS_P__COUNT; p++)

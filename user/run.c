@@ -42,7 +42,7 @@ static const char run_help[] =
 	"and in Prometheus metrics (doc/export.md).\n"
 	"\n"
 	"  -i, --interface IFACE  attach to IFACE first (repeatable)\n"
-	"  -m, --mode MODE        native or generic, for -i (default: native)\n"
+	"  -m, --mode MODE        native (drv) or generic (skb), for -i (default: native)\n"
 	"      --detach-on-exit   detach what -i attached when stopping\n"
 	"  -a, --apps FILE        application list: 'NAME-SUFFIX APPLICATION' per line\n"
 	"      --server-ttl SEC   how long server memory lasts (default 600)\n"
@@ -207,8 +207,10 @@ int cmd_run(int argc, char **argv)
 			ifaces[n_ifaces++] = optarg;
 			break;
 		case 'm':
-			if (strcmp(optarg, "native") && strcmp(optarg, "generic"))
-				return pks_usage_error("run", "unknown mode '%s': use native or generic", optarg);
+			if (strcmp(optarg, "native") && strcmp(optarg, "generic") && strcmp(optarg, "drv") &&
+			    strcmp(optarg, "skb"))
+				return pks_usage_error("run", "unknown mode '%s': use native (drv) or generic (skb)",
+						       optarg);
 			mode = optarg;
 			break;
 		case 'D':
