@@ -26,7 +26,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(VMLINUX_DIR) -I$(OUTPUT)
 USER_CFLAGS := -g -O2 -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser
-LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto
+LDLIBS := -lbpf -lelf -lz -lpcap -lcrypto -lmicrohttpd
 
 BPF_PROGS := pktspec pktspec_tc pktspec_egress
 # Baselines for `make bench` (tests/bench): built with the rest so they never rot.
@@ -146,10 +146,12 @@ install: all
 	install -D -m 0644 doc/pktspec.8 $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' dist/pktspec.service > $(OUTPUT)/pktspec.service
 	install -D -m 0644 $(OUTPUT)/pktspec.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
+	install -D -m 0644 dist/pktspec.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/pktspec $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
 	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
 
 # Regenerate the kernel type header from the running kernel's BTF.
 vmlinux:

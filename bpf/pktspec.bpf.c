@@ -265,8 +265,11 @@ static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_
 			f->flags |= PKS_F_SYN;
 			f->flags &= ~PKS_F_MIDSTREAM;
 		}
-		if (p->tcp_flags & (TCP_FIN | TCP_RST))
-			f->flags |= PKS_F_FIN;
+		/* FIN per key side (a midstream flip never changes sides): the daemon ends a flow when both sent one. */
+		if (p->tcp_flags & TCP_FIN)
+			f->flags |= PKS_F_FIN | (s->src_side == PKS_SIDE_A ? PKS_F_FIN_A : PKS_F_FIN_B);
+		if (p->tcp_flags & TCP_RST)
+			f->flags |= PKS_F_FIN | PKS_F_RST;
 	}
 	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
 	__sync_fetch_and_add(&f->bytes[dir & 1], s->wire);

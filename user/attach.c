@@ -157,7 +157,8 @@ static const char attach_help[] =
 	"Load the classifier and attach it to IFACE's XDP hook. Maps and the link are\n"
 	"pinned under " PKS_PIN_DIR "; the classifier keeps running after the command.\n"
 	"\n"
-	"  -m, --mode MODE      native (driver XDP) or generic (skb XDP); default: native\n"
+	"  -m, --mode MODE      native (driver XDP, also 'drv') or generic (skb XDP, also\n"
+	"                       'skb'); default: native\n"
 	"      --max-flows N    flow table size (default " "262144" "); must match the pinned table\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
@@ -229,6 +230,11 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return pks_usage_error("attach", "attach takes exactly one interface name");
+	/* skb and drv are xdp-loader's names for the same modes. */
+	if (!strcmp(mode, "drv"))
+		mode = "native";
+	else if (!strcmp(mode, "skb"))
+		mode = "generic";
 	if (!strcmp(mode, "native"))
 		flags = XDP_FLAGS_DRV_MODE;
 	else if (!strcmp(mode, "generic"))
@@ -425,6 +431,40 @@ out:
 	return ret;
 }
 
+int pks_attachments(struct pks_attachment **out)
+{
+	struct link_pin *pins;
+	struct pks_attachment *atts;
+	int n = link_pins(&pins);
+
+	*out = NULL;
+	if (n <= 0)
+		return n;
+	atts = calloc(n, sizeof(*atts));
+	if (!atts) {
+		free(pins);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < n; i++) {
+		struct pks_attachment *a = &atts[i];
+		unsigned int live_ifindex = 0;
+
+		a->ifindex = pins[i].ifindex;
+		a->netns = pins[i].netns;
+		a->here = pins[i].netns == netns_inode();
+		snprintf(a->mode, sizeof(a->mode), "%s", pins[i].mode);
+		link_ifindex(pins[i].path, &live_ifindex, &a->prog_id, &a->link_id);
+		a->live = live_ifindex != 0;
+		if (!a->live)
+			snprintf(a->ifname, sizeof(a->ifname), "(gone)");
+		else if (!a->here || !if_indextoname(pins[i].ifindex, a->ifname))
+			snprintf(a->ifname, sizeof(a->ifname), "?");
+	}
+	free(pins);
+	*out = atts;
+	return n;
+}
+
 /* Sums the per-CPU reason counters of a pinned or private stats map. */
 int pks_stats_read(int fd, __u64 *sum)
 {
@@ -485,7 +525,7 @@ int cmd_status(int argc, char **argv)
 					      {} };
 	__u64 reasons[PKS_REASON__COUNT] = {};
 	bool json = false, have_stats = false;
-	struct link_pin *pins = NULL;
+	struct pks_attachment *atts = NULL;
 	long entries = -1;
 	__u32 max = 0;
 	int c, n, fd;
@@ -512,7 +552,7 @@ int cmd_status(int argc, char **argv)
 	if (pks_need_bpffs())
 		return PKS_EXIT_FAIL;
 
-	n = link_pins(&pins);
+	n = pks_attachments(&atts);
 	if (n < 0)
 		return pks_fail("cannot read %s: %s", PKS_LINK_DIR, strerror(-n));
 	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
@@ -533,26 +573,17 @@ int cmd_status(int argc, char **argv)
 	else
 		printf("%-16s %-8s %-8s %-12s %s\n", "INTERFACE", "IFINDEX", "MODE", "NETNS", "PROG");
 	for (int i = 0; i < n; i++) {
-		char ifname[IF_NAMESIZE] = "";
-		unsigned int live_ifindex = 0;
-		__u32 prog_id = 0, link_id = 0;
-		bool here = pins[i].netns == netns_inode();
+		const struct pks_attachment *a = &atts[i];
 
-		link_ifindex(pins[i].path, &live_ifindex, &prog_id, &link_id);
-		if (!live_ifindex)
-			snprintf(ifname, sizeof(ifname), "(gone)");
-		else if (!here || !if_indextoname(pins[i].ifindex, ifname))
-			snprintf(ifname, sizeof(ifname), "?");
 		if (json)
 			printf("%s{\"ifname\":\"%s\",\"ifindex\":%u,\"netns\":%lu,\"mode\":\"%s\","
 			       "\"prog_id\":%u,\"link_id\":%u,\"this_netns\":%s}",
-			       i ? "," : "", ifname, pins[i].ifindex, pins[i].netns, pins[i].mode, prog_id,
-			       link_id, here ? "true" : "false");
+			       i ? "," : "", a->ifname, a->ifindex, a->netns, a->mode, a->prog_id, a->link_id,
+			       a->here ? "true" : "false");
 		else
-			printf("%-16s %-8u %-8s %-12lu %u\n", ifname, pins[i].ifindex, pins[i].mode,
-			       pins[i].netns, prog_id);
+			printf("%-16s %-8u %-8s %-12lu %u\n", a->ifname, a->ifindex, a->mode, a->netns, a->prog_id);
 	}
-	free(pins);
+	free(atts);
 	if (json)
 		printf("],\"tc\":[");
 	pks_tc_status(json, stdout);

@@ -12,6 +12,7 @@
 #include <linux/capability.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/libbpf.h>
@@ -286,5 +287,59 @@ int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)
 	if (errno || *end || v > max)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+double pks_epoch_seconds(uint64_t ns, enum pks_clock clock)
+{
+	struct timespec mono, real;
+
+	if (clock == PKS_CLOCK_REALTIME)
+		return ns / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
+}
+
+void pks_json_str(FILE *out, const char *key, const char *s)
+{
+	fprintf(out, ",\"%s\":\"", key);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_t plen)
+{
+	const char *colon;
+	unsigned long v;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':' || end == s + 1 || (size_t)(end - s - 1) >= hlen)
+			return -EINVAL;
+		memcpy(host, s + 1, end - s - 1);
+		host[end - s - 1] = 0;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || colon == s || (size_t)(colon - s) >= hlen || memchr(s, ':', colon - s))
+			return -EINVAL;
+		memcpy(host, s, colon - s);
+		host[colon - s] = 0;
+	}
+	if (strlen(colon + 1) >= plen || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    pks_parse_uint(colon + 1, 65535, &v) || v == 0)
+		return -EINVAL;
+	snprintf(port, plen, "%s", colon + 1);
 	return 0;
 }

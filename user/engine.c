@@ -409,13 +409,7 @@ int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t p
 /* An event's time as seconds since the epoch (live events carry CLOCK_MONOTONIC). */
 static double event_time(const struct pks_engine *e, uint64_t ns)
 {
-	struct timespec mono, real;
-
-	if (e->opts.clock == PKS_ENGINE_REPLAY)
-		return ns / 1e9;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
+	return pks_epoch_seconds(ns, e->opts.clock == PKS_ENGINE_REPLAY ? PKS_CLOCK_REALTIME : PKS_CLOCK_MONOTONIC);
 }
 
 static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
@@ -580,4 +574,28 @@ int pks_engine_poll(struct pks_engine *e, int timeout_ms)
 int pks_engine_fd(struct pks_engine *e)
 {
 	return ring_buffer__epoll_fd(e->rb);
+}
+
+int pks_ctx_stats_read(int fd, struct pks_ctx_stats *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pks_ctx_stats *per;
+	__u32 zero = 0;
+	int err = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, &zero, per) == 0) {
+		for (size_t f = 0; f < sizeof(*sum) / 8; f++)
+			for (int c = 0; c < ncpu; c++)
+				((__u64 *)sum)[f] += ((__u64 *)&per[c])[f];
+	} else {
+		err = -errno;
+	}
+	free(per);
+	return err;
 }

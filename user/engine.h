@@ -116,6 +116,8 @@ int pks_engine_poll(struct pks_engine *e, int timeout_ms);
 /* The ring buffer's epoll fd, to wait on it with other fds. */
 int pks_engine_fd(struct pks_engine *e);
 const struct pks_engine_stats *pks_engine_stats(const struct pks_engine *e);
+/* The kernel's context counters (pks_ctxstats), summed over CPUs; 0 or -errno. */
+int pks_ctx_stats_read(int fd, struct pks_ctx_stats *sum);
 
 /* --- What rules call. Each returns 0 or -errno. --- */
 

@@ -12,36 +12,97 @@
 #include "pktspec.h"
 #include "pktspec/events.h"
 
+/* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
+#define PKS_FLOWS_BATCH 1024
+
+static int set_grow(struct pks_flow_set *set, size_t need)
+{
+	size_t cap = set->cap ? set->cap : 256;
+	struct pks_flow_rec *r;
+
+	if (need <= set->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	r = realloc(set->recs, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	set->recs = r;
+	set->cap = cap;
+	return 0;
+}
+
+/*
+ * The whole table with BPF_MAP_LOOKUP_BATCH (5.6+; pks_flows is a hash map,
+ * whose batches walk the buckets, so an entry that stays in the table is seen
+ * exactly once even while the classifier adds and the LRU evicts others).
+ */
+int pks_flows_reread(int map_fd, struct pks_flow_set *set)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 chunk = PKS_FLOWS_BATCH, count;
+	struct pks_flow_key *keys = NULL;
+	struct pks_flow *vals = NULL;
+	/* The batch token is the kernel's bucket index; a key's room is more than enough. */
+	struct pks_flow_key tok_in, tok_out;
+	void *in = NULL;
+	int err = 0;
+
+	set->n = 0;
+	for (;;) {
+		if (!keys) {
+			keys = calloc(chunk, sizeof(*keys));
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(map_fd, in, &tok_out, keys, vals, &count, &opts);
+		if (err && errno == ENOSPC && count == 0 && chunk < (1u << 20)) {
+			/* One bucket holds more than chunk entries: retry it with more room. */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			continue;
+		}
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		if (count && set_grow(set, set->n + count)) {
+			err = -ENOMEM;
+			break;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			set->recs[set->n].key = keys[i];
+			set->recs[set->n].val = vals[i];
+			set->n++;
+		}
+		if (err) { /* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		tok_in = tok_out;
+		in = &tok_in;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
 int pks_flows_read(int map_fd, struct pks_flow_set *set)
 {
-	struct pks_flow_key key, next;
-	void *prev = NULL;
+	int err;
 
 	memset(set, 0, sizeof(*set));
-	while (bpf_map_get_next_key(map_fd, prev, &next) == 0) {
-		struct pks_flow val;
-
-		key = next;
-		prev = &key;
-		/* An LRU entry may be evicted between the two calls: skip it. */
-		if (bpf_map_lookup_elem(map_fd, &key, &val))
-			continue;
-		if (set->n == set->cap) {
-			size_t cap = set->cap ? set->cap * 2 : 256;
-			struct pks_flow_rec *r = realloc(set->recs, cap * sizeof(*r));
-
-			if (!r) {
-				pks_flows_free(set);
-				return -ENOMEM;
-			}
-			set->recs = r;
-			set->cap = cap;
-		}
-		set->recs[set->n].key = key;
-		set->recs[set->n].val = val;
-		set->n++;
-	}
-	return 0;
+	err = pks_flows_reread(map_fd, set);
+	if (err)
+		pks_flows_free(set);
+	return err;
 }
 
 void pks_flows_free(struct pks_flow_set *set)
@@ -87,21 +148,9 @@ void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server
 	*server_port = a_is_client ? r->key.port_b : r->key.port_a;
 }
 
-static const char *l4_name(__u8 l4)
+const char *pks_l4_name(__u8 l4)
 {
 	return l4 == IPPROTO_TCP ? "tcp" : l4 == IPPROTO_UDP ? "udp" : "ip";
-}
-
-/* Seconds since the epoch for a flow timestamp. */
-static double epoch_seconds(__u64 ns, enum pks_clock clock)
-{
-	struct timespec mono, real;
-
-	if (clock == PKS_CLOCK_REALTIME)
-		return ns / 1e9;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	clock_gettime(CLOCK_REALTIME, &real);
-	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
 }
 
 /* The flow's name record from pks_names (0), or -1. */
@@ -124,48 +173,26 @@ static const char *name_source(unsigned int s)
 	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "none";
 }
 
-/* A JSON string value: quotes, backslashes and control bytes escaped. */
-static void json_str(FILE *out, const char *key, const char *s)
-{
-	fprintf(out, ",\"%s\":\"", key);
-	for (; *s; s++) {
-		unsigned char c = *s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
 /* The name fields of a flow, when it has any. */
-static void print_json_names(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+static void print_json_names(FILE *out, const struct pks_flow_name *n)
 {
-	struct pks_flow_name n;
-
-	fprintf(out, ",\"at_first_packet\":%s", (r->val.ctx & PKS_X_AT_FIRST) ? "true" : "false");
-	if (flow_name(r, o, &n))
-		return;
-	if (n.host[0]) {
-		json_str(out, "host", n.host);
-		fprintf(out, ",\"host_source\":\"%s\"", name_source(n.source));
+	if (n->host[0]) {
+		pks_json_str(out, "host", n->host);
+		fprintf(out, ",\"host_source\":\"%s\"", name_source(n->source));
 	}
-	if (n.dns_host[0])
-		json_str(out, "dns_host", n.dns_host);
-	if (n.app[0])
-		json_str(out, "app", n.app);
-	if (n.alpn[0])
-		json_str(out, "alpn", n.alpn);
-	if (n.tls_version)
-		fprintf(out, ",\"tls_version\":\"0x%04x\"", n.tls_version);
-	if (n.agent[0])
-		json_str(out, "user_agent", n.agent);
+	if (n->dns_host[0])
+		pks_json_str(out, "dns_host", n->dns_host);
+	if (n->app[0])
+		pks_json_str(out, "app", n->app);
+	if (n->alpn[0])
+		pks_json_str(out, "alpn", n->alpn);
+	if (n->tls_version)
+		fprintf(out, ",\"tls_version\":\"0x%04x\"", n->tls_version);
+	if (n->agent[0])
+		pks_json_str(out, "user_agent", n->agent);
 }
 
-static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock, const struct pks_flow_name *n)
 {
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	const struct pks_flow *v = &r->val;
@@ -173,18 +200,29 @@ static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
 	fprintf(out,
-		"{\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
+		"\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
 		"\"proto\":\"%s\",\"proto_id\":%u,\"confidence\":\"%s\",\"rule\":\"%s\",\"guess\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"packets_c2s\":%u,\"packets_s2c\":%u,"
-		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,"
+		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,\"duration\":%.6f,"
 		"\"handshake\":%s,\"decided\":%s",
-		l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
+		pks_l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
 		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
 		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
 		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-		epoch_seconds(v->first_ns, o->clock), epoch_seconds(v->last_ns, o->clock),
+		pks_epoch_seconds(v->first_ns, clock), pks_epoch_seconds(v->last_ns, clock),
+		v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
-	print_json_names(r, o, out);
+	fprintf(out, ",\"at_first_packet\":%s", (v->ctx & PKS_X_AT_FIRST) ? "true" : "false");
+	if (n)
+		print_json_names(out, n);
+}
+
+static void print_json(const struct pks_flow_rec *r, const struct pks_print_opts *o, FILE *out)
+{
+	struct pks_flow_name n;
+
+	fputc('{', out);
+	pks_flow_json_fields(out, r, o->clock, flow_name(r, o, &n) ? NULL : &n);
 	fprintf(out, "}\n");
 }
 
@@ -196,56 +234,81 @@ static void endpoint(char *buf, size_t len, const char *addr, uint16_t port)
 		snprintf(buf, len, "%s:%u", addr, port);
 }
 
+/* A duration as text: 0.4s, 12s, 3m20s, 2h05m. */
+static void duration_str(char *buf, size_t len, uint64_t ns)
+{
+	uint64_t s = ns / 1000000000ull;
+
+	if (s < 10)
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+	else if (s < 60)
+		snprintf(buf, len, "%llus", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llum%02llus", (unsigned long long)s / 60, (unsigned long long)s % 60);
+	else
+		snprintf(buf, len, "%lluh%02llum", (unsigned long long)s / 3600, (unsigned long long)s / 60 % 60);
+}
+
 void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out)
 {
-	bool header = false;
+	int cw = 21, sw = 21; /* "255.255.255.255:65535"; IPv6 endpoints widen the columns */
+	size_t shown = 0;
 
+	for (size_t i = 0; i < set->n; i++) {
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		uint16_t cport, sport;
+		int l;
+
+		pks_flow_endpoints(&set->recs[i], client, server, sizeof(client), &cport, &sport);
+		l = (int)strlen(client) + (strchr(client, ':') ? 2 : 0) + 6;
+		cw = l > cw ? l : cw;
+		l = (int)strlen(server) + (strchr(server, ':') ? 2 : 0) + 6;
+		sw = l > sw ? l : sw;
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		const struct pks_flow_rec *r = &set->recs[i];
 		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
-		char cep[INET6_ADDRSTRLEN + 8], sep[INET6_ADDRSTRLEN + 8], pk[32];
+		char cep[INET6_ADDRSTRLEN + 8], sep[INET6_ADDRSTRLEN + 8], pk[32], dur[24];
+		struct pks_flow_name n;
 		uint16_t cport, sport;
 
-		if (o->proto >= 0 && r->val.proto != o->proto)
-			continue;
 		if (o->json) {
 			print_json(r, o, out);
 			continue;
 		}
-		if (!header) {
-			fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10s%s\n", "L4", "CLIENT", "SERVER",
-				"PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES",
+		if (!shown++)
+			fprintf(out, "%-4s %-*s %-*s %-11s %-10s %-18s %13s %10s %8s%s\n", "L4", cw, "CLIENT", sw,
+				"SERVER", "PROTO", "CONFIDENCE", "RULE", "PKTS C>S/S>C", "BYTES", "DURATION",
 				o->names_fd > 0 ? "  HOST (APP)" : "");
-			header = true;
-		}
 		pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
 		endpoint(cep, sizeof(cep), client, cport);
 		endpoint(sep, sizeof(sep), server, sport);
 		snprintf(pk, sizeof(pk), "%u/%u", r->val.packets[0], r->val.packets[1]);
-		fprintf(out, "%-4s %-26s %-26s %-11s %-10s %-18s %13s %10llu", l4_name(r->key.l4), cep, sep,
+		duration_str(dur, sizeof(dur), r->val.last_ns > r->val.first_ns ? r->val.last_ns - r->val.first_ns : 0);
+		fprintf(out, "%-4s %-*s %-*s %-11s %-10s %-18s %13s %10llu %8s", pks_l4_name(r->key.l4), cw, cep, sw, sep,
 			pks_proto_name(r->val.proto), pks_confidence_name(r->val.confidence),
-			pks_rule_name(r->val.rule), pk,
-			(unsigned long long)r->val.bytes[0] + r->val.bytes[1]);
-		{
-			struct pks_flow_name n;
-
-			if (!flow_name(r, o, &n) && n.host[0])
-				fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
-		}
+			pks_rule_name(r->val.rule), pk, (unsigned long long)r->val.bytes[0] + r->val.bytes[1], dur);
+		if (!flow_name(r, o, &n) && n.host[0])
+			fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
 		fputc('\n', out);
 	}
-	if (!header && !o->json)
+	if (!shown && !o->json)
 		fprintf(out, "no flows\n");
 }
 
 static const char flows_help[] =
-	"Usage: pktspec flows [--json] [--proto NAME]\n"
+	"Usage: pktspec flows [--json] [--summary] [--proto NAME] [--addr ADDR] [--port N]\n"
+	"                     [--sort age|bytes|packets]\n"
 	"Print the pinned flow table: client, server, protocol, the confidence of the\n"
-	"verdict and the rule that reached it, packets and bytes, and the host (and\n"
-	"application) the context rules found for it ('pktspec run').\n"
+	"verdict and the rule that reached it, packets and bytes, duration, and the\n"
+	"host (and application) the context rules found for it ('pktspec run').\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
+	"  -s, --summary        per protocol: flows, packets and bytes, by confidence\n"
 	"  -p, --proto NAME     only flows with this protocol (see 'pktspec protocols')\n"
+	"      --addr ADDR      only flows with this IPv4 or IPv6 address on either side\n"
+	"      --port N         only flows with this port on either side\n"
+	"      --sort KEY       age (oldest first, the default), bytes or packets (most first)\n"
 	"  -h, --help           this help\n";
 
 /* Shared by flows and replay: --proto NAME. */
@@ -259,24 +322,62 @@ int pks_parse_proto_opt(const char *cmd, const char *name, int *out)
 	return 0;
 }
 
+/* --addr, --port and --sort, shared by flows and replay; PKS_EXIT_USAGE when bad. */
+int pks_parse_listing_opt(const char *cmd, int c, const char *arg, struct pks_print_opts *po)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'A':
+		if (pks_flow_filter_addr(arg, po->addr))
+			return pks_usage_error(cmd, "--addr takes an IPv4 or IPv6 address, not '%s'", arg);
+		po->has_addr = true;
+		return 0;
+	case 'P':
+		if (pks_parse_uint(arg, 65535, &v) || v == 0)
+			return pks_usage_error(cmd, "--port takes a number from 1 to 65535");
+		po->port = v;
+		return 0;
+	case 'S':
+		if (pks_parse_sort(arg, &po->sort))
+			return pks_usage_error(cmd, "--sort takes age, bytes or packets");
+		return 0;
+	}
+	return PKS_EXIT_USAGE;
+}
+
 int cmd_flows(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+					      { "summary", no_argument, NULL, 's' },
 					      { "proto", required_argument, NULL, 'p' },
+					      { "addr", required_argument, NULL, 'A' },
+					      { "port", required_argument, NULL, 'P' },
+					      { "sort", required_argument, NULL, 'S' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	struct pks_print_opts po = { .proto = -1, .clock = PKS_CLOCK_MONOTONIC };
 	struct pks_flow_set set;
+	bool summary = false;
 	int c, fd, err;
 
-	while ((c = getopt_long(argc, argv, "jp:vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jsp:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			po.json = true;
 			break;
+		case 's':
+			summary = true;
+			break;
 		case 'p':
 			if (pks_parse_proto_opt("flows", optarg, &po.proto))
+				return PKS_EXIT_USAGE;
+			break;
+		case 'A':
+		case 'P':
+		case 'S':
+			if (pks_parse_listing_opt("flows", c, optarg, &po))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'v':
@@ -301,12 +402,21 @@ int cmd_flows(int argc, char **argv)
 				PKS_MAP_FLOWS, strerror(errno));
 	err = pks_flows_read(fd, &set);
 	close(fd);
-	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */
-	po.names_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_NAMES);
 	if (err)
 		return pks_fail("cannot read the flow table: %s", strerror(-err));
-	pks_flows_sort(&set);
-	pks_flows_print(&set, &po, stdout);
+	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */
+	po.names_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_NAMES);
+	pks_flows_filter(&set, &po);
+	pks_flows_order(&set, po.sort);
+	if (summary) {
+		struct pks_summary sum = {};
+
+		for (size_t i = 0; i < set.n; i++)
+			pks_summary_add(&sum, &set.recs[i]);
+		pks_summary_print(&sum, po.json, stdout);
+	} else {
+		pks_flows_print(&set, &po, stdout);
+	}
 	pks_flows_free(&set);
 	if (po.names_fd > 0)
 		close(po.names_fd);

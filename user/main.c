@@ -15,11 +15,12 @@ static const struct command commands[] = {
 	{ "attach", cmd_attach, "load the classifier and attach it to an interface" },
 	{ "detach", cmd_detach, "detach from an interface, removing its pins" },
 	{ "status", cmd_status, "attachments, flow table fill, reason counters" },
-	{ "flows", cmd_flows, "the flow table with verdicts (table or JSON)" },
+	{ "flows", cmd_flows, "the flow table with verdicts (table, JSON or per-protocol summary)" },
+	{ "top", cmd_top, "a live view of the busiest protocols and flows" },
 	{ "replay", cmd_replay, "run a capture through the classifier and print its flows" },
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
 	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
-	{ "run", cmd_run, "run the context rules on the live classifier (expected flows, names)" },
+	{ "run", cmd_run, "the daemon: context rules, flow ends, JSON/IPFIX/Prometheus export" },
 	{ "probe", cmd_probe, "check this kernel: load every program, verifier statistics" },
 };
 
@@ -55,11 +56,27 @@ int main(int argc, char **argv)
 		return PKS_EXIT_USAGE;
 	}
 	pks_libbpf_logging();
-	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
-		if (!strcmp(argv[i], commands[c].name)) {
-			/* getopt_long sees the command as argv[0]. */
-			return commands[c].run(argc - i, argv + i);
+	{
+		/* A command, or an unambiguous prefix of one (iproute2 style: "pktspec st"). */
+		size_t len = strlen(argv[i]), n = sizeof(commands) / sizeof(commands[0]);
+		const struct command *found = NULL;
+		int matches = 0;
+
+		for (size_t c = 0; c < n; c++) {
+			if (!strcmp(argv[i], commands[c].name)) {
+				found = &commands[c];
+				matches = 1;
+				break;
+			}
+			if (len && !strncmp(argv[i], commands[c].name, len)) {
+				found = &commands[c];
+				matches++;
+			}
 		}
+		if (matches > 1)
+			return pks_usage_error(NULL, "'%s' is ambiguous: it begins more than one command", argv[i]);
+		if (found)
+			return found->run(argc - i, argv + i); /* getopt_long sees the command as argv[0] */
 	}
 	if (!strcmp(argv[i], "help")) {
 		usage(stdout);

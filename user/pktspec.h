@@ -31,6 +31,7 @@ void pks_libbpf_forget(void);
 /* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
 const char *pks_proto_name(unsigned int id);
 int pks_proto_by_name(const char *name); /* -1 when unknown */
+const char *pks_proto_desc(unsigned int id);
 const char *pks_confidence_name(unsigned int c);
 int pks_confidence_by_name(const char *name);
 const char *pks_rule_name(unsigned int id);
@@ -55,6 +56,8 @@ int pks_lock(void); /* returns an fd to close, or -errno */
 
 /* Parsing of numbers on the command line. */
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out);
+/* "HOST:PORT" or "[IPv6]:PORT" into its parts (port 1-65535); 0 or -EINVAL. */
+int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_t plen);
 
 /* Loading the classifier. */
 struct pktspec_bpf;
@@ -106,6 +109,8 @@ struct pks_flow_set {
 };
 
 int pks_flows_read(int map_fd, struct pks_flow_set *set);
+/* The same into a set already read before, reusing its memory. */
+int pks_flows_reread(int map_fd, struct pks_flow_set *set);
 void pks_flows_free(struct pks_flow_set *set);
 void pks_flows_sort(struct pks_flow_set *set);
 
@@ -114,19 +119,71 @@ enum pks_clock {
 	PKS_CLOCK_REALTIME,  /* replay: capture timestamps */
 };
 
+enum pks_sort {
+	PKS_SORT_AGE = 0, /* oldest first */
+	PKS_SORT_BYTES,   /* most first */
+	PKS_SORT_PACKETS,
+};
+
 struct pks_print_opts {
 	bool json;
 	int proto; /* -1: all */
 	enum pks_clock clock;
 	int names_fd; /* pks_names for host/app columns; <= 0: none */
+	bool has_addr;
+	uint8_t addr[16]; /* only flows with this endpoint address (IPv4-mapped for IPv4) */
+	uint16_t port;    /* only flows with this port on either side; 0: any */
+	enum pks_sort sort;
 };
+
+/* Per-protocol, per-confidence totals of a flow set (user/summary.c). */
+struct pks_summary_cell {
+	uint64_t flows, packets, bytes;
+};
+struct pks_summary {
+	struct pks_summary_cell by[PKS_P__COUNT][PKS_C__COUNT];
+};
+void pks_summary_add(struct pks_summary *s, const struct pks_flow_rec *r);
+void pks_summary_proto(const struct pks_summary *s, unsigned int proto, struct pks_summary_cell *out);
+/* Protocols with flows, most bytes first; returns how many. */
+size_t pks_summary_order(const struct pks_summary *s, unsigned int order[PKS_P__COUNT]);
+/* A table (PROTO FLOWS PACKETS BYTES, by confidence) or one JSON object per protocol. */
+void pks_summary_print(const struct pks_summary *s, bool json, FILE *out);
+/* The listing's filters (proto, addr, port) and order. */
+void pks_flows_filter(struct pks_flow_set *set, const struct pks_print_opts *o);
+void pks_flows_order(struct pks_flow_set *set, enum pks_sort sort);
+int pks_parse_sort(const char *s, enum pks_sort *out); /* age, bytes, packets; -1 else */
+int pks_flow_filter_addr(const char *s, uint8_t out[16]); /* IPv4 or IPv6 text; -1 else */
+
+/* Seconds since the epoch of a flow-clock time. */
+double pks_epoch_seconds(uint64_t ns, enum pks_clock clock);
+/* ,"key":"value" with the value escaped for JSON (quotes, backslashes, control and non-ASCII bytes). */
+void pks_json_str(FILE *out, const char *key, const char *s);
+const char *pks_l4_name(__u8 l4); /* tcp, udp, ip */
+struct pks_flow_name;
+/* A flow's JSON fields, without braces ("l4":...,"at_first_packet":...[,names]). */
+void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock,
+			  const struct pks_flow_name *n);
 
 /* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
 int pks_parse_proto_opt(const char *cmd, const char *name, int *out);
+/* --addr ('A'), --port ('P'), --sort ('S') of flows and replay; PKS_EXIT_USAGE (message printed) when bad. */
+int pks_parse_listing_opt(const char *cmd, int c, const char *arg, struct pks_print_opts *po);
 void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts *o, FILE *out);
 /* Client and server endpoint of a record as text ("198.18.0.1", "2001:db8::1"). */
 void pks_flow_endpoints(const struct pks_flow_rec *r, char *client, char *server, size_t len,
 			uint16_t *client_port, uint16_t *server_port);
+
+/* XDP attachments (link pins), as status lists them. */
+struct pks_attachment {
+	char ifname[16];  /* "?" in another netns, "(gone)" when the interface went */
+	unsigned int ifindex;
+	unsigned long netns;
+	char mode[16];
+	bool here, live; /* in this netns; the interface still exists */
+	__u32 prog_id, link_id;
+};
+int pks_attachments(struct pks_attachment **out); /* count (0: *out NULL), or -errno */
 
 /* Sums the per-CPU reason counters of a pks_stats map into sum[PKS_REASON__COUNT]. */
 int pks_stats_read(int fd, __u64 *sum);
@@ -195,5 +252,6 @@ int cmd_protocols(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

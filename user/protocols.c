@@ -24,6 +24,11 @@ static const char *const descs[] = {
 #undef PKS_PROTO
 };
 
+const char *pks_proto_desc(unsigned int id)
+{
+	return id < sizeof(descs) / sizeof(descs[0]) && descs[id] ? descs[id] : "";
+}
+
 static void port_list(unsigned int proto, char *buf, size_t len, bool json)
 {
 	size_t off = 0;

@@ -83,16 +83,22 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 }
 
 static const char replay_help[] =
-	"Usage: pktspec replay FILE... [--json] [--proto NAME] [--stats]\n"
+	"Usage: pktspec replay FILE... [--json] [--summary] [--proto NAME] [--stats]\n"
 	"Run every packet of a capture (pcap or pcapng; Ethernet, Linux SLL/SLL2, raw\n"
 	"IP, BSD loopback or Cisco HDLC) through the same XDP classifier with\n"
-	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does.\n"
+	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does,\n"
+	"then (as a table) the per-protocol summary.\n"
 	"Needs no interface and does not touch a live attachment. Several files are\n"
 	"replayed one after another into one flow table.\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
+	"  -s, --summary        only the per-protocol summary (with --json: one object\n"
+	"                       per protocol)\n"
 	"  -p, --proto NAME     only flows with this protocol\n"
-	"  -s, --stats          also print the reason counters (stderr)\n"
+	"      --addr ADDR      only flows with this address on either side\n"
+	"      --port N         only flows with this port on either side\n"
+	"      --sort KEY       age (capture order, the default), bytes or packets\n"
+	"      --stats          also print the reason counters (stderr)\n"
 	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
 	"                       the FTP/TFTP expectations it parses itself)\n"
@@ -122,7 +128,11 @@ int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
 					      { "proto", required_argument, NULL, 'p' },
-					      { "stats", no_argument, NULL, 's' },
+					      { "stats", no_argument, NULL, 'T' },
+					      { "summary", no_argument, NULL, 's' },
+					      { "addr", required_argument, NULL, 'A' },
+					      { "port", required_argument, NULL, 'P' },
+					      { "sort", required_argument, NULL, 'S' },
 					      { "apps", required_argument, NULL, 'a' },
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
@@ -134,7 +144,7 @@ int cmd_replay(int argc, char **argv)
 	struct pks_load_opts lo = { .pinned = false };
 	struct pktspec_bpf *skel = NULL;
 	struct pks_flow_set set;
-	bool stats = false, context = true;
+	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
 	struct pks_engine *engine = NULL;
 	unsigned long v;
@@ -149,8 +159,17 @@ int cmd_replay(int argc, char **argv)
 			if (pks_parse_proto_opt("replay", optarg, &po.proto))
 				return PKS_EXIT_USAGE;
 			break;
-		case 's':
+		case 'T':
 			stats = true;
+			break;
+		case 's':
+			summary = true;
+			break;
+		case 'A':
+		case 'P':
+		case 'S':
+			if (pks_parse_listing_opt("replay", c, optarg, &po))
+				return PKS_EXIT_USAGE;
 			break;
 		case 'a':
 			apps = optarg;
@@ -217,8 +236,19 @@ int cmd_replay(int argc, char **argv)
 		ret = pks_fail("cannot read the flow table");
 		goto out;
 	}
-	pks_flows_sort(&set);
-	pks_flows_print(&set, &po, stdout);
+	pks_flows_filter(&set, &po);
+	pks_flows_order(&set, po.sort);
+	if (!summary)
+		pks_flows_print(&set, &po, stdout);
+	if (summary || (!po.json && set.n)) {
+		struct pks_summary sum = {};
+
+		for (size_t i = 0; i < set.n; i++)
+			pks_summary_add(&sum, &set.recs[i]);
+		if (!summary)
+			fputc('\n', stdout);
+		pks_summary_print(&sum, po.json, stdout);
+	}
 	pks_flows_free(&set);
 	if (stats) {
 		__u64 reasons[PKS_REASON__COUNT];

@@ -7,15 +7,20 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "pktspec.h"
 #include "engine.h"
+#include "ipfix.h"
+#include "lifecycle.h"
+#include "metrics.h"
 
 static volatile sig_atomic_t stop;
 
@@ -32,14 +37,28 @@ static const char run_help[] =
 	"back into the pinned maps so that XDP classifies later flows from their first\n"
 	"packet, and print flows and verdict changes as they happen. Stops on SIGINT or\n"
 	"SIGTERM. Without -i it serves the interfaces 'pktspec attach' attached.\n"
+	"It also ends flows (TCP FIN/RST, idle and active timeouts), removes them\n"
+	"from the flow table and reports each one: as a line or JSON, over IPFIX,\n"
+	"and in Prometheus metrics (doc/export.md).\n"
 	"\n"
 	"  -i, --interface IFACE  attach to IFACE first (repeatable)\n"
-	"  -m, --mode MODE        native or generic, for -i (default: native)\n"
+	"  -m, --mode MODE        native (drv) or generic (skb), for -i (default: native)\n"
 	"      --detach-on-exit   detach what -i attached when stopping\n"
 	"  -a, --apps FILE        application list: 'NAME-SUFFIX APPLICATION' per line\n"
 	"      --server-ttl SEC   how long server memory lasts (default 600)\n"
 	"      --expect-ttl SEC   how long an announced flow is expected (default 60)\n"
-	"  -j, --json             one JSON object per event per line\n"
+	"      --linger SEC       a TCP flow ends this long after a RST or the FIN of\n"
+	"                         both sides (default 2; 0 ends it at the next scan)\n"
+	"      --fin-timeout SEC  idle timeout of TCP flows with one FIN (default 15)\n"
+	"      --tcp-timeout SEC  idle timeout of other TCP flows (default 300)\n"
+	"      --udp-timeout SEC  idle timeout of UDP flows (default 60)\n"
+	"      --active-timeout SEC  interim record of a longer flow (default 1800)\n"
+	"      --ipfix HOST:PORT  export ended flows over IPFIX (UDP) to a collector\n"
+	"      --ipfix-domain N   IPFIX observation domain ID (default 0)\n"
+	"      --ipfix-refresh SEC  re-send the IPFIX templates this often (default 60)\n"
+	"      --metrics ADDR:PORT  serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+	"  -j, --json             one JSON object per event per line (flow, verdict,\n"
+	"                         end, interim)\n"
 	"  -q, --quiet            print nothing per event\n"
 	"  -v, --verbose          libbpf messages, expectations as they are written, and\n"
 	"                         on exit the engine's and the kernel's context counters\n"
@@ -87,24 +106,53 @@ static void print_ctx_stats(int fd)
 					     "lost_verdict",   "lost_payload", "snap_cut",	 "expect_hit",
 					     "expect_expired", "memory_hit",   "memory_overruled", "host_hit",
 					     "done" };
-	int ncpu = libbpf_num_possible_cpus();
-	struct pks_ctx_stats *per;
-	__u32 zero = 0;
+	struct pks_ctx_stats sum;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(struct pks_ctx_stats) / 8,
 		       "one name per pks_ctx_stats field");
-	if (ncpu <= 0 || !(per = calloc(ncpu, sizeof(*per))))
+	if (pks_ctx_stats_read(fd, &sum))
 		return;
-	if (bpf_map_lookup_elem(fd, &zero, per) == 0) {
-		for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
-			unsigned long long sum = 0;
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++)
+		fprintf(stderr, "  %-18s %llu\n", names[f], (unsigned long long)((__u64 *)&sum)[f]);
+}
 
-			for (int c = 0; c < ncpu; c++)
-				sum += ((__u64 *)&per[c])[f];
-			fprintf(stderr, "  %-18s %llu\n", names[f], sum);
-		}
-	}
-	free(per);
+/* How often the daemon scans the flow table for ended flows. */
+#define PKS_SCAN_INTERVAL PKS_SEC
+
+struct run_sinks {
+	bool print, json;
+	struct pks_ipfix *ipfix;
+};
+
+/* Every record of the lifecycle: printed (unless -q) and exported. */
+static void run_emit(void *ctx, const struct pks_flow_record *r)
+{
+	struct run_sinks *s = ctx;
+
+	if (s->print)
+		pks_flow_record_print(stdout, r, s->json, PKS_CLOCK_MONOTONIC);
+	if (s->ipfix)
+		pks_ipfix_add(s->ipfix, r);
+}
+
+static const char *timeout_name(int c)
+{
+	return c == 'L' ? "linger" : c == 'F' ? "fin-timeout" : c == 'T' ? "tcp-timeout" : c == 'U' ? "udp-timeout"
+												    : "active-timeout";
+}
+
+static uint64_t *timeout_field(struct pks_lifecycle_opts *o, int c)
+{
+	return c == 'L' ? &o->linger_ns : c == 'F' ? &o->fin_timeout_ns : c == 'T' ? &o->tcp_timeout_ns
+						    : c == 'U' ? &o->udp_timeout_ns : &o->active_timeout_ns;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * PKS_SEC + t.tv_nsec;
 }
 
 int cmd_run(int argc, char **argv)
@@ -115,17 +163,34 @@ int cmd_run(int argc, char **argv)
 					      { "apps", required_argument, NULL, 'a' },
 					      { "server-ttl", required_argument, NULL, 'S' },
 					      { "expect-ttl", required_argument, NULL, 'E' },
+					      { "linger", required_argument, NULL, 'L' },
+					      { "fin-timeout", required_argument, NULL, 'F' },
+					      { "tcp-timeout", required_argument, NULL, 'T' },
+					      { "udp-timeout", required_argument, NULL, 'U' },
+					      { "active-timeout", required_argument, NULL, 'A' },
+					      { "ipfix", required_argument, NULL, 'X' },
+					      { "ipfix-domain", required_argument, NULL, 'O' },
+					      { "ipfix-refresh", required_argument, NULL, 'R' },
+					      { "metrics", required_argument, NULL, 'M' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "quiet", no_argument, NULL, 'q' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	struct pks_engine_opts eo = { .print = true, .clock = PKS_ENGINE_LIVE };
+	struct pks_lifecycle_opts lo = { .linger_ns = PKS_LINGER_DEFAULT };
+	struct pks_ipfix_opts xo = { .clock = PKS_CLOCK_MONOTONIC };
+	struct run_sinks sinks = {};
+	struct pks_lifecycle *lc = NULL;
+	struct pks_metrics *metrics = NULL;
+	const char *metrics_addr = NULL;
 	struct pks_engine_maps maps;
 	struct pks_engine *e = NULL;
 	const char *ifaces[PKS_RUN_IFACES_MAX];
 	const char *mode = "native";
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
+	uint64_t next_scan = 0;
+	int stats_fd = -1;
 	bool detach = false;
 	unsigned long v;
 	struct sigaction sa = {};
@@ -142,8 +207,10 @@ int cmd_run(int argc, char **argv)
 			ifaces[n_ifaces++] = optarg;
 			break;
 		case 'm':
-			if (strcmp(optarg, "native") && strcmp(optarg, "generic"))
-				return pks_usage_error("run", "unknown mode '%s': use native or generic", optarg);
+			if (strcmp(optarg, "native") && strcmp(optarg, "generic") && strcmp(optarg, "drv") &&
+			    strcmp(optarg, "skb"))
+				return pks_usage_error("run", "unknown mode '%s': use native (drv) or generic (skb)",
+						       optarg);
 			mode = optarg;
 			break;
 		case 'D':
@@ -161,6 +228,32 @@ int cmd_run(int argc, char **argv)
 				eo.server_ttl_ns = v * 1000000000ull;
 			else
 				eo.expect_ttl_ns = v * 1000000000ull;
+			break;
+		case 'L':
+		case 'F':
+		case 'T':
+		case 'U':
+		case 'A':
+			if (pks_parse_uint(optarg, 30 * 86400, &v) || (c != 'L' && v < 1))
+				return pks_usage_error("run", "--%s takes seconds from %d to %d", timeout_name(c),
+						       c == 'L' ? 0 : 1, 30 * 86400);
+			*timeout_field(&lo, c) = v * PKS_SEC;
+			break;
+		case 'X':
+			xo.target = optarg;
+			break;
+		case 'O':
+			if (pks_parse_uint(optarg, 0xffffffffUL, &v))
+				return pks_usage_error("run", "--ipfix-domain takes a number from 0 to 4294967295");
+			xo.domain = v;
+			break;
+		case 'R':
+			if (pks_parse_uint(optarg, 86400, &v) || v < 1)
+				return pks_usage_error("run", "--ipfix-refresh takes seconds from 1 to 86400");
+			xo.refresh_ns = v * PKS_SEC;
+			break;
+		case 'M':
+			metrics_addr = optarg;
 			break;
 		case 'j':
 			eo.json = true;
@@ -182,6 +275,10 @@ int cmd_run(int argc, char **argv)
 		return pks_usage_error("run", "run takes no arguments (interfaces go with -i)");
 	if (detach && !n_ifaces)
 		return pks_usage_error("run", "--detach-on-exit needs -i IFACE");
+	if (xo.target && pks_ipfix_check_target(xo.target))
+		return pks_usage_error("run", "--ipfix takes HOST:PORT or [IPv6]:PORT, not '%s'", xo.target);
+	if (metrics_addr && pks_metrics_check_addr(metrics_addr))
+		return pks_usage_error("run", "--metrics takes ADDR:PORT or [IPv6]:PORT, not '%s'", metrics_addr);
 	if (pks_need_caps("run", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (pks_need_bpffs())
@@ -198,8 +295,25 @@ int cmd_run(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (open_pinned(names[i], fds[i]))
 			goto out;
+	if (open_pinned(PKS_MAP_STATS, &stats_fd))
+		goto out;
 	if (pks_engine_new(&maps, &eo, &e))
 		goto out;
+	sinks.print = eo.print;
+	sinks.json = eo.json;
+	if (pks_lifecycle_new(maps.flows, maps.names, maps.done, &lo, run_emit, &sinks, &lc)) {
+		pks_fail("cannot start the flow lifecycle: %s", strerror(ENOMEM));
+		goto out;
+	}
+	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
+		goto out;
+	if (metrics_addr) {
+		struct pks_metrics_src src = { .lc = lc, .engine = e, .ipfix = sinks.ipfix, .flows_fd = maps.flows,
+					       .stats_fd = stats_fd, .ctxstats_fd = maps.ctxstats };
+
+		if (pks_metrics_new(metrics_addr, &src, &metrics))
+			goto out;
+	}
 
 	sa.sa_handler = on_signal; /* no SA_RESTART: the poll returns EINTR */
 	sigaction(SIGINT, &sa, NULL);
@@ -207,13 +321,34 @@ int cmd_run(int argc, char **argv)
 	fprintf(stderr, "pktspec: running the context rules; stop with Ctrl-C\n");
 	ret = PKS_EXIT_OK;
 	while (!stop) {
-		int n = pks_engine_poll(e, 500);
+		struct pollfd pfd[2] = { { .fd = pks_engine_fd(e), .events = POLLIN },
+					 { .fd = metrics ? pks_metrics_fd(metrics) : -1, .events = POLLIN } };
+		uint64_t now = mono_ns();
+		int n, wait_ms = now >= next_scan ? 0 : (int)((next_scan - now + 999999) / 1000000);
 
+		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
+			ret = pks_fail("waiting for events: %s", strerror(errno));
+			break;
+		}
+		n = pks_engine_poll(e, 0);
 		if (n < 0 && n != -EINTR) {
 			ret = pks_fail("reading events: %s", strerror(-n));
 			break;
 		}
+		if (mono_ns() >= next_scan) {
+			n = pks_lifecycle_scan(lc, mono_ns());
+			if (n < 0)
+				pks_fail("scanning the flow table: %s", strerror(-n));
+			next_scan = mono_ns() + PKS_SCAN_INTERVAL;
+		}
+		if (sinks.ipfix)
+			pks_ipfix_flush(sinks.ipfix);
+		if (metrics)
+			pks_metrics_run(metrics);
 	}
+	/* With the maps going away, every flow ends now: the last records say so. */
+	if (detach && lc)
+		pks_lifecycle_flush(lc, PKS_END_SHUTDOWN);
 	if (pks_verbose) {
 		const struct pks_engine_stats *st = pks_engine_stats(e);
 
@@ -226,9 +361,29 @@ int cmd_run(int argc, char **argv)
 			(unsigned long long)st->remembered, (unsigned long long)st->map_errors,
 			(unsigned long long)st->malformed);
 		print_ctx_stats(maps.ctxstats);
+		if (lc)
+			fprintf(stderr, "pktspec: %llu flow table scans, %llu evictions seen, %llu deletions refused\n",
+				(unsigned long long)pks_lifecycle_counts(lc)->scans,
+				(unsigned long long)pks_lifecycle_evictions(lc),
+				(unsigned long long)pks_lifecycle_counts(lc)->delete_errors);
 	}
 out:
+	pks_metrics_free(metrics);
+	if (sinks.ipfix) {
+		const struct pks_ipfix_stats *xs;
+
+		pks_ipfix_flush(sinks.ipfix);
+		xs = pks_ipfix_stats(sinks.ipfix);
+		if (pks_verbose || xs->dropped)
+			fprintf(stderr, "pktspec: IPFIX to %s: %llu records in %llu messages, %llu dropped, %llu send errors\n",
+				xo.target, (unsigned long long)xs->records, (unsigned long long)xs->messages,
+				(unsigned long long)xs->dropped, (unsigned long long)xs->send_errors);
+		pks_ipfix_free(sinks.ipfix);
+	}
+	pks_lifecycle_free(lc);
 	pks_engine_free(e);
+	if (stats_fd >= 0)
+		close(stats_fd);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);

@@ -108,6 +108,14 @@ enum pks_dir {
 #define PKS_F_MIDSTREAM 0x04 /* first packet was not a SYN: the client is a guess */
 #define PKS_F_FIN 0x08       /* a FIN or RST was seen */
 #define PKS_F_UPGRADE 0x10   /* an upgrade was announced (HTTP 101): keep inspecting for it */
+/*
+ * TCP end, for the daemon's flow lifecycle (user/lifecycle.c). FINs are kept
+ * per key side, not per client direction: a midstream flow's client may
+ * still be flipped, a key side never is.
+ */
+#define PKS_F_FIN_A 0x20     /* a FIN was sent by key side A */
+#define PKS_F_FIN_B 0x40     /* a FIN was sent by key side B */
+#define PKS_F_RST 0x80       /* a RST was seen (either side) */
 
 /* How many payload packets per direction the kernel reads at most. */
 #define PKS_INSPECT_MAX 4

@@ -14,7 +14,9 @@ ctx_start() {
 		PKS_TCPDUMP_PID=
 		echo "listening on (no capture)" >"$PKS_TMP/tcpdump.err"
 	fi
-	nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --json "$@" \
+	# These tests read the flow table after the traffic: no flow may end while they
+	# run (the lifecycle has tests/unit/test_lifecycle.c and tests/e2e/test_export.sh).
+	nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --json --linger 3600 --fin-timeout 3600 "$@" \
 		>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
 	PKS_RUN_PID=$!
 	PKS_PIDS+=("$PKS_RUN_PID")

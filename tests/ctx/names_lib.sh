@@ -13,7 +13,8 @@ names_start() {
 		pks_fail "$PKS_TEST" "attach: $(tail -n 2 "$PKS_TMP/attach.log" | tr '\n' ' ')"
 		pks_done
 	}
-	pks_bg "$PKS_CLI" "$PKS_TMP/run.log" "$PKTSPEC" run --json
+	# The tests read the flow table afterwards: no flow may end while they run.
+	pks_bg "$PKS_CLI" "$PKS_TMP/run.log" "$PKTSPEC" run --json --linger 3600 --fin-timeout 3600
 	NAMES_RUN_PID=${PKS_PIDS[-1]}
 	pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" --immediate-mode -U -s 0 -w "$PKS_TMP/capture.pcap" $filter
 	NAMES_DUMP_PID=${PKS_PIDS[-1]}

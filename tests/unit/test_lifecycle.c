@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * The flow lifecycle (user/lifecycle.c) on the real XDP object: crafted
+ * packets with the replay clock, then scans at chosen flow-clock times.
+ * Also the IPFIX encoder's layout and the metrics' label escaping.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+#include "pkt.h"
+#include "pktspec.skel.h"
+#include "engine.h"
+#include "ipfix.h"
+#include "lifecycle.h"
+#include "metrics.h"
+
+#define RECS_MAX 8
+
+struct lc_case {
+	struct pks_env env;
+	struct pks_lifecycle *lc;
+	struct pks_flow_record recs[RECS_MAX];
+	int n;
+};
+
+static void collect(void *ctx, const struct pks_flow_record *r)
+{
+	struct lc_case *c = ctx;
+
+	if (c->n < RECS_MAX)
+		c->recs[c->n] = *r;
+	c->n++;
+}
+
+static int lc_open(struct lc_case *c, const struct pks_lifecycle_opts *o)
+{
+	memset(c, 0, sizeof(*c));
+	if (pks_env_open(&c->env))
+		return -1;
+	return pks_lifecycle_new(bpf_map__fd(c->env.skel->maps.pks_flows), bpf_map__fd(c->env.skel->maps.pks_names),
+				 bpf_map__fd(c->env.skel->maps.pks_done), o, collect, c, &c->lc);
+}
+
+static void lc_close(struct lc_case *c)
+{
+	pks_lifecycle_free(c->lc);
+	pks_env_close(&c->env);
+}
+
+static int tcp(struct lc_case *c, int from_server, uint8_t flags)
+{
+	struct pkt_spec s = from_server ? PKT_TCP4("198.18.0.2", 80, "198.18.0.1", 40000, flags)
+					: PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 80, flags);
+
+	return pks_env_run(&c->env, &s);
+}
+
+static const struct pks_lifecycle_opts defaults = { .linger_ns = PKS_LINGER_DEFAULT };
+
+TEST(lifecycle_fin_both_sides_ends_after_linger)
+{
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(tcp(&c, 0, TCPF_SYN) == 0);
+	CHECK(tcp(&c, 1, TCPF_SYN | TCPF_ACK) == 0);
+	CHECK(tcp(&c, 0, TCPF_ACK) == 0);
+	CHECK(tcp(&c, 0, TCPF_FIN | TCPF_ACK) == 0);
+	CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_LINGER_DEFAULT) == 0); /* one FIN: half closed */
+	CHECK(tcp(&c, 1, TCPF_FIN | TCPF_ACK) == 0);
+	CHECK(tcp(&c, 0, TCPF_ACK) == 0);
+	CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_LINGER_DEFAULT / 2) == 0); /* lingers */
+	CHECK_EQ(pks_env_flow_count(&c.env), 1);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_LINGER_DEFAULT), 1);
+	CHECK_EQ(c.n, 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_FIN);
+	CHECK_EQ(c.recs[0].val.packets[PKS_DIR_C2S], 4);
+	CHECK_EQ(c.recs[0].val.packets[PKS_DIR_S2C], 2);
+	CHECK_EQ(c.recs[0].delta_packets[PKS_DIR_C2S], 4);
+	CHECK_EQ(pks_env_flow_count(&c.env), 0);
+	CHECK_EQ(pks_lifecycle_counts(c.lc)->ended[PKS_P_HTTP][PKS_END_FIN], 1);
+	CHECK_EQ(pks_lifecycle_counts(c.lc)->packets[PKS_P_HTTP][PKS_C_PORT], 6);
+	lc_close(&c);
+}
+
+TEST(lifecycle_rst_ends_after_linger)
+{
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(tcp(&c, 0, TCPF_SYN) == 0);
+	CHECK(tcp(&c, 1, TCPF_RST | TCPF_ACK) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_LINGER_DEFAULT), 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_RST);
+	lc_close(&c);
+}
+
+TEST(lifecycle_half_closed_ends_on_fin_timeout)
+{
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(tcp(&c, 0, TCPF_SYN) == 0);
+	CHECK(tcp(&c, 1, TCPF_SYN | TCPF_ACK) == 0);
+	CHECK(tcp(&c, 0, TCPF_FIN | TCPF_ACK) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_FIN_TIMEOUT_DEFAULT - PKS_SEC), 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_FIN_TIMEOUT_DEFAULT), 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_IDLE);
+	lc_close(&c);
+}
+
+TEST(lifecycle_open_tcp_idles_on_tcp_timeout)
+{
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(tcp(&c, 0, TCPF_SYN) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_FIN_TIMEOUT_DEFAULT), 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_TCP_TIMEOUT_DEFAULT), 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_IDLE);
+	lc_close(&c);
+}
+
+TEST(lifecycle_udp_interim_then_idle)
+{
+	struct pks_lifecycle_opts o = { .active_timeout_ns = 5 * PKS_SEC };
+	struct pkt_spec s = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &o) == 0);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	c.env.clock_ns += 6 * PKS_SEC;
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_ACTIVE);
+	CHECK_EQ(c.recs[0].delta_packets[PKS_DIR_C2S], 3);
+	CHECK_EQ(pks_env_flow_count(&c.env), 1);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_UDP_TIMEOUT_DEFAULT), 1);
+	CHECK_EQ(c.n, 2);
+	CHECK_EQ(c.recs[1].reason, PKS_END_IDLE);
+	CHECK_EQ(c.recs[1].id, c.recs[0].id);
+	CHECK_EQ(c.recs[1].delta_packets[PKS_DIR_C2S], 1);
+	CHECK_EQ(c.recs[1].val.packets[PKS_DIR_C2S], 4);
+	lc_close(&c);
+}
+
+TEST(lifecycle_vanished_flow_is_evicted)
+{
+	struct pkt_spec s = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
+	struct pks_flow_key k;
+	struct lc_case c;
+	__u8 one = 1;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_flows), NULL, &k) == 0);
+	CHECK(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_done), &k, &one, BPF_ANY) == 0);
+	CHECK(bpf_map_delete_elem(bpf_map__fd(c.env.skel->maps.pks_flows), &k) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK_EQ(c.recs[0].reason, PKS_END_EVICTED);
+	CHECK_EQ(pks_lifecycle_evictions(c.lc), 1);
+	/* The daemon's context entries of the flow went with it. */
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_done), &k, &one) != 0);
+	lc_close(&c);
+}
+
+TEST(lifecycle_shutdown_flushes_every_flow)
+{
+	struct pkt_spec a = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
+	struct pkt_spec b = PKT_TCP6("2001:db8::1", 40000, "2001:db8::2", 22, TCPF_SYN);
+	struct lc_case c;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	CHECK(pks_env_run(&c.env, &a) == 0);
+	CHECK(pks_env_run(&c.env, &b) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	pks_lifecycle_flush(c.lc, PKS_END_SHUTDOWN);
+	CHECK_EQ(c.n, 2);
+	CHECK_EQ(c.recs[0].reason, PKS_END_SHUTDOWN);
+	CHECK_EQ(pks_env_flow_count(&c.env), 0);
+	lc_close(&c);
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+TEST(ipfix_messages_are_well_formed)
+{
+	struct pks_flow_record r = {};
+	uint8_t buf[PKS_IPFIX_MSG_MAX], app[4] = { PKS_IPFIX_ENGINE, 0, 0, PKS_P_HTTP };
+	unsigned int records;
+	size_t len, off;
+	int found = 0;
+
+	len = pks_ipfix_encode_templates(buf, sizeof(buf), 1000, 7, 42);
+	CHECK(len > 16);
+	CHECK_EQ(be16(buf), 10);
+	CHECK_EQ(be16(buf + 2), len);
+	CHECK_EQ(ntohl(*(uint32_t *)(buf + 12)), 42);
+	/* The sets tile the message exactly: templates (2), then options templates (3). */
+	CHECK_EQ(be16(buf + 16), 2);
+	off = 16 + be16(buf + 18);
+	CHECK_EQ(be16(buf + off), 3);
+	CHECK_EQ(off + be16(buf + off + 2), len);
+
+	pks_addr_v4mapped(r.key.addr_a, htonl(0xc6120001));
+	pks_addr_v4mapped(r.key.addr_b, htonl(0xc6120002));
+	r.key.port_a = 40000;
+	r.key.port_b = 80;
+	r.key.l4 = 6;
+	r.val.proto = PKS_P_HTTP;
+	r.val.client = PKS_SIDE_A;
+	r.reason = PKS_END_FIN;
+	r.delta_packets[0] = 3;
+	r.delta_bytes[0] = 300;
+	r.delta_packets[1] = 2;
+	r.delta_bytes[1] = 200;
+	len = pks_ipfix_encode_flow(buf, sizeof(buf), &r, PKS_CLOCK_REALTIME, 1000, 9, 0, &records);
+	CHECK(len > 20);
+	CHECK_EQ(records, 2);
+	CHECK_EQ(be16(buf + 2), len);
+	CHECK_EQ(be16(buf + 16), PKS_IPFIX_TPL_V4);
+	CHECK_EQ(16 + be16(buf + 18), len);
+	for (size_t i = 20; i + 4 <= len; i++)
+		found += !memcmp(buf + i, app, 4);
+	CHECK_EQ(found, 2); /* one applicationId per direction */
+	CHECK(pks_ipfix_encode_flow(buf, 40, &r, PKS_CLOCK_REALTIME, 1000, 9, 0, &records) == 0);
+	CHECK(pks_ipfix_check_target("198.18.1.1:4739") == 0);
+	CHECK(pks_ipfix_check_target("[2001:db8::1]:4739") == 0);
+	CHECK(pks_ipfix_check_target("2001:db8::1:4739") != 0);
+	CHECK(pks_ipfix_check_target("host:0") != 0);
+	CHECK(pks_ipfix_check_target("host:") != 0);
+	CHECK(pks_ipfix_check_target(":4739") != 0);
+}
+
+TEST(metrics_label_values_are_escaped)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	CHECK(f);
+	pks_metrics_label(f, "interface", "a\"b\\c\nd");
+	fclose(f);
+	CHECK_STR(buf, "interface=\"a\\\"b\\\\c\\nd\"");
+	free(buf);
+}

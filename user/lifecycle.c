@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * Flow lifecycle (see lifecycle.h): scans of pks_flows, end decisions,
+ * deletions and one record per ended flow.
+ *
+ * The tracker keeps, per flow the table holds, what the last scan saw and
+ * what the last record reported, in an open-addressing hash table (linear
+ * probing, backward-shift deletion: no tombstones, so a table that churns
+ * millions of flows never degrades). It grows with the flow table and never
+ * holds more entries than the kernel's table had at one scan.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "pktspec.h"
+#include "lifecycle.h"
+
+static const char *const end_names[PKS_END__COUNT] = {
+	[PKS_END_NONE] = "none",       [PKS_END_IDLE] = "idle",       [PKS_END_ACTIVE] = "active",
+	[PKS_END_FIN] = "fin",         [PKS_END_RST] = "rst",         [PKS_END_EVICTED] = "evicted",
+	[PKS_END_SHUTDOWN] = "shutdown",
+};
+
+const char *pks_end_reason_name(unsigned int r)
+{
+	return r < PKS_END__COUNT ? end_names[r] : "none";
+}
+
+struct lc_entry {
+	struct pks_flow_key key;
+	struct pks_flow last;       /* as the last scan saw it */
+	uint64_t id;                /* 0: the slot is free */
+	uint64_t rep_bytes[2];      /* reported by earlier records (interim) */
+	uint64_t rep_packets[2];
+	uint64_t report_ns;         /* flow clock of the last record, or first packet */
+	uint32_t gen;               /* scan that last saw it */
+};
+
+struct pks_lifecycle {
+	int flows_fd, names_fd, done_fd;
+	struct pks_lifecycle_opts o;
+	pks_flow_record_fn emit;
+	void *ctx;
+	struct lc_entry *tab;
+	size_t cap, used; /* cap is a power of two, used <= cap / 2 */
+	uint32_t gen;
+	uint64_t next_id;
+	struct pks_flow_set set; /* reused by every scan */
+	struct pks_lifecycle_counts counts;
+};
+
+/* FNV-1a over the key: cheap, and keys are not chosen by an attacker's hash-flooding tool alone (ports vary). */
+static size_t key_hash(const struct pks_flow_key *k)
+{
+	const uint8_t *p = (const uint8_t *)k;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct lc_entry *lc_find(struct pks_lifecycle *lc, const struct pks_flow_key *k)
+{
+	size_t mask = lc->cap - 1;
+
+	for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
+		struct lc_entry *e = &lc->tab[i];
+
+		if (!e->id)
+			return NULL;
+		if (!memcmp(&e->key, k, sizeof(*k)))
+			return e;
+	}
+}
+
+static int lc_resize(struct pks_lifecycle *lc, size_t cap)
+{
+	struct lc_entry *old = lc->tab, *tab = calloc(cap, sizeof(*tab));
+	size_t old_cap = lc->cap;
+
+	if (!tab)
+		return -ENOMEM;
+	lc->tab = tab;
+	lc->cap = cap;
+	for (size_t i = 0; i < old_cap; i++) {
+		if (!old[i].id)
+			continue;
+		for (size_t j = key_hash(&old[i].key) & (cap - 1);; j = (j + 1) & (cap - 1)) {
+			if (!tab[j].id) {
+				tab[j] = old[i];
+				break;
+			}
+		}
+	}
+	free(old);
+	return 0;
+}
+
+static struct lc_entry *lc_insert(struct pks_lifecycle *lc, const struct pks_flow_key *k)
+{
+	size_t mask;
+
+	if ((lc->used + 1) * 2 > lc->cap && lc_resize(lc, lc->cap * 2))
+		return NULL;
+	mask = lc->cap - 1;
+	for (size_t i = key_hash(k) & mask;; i = (i + 1) & mask) {
+		struct lc_entry *e = &lc->tab[i];
+
+		if (!e->id) {
+			memset(e, 0, sizeof(*e));
+			e->key = *k;
+			e->id = ++lc->next_id;
+			lc->used++;
+			return e;
+		}
+	}
+}
+
+/* Backward-shift deletion: entries after the hole move up if their home allows. */
+static void lc_remove(struct pks_lifecycle *lc, struct lc_entry *e)
+{
+	size_t mask = lc->cap - 1, hole = (size_t)(e - lc->tab);
+
+	for (size_t i = (hole + 1) & mask; lc->tab[i].id; i = (i + 1) & mask) {
+		size_t home = key_hash(&lc->tab[i].key) & mask;
+
+		/* Move i into the hole when its home is not between the hole and i (cyclically). */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			lc->tab[hole] = lc->tab[i];
+			hole = i;
+		}
+	}
+	memset(&lc->tab[hole], 0, sizeof(lc->tab[hole]));
+	lc->used--;
+}
+
+int pks_lifecycle_new(int flows_fd, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
+		      pks_flow_record_fn emit, void *ctx, struct pks_lifecycle **out)
+{
+	struct pks_lifecycle *lc = calloc(1, sizeof(*lc));
+
+	*out = NULL;
+	if (!lc)
+		return -ENOMEM;
+	lc->flows_fd = flows_fd;
+	lc->names_fd = names_fd;
+	lc->done_fd = done_fd;
+	lc->o = *o;
+	if (!lc->o.linger_ns)
+		lc->o.linger_ns = 0; /* 0 is a valid linger: end at the next scan */
+	if (!lc->o.fin_timeout_ns)
+		lc->o.fin_timeout_ns = PKS_FIN_TIMEOUT_DEFAULT;
+	if (!lc->o.tcp_timeout_ns)
+		lc->o.tcp_timeout_ns = PKS_TCP_TIMEOUT_DEFAULT;
+	if (!lc->o.udp_timeout_ns)
+		lc->o.udp_timeout_ns = PKS_UDP_TIMEOUT_DEFAULT;
+	if (!lc->o.active_timeout_ns)
+		lc->o.active_timeout_ns = PKS_ACTIVE_TIMEOUT_DEFAULT;
+	lc->emit = emit;
+	lc->ctx = ctx;
+	lc->cap = 1024;
+	lc->tab = calloc(lc->cap, sizeof(*lc->tab));
+	if (!lc->tab) {
+		free(lc);
+		return -ENOMEM;
+	}
+	*out = lc;
+	return 0;
+}
+
+void pks_lifecycle_free(struct pks_lifecycle *lc)
+{
+	if (!lc)
+		return;
+	free(lc->tab);
+	pks_flows_free(&lc->set);
+	free(lc);
+}
+
+const struct pks_lifecycle_counts *pks_lifecycle_counts(const struct pks_lifecycle *lc)
+{
+	return &lc->counts;
+}
+
+uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc)
+{
+	return lc->counts.evicted;
+}
+
+static uint64_t sub0(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : 0;
+}
+
+static unsigned int proto_idx(unsigned int p)
+{
+	return p < PKS_P__COUNT ? p : PKS_P_UNKNOWN;
+}
+
+static unsigned int conf_idx(unsigned int c)
+{
+	return c < PKS_C__COUNT ? c : PKS_C_NONE;
+}
+
+/* Counts what the flow carried since the last scan under its current verdict (monotonic per series). */
+static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow *v, bool fresh)
+{
+	uint64_t pk = (uint64_t)v->packets[0] + v->packets[1], by = v->bytes[0] + v->bytes[1];
+	uint64_t opk = fresh ? 0 : (uint64_t)e->last.packets[0] + e->last.packets[1];
+	uint64_t oby = fresh ? 0 : e->last.bytes[0] + e->last.bytes[1];
+	unsigned int p = proto_idx(v->proto), c = conf_idx(v->confidence);
+
+	lc->counts.packets[p][c] += sub0(pk, opk);
+	lc->counts.bytes[p][c] += sub0(by, oby);
+}
+
+/* Fills a record from an entry's last state and reports its deltas. */
+static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
+{
+	struct pks_flow_record r = {};
+	const struct pks_flow *v = &e->last;
+
+	r.key = e->key;
+	r.val = *v;
+	r.reason = reason;
+	r.id = e->id;
+	r.since_ns = e->report_ns > v->first_ns ? e->report_ns : v->first_ns;
+	for (int d = 0; d < 2; d++) {
+		r.delta_bytes[d] = sub0(v->bytes[d], e->rep_bytes[d]);
+		r.delta_packets[d] = sub0(v->packets[d], e->rep_packets[d]);
+		e->rep_bytes[d] = v->bytes[d];
+		e->rep_packets[d] = v->packets[d];
+	}
+	if (lc->names_fd >= 0 && bpf_map_lookup_elem(lc->names_fd, &e->key, &r.name) == 0) {
+		r.named = true;
+		r.name.host[sizeof(r.name.host) - 1] = 0;
+		r.name.app[sizeof(r.name.app) - 1] = 0;
+		r.name.alpn[sizeof(r.name.alpn) - 1] = 0;
+		r.name.agent[sizeof(r.name.agent) - 1] = 0;
+		r.name.dns_host[sizeof(r.name.dns_host) - 1] = 0;
+	}
+	lc->counts.ended[proto_idx(v->proto)][reason < PKS_END__COUNT ? reason : PKS_END_NONE]++;
+	if (lc->emit)
+		lc->emit(lc->ctx, &r);
+}
+
+/* Deletes a flow's entries in the per-flow context maps the daemon owns. */
+static void forget_context(struct pks_lifecycle *lc, const struct pks_flow_key *k)
+{
+	if (lc->names_fd >= 0)
+		bpf_map_delete_elem(lc->names_fd, k);
+	if (lc->done_fd >= 0)
+		bpf_map_delete_elem(lc->done_fd, k);
+}
+
+/*
+ * Removes a flow the daemon ended from the kernel's tables, then reports it.
+ * A packet that came after the scan read the flow keeps it (unless forced):
+ * returns whether it ended.
+ */
+static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool force)
+{
+	struct pks_flow fresh;
+
+	if (bpf_map_lookup_elem(lc->flows_fd, &e->key, &fresh) == 0) {
+		if (!force && fresh.last_ns > e->last.last_ns && fresh.first_ns == e->last.first_ns) {
+			count_traffic(lc, e, &fresh, false);
+			e->last = fresh;
+			return false;
+		}
+		if (fresh.first_ns == e->last.first_ns) {
+			count_traffic(lc, e, &fresh, false);
+			e->last = fresh;
+		}
+	}
+	if (bpf_map_delete_elem(lc->flows_fd, &e->key) && errno != ENOENT)
+		lc->counts.delete_errors++;
+	emit_record(lc, e, reason); /* reads the flow's name before it goes */
+	forget_context(lc, &e->key);
+	lc_remove(lc, e);
+	return true;
+}
+
+/* Signed age: a packet may be newer than the clock read before the scan. */
+static bool older_than(uint64_t now, uint64_t t, uint64_t limit)
+{
+	return now > t && now - t >= limit;
+}
+
+static enum pks_end_reason end_reason(const struct pks_lifecycle *lc, const struct pks_flow *v, uint8_t l4,
+				      uint64_t now)
+{
+	if (l4 == IPPROTO_TCP) {
+		if ((v->flags & PKS_F_RST) && older_than(now, v->last_ns, lc->o.linger_ns))
+			return PKS_END_RST;
+		if ((v->flags & PKS_F_FIN_A) && (v->flags & PKS_F_FIN_B) &&
+		    older_than(now, v->last_ns, lc->o.linger_ns))
+			return PKS_END_FIN;
+		if (v->flags & (PKS_F_FIN_A | PKS_F_FIN_B | PKS_F_RST))
+			return older_than(now, v->last_ns, lc->o.fin_timeout_ns) ? PKS_END_IDLE : PKS_END_NONE;
+		return older_than(now, v->last_ns, lc->o.tcp_timeout_ns) ? PKS_END_IDLE : PKS_END_NONE;
+	}
+	return older_than(now, v->last_ns, lc->o.udp_timeout_ns) ? PKS_END_IDLE : PKS_END_NONE;
+}
+
+int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
+{
+	int err, ended = 0;
+
+	err = pks_flows_reread(lc->flows_fd, &lc->set);
+	if (err)
+		return err;
+	lc->gen++;
+	lc->counts.scans++;
+	memset(lc->counts.active, 0, sizeof(lc->counts.active));
+	lc->counts.entries = lc->set.n;
+	for (size_t i = 0; i < lc->set.n; i++) {
+		const struct pks_flow_rec *rec = &lc->set.recs[i];
+		const struct pks_flow *v = &rec->val;
+		struct lc_entry *e = lc_find(lc, &rec->key);
+		bool fresh = !e;
+		enum pks_end_reason why;
+
+		if (!e) {
+			e = lc_insert(lc, &rec->key);
+			if (!e)
+				return -ENOMEM;
+			e->report_ns = v->first_ns;
+		} else if (e->gen == lc->gen) {
+			continue; /* listed twice in one scan: counted once */
+		} else if (v->first_ns != e->last.first_ns) {
+			/* Same 5-tuple, new flow: the old one was removed and recreated between scans. */
+			emit_record(lc, e, PKS_END_EVICTED);
+			lc->counts.evicted++;
+			memset(e->rep_bytes, 0, sizeof(e->rep_bytes));
+			memset(e->rep_packets, 0, sizeof(e->rep_packets));
+			e->id = ++lc->next_id;
+			e->report_ns = v->first_ns;
+			fresh = true;
+		} else if (v->client != e->last.client) {
+			/* A midstream flow's client was flipped: its directions swapped. */
+			uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
+
+			e->rep_bytes[0] = e->rep_bytes[1];
+			e->rep_bytes[1] = b;
+			e->rep_packets[0] = e->rep_packets[1];
+			e->rep_packets[1] = p;
+		}
+		count_traffic(lc, e, v, fresh);
+		e->last = *v;
+		e->gen = lc->gen;
+		why = end_reason(lc, v, rec->key.l4, now);
+		if (why != PKS_END_NONE) {
+			/* e may move in the table once removed: keep what the counts need. */
+			unsigned int p = proto_idx(v->proto), c = conf_idx(v->confidence);
+
+			if (end_flow(lc, e, why, false)) {
+				ended++;
+				continue;
+			}
+			lc->counts.active[p][c]++;
+			continue;
+		}
+		lc->counts.active[proto_idx(v->proto)][conf_idx(v->confidence)]++;
+		if (older_than(now, e->report_ns, lc->o.active_timeout_ns)) {
+			emit_record(lc, e, PKS_END_ACTIVE);
+			e->report_ns = now;
+		}
+	}
+	/* What the tracker knew and this scan did not list was removed behind its back. */
+	for (size_t i = 0; i < lc->cap;) {
+		struct lc_entry *e = &lc->tab[i];
+
+		if (e->id && e->gen != lc->gen) {
+			emit_record(lc, e, PKS_END_EVICTED);
+			lc->counts.evicted++;
+			forget_context(lc, &e->key);
+			lc_remove(lc, e);
+			continue; /* the shift may have moved another entry into slot i */
+		}
+		i++;
+	}
+	lc->counts.entries -= (uint64_t)ended;
+	return ended;
+}
+
+void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
+{
+	for (size_t i = 0; i < lc->cap;) {
+		struct lc_entry *e = &lc->tab[i];
+
+		if (e->id) {
+			end_flow(lc, e, reason, true);
+			continue;
+		}
+		i++;
+	}
+}
+
+void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock)
+{
+	struct pks_flow_rec fr = { .key = r->key, .val = r->val };
+	const struct pks_flow *v = &r->val;
+	const char *event = r->reason == PKS_END_ACTIVE ? "interim" : "end";
+
+	if (json) {
+		fprintf(out, "{\"event\":\"%s\",\"time\":%.6f,\"reason\":\"%s\",\"flow_id\":%llu,", event,
+			pks_epoch_seconds(v->last_ns, clock), pks_end_reason_name(r->reason),
+			(unsigned long long)r->id);
+		pks_flow_json_fields(out, &fr, clock, r->named ? &r->name : NULL);
+		fprintf(out, ",\"delta_packets_c2s\":%llu,\"delta_packets_s2c\":%llu,\"delta_bytes_c2s\":%llu,"
+			     "\"delta_bytes_s2c\":%llu}\n",
+			(unsigned long long)r->delta_packets[0], (unsigned long long)r->delta_packets[1],
+			(unsigned long long)r->delta_bytes[0], (unsigned long long)r->delta_bytes[1]);
+	} else {
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		uint16_t cport, sport;
+
+		pks_flow_endpoints(&fr, client, server, sizeof(client), &cport, &sport);
+		fprintf(out, "%-7s %s %s%s%s:%u -> %s%s%s:%u %s/%s (%s) %s pkts %u/%u bytes %llu/%llu %.3fs%s%s%s%s\n",
+			event, pks_l4_name(r->key.l4), strchr(client, ':') ? "[" : "", client,
+			strchr(client, ':') ? "]" : "", cport, strchr(server, ':') ? "[" : "", server,
+			strchr(server, ':') ? "]" : "", sport, pks_proto_name(v->proto),
+			pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_end_reason_name(r->reason),
+			v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
+			v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
+			r->named && r->name.host[0] ? " host=" : "", r->named ? r->name.host : "",
+			r->named && r->name.app[0] ? " app=" : "", r->named ? r->name.app : "");
+	}
+	fflush(out);
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * Flow lifecycle: the daemon (`pktspec run`) owns the end of flows.
+ *
+ * Every scan reads the whole flow table (pks_flows) and decides, per flow, in
+ * the flow clock (CLOCK_MONOTONIC live, the capture's clock in replay):
+ *   - TCP with a RST, or a FIN from both sides: it ends once it has been
+ *     quiet for the linger time (the last ACKs of the close pass first);
+ *   - TCP with a FIN from one side: it ends after fin_timeout of silence;
+ *   - any other flow: it ends after tcp_timeout / udp_timeout of silence;
+ *   - a flow older than active_timeout since its last report gets an interim
+ *     record and stays.
+ * An ended flow is deleted from pks_flows and from the per-flow context maps
+ * the daemon owns (pks_names, pks_done), and one record goes to the sink.
+ * A flow the tracker knew that vanished without the tracker deleting it was
+ * evicted by the LRU (or removed by another tool): it is counted and reported
+ * with the reason "evicted" and its last counters seen.
+ *
+ * Records carry the flow's totals (as the kernel counts them: frames and
+ * frame bytes per direction) and the deltas since the previous record of the
+ * same flow, which the IPFIX exporter sends (octetDeltaCount).
+ */
+#ifndef PKTSPEC_LIFECYCLE_H
+#define PKTSPEC_LIFECYCLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "pktspec/pktspec.h"
+#include "pktspec/events.h"
+#include "pktspec.h"
+
+/* Why a record was written. IDs are stable (JSON and docs name them). */
+enum pks_end_reason {
+	PKS_END_NONE = 0,     /* not an end (a flow-start or verdict record) */
+	PKS_END_IDLE = 1,     /* no packet for the idle timeout */
+	PKS_END_ACTIVE = 2,   /* interim record of a long flow: it goes on */
+	PKS_END_FIN = 3,      /* TCP FIN from both sides, then the linger time */
+	PKS_END_RST = 4,      /* TCP RST, then the linger time */
+	PKS_END_EVICTED = 5,  /* the kernel's LRU (or another tool) removed it */
+	PKS_END_SHUTDOWN = 6, /* the daemon stopped and took the table with it */
+	PKS_END__COUNT,
+};
+
+const char *pks_end_reason_name(unsigned int r);
+
+/* Timeouts in nanoseconds of flow clock. */
+struct pks_lifecycle_opts {
+	uint64_t linger_ns;         /* after FIN both ways or RST (default 2 s) */
+	uint64_t fin_timeout_ns;    /* idle, TCP with one FIN (default 15 s) */
+	uint64_t tcp_timeout_ns;    /* idle, open TCP (default 300 s) */
+	uint64_t udp_timeout_ns;    /* idle, UDP (default 60 s) */
+	uint64_t active_timeout_ns; /* interim record of a long flow (default 1800 s) */
+};
+
+#define PKS_SEC 1000000000ull
+#define PKS_LINGER_DEFAULT (2 * PKS_SEC)
+#define PKS_FIN_TIMEOUT_DEFAULT (15 * PKS_SEC)
+#define PKS_TCP_TIMEOUT_DEFAULT (300 * PKS_SEC)
+#define PKS_UDP_TIMEOUT_DEFAULT (60 * PKS_SEC)
+#define PKS_ACTIVE_TIMEOUT_DEFAULT (1800 * PKS_SEC)
+
+/* One record for the sinks (JSON lines, IPFIX, metrics). */
+struct pks_flow_record {
+	struct pks_flow_key key;
+	struct pks_flow val;     /* the flow's last state */
+	enum pks_end_reason reason;
+	uint64_t id;             /* this daemon's flow number, shared by its records */
+	uint64_t since_ns;       /* what the deltas count starts here: first packet or previous record */
+	uint64_t delta_bytes[2]; /* since the previous record of this flow, per pks_dir */
+	uint64_t delta_packets[2];
+	bool named;              /* name holds the flow's pks_names entry */
+	struct pks_flow_name name;
+};
+
+/* Per-protocol, per-confidence totals counted as the scans see them. */
+struct pks_lifecycle_counts {
+	uint64_t packets[PKS_P__COUNT][PKS_C__COUNT];
+	uint64_t bytes[PKS_P__COUNT][PKS_C__COUNT];
+	uint64_t ended[PKS_P__COUNT][PKS_END__COUNT]; /* records by reason (interim included) */
+	uint64_t active[PKS_P__COUNT][PKS_C__COUNT];  /* flows in the table at the last scan */
+	uint64_t entries;                             /* flows in the table at the last scan */
+	uint64_t evicted;                             /* flows seen vanish (see above) */
+	uint64_t delete_errors;                       /* deletions the kernel refused */
+	uint64_t scans;
+};
+
+typedef void (*pks_flow_record_fn)(void *ctx, const struct pks_flow_record *r);
+
+struct pks_lifecycle;
+
+/*
+ * flows_fd: pks_flows; names_fd, done_fd: the context maps deleted with a
+ * flow (-1 when absent). The tracker does not own the fds.
+ */
+int pks_lifecycle_new(int flows_fd, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
+		      pks_flow_record_fn emit, void *ctx, struct pks_lifecycle **out);
+void pks_lifecycle_free(struct pks_lifecycle *lc);
+/* One scan at flow-clock time now; returns flows ended or -errno. */
+int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
+/* Ends every tracked flow with reason (PKS_END_SHUTDOWN), deleting them. */
+void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason);
+const struct pks_lifecycle_counts *pks_lifecycle_counts(const struct pks_lifecycle *lc);
+
+/*
+ * Evictions by the kernel's LRU that the daemon saw. Issue 14 counts them in
+ * the kernel; until then this is what the scans saw vanish.
+ */
+uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc);
+
+/* A record as a JSON line (event "end" or "interim") or a line of text. */
+void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock);
+
+#endif /* PKTSPEC_LIFECYCLE_H */
