@@ -71,6 +71,16 @@ $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
 # The egress classifier compiles the XDP classifier's source (bpf/hook.h).
 $(OUTPUT)/pktspec_egress.bpf.o: bpf/pktspec.bpf.c
 
+# `make bench`: the classifier's entry program stopped after the parse (1),
+# the flow lookup (2) or the counters (3), to see where a packet's time goes.
+BENCH_CUTS := bench_cut_parse bench_cut_lookup bench_cut_count
+$(OUTPUT)/bench_cut_parse.bpf.o: CUT := 1
+$(OUTPUT)/bench_cut_lookup.bpf.o: CUT := 2
+$(OUTPUT)/bench_cut_count.bpf.o: CUT := 3
+$(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS)): bpf/pktspec.bpf.c $(BPF_HDRS) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_CUT=$(CUT) -c $< -o $@
+
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@.tmp && mv $@.tmp $@
@@ -138,7 +148,8 @@ accuracy: all
 
 bench: all
 	$(Q)tools/deps.sh bench
-	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc \
+		$(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS))
 	$(Q)tools/bench.sh
 
 install: all

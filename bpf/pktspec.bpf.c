@@ -30,6 +30,18 @@
 #define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
 
+/*
+ * `make bench` builds variants of the entry program that stop after a section
+ * (tools/bench_live.sh: where a decided packet's time goes): 1 after the
+ * parse, 2 after the flow lookup, 3 after the counters. 0: the classifier.
+ */
+#ifndef PKS_BENCH_CUT
+#define PKS_BENCH_CUT 0
+#endif
+#if PKS_BENCH_CUT
+__u64 pks_bench_hits;
+#endif
+
 #ifdef PKS_HOOK_TC
 #define PKS_SEC "tc"
 /* include/uapi/linux/pkt_cls.h: not in vmlinux.h, which only carries types. */
@@ -309,6 +321,9 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 {
 	struct pks_flow *f;
 
+#if PKS_BENCH_CUT == 1
+	return PKS_PASS;
+#endif
 	s->now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
 	s->wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, &s->pkt);
 	s->src_side = pks_flow_key_make(&s->pkt, &s->key);
@@ -316,12 +331,20 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
 	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+#if PKS_BENCH_CUT == 2
+	if (f)
+		pks_bench_hits++; /* as bench_parse: the lookup's result is used */
+	return PKS_PASS;
+#endif
 	if (!f) {
 		s->new_flow = 1;
 		return pks_next(ctx, PKS_ST_TRACK);
 	}
 	s->new_flow = 0;
 	pks_flow_touch(ctx, s, f);
+#if PKS_BENCH_CUT == 3
+	return PKS_PASS;
+#endif
 	/* Context rules read control channels long after the verdict is decided. */
 	if (s->pkt.payload_len && (f->ctx & PKS_X_WANT))
 		return pks_next(ctx, PKS_ST_COPY);

@@ -70,7 +70,7 @@ $BENCH gen --flows $RSS_FLOWS "$TMP/flows.pcap"
 $BENCH rss -- $PKTSPEC replay --max-flows $((RSS_FLOWS * 2)) "$TMP/flows.pcap" >"$TMP/rss.json"
 
 step "5/5 verifier and load"
-mapfile -t OBJS < <(ls $OUT/*.bpf.o)
+OBJS=($OUT/pktspec.bpf.o $OUT/pktspec_egress.bpf.o $OUT/pktspec_tc.bpf.o $OUT/bench_pass.bpf.o $OUT/bench_parse.bpf.o)
 $BENCH verifier --json "$TMP/verifier.json" "${OBJS[@]}"
 
 # The tc policy program's cost per packet, measured by its own tool (make bench-tc).

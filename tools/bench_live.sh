@@ -89,18 +89,27 @@ prog_stats() {
 	bpftool -j prog show id "$1" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
 
+# The baselines that look flows up run against the table pktspec filled in the
+# same round (its maps kept pinned by `detach --keep-maps`), not an empty one:
+#   parse       bench_parse: parse, key, one lookup in pks_flows
+#   cut_parse   pktspec's entry program stopped after the parse
+#   cut_lookup  ... after the flow lookup
+#   cut_count   ... after the counters (direction, flags, packets, bytes, time)
+cut_obj() { echo "$PKS_ROOT/.output/bench_$1.bpf.o"; }
 attach() {
 	case $1 in
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
+	parse) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" bench_parse "$PKS_SRV_IF" ;;
+	cut_*) pks_in "$PKS_SRV" "$BENCH" xdp "$(cut_obj "$1")" pks_xdp "$PKS_SRV_IF" ;;
 	esac
 }
 detach() {
 	case $1 in
 	none) ;;
-	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off ;;
-	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" >/dev/null ;;
+	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null ;;
+	*) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off ;;
 	esac
 }
 
@@ -157,8 +166,8 @@ measure() {
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
 		start_traffic $mix
-		modes="none pass pktspec"
-		[ $mix = new-flows ] && modes="pass pktspec"
+		modes="none pass pktspec parse cut_parse cut_lookup cut_count"
+		[ $mix = new-flows ] && modes="pass pktspec parse"
 		for mode in $modes; do
 			# Not a pipeline: measure may restart trafgen, and TG must stay set here.
 			measure $mode $mix >"$PKS_TMP/one.raw"
@@ -167,6 +176,8 @@ for r in $(seq "$ROUNDS"); do
 		done
 		stop_trafgen "$TG"
 		TG=""
+		# The table pktspec kept for the baselines goes with the mix.
+		rm -rf /sys/fs/bpf/pktspec
 	done
 	echo "bench_live: round $r of $ROUNDS done" >&2
 done
@@ -198,6 +209,10 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
         | ([$runs[] | select(.mix == mix and .mode == a and .round == $r)][0].pps) as $x
         | ([$runs[] | select(.mix == mix and .mode == b and .round == $r)][0].pps) as $y
         | select($x != null and $y != null and $y > 0) | $x / $y] | median;
+  def nsratio(mix; a; b): [range(0; $rounds) as $r
+        | ([$runs[] | select(.mix == mix and .mode == a and .round == $r)][0].bpf_ns_per_packet) as $x
+        | ([$runs[] | select(.mix == mix and .mode == b and .round == $r)][0].bpf_ns_per_packet) as $y
+        | select($x != null and $y != null and $y > 0) | $x / $y] | median;
   group_by(.mix + "/" + .mode) | map({
     mix: .[0].mix, mode: .[0].mode, rounds: length,
     pps: (map(.pps) | median | floor),
@@ -209,5 +224,10 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
     modes: $m,
     ratio_pktspec_to_pass: (ratio("mixed"; "pktspec"; "pass") | r3),
     ratio_pktspec_to_none: (ratio("mixed"; "pktspec"; "none") | r3),
-    ratio_new_flows_pktspec_to_pass: (ratio("new-flows"; "pktspec"; "pass") | r3)
+    ratio_new_flows_pktspec_to_pass: (ratio("new-flows"; "pktspec"; "pass") | r3),
+    # Cost per packet in the BPF program (kernel run-time statistics), pktspec
+    # against parse+lookup on the same traffic, same table, same round.
+    ratio_ns_pktspec_to_parse: (nsratio("mixed"; "pktspec"; "parse") | r3),
+    ratio_ns_new_flows_pktspec_to_parse: (nsratio("new-flows"; "pktspec"; "parse") | r3),
+    ratio_ns_pktspec_to_pass: (nsratio("mixed"; "pktspec"; "pass") | r3)
   }' "$PKS_TMP/runs.jsonl" >"$OUT" || die "cannot summarise the live runs"

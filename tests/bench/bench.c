@@ -198,6 +198,7 @@ static void usage(FILE *out)
 	      "  memory [--flows N]         kernel memory per flow and at N flows (default 1048576)\n"
 	      "  rss [--interval MS] -- CMD...   peak resident memory of CMD\n"
 	      "  gen --flows N FILE         write a capture of N new flows of mixed protocols\n"
+	      "  xdp OBJ PROG IFACE         attach a program natively, its maps pinned by name reused\n"
 	      "Every command prints one JSON object on stdout (--json FILE to write it there).\n"
 	      "Part of `make bench`; see doc/performance.md.\n",
 	      out);
@@ -210,7 +211,7 @@ int main(int argc, char **argv)
 		int (*run)(int, char **);
 	} cmds[] = {
 		{ "testrun", bench_testrun }, { "verifier", bench_verifier }, { "memory", bench_memory },
-		{ "rss", bench_rss },	      { "gen", bench_gen },
+		{ "rss", bench_rss },	      { "gen", bench_gen },	    { "xdp", bench_xdp },
 	};
 
 	if (argc < 2) {

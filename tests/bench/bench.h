@@ -46,6 +46,7 @@ int bench_verifier(int argc, char **argv);
 int bench_memory(int argc, char **argv);
 int bench_rss(int argc, char **argv);
 int bench_gen(int argc, char **argv);
+int bench_xdp(int argc, char **argv);
 
 /* Writes a microsecond pcap (Ethernet) header; records with pcap_record(). */
 int pcap_header(FILE *f);

@@ -15,6 +15,8 @@
  * fixed part (program, other maps) drops out.
  */
 #include <errno.h>
+#include <net/if.h>
+#include <linux/if_link.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -586,4 +588,51 @@ usage:
 	      "[--src-net IPV4] [--trafgen] FILE\n",
 	      stderr);
 	return PKS_EXIT_USAGE;
+}
+
+/*
+ * pktspec-bench xdp OBJ PROG IFACE: attaches one program of a BPF object to
+ * IFACE's native XDP hook, its maps pinned by name under /sys/fs/bpf/pktspec
+ * reused (the live bench runs the baselines against the table pktspec filled).
+ * The attachment outlives the command; `ip link set dev IFACE xdpdrv off`
+ * removes it.
+ */
+int bench_xdp(int argc, char **argv)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = PKS_PIN_DIR);
+	struct bpf_object *obj;
+	struct bpf_program *prog, *target = NULL;
+	unsigned int ifindex;
+	int err;
+
+	if (argc != 4) {
+		fputs("Usage: pktspec-bench xdp OBJ PROG IFACE\n", stderr);
+		return PKS_EXIT_USAGE;
+	}
+	if (pks_need_caps("pktspec-bench xdp", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
+		return PKS_EXIT_FAIL;
+	ifindex = if_nametoindex(argv[3]);
+	if (!ifindex)
+		return pks_fail("no such interface: %s", argv[3]);
+	obj = bpf_object__open_file(argv[1], &oo);
+	if (!obj)
+		return pks_fail("cannot open %s: %s", argv[1], strerror(errno));
+	bpf_object__for_each_program(prog, obj) {
+		bool me = !strcmp(bpf_program__name(prog), argv[2]);
+
+		bpf_program__set_autoload(prog, me);
+		if (me)
+			target = prog;
+	}
+	if (!target) {
+		bpf_object__close(obj);
+		return pks_fail("no program %s in %s", argv[2], argv[1]);
+	}
+	err = bpf_object__load(obj);
+	if (!err)
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(target), XDP_FLAGS_DRV_MODE, NULL);
+	bpf_object__close(obj);
+	if (err)
+		return pks_fail("cannot attach %s from %s to %s: %s", argv[2], argv[1], argv[3], strerror(-err));
+	return PKS_EXIT_OK;
 }
