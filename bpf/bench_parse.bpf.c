@@ -4,8 +4,8 @@
  * (parse.h, flow.h), so that `make bench` can tell what pktspec adds on top of
  * the work every flow-aware XDP program must do.
  *
- * bench_parse: parse L2..L4 and look the flow up in a pks_flows map; no
- *   classification, no update. The bench shares pktspec's flow map with it, so
+ * bench_parse: parse L2..L4 and look the flow up in the classifier's flow
+ *   table for its family (pks_flows4, pks_flows); no classification, no update. The bench shares pktspec's flow map with it, so
  *   each packet is looked up in the very state pktspec sees.
  * bench_key: the same parse, writing the canonical flow key to .bss. Never
  *   timed: the bench runs it once per packet to learn which flow (and so which
@@ -29,12 +29,20 @@ int bench_parse(struct xdp_md *ctx)
 {
 	struct pks_cursor cur = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
 	struct pks_flow_key key;
+	struct pks_flow_key4 key4;
 	struct pks_pkt pkt = {};
+	void *f;
 
 	if (pks_parse(&cur, &pkt))
 		return XDP_PASS;
-	pks_flow_key_make(&pkt, &key);
-	if (bpf_map_lookup_elem(&pks_flows, &key))
+	if (pks_pkt_is4(&pkt)) {
+		pks_flow_key4_make(&pkt, &key4);
+		f = bpf_map_lookup_elem(&pks_flows4, &key4);
+	} else {
+		pks_flow_key_make(&pkt, &key);
+		f = bpf_map_lookup_elem(&pks_flows, &key);
+	}
+	if (f)
 		bench_hits++;
 	return XDP_PASS;
 }

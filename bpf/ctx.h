@@ -80,6 +80,36 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_ctxstats SEC(".maps");
 
+/* Written by the engine and the kernel rules: include/pktspec/events.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pks_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ctl SEC(".maps");
+
+static __always_inline struct pks_ctl *pks_ctl_get(__u32 writer)
+{
+	return bpf_map_lookup_elem(&pks_ctl, &writer);
+}
+
+/* Whether an engine reads the events: without one, sending them is wasted work. */
+static __always_inline int pks_ctx_consumer(void)
+{
+	struct pks_ctl *c = pks_ctl_get(PKS_CTL_ENGINE);
+
+	return c && c->consumer;
+}
+
+/* Whether an expectation written by the engine or the kernel may still be alive. */
+static __always_inline int pks_ctx_expect_alive(__u64 now)
+{
+	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE), *k = pks_ctl_get(PKS_CTL_KERNEL);
+
+	return (u && now < u->expect_until) || (k && now < k->expect_until);
+}
+
 /*
  * Scratch for building a payload copy: too big for the 512-byte stack.
  * Pinned with the stage chain (bpf/hook.h): pks_copy prepares it and
@@ -190,6 +220,9 @@ static __always_inline void pks_ctx_flow_new(struct pks_flow *f, const struct pk
 	__u16 server_port;
 	int server_is_src, listener_is_dst = 1;
 
+	/* No expectation can be alive: five lookups saved on every new flow. */
+	if (!pks_ctx_expect_alive(now))
+		goto no_expect;
 	k.l4 = p->l4;
 	pks_ctx_addr_copy(k.listen_addr, p->dst);
 	k.listen_port = p->dport;
@@ -226,14 +259,16 @@ static __always_inline void pks_ctx_flow_new(struct pks_flow *f, const struct pk
 		if (e->flags & PKS_EXP_LISTENER_CLIENT) {
 			/* The flow's first packet was sent by the announced peer to
 			 * the listener: the listener is the client (TFTP). */
-			f->client = listener_is_dst ? !src_side : src_side;
+			f->bits = (f->bits & ~PKS_B_CLIENT_B) |
+				  ((listener_is_dst ? !src_side : src_side) == PKS_SIDE_B ? PKS_B_CLIENT_B : 0);
 		}
 		if (e->flags & PKS_EXP_ONCE)
 			bpf_map_delete_elem(&pks_expect, &k);
 		PKS_CTX_COUNT(expect_hit);
 	}
+no_expect:
 
-	server_is_src = (!f->client) == src_side;
+	server_is_src = (!pks_flow_client(f)) == src_side;
 	server_addr = server_is_src ? p->src : p->dst;
 	server_port = server_is_src ? p->sport : p->dport;
 
@@ -331,6 +366,16 @@ static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 
 	v->rule = rule;
 	v->flags = flags;
 	bpf_map_update_elem(&pks_expect, k, v, BPF_ANY);
+	{
+		struct pks_ctl *ctl = pks_ctl_get(PKS_CTL_KERNEL);
+
+		/*
+		 * New flows look pks_expect up until then. Two CPUs writing at
+		 * once may store the earlier of two expiries microseconds apart.
+		 */
+		if (ctl && ctl->expect_until < v->expires_ns)
+			ctl->expect_until = v->expires_ns;
+	}
 }
 
 
@@ -429,7 +474,7 @@ static __always_inline int pks_kexp_delim(__u8 d)
  * which the verifier does not track); then the announcement's own checks.
  */
 static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *ev, const struct pks_flow *f,
-						const struct pks_pkt *p, int dir)
+						const struct pks_pkt *p, int dir, __u64 now)
 {
 	struct pks_kexp_scratch *s;
 	struct pks_kexp_nums *o;
@@ -450,7 +495,7 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 	    ev->data[0] == 0 && (ev->data[1] == 1 || ev->data[1] == 2)) {
 		/* RRQ/WRQ (RFC 1350 5); the engine checks the rest and takes it back on garbage. */
 		pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
-			     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, f->last_ns);
+			     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, now);
 		return PKS_EVK_EXPECTED;
 	}
 	if (f->proto != PKS_P_FTP || p->l4 != IPPROTO_TCP)
@@ -496,7 +541,7 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 		if (pks_kexp_host_port(o, addr, &port))
 			return 0;
 		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
-			     f->last_ns);
+			     now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_EPSV:
 		if (!o->v[0] || o->v[0] > 65535)
@@ -510,13 +555,13 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 		    !pks_kexp_delim(d))
 			return 0;
 		pks_kexp_put(s, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV, PKS_EXP_ONCE,
-			     f->last_ns);
+			     now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_PORT:
 		if (pks_kexp_host_port(o, addr, &port))
 			return 0;
 		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
-			     f->last_ns);
+			     now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_EPRT:
 		d = ev->data[5];
@@ -531,7 +576,7 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 		addr[14] = o->v[2];
 		addr[15] = o->v[3];
 		pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
-			     f->last_ns);
+			     now);
 		return PKS_EVK_EXPECTED;
 	}
 	return 0;
@@ -539,14 +584,16 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 
 /*
  * A new-flow or verdict-change event; lost (and counted) when the ring is
- * full. The packet's time is the flow's last_ns. `old` is the verdict before,
+ * full. `now` is the packet's time. `old` is the verdict before,
  * as proto << 8 | confidence.
  */
 static __always_inline void pks_ctx_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
-					  __u32 old)
+					  __u32 old, __u64 now)
 {
 	struct pks_event *ev;
 
+	if (!pks_ctx_consumer())
+		return;
 	ev = bpf_ringbuf_reserve(&pks_events, sizeof(*ev), 0);
 	if (!ev) {
 		if (type == PKS_EV_FLOW)
@@ -556,10 +603,10 @@ static __always_inline void pks_ctx_event(const struct pks_flow *f, const struct
 		return;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->ts_ns = f->last_ns;
+	ev->ts_ns = now;
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
 	ev->type = type;
-	ev->client = f->client;
+	ev->client = pks_flow_client(f);
 	ev->proto = f->proto;
 	ev->confidence = f->confidence;
 	ev->rule = f->rule;
@@ -663,12 +710,12 @@ static __always_inline __u64 pks_ctx_copy_bytes(struct xdp_md *ctx, __u64 off, _
  * the per-CPU record pks_scratch when a rule wants the flow and the
  * direction's budget is not spent: returns the record, or NULL when there is
  * nothing to send. A flow the engine put in pks_done stops here for good.
- * The packet's time is the flow's last_ns. pks_ctx_send() sends it, after the
+ * `now` is the packet's time. pks_ctx_send() sends it, after the
  * kernel rules (pks_ctx_kernel_rules) had their look when they want one.
  */
 static __always_inline struct pks_event_payload *pks_ctx_prepare(struct pks_hook_ctx *ctx, struct pks_flow *f,
 								  const struct pks_flow_key *key,
-								  const struct pks_pkt *p, int dir)
+								  const struct pks_pkt *p, int dir, __u64 now)
 {
 	struct pks_event_payload *ev;
 	__u32 zero = 0, off, n;
@@ -701,11 +748,11 @@ static __always_inline struct pks_event_payload *pks_ctx_prepare(struct pks_hook
 	ev->hdr.caplen = pks_ctx_copy_bytes(ctx, off, n, ev);
 
 	__builtin_memset(&ev->hdr, 0, __builtin_offsetof(struct pks_event, caplen));
-	ev->hdr.ts_ns = f->last_ns;
+	ev->hdr.ts_ns = now;
 	__builtin_memcpy(&ev->hdr.key, key, sizeof(*key));
 	ev->hdr.type = PKS_EV_PAYLOAD;
 	ev->hdr.dir = dir;
-	ev->hdr.client = f->client;
+	ev->hdr.client = pks_flow_client(f);
 	ev->hdr.nth = f->copied[dir];
 	ev->hdr.proto = f->proto;
 	ev->hdr.confidence = f->confidence;
@@ -728,11 +775,23 @@ static __always_inline int pks_ctx_kernel_wants(const struct pks_flow *f, const 
 	return (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP) || (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP);
 }
 
+/*
+ * Whether this payload goes to pks_copy: a rule wants the flow, and either
+ * an engine reads the copies or the kernel's own rules do.
+ */
+static __always_inline int pks_ctx_copy_wanted(const struct pks_flow *f, const struct pks_pkt *p)
+{
+	return p->payload_len && (f->ctx & PKS_X_WANT) && (pks_ctx_kernel_wants(f, p) || pks_ctx_consumer());
+}
+
 /* Sends a prepared copy at its real length; lost (and counted) when the ring is full. */
 static __always_inline int pks_ctx_send(struct pks_event_payload *ev)
 {
 	__u64 done = pks_ctx_caplen(ev);
 
+	/* Prepared for the kernel rules only: nobody reads the ring. */
+	if (!pks_ctx_consumer())
+		return 0;
 	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done, 0)) {
 		PKS_CTX_COUNT(lost_payload);
 		return 0;

@@ -15,6 +15,22 @@ static __always_inline int pks_flow_key_make(const struct pks_pkt *p, struct pks
 	return pks_flow_key_fill(k, p->src, p->sport, p->dst, p->dport, p->l4);
 }
 
+/* The 16-byte key of a plain IPv4 packet (pks_flows4); the same side as pks_flow_key_make. */
+static __always_inline int pks_flow_key4_make(const struct pks_pkt *p, struct pks_flow_key4 *k)
+{
+	__u32 src, dst;
+
+	__builtin_memcpy(&src, p->src + 12, 4);
+	__builtin_memcpy(&dst, p->dst + 12, 4);
+	return pks_flow_key4_fill(k, src, p->sport, dst, p->dport, p->l4);
+}
+
+/* Whether a parsed packet's flow lives in pks_flows4. */
+static __always_inline int pks_pkt_is4(const struct pks_pkt *p)
+{
+	return !p->ipv6;
+}
+
 /* The protocol a server port suggests (include/pktspec/ports.def). */
 static __always_inline __u8 pks_port_guess(__u8 l4, __u16 port)
 {

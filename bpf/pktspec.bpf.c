@@ -105,37 +105,78 @@ static __always_inline int pks_next(struct pks_hook_ctx *ctx, __u32 slot)
 	return pks_end(PKS_REASON_STAGE_FAIL);
 }
 
+/* A time in a flow entry's ticks (include/pktspec/pktspec.h): from the epoch, which replay sets. */
+static __always_inline __u32 pks_ticks(__u64 now)
+{
+	__u64 epoch = pks_replay.epoch_ns;
+
+	return now > epoch ? (now - epoch) >> PKS_TICK_SHIFT : 0;
+}
+
+/* The packet's time: the capture's in replay; a fast clock when the kernel has one. */
+static __always_inline __u64 pks_now(int fast)
+{
+	if (pks_replay.now_ns)
+		return pks_replay.now_ns;
+	/* bpf_ktime_get_coarse_ns is Linux 5.11+: older verifiers never see the call (pks_cfg is constant). */
+	if (fast && pks_cfg.coarse_clock)
+		return bpf_ktime_get_coarse_ns();
+	return bpf_ktime_get_ns();
+}
+
+static __always_inline void pks_flow_set_client(struct pks_flow *f, int side)
+{
+	f->bits = (f->bits & ~PKS_B_CLIENT_B) | (side == PKS_SIDE_B ? PKS_B_CLIENT_B : 0);
+}
+
+/* Marks direction dir's payload as matching the verdict; only, when `only`. */
+static __always_inline void pks_flow_set_sig(struct pks_flow *f, int dir, int only)
+{
+	__u8 bit = PKS_B_SIG_C2S << (dir & 1);
+
+	if (only)
+		f->bits = (f->bits & PKS_B_CLIENT_B) | bit;
+	else
+		f->bits |= bit;
+}
+
+static __always_inline int pks_flow_any_sig(const struct pks_flow *f)
+{
+	return f->bits & (PKS_B_SIG_C2S | PKS_B_SIG_S2C);
+}
+
 static __always_inline void pks_flow_init(struct pks_flow *f, const struct pks_pkt *p, int src_side,
 					  __u64 now)
 {
-	int server_side;
 	__u16 server_port, client_port;
+	__u8 guess;
+	int client;
 
-	f->first_ns = now;
-	f->last_ns = now;
+	f->first = pks_ticks(now);
+	f->last = f->first;
 	if (p->l4 == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
-		f->client = src_side;
+		client = src_side;
 		f->flags = PKS_F_SYN;
 	} else if (p->l4 == IPPROTO_TCP && (p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) {
 		/* The SYN was missed, but the SYN-ACK names the server. */
-		f->client = !src_side;
+		client = !src_side;
 		f->flags = PKS_F_SYN;
 	} else {
-		f->client = src_side;
+		client = src_side;
 		f->flags = PKS_F_MIDSTREAM;
 	}
-	server_side = !f->client;
-	server_port = (server_side == src_side) ? p->sport : p->dport;
-	client_port = (server_side == src_side) ? p->dport : p->sport;
-	f->guess = pks_port_guess(p->l4, server_port);
-	if (f->guess == PKS_P_UNKNOWN && (f->flags & PKS_F_MIDSTREAM)) {
+	server_port = (client != src_side) ? p->sport : p->dport;
+	client_port = (client != src_side) ? p->dport : p->sport;
+	guess = pks_port_guess(p->l4, server_port);
+	if (guess == PKS_P_UNKNOWN && (f->flags & PKS_F_MIDSTREAM)) {
 		/* The first packet seen came from the server: its port says so. */
-		f->guess = pks_port_guess(p->l4, client_port);
-		if (f->guess != PKS_P_UNKNOWN)
-			f->client = !f->client;
+		guess = pks_port_guess(p->l4, client_port);
+		if (guess != PKS_P_UNKNOWN)
+			client = !client;
 	}
-	if (f->guess != PKS_P_UNKNOWN) {
-		f->proto = f->guess;
+	pks_flow_set_client(f, client);
+	if (guess != PKS_P_UNKNOWN) {
+		f->proto = guess;
 		f->confidence = PKS_C_PORT;
 		f->rule = PKS_R_PORT;
 	}
@@ -146,16 +187,17 @@ static __always_inline void pks_flow_flip(struct pks_flow *f)
 {
 	__u64 b = f->bytes[0];
 	__u32 n = f->packets[0];
-	__u8 i = f->inspected[0];
+	__u8 c = f->copied[0], bits = f->bits;
 
 	f->bytes[0] = f->bytes[1];
 	f->bytes[1] = b;
 	f->packets[0] = f->packets[1];
 	f->packets[1] = n;
-	f->inspected[0] = f->inspected[1];
-	f->inspected[1] = i;
-	f->sig_dirs = ((f->sig_dirs & 1) << 1) | ((f->sig_dirs >> 1) & 1);
-	f->client = !f->client;
+	f->copied[0] = f->copied[1];
+	f->copied[1] = c;
+	f->inspected = (f->inspected >> 4) | (f->inspected << 4);
+	f->bits = ((bits ^ PKS_B_CLIENT_B) & PKS_B_CLIENT_B) | ((bits & PKS_B_SIG_C2S) << 1) |
+		  ((bits & PKS_B_SIG_S2C) >> 1);
 }
 
 /*
@@ -246,8 +288,8 @@ static __always_inline int pks_done_with(const struct pks_flow *f, int dir, __u8
 {
 	/* After an announced upgrade, both directions stay open until their budget ends. */
 	if (f->flags & PKS_F_UPGRADE)
-		return f->inspected[dir] >= max;
-	return (f->sig_dirs & (1 << dir)) || f->inspected[dir] >= max;
+		return pks_flow_inspected(f, dir) >= max;
+	return pks_flow_sig(f, dir) || pks_flow_inspected(f, dir) >= max;
 }
 
 static __always_inline __u8 pks_inspect_max(void)
@@ -264,7 +306,7 @@ static __always_inline __u8 pks_inspect_max(void)
 static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
 {
 	const struct pks_pkt *p = &s->pkt;
-	int dir = s->src_side == f->client ? PKS_DIR_C2S : PKS_DIR_S2C;
+	int dir = s->src_side == pks_flow_client(f) ? PKS_DIR_C2S : PKS_DIR_S2C;
 
 	if (p->l4 == IPPROTO_TCP) {
 		if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && (f->flags & PKS_F_MIDSTREAM) &&
@@ -285,7 +327,7 @@ static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_
 	}
 	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
 	__sync_fetch_and_add(&f->bytes[dir & 1], s->wire);
-	f->last_ns = s->now;
+	f->last = pks_ticks(s->now);
 	s->dir = dir;
 }
 
@@ -324,13 +366,17 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 #if PKS_BENCH_CUT == 1
 	return PKS_PASS;
 #endif
-	s->now = pks_replay.now_ns ? pks_replay.now_ns : bpf_ktime_get_ns();
+	s->now = pks_now(1);
 	s->wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, &s->pkt);
-	s->src_side = pks_flow_key_make(&s->pkt, &s->key);
+	s->v4 = pks_pkt_is4(&s->pkt);
+	if (s->v4)
+		s->src_side = pks_flow_key4_make(&s->pkt, &s->key4);
+	else
+		s->src_side = pks_flow_key_make(&s->pkt, &s->key);
 	s->copied = 0;
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 #if PKS_BENCH_CUT == 2
 	if (f)
 		pks_bench_hits++; /* as bench_parse: the lookup's result is used */
@@ -346,7 +392,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return PKS_PASS;
 #endif
 	/* Context rules read control channels long after the verdict is decided. */
-	if (s->pkt.payload_len && (f->ctx & PKS_X_WANT))
+	if ((f->ctx & PKS_X_WANT) && pks_ctx_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
 	if (!pks_inspects(s, f))
 		return pks_end(pks_quiet_reason(s, f));
@@ -376,20 +422,23 @@ int pks_track(struct pks_hook_ctx *ctx)
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
+	/* A flow's first packet gets the exact time, whatever the fast path reads. */
+	s->now = pks_now(0);
+	pks_wide_key(s);
 	init = &s->init;
 	__builtin_memset(init, 0, sizeof(*init));
 	pks_flow_init(init, &s->pkt, s->src_side, s->now);
 	pks_ctx_flow_new(init, &s->pkt, s->src_side, s->now);
-	err = bpf_map_update_elem(&pks_flows, &s->key, init, BPF_NOEXIST);
+	err = pks_flow_insert(s, init);
 	if (err && err != -EEXIST)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	if (!err)
-		pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0);
+		pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
 	pks_flow_touch(ctx, s, f);
-	if (s->pkt.payload_len && (f->ctx & PKS_X_WANT))
+	if (pks_ctx_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
 	return pks_after_copy(ctx, s, f);
 }
@@ -407,11 +456,12 @@ int pks_copy(struct pks_hook_ctx *ctx)
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
+	pks_wide_key(s);
 	s->copied = 1;
-	ev = pks_ctx_prepare(ctx, f, &s->key, &s->pkt, s->dir);
+	ev = pks_ctx_prepare(ctx, f, &s->key, &s->pkt, s->dir, s->now);
 	if (ev) {
 		if (pks_ctx_kernel_wants(f, &s->pkt))
 			return pks_next(ctx, PKS_ST_KRULES);
@@ -431,11 +481,11 @@ int pks_krules(struct pks_hook_ctx *ctx)
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 	ev = bpf_map_lookup_elem(&pks_scratch, &zero);
 	if (!f || !ev)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, &s->pkt, s->dir);
+	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, &s->pkt, s->dir, s->now);
 	pks_ctx_send(ev);
 	return pks_after_copy(ctx, s, f);
 }
@@ -452,7 +502,7 @@ int pks_window(struct pks_hook_ctx *ctx)
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	pl = &s->pl;
@@ -465,11 +515,11 @@ int pks_window(struct pks_hook_ctx *ctx)
 	pl->dport = s->pkt.dport;
 	pl->l4 = s->pkt.l4;
 	pl->from_client = dir == PKS_DIR_C2S;
-	pl->nth = f->inspected[dir];
+	pl->nth = pks_flow_inspected(f, dir);
 	pl->flow_proto = f->proto;
 	pl->cookie = f->cookie;
-	if (f->inspected[dir] < 255)
-		f->inspected[dir]++;
+	if (pl->nth < 15)
+		f->inspected += 1 << (dir * 4);
 	s->matched = 0;
 	first = pks_sig_stage_first(s->pkt.l4);
 	if (first >= PKS_SG__COUNT)
@@ -549,11 +599,11 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			f->proto = mp->proto;
 			f->confidence = PKS_C_SIGNATURE;
 			f->rule = mp->rule;
-			f->sig_dirs = 1 << dir;
+			pks_flow_set_sig(f, dir, 1);
 			f->flags &= ~PKS_F_UPGRADE;
 		} else if (f->proto == mp->proto && f->confidence >= PKS_C_SIGNATURE) {
 			/* The other direction agrees: confirmed, by the confirming message. */
-			if (f->sig_dirs && !(f->sig_dirs & (1 << dir)) && !mp->no_confirm &&
+			if (pks_flow_any_sig(f) && !pks_flow_sig(f, dir) && !mp->no_confirm &&
 			    f->confidence == PKS_C_SIGNATURE) {
 				f->confidence = PKS_C_CONFIRMED;
 				f->rule = mp->rule;
@@ -563,13 +613,13 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			 * not settle this direction: a later matching reply still can.
 			 */
 			if (!mp->no_confirm)
-				f->sig_dirs |= 1 << dir;
+				pks_flow_set_sig(f, dir, 0);
 		} else if (f->confidence < PKS_C_SIGNATURE) {
 			/* First payload evidence; it overrides a port guess. */
 			f->proto = mp->proto;
 			f->confidence = PKS_C_SIGNATURE;
 			f->rule = mp->rule;
-			f->sig_dirs = 1 << dir;
+			pks_flow_set_sig(f, dir, 1);
 		}
 		/* A different protocol after a signature verdict: keep the first. */
 		if (mp->set_cookie)
@@ -606,9 +656,10 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
-	f = bpf_map_lookup_elem(&pks_flows, &s->key);
+	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
+	pks_wide_key(s);
 	old_proto = f->proto;
 	old_confidence = f->confidence;
 	s->dir = pks_apply(s, f, s->dir & 1);
@@ -621,9 +672,9 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {
 		pks_ctx_update_want(f);
-		pks_ctx_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence);
+		pks_ctx_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
 		/* The packet that named the protocol is the one its rule needs first. */
-		if (!s->copied && (f->ctx & PKS_X_WANT)) {
+		if (!s->copied && pks_ctx_copy_wanted(f, &s->pkt)) {
 			s->then = PKS_THEN_END;
 			return pks_next(ctx, PKS_ST_COPY);
 		}

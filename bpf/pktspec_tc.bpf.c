@@ -3,7 +3,7 @@
  * pktspec tc policy program (clsact ingress and egress).
  *
  * Per packet: parse L2..L4 with the classifier's own helpers, find the flow in
- * the pinned pks_flows with the classifier's own key, pick the policy its
+ * the pinned pks_flows4 or pks_flows with the classifier's own key, pick the policy its
  * verdict selects in pks_policy (include/pktspec/policy.h), and apply it:
  * skb->mark (value under a mask), the tc class, skb->priority, DSCP, or drop.
  * It never classifies: the XDP program does, and this one only reads.
@@ -137,6 +137,7 @@ int pks_tc(struct __sk_buff *skb)
 {
 	struct pks_flow_key key;
 	struct pks_pkt pkt;
+	struct pks_flow_key4 key4;
 	struct pks_policy *pol = NULL;
 	struct pks_pol_state *st;
 	struct pks_flow *f;
@@ -164,8 +165,13 @@ int pks_tc(struct __sk_buff *skb)
 	if (st)
 		table = st->live & 1;
 
-	pks_flow_key_make(&pkt, &key);
-	f = bpf_map_lookup_elem(&pks_flows, &key);
+	if (pks_pkt_is4(&pkt)) {
+		pks_flow_key4_make(&pkt, &key4);
+		f = bpf_map_lookup_elem(&pks_flows4, &key4);
+	} else {
+		pks_flow_key_make(&pkt, &key);
+		f = bpf_map_lookup_elem(&pks_flows, &key);
+	}
 	if (!f) {
 		outcome = PKS_TC_NO_FLOW;
 	} else if (f->confidence == PKS_C_NONE && !(f->flags & PKS_F_DECIDED)) {

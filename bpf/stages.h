@@ -45,6 +45,8 @@
 #include "parse.h"
 #include "hook.h"
 #include "signatures.h"
+#include "maps.h"
+#include "flow.h"
 
 /* Slots of the tail-call table: the fixed stages, then the signature stages. */
 enum pks_stage {
@@ -64,7 +66,8 @@ enum pks_then {
 /* One packet's state, handed from stage to stage. */
 struct pks_state {
 	struct pks_pkt pkt;       /* what the entry parsed */
-	struct pks_flow_key key;  /* its flow */
+	struct pks_flow_key key;  /* its flow: the table's key for IPv6, filled by pks_wide_key() for IPv4 */
+	struct pks_flow_key4 key4; /* the table's key for plain IPv4 */
 	struct pks_payload pl;    /* the payload window the signatures read */
 	struct pks_match m;       /* what a signature matched */
 	struct pks_flow init;     /* a new flow entry, before insertion */
@@ -77,7 +80,8 @@ struct pks_state {
 	__u8 copied;              /* a payload copy of it went out */
 	__u8 matched;             /* a signature stage matched */
 	__u8 then;                /* enum pks_then */
-	__u8 pad[2];
+	__u8 v4;                  /* the flow lives in pks_flows4 */
+	__u8 pad;
 };
 
 /* Pinned, and shared by every attachment's chain: bpf/hook.h. */
@@ -94,6 +98,31 @@ static __always_inline struct pks_state *pks_state_get(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&pks_state, &zero);
+}
+
+/* The packet's flow entry, in the table its family keys it in. */
+static __always_inline struct pks_flow *pks_flow_find(struct pks_state *s)
+{
+	if (s->v4)
+		return bpf_map_lookup_elem(&pks_flows4, &s->key4);
+	return bpf_map_lookup_elem(&pks_flows, &s->key);
+}
+
+static __always_inline long pks_flow_insert(struct pks_state *s, const struct pks_flow *f)
+{
+	if (s->v4)
+		return bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+	return bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
+}
+
+/*
+ * The wide key (events, names, the engine's maps speak it) of an IPv4 flow,
+ * made from the 16-byte one on the paths that need it; an IPv6 flow has it.
+ */
+static __always_inline void pks_wide_key(struct pks_state *s)
+{
+	if (s->v4)
+		pks_flow_key_from4(&s->key4, &s->key);
 }
 
 #endif

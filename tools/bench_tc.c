@@ -85,7 +85,7 @@ static int classify(struct pks_env *env, int ipv6, uint16_t cport)
 		{ .ipv6 = ipv6, .src = s, .dst = c, .sport = 80, .dport = cport, .l4 = 6,
 		  .tcp_flags = TCPF_PSH | TCPF_ACK, .payload = resp, .payload_len = sizeof(resp) - 1 },
 	};
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	for (int i = 0; i < 3; i++)
 		if (pks_env_run(env, &p[i]))
@@ -164,6 +164,7 @@ int main(int argc, char **argv)
 	bpf_object__for_each_map(map, tc->obj)
 		bpf_map__set_pin_path(map, NULL);
 	if (bpf_map__reuse_fd(tc->maps.pks_flows, bpf_map__fd(env.skel->maps.pks_flows)) ||
+	    bpf_map__reuse_fd(tc->maps.pks_flows4, bpf_map__fd(env.skel->maps.pks_flows4)) ||
 	    pktspec_tc_bpf__load(tc)) {
 		pks_fail("cannot load the tc program: %s", strerror(errno));
 		goto out;

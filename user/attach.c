@@ -280,7 +280,7 @@ int cmd_attach(int argc, char **argv)
 	free(pins);
 
 	/* Maps kept from before (--keep-maps) must survive a failed attach. */
-	maps_existed = access(PKS_PIN_DIR "/" PKS_MAP_FLOWS, F_OK) == 0;
+	maps_existed = access(PKS_PIN_DIR "/" PKS_MAP_FLOWS4, F_OK) == 0;
 	if (pks_load(&lo, &skel))
 		goto out_cleanup_maps;
 
@@ -491,24 +491,6 @@ int pks_stats_read(int fd, __u64 *sum)
 	return 0;
 }
 
-static long count_entries(int fd, __u32 *max)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	struct pks_flow_key k, next;
-	void *prev = NULL;
-	long n = 0;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-		*max = info.max_entries;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 static const char status_help[] =
 	"Usage: pktspec status [--json]\n"
 	"Show where the classifier is attached and in which mode, how full the flow\n"
@@ -526,8 +508,9 @@ int cmd_status(int argc, char **argv)
 	__u64 reasons[PKS_REASON__COUNT] = {};
 	bool json = false, have_stats = false;
 	struct pks_attachment *atts = NULL;
+	struct pks_flowtab tab;
 	long entries = -1;
-	__u32 max = 0;
+	__u64 max = 0;
 	int c, n, fd;
 
 	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
@@ -555,10 +538,14 @@ int cmd_status(int argc, char **argv)
 	n = pks_attachments(&atts);
 	if (n < 0)
 		return pks_fail("cannot read %s: %s", PKS_LINK_DIR, strerror(-n));
-	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
-	if (fd >= 0) {
-		entries = count_entries(fd, &max);
-		close(fd);
+	if (pks_flowtab_pinned(&tab) == 0) {
+		__u64 e = 0, cap = 0;
+
+		if (pks_flowtab_fill(&tab, &e, &cap) == 0) {
+			entries = e;
+			max = cap;
+		}
+		pks_flowtab_close(&tab);
 	}
 	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_STATS);
 	if (fd >= 0) {
@@ -589,8 +576,8 @@ int cmd_status(int argc, char **argv)
 	pks_tc_status(json, stdout);
 
 	if (json) {
-		printf("],\"flows\":{\"entries\":%ld,\"max\":%u},\"reasons\":{", entries < 0 ? 0 : entries,
-		       max);
+		printf("],\"flows\":{\"entries\":%ld,\"max\":%llu},\"reasons\":{", entries < 0 ? 0 : entries,
+		       (unsigned long long)max);
 		for (int r = 0; r < PKS_REASON__COUNT; r++)
 			printf("%s\"%s\":%llu", r ? "," : "", pks_reason_name(r),
 			       (unsigned long long)reasons[r]);
@@ -598,7 +585,7 @@ int cmd_status(int argc, char **argv)
 		return PKS_EXIT_OK;
 	}
 	if (entries >= 0)
-		printf("\nflow table: %ld of %u entries (%.1f%%)\n", entries, max,
+		printf("\nflow table: %ld of %llu entries (%.1f%%)\n", entries, (unsigned long long)max,
 		       max ? 100.0 * entries / max : 0.0);
 	else
 		printf("\nflow table: not pinned\n");

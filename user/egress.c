@@ -83,10 +83,11 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 		return err;
 	}
 	/* The flow table is the XDP classifier's: take its pinned size, or libbpf refuses to reuse it. */
-	if (!pks_flows_adopt_pinned_size(skel->maps.pks_flows) && lo && lo->max_flows)
-		bpf_map__set_max_entries(skel->maps.pks_flows, lo->max_flows);
+	if (!pks_flows_adopt_pinned_size(skel->maps.pks_flows4, skel->maps.pks_flows) && lo)
+		pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, lo);
 	if (lo && lo->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = lo->inspect_max;
+	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_SCHED_CLS);
 	err = pks_skel_load(skel->skeleton, "the egress classifier");
 	if (err)
 		goto out;

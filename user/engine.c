@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -205,6 +206,31 @@ static int map_write(struct pks_engine *e, int fd, const void *k, const void *v)
 	return 0;
 }
 
+/*
+ * pks_ctl (include/pktspec/events.h): which engine reads the events, and how
+ * long the engine's expectations live. Only this engine writes those fields.
+ */
+static void ctl_update(struct pks_engine *e, bool consumer, uint64_t expect_until)
+{
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
+	if (e->maps.ctl <= 0 || bpf_map_lookup_elem(e->maps.ctl, &slot, &c))
+		return;
+	if (consumer)
+		c.consumer = getpid();
+	else if (c.consumer == (__u64)getpid())
+		c.consumer = 0;
+	if (expect_until > c.expect_until)
+		c.expect_until = expect_until;
+	bpf_map_update_elem(e->maps.ctl, &slot, &c, BPF_ANY);
+}
+
+static void ctl_expect_until(struct pks_engine *e, uint64_t until)
+{
+	ctl_update(e, true, until);
+}
+
 int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
 		      uint64_t ttl_ns, uint8_t flags)
 {
@@ -219,6 +245,8 @@ int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint
 	v.proto = proto;
 	v.rule = rule;
 	v.flags = flags;
+	/* Before the entry: XDP must not skip pks_expect once the entry is there. */
+	ctl_expect_until(e, v.expires_ns);
 	err = map_write(e, e->maps.expect, &key, &v);
 	if (!err)
 		e->st.expects++;
@@ -542,6 +570,7 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 		}
 	}
 	e->rules_started = true;
+	ctl_update(e, true, 0);
 	*out = e;
 	return 0;
 fail:
@@ -553,6 +582,8 @@ void pks_engine_free(struct pks_engine *e)
 {
 	if (!e)
 		return;
+	if (e->rules_started)
+		ctl_update(e, false, 0);
 	for (struct pks_ctx_rule *r = rules; r; r = r->next) {
 		if (e->rules_started && r->fini)
 			r->fini(e, r->state);

@@ -79,6 +79,7 @@ void pks_ctx_rule_register(struct pks_ctx_rule *r);
 /* The maps the engine reads and writes (fds it does not own). */
 struct pks_engine_maps {
 	int events, flows, expect, servers, hosts, names, done, ctxstats;
+	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
 };
 
 struct pks_engine_opts {

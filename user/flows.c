@@ -12,99 +12,6 @@
 #include "pktspec.h"
 #include "pktspec/events.h"
 
-/* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
-#define PKS_FLOWS_BATCH 1024
-
-static int set_grow(struct pks_flow_set *set, size_t need)
-{
-	size_t cap = set->cap ? set->cap : 256;
-	struct pks_flow_rec *r;
-
-	if (need <= set->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	r = realloc(set->recs, cap * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	set->recs = r;
-	set->cap = cap;
-	return 0;
-}
-
-/*
- * The whole table with BPF_MAP_LOOKUP_BATCH (5.6+; pks_flows is a hash map,
- * whose batches walk the buckets, so an entry that stays in the table is seen
- * exactly once even while the classifier adds and the LRU evicts others).
- */
-int pks_flows_reread(int map_fd, struct pks_flow_set *set)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 chunk = PKS_FLOWS_BATCH, count;
-	struct pks_flow_key *keys = NULL;
-	struct pks_flow *vals = NULL;
-	/* The batch token is the kernel's bucket index; a key's room is more than enough. */
-	struct pks_flow_key tok_in, tok_out;
-	void *in = NULL;
-	int err = 0;
-
-	set->n = 0;
-	for (;;) {
-		if (!keys) {
-			keys = calloc(chunk, sizeof(*keys));
-			vals = calloc(chunk, sizeof(*vals));
-			if (!keys || !vals) {
-				err = -ENOMEM;
-				break;
-			}
-		}
-		count = chunk;
-		err = bpf_map_lookup_batch(map_fd, in, &tok_out, keys, vals, &count, &opts);
-		if (err && errno == ENOSPC && count == 0 && chunk < (1u << 20)) {
-			/* One bucket holds more than chunk entries: retry it with more room. */
-			free(keys);
-			free(vals);
-			keys = NULL;
-			vals = NULL;
-			chunk *= 4;
-			continue;
-		}
-		if (err && errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		if (count && set_grow(set, set->n + count)) {
-			err = -ENOMEM;
-			break;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			set->recs[set->n].key = keys[i];
-			set->recs[set->n].val = vals[i];
-			set->n++;
-		}
-		if (err) { /* ENOENT: that was the last batch */
-			err = 0;
-			break;
-		}
-		tok_in = tok_out;
-		in = &tok_in;
-	}
-	free(keys);
-	free(vals);
-	return err;
-}
-
-int pks_flows_read(int map_fd, struct pks_flow_set *set)
-{
-	int err;
-
-	memset(set, 0, sizeof(*set));
-	err = pks_flows_reread(map_fd, set);
-	if (err)
-		pks_flows_free(set);
-	return err;
-}
-
 void pks_flows_free(struct pks_flow_set *set)
 {
 	free(set->recs);
@@ -195,7 +102,7 @@ static void print_json_names(FILE *out, const struct pks_flow_name *n)
 void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock, const struct pks_flow_name *n)
 {
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
-	const struct pks_flow *v = &r->val;
+	const struct pks_flow_view *v = &r->val;
 	uint16_t cport, sport;
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
@@ -360,7 +267,8 @@ int cmd_flows(int argc, char **argv)
 	struct pks_print_opts po = { .proto = -1, .clock = PKS_CLOCK_MONOTONIC };
 	struct pks_flow_set set;
 	bool summary = false;
-	int c, fd, err;
+	struct pks_flowtab tab;
+	int c, err;
 
 	while ((c = getopt_long(argc, argv, "jsp:vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -396,12 +304,12 @@ int cmd_flows(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	if (pks_need_bpffs())
 		return PKS_EXIT_FAIL;
-	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
-	if (fd < 0)
+	err = pks_flowtab_pinned(&tab);
+	if (err)
 		return pks_fail("no flow table at %s/%s (%s): attach to an interface first", PKS_PIN_DIR,
-				PKS_MAP_FLOWS, strerror(errno));
-	err = pks_flows_read(fd, &set);
-	close(fd);
+				PKS_MAP_FLOWS4, strerror(-err));
+	err = pks_flows_read(&tab, &set);
+	pks_flowtab_close(&tab);
 	if (err)
 		return pks_fail("cannot read the flow table: %s", strerror(-err));
 	/* Names are there once `pktspec run` has run; without them the table is complete anyway. */

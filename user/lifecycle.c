@@ -32,7 +32,7 @@ const char *pks_end_reason_name(unsigned int r)
 
 struct lc_entry {
 	struct pks_flow_key key;
-	struct pks_flow last;       /* as the last scan saw it */
+	struct pks_flow_view last;  /* as the last scan saw it */
 	uint64_t id;                /* 0: the slot is free */
 	uint64_t rep_bytes[2];      /* reported by earlier records (interim) */
 	uint64_t rep_packets[2];
@@ -41,7 +41,8 @@ struct lc_entry {
 };
 
 struct pks_lifecycle {
-	int flows_fd, names_fd, done_fd;
+	struct pks_flowtab flows;
+	int names_fd, done_fd;
 	struct pks_lifecycle_opts o;
 	pks_flow_record_fn emit;
 	void *ctx;
@@ -139,7 +140,7 @@ static void lc_remove(struct pks_lifecycle *lc, struct lc_entry *e)
 	lc->used--;
 }
 
-int pks_lifecycle_new(int flows_fd, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
+int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
 		      pks_flow_record_fn emit, void *ctx, struct pks_lifecycle **out)
 {
 	struct pks_lifecycle *lc = calloc(1, sizeof(*lc));
@@ -147,7 +148,8 @@ int pks_lifecycle_new(int flows_fd, int names_fd, int done_fd, const struct pks_
 	*out = NULL;
 	if (!lc)
 		return -ENOMEM;
-	lc->flows_fd = flows_fd;
+	lc->flows = *flows;
+	lc->flows.owned = false; /* the caller's to close */
 	lc->names_fd = names_fd;
 	lc->done_fd = done_fd;
 	lc->o = *o;
@@ -208,7 +210,7 @@ static unsigned int conf_idx(unsigned int c)
 }
 
 /* Counts what the flow carried since the last scan under its current verdict (monotonic per series). */
-static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow *v, bool fresh)
+static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow_view *v, bool fresh)
 {
 	uint64_t pk = (uint64_t)v->packets[0] + v->packets[1], by = v->bytes[0] + v->bytes[1];
 	uint64_t opk = fresh ? 0 : (uint64_t)e->last.packets[0] + e->last.packets[1];
@@ -223,7 +225,7 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
 static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
 {
 	struct pks_flow_record r = {};
-	const struct pks_flow *v = &e->last;
+	const struct pks_flow_view *v = &e->last;
 
 	r.key = e->key;
 	r.val = *v;
@@ -265,9 +267,10 @@ static void forget_context(struct pks_lifecycle *lc, const struct pks_flow_key *
  */
 static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool force)
 {
-	struct pks_flow fresh;
+	struct pks_flow_view fresh;
+	int derr;
 
-	if (bpf_map_lookup_elem(lc->flows_fd, &e->key, &fresh) == 0) {
+	if (pks_flowtab_get(&lc->flows, &e->key, &fresh) == 0) {
 		if (!force && fresh.last_ns > e->last.last_ns && fresh.first_ns == e->last.first_ns) {
 			count_traffic(lc, e, &fresh, false);
 			e->last = fresh;
@@ -278,7 +281,8 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 			e->last = fresh;
 		}
 	}
-	if (bpf_map_delete_elem(lc->flows_fd, &e->key) && errno != ENOENT)
+	derr = pks_flowtab_del(&lc->flows, &e->key);
+	if (derr && derr != -ENOENT)
 		lc->counts.delete_errors++;
 	emit_record(lc, e, reason); /* reads the flow's name before it goes */
 	forget_context(lc, &e->key);
@@ -292,7 +296,7 @@ static bool older_than(uint64_t now, uint64_t t, uint64_t limit)
 	return now > t && now - t >= limit;
 }
 
-static enum pks_end_reason end_reason(const struct pks_lifecycle *lc, const struct pks_flow *v, uint8_t l4,
+static enum pks_end_reason end_reason(const struct pks_lifecycle *lc, const struct pks_flow_view *v, uint8_t l4,
 				      uint64_t now)
 {
 	if (l4 == IPPROTO_TCP) {
@@ -312,7 +316,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
 	int err, ended = 0;
 
-	err = pks_flows_reread(lc->flows_fd, &lc->set);
+	err = pks_flows_reread(&lc->flows, &lc->set);
 	if (err)
 		return err;
 	lc->gen++;
@@ -321,7 +325,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 	lc->counts.entries = lc->set.n;
 	for (size_t i = 0; i < lc->set.n; i++) {
 		const struct pks_flow_rec *rec = &lc->set.recs[i];
-		const struct pks_flow *v = &rec->val;
+		const struct pks_flow_view *v = &rec->val;
 		struct lc_entry *e = lc_find(lc, &rec->key);
 		bool fresh = !e;
 		enum pks_end_reason why;
@@ -405,7 +409,7 @@ void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock)
 {
 	struct pks_flow_rec fr = { .key = r->key, .val = r->val };
-	const struct pks_flow *v = &r->val;
+	const struct pks_flow_view *v = &r->val;
 	const char *event = r->reason == PKS_END_ACTIVE ? "interim" : "end";
 
 	if (json) {

@@ -2,7 +2,7 @@
 /*
  * Flow lifecycle: the daemon (`pktspec run`) owns the end of flows.
  *
- * Every scan reads the whole flow table (pks_flows) and decides, per flow, in
+ * Every scan reads the whole flow table (pks_flows4 and pks_flows) and decides, per flow, in
  * the flow clock (CLOCK_MONOTONIC live, the capture's clock in replay):
  *   - TCP with a RST, or a FIN from both sides: it ends once it has been
  *     quiet for the linger time (the last ACKs of the close pass first);
@@ -10,7 +10,7 @@
  *   - any other flow: it ends after tcp_timeout / udp_timeout of silence;
  *   - a flow older than active_timeout since its last report gets an interim
  *     record and stays.
- * An ended flow is deleted from pks_flows and from the per-flow context maps
+ * An ended flow is deleted from its flow table and from the per-flow context maps
  * the daemon owns (pks_names, pks_done), and one record goes to the sink.
  * A flow the tracker knew that vanished without the tracker deleting it was
  * evicted by the LRU (or removed by another tool): it is counted and reported
@@ -64,7 +64,7 @@ struct pks_lifecycle_opts {
 /* One record for the sinks (JSON lines, IPFIX, metrics). */
 struct pks_flow_record {
 	struct pks_flow_key key;
-	struct pks_flow val;     /* the flow's last state */
+	struct pks_flow_view val; /* the flow's last state */
 	enum pks_end_reason reason;
 	uint64_t id;             /* this daemon's flow number, shared by its records */
 	uint64_t since_ns;       /* what the deltas count starts here: first packet or previous record */
@@ -91,10 +91,10 @@ typedef void (*pks_flow_record_fn)(void *ctx, const struct pks_flow_record *r);
 struct pks_lifecycle;
 
 /*
- * flows_fd: pks_flows; names_fd, done_fd: the context maps deleted with a
+ * flows: the flow tables; names_fd, done_fd: the context maps deleted with a
  * flow (-1 when absent). The tracker does not own the fds.
  */
-int pks_lifecycle_new(int flows_fd, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
+int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
 		      pks_flow_record_fn emit, void *ctx, struct pks_lifecycle **out);
 void pks_lifecycle_free(struct pks_lifecycle *lc);
 /* One scan at flow-clock time now; returns flows ended or -errno. */

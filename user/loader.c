@@ -29,23 +29,55 @@ const char *pks_kernel_release(void)
 	return u.release;
 }
 
-/*
- * Gives an object's pks_flows the size of the pinned flow table, which libbpf
- * must reuse (it refuses a pinned map of another size). Returns whether a
- * pinned table exists.
- */
-bool pks_flows_adopt_pinned_size(struct bpf_map *flows)
+static bool adopt_one(struct bpf_map *map, const char *name)
 {
-	int fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
+	char path[128];
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	int fd;
 
+	snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, name);
+	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-		bpf_map__set_max_entries(flows, info.max_entries);
+		bpf_map__set_max_entries(map, info.max_entries);
 	close(fd);
 	return true;
+}
+
+/*
+ * Gives an object's flow tables the size of the pinned ones, which libbpf
+ * must reuse (it refuses a pinned map of another size). Returns whether
+ * pinned tables exist.
+ */
+bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows)
+{
+	bool a = adopt_one(flows4, PKS_MAP_FLOWS4), b = adopt_one(flows, PKS_MAP_FLOWS);
+
+	return a || b;
+}
+
+/*
+ * Whether the kernel has bpf_ktime_get_coarse_ns (Linux 5.11+) for programs
+ * of this type: the fast path reads it instead of the exact clock, which the
+ * flows' millisecond ticks do not need (pks_config.coarse_clock).
+ */
+bool pks_have_coarse_clock(int type)
+{
+	return libbpf_probe_bpf_helper(type, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
+}
+
+void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o)
+{
+	unsigned int six = o->max_flows6;
+
+	if (o->max_flows)
+		bpf_map__set_max_entries(flows4, o->max_flows);
+	if (!six && o->max_flows)
+		six = o->max_flows / 4 > 1024 ? o->max_flows / 4 : 1024;
+	if (six)
+		bpf_map__set_max_entries(flows, six);
 }
 
 static long stat_after(const char *log, const char *key)
@@ -287,10 +319,10 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 		if (!o->pinned)
 			bpf_map__set_pin_path(map, NULL);
 	}
-	if (o->max_flows)
-		bpf_map__set_max_entries(skel->maps.pks_flows, o->max_flows);
+	pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, o);
 	if (o->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
+	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
 
 	err = pks_skel_load(skel->skeleton, "the classifier");
 	if (err) {

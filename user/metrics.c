@@ -125,13 +125,19 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 	__u64 reasons[PKS_REASON__COUNT];
 	struct pks_ctx_stats cs;
 
-	if (src->flows_fd >= 0) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
+	if (src->flows) {
+		static const char *const family_of[] = { "ipv4", "other" };
+		const int fds[] = { src->flows->fd4, src->flows->fd6 };
 
-		if (bpf_obj_get_info_by_fd(src->flows_fd, &info, &len) == 0) {
-			family(out, "pktspec_flow_table_capacity", "gauge", "Entries the flow table can hold.");
-			sample(out, "pktspec_flow_table_capacity", info.max_entries);
+		family(out, "pktspec_flow_table_capacity", "gauge",
+		       "Entries the flow tables can hold: plain IPv4 (pks_flows4) and the rest (pks_flows).");
+		for (int i = 0; i < 2; i++) {
+			struct bpf_map_info info = {};
+			__u32 len = sizeof(info);
+
+			if (fds[i] >= 0 && bpf_obj_get_info_by_fd(fds[i], &info, &len) == 0)
+				sample2(out, "pktspec_flow_table_capacity", "table", family_of[i], NULL, NULL,
+					info.max_entries);
 		}
 	}
 	if (src->stats_fd >= 0 && pks_stats_read(src->stats_fd, reasons) == 0) {

@@ -19,7 +19,8 @@ struct pks_metrics_src {
 	struct pks_lifecycle *lc;
 	struct pks_engine *engine;
 	struct pks_ipfix *ipfix;
-	int flows_fd, stats_fd, ctxstats_fd;
+	const struct pks_flowtab *flows; /* NULL: no table figures */
+	int stats_fd, ctxstats_fd;
 };
 
 struct pks_metrics;

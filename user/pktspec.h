@@ -63,7 +63,8 @@ int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_
 struct pktspec_bpf;
 struct pks_load_opts {
 	bool pinned;           /* share the maps pinned under PKS_PIN_DIR */
-	unsigned int max_flows; /* 0: default */
+	unsigned int max_flows; /* pks_flows4 (IPv4); 0: default */
+	unsigned int max_flows6; /* pks_flows (IPv6); 0: a quarter of max_flows, or its default */
 	unsigned int inspect_max; /* 0: default */
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
@@ -93,13 +94,40 @@ void pks_verifier_stats_parse(const char *log, struct pks_verifier_stats *st);
 void pks_verifier_reason(const char *log, char *out, size_t len);
 /* The running kernel's release, e.g. "6.1.0-57-cloud-amd64". */
 const char *pks_kernel_release(void);
-/* Sizes flows like the pinned pks_flows; returns whether one is pinned. */
-bool pks_flows_adopt_pinned_size(struct bpf_map *flows);
+/* Sizes an object's flow tables like the pinned ones; returns whether they are pinned. */
+bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows);
+bool pks_have_coarse_clock(int prog_type); /* enum bpf_prog_type */
+/* Sizes an object's flow tables from the options (pks_load_opts). */
+void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o);
 
-/* Flow table records, as read from a pks_flows map. */
+/*
+ * A flow as the CLI sees it: struct pks_flow (include/pktspec/pktspec.h)
+ * decoded (user/flowtab.c). Times in ns: CLOCK_MONOTONIC for a live table,
+ * capture time for a replayed one.
+ */
+struct pks_flow_view {
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 bytes[2];   /* [PKS_DIR_C2S], [PKS_DIR_S2C] */
+	__u32 packets[2];
+	__u32 cookie;
+	__u16 rule;
+	__u16 app;
+	__u8 proto;
+	__u8 confidence;
+	__u8 guess;       /* what the server's port suggests */
+	__u8 client;      /* enum pks_side */
+	__u8 flags;       /* PKS_F_* */
+	__u8 sig_dirs;    /* bit per enum pks_dir whose payload matched the verdict */
+	__u8 inspected[2];
+	__u8 ctx;         /* PKS_X_* */
+	__u8 copied[2];
+};
+
+/* Flow table records, as read from the flow tables. */
 struct pks_flow_rec {
 	struct pks_flow_key key;
-	struct pks_flow val;
+	struct pks_flow_view val;
 };
 
 struct pks_flow_set {
@@ -108,16 +136,44 @@ struct pks_flow_set {
 	size_t cap;
 };
 
-int pks_flows_read(int map_fd, struct pks_flow_set *set);
-/* The same into a set already read before, reusing its memory. */
-int pks_flows_reread(int map_fd, struct pks_flow_set *set);
-void pks_flows_free(struct pks_flow_set *set);
-void pks_flows_sort(struct pks_flow_set *set);
-
 enum pks_clock {
 	PKS_CLOCK_MONOTONIC, /* a live table: kernel monotonic time */
 	PKS_CLOCK_REALTIME,  /* replay: capture timestamps */
 };
+
+/* The two flow tables (pks_flows4, pks_flows) as one (user/flowtab.c). */
+struct pks_flowtab {
+	int fd4, fd6;
+	enum pks_clock clock;
+	__u64 epoch_ns; /* replay: the capture time ticks count from */
+	__u64 now_ns;   /* tests: the monotonic clock to decode against; 0 = the real one */
+	bool owned;     /* the fds are ours to close */
+};
+struct pktspec_bpf;
+void pks_flowtab_init(struct pks_flowtab *t);
+int pks_flowtab_pinned(struct pks_flowtab *t); /* -errno when not pinned */
+/* The tables of a loaded classifier object; replay: times count from its epoch. */
+void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay);
+void pks_flowtab_close(struct pks_flowtab *t);
+__u64 pks_flowtab_ns(const struct pks_flowtab *t, __u32 ticks);
+void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
+		     struct pks_flow_view *v);
+/* By wide key, in whichever table holds the flow; 0 or -errno. */
+int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v);
+int pks_flowtab_get_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow *f);
+int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
+			__u64 flags);
+int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key);
+/* Entries in both tables, and room. */
+int pks_flowtab_fill(const struct pks_flowtab *t, __u64 *entries, __u64 *capacity);
+unsigned int pks_port_guess_user(unsigned int l4, unsigned int port);
+
+int pks_flows_read(const struct pks_flowtab *t, struct pks_flow_set *set);
+/* The same into a set already read before, reusing its memory. */
+int pks_flows_reread(const struct pks_flowtab *t, struct pks_flow_set *set);
+void pks_flows_free(struct pks_flow_set *set);
+void pks_flows_sort(struct pks_flow_set *set);
+
 
 enum pks_sort {
 	PKS_SORT_AGE = 0, /* oldest first */

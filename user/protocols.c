@@ -24,6 +24,15 @@ static const char *const descs[] = {
 #undef PKS_PROTO
 };
 
+/* The protocol a server port suggests: the kernel's pks_port_guess(), from the same table. */
+unsigned int pks_port_guess_user(unsigned int l4, unsigned int port)
+{
+	for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (ports[i].l4 == l4 && ports[i].port == port)
+			return ports[i].proto;
+	return PKS_P_UNKNOWN;
+}
+
 const char *pks_proto_desc(unsigned int id)
 {
 	return id < sizeof(descs) / sizeof(descs[0]) && descs[id] ? descs[id] : "";

@@ -56,6 +56,17 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 			continue;
 		}
 		st->truncated += f.cut;
+		if (!skel->bss->pks_replay.epoch_ns) {
+			/*
+			 * Flow entries count time in 32-bit ticks from an epoch
+			 * (include/pktspec/pktspec.h): put the first packet in
+			 * the middle of their 52 days, so that captures replayed
+			 * after it may start up to 26 days earlier or later.
+			 */
+			__u64 half = 1ull << (PKS_TICK_SHIFT + 31);
+
+			skel->bss->pks_replay.epoch_ns = f.ts_ns > half ? f.ts_ns - half : 1;
+		}
 		skel->bss->pks_replay.now_ns = f.ts_ns;
 		skel->bss->pks_replay.wire_len = f.wire_len;
 		topts.data_in = f.data;
@@ -119,6 +130,7 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 		.names = bpf_map__fd(skel->maps.pks_names),
 		.done = bpf_map__fd(skel->maps.pks_done),
 		.ctxstats = bpf_map__fd(skel->maps.pks_ctxstats),
+		.ctl = bpf_map__fd(skel->maps.pks_ctl),
 	};
 
 	return pks_engine_new(&m, &eo, out);
@@ -144,6 +156,7 @@ int cmd_replay(int argc, char **argv)
 	struct pks_load_opts lo = { .pinned = false };
 	struct pktspec_bpf *skel = NULL;
 	struct pks_flow_set set;
+	struct pks_flowtab tab;
 	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
 	struct pks_engine *engine = NULL;
@@ -232,7 +245,8 @@ int cmd_replay(int argc, char **argv)
 				PKS_CAPTURE_FRAME_MAX);
 	}
 
-	if (pks_flows_read(bpf_map__fd(skel->maps.pks_flows), &set)) {
+	pks_flowtab_for_skel(&tab, skel, true);
+	if (pks_flows_read(&tab, &set)) {
 		ret = pks_fail("cannot read the flow table");
 		goto out;
 	}

@@ -185,6 +185,7 @@ int cmd_run(int argc, char **argv)
 	struct pks_metrics *metrics = NULL;
 	const char *metrics_addr = NULL;
 	struct pks_engine_maps maps;
+	struct pks_flowtab flowtab;
 	struct pks_engine *e = NULL;
 	const char *ifaces[PKS_RUN_IFACES_MAX];
 	const char *mode = "native";
@@ -195,10 +196,12 @@ int cmd_run(int argc, char **argv)
 	unsigned long v;
 	struct sigaction sa = {};
 	int *fds[] = { &maps.events, &maps.flows, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
-		       &maps.ctxstats };
+		       &maps.ctxstats, &maps.ctl };
 	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
-					     PKS_MAP_HOSTS,  PKS_MAP_NAMES, PKS_MAP_DONE,   PKS_MAP_CTXSTATS };
+					     PKS_MAP_HOSTS,  PKS_MAP_NAMES, PKS_MAP_DONE,   PKS_MAP_CTXSTATS,
+					     PKS_MAP_CTL };
 
+	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -301,14 +304,18 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	sinks.print = eo.print;
 	sinks.json = eo.json;
-	if (pks_lifecycle_new(maps.flows, maps.names, maps.done, &lo, run_emit, &sinks, &lc)) {
+	if (pks_flowtab_pinned(&flowtab)) {
+		pks_fail("cannot open the flow tables in %s: %s", PKS_PIN_DIR, strerror(errno));
+		goto out;
+	}
+	if (pks_lifecycle_new(&flowtab, maps.names, maps.done, &lo, run_emit, &sinks, &lc)) {
 		pks_fail("cannot start the flow lifecycle: %s", strerror(ENOMEM));
 		goto out;
 	}
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
 	if (metrics_addr) {
-		struct pks_metrics_src src = { .lc = lc, .engine = e, .ipfix = sinks.ipfix, .flows_fd = maps.flows,
+		struct pks_metrics_src src = { .lc = lc, .engine = e, .ipfix = sinks.ipfix, .flows = &flowtab,
 					       .stats_fd = stats_fd, .ctxstats_fd = maps.ctxstats };
 
 		if (pks_metrics_new(metrics_addr, &src, &metrics))
@@ -369,6 +376,7 @@ int cmd_run(int argc, char **argv)
 	}
 out:
 	pks_metrics_free(metrics);
+	pks_flowtab_close(&flowtab);
 	if (sinks.ipfix) {
 		const struct pks_ipfix_stats *xs;
 

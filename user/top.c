@@ -25,7 +25,7 @@
 enum top_sort { TOP_BYTES, TOP_PACKETS, TOP_FLOWS };
 
 struct top {
-	int fd;
+	struct pks_flowtab tab;
 	struct pks_flow_set now, prev;
 	double dt;            /* seconds between the two reads */
 	enum top_sort sort;
@@ -235,7 +235,7 @@ static void draw(struct top *t)
 	     "PACKETS", "BYTES", "PKT/S", "BIT/S");
 	for (size_t i = 0; i < nf && row < t->rows; i++) {
 		char cl[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN], cep[64], sep[64];
-		const struct pks_flow *v = &fl[i].r->val;
+		const struct pks_flow_view *v = &fl[i].r->val;
 		uint16_t cp, sp;
 
 		pks_flow_endpoints(fl[i].r, cl, sv, sizeof(cl), &cp, &sp);
@@ -262,7 +262,7 @@ static int refresh(struct top *t, double dt)
 
 	t->prev = t->now;
 	t->now = tmp;
-	err = pks_flows_reread(t->fd, &t->now);
+	err = pks_flows_reread(&t->tab, &t->now);
 	if (err)
 		return err;
 	if (t->now.n)
@@ -356,17 +356,16 @@ int cmd_top(int argc, char **argv)
 		return pks_usage_error("top", "top takes no arguments");
 	if (pks_need_caps("top", PKS_NEED_BPF) || pks_need_bpffs())
 		return PKS_EXIT_FAIL;
-	t.fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
-	if (t.fd < 0)
+	if (pks_flowtab_pinned(&t.tab))
 		return pks_fail("no flow table at %s/%s (%s): attach to an interface first", PKS_PIN_DIR,
-				PKS_MAP_FLOWS, strerror(errno));
+				PKS_MAP_FLOWS4, strerror(errno));
 	t.interactive = !once && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	sa.sa_handler = top_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	if (t.interactive && tty_setup()) {
-		close(t.fd);
+		pks_flowtab_close(&t.tab);
 		return pks_fail("cannot set up the terminal: %s", strerror(errno));
 	}
 	if (refresh(&t, 0)) {
@@ -418,6 +417,6 @@ out:
 	tty_restore();
 	pks_flows_free(&t.now);
 	pks_flows_free(&t.prev);
-	close(t.fd);
+	pks_flowtab_close(&t.tab);
 	return ret;
 }

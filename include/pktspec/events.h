@@ -31,6 +31,7 @@
 #define PKS_MAP_NAMES "pks_names"
 #define PKS_MAP_DONE "pks_done"
 #define PKS_MAP_CTXSTATS "pks_ctxstats"
+#define PKS_MAP_CTL "pks_ctl"
 
 /* Sizes. Every table is bounded: the LRU maps evict, the ring drops and counts. */
 #define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~2000 full payload copies */
@@ -194,6 +195,27 @@ struct pks_flow_name {
 	__u8 pad[3];
 };
 
+/*
+ * What the classifier needs to know about its user-space half, so that a new
+ * flow pays for the context machinery only when it can matter. pks_ctl has
+ * one entry per writer, so that no writer overwrites another's field:
+ * PKS_CTL_ENGINE is the engine's, PKS_CTL_KERNEL the kernel rules'.
+ *  - consumer (engine): the PID of the engine reading pks_events (pktspec
+ *    run, replay), 0 when none. Without one, no event and no payload copy is
+ *    sent (the kernel's own FTP and TFTP rules still read theirs). A daemon
+ *    killed with SIGKILL leaves its PID: events then go to a ring nobody
+ *    reads, as they always did, until the next daemon takes over.
+ *  - expect_until (both): the latest expiry of any expectation that writer
+ *    wrote. A new flow after both looks nothing up in pks_expect. Same clock
+ *    as the expectations (capture time in replay).
+ */
+#define PKS_CTL_ENGINE 0
+#define PKS_CTL_KERNEL 1
+struct pks_ctl {
+	__u64 consumer;
+	__u64 expect_until;
+};
+
 /* Per-CPU counters of the context machinery, one named field each. */
 struct pks_ctx_stats {
 	__u64 ev_flow;          /* new-flow events sent */
@@ -221,5 +243,6 @@ PKS_ASSERT_SIZE(struct pks_host_key, 16);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_ctx_stats, 13 * 8);
+PKS_ASSERT_SIZE(struct pks_ctl, 16);
 
 #endif /* PKTSPEC_EVENTS_H */

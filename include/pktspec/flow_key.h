@@ -56,4 +56,72 @@ static __always_inline int pks_flow_key_fill(struct pks_flow_key *k, const __u8 
 	return src_is_a ? PKS_SIDE_A : PKS_SIDE_B;
 }
 
+/*
+ * The same for a plain IPv4 packet, into the 16-byte key of pks_flows4
+ * (addresses in network order, as in a packet). The side it returns is the
+ * side the wide key would give: an IPv4-mapped address compares as its last
+ * four bytes.
+ */
+static __always_inline int pks_flow_key4_fill(struct pks_flow_key4 *k, __u32 src, __u16 sport, __u32 dst,
+					      __u16 dport, __u8 l4)
+{
+	__u32 s = pks_be32_to_host(src), d = pks_be32_to_host(dst);
+	int src_is_a = s < d || (s == d && sport <= dport);
+
+	k->addr_a = src_is_a ? src : dst;
+	k->addr_b = src_is_a ? dst : src;
+	k->port_a = src_is_a ? sport : dport;
+	k->port_b = src_is_a ? dport : sport;
+	k->l4 = l4;
+	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	return src_is_a ? PKS_SIDE_A : PKS_SIDE_B;
+}
+
+/* Whether a wide key is a plain IPv4 flow's, which lives in pks_flows4. */
+static __always_inline int pks_flow_key_is4(const struct pks_flow_key *k)
+{
+	const __u32 *a = (const __u32 *)k->addr_a, *b = (const __u32 *)k->addr_b;
+	__u32 mapped = pks_be32_to_host(0x0000ffff);
+
+	return !a[0] && !a[1] && a[2] == mapped && !b[0] && !b[1] && b[2] == mapped;
+}
+
+static __always_inline void pks_flow_key_to4(const struct pks_flow_key *k, struct pks_flow_key4 *k4)
+{
+	__builtin_memcpy(&k4->addr_a, k->addr_a + 12, 4);
+	__builtin_memcpy(&k4->addr_b, k->addr_b + 12, 4);
+	k4->port_a = k->port_a;
+	k4->port_b = k->port_b;
+	k4->l4 = k->l4;
+	k4->pad[0] = k4->pad[1] = k4->pad[2] = 0;
+}
+
+static __always_inline void pks_flow_key_from4(const struct pks_flow_key4 *k4, struct pks_flow_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->addr_a[10] = k->addr_a[11] = 0xff;
+	k->addr_b[10] = k->addr_b[11] = 0xff;
+	__builtin_memcpy(k->addr_a + 12, &k4->addr_a, 4);
+	__builtin_memcpy(k->addr_b + 12, &k4->addr_b, 4);
+	k->port_a = k4->port_a;
+	k->port_b = k4->port_b;
+	k->l4 = k4->l4;
+}
+
+/* The packed fields of struct pks_flow, for both sides. */
+static __always_inline int pks_flow_client(const struct pks_flow *f)
+{
+	return f->bits & PKS_B_CLIENT_B ? PKS_SIDE_B : PKS_SIDE_A;
+}
+
+static __always_inline int pks_flow_sig(const struct pks_flow *f, int dir)
+{
+	return (f->bits >> (1 + (dir & 1))) & 1;
+}
+
+static __always_inline int pks_flow_inspected(const struct pks_flow *f, int dir)
+{
+	return (f->inspected >> ((dir & 1) * 4)) & 0xf;
+}
+
 #endif

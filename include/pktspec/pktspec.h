@@ -121,36 +121,64 @@ enum pks_dir {
 #define PKS_INSPECT_MAX 4
 
 /*
- * Flow value: 64 bytes at most (nDPI keeps about 1.15 KB per flow). Counters
- * are per direction relative to the client.
+ * Time in flow entries: ticks of 2^PKS_TICK_SHIFT ns (about 1.05 ms) since an
+ * epoch: boot (CLOCK_MONOTONIC) on a live attachment, the epoch `pktspec
+ * replay` sets (struct pks_replay) in a replay. 32 bits hold 52 days; user
+ * space rebuilds full times against its own clock (user/flowtab.c).
+ */
+#define PKS_TICK_SHIFT 20
+#define PKS_TICK_NS (1ull << PKS_TICK_SHIFT)
+
+/* pks_flow.bits */
+#define PKS_B_CLIENT_B 0x01 /* the client is key side B (else A: enum pks_side) */
+#define PKS_B_SIG_C2S 0x02  /* the client's payload matched the verdict */
+#define PKS_B_SIG_S2C 0x04  /* the server's payload matched the verdict */
+
+/*
+ * Flow value: 48 bytes (nDPI keeps about 1.15 KB per flow), so that a million
+ * IPv4 flows (16-byte key, pks_flows4) fit in 128 MiB of kernel memory with
+ * the LRU hash's 64 bytes of its own per entry. Counters are per direction
+ * relative to the client. What the port suggested (the `guess` reports show)
+ * is not stored: it follows from the server's port (include/pktspec/ports.def).
  */
 struct pks_flow {
-	__u64 first_ns;       /* first packet; CLOCK_MONOTONIC live, capture time in replay */
-	__u64 last_ns;        /* last packet */
 	__u64 bytes[2];       /* frame bytes, [PKS_DIR_C2S] and [PKS_DIR_S2C] */
 	__u32 packets[2];     /* frames, same directions */
+	__u32 first;          /* first packet, in ticks (PKS_TICK_SHIFT) */
+	__u32 last;           /* last packet, in ticks */
 	__u32 cookie;         /* signature state, e.g. the DNS query ID to match */
 	enum pks_rule rule;   /* the rule that reached the verdict */
+	__u16 app;            /* application ID from context rules, 0 = none */
 	enum pks_proto proto; /* the verdict */
 	enum pks_confidence confidence;
-	enum pks_proto guess; /* what the port alone suggested */
-	__u8 client;          /* enum pks_side */
 	__u8 flags;           /* PKS_F_* */
-	__u8 sig_dirs;        /* bit per enum pks_dir whose payload matched the verdict */
-	__u8 inspected[2];    /* payload packets inspected, per direction */
-	__u16 app;            /* application ID from context rules, 0 = none */
 	__u8 ctx;             /* context rules: PKS_X_* (include/pktspec/events.h) */
 	__u8 copied[2];       /* payload copies sent to the engine, per direction */
-	__u8 ctx_pad;
-	__u32 reserved;       /* zero; room for later rules without a format change */
+	__u8 inspected;       /* payload packets inspected: client's in bits 0-3, server's in 4-7 */
+	__u8 bits;            /* PKS_B_*: which side is the client, which directions matched */
+};
+
+/*
+ * The key of a plain IPv4 flow in pks_flows4: the same canonical order as
+ * struct pks_flow_key (side A is the smaller address, then port), in 16 bytes
+ * instead of 40. Addresses in network order, ports in host order.
+ */
+struct pks_flow_key4 {
+	__u32 addr_a;
+	__u32 addr_b;
+	__u16 port_a;
+	__u16 port_b;
+	__u8 l4;
+	__u8 pad[3];
 };
 
 /*
  * Configuration the loader writes into .rodata between open and load.
  */
 struct pks_config {
-	__u8 inspect_max; /* payload packets per direction, 1..PKS_INSPECT_MAX */
-	__u8 pad[7];
+	__u8 inspect_max;  /* payload packets per direction, 1..PKS_INSPECT_MAX */
+	__u8 coarse_clock; /* bpf_ktime_get_coarse_ns() exists (Linux 5.11+): use it on the fast path */
+	__u8 pad[6];
 };
 
 /*
@@ -160,12 +188,14 @@ struct pks_config {
  */
 struct pks_replay {
 	__u64 now_ns;
+	__u64 epoch_ns; /* the capture's time that flow ticks count from */
 	__u32 wire_len; /* frame length when the capture truncated it, else 0 */
 	__u32 pad;
 };
 
 /* Map names (at most 15 characters: the kernel truncates longer ones). */
-#define PKS_MAP_FLOWS "pks_flows"
+#define PKS_MAP_FLOWS "pks_flows"   /* IPv6 flows (and, later, flows inside tunnels): struct pks_flow_key */
+#define PKS_MAP_FLOWS4 "pks_flows4" /* plain IPv4 flows: struct pks_flow_key4 */
 #define PKS_MAP_STATS "pks_stats"
 
 /*
@@ -181,7 +211,8 @@ struct pks_replay {
 	X(WINDOW, "pks_window")   \
 	X(VERDICT, "pks_verdict")
 
-#define PKS_FLOWS_DEFAULT 262144
+#define PKS_FLOWS_DEFAULT 262144 /* pks_flows4 */
+#define PKS_FLOWS6_DEFAULT 65536 /* pks_flows */
 
 #define PKS_ASSERT_SIZE(type, size) \
 	_Static_assert(sizeof(type) == (size), #type " is part of the map ABI")
@@ -189,9 +220,10 @@ PKS_ASSERT_SIZE(enum pks_proto, 1);
 PKS_ASSERT_SIZE(enum pks_confidence, 1);
 PKS_ASSERT_SIZE(enum pks_rule, 2);
 PKS_ASSERT_SIZE(struct pks_flow_key, 40);
-PKS_ASSERT_SIZE(struct pks_flow, 64);
+PKS_ASSERT_SIZE(struct pks_flow, 48);
+PKS_ASSERT_SIZE(struct pks_flow_key4, 16);
 PKS_ASSERT_SIZE(struct pks_stats, PKS_REASON__COUNT * 8);
 PKS_ASSERT_SIZE(struct pks_config, 8);
-PKS_ASSERT_SIZE(struct pks_replay, 16);
+PKS_ASSERT_SIZE(struct pks_replay, 24);
 
 #endif /* PKTSPEC_PKTSPEC_H */

@@ -93,7 +93,8 @@ struct bench {
 	struct bench_pass_bpf *pass;
 	struct bench_parse_bpf *parse;
 	int fd[P__COUNT];
-	int key_fd, flows_fd, stats_fd;
+	struct pks_flowtab flows;
+	int key_fd, stats_fd;
 	struct bpkt *pk;
 	size_t npk, cappk;
 	struct bcap *caps;
@@ -134,6 +135,8 @@ static int load_programs(struct bench *b)
 	/* The baseline looks flows up in pktspec's own table, in the state pktspec sees. */
 	err = bpf_map__reuse_fd(b->parse->maps.pks_flows, bpf_map__fd(b->pks->maps.pks_flows));
 	if (!err)
+		err = bpf_map__reuse_fd(b->parse->maps.pks_flows4, bpf_map__fd(b->pks->maps.pks_flows4));
+	if (!err)
 		err = bench_parse_bpf__load(b->parse);
 	if (err) {
 		fprintf(stderr, "pktspec-bench: cannot load bench_parse: %s\n", strerror(-err));
@@ -143,7 +146,7 @@ static int load_programs(struct bench *b)
 	b->fd[P_PARSE] = bpf_program__fd(b->parse->progs.bench_parse);
 	b->fd[P_PKTSPEC] = bpf_program__fd(b->pks->progs.pks_xdp);
 	b->key_fd = bpf_program__fd(b->parse->progs.bench_key);
-	b->flows_fd = bpf_map__fd(b->pks->maps.pks_flows);
+	pks_flowtab_for_skel(&b->flows, b->pks, true);
 	b->stats_fd = bpf_map__fd(b->pks->maps.pks_stats);
 	return 0;
 }
@@ -253,7 +256,7 @@ static int cold_pass(struct bench *b, struct bcap *c, int round)
 {
 	__u64 before[PKS_REASON__COUNT], after[PKS_REASON__COUNT];
 
-	if (clear_flows(b->flows_fd))
+	if (clear_flows(b->flows.fd4) || clear_flows(b->flows.fd6))
 		return -ENOMEM;
 	if (round == 0 && stats_total(b->stats_fd, before))
 		return -EIO;
@@ -289,7 +292,7 @@ static int cold_pass(struct bench *b, struct bcap *c, int round)
 
 			if (!p->has_key)
 				p->group = G_NOT_FLOW;
-			else if (bpf_map_lookup_elem(b->flows_fd, &p->key, &val))
+			else if (pks_flowtab_get_raw(&b->flows, &p->key, &val))
 				p->group = G_NO_FLOW;
 			else
 				p->group = val.proto < PKS_P__COUNT ? val.proto : PKS_P_UNKNOWN;

@@ -171,17 +171,17 @@ static void addr16(int ipv6, const char *text, uint8_t *out)
 	}
 }
 
-int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow *out)
+int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow_view *out)
 {
+	struct pks_flowtab t;
 	struct pks_flow_key k;
 	uint8_t src[16], dst[16];
 
 	addr16(s->ipv6, s->src, src);
 	addr16(s->ipv6, s->dst, dst);
 	pks_flow_key_fill(&k, src, s->sport, dst, s->dport, s->l4);
-	if (bpf_map_lookup_elem(bpf_map__fd(env->skel->maps.pks_flows), &k, out))
-		return -errno;
-	return 0;
+	pks_flowtab_for_skel(&t, env->skel, true);
+	return pks_flowtab_get(&t, &k, out);
 }
 
 uint64_t pks_env_reason(struct pks_env *env, int reason)
@@ -200,7 +200,10 @@ long pks_env_flow_count(struct pks_env *env)
 	struct pks_flow_set set;
 	long n;
 
-	if (pks_flows_read(bpf_map__fd(env->skel->maps.pks_flows), &set))
+	struct pks_flowtab t;
+
+	pks_flowtab_for_skel(&t, env->skel, true);
+	if (pks_flows_read(&t, &set))
 		return -1;
 	n = (long)set.n;
 	pks_flows_free(&set);

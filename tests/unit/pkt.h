@@ -7,7 +7,7 @@
  *   struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 80, TCP_PSH_ACK);
  *   s.payload = "GET / HTTP/1.1\r\n"; s.payload_len = 16;
  *   CHECK(pks_env_run(&env, &s) == 0);       // one BPF_PROG_TEST_RUN
- *   struct pks_flow f; CHECK(pks_env_flow(&env, &s, &f) == 0);
+ *   struct pks_flow_view f; CHECK(pks_env_flow(&env, &s, &f) == 0);
  *   CHECK_EQ(f.proto, PKS_P_HTTP);
  *   CHECK_EQ(pks_env_reason(&env, PKS_REASON_NEW_FLOW), 1);
  *   pks_env_close(&env);
@@ -69,7 +69,7 @@ int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
 /* Runs raw frame bytes. */
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len);
 /* The flow entry of the connection s belongs to (either direction). */
-int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow *out);
+int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow_view *out);
 uint64_t pks_env_reason(struct pks_env *env, int reason);
 long pks_env_flow_count(struct pks_env *env);
 

@@ -119,7 +119,7 @@ static int send_answer(struct ctx_env *c, struct dnsmsg *m)
 }
 
 static int connect_to(struct ctx_env *c, int v6, const char *srv, uint16_t sport, struct pks_flow_name *n,
-		      struct pks_flow *f)
+		      struct pks_flow_view *f)
 {
 	struct pkt_spec s = { .ipv6 = v6, .src = v6 ? "2001:db8::1" : "198.18.0.1", .dst = srv, .sport = sport,
 			      .dport = 443, .l4 = 6, .tcp_flags = TCPF_SYN };
@@ -149,7 +149,7 @@ TEST(ctx_dns_a_names_later_flow)
 	struct ctx_env c;
 	struct dnsmsg m;
 	struct pks_flow_name n;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	write_apps(apps, "# test list\n.example.test   exampleapp\nvideo.test videoapp\n");
 	CHECK(ctx_open(&c, apps) == 0);

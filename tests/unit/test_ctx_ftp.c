@@ -32,7 +32,7 @@ static int ftp_control(struct ctx_env *c, int v6)
 
 /* The data connection's first packet (a SYN from src:sport to dst:dport) and its flow. */
 static int data_syn(struct ctx_env *c, int v6, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		    struct pks_flow *f)
+		    struct pks_flow_view *f)
 {
 	struct pkt_spec s = { .ipv6 = v6, .src = src, .dst = dst, .sport = sport, .dport = dport, .l4 = 6,
 			      .tcp_flags = TCPF_SYN };
@@ -45,7 +45,7 @@ static int data_syn(struct ctx_env *c, int v6, const char *src, uint16_t sport, 
 TEST(ctx_ftp_pasv_first_packet)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 0) == 0);
@@ -68,7 +68,7 @@ TEST(ctx_ftp_pasv_first_packet)
 TEST(ctx_ftp_pasv_other_client_not_expected)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 0) == 0);
@@ -81,7 +81,7 @@ TEST(ctx_ftp_pasv_other_client_not_expected)
 TEST(ctx_ftp_epsv_ipv6)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 1) == 0);
@@ -97,7 +97,7 @@ TEST(ctx_ftp_epsv_ipv6)
 TEST(ctx_ftp_port_active)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 0) == 0);
@@ -115,7 +115,7 @@ TEST(ctx_ftp_port_active)
 TEST(ctx_ftp_eprt_ipv6)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 1) == 0);
@@ -151,7 +151,7 @@ TEST(ctx_ftp_malformed_replies_announce_nothing)
 TEST(ctx_ftp_expectation_expires)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 0) == 0);
@@ -159,14 +159,23 @@ TEST(ctx_ftp_expectation_expires)
 	c.env.clock_ns += PKS_EXPECT_TTL_DEFAULT + 1000000000ull;
 	CHECK(data_syn(&c, 0, "198.18.0.1", 41000, "198.18.0.2", 50000, &f) == 0);
 	CHECK(f.proto != PKS_P_FTP_DATA);
+	/* No expectation can be alive (pks_ctl): pks_expect was not even looked up. */
+	CHECK_EQ(CTX_STAT(&c, expect_expired), 0);
+	CHECK_EQ(CTX_STAT(&c, expect_hit), 0);
+	/* A new announcement makes XDP look again: the stale entry is found, removed, not used. */
+	CHECK(ctx_run_text(&c, srv_pkt(0), "227 Entering Passive Mode (198,18,0,2,195,81)\r\n") == 0);
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41001, "198.18.0.2", 50000, &f) == 0);
+	CHECK(f.proto != PKS_P_FTP_DATA);
 	CHECK_EQ(CTX_STAT(&c, expect_expired), 1);
+	CHECK(data_syn(&c, 0, "198.18.0.1", 41002, "198.18.0.2", 50001, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_FTP_DATA);
 	ctx_close(&c);
 }
 
 TEST(ctx_ftp_pasv_written_by_kernel_before_engine_runs)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	struct pkt_spec r = srv_pkt(0), syn = { .src = "198.18.0.1", .dst = "198.18.0.2", .sport = 41000, .dport = 50000,
 						.l4 = 6, .tcp_flags = TCPF_SYN };
 
@@ -189,7 +198,7 @@ TEST(ctx_ftp_pasv_written_by_kernel_before_engine_runs)
 TEST(ctx_ftp_pasv_after_other_line_by_engine)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ftp_control(&c, 0) == 0);

@@ -43,7 +43,7 @@ static const char ok200[] =
 	"m=video 0 RTP/AVP 96\r\n";
 
 static int udp_first(struct ctx_env *c, const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		     struct pks_flow *f)
+		     struct pks_flow_view *f)
 {
 	static const uint8_t rtp[12] = { 0x80, 0x00, 0x00, 0x01 };
 	struct pkt_spec s = PKT_UDP4(src, sport, dst, dport);
@@ -58,7 +58,7 @@ static int udp_first(struct ctx_env *c, const char *src, uint16_t sport, const c
 TEST(ctx_sip_udp_offer_answer)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
@@ -81,7 +81,7 @@ TEST(ctx_sip_udp_offer_answer)
 TEST(ctx_sip_tcp_split_message)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	struct pkt_spec syn = PKT_TCP4(UAC, 40000, UAS, 5060, TCPF_SYN);
 	struct pkt_spec synack = PKT_TCP4(UAS, 5060, UAC, 40000, TCPF_SYN | TCPF_ACK);
 	struct pkt_spec seg = PKT_TCP4(UAC, 40000, UAS, 5060, TCPF_PSH | TCPF_ACK);
@@ -133,7 +133,7 @@ TEST(ctx_rtsp_setup_reply)
 				    "Transport: RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257\r\n"
 				    "\r\n";
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ctx_run(&c, &PKT_TCP4(UAC, 40000, UAS, 554, TCPF_SYN)) == 0);
@@ -158,7 +158,7 @@ TEST(ctx_tftp_new_server_port)
 	static const char rrq[] = "\0\1boot.img\0octet";
 	struct ctx_env c;
 	struct pkt_spec req = PKT_UDP4(UAC, 40000, UAS, 69);
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	req.payload = rrq;
@@ -190,7 +190,7 @@ TEST(ctx_tftp_garbage_announces_nothing)
 }
 
 /* An HTTP exchange on port 8080 that both directions confirm. */
-static int http_confirmed(struct ctx_env *c, uint16_t cport, struct pks_flow *f)
+static int http_confirmed(struct ctx_env *c, uint16_t cport, struct pks_flow_view *f)
 {
 	struct pkt_spec syn = PKT_TCP4(UAC, cport, UAS, 8080, TCPF_SYN);
 
@@ -204,7 +204,7 @@ static int http_confirmed(struct ctx_env *c, uint16_t cport, struct pks_flow *f)
 TEST(ctx_server_memory)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	struct pkt_spec syn = PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_SYN);
 
 	CHECK(ctx_open(&c, NULL) == 0);
@@ -230,7 +230,7 @@ TEST(ctx_server_memory)
 TEST(ctx_server_memory_overruled_by_signature)
 {
 	struct ctx_env c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	struct pkt_spec syn = PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_SYN);
 
 	CHECK(ctx_open(&c, NULL) == 0);

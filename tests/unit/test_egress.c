@@ -90,7 +90,7 @@ static void http_server_side(int ipv6)
 	uint8_t frame[4096];
 	size_t resp_len;
 	struct eg_env e;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	req.tcp_flags = TCPF_PSH | TCPF_ACK;
 	req.payload = http_req, req.payload_len = sizeof(http_req) - 1;
@@ -139,7 +139,7 @@ TEST(egress_gso_counts_segments)
 	uint8_t frame[4096];
 	size_t len;
 	struct eg_env e;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	memset(big, 0xa5, sizeof(big));
 	data.payload = big, data.payload_len = sizeof(big);
@@ -168,7 +168,7 @@ TEST(egress_ftp_pasv_reply_expects_data_flow)
 	struct pkt_spec reply = PKT_TCP4("198.18.0.2", 21, "198.18.0.1", 41002, TCPF_PSH | TCPF_ACK);
 	struct pkt_spec dsyn = PKT_TCP4("198.18.0.1", 41003, "198.18.0.2", 195 * 256 + 81, TCPF_SYN);
 	struct eg_env e;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	reply.payload = pasv, reply.payload_len = sizeof(pasv) - 1;
 	CHECK(eg_open(&e) == 0);
@@ -232,6 +232,7 @@ TEST(egress_policy_sees_verdict_of_same_packet)
 	bpf_object__for_each_map(map, tc->obj)
 		bpf_map__set_pin_path(map, NULL);
 	CHECK_EQ(bpf_map__reuse_fd(tc->maps.pks_flows, bpf_map__fd(e.xdp.skel->maps.pks_flows)), 0);
+	CHECK_EQ(bpf_map__reuse_fd(tc->maps.pks_flows4, bpf_map__fd(e.xdp.skel->maps.pks_flows4)), 0);
 	CHECK_EQ(pktspec_tc_bpf__load(tc), 0);
 	CHECK_EQ(pks_policy_parse(5, words, &r, err, sizeof(err)), 0);
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(tc->maps.pks_policy), &r.key, &r.val, BPF_ANY), 0);

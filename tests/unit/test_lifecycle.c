@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "ipfix.h"
 #include "lifecycle.h"
+#include "pktspec/flow_key.h"
 #include "metrics.h"
 
 #define RECS_MAX 8
@@ -37,10 +38,13 @@ static void collect(void *ctx, const struct pks_flow_record *r)
 
 static int lc_open(struct lc_case *c, const struct pks_lifecycle_opts *o)
 {
+	struct pks_flowtab t;
+
 	memset(c, 0, sizeof(*c));
 	if (pks_env_open(&c->env))
 		return -1;
-	return pks_lifecycle_new(bpf_map__fd(c->env.skel->maps.pks_flows), bpf_map__fd(c->env.skel->maps.pks_names),
+	pks_flowtab_for_skel(&t, c->env.skel, true);
+	return pks_lifecycle_new(&t, bpf_map__fd(c->env.skel->maps.pks_names),
 				 bpf_map__fd(c->env.skel->maps.pks_done), o, collect, c, &c->lc);
 }
 
@@ -153,6 +157,7 @@ TEST(lifecycle_udp_interim_then_idle)
 TEST(lifecycle_vanished_flow_is_evicted)
 {
 	struct pkt_spec s = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
+	struct pks_flow_key4 k4;
 	struct pks_flow_key k;
 	struct lc_case c;
 	__u8 one = 1;
@@ -160,9 +165,11 @@ TEST(lifecycle_vanished_flow_is_evicted)
 	CHECK(lc_open(&c, &defaults) == 0);
 	CHECK(pks_env_run(&c.env, &s) == 0);
 	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
-	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_flows), NULL, &k) == 0);
+	/* An IPv4 flow: in pks_flows4; the daemon's maps speak the wide key. */
+	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_flows4), NULL, &k4) == 0);
+	pks_flow_key_from4(&k4, &k);
 	CHECK(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_done), &k, &one, BPF_ANY) == 0);
-	CHECK(bpf_map_delete_elem(bpf_map__fd(c.env.skel->maps.pks_flows), &k) == 0);
+	CHECK(bpf_map_delete_elem(bpf_map__fd(c.env.skel->maps.pks_flows4), &k4) == 0);
 	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
 	CHECK_EQ(c.n, 1);
 	CHECK_EQ(c.recs[0].reason, PKS_END_EVICTED);

@@ -54,7 +54,7 @@ TEST(parse_tcp4_new_flow)
 {
 	struct pks_env env;
 	struct pkt_spec s = PKT_TCP4(C4, 40000, S4, 80, TCPF_SYN);
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(pks_env_run(&env, &s), 0);
@@ -158,7 +158,7 @@ static void check_tagged(int vlans, int ipv6)
 	struct pks_env env;
 	struct pkt_spec s = ipv6 ? PKT_TCP6(C6, 40000, S6, 8081, TCPF_PSH | TCPF_ACK)
 				 : PKT_TCP4(C4, 40000, S4, 8081, TCPF_PSH | TCPF_ACK);
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	s.vlans = vlans;
 	s.payload = http_get;
@@ -256,7 +256,7 @@ TEST(parse_tot_len_trims_ethernet_padding)
 	struct pkt_spec s = PKT_TCP4(C4, 40000, S4, 80, TCPF_ACK);
 	uint8_t frame[256];
 	size_t len;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	s.payload = "\0\0\0\0\0\0";
 	s.payload_len = 6;
@@ -275,7 +275,7 @@ TEST(parse_ipv4_options_reach_the_payload)
 {
 	struct pks_env env;
 	struct pkt_spec s = PKT_TCP4(C4, 40000, S4, 8081, TCPF_PSH | TCPF_ACK);
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	s.ip_options = 40; /* the largest: ihl 15 */
 	s.payload = http_get;
@@ -339,7 +339,7 @@ TEST(parse_tcp_options_reach_the_payload)
 	struct pks_env env;
 	struct pkt_spec s = PKT_TCP4(C4, 40000, S4, 8081, TCPF_PSH | TCPF_ACK);
 	uint8_t payload[12 + sizeof(http_get) - 1], frame[512];
-	struct pks_flow f;
+	struct pks_flow_view f;
 	size_t len;
 
 	/* 12 bytes of options (NOP NOP timestamp) then the request. */
@@ -431,7 +431,7 @@ TEST(parse_ipv4_first_fragment_classified_with_ports)
 	static const uint8_t q[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 				     7,    'e',  'x',  'a',  'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
 	uint8_t frame[256];
-	struct pks_flow f;
+	struct pks_flow_view f;
 	size_t len;
 
 	s.payload = q;
@@ -457,7 +457,7 @@ TEST(parse_ipv4_later_fragment_never_attributed)
 	struct pks_env env;
 	struct pkt_spec s = PKT_UDP4(C4, 40000, S4, 53);
 	uint8_t frame[256];
-	struct pks_flow f;
+	struct pks_flow_view f;
 	size_t len;
 
 	s.payload = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01";
@@ -502,7 +502,7 @@ static void check_ext_chain(const uint8_t *ext, size_t ext_len, uint8_t first, i
 	struct pkt_spec s = l4 == 17 ? PKT_UDP6(C6, 40000, S6, 5300) : PKT_TCP6(C6, 40000, S6, 8081, TCPF_PSH | TCPF_ACK);
 	static const uint8_t q[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
 				     7,    'e',  'x',  'a',  'm', 'p', 'l', 'e', 0, 0, 1, 0, 1 };
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	if (l4 == 17) {
 		s.payload = q;
@@ -592,7 +592,7 @@ TEST(parse_ipv6_later_fragment_never_attributed)
 	struct pks_env env;
 	static const uint8_t ext[] = { EXT_FRAG(6, 100, 1) };
 	struct pkt_spec s = PKT_TCP6(C6, 40000, S6, 80, TCPF_SYN), frag;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(pks_env_run(&env, &s), 0);
@@ -666,7 +666,7 @@ TEST(parse_both_directions_one_flow)
 	struct pks_env env;
 	struct pkt_spec syn = PKT_TCP6(C6, 40000, S6, 22, TCPF_SYN);
 	struct pkt_spec synack = PKT_TCP6(S6, 22, C6, 40000, TCPF_SYN | TCPF_ACK);
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(pks_env_run(&env, &syn), 0);

@@ -70,7 +70,7 @@ static int conv_handshake(struct conv *c)
 	return conv_send(c, CLI, TCPF_ACK, NULL, 0);
 }
 
-static int conv_flow(struct conv *c, struct pks_flow *f)
+static int conv_flow(struct conv *c, struct pks_flow_view *f)
 {
 	struct pkt_spec s = conv_spec(c, CLI, 0);
 
@@ -78,7 +78,7 @@ static int conv_flow(struct conv *c, struct pks_flow *f)
 }
 
 /* Whether the flow's client is the endpoint that conv calls the client. */
-static int conv_client_ok(struct conv *c, const struct pks_flow *f)
+static int conv_client_ok(struct conv *c, const struct pks_flow_view *f)
 {
 	struct pkt_spec s = conv_spec(c, CLI, 0);
 	struct pks_flow_key k;
@@ -99,7 +99,7 @@ static int conv_client_ok(struct conv *c, const struct pks_flow *f)
 
 #define CHECK_VERDICT(c, proto_, conf_, rule_)              \
 	do {                                                \
-		struct pks_flow _f;                         \
+		struct pks_flow_view _f;                         \
 		CHECK_EQ(conv_flow((c), &_f), 0);           \
 		CHECK_STR(pks_proto_name(_f.proto), pks_proto_name(proto_)); \
 		CHECK_STR(pks_confidence_name(_f.confidence), pks_confidence_name(conf_)); \
@@ -185,7 +185,7 @@ static void random_bytes(uint8_t *b, size_t len, unsigned int seed)
 static void http_exchange(int ipv6, uint16_t port)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, ipv6, 6, port) == 0);
 	CHECK_EQ(conv_handshake(&c), 0);
@@ -277,7 +277,7 @@ static void port_contradicted(uint8_t l4, uint16_t port, int ipv6, unsigned int 
 {
 	struct conv c;
 	uint8_t junk[200];
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	random_bytes(junk, sizeof(junk), seed);
 	CHECK(conv_open(&c, ipv6, l4, port) == 0);
@@ -340,7 +340,7 @@ TEST(sig_random_bytes_on_random_ports_stay_unknown)
 	for (unsigned int seed = 10; seed < 40; seed++) {
 		struct conv c;
 		uint8_t junk[1300];
-		struct pks_flow f;
+		struct pks_flow_view f;
 		uint8_t l4 = seed & 1 ? 17 : 6;
 
 		CHECK(conv_open(&c, seed & 2, l4, (uint16_t)(20000 + seed * 7)) == 0);
@@ -462,7 +462,7 @@ static void dns_exchange(int ipv6, uint8_t l4, uint16_t port, uint16_t qid, uint
 {
 	struct conv c;
 	uint8_t b[128];
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, ipv6, l4, port) == 0);
 	if (l4 == 6)
@@ -547,7 +547,7 @@ TEST(sig_dns_format_on_53_is_dns)
 static void ssh_exchange(int ipv6, uint16_t port, int server_first)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, ipv6, 6, port) == 0);
 	CHECK_EQ(conv_handshake(&c), 0);
@@ -683,7 +683,7 @@ TEST(sig_quic_server_other_version_does_not_confirm)
 TEST(sig_midstream_response_flips_client)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 0, 6, 8081) == 0);
 	CHECK_EQ(conv_send(&c, SRV, TCPF_ACK, NULL, 0), 0);
@@ -706,7 +706,7 @@ TEST(sig_midstream_response_flips_client)
 TEST(sig_midstream_server_port_names_client)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 1, 6, 443) == 0);
 	CHECK_EQ(conv_send(&c, SRV, TCPF_ACK, NULL, 0), 0);
@@ -722,7 +722,7 @@ TEST(sig_midstream_server_port_names_client)
 TEST(sig_synack_first_names_server)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 0, 6, 8081) == 0);
 	CHECK_EQ(conv_send(&c, SRV, TCPF_SYN | TCPF_ACK, NULL, 0), 0);
@@ -738,7 +738,7 @@ TEST(sig_synack_first_names_server)
 TEST(sig_synack_fixes_midstream_guess)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 1, 6, 8081) == 0);
 	CHECK_EQ(conv_send(&c, SRV, TCPF_ACK, NULL, 0), 0);
@@ -758,7 +758,7 @@ TEST(sig_synack_fixes_midstream_guess)
 TEST(sig_request_from_server_after_handshake_ignored)
 {
 	struct conv c;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 0, 6, 8081) == 0);
 	CHECK_EQ(conv_handshake(&c), 0);
@@ -787,7 +787,7 @@ TEST(sig_inspection_window_bounded)
 {
 	struct conv c;
 	uint8_t junk[64];
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(conv_open(&c, 0, 6, 8081) == 0);
 	CHECK_EQ(conv_handshake(&c), 0);

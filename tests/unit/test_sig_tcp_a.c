@@ -29,7 +29,7 @@ struct msg {
  * serves many flows.
  */
 static int converse(struct pks_env *env, uint16_t cport, uint16_t port, const struct msg *msgs, int n,
-		    struct pks_flow *out)
+		    struct pks_flow_view *out)
 {
 	struct pkt_spec syn = PKT_TCP4(CLI, cport, SRV, port, TCPF_SYN);
 	struct pkt_spec synack = PKT_TCP4(SRV, port, CLI, cport, TCPF_SYN | TCPF_ACK);
@@ -77,7 +77,7 @@ static const char h2_settings[] = "\x00\x00\x12\x04\x00\x00\x00\x00\x00"
 TEST(tcp_a_http2)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 8080, &f, C(h2_preface));
@@ -117,7 +117,7 @@ static const char ws_server_hello[] = "\x81\x05\x48\x65\x6c\x6c\x6f";
 TEST(tcp_a_upgrades)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	/* h2c: the preface after the 101 replaces HTTP, the server's SETTINGS confirms. */
@@ -164,7 +164,7 @@ TEST(tcp_a_upgrades)
 TEST(tcp_a_socks)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 1080, &f, C("\x05\x02\x00\x02"));
@@ -192,7 +192,7 @@ TEST(tcp_a_socks)
 TEST(tcp_a_http_proxy_connect)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 3128, &f, C("CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n"),
@@ -213,7 +213,7 @@ TEST(tcp_a_http_proxy_connect)
 TEST(tcp_a_telnet)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 23, &f, S("\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"));
@@ -246,7 +246,7 @@ static const char rdp_cc[] = "\x03\x00\x00\x13\x0e\xd0\x00\x00\x12\x34\x00\x02\x
 TEST(tcp_a_rdp)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 3389, &f, C(rdp_cr));
@@ -271,7 +271,7 @@ TEST(tcp_a_rdp)
 TEST(tcp_a_vnc)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 5900, &f, S("RFB 003.008\n"));
@@ -290,7 +290,7 @@ TEST(tcp_a_vnc)
 TEST(tcp_a_ftp)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 21, &f, S("220 (vsFTPd 3.0.3)\r\n"));
@@ -320,7 +320,7 @@ TEST(tcp_a_ftp)
 TEST(tcp_a_smtp)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 25, &f, S("220 mail.example.org ESMTP Postfix (Debian/GNU)\r\n"));
@@ -354,7 +354,7 @@ TEST(tcp_a_smtp)
 TEST(tcp_a_pop3)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 110, &f, S("+OK Dovecot (Debian) ready.\r\n"));
@@ -377,7 +377,7 @@ TEST(tcp_a_pop3)
 TEST(tcp_a_imap)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 143, &f, S("* OK [CAPABILITY IMAP4rev1 SASL-IR LOGIN-REFERRALS ID ENABLE IDLE] Dovecot ready.\r\n"));
@@ -432,7 +432,7 @@ static const char nbss_req[] = "\x81\x00\x00\x44"
 TEST(tcp_a_smb)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	unsigned char rsp[sizeof(smb2_neg_req)], smb1_rsp[sizeof(smb1_neg_req)];
 
 	smb2_response(rsp, sizeof(rsp));
@@ -479,7 +479,7 @@ static const char rpc_reply[] = "\x80\x00\x00\x18" "\x12\x34\x56\x78" "\x00\x00\
 TEST(tcp_a_rpc)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	char other[sizeof(rpc_reply)];
 
 	CHECK(pks_env_open(&env) == 0);
@@ -511,7 +511,7 @@ TEST(tcp_a_rpc)
 TEST(tcp_a_rsync)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 873, &f, S("@RSYNCD: 31.0 sha512 sha256 sha1 md5 md4\n"));
@@ -529,7 +529,7 @@ static const char git_adv[] = "0103" "7217a7c7e582c46cec22a130adf4b9d7d950fba0" 
 TEST(tcp_a_git)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 9418, &f, C(git_req));
@@ -563,7 +563,7 @@ static const char xmpp_s[] = "<?xml version='1.0'?><stream:stream xmlns:stream='
 TEST(tcp_a_xmpp)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 5222, &f, C(xmpp_c));
@@ -583,7 +583,7 @@ TEST(tcp_a_xmpp)
 TEST(tcp_a_irc)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 6667, &f, C("NICK alice\r\nUSER alice 0 * :Alice\r\n"));
@@ -608,7 +608,7 @@ TEST(tcp_a_irc)
 TEST(tcp_a_rtsp)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	CONVERSE(&env, 554, &f, C("OPTIONS rtsp://198.18.0.2:554/stream RTSP/1.0\r\nCSeq: 1\r\n\r\n"));
@@ -640,7 +640,7 @@ static const char ovpn_s[] = "\x00\x1a\x40" "\x11\x22\x33\x44\x55\x66\x77\x88" "
 TEST(tcp_a_bittorrent_openvpn)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	char other[sizeof(ovpn_s)];
 
 	CHECK(pks_env_open(&env) == 0);
@@ -676,7 +676,7 @@ static const uint16_t group_ports[] = { 21, 23, 25, 110, 111, 139, 143, 445, 554
 TEST(tcp_a_random_stays_unknown)
 {
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 	unsigned int seed = 20261126, round;
 	size_t i;
 

@@ -59,7 +59,7 @@ static void str(struct msg *m, const char *s)
 
 /* Runs SYN, then the client's payload, then (if any) the server's; returns the flow. */
 static int exchange(struct pks_env *env, uint16_t cport, uint16_t sport, const struct msg *c, const struct msg *s,
-		    struct pks_flow *f)
+		    struct pks_flow_view *f)
 {
 	struct pkt_spec syn = PKT_TCP4(CLI, cport, SRV, sport, TCPF_SYN);
 	struct pkt_spec cs = PKT_TCP4(CLI, cport, SRV, sport, TCPF_PSH | TCPF_ACK);
@@ -256,7 +256,7 @@ TEST(tcp_b_confirmed_on_any_port)
 
 	CHECK(pks_env_open(&env) == 0);
 	for (int i = 0; i < n; i++) {
-		struct pks_flow f;
+		struct pks_flow_view f;
 		/* Port 7000 + i: none of these protocols' ports. */
 		uint16_t cport = 41000 + i, sport = 7000 + i;
 		int server_first = t[i].proto == PKS_P_MYSQL || t[i].proto == PKS_P_NATS;
@@ -344,7 +344,7 @@ TEST(tcp_b_random_and_near_misses_stay_unknown)
 	CHECK(pks_env_open(&env) == 0);
 	for (int i = 0; i < n; i++) {
 		for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
-			struct pks_flow f;
+			struct pks_flow_view f;
 			uint16_t cport = 20000 + k++;
 
 			CHECK(exchange(&env, cport, ports[j], &bad[i], &bad[(i + 1) % n], &f) == 0);
@@ -363,7 +363,7 @@ TEST(tcp_b_port_guess_contradicted)
 {
 	struct pks_env env;
 	struct msg junk = { 0 };
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	noise(&junk, 12345, 40);
 	CHECK(pks_env_open(&env) == 0);
@@ -520,7 +520,7 @@ TEST(tcp_b2_confirmed_on_any_port)
 
 	CHECK(pks_env_open(&env) == 0);
 	for (int i = 0; i < n; i++) {
-		struct pks_flow f;
+		struct pks_flow_view f;
 		/* Port 7100 + i: none of these protocols' ports. */
 		uint16_t cport = 42000 + i, sport = 7100 + i;
 		struct pkt_spec sc = PKT_TCP4(SRV, sport, CLI, cport, TCPF_PSH | TCPF_ACK);
@@ -590,7 +590,7 @@ TEST(tcp_b2_near_misses_random_and_others_stay_apart)
 	CHECK(pks_env_open(&env) == 0);
 	for (size_t j = 0; j < sizeof(ports) / sizeof(ports[0]); j++) {
 		for (int i = 0; i < n; i++) {
-			struct pks_flow f;
+			struct pks_flow_view f;
 
 			CHECK(exchange(&env, 21000 + k++, ports[j], &bad[i], &bad[(i + 1) % n], &f) == 0);
 			/* The STOMP near miss is a proxy CONNECT to the HTTP signature: its business. */
@@ -602,7 +602,7 @@ TEST(tcp_b2_near_misses_random_and_others_stay_apart)
 			}
 		}
 		for (int i = 0; i < no; i++) {
-			struct pks_flow f;
+			struct pks_flow_view f;
 
 			CHECK(exchange(&env, 21000 + k++, ports[j], &other[i], NULL, &f) == 0);
 			if (new_half(f.proto)) {
@@ -635,7 +635,7 @@ TEST(tcp_b2_dnp3_link_frames)
 {
 	struct msg req = { 0 }, resp = { 0 }, badcrc = { 0 }, badfc = { 0 }, other = { 0 };
 	struct pks_env env;
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	dnp3_frame(&req, 0xc9, 1, 3);  /* master: DIR, PRM, REQUEST LINK STATUS */
 	dnp3_frame(&resp, 0x0b, 3, 1); /* outstation: LINK STATUS, addresses swapped */

@@ -50,7 +50,7 @@ static int send_hex(struct pks_env *env, const char *src, uint16_t sp, const cha
 	return send_udp(env, src, sp, dst, dp, buf, n);
 }
 
-static int get_flow(struct pks_env *env, uint16_t cport, uint16_t sport, struct pks_flow *f)
+static int get_flow(struct pks_env *env, uint16_t cport, uint16_t sport, struct pks_flow_view *f)
 {
 	struct pkt_spec s = PKT_UDP4(C_ADDR, cport, S_ADDR, sport);
 
@@ -73,7 +73,7 @@ static int exchange(struct pks_env *env, uint16_t cport, uint16_t sport, const c
 
 #define EXPECT(env, cport, sport, p, c, r)                    \
 	do {                                                  \
-		struct pks_flow _f;                           \
+		struct pks_flow_view _f;                           \
 		CHECK_EQ(get_flow(env, cport, sport, &_f), 0); \
 		CHECK_EQ(_f.proto, p);                        \
 		CHECK_EQ(_f.confidence, c);                   \
@@ -224,7 +224,7 @@ PAIR_TEST(udp_radius_on_random_port, 40011, 31812, radius_req, radius_acc, PKS_P
 	TEST(name)                                                                  \
 	{                                                                           \
 		struct pks_env env;                                                 \
-		struct pks_flow f;                                                  \
+		struct pks_flow_view f;                                                  \
 		CHECK(pks_env_open(&env) == 0);                                     \
 		EXCHANGE(&env, cport, sport, req, rsp);                             \
 		CHECK_EQ(get_flow(&env, cport, sport, &f), 0);                      \
@@ -311,7 +311,7 @@ TEST(udp_mdns_multicast_response_alone)
 	struct pks_env env;
 	struct pkt_spec s = PKT_UDP4("198.18.0.9", 5353, "224.0.0.251", 5353);
 	uint8_t buf[256];
-	struct pks_flow f;
+	struct pks_flow_view f;
 
 	CHECK(pks_env_open(&env) == 0);
 	s.payload = buf;
@@ -364,7 +364,7 @@ TEST(udp_dhcp_xid_confirms)
 	CHECK_EQ(send_udp(&env, S_ADDR, 67, "198.18.0.3", 68, b, bootp(b, 2, 2, 300)), 0);
 	{
 		struct pkt_spec s = PKT_UDP4("198.18.0.3", 68, S_ADDR, 67);
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		CHECK_EQ(pks_env_flow(&env, &s, &f), 0);
 		CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
@@ -388,7 +388,7 @@ TEST(udp_dhcp_negatives)
 	CHECK_EQ(send_udp(&env, "198.18.0.4", 68, S_ADDR, 67, b, 300), 0);
 	{
 		struct pkt_spec s = PKT_UDP4("198.18.0.4", 68, S_ADDR, 67);
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		CHECK_EQ(pks_env_flow(&env, &s, &f), 0);
 		CHECK_EQ(f.proto, PKS_P_UNKNOWN);
@@ -424,7 +424,7 @@ TEST(udp_tftp_request_and_transfer)
 	CHECK_EQ(send_udp(&env, S_ADDR, 50001, C_ADDR, 40070, data, sizeof(data)), 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40070, S_ADDR, 50001, ack, sizeof(ack)), 0);
 	{
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		CHECK_EQ(get_flow(&env, 40070, 50001, &f), 0);
 		CHECK_EQ(f.proto, PKS_P_TFTP);
@@ -470,7 +470,7 @@ TEST(udp_memcached_frame)
 	EXPECT(&env, 40090, 11211, PKS_P_MEMCACHED, PKS_C_CONFIRMED, PKS_R_MEMCACHED_UDP_RESPONSE);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40091, S_ADDR, 11211, bad, sizeof(bad) - 1), 0);
 	{
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		CHECK_EQ(get_flow(&env, 40091, 11211, &f), 0);
 		CHECK(f.confidence < PKS_C_SIGNATURE);
@@ -682,7 +682,7 @@ TEST(udp_random_payloads_never_signature)
 		uint16_t sport = (i & 1) ? udp_ports[i / 2 % (sizeof(udp_ports) / sizeof(udp_ports[0]))]
 					 : (uint16_t)(1024 + xs(&seed) % 60000);
 		int packets = 1 + xs(&seed) % 4;
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		if (i % 1000 == 0) {
 			pks_env_close(&env);
@@ -731,7 +731,7 @@ TEST(udp_prefixed_random_never_signature)
 		size_t n = (pre[0] == '<') ? strlen(pre) : unhex(pre, b, sizeof(b));
 		size_t len = n + 1 + xs(&seed) % (sizeof(b) - n - 1);
 		uint16_t cport = 20000 + (uint16_t)i, sport = (uint16_t)(1024 + xs(&seed) % 60000);
-		struct pks_flow f;
+		struct pks_flow_view f;
 
 		if (pre[0] == '<')
 			memcpy(b, pre, n);

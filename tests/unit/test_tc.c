@@ -45,6 +45,8 @@ static int tc_env_open(struct tc_env *e)
 		bpf_map__set_pin_path(map, NULL);
 	/* The classifier's table: what XDP writes, tc reads. */
 	err = bpf_map__reuse_fd(e->tc->maps.pks_flows, bpf_map__fd(e->xdp.skel->maps.pks_flows));
+	if (!err)
+		err = bpf_map__reuse_fd(e->tc->maps.pks_flows4, bpf_map__fd(e->xdp.skel->maps.pks_flows4));
 	if (err)
 		return err;
 	return pktspec_tc_bpf__load(e->tc);
@@ -193,7 +195,7 @@ TEST(tc_min_confidence_waits_for_confirmation)
 	struct pkt_spec syn = PKT_TCP4("198.18.0.1", 40001, "198.18.0.2", 22, TCPF_SYN);
 	struct pkt_spec c = PKT_TCP4("198.18.0.1", 40001, "198.18.0.2", 22, TCPF_PSH | TCPF_ACK);
 	struct pkt_spec sv = PKT_TCP4("198.18.0.2", 22, "198.18.0.1", 40001, TCPF_PSH | TCPF_ACK);
-	struct pks_flow f;
+	struct pks_flow_view f;
 	struct tc_run r;
 
 	c.payload = cbanner, c.payload_len = sizeof(cbanner) - 1;
@@ -320,9 +322,9 @@ TEST(tc_app_policy_more_specific_first)
 	struct tc_env e;
 	struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 443, TCPF_SYN);
 	struct pks_flow_key k;
+	struct pks_flowtab t;
 	struct pks_flow f;
 	uint8_t a[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 1 }, b[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 2 };
-	int fd;
 	struct tc_run r;
 
 	CHECK(tc_env_open(&e) == 0);
@@ -332,11 +334,11 @@ TEST(tc_app_policy_more_specific_first)
 	CHECK_EQ(tc_run(&e, &s, 0, &r), 0);
 	CHECK_EQ(r.mark, 1); /* no application yet */
 	/* What the context rules do when a name (SNI, DNS) tells the application. */
-	fd = bpf_map__fd(e.xdp.skel->maps.pks_flows);
+	pks_flowtab_for_skel(&t, e.xdp.skel, true);
 	pks_flow_key_fill(&k, a, 40000, b, 443, 6);
-	CHECK(bpf_map_lookup_elem(fd, &k, &f) == 0);
+	CHECK(pks_flowtab_get_raw(&t, &k, &f) == 0);
 	f.app = 7;
-	CHECK(bpf_map_update_elem(fd, &k, &f, BPF_EXIST) == 0);
+	CHECK(pks_flowtab_put_raw(&t, &k, &f, BPF_EXIST) == 0);
 	CHECK_EQ(tc_run(&e, &s, 0, &r), 0);
 	CHECK_EQ(r.mark, 2);
 	CHECK(tc_rule(&e, "tls app 7 mark 3") == 0);

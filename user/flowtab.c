@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * The flow tables as the CLI sees them: pks_flows4 (plain IPv4, 16-byte key)
+ * and pks_flows (IPv6, the 40-byte key) read as one table of wide keys, their
+ * packed 48-byte values (include/pktspec/pktspec.h) decoded into struct
+ * pks_flow_view: full times in nanoseconds, the client side, the directions
+ * that matched, the port's guess.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pktspec.h"
+#include "pktspec/flow_key.h"
+#include "pktspec.skel.h"
+
+/* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
+#define PKS_FLOWS_BATCH 1024
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/*
+ * Ticks back to nanoseconds. A replayed table counts from the replay's epoch
+ * and needs nothing more. A live one counts from boot in 32 bits, which wrap
+ * every 52 days of uptime: the time is the latest one before now (or just
+ * after it: a packet counted while we read) that has these low 32 bits.
+ */
+__u64 pks_flowtab_ns(const struct pks_flowtab *t, __u32 ticks)
+{
+	__u64 now, now_ticks;
+	__u32 behind;
+
+	if (t->clock == PKS_CLOCK_REALTIME)
+		return t->epoch_ns + ((__u64)ticks << PKS_TICK_SHIFT);
+	now = t->now_ns ? t->now_ns : mono_ns();
+	now_ticks = now >> PKS_TICK_SHIFT;
+	behind = (__u32)now_ticks - ticks;
+	if (behind > 0x80000000u) /* ahead of our clock */
+		return (now_ticks + (__u32)(ticks - (__u32)now_ticks)) << PKS_TICK_SHIFT;
+	return (now_ticks - behind) << PKS_TICK_SHIFT;
+}
+
+void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
+		     struct pks_flow_view *v)
+{
+	int client = pks_flow_client(f);
+	__u16 server_port = client == PKS_SIDE_A ? key->port_b : key->port_a;
+
+	memset(v, 0, sizeof(*v));
+	v->first_ns = pks_flowtab_ns(t, f->first);
+	v->last_ns = pks_flowtab_ns(t, f->last);
+	if (v->last_ns < v->first_ns)
+		v->last_ns = v->first_ns;
+	v->bytes[0] = f->bytes[0];
+	v->bytes[1] = f->bytes[1];
+	v->packets[0] = f->packets[0];
+	v->packets[1] = f->packets[1];
+	v->cookie = f->cookie;
+	v->rule = f->rule;
+	v->proto = f->proto;
+	v->confidence = f->confidence;
+	v->guess = pks_port_guess_user(key->l4, server_port);
+	v->client = client;
+	v->flags = f->flags;
+	v->sig_dirs = pks_flow_sig(f, PKS_DIR_C2S) | pks_flow_sig(f, PKS_DIR_S2C) << 1;
+	v->inspected[0] = pks_flow_inspected(f, PKS_DIR_C2S);
+	v->inspected[1] = pks_flow_inspected(f, PKS_DIR_S2C);
+	v->app = f->app;
+	v->ctx = f->ctx;
+	v->copied[0] = f->copied[0];
+	v->copied[1] = f->copied[1];
+}
+
+void pks_flowtab_init(struct pks_flowtab *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->fd4 = t->fd6 = -1;
+	t->clock = PKS_CLOCK_MONOTONIC;
+}
+
+int pks_flowtab_pinned(struct pks_flowtab *t)
+{
+	pks_flowtab_init(t);
+	t->fd4 = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS4);
+	if (t->fd4 < 0)
+		return -errno;
+	t->fd6 = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS);
+	if (t->fd6 < 0) {
+		int err = -errno;
+
+		close(t->fd4);
+		t->fd4 = -1;
+		return err;
+	}
+	t->owned = true;
+	return 0;
+}
+
+void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay)
+{
+	pks_flowtab_init(t);
+	t->fd4 = bpf_map__fd(skel->maps.pks_flows4);
+	t->fd6 = bpf_map__fd(skel->maps.pks_flows);
+	if (replay && skel->bss) {
+		t->clock = PKS_CLOCK_REALTIME;
+		t->epoch_ns = skel->bss->pks_replay.epoch_ns;
+	}
+}
+
+void pks_flowtab_close(struct pks_flowtab *t)
+{
+	if (t->owned) {
+		if (t->fd4 >= 0)
+			close(t->fd4);
+		if (t->fd6 >= 0)
+			close(t->fd6);
+	}
+	pks_flowtab_init(t);
+}
+
+static int raw_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow *f)
+{
+	int err;
+
+	if (pks_flow_key_is4(key)) {
+		struct pks_flow_key4 k4;
+
+		pks_flow_key_to4(key, &k4);
+		err = bpf_map_lookup_elem(t->fd4, &k4, f);
+	} else {
+		err = bpf_map_lookup_elem(t->fd6, key, f);
+	}
+	return err ? -errno : 0;
+}
+
+int pks_flowtab_get_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow *f)
+{
+	return raw_get(t, key, f);
+}
+
+int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
+			__u64 flags)
+{
+	int err;
+
+	if (pks_flow_key_is4(key)) {
+		struct pks_flow_key4 k4;
+
+		pks_flow_key_to4(key, &k4);
+		err = bpf_map_update_elem(t->fd4, &k4, f, flags);
+	} else {
+		err = bpf_map_update_elem(t->fd6, key, f, flags);
+	}
+	return err ? -errno : 0;
+}
+
+int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v)
+{
+	struct pks_flow f;
+	int err = raw_get(t, key, &f);
+
+	if (!err)
+		pks_flow_decode(t, key, &f, v);
+	return err;
+}
+
+int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key)
+{
+	int err;
+
+	if (pks_flow_key_is4(key)) {
+		struct pks_flow_key4 k4;
+
+		pks_flow_key_to4(key, &k4);
+		err = bpf_map_delete_elem(t->fd4, &k4);
+	} else {
+		err = bpf_map_delete_elem(t->fd6, key);
+	}
+	return err ? -errno : 0;
+}
+
+static int set_grow(struct pks_flow_set *set, size_t need)
+{
+	size_t cap = set->cap ? set->cap : 256;
+	struct pks_flow_rec *r;
+
+	if (need <= set->cap)
+		return 0;
+	while (cap < need)
+		cap *= 2;
+	r = realloc(set->recs, cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	set->recs = r;
+	set->cap = cap;
+	return 0;
+}
+
+/*
+ * One table with BPF_MAP_LOOKUP_BATCH (5.6+; a hash map's batches walk the
+ * buckets, so an entry that stays in the table is seen exactly once even
+ * while the classifier adds and the LRU evicts others).
+ */
+static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flow_set *set)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t ksize = v4 ? sizeof(struct pks_flow_key4) : sizeof(struct pks_flow_key);
+	__u32 chunk = PKS_FLOWS_BATCH, count;
+	char *keys = NULL;
+	struct pks_flow *vals = NULL;
+	/* The batch token is the kernel's bucket index; a key's room is more than enough. */
+	struct pks_flow_key tok_in, tok_out;
+	void *in = NULL;
+	int err = 0;
+
+	for (;;) {
+		if (!keys) {
+			keys = calloc(chunk, ksize);
+			vals = calloc(chunk, sizeof(*vals));
+			if (!keys || !vals) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, in, &tok_out, keys, vals, &count, &opts);
+		if (err && errno == ENOSPC && count == 0 && chunk < (1u << 20)) {
+			/* One bucket holds more than chunk entries: retry it with more room. */
+			free(keys);
+			free(vals);
+			keys = NULL;
+			vals = NULL;
+			chunk *= 4;
+			continue;
+		}
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		if (count && set_grow(set, set->n + count)) {
+			err = -ENOMEM;
+			break;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			struct pks_flow_rec *r = &set->recs[set->n++];
+
+			if (v4)
+				pks_flow_key_from4((const struct pks_flow_key4 *)(keys + i * ksize), &r->key);
+			else
+				memcpy(&r->key, keys + i * ksize, sizeof(r->key));
+			pks_flow_decode(t, &r->key, &vals[i], &r->val);
+		}
+		if (err) { /* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		tok_in = tok_out;
+		in = &tok_in;
+	}
+	free(keys);
+	free(vals);
+	return err;
+}
+
+int pks_flows_reread(const struct pks_flowtab *t, struct pks_flow_set *set)
+{
+	int err;
+
+	set->n = 0;
+	err = read_one(t, t->fd4, true, set);
+	if (!err)
+		err = read_one(t, t->fd6, false, set);
+	return err;
+}
+
+int pks_flows_read(const struct pks_flowtab *t, struct pks_flow_set *set)
+{
+	int err;
+
+	memset(set, 0, sizeof(*set));
+	err = pks_flows_reread(t, set);
+	if (err)
+		pks_flows_free(set);
+	return err;
+}
+
+int pks_flowtab_fill(const struct pks_flowtab *t, __u64 *entries, __u64 *capacity)
+{
+	const int fds[2] = { t->fd4, t->fd6 };
+
+	*entries = *capacity = 0;
+	for (int i = 0; i < 2; i++) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+		/* Room for either key. */
+		struct pks_flow_key k, next;
+		void *prev = NULL;
+
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			return -errno;
+		*capacity += info.max_entries;
+		while (bpf_map_get_next_key(fds[i], prev, &next) == 0) {
+			k = next;
+			prev = &k;
+			(*entries)++;
+		}
+	}
+	return 0;
+}
