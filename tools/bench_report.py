@@ -142,9 +142,37 @@ def build(a):
     }, ndg
 
 
+# The goals of issue 12, each a ratio measured in the same run (doc/performance.md).
+GOALS = [
+    ("decided packet, live: pktspec / parse+lookup (BPF ns)", "live", "ratio_ns_pktspec_to_parse", "<=", 1.3),
+    ("new flow, live: pktspec / parse+lookup (BPF ns)", "live", "ratio_ns_new_flows_pktspec_to_parse", "<=", 3.0),
+    ("live rate, mixed: pktspec / XDP_PASS (packets/s)", "live", "ratio_pktspec_to_pass", ">=", 0.95),
+    ("live rate, new flows: pktspec / XDP_PASS (packets/s)", "live", "ratio_new_flows_pktspec_to_pass", ">=", 0.85),
+    ("map memory at 1 M flows (MiB)", "summary", "mib_at_1m_flows", "<=", 128),
+    ("per packet vs nDPI, cold (CPU time, same packets)", "summary", "ratio_to_ndpi_cold", "<=", 0.15),
+    ("per packet vs nDPI, warm", "summary", "ratio_to_ndpi_warm", "<=", 0.15),
+]
+
+
+def goals(b):
+    """(goal, measured, target, met) rows."""
+    rows = []
+    for name, where, key, op, target in GOALS:
+        v = b.get(where, {}).get(key)
+        met = None if v is None else (v <= target if op == "<=" else v >= target)
+        rows.append((name, v, f"{op} {target}", met))
+    return rows
+
+
 def sections(b, ndg):
     """(title, text, markdown) per section."""
     tr, out = b["testrun"], []
+
+    rows = [[g, fmt(v, 3) if isinstance(v, float) else fmt(v), t, "met" if ok else "NOT MET" if ok is False else "-"]
+            for g, v, t, ok in goals(b)]
+    t, m = table(rows, ["goal", "measured", "target", ""])
+    out.append(("0. Goals", t, m + "\n\nEach ratio is taken within one run, on the same traffic, as the "
+                "median of rounds (live) or over the same packets (nDPI)."))
 
     rows = []
     for phase, label in (("cold", "cold"), ("warm", "warm"), ("warm_repeat", f"warm, repeat={tr['repeat']}")):
@@ -293,6 +321,9 @@ plot "{dat}" using 4:xtic(1) title "XDP_PASS (test-run floor)", '' using 2 title
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
 
 
+HIST_END = "<!-- bench history end -->"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tmp", required=True)
@@ -338,6 +369,12 @@ def main():
             block += [f"### {title}", "", md, ""]
         block += [END]
         doc = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: "\n".join(block), doc, flags=re.S)
+        # The history: one row per full run, appended, so that a regression shows.
+        if HIST_END in doc:
+            g = goals(b)
+            cells = [m["date"], m["commit"], m["kernel"]] + [fmt(v, 3) if isinstance(v, float) else fmt(v)
+                                                             for _, v, _, _ in g]
+            doc = doc.replace(HIST_END, "| " + " | ".join(str(c) for c in cells) + " |\n" + HIST_END)
         with open(a.doc, "w") as f:
             f.write(doc)
         print(f"doc: {a.doc}")

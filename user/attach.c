@@ -159,7 +159,8 @@ static const char attach_help[] =
 	"\n"
 	"  -m, --mode MODE      native (driver XDP, also 'drv') or generic (skb XDP, also\n"
 	"                       'skb'); default: native\n"
-	"      --max-flows N    flow table size (default " "262144" "); must match the pinned table\n"
+	"      --max-flows N    IPv4 flow table size (default 262144); must match the pinned table\n"
+	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
 	"                       clsact hook: ingress, egress or both (default both); on an\n"
@@ -174,6 +175,7 @@ int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
+		{ "max-flows6", required_argument, NULL, '6' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
 		{ "egress", no_argument, NULL, 'E' },
@@ -200,6 +202,12 @@ int cmd_attach(int argc, char **argv)
 				return pks_usage_error("attach", "--max-flows takes a number from 1024 to %lu",
 						       1UL << 26);
 			lo.max_flows = v;
+			break;
+		case '6':
+			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
+				return pks_usage_error("attach", "--max-flows6 takes a number from 1024 to %lu",
+						       1UL << 26);
+			lo.max_flows6 = v;
 			break;
 		case 'I':
 			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)

@@ -113,7 +113,8 @@ static const char replay_help[] =
 	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
 	"                       the FTP/TFTP expectations it parses itself)\n"
-	"      --max-flows N    flow table size (default 262144)\n"
+	"      --max-flows N    IPv4 flow table size (default 262144)\n"
+	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
@@ -148,6 +149,7 @@ int cmd_replay(int argc, char **argv)
 					      { "apps", required_argument, NULL, 'a' },
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
+		{ "max-flows6", required_argument, NULL, '6' },
 					      { "inspect", required_argument, NULL, 'I' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
@@ -195,6 +197,12 @@ int cmd_replay(int argc, char **argv)
 				return pks_usage_error("replay", "--max-flows takes a number from 1024 to %lu",
 						       1UL << 26);
 			lo.max_flows = v;
+			break;
+		case '6':
+			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
+				return pks_usage_error("replay", "--max-flows6 takes a number from 1024 to %lu",
+						       1UL << 26);
+			lo.max_flows6 = v;
 			break;
 		case 'I':
 			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
