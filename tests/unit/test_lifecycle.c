@@ -179,6 +179,46 @@ TEST(lifecycle_vanished_flow_is_evicted)
 	lc_close(&c);
 }
 
+/*
+ * Thousands of flows: the tracker's index grows several times, and removals
+ * from the middle move entries; a scan after them must still find every flow
+ * it tracks (a lost one would come back as a second, evicted record).
+ */
+TEST(lifecycle_many_flows_tracked_through_growth_and_removal)
+{
+	enum { N = 3000 };
+	struct pks_flow_key4 *keys = calloc(N, sizeof(*keys));
+	int fd, n = 0, removed = 0;
+	struct lc_case c;
+
+	CHECK(keys != NULL);
+	CHECK(lc_open(&c, &defaults) == 0);
+	for (int i = 0; i < N; i++) {
+		struct pkt_spec s = PKT_UDP4("198.18.0.1", (uint16_t)(10000 + i), "198.18.0.2", 53);
+
+		CHECK(pks_env_run(&c.env, &s) == 0);
+	}
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, 0);
+	fd = bpf_map__fd(c.env.skel->maps.pks_flows4);
+	for (struct pks_flow_key4 *prev = NULL; n < N && bpf_map_get_next_key(fd, prev, &keys[n]) == 0; n++)
+		prev = &keys[n];
+	CHECK_EQ(n, N);
+	for (int i = 0; i < N; i += 3, removed++)
+		CHECK(bpf_map_delete_elem(fd, &keys[i]) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, removed);
+	CHECK_EQ(pks_lifecycle_evictions(c.lc), removed);
+	CHECK_EQ(c.recs[0].reason, PKS_END_EVICTED);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, removed);
+	pks_lifecycle_flush(c.lc, PKS_END_SHUTDOWN);
+	CHECK_EQ(c.n, N);
+	CHECK_EQ(pks_env_flow_count(&c.env), 0);
+	lc_close(&c);
+	free(keys);
+}
+
 TEST(lifecycle_shutdown_flushes_every_flow)
 {
 	struct pkt_spec a = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
