@@ -3,8 +3,8 @@
  * Protocol variants, other transports, flows picked up mid-session and
  * several protocols on one 5-tuple (issue 11), through the real XDP object.
  * Each case is a short conversation in hex, one packet a string: "c" or "s"
- * (client or server sends), then the payload in hex ("c:" with no bytes is
- * a bare ACK on TCP). TCP cases start with the three-way handshake unless
+ * (client or server sends), optionally a size to pad the payload to with
+ * zeros ("c1200:" for a QUIC Initial), then ':' and the payload in hex. TCP cases start with the three-way handshake unless
  * they are marked mid-session. The flow must end with the protocol and the
  * confidence (or, for negatives, below signature) the case names. Payloads
  * are built from the specifications the signatures cite; each negative is
@@ -14,6 +14,7 @@
  * so one TEST runs a whole table in one environment, a client port per case.
  */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -74,9 +75,14 @@ static int run_case(struct pks_env *env, const struct vcase *c, uint16_t cport, 
 	}
 	for (i = 0; i < 6 && c->pkts[i]; i++) {
 		struct pkt_spec *s = c->pkts[i][0] == 'c' ? &cs : &sc;
+		char *colon;
+		size_t pad = strtoul(c->pkts[i] + 1, &colon, 10);
 
+		memset(buf, 0, sizeof(buf));
 		s->payload = buf;
-		s->payload_len = unhex(c->pkts[i] + 2, buf, sizeof(buf));
+		s->payload_len = unhex(colon + 1, buf, sizeof(buf));
+		if (pad > s->payload_len && pad <= sizeof(buf))
+			s->payload_len = pad;
 		if (pks_env_run(env, s))
 			return -1;
 	}
@@ -133,4 +139,66 @@ static const struct vcase a_cases[] = {
 TEST(sig_variants_dtls_not_ntp)
 {
 	RUN_TABLE(a_cases, 41000);
+}
+
+/* ---- B: variants ---- */
+
+/* A QUIC long header (RFC 9000 17.2): first byte, version, 8-byte DCID, 8-byte SCID; padded to 1200. */
+#define QUIC_LH(b0, ver) "c1200:" b0 ver "08" "0102030405060708" "08" "1112131415161718" "00" "4400"
+#define QUIC_SRV(b0, ver) "s1200:" b0 ver "08" "1112131415161718" "08" "2122232425262728" "00" "4400"
+
+/* OpenVPN tls-auth SHA512 resets: opcode, session ID, 64-byte HMAC, replay ID 1 and time, acks, message ID. */
+#define OVPN_HMAC64 "9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877665544" \
+		    "9d8c7b6a5f4e3d2c1b0a99887766554433221100ffeeddccbbaa998877665544"
+#define OVPN512_C "c:38" "a1a2a3a4a5a6a7a8" OVPN_HMAC64 "00000001" "6553f100" "00" "00000000"
+#define OVPN512_S "s:40" "b1b2b3b4b5b6b7b8" OVPN_HMAC64 "00000001" "6553f101" "01" "00000000" \
+		  "a1a2a3a4a5a6a7a8" "00000000"
+
+/* MongoDB requests with responseTo -1, and their replies. */
+#define MONGO_QUERY_M1 "c:3a00000007000000ffffffffd40700000000000061646d696e2e24636d640000000000ffffffff13000000" \
+		       "1069734d6173746572000100000000"
+#define MONGO_REPLY "s:3100000063000000070000000100000008000000000000000000000000000000010000000d000000106f6b" \
+		    "000100000000"
+#define MONGO_MSG_M1 "c:2800000008000000ffffffffdd0700000000000000130000001069734d6173746572000100000000"
+#define MONGO_MSG_REPLY "s:220000006400000008000000dd07000000000000000d000000106f6b000100000000"
+
+static const struct vcase b_cases[] = {
+	/* QUIC: mvfst (0xfaceb001/2, an experiment 0xfaceb00e), the v2 draft number, and what stays out. */
+	{ "quic mvfst faceb002 confirmed", 17, 0, 443, PKS_P_QUIC, PKS_C_CONFIRMED,
+	  { QUIC_LH("c3", "faceb002"), QUIC_SRV("e3", "faceb002") } },
+	{ "quic mvfst faceb001", 17, 0, 8443, PKS_P_QUIC, PKS_C_SIGNATURE, { QUIC_LH("c0", "faceb001") } },
+	{ "quic mvfst faceb00e", 17, 0, 8443, PKS_P_QUIC, PKS_C_SIGNATURE, { QUIC_LH("c1", "faceb00e") } },
+	{ "quic v2 draft 709a50c4", 17, 0, 443, PKS_P_QUIC, PKS_C_SIGNATURE, { QUIC_LH("d3", "709a50c4") } },
+	{ "quic v2 draft with v1 initial type", 17, 0, 40443, 0, NEG, { QUIC_LH("c3", "709a50c4") } },
+	{ "quic faceb000 (not a version)", 17, 0, 40443, 0, NEG, { QUIC_LH("c3", "faceb000") } },
+	{ "quic faceb020 (outside the block)", 17, 0, 40443, 0, NEG, { QUIC_LH("c3", "faceb020") } },
+	{ "quic random version", 17, 0, 40443, 0, NEG, { QUIC_LH("c3", "5a17c0de") } },
+	{ "quic mvfst short datagram", 17, 0, 40443, 0, NEG,
+	  { "c:c3faceb002080102030405060708081112131415161718004400" } },
+	/* OpenVPN tls-auth with SHA512: the client's reset alone names nothing; the server's reset does. */
+	{ "openvpn sha512 pair", 17, 0, 1194, PKS_P_OPENVPN, PKS_C_SIGNATURE, { OVPN512_C, OVPN512_S } },
+	{ "openvpn sha512 pair elsewhere", 17, 0, 41194, PKS_P_OPENVPN, PKS_C_SIGNATURE, { OVPN512_C, OVPN512_S } },
+	{ "openvpn sha512 client alone", 17, 0, 41194, 0, NEG, { OVPN512_C } },
+	{ "openvpn sha512 reply of another size", 17, 0, 41194, 0, NEG, { OVPN512_C, OVPN512_S "00" } },
+	{ "openvpn server reset without client", 17, 0, 41194, 0, NEG, { OVPN512_S } },
+	/* Modbus user-defined codes (100, 65) and 90 (UMAS), whole ADUs, echoed. */
+	{ "modbus fc100 confirmed", 6, 0, 502, PKS_P_MODBUS, PKS_C_CONFIRMED,
+	  { "c:000100000006016401020304", "s:0001000000040164aabb" } },
+	{ "modbus fc65 exception confirmed", 6, 0, 40502, PKS_P_MODBUS, PKS_C_CONFIRMED,
+	  { "c:00020000000301410a", "s:00020000000301c101" } },
+	{ "modbus fc90 umas", 6, 0, 502, PKS_P_MODBUS, PKS_C_SIGNATURE, { "c:000300000004015a0002" } },
+	{ "modbus fc100 length short of the segment", 6, 0, 40502, 0, NEG, { "c:00010000000501640102030405" } },
+	{ "modbus fc73 (not user-defined)", 6, 0, 40502, 0, NEG, { "c:000100000006014901020304" } },
+	{ "modbus fc100 reply of another code", 6, 0, 40502, PKS_P_MODBUS, PKS_C_SIGNATURE,
+	  { "c:000100000006016401020304", "s:0001000000040165aabb" } },
+	/* MongoDB requests with responseTo -1. */
+	{ "mongodb op_query to -1", 6, 0, 27017, PKS_P_MONGODB, PKS_C_CONFIRMED, { MONGO_QUERY_M1, MONGO_REPLY } },
+	{ "mongodb op_msg to -1", 6, 0, 47017, PKS_P_MONGODB, PKS_C_CONFIRMED, { MONGO_MSG_M1, MONGO_MSG_REPLY } },
+	{ "mongodb to -2", 6, 0, 47017, 0, NEG,
+	  { "c:2800000008000000feffffffdd0700000000000000130000001069734d6173746572000100000000" } },
+};
+
+TEST(sig_variants_versions_and_codes)
+{
+	RUN_TABLE(b_cases, 42000);
 }
