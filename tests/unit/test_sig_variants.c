@@ -202,3 +202,59 @@ TEST(sig_variants_versions_and_codes)
 {
 	RUN_TABLE(b_cases, 42000);
 }
+
+/* ---- C: other transports ---- */
+
+/* STUN Binding request/response (RFC 8489), unframed and in RFC 4571 frames over TCP. */
+#define STUN_TCP_REQ "000100082112a4420102030405060708090a0b0c8022000461626364"
+#define STUN_TCP_RSP "0101000c2112a4420102030405060708090a0b0c0020000800011a2b3a1e4a03"
+#define STUN_IND "001600002112a4421415161718191a1b1c1d1e1f"
+/* RTP (RFC 3550 5.1) PCMU packets of one SSRC in RFC 4571 frames; RTCP RR. */
+#define RTP_F(seq, ssrc) "00208000" seq "00003e80" ssrc "0000000000000000000000000000000000000000"
+#define RDP_PAD "s1232:"
+/* CLDAP searchRequest for the netlogon attribute (MS-ADTS 6.3.3), its entry and done. */
+#define CLDAP_REQ "302f020101632a04000a01000a0100020100020100010100870b6f626a656374436c617373300a04086e65746c6f676f6e"
+#define CLDAP_1798 "30310201020400632a04000a01000a0100020100020100010100870b6f626a656374436c617373300a04086e65746c6f676f6e"
+#define CLDAP_ENT "301d020101641804003014301204086e65746c6f676f6e3106040417000000"
+
+static const struct vcase c_cases[] = {
+	{ "stun over tcp", 6, 0, 3478, PKS_P_STUN, PKS_C_CONFIRMED, { "c:" STUN_TCP_REQ, "s:" STUN_TCP_RSP } },
+	{ "stun over tcp, two messages in a segment", 6, 0, 443, PKS_P_STUN, PKS_C_SIGNATURE,
+	  { "c:" STUN_TCP_REQ STUN_IND } },
+	{ "stun in rfc 4571 frames", 6, 0, 40000, PKS_P_STUN, PKS_C_CONFIRMED,
+	  { "c:001c" STUN_TCP_REQ, "s:0020" STUN_TCP_RSP } },
+	{ "stun frame of the wrong length", 6, 0, 40001, 0, NEG, { "c:001d" STUN_TCP_REQ "00" } },
+	{ "stun without magic over tcp", 6, 0, 40002, 0, NEG,
+	  { "c:000100082112a4430102030405060708090a0b0c8022000461626364" } },
+	{ "rtp in rfc 4571 frames", 6, 0, 5000, PKS_P_RTP, PKS_C_SIGNATURE,
+	  { "c:" RTP_F("0064", "11223344"), "c:" RTP_F("0065", "11223344") } },
+	{ "rtp frames of two ssrcs", 6, 0, 5002, 0, NEG,
+	  { "c:" RTP_F("0064", "11223344"), "c:" RTP_F("0065", "55667788") } },
+	{ "rtp frame alone", 6, 0, 5004, 0, NEG, { "c:" RTP_F("0064", "11223344") } },
+	{ "rtcp in an rfc 4571 frame", 6, 0, 5001, PKS_P_RTCP, PKS_C_SIGNATURE, { "c:000880c9000111223344" } },
+	{ "rtcp frame of the wrong length", 6, 0, 5003, 0, NEG, { "c:000880c9000211223344" } },
+	{ "syslog octet counting", 6, 0, 6514, PKS_P_SYSLOG, PKS_C_SIGNATURE,
+	  { "c:3439203c31333e3120323032362d30312d30315430303a30303a30305a20636c69656e7420617070202d202d202d2068656c6c6f" } },
+	{ "syslog non-transparent framing", 6, 0, 514, PKS_P_SYSLOG, PKS_C_SIGNATURE,
+	  { "c:3c31333e4a616e2020312030303a30303a303020636c69656e74206170703a2068656c6c6f206f766572207463700a" } },
+	{ "syslog count longer than a short segment", 6, 0, 40514, 0, NEG,
+	  { "c:3939203c31333e3120323032362d30312d30315430303a30303a30305a20636c69656e7420617070202d202d202d2068656c6c6f" } },
+	{ "syslog count with a leading zero", 6, 0, 40515, 0, NEG,
+	  { "c:303439203c31333e3120323032362d30312d30315430303a30303a30305a20636c69656e7420617070202d202d20" } },
+	{ "rdp udp syn, syn+ack", 17, 0, 3389, PKS_P_RDP, PKS_C_CONFIRMED,
+	  { "c1232:ffffffff00401801bbff568704d004d0", RDP_PAD "bbff5687004010054d67796604d004d0" } },
+	{ "rdp udp syn not padded", 17, 0, 3389, 0, NEG, { "c1200:ffffffff00401801bbff568704d004d0" } },
+	{ "rdp udp syn with a small mtu", 17, 0, 3389, 0, NEG, { "c1232:ffffffff00401801bbff568703e804d0" } },
+	{ "rdp udp syn+ack alone", 17, 0, 3389, 0, NEG, { RDP_PAD "bbff5687004010054d67796604d004d0" } },
+	{ "rdp udp syn+ack of another syn", 17, 0, 43389, PKS_P_RDP, PKS_C_SIGNATURE,
+	  { "c1232:ffffffff00401801bbff568704d004d0", RDP_PAD "bbff5688004010054d67796604d004d0" } },
+	{ "cldap search, entry", 17, 0, 389, PKS_P_LDAP, PKS_C_CONFIRMED, { "c:" CLDAP_REQ, "s:" CLDAP_ENT } },
+	{ "cldap rfc 1798 envelope", 17, 0, 40389, PKS_P_LDAP, PKS_C_SIGNATURE, { "c:" CLDAP_1798 } },
+	{ "cldap bind (not over udp)", 17, 0, 40390, 0, NEG, { "c:300c020101600702010304008000" } },
+	{ "cldap search with trailing bytes", 17, 0, 40391, 0, NEG, { "c:" CLDAP_REQ "00" } },
+};
+
+TEST(sig_variants_transports)
+{
+	RUN_TABLE(c_cases, 43000);
+}
