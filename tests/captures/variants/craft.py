@@ -197,6 +197,111 @@ def variants_negative(c):
         port += 1
 
 
+# ---- C: other transports ----
+
+def stun_msg(mtype, tid, attrs=b""):
+    """RFC 8489 5 header (magic cookie 0x2112A442) and attributes."""
+    return struct.pack(">HHI", mtype, len(attrs), 0x2112A442) + tid + attrs
+
+
+XOR_MAPPED = bytes.fromhex("0020000800011a2b3a1e4a03")
+
+
+def stun_tcp(c):
+    # STUN over TCP unframed (RFC 8489 6.2.2: a Binding request and its response; then an
+    # Allocate request and a Send indication in one segment, RFC 8656), and framed by a 16-bit
+    # length (RFC 6544 3 / RFC 4571 2), as ICE-TCP candidates send it.
+    t1, t2, t3 = rnd(12), rnd(12), rnd(12)
+    c.tcp(50600, 3478, [(1, stun_msg(0x0001, t1)), (0, stun_msg(0x0101, t1, XOR_MAPPED)),
+                        (1, stun_msg(0x0003, t2, bytes.fromhex("0019000411000000")) + stun_msg(0x0016, rnd(12)))])
+    req, rsp = stun_msg(0x0001, t3, bytes.fromhex("80220004") + b"ice!"), stun_msg(0x0101, t3, XOR_MAPPED)
+    c.tcp(50601, 9000, [(1, struct.pack(">H", len(req)) + req), (0, struct.pack(">H", len(rsp)) + rsp)])
+
+
+def rtp_pkt(seq, ts, ssrc, payload, pt=0):
+    """RFC 3550 5.1 fixed header, version 2."""
+    return struct.pack(">BBHII", 0x80, pt, seq, ts, ssrc) + payload
+
+
+def rfc4571(pkt):
+    return struct.pack(">H", len(pkt)) + pkt
+
+
+def rtp_tcp(c):
+    # RTP over TCP (RFC 4571 2): PCMU packets of one SSRC each way, an RTCP receiver report
+    # (RFC 3550 6.4.2) framed the same way, two frames once in one segment.
+    ssrc_c, ssrc_s = 0x5e1f0001, 0x5e1f0002
+    msgs = []
+    for i in range(4):
+        msgs.append((1, rfc4571(rtp_pkt(1000 + i, 160 * i, ssrc_c, rnd(160)))))
+        msgs.append((0, rfc4571(rtp_pkt(7000 + i, 160 * i, ssrc_s, rnd(160)))))
+    msgs.append((1, rfc4571(rtp_pkt(1004, 640, ssrc_c, rnd(160))) + rfc4571(rtp_pkt(1005, 800, ssrc_c, rnd(160)))))
+    c.tcp(50700, 5000, msgs)
+    rr = struct.pack(">BBHI", 0x81, 201, 7, ssrc_c) + struct.pack(">IIIIII", ssrc_s, 0, 7003, 0, 0, 0)
+    c.tcp(50701, 5001, [(1, rfc4571(rr))])
+
+
+def rdp_udp(c):
+    # MS-RDPEUDP 2.2.2.1/2.2.2.5: the client's SYN (snSourceAck -1, SYN | CORRELATION_ID | SYNEX,
+    # MTUs 1232) and the server's SYN+ACK acknowledging its initial sequence number, both padded
+    # to 1232 bytes (3.1.5.1.1), then data.
+    isn, sisn = 0x1b2c3d4e, 0x5a6b7c8d
+    syn = struct.pack(">IHHIHH", 0xFFFFFFFF, 64, 0x1801, isn, 1232, 1232) + rnd(16) + struct.pack(">HHI", 0x0101, 0, 0)
+    synack = struct.pack(">IHHIHH", isn, 64, 0x1005, sisn, 1232, 1232) + struct.pack(">HHI", 0x0101, 0, 0)
+    c.udp(50800, 3389, [(1, syn.ljust(1232, b"\0")), (0, synack.ljust(1232, b"\0")), (1, rnd(145)), (0, rnd(120))])
+
+
+def ber(tag, content):
+    """X.690 definite-length TLV."""
+    n = len(content)
+    head = bytes([n]) if n < 128 else bytes([0x81, n]) if n < 256 else bytes([0x82]) + struct.pack(">H", n)
+    return bytes([tag]) + head + content
+
+
+def cldap(c):
+    # CLDAP "LDAP ping" (MS-ADTS 6.3.3): a searchRequest for the netlogon attribute with
+    # (&(DnsDomain=..)(NtVer=..)) over UDP 389, answered by a searchResEntry and a searchResDone
+    # in separate datagrams; then an RFC 1798 request with the user LDAPDN field.
+    flt = ber(0xA0, ber(0xA3, ber(0x04, b"DnsDomain") + ber(0x04, b"example.test")) +
+              ber(0xA3, ber(0x04, b"NtVer") + ber(0x04, b"\x06\0\0\0")))
+    sr = (ber(0x04, b"") + ber(0x0A, b"\0") + ber(0x0A, b"\0") + ber(0x02, b"\0") + ber(0x02, b"\0") +
+          ber(0x01, b"\0") + flt + ber(0x30, ber(0x04, b"Netlogon")))
+    req = ber(0x30, ber(0x02, b"\x05") + ber(0x63, sr))
+    ent = ber(0x30, ber(0x02, b"\x05") + ber(0x64, ber(0x04, b"") + ber(0x30, ber(0x30, ber(0x04, b"Netlogon") +
+                                                                                ber(0x31, ber(0x04, rnd(90)))))))
+    done = ber(0x30, ber(0x02, b"\x05") + ber(0x65, ber(0x0A, b"\0") + ber(0x04, b"") + ber(0x04, b"")))
+    c.udp(50900, 389, [(1, req), (0, ent), (0, done)])
+    c.udp(50901, 1389, [(1, ber(0x30, ber(0x02, b"\x06") + ber(0x04, b"cn=probe") + ber(0x63, sr)))])
+
+
+def transports_negative(c):
+    # The C shapes with random evidence: TCP segments starting with a 16-bit length that fits
+    # followed by random bytes (one per segment, and RTP-versioned ones of changing SSRCs), STUN
+    # headers with a wrong magic over TCP, digits-and-space then random bytes, 1232-byte datagrams
+    # to 3389 with random headers, BER SEQUENCEs of the datagram's length with random contents
+    # to 389.
+    port = 52000
+    for n in range(6):
+        body = rnd(RNG.randrange(20, 200))
+        c.tcp(port, 5000 + n, [(1, struct.pack(">H", len(body)) + body), (0, rnd(60))])
+        port += 1
+    c.tcp(port, 5010, [(1, rfc4571(bytes([0x80, 0]) + rnd(30))) for _ in range(4)])
+    port += 1
+    for _ in range(3):
+        c.tcp(port, 3478, [(1, struct.pack(">HHI", 1, 8, RNG.randrange(1 << 32)) + rnd(20))])
+        port += 1
+    for _ in range(3):
+        c.tcp(port, 601, [(1, str(RNG.randrange(10, 999)).encode() + b" " + rnd(60))])
+        port += 1
+    for _ in range(4):
+        c.udp(port, 3389, [(1, rnd(1232)), (0, rnd(1232))])
+        port += 1
+    for _ in range(4):
+        body = rnd(RNG.randrange(20, 100))
+        c.udp(port, 389, [(1, ber(0x30, body))])
+        port += 1
+
+
 CAPTURES = {
     "dtls_oldver": dtls_oldver,
     "dtls_oldver_negative": dtls_oldver_negative,
@@ -205,6 +310,11 @@ CAPTURES = {
     "modbus_user": modbus_user,
     "mongodb_m1": mongodb_m1,
     "variants_negative": variants_negative,
+    "stun_tcp": stun_tcp,
+    "rtp_tcp": rtp_tcp,
+    "rdp_udp": rdp_udp,
+    "cldap": cldap,
+    "transports_negative": transports_negative,
 }
 
 

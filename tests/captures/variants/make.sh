@@ -4,7 +4,9 @@
 # Regenerates the captures in this directory (not run by `make check`; the
 # captures are committed). RECORDED, from Debian packages talking across a
 # veth pair between two network namespaces while tcpdump records the client
-# side: DTLS 1.0 and 1.2 handshakes (openssl s_server/s_client). Everything
+# side: DTLS 1.0 and 1.2 handshakes (openssl s_server/s_client), syslog
+# over TCP in both RFC 6587 framings (util-linux logger to a socat
+# listener). Everything
 # else here is CRAFTED by craft.py, which says why for each.
 #
 # Usage: tests/captures/variants/make.sh [NAME...]    (as root; default: all)
@@ -23,7 +25,7 @@ record() {
 	pid=$!
 	for _ in $(seq 50); do [ -s "$PKS_TMP/$name.pcap" ] && break; sleep 0.1; done
 	"$@"
-	sleep 0.5
+	sleep 2 # TPACKET_V3 hands packets over a block timeout later
 	kill "$pid"; wait "$pid" 2>/dev/null
 	if [ "$(stat -c %s "$PKS_TMP/$name.pcap")" -le 24 ]; then
 		echo "make.sh: $name: nothing captured" >&2
@@ -49,6 +51,18 @@ for v in 1 1_2; do
 	pks_wait_udp "$PKS_SRV" $port
 	record "$name" "udp port $port" sh -c "echo hello | timeout 5 nsenter --net=/run/netns/$PKS_CLI \
 		openssl s_client -dtls$v -cipher 'DEFAULT:@SECLEVEL=0' -connect $S:$port -quiet >/dev/null 2>&1; true"
+done
+
+# Syslog over TCP: logger with --octet-count (RFC 6587 3.4.1) and without (3.4.2, LF-terminated).
+for mode in octet plain; do
+	name=syslog_tcp_$mode
+	wanted "$name" || continue
+	port=601; [ $mode = plain ] && port=514
+	pks_bg "$PKS_SRV" "$PKS_TMP/$name.log" socat -u TCP-LISTEN:$port,reuseaddr,fork OPEN:/dev/null
+	pks_wait_tcp "$PKS_SRV" $port
+	flag=--octet-count; [ $mode = plain ] && flag=
+	record "$name" "tcp port $port" sh -c "for i in 1 2 3; do nsenter --net=/run/netns/$PKS_CLI logger -T $flag \
+		-n $S -P $port -t pktspec \"message \$i over tcp\"; done"
 done
 
 for n in $(/usr/bin/python3 -c "import sys; sys.path.insert(0, '$OUT'); import craft; print(' '.join(sorted(craft.CAPTURES)))"); do
