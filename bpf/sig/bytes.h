@@ -43,6 +43,7 @@ enum pks_tcp_b_tag {
 	PKS_TAG_STOMP,
 	PKS_TAG_ZK_4LW,
 	PKS_TAG_ZK_CONNECT,
+	PKS_TAG_OVPN_SHA512,
 };
 
 /*

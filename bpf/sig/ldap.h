@@ -15,6 +15,12 @@
  *    0x78) start with resultCode ENUMERATED, search entries (0x64) and
  *    references (0x73) with an OCTET STRING.
  *  - A response with the first request's messageID (the cookie) confirms.
+ * CLDAP, LDAP over UDP 389 (RFC 1798 3; the "LDAP ping" of [MS-ADTS]
+ * 6.3.3): one whole LDAPMessage per datagram, which the message's length
+ * must fill exactly; RFC 1798's envelope has a user LDAPDN (an OCTET
+ * STRING) between messageID and protocolOp, which is skipped, while
+ * Active Directory sends RFC 4511's. Only searchRequest (0x63) asks, and
+ * searchResEntry (0x64) and searchResDone (0x65) answer.
  */
 #ifndef PKTSPEC_BPF_SIG_LDAP_H
 #define PKTSPEC_BPF_SIG_LDAP_H
@@ -29,12 +35,14 @@ static __always_inline int pks_sig_ldap(const struct pks_payload *p, struct pks_
 	__u8 op, first, second;
 	int client;
 
-	if (p->l4 != IPPROTO_TCP || p->len < 7 || p->b[0] != 0x30)
+	if (p->len < 7 || p->b[0] != 0x30)
 		return 0;
 	h1 = pks_ber_len(p, 1, &l1);
 	if (!h1)
 		return 0;
 	end = 1 + h1 + l1;
+	if (p->l4 == IPPROTO_UDP && end != p->total)
+		return 0;
 	/* Small messages come whole; a large one (search results) may span segments. */
 	if (end > p->total && p->total < 512)
 		return 0;
@@ -50,7 +58,17 @@ static __always_inline int pks_sig_ldap(const struct pks_payload *p, struct pks_
 		id = (id << 8) | p->b[(o + 2 + i) & PKS_WIN_MASK];
 	}
 	o += 2 + idlen;
+	/* RFC 1798's user name (short form lengths only: a DN that fits the window). */
+	if (p->l4 == IPPROTO_UDP && p->b[o & PKS_WIN_MASK] == 0x04) {
+		__u32 ulen = p->b[(o + 1) & PKS_WIN_MASK];
+
+		if (ulen > PKS_WIN / 2)
+			return 0;
+		o += 2 + ulen;
+	}
 	op = p->b[o & PKS_WIN_MASK];
+	if (p->l4 == IPPROTO_UDP && op != 0x63 && op != 0x64 && op != 0x65)
+		return 0;
 	h2 = pks_ber_len(p, o + 1, &l2);
 	if (!h2 || o + 1 + h2 + l2 > end || o + 1 + h2 + 3 > p->len)
 		return 0;

@@ -11,6 +11,12 @@
  *    the quantity (6.11, 6.12), 8 for mask write (22), 11 + byte count for
  *    read/write multiple (23), 4 for read FIFO (24), 5 for read device
  *    identification (43/14), 2 for the serial-line diagnostics (7, 11, 12, 17).
+ *  - User-defined function codes 65..72 and 100..110 (Application Protocol
+ *    5, "Function Code Categories"), and 90, one of the codes 5 reserves for
+ *    legacy products (Schneider's UMAS uses it): no layout is defined, so
+ *    the request must be one whole ADU, its MBAP length exactly the rest of
+ *    the segment, and only the echoed reply (the same code, or the code |
+ *    0x80 with an exception, and again exactly one ADU) confirms.
  *  - The response echoes the transaction id and the function code (or the
  *    code | 0x80 with exception 1..11), with a length that fits; it confirms.
  */
@@ -21,6 +27,11 @@
 #include "bytes.h"
 
 #define PKS_MBAP 7
+
+static __always_inline int pks_modbus_user_fc(__u8 fc)
+{
+	return (fc >= 65 && fc <= 72) || (fc >= 100 && fc <= 110) || fc == 90;
+}
 
 static __always_inline int pks_modbus_request_ok(const struct pks_payload *p, __u32 len, __u8 fc)
 {
@@ -53,7 +64,7 @@ static __always_inline int pks_modbus_request_ok(const struct pks_payload *p, __
 	case 43: /* encapsulated interface: read device identification (MEI 14), codes 1..4 */
 		return len == 5 && p->b[8] == 14 && p->b[9] >= 1 && p->b[9] <= 4;
 	}
-	return 0;
+	return pks_modbus_user_fc(fc) && 6 + len == p->total;
 }
 
 static __always_inline int pks_sig_modbus(const struct pks_payload *p, struct pks_match *m)
@@ -78,6 +89,8 @@ static __always_inline int pks_sig_modbus(const struct pks_payload *p, struct pk
 			return len == 3 && p->b[8] >= 1 && p->b[8] <= 11 ?
 				       pks_match_set(m, PKS_P_MODBUS, PKS_R_MODBUS_RESPONSE, PKS_ROLE_SERVER) : 0;
 		if (fc != want)
+			return 0;
+		if (pks_modbus_user_fc(fc) && 6 + len != p->total)
 			return 0;
 		/* Reads answer with a byte count that makes up the length (6.1-6.4). */
 		if (fc >= 1 && fc <= 4 && len != 3 + (__u32)p->b[8])

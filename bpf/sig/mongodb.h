@@ -3,7 +3,9 @@
  * MongoDB wire protocol (MongoDB manual, "MongoDB Wire Protocol": "Standard
  * Message Header", "OP_MSG", and the legacy "OP_QUERY"/"OP_REPLY").
  *  - MsgHeader: int32 messageLength, requestID, responseTo, opCode, all
- *    little-endian. A request has responseTo 0; its opCode is OP_MSG (2013),
+ *    little-endian. A request has responseTo 0, or -1 as some drivers and
+ *    proxies send it (the manual defines responseTo for replies only, and a
+ *    request answers nothing); its opCode is OP_MSG (2013),
  *    OP_QUERY (2004, still sent by drivers for the first "hello") or
  *    OP_COMPRESSED (2012). messageLength is at least the header and a minimal
  *    body and at most maxMessageSizeBytes (48 000 000).
@@ -82,7 +84,7 @@ static __always_inline int pks_sig_mongodb(const struct pks_payload *p, struct p
 	if (len < p->total && p->total - len < PKS_MONGO_HDR)
 		return 0;
 
-	if (to == 0) {
+	if (to == 0 || to == 0xffffffff) {
 		if (op == PKS_MONGO_OP_MSG) {
 			if (!pks_mongo_msg_body_ok(p, len))
 				return 0;

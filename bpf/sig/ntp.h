@@ -21,7 +21,12 @@
  *  - Mode 7 private messages (ntpd's ntp_request.h, used by ntpdc): the
  *    implementation number 0, 2 or 3, a must-be-zero nibble, a request code
  *    at most 45; a response's nitems * itemsize fills the datagram exactly, a
- *    request is at least the 48-byte fixed request packet.
+ *    request is at least the 48-byte fixed request packet. The sequence
+ *    number and the More bit number the packets of a multi-packet response
+ *    only: a request (R clear) has both zero, and its error nibble too. This
+ *    is also what keeps a DTLS record with OpenSSL's pre-RFC version 0x0100
+ *    (DTLS1_BAD_VER) off mode 7: its type 23 is a version-2 mode-7 first
+ *    byte and its version's high byte 0x01 a sequence of 1.
  */
 #ifndef PKTSPEC_BPF_SIG_NTP_H
 #define PKTSPEC_BPF_SIG_NTP_H
@@ -77,7 +82,8 @@ static __always_inline int pks_ntp_private(const struct pks_payload *p, struct p
 			return 0;
 		return pks_match_set(m, PKS_P_NTP, PKS_R_NTP_PRIVATE, PKS_ROLE_SERVER);
 	}
-	if (need > p->total || p->total < PKS_NTP_PRIV_REQ || (pks_be16(p, 4) & 0xf000))
+	if (need > p->total || p->total < PKS_NTP_PRIV_REQ || (pks_be16(p, 4) & 0xf000) || (p->b[0] & 0x40) ||
+	    (p->b[1] & 0x7f))
 		return 0;
 	return pks_match_set(m, PKS_P_NTP, PKS_R_NTP_PRIVATE, PKS_ROLE_CLIENT);
 }

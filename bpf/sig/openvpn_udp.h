@@ -11,8 +11,15 @@
  *    after the HMAC, then ack count 0 and message packet ID 0); tls-auth with
  *    a 48-byte HMAC (SHA384: only the replay packet ID 1 is in the window);
  *    or tls-crypt (replay packet ID 1 right after the session ID, then a
- *    32-byte tag: total at least 49 bytes). A 64-byte HMAC (SHA512) leaves
- *    nothing checkable in the window and is not recognised.
+ *    32-byte tag: total at least 49 bytes).
+ *  - tls-auth with a 64-byte HMAC (SHA512, "--auth SHA512", the default of
+ *    many provider profiles) puts every checkable field past the window: the
+ *    client reset is then only its opcode and its exact size, 86 bytes
+ *    (opcode 1, session ID 8, HMAC 64, replay packet ID and time 8, ack
+ *    count 1, message packet ID 4). Too little to name a flow, it is kept as
+ *    state (the cookie, tagged); the server's reset of exactly 98 bytes (the
+ *    same layout plus one acked packet ID and the 8-byte remote session ID)
+ *    on that flow names it.
  *  - The server answers P_CONTROL_HARD_RESET_SERVER_V2 (8), key ID 0, whose
  *    ack (count 1, packet ID 0) names the client's session ID: in the plain
  *    and tls-auth layouts the window shows it, and it must match the
@@ -22,11 +29,14 @@
 #define PKTSPEC_BPF_SIG_OPENVPN_UDP_H
 
 #include "sig.h"
+#include "bytes.h"
 
 #define PKS_OVPN_RESET_CLIENT_V2 (7 << 3)
 #define PKS_OVPN_RESET_SERVER_V2 (8 << 3)
 #define PKS_OVPN_RESET_CLIENT_V3 (10 << 3)
 #define PKS_OVPN_UDP_SID 1 /* session ID offset */
+#define PKS_OVPN_SHA512_CLIENT 86
+#define PKS_OVPN_SHA512_SERVER 98
 
 /* Offset of the ack count byte in a layout with an HMAC of hmac bytes (0: plain). */
 static __always_inline __u32 pks_ovpn_ack_off(__u32 hmac)
@@ -68,12 +78,21 @@ static __always_inline int pks_sig_openvpn_udp(const struct pks_payload *p, stru
 
 	if (p->len < 14)
 		return 0;
+	if (op == PKS_OVPN_RESET_SERVER_V2 && p->total == PKS_OVPN_SHA512_SERVER &&
+	    PKS_COOKIE_TAG(p->cookie) == PKS_TAG_OVPN_SHA512)
+		return pks_match_set(m, PKS_P_OPENVPN, PKS_R_OPENVPN_UDP_SERVER_RESET, PKS_ROLE_SERVER);
 	if (op == PKS_OVPN_RESET_CLIENT_V2 || op == PKS_OVPN_RESET_CLIENT_V3) {
 		if (!pks_ovpn_client_layout(p, 0) && !pks_ovpn_client_layout(p, 16) &&
 		    !pks_ovpn_client_layout(p, 20) && !pks_ovpn_client_layout(p, 28) &&
 		    !pks_ovpn_client_layout(p, 32) && !(pks_be32(p, 9 + 48) == 1 && p->total >= 9 + 48 + 8 + 5) &&
-		    !(pks_be32(p, 9) == 1 && p->total >= 9 + 8 + 32))
-			return 0;
+		    !(pks_be32(p, 9) == 1 && p->total >= 9 + 8 + 32)) {
+			if (op != PKS_OVPN_RESET_CLIENT_V2 || p->total != PKS_OVPN_SHA512_CLIENT)
+				return 0;
+			/* SHA512 tls-auth, state only (see above): the server's reply decides. */
+			m->cookie = PKS_TAG_COOKIE(PKS_TAG_OVPN_SHA512, pks_be32(p, PKS_OVPN_UDP_SID));
+			m->set_cookie = 1;
+			return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_CLIENT);
+		}
 		m->cookie = pks_be32(p, PKS_OVPN_UDP_SID);
 		m->set_cookie = 1;
 		return pks_match_set(m, PKS_P_OPENVPN, PKS_R_OPENVPN_UDP_CLIENT_RESET, PKS_ROLE_CLIENT);

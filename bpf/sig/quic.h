@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
 /*
  * QUIC long-header packets, RFC 9000 17.2 (v1), RFC 9369 (v2), and the
- * IETF drafts 0xff0000NN.
+ * other versions of IANA's "QUIC Versions" registry (RFC 9000 22.2) that
+ * carry Initials in the v1 or v2 layout:
+ *  - the IETF drafts 0xff0000NN (draft-ietf-quic-transport-17..34);
+ *  - 0x709a50c4, the provisional number of draft-ietf-quic-v2-01..10, whose
+ *    packet types are already v2's;
+ *  - 0xfaceb001..0xfaceb01f, Facebook's mvfst (its QuicVersion enum: MVFST
+ *    0xfaceb002, MVFST_D24 0xfaceb001, the aliases and experiments
+ *    0xfaceb00e, 0xfaceb010.. in the same block), which keeps the v1 types.
+ *  A version outside these stays unnamed, however QUIC-like the rest.
  *  - Header form and fixed bit set (17.2); a known version.
- *  - Initial type: 0b00 in v1 and drafts, 0b01 in v2 (RFC 9369 3.2).
+ *  - Initial type: 0b00 in v1, the drafts and mvfst, 0b01 in v2 (RFC 9369
+ *    3.2).
  *  - Destination and source connection IDs at most 20 bytes (17.2), and a
  *    client's first Destination CID at least 8 bytes (7.2).
  *  - A client's datagram carrying an Initial is at least 1200 bytes (14.1).
@@ -18,6 +27,8 @@
 
 #define PKS_QUIC_V1 0x00000001
 #define PKS_QUIC_V2 0x6b3343cf
+#define PKS_QUIC_V2_DRAFT 0x709a50c4
+#define PKS_QUIC_MVFST 0xfaceb000 /* the block 0xfaceb000..0xfaceb01f */
 #define PKS_QUIC_MIN_INITIAL 1200
 
 /* Returns the Initial long-packet type for a known version, or -1. */
@@ -25,8 +36,10 @@ static __always_inline int pks_quic_initial_type(__u32 version)
 {
 	if (version == PKS_QUIC_V1)
 		return 0;
-	if (version == PKS_QUIC_V2)
+	if (version == PKS_QUIC_V2 || version == PKS_QUIC_V2_DRAFT)
 		return 1;
+	if ((version & 0xffffffe0) == PKS_QUIC_MVFST && version != PKS_QUIC_MVFST)
+		return 0;
 	/* draft-ietf-quic-transport-17 .. -34 */
 	if ((version & 0xffffff00) == 0xff000000 && (version & 0xff) >= 17 && (version & 0xff) <= 34)
 		return 0;

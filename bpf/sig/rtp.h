@@ -25,6 +25,11 @@
  * minus one) that either fills the datagram or is followed, inside the
  * window, by another RTCP header. Many real peers send RR/SR first (6.1), but
  * RFC 5506 allows reduced-size packets of any type, so any type is accepted.
+ *
+ * Over TCP (RFC 4571 2) each RTP or RTCP packet is framed by a 16-bit length:
+ * the same checks apply to the packet at offset 2, which must fill its frame
+ * (the frame may end the segment or be followed by the next frame), and RTP
+ * still needs two packets of one direction.
  */
 #ifndef PKTSPEC_BPF_SIG_RTP_H
 #define PKTSPEC_BPF_SIG_RTP_H
@@ -39,53 +44,62 @@ static __always_inline int pks_rtcp_type(__u8 t)
 	return t >= 200 && t <= 207;
 }
 
-static __always_inline int pks_sig_rtcp(const struct pks_payload *p, struct pks_match *m)
+/* The RTCP (compound) packet at off, room bytes long. */
+static __always_inline int pks_rtcp_at(const struct pks_payload *p, struct pks_match *m, __u32 off, __u32 room)
 {
 	__u32 len;
 
-	if (p->len < 8 || (p->b[0] & 0xe0) != 0x80 || !pks_rtcp_type(p->b[1]))
+	if (p->len < off + 8 || (p->b[off & PKS_WIN_MASK] & 0xe0) != 0x80 ||
+	    !pks_rtcp_type(p->b[(off + 1) & PKS_WIN_MASK]))
 		return 0;
-	len = (pks_be16(p, 2) + 1) * 4;
-	if (len > p->total)
+	len = (pks_be16(p, off + 2) + 1) * 4;
+	if (len > room)
 		return 0;
-	if (len < p->total) {
+	if (len < room) {
 		__u8 b0, b1;
 
 		/* A compound packet: the next header must be RTCP too. */
-		if (len + 2 > p->len)
+		if (off + len + 2 > p->len)
 			return 0;
-		b0 = p->b[len & PKS_WIN_MASK];
-		b1 = p->b[(len + 1) & PKS_WIN_MASK];
+		b0 = p->b[(off + len) & PKS_WIN_MASK];
+		b1 = p->b[(off + len + 1) & PKS_WIN_MASK];
 		if ((b0 & 0xc0) != 0x80 || !pks_rtcp_type(b1))
 			return 0;
 	}
 	return pks_match_set(m, PKS_P_RTCP, PKS_R_RTCP, PKS_ROLE_ANY);
 }
 
+static __always_inline int pks_sig_rtcp(const struct pks_payload *p, struct pks_match *m)
+{
+	return pks_rtcp_at(p, m, 0, p->total);
+}
+
 /*
  * 16 bits of state for one direction: set bit, an 8-bit hash of the SSRC
  * (Fibonacci hashing: every SSRC bit moves the top byte), sequence mod 128.
  */
-static __always_inline __u32 pks_rtp_half(const struct pks_payload *p)
+static __always_inline __u32 pks_rtp_half(const struct pks_payload *p, __u32 off)
 {
-	__u32 fold = (pks_be32(p, 8) * 2654435761u) >> 24;
+	__u32 fold = (pks_be32(p, off + 8) * 2654435761u) >> 24;
 
-	return PKS_RTP_HALF_SET | fold << 7 | (pks_be16(p, 2) & 0x7f);
+	return PKS_RTP_HALF_SET | fold << 7 | (pks_be16(p, off + 2) & 0x7f);
 }
 
-static __always_inline int pks_sig_rtp(const struct pks_payload *p, struct pks_match *m)
+/* The RTP packet at off, room bytes long. */
+static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_match *m, __u32 off, __u32 room)
 {
-	__u32 pt = p->b[1] & 0x7f, cc = p->b[0] & 0xf, half, prev, shift, ahead;
+	__u8 b0 = p->b[off & PKS_WIN_MASK];
+	__u32 pt = p->b[(off + 1) & PKS_WIN_MASK] & 0x7f, cc = b0 & 0xf, half, prev, shift, ahead;
 
-	if (p->len < 12 || (p->b[0] & 0xc0) != 0x80)
+	if (p->len < off + 12 || (b0 & 0xc0) != 0x80)
 		return 0;
 	if (pt > 34 && pt < 96)
 		return 0; /* RTCP's range and unassigned types: RFC 5761 4 */
-	if (12 + 4 * cc > p->total)
+	if (12 + 4 * cc > room)
 		return 0;
 	if (p->flow_proto != PKS_P_UNKNOWN && p->flow_proto != PKS_P_RTP && p->flow_proto != PKS_P_RTCP)
 		return 0; /* a port or a signature names another protocol: its cookie is not ours */
-	half = pks_rtp_half(p);
+	half = pks_rtp_half(p, off);
 	shift = p->from_client ? 0 : 16;
 	prev = (p->cookie >> shift) & 0xffff;
 	ahead = ((half & 0x7f) - (prev & 0x7f)) & 0x7f;
@@ -96,6 +110,36 @@ static __always_inline int pks_sig_rtp(const struct pks_payload *p, struct pks_m
 	m->cookie = (p->cookie & ~(0xffffu << shift)) | half << shift;
 	m->set_cookie = 1;
 	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+}
+
+static __always_inline int pks_sig_rtp(const struct pks_payload *p, struct pks_match *m)
+{
+	return pks_rtp_at(p, m, 0, p->total);
+}
+
+/* RFC 4571 2: the frame's length, then the packet filling it. */
+static __always_inline __u32 pks_rfc4571_frame(const struct pks_payload *p)
+{
+	__u32 frame = pks_be16(p, 0);
+
+	/* The frame ends the segment, or the next frame follows it. */
+	if (p->l4 != IPPROTO_TCP || frame < 8 || frame + 2 > p->total)
+		return 0;
+	return frame;
+}
+
+static __always_inline int pks_sig_rtcp_tcp(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 frame = pks_rfc4571_frame(p);
+
+	return frame && pks_rtcp_at(p, m, 2, frame);
+}
+
+static __always_inline int pks_sig_rtp_tcp(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 frame = pks_rfc4571_frame(p);
+
+	return frame >= 12 && pks_rtp_at(p, m, 2, frame);
 }
 
 #endif
