@@ -30,6 +30,7 @@ void pks_libbpf_forget(void);
 
 /* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
 const char *pks_proto_name(unsigned int id);
+const char *pks_encap_name(unsigned int id);
 int pks_proto_by_name(const char *name); /* -1 when unknown */
 const char *pks_proto_desc(unsigned int id);
 const char *pks_confidence_name(unsigned int c);
