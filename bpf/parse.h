@@ -124,19 +124,30 @@ static __always_inline int pks_parse_shim(struct pks_cursor *c, __u16 *proto)
 		__u8 *h = c->pos;
 		__u16 ppp;
 
-		/* ver/type, code, session ID, length, then the PPP protocol. */
-		if ((void *)(h + 8) > c->end)
+		/*
+		 * ver/type, code, session ID, length, then the PPP protocol: two
+		 * bytes, or one when protocol field compression is on (RFC 1661
+		 * 6.5: a protocol's first byte is even, its last odd).
+		 */
+		if ((void *)(h + 7) > c->end)
 			return PKS_REASON_TRUNC_PPPOE;
 		if (h[0] != 0x11 || h[1] != 0)
 			return PKS_REASON_PPP_NON_IP;
-		ppp = (__u16)h[6] << 8 | h[7];
+		if (h[6] & 1) {
+			ppp = h[6];
+			c->pos = h + 7;
+		} else {
+			if ((void *)(h + 8) > c->end)
+				return PKS_REASON_TRUNC_PPPOE;
+			ppp = (__u16)h[6] << 8 | h[7];
+			c->pos = h + 8;
+		}
 		if (ppp == PPP_IP)
 			*proto = bpf_htons(ETH_P_IP);
 		else if (ppp == PPP_IPV6)
 			*proto = bpf_htons(ETH_P_IPV6);
 		else
 			return PKS_REASON_PPP_NON_IP;
-		c->pos = h + 8;
 		return 0;
 	}
 	if (*proto == bpf_htons(ETH_P_MPLS_UC) || *proto == bpf_htons(ETH_P_MPLS_MC)) {

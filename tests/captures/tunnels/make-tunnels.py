@@ -90,9 +90,10 @@ def write(name, pkts):
 def pppoe(inner):
     out = []
     for p in inner:
-        proto = 0x0057 if IPv6 in p else 0x0021
+        # IPv4 with a compressed protocol field (scapy writes 0x21), IPv6 with the full 0x0057.
+        ppp = Raw(b"\x00\x57") if IPv6 in p else PPP(proto=0x0021)
         e = Ether(src=MAC_C, dst=MAC_S) if fwd_of(p) else Ether(src=MAC_S, dst=MAC_C)
-        out.append(e / PPPoE(sessionid=7) / PPP(proto=proto) / p)
+        out.append(e / PPPoE(sessionid=7) / ppp / p)
     return out
 
 
@@ -178,7 +179,8 @@ def main():
                                    Raw(bytes([0, 0, 0x65, 0x58, 0, 0, 5, 0])) / r for r in random_inner(rng)])
     write("negative-gtpu.pcap", [outer() / UDP(sport=2152, dport=2152) /
                                  Raw(bytes([0x30, 0xFF, 0, 200, 0, 0, 0, 1])) / r for r in random_inner(rng)])
-    write("negative-ipip.pcap", [outer() / Raw(bytes(r)) for r in random_inner(rng)])
+    write("negative-ipip.pcap", [Ether(src=MAC_C, dst=MAC_S) / IP(src=T1, dst=T2, proto=4) / r
+                                 for r in random_inner(rng)])
 
 
 if __name__ == "__main__":
