@@ -96,7 +96,7 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 static const char replay_help[] =
 	"Usage: pktspec replay FILE... [--json] [--summary] [--proto NAME] [--stats]\n"
 	"Run every packet of a capture (pcap or pcapng; Ethernet, Linux SLL/SLL2, raw\n"
-	"IP, BSD loopback or Cisco HDLC) through the same XDP classifier with\n"
+	"IP, BSD loopback, Cisco HDLC or PPP) through the same XDP classifier with\n"
 	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does,\n"
 	"then (as a table) the per-protocol summary.\n"
 	"Needs no interface and does not touch a live attachment. Several files are\n"

@@ -80,11 +80,14 @@ def fwd_of(p):
     return True
 
 
-def write(name, pkts):
-    t = 1700000000.0
+def stamp(pkts):
     for i, p in enumerate(pkts):
-        p.time = t + i * 0.001
-    wrpcap(os.path.join(HERE, name), pkts)
+        p.time = 1700000000.0 + i * 0.001
+    return pkts
+
+
+def write(name, pkts):
+    wrpcap(os.path.join(HERE, name), stamp(pkts))
 
 
 def pppoe(inner):
@@ -167,6 +170,13 @@ def main():
              Ether(src=MAC_C, dst=MAC_S) / IP(src="198.18.8.1", dst="198.18.8.2") / GRE(proto=0x0800) / q[IP]
              for q in three_inner]
     write("nested.pcap", nested + three)
+    # Link types: PPP (address/control, 2-byte protocol) and Cisco HDLC.
+    wrpcap(os.path.join(HERE, "ppp-link.pcap"),
+           stamp([Raw(b"\xff\x03" + (b"\x00\x57" if IPv6 in p else b"\x00\x21") + bytes(p))
+                  for p in inner4() + inner6()]), linktype=9)
+    wrpcap(os.path.join(HERE, "hdlc-link.pcap"),
+           stamp([Raw(b"\x0f\x00" + (b"\x86\xdd" if IPv6 in p else b"\x08\x00") + bytes(p))
+                  for p in inner4() + inner6()]), linktype=104)
     rng = random.Random(11)
     write("negative-pppoe.pcap", [Ether(src=MAC_C, dst=MAC_S) / PPPoE(sessionid=7) / PPP(proto=0x0021) / r
                                   for r in random_inner(rng)])
