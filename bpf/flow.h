@@ -12,7 +12,13 @@
 /* The canonical key for a parsed packet; returns the key side of its sender. */
 static __always_inline int pks_flow_key_make(const struct pks_pkt *p, struct pks_flow_key *k)
 {
-	return pks_flow_key_fill(k, p->src, p->sport, p->dst, p->dport, p->l4);
+	int side = pks_flow_key_fill(k, p->src, p->sport, p->dst, p->dport, p->l4);
+
+	/* A flow inside a tunnel: which tunnel, so that two tenants' flows stay two. */
+	k->encap = p->encap;
+	k->depth = p->depth;
+	k->tunnel_id = p->tunnel_id;
+	return side;
 }
 
 /* The 16-byte key of a plain IPv4 packet (pks_flows4); the same side as pks_flow_key_make. */
@@ -25,10 +31,10 @@ static __always_inline int pks_flow_key4_make(const struct pks_pkt *p, struct pk
 	return pks_flow_key4_fill(k, src, p->sport, dst, p->dport, p->l4);
 }
 
-/* Whether a parsed packet's flow lives in pks_flows4. */
+/* Whether a parsed packet's flow lives in pks_flows4: plain IPv4, not inside a tunnel. */
 static __always_inline int pks_pkt_is4(const struct pks_pkt *p)
 {
-	return !p->ipv6;
+	return !p->ipv6 && !p->depth;
 }
 
 /* The protocol a server port suggests (include/pktspec/ports.def). */

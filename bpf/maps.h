@@ -14,7 +14,7 @@
 
 /*
  * Two flow tables with one value: plain IPv4 flows under a 16-byte key, the
- * rest (IPv6) under the 40-byte one. A million IPv4 flows take 120 MiB this
+ * rest (IPv6, and flows inside tunnels) under the 44-byte one. A million IPv4 flows take 120 MiB this
  * way (16 + 48 bytes, plus the LRU hash's own 64 per entry); in one table
  * under the wide key they took 168 MiB. The loader may resize both before load.
  */

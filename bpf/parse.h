@@ -19,9 +19,15 @@
 #define ETH_P_IPV6 0x86DD
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88A8
+#define ETH_P_PPP_SES 0x8864 /* PPPoE session stage (RFC 2516 4) */
+#define ETH_P_MPLS_UC 0x8847
+#define ETH_P_MPLS_MC 0x8848
+#define PPP_IP 0x0021
+#define PPP_IPV6 0x0057
 
 #define PKS_VLAN_MAX 2    /* 802.1ad outer tag + 802.1Q inner tag (QinQ) */
 #define PKS_IPV6_EXT_MAX 6 /* hop-by-hop, dest, routing, fragment, AH, dest: RFC 8200 4.1 order */
+#define PKS_MPLS_MAX 6     /* MPLS labels walked to the bottom of the stack */
 /*
  * Header offsets stay below this (a frame's headers are far shorter): the
  * verifier trusts a packet pointer checked against the end only while its
@@ -53,7 +59,10 @@ struct pks_pkt {
 	__u8 l4;           /* IPPROTO_TCP / IPPROTO_UDP */
 	__u8 tcp_flags;    /* TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, ACK 0x10) */
 	__u8 ipv6;         /* 1 for IPv6 */
-	__u8 pad;
+	__u8 encap;        /* enum pks_encap of the innermost tunnel opened around it, 0: none */
+	__u8 depth;        /* tunnels opened around it */
+	__u8 pad[3];
+	__u32 tunnel_id;   /* that tunnel's VNI, key or TEID (host order) */
 	__u32 l3_off;      /* offset of the IP header from the start of the frame */
 	__u32 payload_off; /* offset of the L4 payload from the start of the frame */
 	__u32 payload_len; /* L4 payload length from the IP length fields */
@@ -88,6 +97,80 @@ static __always_inline int pks_parse_eth(struct pks_cursor *c, __u16 *proto)
 			return PKS_REASON_TRUNC_VLAN;
 		c->pos = vlan + 1;
 		*proto = vlan->h_vlan_encapsulated_proto;
+	}
+	return 0;
+}
+
+/* The IP version a payload announces in its first nibble: EtherType for IPv4 or IPv6, else 0. */
+static __always_inline __u16 pks_ip_by_nibble(const __u8 *b)
+{
+	if ((b[0] >> 4) == 4)
+		return bpf_htons(ETH_P_IP);
+	if ((b[0] >> 4) == 6)
+		return bpf_htons(ETH_P_IPV6);
+	return 0;
+}
+
+/*
+ * What may sit between the link header and IP: a PPPoE session header with
+ * its PPP protocol (RFC 2516 4, RFC 1661 2), or an MPLS label stack (RFC 3032
+ * 2.1), walked to its bottom entry; the payload's first nibble says which IP
+ * it carries. Neither changes the flow key: they are links, not tunnels. On
+ * return *proto is the EtherType of what follows.
+ */
+static __always_inline int pks_parse_shim(struct pks_cursor *c, __u16 *proto)
+{
+	if (*proto == bpf_htons(ETH_P_PPP_SES)) {
+		__u8 *h = c->pos;
+		__u16 ppp;
+
+		/*
+		 * ver/type, code, session ID, length, then the PPP protocol: two
+		 * bytes, or one when protocol field compression is on (RFC 1661
+		 * 6.5: a protocol's first byte is even, its last odd).
+		 */
+		if ((void *)(h + 7) > c->end)
+			return PKS_REASON_TRUNC_PPPOE;
+		if (h[0] != 0x11 || h[1] != 0)
+			return PKS_REASON_PPP_NON_IP;
+		if (h[6] & 1) {
+			ppp = h[6];
+			c->pos = h + 7;
+		} else {
+			if ((void *)(h + 8) > c->end)
+				return PKS_REASON_TRUNC_PPPOE;
+			ppp = (__u16)h[6] << 8 | h[7];
+			c->pos = h + 8;
+		}
+		if (ppp == PPP_IP)
+			*proto = bpf_htons(ETH_P_IP);
+		else if (ppp == PPP_IPV6)
+			*proto = bpf_htons(ETH_P_IPV6);
+		else
+			return PKS_REASON_PPP_NON_IP;
+		return 0;
+	}
+	if (*proto == bpf_htons(ETH_P_MPLS_UC) || *proto == bpf_htons(ETH_P_MPLS_MC)) {
+		int i, bottom = 0;
+		__u8 *l;
+
+		for (i = 0; i < PKS_MPLS_MAX; i++) {
+			l = c->pos;
+			if ((void *)(l + 4) > c->end)
+				return PKS_REASON_TRUNC_MPLS;
+			c->pos = l + 4;
+			bottom = l[2] & 1; /* S: bottom of stack */
+			if (bottom)
+				break;
+		}
+		if (!bottom)
+			return PKS_REASON_MPLS_TOO_DEEP;
+		l = c->pos;
+		if ((void *)(l + 1) > c->end)
+			return PKS_REASON_TRUNC_MPLS;
+		*proto = pks_ip_by_nibble(l);
+		if (!*proto)
+			return PKS_REASON_MPLS_NON_IP;
 	}
 	return 0;
 }
@@ -287,22 +370,20 @@ static __always_inline int pks_parse_udp(struct pks_cursor *c, struct pks_pkt *p
 }
 
 /*
- * Parse a whole frame from c->pos. Returns 0 with *p filled and the cursor on
- * the L4 payload for a TCP or UDP packet that carries ports, else the reason
- * the packet is not a flow packet.
+ * Parse a packet from its IP header on (c->pos; eth_proto says which IP), in
+ * a frame that starts at data. Returns 0 with *p filled and the cursor on the
+ * L4 payload for a TCP or UDP packet that carries ports, and for a tunnel's
+ * own packet (GRE, IP in IP: ports 0, the cursor and payload_off on the
+ * tunnel's header, bpf/encap.h), else the reason the packet is not a flow
+ * packet.
  */
-static __always_inline int pks_parse(struct pks_cursor *c, struct pks_pkt *p)
+static __always_inline int pks_parse_l3(struct pks_cursor *c, void *data, struct pks_pkt *p, __u16 eth_proto)
 {
-	void *data = c->pos;
 	int later_frag = 0;
 	__u32 l4_len = 0;
-	__u16 eth_proto;
 	__u8 l4 = 0;
 	int ret;
 
-	ret = pks_parse_eth(c, &eth_proto);
-	if (ret)
-		return ret;
 	p->l3_off = c->pos - data;
 	if (eth_proto == bpf_htons(ETH_P_IP)) {
 		ret = pks_parse_ipv4(c, p, &l4, &l4_len, &later_frag);
@@ -322,12 +403,30 @@ static __always_inline int pks_parse(struct pks_cursor *c, struct pks_pkt *p)
 		ret = pks_parse_tcp(c, p, l4_len);
 	else if (l4 == IPPROTO_UDP)
 		ret = pks_parse_udp(c, p, l4_len);
+	else if (l4 == IPPROTO_GRE || l4 == IPPROTO_IPIP || l4 == IPPROTO_IPV6)
+		p->payload_len = l4_len;
 	else
 		return PKS_REASON_OTHER_L4;
 	if (ret)
 		return ret;
 	p->payload_off = c->pos - data;
 	return 0;
+}
+
+/* Parse a whole frame from c->pos: Ethernet, VLAN tags, PPPoE or MPLS, then pks_parse_l3. */
+static __always_inline int pks_parse(struct pks_cursor *c, struct pks_pkt *p)
+{
+	void *data = c->pos;
+	__u16 eth_proto;
+	int ret;
+
+	ret = pks_parse_eth(c, &eth_proto);
+	if (ret)
+		return ret;
+	ret = pks_parse_shim(c, &eth_proto);
+	if (ret)
+		return ret;
+	return pks_parse_l3(c, data, p, eth_proto);
 }
 
 #endif /* PKTSPEC_BPF_PARSE_H */

@@ -20,6 +20,7 @@
 #include <bpf/bpf_endian.h>
 #include "pktspec/pktspec.h"
 #include "parse.h"
+#include "encap.h"
 #include "flow.h"
 #include "maps.h"
 #include "signatures.h"
@@ -55,6 +56,9 @@ __u64 pks_bench_hits;
 /* Set by the loader between open and load. */
 const volatile struct pks_config pks_cfg = {
 	.inspect_max = PKS_INSPECT_MAX,
+	.vxlan_port = PKS_VXLAN_PORT,
+	.geneve_port = PKS_GENEVE_PORT,
+	.gtpu_port = PKS_GTPU_PORT,
 };
 
 /* Set by `pktspec replay` before each test run; zero on a live attachment. */
@@ -373,6 +377,12 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 		s->src_side = pks_flow_key4_make(&s->pkt, &s->key4);
 	else
 		s->src_side = pks_flow_key_make(&s->pkt, &s->key);
+	s->tunnel = pks_tunnel_of(&s->pkt, pks_cfg.vxlan_port, pks_cfg.geneve_port, pks_cfg.gtpu_port);
+	if (s->tunnel) {
+		if (s->pkt.depth >= PKS_TUNNEL_MAX)
+			return pks_end(PKS_REASON_TUNNEL_TOO_DEEP);
+		return pks_next(ctx, PKS_ST_DECAP);
+	}
 	s->copied = 0;
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
@@ -680,6 +690,82 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 		}
 	}
 	return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
+}
+
+/*
+ * A tunnel's packet (bpf/encap.h): its header read, the tunnel's own flow
+ * counted (created named by the tunnel, decided), then the packet inside
+ * parsed and classified like any other, keyed with the tunnel's kind and ID.
+ * A malformed header ends the packet under its reason with no flow touched.
+ */
+SEC(PKS_SEC)
+int pks_decap(struct pks_hook_ctx *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct pks_state *s = pks_state_get();
+	struct pks_cursor cur;
+	struct pks_tunnel t;
+	struct pks_flow *f;
+	__u32 off;
+	__u8 depth;
+	long err;
+	int reason;
+
+	if (!s)
+		return pks_end(PKS_REASON_STAGE_FAIL);
+	off = s->pkt.payload_off;
+	if (off > PKS_PARSE_OFF_MAX)
+		return pks_end(PKS_REASON_TRUNC_TUNNEL);
+	cur.pos = data + off;
+	cur.end = (void *)(long)ctx->data_end;
+	reason = pks_tunnel_parse(&cur, s->tunnel, s->pkt.l4, &t);
+	if (reason)
+		return pks_end(reason);
+
+	f = pks_flow_find(s);
+	if (!f) {
+		struct pks_flow *init = &s->init;
+
+		__builtin_memset(init, 0, sizeof(*init));
+		init->first = pks_ticks(s->now);
+		init->last = init->first;
+		init->proto = pks_encap_proto(t.kind);
+		init->rule = pks_encap_rule(t.kind);
+		init->confidence = PKS_C_CONFIRMED;
+		init->flags = PKS_F_DECIDED;
+		pks_flow_set_client(init, s->src_side);
+		err = pks_flow_insert(s, init);
+		if (err && err != -EEXIST)
+			return pks_end(PKS_REASON_FLOW_FULL);
+		f = pks_flow_find(s);
+		if (!f)
+			return pks_end(PKS_REASON_FLOW_FULL);
+		if (!err) {
+			pks_wide_key(s);
+			pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+		}
+	}
+	pks_flow_touch(ctx, s, f);
+	if (t.inner == PKS_IN_OTHER)
+		return pks_end(PKS_REASON_TUNNEL_OTHER);
+
+	depth = s->pkt.depth + 1;
+	__builtin_memset(&s->pkt, 0, sizeof(s->pkt));
+	s->pkt.encap = t.kind;
+	s->pkt.depth = depth;
+	s->pkt.tunnel_id = t.id;
+	/* A fresh bound for the inner headers' offsets, as between IPv6 extension headers. */
+	s->pkt.payload_off = cur.pos - data;
+	asm volatile("" ::: "memory");
+	off = *(volatile __u32 *)&s->pkt.payload_off;
+	if (off > PKS_PARSE_OFF_MAX)
+		return pks_end(PKS_REASON_TRUNC_TUNNEL);
+	cur.pos = data + off;
+	reason = pks_parse_inner(&cur, data, &s->pkt, &t);
+	if (reason)
+		return pks_end(reason);
+	asm volatile("" ::: "memory"); /* one state for the rest: see pks_xdp */
+	return pks_entry(ctx, s);
 }
 
 #ifndef PKS_HOOK_TC

@@ -15,6 +15,9 @@
  *                the first match, or the end of the chain, goes to
  *   pks_verdict: moves the verdict, sends events, and a copy (pks_copy
  *                again) when the new verdict wants one
+ *   pks_decap:   a tunnel's packet (bpf/encap.h): counts the tunnel's own
+ *                flow, parses the packet inside and goes on with it as the
+ *                entry does (again to pks_decap for a tunnel in a tunnel)
  *
  * A packet goes only as far as it needs: each step decides, inline, whether
  * the next is wanted before it tail-calls it.
@@ -81,7 +84,7 @@ struct pks_state {
 	__u8 matched;             /* a signature stage matched */
 	__u8 then;                /* enum pks_then */
 	__u8 v4;                  /* the flow lives in pks_flows4 */
-	__u8 pad;
+	__u8 tunnel;              /* enum pks_encap of the tunnel the packet starts: pks_decap opens it */
 };
 
 /* Pinned, and shared by every attachment's chain: bpf/hook.h. */

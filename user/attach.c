@@ -162,6 +162,8 @@ static const char attach_help[] =
 	"      --max-flows N    IPv4 flow table size (default 262144); must match the pinned table\n"
 	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
+	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
+	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
 	"      --tc[=DIR]       also attach the tc policy program (pktspec policy) on the\n"
 	"                       clsact hook: ingress, egress or both (default both); on an\n"
 	"                       interface already attached, adds only the tc part\n"
@@ -178,7 +180,7 @@ int cmd_attach(int argc, char **argv)
 		{ "max-flows6", required_argument, NULL, '6' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
-		{ "egress", no_argument, NULL, 'E' },
+		{ "egress", no_argument, NULL, 'E' },       { "tunnel-port", required_argument, NULL, 'U' },
 		{}
 	};
 	struct pks_load_opts lo = { .pinned = true };
@@ -214,6 +216,10 @@ int cmd_attach(int argc, char **argv)
 				return pks_usage_error("attach", "--inspect takes a number from 1 to %d",
 						       PKS_INSPECT_MAX);
 			lo.inspect_max = v;
+			break;
+		case 'U':
+			if (pks_tunnel_port_opt(&lo, optarg))
+				return pks_usage_error("attach", "--tunnel-port takes vxlan=PORT, geneve=PORT or gtp-u=PORT (0-65535)");
 			break;
 		case 'T':
 			/* "--tc egress" as well as "--tc=egress": take a following direction word. */

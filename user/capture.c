@@ -107,6 +107,28 @@ static size_t to_ethernet(int linktype, const u_char *pkt, size_t caplen, u_char
 		l3 = pkt + 4;
 		l3len = caplen - 4;
 		break;
+	case DLT_PPP:
+	case DLT_PPP_SERIAL: {
+		/* RFC 1662 3.1: address 0xff and control 0x03 unless compressed away; RFC 1661 2 protocol. */
+		size_t off = caplen >= 2 && pkt[0] == 0xff && pkt[1] == 0x03 ? 2 : 0;
+		unsigned int proto;
+
+		if (caplen < off + 1)
+			return 0;
+		if (pkt[off] & 1) { /* protocol field compression: one byte */
+			proto = pkt[off];
+			off += 1;
+		} else {
+			if (caplen < off + 2)
+				return 0;
+			proto = pkt[off] << 8 | pkt[off + 1];
+			off += 2;
+		}
+		ethertype = proto == 0x0021 ? ETHERTYPE_IPV4 : proto == 0x0057 ? ETHERTYPE_IPV6 : -1;
+		l3 = pkt + off;
+		l3len = caplen - off;
+		break;
+	}
 	default:
 		return 0;
 	}
@@ -136,6 +158,8 @@ static bool linktype_supported(int lt)
 	case DLT_NULL:
 	case DLT_LOOP:
 	case DLT_C_HDLC:
+	case DLT_PPP:
+	case DLT_PPP_SERIAL:
 		return true;
 	}
 	return false;
@@ -170,7 +194,7 @@ int pks_capture_open(const char *path, struct pks_capture **out, char *err, size
 
 		snprintf(err, errlen,
 			 "capture %s has link type %s (%d), which replay does not read (Ethernet, Linux "
-			 "SLL/SLL2, raw IP, BSD loopback, Cisco HDLC)",
+			 "SLL/SLL2, raw IP, BSD loopback, Cisco HDLC, PPP)",
 			 path, name ? name : "unknown", c->linktype);
 		pcap_close(c->pc);
 		free(c);

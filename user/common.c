@@ -111,6 +111,20 @@ static const char *const proto_names[] = {
 #undef PKS_PROTO
 };
 
+static const char *const encap_names[] = {
+#define PKS_ENCAP(sym, id, name, proto, rule, desc) [id] = name,
+#include "pktspec/encaps.def"
+#undef PKS_ENCAP
+};
+
+/* The tunnel kind a flow key names (include/pktspec/encaps.def). */
+const char *pks_encap_name(unsigned int id)
+{
+	if (id < sizeof(encap_names) / sizeof(encap_names[0]) && encap_names[id])
+		return encap_names[id];
+	return "?";
+}
+
 static const char *const rule_names[] = {
 #define PKS_RULE(sym, id, name, desc) [id] = name,
 #include "pktspec/rules.def"

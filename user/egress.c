@@ -87,6 +87,8 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 		pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, lo);
 	if (lo && lo->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = lo->inspect_max;
+	if (lo)
+		pks_tunnel_ports_apply(lo, &skel->rodata->pks_cfg);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_SCHED_CLS);
 	err = pks_skel_load(skel->skeleton, "the egress classifier");
 	if (err)

@@ -120,6 +120,9 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 		v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
 	fprintf(out, ",\"at_first_packet\":%s", (v->ctx & PKS_X_AT_FIRST) ? "true" : "false");
+	if (r->key.encap)
+		fprintf(out, ",\"tunnel\":\"%s\",\"tunnel_id\":%u,\"tunnel_depth\":%u", pks_encap_name(r->key.encap),
+			r->key.tunnel_id, r->key.depth);
 	if (n)
 		print_json_names(out, n);
 }
@@ -197,6 +200,8 @@ void pks_flows_print(const struct pks_flow_set *set, const struct pks_print_opts
 			pks_rule_name(r->val.rule), pk, (unsigned long long)r->val.bytes[0] + r->val.bytes[1], dur);
 		if (!flow_name(r, o, &n) && n.host[0])
 			fprintf(out, "  %s%s%s%s", n.host, n.app[0] ? " (" : "", n.app, n.app[0] ? ")" : "");
+		if (r->key.encap)
+			fprintf(out, "  in %s %u", pks_encap_name(r->key.encap), r->key.tunnel_id);
 		fputc('\n', out);
 	}
 	if (!shown && !o->json)

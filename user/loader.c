@@ -322,6 +322,7 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 	pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, o);
 	if (o->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
+	pks_tunnel_ports_apply(o, &skel->rodata->pks_cfg);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
 
 	err = pks_skel_load(skel->skeleton, "the classifier");
@@ -331,4 +332,36 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 	}
 	*out = skel;
 	return 0;
+}
+
+/* The UDP tunnels whose port is configurable, in struct pks_load_opts.tunnel_ports order. */
+static const char *const tunnel_port_kinds[3] = { "vxlan", "geneve", "gtp-u" };
+
+int pks_tunnel_port_opt(struct pks_load_opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	unsigned long v;
+
+	if (!eq)
+		return -EINVAL;
+	for (int i = 0; i < 3; i++) {
+		if (strlen(tunnel_port_kinds[i]) != (size_t)(eq - arg) || strncmp(arg, tunnel_port_kinds[i], eq - arg))
+			continue;
+		if (pks_parse_uint(eq + 1, 65535, &v))
+			return -EINVAL;
+		o->tunnel_ports[i] = v + 1;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Writes the --tunnel-port choices into the configuration before load. */
+void pks_tunnel_ports_apply(const struct pks_load_opts *o, volatile struct pks_config *cfg)
+{
+	if (o->tunnel_ports[0])
+		cfg->vxlan_port = o->tunnel_ports[0] - 1;
+	if (o->tunnel_ports[1])
+		cfg->geneve_port = o->tunnel_ports[1] - 1;
+	if (o->tunnel_ports[2])
+		cfg->gtpu_port = o->tunnel_ports[2] - 1;
 }

@@ -30,6 +30,7 @@ void pks_libbpf_forget(void);
 
 /* Names from the tables in include/pktspec/ (protocols.def, rules.def, ...). */
 const char *pks_proto_name(unsigned int id);
+const char *pks_encap_name(unsigned int id);
 int pks_proto_by_name(const char *name); /* -1 when unknown */
 const char *pks_proto_desc(unsigned int id);
 const char *pks_confidence_name(unsigned int c);
@@ -66,8 +67,13 @@ struct pks_load_opts {
 	unsigned int max_flows; /* pks_flows4 (IPv4); 0: default */
 	unsigned int max_flows6; /* pks_flows (IPv6); 0: a quarter of max_flows, or its default */
 	unsigned int inspect_max; /* 0: default */
+	unsigned int tunnel_ports[3]; /* --tunnel-port: vxlan, geneve, gtp-u UDP port + 1; 0: default */
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
+/* "--tunnel-port KIND=PORT" (vxlan, geneve, gtp-u; port 0 turns the kind off) into *o: 0 or -EINVAL. */
+int pks_tunnel_port_opt(struct pks_load_opts *o, const char *arg);
+struct pks_config;
+void pks_tunnel_ports_apply(const struct pks_load_opts *o, volatile struct pks_config *cfg);
 struct bpf_map;
 struct bpf_object;
 struct bpf_object_skeleton;

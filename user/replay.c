@@ -96,7 +96,7 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 static const char replay_help[] =
 	"Usage: pktspec replay FILE... [--json] [--summary] [--proto NAME] [--stats]\n"
 	"Run every packet of a capture (pcap or pcapng; Ethernet, Linux SLL/SLL2, raw\n"
-	"IP, BSD loopback or Cisco HDLC) through the same XDP classifier with\n"
+	"IP, BSD loopback, Cisco HDLC or PPP) through the same XDP classifier with\n"
 	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does,\n"
 	"then (as a table) the per-protocol summary.\n"
 	"Needs no interface and does not touch a live attachment. Several files are\n"
@@ -116,6 +116,8 @@ static const char replay_help[] =
 	"      --max-flows N    IPv4 flow table size (default 262144)\n"
 	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
+	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
+	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -151,6 +153,7 @@ int cmd_replay(int argc, char **argv)
 					      { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
 					      { "inspect", required_argument, NULL, 'I' },
+					      { "tunnel-port", required_argument, NULL, 'U' },
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
@@ -209,6 +212,10 @@ int cmd_replay(int argc, char **argv)
 				return pks_usage_error("replay", "--inspect takes a number from 1 to %d",
 						       PKS_INSPECT_MAX);
 			lo.inspect_max = v;
+			break;
+		case 'U':
+			if (pks_tunnel_port_opt(&lo, optarg))
+				return pks_usage_error("replay", "--tunnel-port takes vxlan=PORT, geneve=PORT or gtp-u=PORT (0-65535)");
 			break;
 		case 'v':
 			pks_verbose++;

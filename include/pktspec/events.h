@@ -96,7 +96,6 @@ struct pks_event {
 	__u32 seq;              /* TCP sequence number of the first payload byte; 0 for UDP */
 	__u32 payload_len;      /* the packet's whole L4 payload length */
 	__u32 caplen;           /* payload bytes that follow (<= PKS_SNAP_LEN) */
-	__u32 pad;
 };
 
 /* A payload event as the kernel builds it (header + bounded copy). */

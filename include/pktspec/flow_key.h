@@ -52,7 +52,10 @@ static __always_inline int pks_flow_key_fill(struct pks_flow_key *k, const __u8 
 	k->port_a = src_is_a ? sport : dport;
 	k->port_b = src_is_a ? dport : sport;
 	k->l4 = l4;
-	k->pad[0] = k->pad[1] = k->pad[2] = 0;
+	k->encap = PKS_E_NONE;
+	k->depth = 0;
+	k->pad = 0;
+	k->tunnel_id = 0;
 	return src_is_a ? PKS_SIDE_A : PKS_SIDE_B;
 }
 
@@ -77,12 +80,14 @@ static __always_inline int pks_flow_key4_fill(struct pks_flow_key4 *k, __u32 src
 	return src_is_a ? PKS_SIDE_A : PKS_SIDE_B;
 }
 
-/* Whether a wide key is a plain IPv4 flow's, which lives in pks_flows4. */
+/* Whether a wide key is a plain IPv4 flow's, which lives in pks_flows4 (not one inside a tunnel). */
 static __always_inline int pks_flow_key_is4(const struct pks_flow_key *k)
 {
 	const __u32 *a = (const __u32 *)k->addr_a, *b = (const __u32 *)k->addr_b;
 	__u32 mapped = pks_be32_to_host(0x0000ffff);
 
+	if (k->encap != PKS_E_NONE || k->depth)
+		return 0;
 	return !a[0] && !a[1] && a[2] == mapped && !b[0] && !b[1] && b[2] == mapped;
 }
 

@@ -75,6 +75,17 @@ struct pks_stats {
 };
 
 /*
+ * The tunnel a flow was carried in (include/pktspec/encaps.def,
+ * doc/encapsulations.md): the innermost one, in struct pks_flow_key.encap.
+ */
+PKS_PACKED_ENUM pks_encap {
+#define PKS_ENCAP(sym, id, name, proto, rule, desc) PKS_E_##sym = id,
+#include "encaps.def"
+#undef PKS_ENCAP
+	PKS_E__COUNT,
+};
+
+/*
  * Flow key: one entry per connection for both directions. Side A is the
  * endpoint with the smaller (address, port) compared as network-order bytes
  * then port; side B the other. IPv4 addresses are stored IPv4-mapped
@@ -86,8 +97,11 @@ struct pks_flow_key {
 	__u8 addr_b[16];
 	__u16 port_a;
 	__u16 port_b;
-	__u8 l4; /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 pad[3];
+	__u8 l4; /* IPPROTO_TCP or IPPROTO_UDP; a tunnel's own flow: IPPROTO_GRE, IPIP, IPV6 */
+	enum pks_encap encap; /* the tunnel the packets came in (innermost), 0: none */
+	__u8 depth;           /* tunnels around the flow: 0..PKS_TUNNEL_MAX */
+	__u8 pad;
+	__u32 tunnel_id;      /* VNI, GRE key, GTP-U TEID of that tunnel (host order); 0 if it has none */
 };
 
 /* Which key side is the client (the SYN sender, else the first sender). */
@@ -178,8 +192,17 @@ struct pks_flow_key4 {
 struct pks_config {
 	__u8 inspect_max;  /* payload packets per direction, 1..PKS_INSPECT_MAX */
 	__u8 coarse_clock; /* bpf_ktime_get_coarse_ns() exists (Linux 5.11+): use it on the fast path */
-	__u8 pad[6];
+	/* UDP destination ports opened as tunnels (--tunnel-port); 0 turns one off. */
+	__u16 vxlan_port;
+	__u16 geneve_port;
+	__u16 gtpu_port;
 };
+
+#define PKS_VXLAN_PORT 4789  /* RFC 7348 5 */
+#define PKS_GENEVE_PORT 6081 /* RFC 8926 3.3 */
+#define PKS_GTPU_PORT 2152   /* 3GPP TS 29.281 4.4.2.3 */
+/* Tunnels opened around one packet; one more is counted as tunnel_too_deep. */
+#define PKS_TUNNEL_MAX 2
 
 /*
  * Replay state in .bss: `pktspec replay` sets the capture's clock and each
@@ -194,7 +217,7 @@ struct pks_replay {
 };
 
 /* Map names (at most 15 characters: the kernel truncates longer ones). */
-#define PKS_MAP_FLOWS "pks_flows"   /* IPv6 flows (and, later, flows inside tunnels): struct pks_flow_key */
+#define PKS_MAP_FLOWS "pks_flows"   /* IPv6 flows and flows inside tunnels: struct pks_flow_key */
 #define PKS_MAP_FLOWS4 "pks_flows4" /* plain IPv4 flows: struct pks_flow_key4 */
 #define PKS_MAP_STATS "pks_stats"
 
@@ -209,7 +232,8 @@ struct pks_replay {
 	X(COPY, "pks_copy")       \
 	X(KRULES, "pks_krules")   \
 	X(WINDOW, "pks_window")   \
-	X(VERDICT, "pks_verdict")
+	X(VERDICT, "pks_verdict") \
+	X(DECAP, "pks_decap")
 
 #define PKS_FLOWS_DEFAULT 262144 /* pks_flows4 */
 #define PKS_FLOWS6_DEFAULT 65536 /* pks_flows */
@@ -219,7 +243,8 @@ struct pks_replay {
 PKS_ASSERT_SIZE(enum pks_proto, 1);
 PKS_ASSERT_SIZE(enum pks_confidence, 1);
 PKS_ASSERT_SIZE(enum pks_rule, 2);
-PKS_ASSERT_SIZE(struct pks_flow_key, 40);
+PKS_ASSERT_SIZE(enum pks_encap, 1);
+PKS_ASSERT_SIZE(struct pks_flow_key, 44);
 PKS_ASSERT_SIZE(struct pks_flow, 48);
 PKS_ASSERT_SIZE(struct pks_flow_key4, 16);
 PKS_ASSERT_SIZE(struct pks_stats, PKS_REASON__COUNT * 8);

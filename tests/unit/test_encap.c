@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * Tunnels through the real XDP object (bpf/encap.h): the flow inside is keyed
+ * with the tunnel's ID, so two tenants' identical inner flows stay two; a
+ * malformed or cut tunnel header, a third tunnel and an over-deep MPLS stack
+ * are each counted under their own reason and touch no flow inside.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include "harness.h"
+#include "pkt.h"
+
+#define C4 "198.18.0.1"
+#define S4 "198.18.0.2"
+
+static const uint8_t dns_query[] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+				     1,    'x',  0,    0x00, 0x01, 0x00, 0x01 };
+
+/* Ethernet + IPv4 (protocol l4, addresses 198.18.9.1 -> .2) of total length ip_len at buf. */
+static size_t outer_ip4(uint8_t *buf, uint8_t l4, size_t ip_len)
+{
+	memset(buf, 0, 34);
+	buf[0] = 0x02;
+	buf[6] = 0x02;
+	buf[12] = 0x08;
+	buf[14] = 0x45;
+	buf[16] = ip_len >> 8;
+	buf[17] = ip_len & 0xff;
+	buf[22] = 64;
+	buf[23] = l4;
+	inet_pton(AF_INET, "198.18.9.1", buf + 26);
+	inet_pton(AF_INET, "198.18.9.2", buf + 30);
+	return 34;
+}
+
+/* The inner DNS query frame (Ethernet first) into buf; its length. */
+static size_t inner_frame(uint8_t *buf, size_t max)
+{
+	struct pkt_spec s = PKT_UDP4(C4, 40000, S4, 53);
+
+	s.payload = dns_query;
+	s.payload_len = sizeof(dns_query);
+	return pkt_build(&s, buf, max);
+}
+
+/* A VXLAN frame with VNI vni around the inner DNS query. */
+static size_t vxlan_frame(uint8_t *buf, uint32_t vni)
+{
+	uint8_t inner[256];
+	size_t n = inner_frame(inner, sizeof(inner)), off;
+	size_t udp_len = 8 + 8 + n;
+
+	off = outer_ip4(buf, 17, 20 + udp_len);
+	memset(buf + off, 0, 16);
+	buf[off] = 50000 >> 8;
+	buf[off + 1] = 50000 & 0xff;
+	buf[off + 2] = 4789 >> 8;
+	buf[off + 3] = 4789 & 0xff;
+	buf[off + 4] = udp_len >> 8;
+	buf[off + 5] = udp_len & 0xff;
+	buf[off + 8] = 0x08; /* I */
+	buf[off + 12] = vni >> 16;
+	buf[off + 13] = vni >> 8;
+	buf[off + 14] = vni;
+	memcpy(buf + off + 16, inner, n);
+	return off + 16 + n;
+}
+
+/* `levels` plain GRE headers (IPv4 payload type) nested around the inner DNS query's IP packet. */
+static size_t gre_nested(uint8_t *buf, int levels, uint16_t flags)
+{
+	uint8_t inner[256];
+	size_t n = inner_frame(inner, sizeof(inner)) - 14, off = 0;
+
+	for (int i = 0; i < levels; i++) {
+		size_t rest = (size_t)(levels - i) * (20 + 4) + n;
+
+		if (i == 0) {
+			off = outer_ip4(buf, 47, rest);
+		} else {
+			/* An inner IPv4 header of its own (no Ethernet): copy the outer one's fields. */
+			memcpy(buf + off, buf + 14, 20);
+			buf[off + 2] = rest >> 8;
+			buf[off + 3] = rest & 0xff;
+			buf[off + 19] = 2 + i; /* distinct tunnel endpoints per level */
+			off += 20;
+		}
+		buf[off] = flags >> 8;
+		buf[off + 1] = flags & 0xff;
+		buf[off + 2] = 0x08;
+		buf[off + 3] = 0x00;
+		off += 4;
+	}
+	memcpy(buf + off, inner + 14, n);
+	return off + n;
+}
+
+TEST(encap_vxlan_tenants_stay_two_flows)
+{
+	struct pks_env env;
+	uint8_t frame[512];
+	size_t len;
+
+	CHECK(pks_env_open(&env) == 0);
+	len = vxlan_frame(frame, 1001);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	len = vxlan_frame(frame, 1002);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	/* One tunnel flow (the same outer 5-tuple) and one DNS flow per VNI. */
+	CHECK_EQ(pks_env_flow_count(&env), 3);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_NEW_FLOW), 2);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_BAD_TUNNEL), 0);
+	pks_env_close(&env);
+}
+
+TEST(encap_vxlan_without_i_flag_is_bad_tunnel)
+{
+	struct pks_env env;
+	uint8_t frame[512];
+	size_t len = vxlan_frame(frame, 7);
+
+	frame[34 + 8] = 0x00; /* the I flag cleared */
+	CHECK(pks_env_open(&env) == 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_BAD_TUNNEL), 1);
+	CHECK_EQ(pks_env_flow_count(&env), 0);
+	pks_env_close(&env);
+}
+
+TEST(encap_vxlan_cut_is_trunc_tunnel)
+{
+	struct pks_env env;
+	uint8_t frame[512];
+
+	vxlan_frame(frame, 7);
+	CHECK(pks_env_open(&env) == 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, 34 + 8 + 4), 0);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_TRUNC_TUNNEL), 1);
+	CHECK_EQ(pks_env_flow_count(&env), 0);
+	pks_env_close(&env);
+}
+
+TEST(encap_gre_version_is_bad_tunnel)
+{
+	struct pks_env env;
+	uint8_t frame[512];
+	size_t len = gre_nested(frame, 1, 0x0002); /* version 2 */
+
+	CHECK(pks_env_open(&env) == 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_BAD_TUNNEL), 1);
+	CHECK_EQ(pks_env_flow_count(&env), 0);
+	pks_env_close(&env);
+}
+
+TEST(encap_gre_two_levels_opened_three_not)
+{
+	struct pks_env env;
+	uint8_t frame[512];
+	size_t len;
+
+	CHECK(pks_env_open(&env) == 0);
+	len = gre_nested(frame, 2, 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	/* Two tunnel flows and the DNS flow inside both. */
+	CHECK_EQ(pks_env_flow_count(&env), 3);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_NEW_FLOW), 1);
+	pks_env_close(&env);
+
+	CHECK(pks_env_open(&env) == 0);
+	len = gre_nested(frame, 3, 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_TUNNEL_TOO_DEEP), 1);
+	CHECK_EQ(pks_env_flow_count(&env), 2); /* the two tunnels opened; nothing inside the third */
+	pks_env_close(&env);
+}
+
+TEST(encap_mpls_stack_too_deep)
+{
+	struct pks_env env;
+	struct pkt_spec s = PKT_UDP4(C4, 40000, S4, 53);
+	uint8_t inner[256], frame[512];
+	size_t n, off = 14;
+
+	s.payload = dns_query;
+	s.payload_len = sizeof(dns_query);
+	n = pkt_build(&s, inner, sizeof(inner));
+	memcpy(frame, inner, 12);
+	frame[12] = 0x88;
+	frame[13] = 0x47;
+	for (int i = 0; i < 7; i++, off += 4) { /* seven labels, none the bottom one */
+		frame[off] = 0;
+		frame[off + 1] = 0x10;
+		frame[off + 2] = 0;
+		frame[off + 3] = 64;
+	}
+	memcpy(frame + off, inner + 14, n - 14);
+	CHECK(pks_env_open(&env) == 0);
+	CHECK_EQ(pks_env_run_raw(&env, frame, off + n - 14), 0);
+	CHECK_EQ(pks_env_reason(&env, PKS_REASON_MPLS_TOO_DEEP), 1);
+	CHECK_EQ(pks_env_flow_count(&env), 0);
+	/* With the bottom-of-stack bit on the third label, the flow below is keyed. */
+	frame[14 + 8 + 2] = 0x01;
+	memmove(frame + 14 + 12, frame + off, n - 14);
+	CHECK_EQ(pks_env_run_raw(&env, frame, 14 + 12 + n - 14), 0);
+	CHECK_EQ(pks_env_flow_count(&env), 1);
+	pks_env_close(&env);
+}
