@@ -282,6 +282,8 @@ no_expect:
 			f->confidence = PKS_C_EXPECTED;
 			f->rule = PKS_R_SERVER_MEMORY;
 			f->ctx |= PKS_X_AT_FIRST | PKS_X_MEMORY;
+			/* The app an earlier flow's name gave (SNI, Host): policy by app from this packet. */
+			f->app = s->app;
 			PKS_CTX_COUNT(memory_hit);
 		}
 	}
@@ -289,8 +291,20 @@ no_expect:
 	pks_ctx_addr_copy(hk.addr, server_addr);
 	h = bpf_map_lookup_elem(&pks_hosts, &hk);
 	if (h && h->expires_ns > now) {
-		f->app = h->app;
+		if (h->app)
+			f->app = h->app;
 		f->ctx |= PKS_X_NAMED;
+		/*
+		 * Named by a DNS answer before its first packet, and the name has
+		 * an application: confidence "dns", so that a policy by app (with
+		 * any minimum up to dns) applies from this packet. The protocol
+		 * stays the port's guess; a signature still replaces it (pks_apply).
+		 */
+		if (h->app && f->confidence <= PKS_C_PORT) {
+			f->confidence = PKS_C_DNS;
+			f->rule = PKS_R_DNS_NAMED;
+			f->ctx |= PKS_X_AT_FIRST;
+		}
 		PKS_CTX_COUNT(host_hit);
 	}
 	pks_ctx_update_want(f);

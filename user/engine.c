@@ -16,6 +16,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/flow_key.h"
 
 static struct pks_ctx_rule *rules;
 
@@ -46,6 +47,7 @@ struct pks_engine {
 	char (*app_names)[PKS_APP_LEN]; /* [id - 1] */
 	size_t n_app_names;
 	bool rules_started;
+	struct pks_flowtab flows; /* the flow tables, for the write-back of apps */
 };
 
 uint64_t pks_engine_now(const struct pks_engine *e)
@@ -333,6 +335,51 @@ static void name_set_app(struct pks_engine *e, struct pks_flow_name *v, uint16_t
 	snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
 }
 
+/* The server endpoint of a flow in the kernel table; -ENOENT when it is gone. */
+static int flow_server(struct pks_engine *e, const struct pks_flow_key *k, struct pks_server_key *sk)
+{
+	struct pks_flow f;
+	int b_is_server;
+
+	if (pks_flowtab_get_raw(&e->flows, k, &f))
+		return -ENOENT;
+	b_is_server = pks_flow_client(&f) == PKS_SIDE_A;
+	memset(sk, 0, sizeof(*sk));
+	memcpy(sk->addr, b_is_server ? k->addr_b : k->addr_a, 16);
+	sk->port = b_is_server ? k->port_b : k->port_a;
+	sk->l4 = k->l4;
+	return 0;
+}
+
+/*
+ * What a name taught reaches policy: the app goes into the flow's kernel
+ * entry (pks_flow.app, which the tc program reads from the next packet on),
+ * and into the memory of its server when there is one, so that the next flow
+ * to that endpoint has it from its first packet (bpf/ctx.h).
+ */
+static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key *k, uint16_t app)
+{
+	struct pks_server_key sk;
+	struct pks_server sv;
+	int r;
+
+	if (!app || e->flows.fd4 < 0 || e->flows.fd6 < 0)
+		return;
+	r = pks_flowtab_set_app(&e->flows, k, app);
+	if (r > 0)
+		e->st.apps++;
+	else if (r < 0 && r != -ENOENT)
+		e->st.map_errors++;
+	if (e->maps.servers < 0 || flow_server(e, k, &sk))
+		return;
+	if (bpf_map_lookup_elem(e->maps.servers, &sk, &sv) || sv.app == app)
+		return;
+	sv.app = app;
+	/* BPF_EXIST: only a memory a confirmed flow made; a name alone makes none. */
+	if (bpf_map_update_elem(e->maps.servers, &sk, &sv, BPF_EXIST) == 0)
+		e->st.apps++;
+}
+
 static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v,
 			    uint16_t hint)
 {
@@ -343,6 +390,7 @@ static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, 
 	err = map_write(e, e->maps.names, k, v);
 	if (!err)
 		e->st.names++;
+	flow_app_write_back(e, k, v->app_id);
 	return err;
 }
 
@@ -413,11 +461,12 @@ int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k)
 	return map_write(e, e->maps.done, k, &one);
 }
 
-int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t port, uint8_t l4, uint8_t proto,
-			uint16_t rule)
+int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16], uint16_t port,
+			uint8_t l4, uint8_t proto, uint16_t rule)
 {
 	struct pks_server_key k = {};
 	struct pks_server v = {};
+	struct pks_flow_name n;
 	int err;
 
 	memcpy(k.addr, addr, 16);
@@ -426,6 +475,10 @@ int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t p
 	v.expires_ns = e->now + e->opts.server_ttl_ns;
 	v.proto = proto;
 	v.rule = rule;
+	if (fk) {
+		name_get(e, fk, &n);
+		v.app = n.app_id;
+	}
 	err = map_write(e, e->maps.servers, &k, &v);
 	if (!err)
 		e->st.remembered++;
@@ -547,6 +600,9 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 		return -ENOMEM;
 	e->maps = *maps;
 	e->opts = *o;
+	pks_flowtab_init(&e->flows);
+	e->flows.fd4 = maps->flows4;
+	e->flows.fd6 = maps->flows;
 	if (!e->opts.server_ttl_ns)
 		e->opts.server_ttl_ns = PKS_SERVER_TTL_DEFAULT;
 	if (!e->opts.expect_ttl_ns)

@@ -164,6 +164,31 @@ int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *
 	return err ? -errno : 0;
 }
 
+/*
+ * The daemon's write-back of what it learnt about a flow (its app) into the
+ * kernel entry, which the tc policy program reads from the next packet on.
+ * Only the one field changes, but a map update replaces the whole value: a
+ * packet the classifier counts between the lookup and the update loses its
+ * counter increment (and, at worst, a verdict step it took in that window,
+ * which the next payload packet takes again). The window is one syscall
+ * long and happens once per named flow. BPF_EXIST: a flow that ended
+ * meanwhile is not brought back. Returns 1 when written, 0 when the entry
+ * already had this app, or -errno (-ENOENT: no such flow).
+ */
+int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app)
+{
+	struct pks_flow f;
+	int err = raw_get(t, key, &f);
+
+	if (err)
+		return err;
+	if (f.app == app)
+		return 0;
+	f.app = app;
+	err = pks_flowtab_put_raw(t, key, &f, BPF_EXIST);
+	return err ? err : 1;
+}
+
 int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v)
 {
 	struct pks_flow f;

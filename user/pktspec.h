@@ -161,6 +161,8 @@ void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key
 /* By wide key, in whichever table holds the flow; 0 or -errno. */
 int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v);
 int pks_flowtab_get_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow *f);
+/* The daemon's write-back of a flow's app (user/flowtab.c): 1 written, 0 unchanged, -errno. */
+int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app);
 int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
 			__u64 flags);
 int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key);

@@ -125,6 +125,7 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 	struct pks_engine_maps m = {
 		.events = bpf_map__fd(skel->maps.pks_events),
 		.flows = bpf_map__fd(skel->maps.pks_flows),
+		.flows4 = bpf_map__fd(skel->maps.pks_flows4),
 		.expect = bpf_map__fd(skel->maps.pks_expect),
 		.servers = bpf_map__fd(skel->maps.pks_servers),
 		.hosts = bpf_map__fd(skel->maps.pks_hosts),

@@ -195,9 +195,9 @@ int cmd_run(int argc, char **argv)
 	bool detach = false;
 	unsigned long v;
 	struct sigaction sa = {};
-	int *fds[] = { &maps.events, &maps.flows, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
+	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
 		       &maps.ctxstats, &maps.ctl };
-	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
+	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
 					     PKS_MAP_HOSTS,  PKS_MAP_NAMES, PKS_MAP_DONE,   PKS_MAP_CTXSTATS,
 					     PKS_MAP_CTL };
 
@@ -361,11 +361,12 @@ int cmd_run(int argc, char **argv)
 
 		fprintf(stderr,
 			"pktspec: %llu events (%llu flows, %llu verdicts, %llu payloads); wrote %llu expected flows, "
-			"%llu server names, %llu flow names, %llu server memories; %llu map errors, %llu malformed\n",
+			"%llu server names, %llu flow names, %llu server memories, %llu apps; %llu map errors, "
+			"%llu malformed\n",
 			(unsigned long long)st->events, (unsigned long long)st->flows,
 			(unsigned long long)st->verdicts, (unsigned long long)st->payloads,
 			(unsigned long long)st->expects, (unsigned long long)st->hosts, (unsigned long long)st->names,
-			(unsigned long long)st->remembered, (unsigned long long)st->map_errors,
+			(unsigned long long)st->remembered, (unsigned long long)st->apps, (unsigned long long)st->map_errors,
 			(unsigned long long)st->malformed);
 		print_ctx_stats(maps.ctxstats);
 		if (lc)

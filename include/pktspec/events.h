@@ -154,7 +154,9 @@ struct pks_server {
 	__u64 expires_ns;
 	enum pks_rule rule;   /* the rule that confirmed it (for "why?") */
 	enum pks_proto proto;
-	__u8 pad[5];
+	__u8 pad0;
+	__u16 app;            /* the application a name gave a flow to it (SNI, Host, DNS), 0 none */
+	__u8 pad[2];
 };
 
 /* Names. Longer names are cut (and still end in NUL). */
