@@ -22,6 +22,7 @@
 #include "pktspec/events.h"
 #include "parse.h"
 #include "hook.h"
+#include "oprules.h"
 
 #define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_hook_window */
 
@@ -307,6 +308,9 @@ no_expect:
 		}
 		PKS_CTX_COUNT(host_hit);
 	}
+	/* Last: the operator overrides what anything above guessed. */
+	if (pks_op_flow_new(f, server_addr, server_port, p->l4))
+		PKS_CTX_COUNT(user_hit);
 	pks_ctx_update_want(f);
 }
 

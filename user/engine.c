@@ -17,6 +17,7 @@
 #include "pktspec.h"
 #include "engine.h"
 #include "pktspec/flow_key.h"
+#include "pktspec/oprules.h"
 
 static struct pks_ctx_rule *rules;
 
@@ -48,6 +49,14 @@ struct pks_engine {
 	size_t n_app_names;
 	bool rules_started;
 	struct pks_flowtab flows; /* the flow tables, for the write-back of apps */
+	/* The operator's host-name rules (pks_ophosts), reread when pks_opstate's gen moves. */
+	struct op_host {
+		char suffix[PKS_NAME_LEN];
+		struct pks_op_host v;
+	} *ophosts;
+	size_t n_ophosts;
+	uint32_t op_gen;
+	bool op_read;
 };
 
 uint64_t pks_engine_now(const struct pks_engine *e)
@@ -357,20 +366,20 @@ static int flow_server(struct pks_engine *e, const struct pks_flow_key *k, struc
  * and into the memory of its server when there is one, so that the next flow
  * to that endpoint has it from its first packet (bpf/ctx.h).
  */
-static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key *k, uint16_t app)
+static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key *k, uint16_t app, int user_proto)
 {
 	struct pks_server_key sk;
 	struct pks_server sv;
 	int r;
 
-	if (!app || e->flows.fd4 < 0 || e->flows.fd6 < 0)
+	if ((!app && user_proto < 0) || e->flows.fd4 < 0 || e->flows.fd6 < 0)
 		return;
-	r = pks_flowtab_set_app(&e->flows, k, app);
+	r = pks_flowtab_set_app(&e->flows, k, app, user_proto);
 	if (r > 0)
 		e->st.apps++;
 	else if (r < 0 && r != -ENOENT)
 		e->st.map_errors++;
-	if (e->maps.servers < 0 || flow_server(e, k, &sk))
+	if (!app || e->maps.servers < 0 || flow_server(e, k, &sk))
 		return;
 	if (bpf_map_lookup_elem(e->maps.servers, &sk, &sv) || sv.app == app)
 		return;
@@ -380,17 +389,99 @@ static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key 
 		e->st.apps++;
 }
 
+/* Rereads the live table of the operator's host-name rules when a load changed them. */
+static void op_hosts_refresh(struct pks_engine *e)
+{
+	struct pks_op_state st;
+	struct pks_op_host_key k, next;
+	void *prev = NULL;
+	__u32 zero = 0, live;
+
+	if (e->maps.opstate <= 0 || e->maps.ophosts <= 0 || bpf_map_lookup_elem(e->maps.opstate, &zero, &st))
+		return;
+	if (e->op_read && st.gen == e->op_gen)
+		return;
+	if (!e->ophosts && !(e->ophosts = calloc(PKS_OPHOSTS_MAX, sizeof(*e->ophosts))))
+		return;
+	live = st.live & 1;
+	e->n_ophosts = 0;
+	while (bpf_map_get_next_key(e->maps.ophosts, prev, &next) == 0 && e->n_ophosts < PKS_OPHOSTS_MAX) {
+		struct op_host *h = &e->ophosts[e->n_ophosts];
+
+		k = next;
+		prev = &k;
+		if (k.table != live || bpf_map_lookup_elem(e->maps.ophosts, &k, &h->v))
+			continue;
+		memcpy(h->suffix, k.suffix, sizeof(h->suffix));
+		h->suffix[sizeof(h->suffix) - 1] = 0;
+		e->n_ophosts++;
+	}
+	e->op_gen = st.gen;
+	e->op_read = true;
+}
+
+/* The operator's rule for a host name (longest suffix wins), or NULL. */
+static const struct pks_op_host *op_host_find(struct pks_engine *e, const char *host)
+{
+	char low[PKS_NAME_LEN + 1];
+	const struct pks_op_host *best = NULL;
+	size_t hl, best_len = 0;
+
+	if (!host[0])
+		return NULL;
+	low[0] = '.';
+	for (hl = 0; host[hl] && hl < PKS_NAME_LEN - 1; hl++)
+		low[hl + 1] = tolower((unsigned char)host[hl]);
+	hl++;
+	low[hl] = 0;
+	for (size_t i = 0; i < e->n_ophosts; i++) {
+		size_t sl = strlen(e->ophosts[i].suffix);
+
+		if (sl <= hl && sl > best_len && !strcmp(low + hl - sl, e->ophosts[i].suffix)) {
+			best = &e->ophosts[i].v;
+			best_len = sl;
+		}
+	}
+	return best;
+}
+
+/*
+ * The operator's host-name rules override the app list: the app goes where
+ * the list's would; returns the rule's protocol, or -1.
+ */
+static int op_host_apply(struct pks_engine *e, struct pks_flow_name *v)
+{
+	const struct pks_op_host *r;
+	const char *app;
+
+	op_hosts_refresh(e);
+	if (!e->n_ophosts)
+		return -1;
+	r = op_host_find(e, v->host);
+	if (!r)
+		r = op_host_find(e, v->dns_host);
+	if (!r)
+		return -1;
+	if (r->flags & PKS_OPR_APP) {
+		v->app_id = r->app;
+		app = pks_engine_app_name(e, r->app);
+		snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
+	}
+	return (r->flags & PKS_OPR_PROTO) ? r->proto : -1;
+}
+
 static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v,
 			    uint16_t hint)
 {
-	int err;
+	int err, user_proto;
 
 	v->updated_ns = e->now;
 	name_set_app(e, v, hint);
+	user_proto = op_host_apply(e, v);
 	err = map_write(e, e->maps.names, k, v);
 	if (!err)
 		e->st.names++;
-	flow_app_write_back(e, k, v->app_id);
+	flow_app_write_back(e, k, v->app_id, user_proto);
 	return err;
 }
 
@@ -648,6 +739,7 @@ void pks_engine_free(struct pks_engine *e)
 	ring_buffer__free(e->rb);
 	free(e->apps);
 	free(e->app_names);
+	free(e->ophosts);
 	free(e);
 }
 

@@ -82,6 +82,7 @@ void pks_ctx_rule_register(struct pks_ctx_rule *r);
 struct pks_engine_maps {
 	int events, flows, flows4, expect, servers, hosts, names, done, ctxstats;
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
+	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */
 };
 
 struct pks_engine_opts {

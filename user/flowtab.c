@@ -16,6 +16,7 @@
 
 #include "pktspec.h"
 #include "pktspec/flow_key.h"
+#include "pktspec/events.h"
 #include "pktspec.skel.h"
 
 /* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
@@ -165,7 +166,8 @@ int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *
 }
 
 /*
- * The daemon's write-back of what it learnt about a flow (its app) into the
+ * The daemon's write-back of what it learnt about a flow (its app; with
+ * user_proto >= 0, an operator rule's protocol at confidence "user") into the
  * kernel entry, which the tc policy program reads from the next packet on.
  * Only the one field changes, but a map update replaces the whole value: a
  * packet the classifier counts between the lookup and the update loses its
@@ -175,16 +177,24 @@ int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *
  * meanwhile is not brought back. Returns 1 when written, 0 when the entry
  * already had this app, or -errno (-ENOENT: no such flow).
  */
-int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app)
+int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app, int user_proto)
 {
 	struct pks_flow f;
 	int err = raw_get(t, key, &f);
 
 	if (err)
 		return err;
-	if (f.app == app)
+	if (f.app == app && (user_proto < 0 || (f.proto == user_proto && f.confidence == PKS_C_USER)))
 		return 0;
 	f.app = app;
+	if (user_proto >= 0) {
+		/* An operator's host-name rule: their protocol, decided, as XDP does for address rules. */
+		f.proto = user_proto;
+		f.confidence = PKS_C_USER;
+		f.rule = PKS_R_USER;
+		f.flags |= PKS_F_DECIDED;
+		f.ctx &= ~PKS_X_MEMORY;
+	}
 	err = pks_flowtab_put_raw(t, key, &f, BPF_EXIST);
 	return err ? err : 1;
 }

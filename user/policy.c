@@ -63,7 +63,7 @@ static char app_names[POL_APPS_MAX][POL_APP_LEN];
 static int n_app_names;
 static bool have_apps;
 
-static int apps_read(const char *path)
+int pks_apps_read(const char *path)
 {
 	char line[512];
 	int lineno = 0;
@@ -100,7 +100,7 @@ static int apps_read(const char *path)
 	return 0;
 }
 
-static int app_by_name(const char *s, char *err, size_t errlen)
+int pks_app_by_name(const char *s, char *err, size_t errlen)
 {
 	unsigned long v;
 
@@ -171,7 +171,7 @@ int pks_policy_parse(int n, char **tok, struct pks_policy_rule *r, char *err, si
 			return -EINVAL;
 		}
 		if (!strcmp(w, "app")) {
-			int a = app_by_name(arg, err, errlen);
+			int a = pks_app_by_name(arg, err, errlen);
 
 			if (a < 0)
 				return -EINVAL;
@@ -341,8 +341,8 @@ static void print_json(const struct pks_policy_rule *r, FILE *out)
 	fprintf(out, "}\n");
 }
 
-/* Splits a line into words, dropping a # comment; returns the count or -1 when too many. */
-static int split(char *line, char **tok)
+/* Splits a line into at most max words, dropping a # comment; returns the count or -1 when too many. */
+int pks_words(char *line, char **tok, int max)
 {
 	int n = 0;
 	char *hash = strchr(line, '#'), *save = NULL, *w;
@@ -350,7 +350,7 @@ static int split(char *line, char **tok)
 	if (hash)
 		*hash = 0;
 	for (w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
-		if (n == POL_TOKENS_MAX)
+		if (n == max)
 			return -1;
 		tok[n++] = w;
 	}
@@ -387,7 +387,7 @@ int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **o
 				;
 			continue;
 		}
-		nt = split(line, tok);
+		nt = pks_words(line, tok, POL_TOKENS_MAX);
 		if (nt == 0)
 			continue;
 		if (nt < 0) {
@@ -662,7 +662,7 @@ int cmd_policy(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+ja:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (apps_read(optarg))
+			if (pks_apps_read(optarg))
 				return PKS_EXIT_FAIL;
 			break;
 		case 'j':

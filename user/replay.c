@@ -133,6 +133,8 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 		.done = bpf_map__fd(skel->maps.pks_done),
 		.ctxstats = bpf_map__fd(skel->maps.pks_ctxstats),
 		.ctl = bpf_map__fd(skel->maps.pks_ctl),
+		.opstate = bpf_map__fd(skel->maps.pks_opstate),
+		.ophosts = bpf_map__fd(skel->maps.pks_ophosts),
 	};
 
 	return pks_engine_new(&m, &eo, out);

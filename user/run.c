@@ -18,6 +18,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/oprules.h"
 #include "ipfix.h"
 #include "lifecycle.h"
 #include "metrics.h"
@@ -105,7 +106,7 @@ static void print_ctx_stats(int fd)
 	static const char *const names[] = { "ev_flow",	       "ev_verdict",   "ev_payload",	 "lost_flow",
 					     "lost_verdict",   "lost_payload", "snap_cut",	 "expect_hit",
 					     "expect_expired", "memory_hit",   "memory_overruled", "host_hit",
-					     "done" };
+					     "done",	       "user_hit" };
 	struct pks_ctx_stats sum;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(struct pks_ctx_stats) / 8,
@@ -196,10 +197,10 @@ int cmd_run(int argc, char **argv)
 	unsigned long v;
 	struct sigaction sa = {};
 	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
-		       &maps.ctxstats, &maps.ctl };
+		       &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts };
 	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
 					     PKS_MAP_HOSTS,  PKS_MAP_NAMES, PKS_MAP_DONE,   PKS_MAP_CTXSTATS,
-					     PKS_MAP_CTL };
+					     PKS_MAP_CTL, PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS };
 
 	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {

@@ -233,6 +233,7 @@ struct pks_ctx_stats {
 	__u64 memory_overruled; /* server-memory verdicts a signature overruled */
 	__u64 host_hit;         /* flows whose server pks_hosts named */
 	__u64 done;             /* flows whose payload copies stopped on pks_done */
+	__u64 user_hit;         /* flows an operator rule (pks_oprules) applied to */
 };
 
 PKS_ASSERT_SIZE(struct pks_event, 80);
@@ -244,7 +245,7 @@ PKS_ASSERT_SIZE(struct pks_server, 16);
 PKS_ASSERT_SIZE(struct pks_host_key, 16);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
-PKS_ASSERT_SIZE(struct pks_ctx_stats, 13 * 8);
+PKS_ASSERT_SIZE(struct pks_ctx_stats, 14 * 8);
 PKS_ASSERT_SIZE(struct pks_ctl, 16);
 
 #endif /* PKTSPEC_EVENTS_H */
