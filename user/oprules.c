@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -593,6 +594,13 @@ int cmd_rules(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("rules", "rules needs a subcommand: load, list or clear");
+	if (!pks_apps_given()) {
+		char buf[PATH_MAX];
+		const char *def = pks_apps_default(buf, sizeof(buf));
+
+		if (def && pks_apps_read(def))
+			return PKS_EXIT_FAIL;
+	}
 	sub = argv[optind++];
 	if (!strcmp(sub, "load")) {
 		const char *path;

@@ -273,9 +273,13 @@ int pks_tc_detach(unsigned int ifindex, const char *ifname, bool *found);
 int pks_tc_query(unsigned int ifindex, __u32 *ingress_id, __u32 *egress_id);
 int pks_tc_status(bool json, FILE *out); /* attachments in this netns: count or -errno */
 int pks_policy_maps_open(struct pktspec_tc_bpf **out);
+/* The default application list (user/common.c): PKS_APPS_ETC, else PREFIX/share/pktspec/apps; NULL when none. */
+#define PKS_APPS_ETC "/etc/pktspec/apps"
+const char *pks_apps_default(char *buf, size_t len);
 /* Shared by policy and rules files (user/policy.c). */
 int pks_words(char *line, char **tok, int max);
 int pks_apps_read(const char *path); /* the app list, so rules can name applications */
+bool pks_apps_given(void);           /* whether a list was read */
 int pks_app_by_name(const char *s, char *err, size_t errlen);
 
 /* Operator rules (user/oprules.c, include/pktspec/oprules.h). */

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,6 +99,11 @@ int pks_apps_read(const char *path)
 	}
 	fclose(f);
 	return 0;
+}
+
+bool pks_apps_given(void)
+{
+	return have_apps;
 }
 
 int pks_app_by_name(const char *s, char *err, size_t errlen)
@@ -680,6 +686,13 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("policy", "policy needs a subcommand: set, del, list, clear or load");
+	if (!pks_apps_given()) {
+		char buf[PATH_MAX];
+		const char *def = pks_apps_default(buf, sizeof(buf));
+
+		if (def && pks_apps_read(def))
+			return PKS_EXIT_FAIL;
+	}
 	sub = argv[optind++];
 	if (!strcmp(sub, "list")) {
 		for (; optind < argc; optind++) {

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -110,7 +111,8 @@ static const char replay_help[] =
 	"      --port N         only flows with this port on either side\n"
 	"      --sort KEY       age (capture order, the default), bytes or packets\n"
 	"      --stats          also print the reason counters (stderr)\n"
-	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
+	"  -a, --apps FILE      application list for the DNS/SNI names (default as 'run')\n"
+	"      --no-apps        no application list\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
 	"                       the FTP/TFTP expectations it parses itself)\n"
 	"      --max-flows N    IPv4 flow table size (default 262144)\n"
@@ -150,6 +152,7 @@ int cmd_replay(int argc, char **argv)
 					      { "port", required_argument, NULL, 'P' },
 					      { "sort", required_argument, NULL, 'S' },
 					      { "apps", required_argument, NULL, 'a' },
+					      { "no-apps", no_argument, NULL, 'n' },
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
@@ -164,6 +167,8 @@ int cmd_replay(int argc, char **argv)
 	struct pks_flowtab tab;
 	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
+	char apps_buf[PATH_MAX];
+	bool no_apps = false;
 	struct pks_engine *engine = NULL;
 	unsigned long v;
 	int c, ret = PKS_EXIT_OK;
@@ -191,6 +196,11 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'a':
 			apps = optarg;
+			no_apps = false;
+			break;
+		case 'n':
+			no_apps = true;
+			apps = NULL;
 			break;
 		case 'N':
 			context = false;
@@ -232,6 +242,8 @@ int cmd_replay(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
 		return PKS_EXIT_FAIL;
+	if (!apps && !no_apps)
+		apps = pks_apps_default(apps_buf, sizeof(apps_buf));
 	if (context && pks_engine_for_skel(skel, apps, &engine)) {
 		pktspec_bpf__destroy(skel);
 		return PKS_EXIT_FAIL;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -46,6 +47,9 @@ static const char run_help[] =
 	"  -m, --mode MODE        native (drv) or generic (skb), for -i (default: native)\n"
 	"      --detach-on-exit   detach what -i attached when stopping\n"
 	"  -a, --apps FILE        application list: 'NAME-SUFFIX APPLICATION' per line\n"
+	"                         (default: " PKS_APPS_ETC ", else the list installed\n"
+	"                         in PREFIX/share/pktspec/apps)\n"
+	"      --no-apps          no application list\n"
 	"      --server-ttl SEC   how long server memory lasts (default 600)\n"
 	"      --expect-ttl SEC   how long an announced flow is expected (default 60)\n"
 	"      --linger SEC       a TCP flow ends this long after a RST or the FIN of\n"
@@ -162,6 +166,7 @@ int cmd_run(int argc, char **argv)
 					      { "mode", required_argument, NULL, 'm' },
 					      { "detach-on-exit", no_argument, NULL, 'D' },
 					      { "apps", required_argument, NULL, 'a' },
+					      { "no-apps", no_argument, NULL, 'n' },
 					      { "server-ttl", required_argument, NULL, 'S' },
 					      { "expect-ttl", required_argument, NULL, 'E' },
 					      { "linger", required_argument, NULL, 'L' },
@@ -193,7 +198,8 @@ int cmd_run(int argc, char **argv)
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
 	uint64_t next_scan = 0;
 	int stats_fd = -1;
-	bool detach = false;
+	bool detach = false, no_apps = false;
+	char apps_buf[PATH_MAX];
 	unsigned long v;
 	struct sigaction sa = {};
 	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
@@ -222,6 +228,11 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'a':
 			eo.apps_path = optarg;
+			no_apps = false;
+			break;
+		case 'n':
+			no_apps = true;
+			eo.apps_path = NULL;
 			break;
 		case 'S':
 		case 'E':
@@ -277,6 +288,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind != argc)
 		return pks_usage_error("run", "run takes no arguments (interfaces go with -i)");
+	if (!eo.apps_path && !no_apps)
+		eo.apps_path = pks_apps_default(apps_buf, sizeof(apps_buf));
+	if (pks_verbose)
+		fprintf(stderr, "pktspec: application list: %s\n", eo.apps_path ? eo.apps_path : "none");
 	if (detach && !n_ifaces)
 		return pks_usage_error("run", "--detach-on-exit needs -i IFACE");
 	if (xo.target && pks_ipfix_check_target(xo.target))

@@ -312,3 +312,24 @@ TEST(ctx_names_http_host_app_written_back)
 	app_write_back(8080, (const uint8_t *)req, strlen(req), (const uint8_t *)resp, strlen(resp), PKS_P_HTTP,
 		       "other.example otherapp\nvideo.example video\n");
 }
+
+/* The list `make install` ships (dist/apps): it loads, and its suffixes match at label boundaries. */
+TEST(ctx_names_shipped_app_list)
+{
+	struct ctx_env c;
+	const char *name;
+	uint16_t yt, nf;
+
+	CHECK(ctx_open(&c, "dist/apps") == 0);
+	yt = pks_engine_app(c.eng, "www.YouTube.com", &name);
+	CHECK(yt > 0);
+	CHECK_STR(name, "youtube");
+	CHECK_EQ(pks_engine_app(c.eng, "rr3---sn-4g5e6nz7.googlevideo.com", NULL), yt);
+	CHECK_EQ(pks_engine_app(c.eng, "youtube.com.", NULL), yt);
+	nf = pks_engine_app(c.eng, "ipv4-c001.1.oca.nflxvideo.net", &name);
+	CHECK(nf > 0 && nf != yt);
+	CHECK_STR(name, "netflix");
+	CHECK_EQ(pks_engine_app(c.eng, "notyoutube.com", NULL), 0);
+	CHECK_EQ(pks_engine_app(c.eng, "www.example.org", NULL), 0);
+	ctx_close(&c);
+}
