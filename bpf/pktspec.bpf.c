@@ -676,6 +676,9 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	old_proto = f->proto;
 	old_confidence = f->confidence;
 	s->dir = pks_apply(s, f, s->dir & 1);
+	/* A TFTP request announces the transfer from the server's new port (bpf/ctx.h). */
+	if (s->matched && s->m.rule == PKS_R_TFTP_RRQ_WRQ && s->dir == PKS_DIR_C2S && f->proto == PKS_P_TFTP)
+		pks_ctx_tftp_request(&s->pkt, s->now);
 	/*
 	 * A server-memory verdict stays open: a contradicting signature may still
 	 * come; so does a flow whose server announced an upgrade (HTTP 101).
