@@ -114,7 +114,7 @@ static const char replay_help[] =
 	"  -a, --apps FILE      application list for the DNS/SNI names (default as 'run')\n"
 	"      --no-apps        no application list\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
-	"                       the FTP/TFTP expectations it parses itself)\n"
+	"                       the FTP/TFTP expectations it owns)\n"
 	"      --max-flows N    IPv4 flow table size (default 262144)\n"
 	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
