@@ -11,8 +11,8 @@
  *     edit): a constructor links it into the engine's list;
  *   - receives every event (struct pks_ctx_event): new flows, verdict changes,
  *     and payload copies of flows the kernel was told to copy (see
- *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses,
- *     requests, and the first packets of TLS, QUIC and HTTP). A payload event
+ *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses, and
+ *     the first packets of TLS, QUIC and HTTP). A payload event
  *     carries the flow key, the direction relative to the flow's client, the
  *     TCP sequence number of its first byte (0 for UDP), the packet's whole
  *     payload length and up to PKS_SNAP_LEN copied bytes. Copies come in
