@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,23 +194,10 @@ int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out,
 		int nt;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			int c;
-
-			fprintf(errs, "pktspec: %s:%d: line longer than %d characters\n", name, lineno, OP_LINE_MAX);
-			bad++;
-			while ((c = fgetc(in)) != EOF && c != '\n')
-				;
+		nt = pks_conf_words(in, line, len, sizeof(line), name, lineno, tok, OP_TOKENS_MAX, errs);
+		bad += nt < 0;
+		if (nt <= 0)
 			continue;
-		}
-		nt = pks_words(line, tok, OP_TOKENS_MAX);
-		if (nt == 0)
-			continue;
-		if (nt < 0) {
-			fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, OP_TOKENS_MAX);
-			bad++;
-			continue;
-		}
 		if (n == OP_RULES_MAX) {
 			fprintf(errs, "pktspec: %s:%d: more than %d rules\n", name, lineno, OP_RULES_MAX);
 			bad++;
@@ -295,37 +283,36 @@ static void op_key(struct pks_op_key *k, __u32 table, __u8 l4, const struct pks_
 	memcpy(k->addr, r->addr, 16);
 }
 
-/* Deletes every entry of one table of both maps. */
-static int clear_table(int rules_fd, int hosts_fd, __u32 table)
+/* Deletes the keys of one map whose table byte (at table_off) is table. */
+static int clear_keys(int fd, size_t table_off, __u32 table)
 {
-	struct pks_op_key k, next;
-	struct pks_op_host_key hk, hnext;
+	/* Room for either key type. */
+	union {
+		struct pks_op_key r;
+		struct pks_op_host_key h;
+	} k, next;
 	void *prev = NULL;
-	int err = 0;
 
 	/* Deleting while walking: restart from the first key after each deletion. */
-	while (bpf_map_get_next_key(rules_fd, prev, &next) == 0) {
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		k = next;
-		if (k.table == table) {
-			if (bpf_map_delete_elem(rules_fd, &k) && errno != ENOENT)
+		if (((const __u8 *)&k)[table_off] == table) {
+			if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
 				return -errno;
 			prev = NULL;
 			continue;
 		}
 		prev = &k;
 	}
-	prev = NULL;
-	while (bpf_map_get_next_key(hosts_fd, prev, &hnext) == 0) {
-		hk = hnext;
-		if (hk.table == table) {
-			if (bpf_map_delete_elem(hosts_fd, &hk) && errno != ENOENT)
-				return -errno;
-			prev = NULL;
-			continue;
-		}
-		prev = &hk;
-	}
-	return err;
+	return 0;
+}
+
+/* Deletes every entry of one table of both maps. */
+static int clear_table(int rules_fd, int hosts_fd, __u32 table)
+{
+	int err = clear_keys(rules_fd, offsetof(struct pks_op_key, table), table);
+
+	return err ? err : clear_keys(hosts_fd, offsetof(struct pks_op_host_key, table), table);
 }
 
 /* Whether a rule before rules[i] has its prefix and applies to l4 (the trie's lookup is not exact). */

@@ -278,6 +278,8 @@ int pks_policy_maps_open(struct pktspec_tc_bpf **out);
 const char *pks_apps_default(char *buf, size_t len);
 /* Shared by policy and rules files (user/policy.c). */
 int pks_words(char *line, char **tok, int max);
+int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
+		   FILE *errs);
 int pks_apps_read(const char *path); /* the app list, so rules can name applications */
 bool pks_apps_given(void);           /* whether a list was read */
 int pks_app_by_name(const char *s, char *err, size_t errlen);

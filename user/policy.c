@@ -368,6 +368,31 @@ static bool same_selector(const struct pks_policy_key *a, const struct pks_polic
 	return a->match == b->match && a->proto == b->proto && a->app == b->app;
 }
 
+/*
+ * One line of a policy or rules file, read into line (len bytes, size the
+ * buffer): its words in tok. Returns the count, 0 for a blank or comment
+ * line, or -1 after reporting "name:lineno: why" on errs (a line too long,
+ * whose rest is skipped, or too many words).
+ */
+int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
+		   FILE *errs)
+{
+	int nt;
+
+	if (len == size - 1 && line[len - 1] != '\n') {
+		int c;
+
+		fprintf(errs, "pktspec: %s:%d: line longer than %zu characters\n", name, lineno, size - 2);
+		while ((c = fgetc(in)) != EOF && c != '\n')
+			;
+		return -1;
+	}
+	nt = pks_words(line, tok, max);
+	if (nt < 0)
+		fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, max);
+	return nt;
+}
+
 int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs)
 {
 	struct pks_policy_rule *rules = NULL;
@@ -384,23 +409,10 @@ int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **o
 		int nt;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			int c;
-
-			fprintf(errs, "pktspec: %s:%d: line longer than %d characters\n", name, lineno, POL_LINE_MAX);
-			bad++;
-			while ((c = fgetc(in)) != EOF && c != '\n')
-				;
+		nt = pks_conf_words(in, line, len, sizeof(line), name, lineno, tok, POL_TOKENS_MAX, errs);
+		bad += nt < 0;
+		if (nt <= 0)
 			continue;
-		}
-		nt = pks_words(line, tok, POL_TOKENS_MAX);
-		if (nt == 0)
-			continue;
-		if (nt < 0) {
-			fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, POL_TOKENS_MAX);
-			bad++;
-			continue;
-		}
 		if (pks_policy_parse(nt, tok, &r, err, sizeof(err))) {
 			fprintf(errs, "pktspec: %s:%d: %s\n", name, lineno, err);
 			bad++;
