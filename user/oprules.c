@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -435,6 +434,15 @@ static int by_line(const void *a, const void *b)
 	return x->line != y->line ? x->line - y->line : x->l4 - y->l4;
 }
 
+static void close_maps(int rfd, int sfd, int hfd)
+{
+	int fds[3] = { rfd, sfd, hfd };
+
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 /* The live table's rules as loaded (a rule for TCP and UDP is one line again). */
 static int read_live(struct pks_op_rule **out, size_t *count)
 {
@@ -509,12 +517,7 @@ static int read_live(struct pks_op_rule **out, size_t *count)
 		rules[m++] = rules[i];
 	}
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
-	if (hfd >= 0)
-		close(hfd);
+	close_maps(rfd, sfd, hfd);
 	if (err) {
 		free(rules);
 		return err;
@@ -581,13 +584,8 @@ int cmd_rules(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("rules", "rules needs a subcommand: load, list or clear");
-	if (!pks_apps_given()) {
-		char buf[PATH_MAX];
-		const char *def = pks_apps_default(buf, sizeof(buf));
-
-		if (def && pks_apps_read(def))
-			return PKS_EXIT_FAIL;
-	}
+	if (pks_apps_read_default())
+		return PKS_EXIT_FAIL;
 	sub = argv[optind++];
 	if (!strcmp(sub, "load")) {
 		const char *path;
@@ -648,12 +646,7 @@ int cmd_rules(int argc, char **argv)
 		printf("loaded %zu rule%s\n", n, n == 1 ? "" : "s");
 	ret = PKS_EXIT_OK;
 out:
-	if (rfd >= 0)
-		close(rfd);
-	if (sfd >= 0)
-		close(sfd);
-	if (hfd >= 0)
-		close(hfd);
+	close_maps(rfd, sfd, hfd);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	free(rules);

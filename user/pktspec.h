@@ -281,7 +281,7 @@ int pks_words(char *line, char **tok, int max);
 int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
 		   FILE *errs);
 int pks_apps_read(const char *path); /* the app list, so rules can name applications */
-bool pks_apps_given(void);           /* whether a list was read */
+int pks_apps_read_default(void);     /* the default list when none was read: 0 or -1 */
 int pks_app_by_name(const char *s, char *err, size_t errlen);
 
 /* Operator rules (user/oprules.c, include/pktspec/oprules.h). */

@@ -101,9 +101,16 @@ int pks_apps_read(const char *path)
 	return 0;
 }
 
-bool pks_apps_given(void)
+/* The default list (pks_apps_default) when none was given; 0, or -1 after an error. */
+int pks_apps_read_default(void)
 {
-	return have_apps;
+	char buf[PATH_MAX];
+	const char *def;
+
+	if (have_apps)
+		return 0;
+	def = pks_apps_default(buf, sizeof(buf));
+	return def && pks_apps_read(def) ? -1 : 0;
 }
 
 int pks_app_by_name(const char *s, char *err, size_t errlen)
@@ -698,13 +705,8 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("policy", "policy needs a subcommand: set, del, list, clear or load");
-	if (!pks_apps_given()) {
-		char buf[PATH_MAX];
-		const char *def = pks_apps_default(buf, sizeof(buf));
-
-		if (def && pks_apps_read(def))
-			return PKS_EXIT_FAIL;
-	}
+	if (pks_apps_read_default())
+		return PKS_EXIT_FAIL;
 	sub = argv[optind++];
 	if (!strcmp(sub, "list")) {
 		for (; optind < argc; optind++) {
