@@ -158,11 +158,14 @@ install: all
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' dist/pktspec.service > $(OUTPUT)/pktspec.service
 	install -D -m 0644 $(OUTPUT)/pktspec.service $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 	install -D -m 0644 dist/pktspec.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
+	install -D -m 0644 dist/apps $(DESTDIR)$(PREFIX)/share/pktspec/apps
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/sbin/pktspec $(DESTDIR)$(PREFIX)/share/man/man8/pktspec.8
 	rm -f $(DESTDIR)$(SYSTEMD_UNIT_DIR)/pktspec.service
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/pktspec
+	rm -f $(DESTDIR)$(PREFIX)/share/pktspec/apps
+	-rmdir $(DESTDIR)$(PREFIX)/share/pktspec 2>/dev/null
 
 # Regenerate the kernel type header from the running kernel's BTF.
 vmlinux:

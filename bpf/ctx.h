@@ -22,6 +22,7 @@
 #include "pktspec/events.h"
 #include "parse.h"
 #include "hook.h"
+#include "oprules.h"
 
 #define PKS_CTX_OFF_MAX 0x3fff /* payload offset cap, as in pks_hook_window */
 
@@ -170,9 +171,8 @@ static __always_inline __u8 pks_ctx_budget(__u8 proto, int dir)
 	case PKS_P_QUIC:
 	case PKS_P_HTTP:
 		return PKS_COPY_FIRST;
-	case PKS_P_TFTP:
-		return dir == PKS_DIR_C2S ? PKS_COPY_FIRST : 0;
 	}
+	/* TFTP: the kernel decides from the signature's own match (pks_ctx_tftp_request). */
 	return 0;
 }
 
@@ -282,6 +282,8 @@ no_expect:
 			f->confidence = PKS_C_EXPECTED;
 			f->rule = PKS_R_SERVER_MEMORY;
 			f->ctx |= PKS_X_AT_FIRST | PKS_X_MEMORY;
+			/* The app an earlier flow's name gave (SNI, Host): policy by app from this packet. */
+			f->app = s->app;
 			PKS_CTX_COUNT(memory_hit);
 		}
 	}
@@ -289,10 +291,25 @@ no_expect:
 	pks_ctx_addr_copy(hk.addr, server_addr);
 	h = bpf_map_lookup_elem(&pks_hosts, &hk);
 	if (h && h->expires_ns > now) {
-		f->app = h->app;
+		if (h->app)
+			f->app = h->app;
 		f->ctx |= PKS_X_NAMED;
+		/*
+		 * Named by a DNS answer before its first packet, and the name has
+		 * an application: confidence "dns", so that a policy by app (with
+		 * any minimum up to dns) applies from this packet. The protocol
+		 * stays the port's guess; a signature still replaces it (pks_apply).
+		 */
+		if (h->app && f->confidence <= PKS_C_PORT) {
+			f->confidence = PKS_C_DNS;
+			f->rule = PKS_R_DNS_NAMED;
+			f->ctx |= PKS_X_AT_FIRST;
+		}
 		PKS_CTX_COUNT(host_hit);
 	}
+	/* Last: the operator overrides what anything above guessed. */
+	if (pks_op_flow_new(f, server_addr, server_port, p->l4))
+		PKS_CTX_COUNT(user_hit);
 	pks_ctx_update_want(f);
 }
 
@@ -479,7 +496,7 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 	struct pks_kexp_scratch *s;
 	struct pks_kexp_nums *o;
 	__u32 zero = 0, n, at;
-	__u8 *addr, d;
+	__u8 *addr, d, diff;
 	__u16 port;
 
 	s = bpf_map_lookup_elem(&pks_kexp, &zero);
@@ -491,13 +508,6 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 	n = pks_ctx_caplen(ev);
 	if (n < 8)
 		return 0;
-	if (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP && dir == PKS_DIR_C2S && ev->hdr.nth == 0 &&
-	    ev->data[0] == 0 && (ev->data[1] == 1 || ev->data[1] == 2)) {
-		/* RRQ/WRQ (RFC 1350 5); the engine checks the rest and takes it back on garbage. */
-		pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
-			     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, now);
-		return PKS_EVK_EXPECTED;
-	}
 	if (f->proto != PKS_P_FTP || p->l4 != IPPROTO_TCP)
 		return 0;
 	if (dir == PKS_DIR_S2C) {
@@ -542,6 +552,13 @@ static __always_inline int pks_ctx_kernel_rules(const struct pks_event_payload *
 			return 0;
 		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
 			     now);
+		/* Behind NAT the announced address may not be the one the client dials: the server's too. */
+		diff = 0;
+		for (int i = 0; i < 16; i++)
+			diff |= addr[i] ^ p->src[i];
+		if (diff)
+			pks_kexp_put(s, p->src, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV,
+				     PKS_EXP_ONCE, now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_EPSV:
 		if (!o->v[0] || o->v[0] > 65535)
@@ -769,10 +786,30 @@ static __always_inline struct pks_event_payload *pks_ctx_prepare(struct pks_hook
 	return ev;
 }
 
-/* Whether a prepared copy is one the kernel rules read (FTP replies and commands, a TFTP request). */
+/* Whether a prepared copy is one the kernel rules read (FTP replies and commands). */
 static __always_inline int pks_ctx_kernel_wants(const struct pks_flow *f, const struct pks_pkt *p)
 {
-	return (f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP) || (f->proto == PKS_P_TFTP && p->l4 == IPPROTO_UDP);
+	return f->proto == PKS_P_FTP && p->l4 == IPPROTO_TCP;
+}
+
+/*
+ * TFTP's announcement is the request itself: the server answers from a new
+ * port at once (RFC 1350 4), before any daemon could write the expectation.
+ * The kernel owns it, and the TFTP signature (bpf/sig/tftp.h: opcode,
+ * printable filename, NUL, known mode, NUL) is its one parser: when it
+ * matched a client's RRQ/WRQ, the reply from the server's any port to the
+ * client's port is expected; the client is the requester.
+ */
+static __always_inline void pks_ctx_tftp_request(const struct pks_pkt *p, __u64 now)
+{
+	struct pks_kexp_scratch *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&pks_kexp, &zero);
+	if (!s)
+		return;
+	pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
+		     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, now);
 }
 
 /*

@@ -149,6 +149,16 @@ static __always_inline int pks_flow_any_sig(const struct pks_flow *f)
 	return f->bits & (PKS_B_SIG_C2S | PKS_B_SIG_S2C);
 }
 
+/*
+ * Whether the verdict is open to the first payload evidence: a port guess,
+ * or a DNS name at creation (confidence "dns" says who the server is, not
+ * what its payload is; a signature replaces its protocol).
+ */
+static __always_inline int pks_flow_weak(const struct pks_flow *f)
+{
+	return f->confidence < PKS_C_SIGNATURE || f->confidence == PKS_C_DNS;
+}
+
 static __always_inline void pks_flow_init(struct pks_flow *f, const struct pks_pkt *p, int src_side,
 					  __u64 now)
 {
@@ -611,7 +621,7 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			f->rule = mp->rule;
 			pks_flow_set_sig(f, dir, 1);
 			f->flags &= ~PKS_F_UPGRADE;
-		} else if (f->proto == mp->proto && f->confidence >= PKS_C_SIGNATURE) {
+		} else if (f->proto == mp->proto && !pks_flow_weak(f)) {
 			/* The other direction agrees: confirmed, by the confirming message. */
 			if (pks_flow_any_sig(f) && !pks_flow_sig(f, dir) && !mp->no_confirm &&
 			    f->confidence == PKS_C_SIGNATURE) {
@@ -624,8 +634,8 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			 */
 			if (!mp->no_confirm)
 				pks_flow_set_sig(f, dir, 0);
-		} else if (f->confidence < PKS_C_SIGNATURE) {
-			/* First payload evidence; it overrides a port guess. */
+		} else if (pks_flow_weak(f)) {
+			/* First payload evidence; it overrides a port guess (or a DNS name's). */
 			f->proto = mp->proto;
 			f->confidence = PKS_C_SIGNATURE;
 			f->rule = mp->rule;
@@ -636,7 +646,8 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			f->cookie = mp->cookie;
 		if (mp->await_upgrade)
 			f->flags |= PKS_F_UPGRADE;
-	} else if ((f->confidence == PKS_C_PORT || (f->ctx & PKS_X_MEMORY)) && s->pl.nth == 0 &&
+	} else if ((f->confidence == PKS_C_PORT || f->confidence == PKS_C_DNS || (f->ctx & PKS_X_MEMORY)) &&
+		   s->pl.nth == 0 && f->proto != PKS_P_UNKNOWN &&
 		   pks_sig_covers(f->proto, dir == PKS_DIR_C2S) &&
 		   (s->pkt.l4 != IPPROTO_TCP || (f->flags & PKS_F_SYN))) {
 		/*
@@ -649,7 +660,9 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			PKS_CTX_COUNT(memory_overruled);
 		f->ctx &= ~PKS_X_MEMORY;
 		f->proto = PKS_P_UNKNOWN;
-		f->confidence = PKS_C_NONE;
+		/* A DNS name stays what it was: the server is still the one named. */
+		if (f->confidence != PKS_C_DNS)
+			f->confidence = PKS_C_NONE;
 		f->rule = PKS_R_PORT_CONTRADICTED;
 	}
 	return dir;
@@ -673,11 +686,15 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	old_proto = f->proto;
 	old_confidence = f->confidence;
 	s->dir = pks_apply(s, f, s->dir & 1);
+	/* A TFTP request announces the transfer from the server's new port (bpf/ctx.h). */
+	if (s->matched && s->m.rule == PKS_R_TFTP_RRQ_WRQ && s->dir == PKS_DIR_C2S && f->proto == PKS_P_TFTP)
+		pks_ctx_tftp_request(&s->pkt, s->now);
 	/*
 	 * A server-memory verdict stays open: a contradicting signature may still
 	 * come; so does a flow whose server announced an upgrade (HTTP 101).
 	 */
-	if ((f->confidence >= PKS_C_CONFIRMED && !(f->ctx & PKS_X_MEMORY) && !(f->flags & PKS_F_UPGRADE)) ||
+	if ((f->confidence >= PKS_C_CONFIRMED && f->confidence != PKS_C_DNS && !(f->ctx & PKS_X_MEMORY) &&
+	     !(f->flags & PKS_F_UPGRADE)) ||
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {

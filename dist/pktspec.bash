@@ -7,7 +7,7 @@ _pktspec()
 	local cur prev cmd i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
-	local commands="attach detach status flows top replay protocols policy run"
+	local commands="attach detach status flows top replay protocols policy rules run"
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case "${COMP_WORDS[i]}" in -*) ;; *) cmd=${COMP_WORDS[i]}; break ;; esac
@@ -36,9 +36,10 @@ _pktspec()
 	status | protocols) opts="--json --help" ;;
 	flows) opts="--json --summary --proto --addr --port --sort --help" ;;
 	top) opts="--interval --sort --proto --once --help" ;;
-	replay) opts="--json --summary --proto --addr --port --sort --stats --apps --no-context --max-flows --inspect --verbose --help" ;;
+	replay) opts="--json --summary --proto --addr --port --sort --stats --apps --no-apps --no-context --max-flows --inspect --verbose --help" ;;
 	policy) opts="set del list clear load --apps --json --help" ;;
-	run) opts="--interface --mode --detach-on-exit --apps --server-ttl --expect-ttl --linger --fin-timeout --tcp-timeout --udp-timeout --active-timeout --ipfix --ipfix-domain --ipfix-refresh --metrics --json --quiet --verbose --help" ;;
+	rules) opts="load list clear --apps --help" ;;
+	run) opts="--interface --mode --detach-on-exit --apps --no-apps --server-ttl --expect-ttl --linger --fin-timeout --tcp-timeout --udp-timeout --active-timeout --ipfix --ipfix-domain --ipfix-refresh --metrics --json --quiet --verbose --help" ;;
 	esac
 	case "$cmd" in
 	attach | detach) [[ "$cur" != -* ]] && COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) && return ;;

@@ -357,3 +357,32 @@ int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_
 	snprintf(port, plen, "%s", colon + 1);
 	return 0;
 }
+
+/*
+ * The application list pktspec reads when no --apps FILE is given: the
+ * operator's PKS_APPS_ETC when it exists, else the list `make install` puts
+ * in PREFIX/share/pktspec beside PREFIX/sbin/pktspec (found from this
+ * executable's own path, so any PREFIX works); NULL when neither exists.
+ */
+const char *pks_apps_default(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+	char *slash;
+
+	if (access(PKS_APPS_ETC, R_OK) == 0) {
+		snprintf(buf, len, "%s", PKS_APPS_ETC);
+		return buf;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	if ((size_t)snprintf(buf, len, "%s/../share/pktspec/apps", exe) >= len || access(buf, R_OK))
+		return NULL;
+	return buf;
+}

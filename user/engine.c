@@ -16,6 +16,8 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/flow_key.h"
+#include "pktspec/oprules.h"
 
 static struct pks_ctx_rule *rules;
 
@@ -46,6 +48,15 @@ struct pks_engine {
 	char (*app_names)[PKS_APP_LEN]; /* [id - 1] */
 	size_t n_app_names;
 	bool rules_started;
+	struct pks_flowtab flows; /* the flow tables, for the write-back of apps */
+	/* The operator's host-name rules (pks_ophosts), reread when pks_opstate's gen moves. */
+	struct op_host {
+		char suffix[PKS_NAME_LEN];
+		struct pks_op_host v;
+	} *ophosts;
+	size_t n_ophosts;
+	uint32_t op_gen;
+	bool op_read;
 };
 
 uint64_t pks_engine_now(const struct pks_engine *e)
@@ -333,16 +344,144 @@ static void name_set_app(struct pks_engine *e, struct pks_flow_name *v, uint16_t
 	snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
 }
 
+/* The server endpoint of a flow in the kernel table; -ENOENT when it is gone. */
+static int flow_server(struct pks_engine *e, const struct pks_flow_key *k, struct pks_server_key *sk)
+{
+	struct pks_flow f;
+	int b_is_server;
+
+	if (pks_flowtab_get_raw(&e->flows, k, &f))
+		return -ENOENT;
+	b_is_server = pks_flow_client(&f) == PKS_SIDE_A;
+	memset(sk, 0, sizeof(*sk));
+	memcpy(sk->addr, b_is_server ? k->addr_b : k->addr_a, 16);
+	sk->port = b_is_server ? k->port_b : k->port_a;
+	sk->l4 = k->l4;
+	return 0;
+}
+
+/*
+ * What a name taught reaches policy: the app goes into the flow's kernel
+ * entry (pks_flow.app, which the tc program reads from the next packet on),
+ * and into the memory of its server when there is one, so that the next flow
+ * to that endpoint has it from its first packet (bpf/ctx.h).
+ */
+static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key *k, uint16_t app, int user_proto)
+{
+	struct pks_server_key sk;
+	struct pks_server sv;
+	int r;
+
+	if ((!app && user_proto < 0) || e->flows.fd4 < 0 || e->flows.fd6 < 0)
+		return;
+	r = pks_flowtab_set_app(&e->flows, k, app, user_proto);
+	if (r > 0)
+		e->st.apps++;
+	else if (r < 0 && r != -ENOENT)
+		e->st.map_errors++;
+	if (!app || e->maps.servers < 0 || flow_server(e, k, &sk))
+		return;
+	if (bpf_map_lookup_elem(e->maps.servers, &sk, &sv) || sv.app == app)
+		return;
+	sv.app = app;
+	/* BPF_EXIST: only a memory a confirmed flow made; a name alone makes none. */
+	if (bpf_map_update_elem(e->maps.servers, &sk, &sv, BPF_EXIST) == 0)
+		e->st.apps++;
+}
+
+/* Rereads the live table of the operator's host-name rules when a load changed them. */
+static void op_hosts_refresh(struct pks_engine *e)
+{
+	struct pks_op_state st;
+	struct pks_op_host_key k, next;
+	void *prev = NULL;
+	__u32 zero = 0, live;
+
+	if (e->maps.opstate <= 0 || e->maps.ophosts <= 0 || bpf_map_lookup_elem(e->maps.opstate, &zero, &st))
+		return;
+	if (e->op_read && st.gen == e->op_gen)
+		return;
+	if (!e->ophosts && !(e->ophosts = calloc(PKS_OPHOSTS_MAX, sizeof(*e->ophosts))))
+		return;
+	live = st.live & 1;
+	e->n_ophosts = 0;
+	while (bpf_map_get_next_key(e->maps.ophosts, prev, &next) == 0 && e->n_ophosts < PKS_OPHOSTS_MAX) {
+		struct op_host *h = &e->ophosts[e->n_ophosts];
+
+		k = next;
+		prev = &k;
+		if (k.table != live || bpf_map_lookup_elem(e->maps.ophosts, &k, &h->v))
+			continue;
+		memcpy(h->suffix, k.suffix, sizeof(h->suffix));
+		h->suffix[sizeof(h->suffix) - 1] = 0;
+		e->n_ophosts++;
+	}
+	e->op_gen = st.gen;
+	e->op_read = true;
+}
+
+/* The operator's rule for a host name (longest suffix wins), or NULL. */
+static const struct pks_op_host *op_host_find(struct pks_engine *e, const char *host)
+{
+	char low[PKS_NAME_LEN + 1];
+	const struct pks_op_host *best = NULL;
+	size_t hl, best_len = 0;
+
+	if (!host[0])
+		return NULL;
+	low[0] = '.';
+	for (hl = 0; host[hl] && hl < PKS_NAME_LEN - 1; hl++)
+		low[hl + 1] = tolower((unsigned char)host[hl]);
+	hl++;
+	low[hl] = 0;
+	for (size_t i = 0; i < e->n_ophosts; i++) {
+		size_t sl = strlen(e->ophosts[i].suffix);
+
+		if (sl <= hl && sl > best_len && !strcmp(low + hl - sl, e->ophosts[i].suffix)) {
+			best = &e->ophosts[i].v;
+			best_len = sl;
+		}
+	}
+	return best;
+}
+
+/*
+ * The operator's host-name rules override the app list: the app goes where
+ * the list's would; returns the rule's protocol, or -1.
+ */
+static int op_host_apply(struct pks_engine *e, struct pks_flow_name *v)
+{
+	const struct pks_op_host *r;
+	const char *app;
+
+	op_hosts_refresh(e);
+	if (!e->n_ophosts)
+		return -1;
+	r = op_host_find(e, v->host);
+	if (!r)
+		r = op_host_find(e, v->dns_host);
+	if (!r)
+		return -1;
+	if (r->flags & PKS_OPR_APP) {
+		v->app_id = r->app;
+		app = pks_engine_app_name(e, r->app);
+		snprintf(v->app, sizeof(v->app), "%s", app ? app : "");
+	}
+	return (r->flags & PKS_OPR_PROTO) ? r->proto : -1;
+}
+
 static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, struct pks_flow_name *v,
 			    uint16_t hint)
 {
-	int err;
+	int err, user_proto;
 
 	v->updated_ns = e->now;
 	name_set_app(e, v, hint);
+	user_proto = op_host_apply(e, v);
 	err = map_write(e, e->maps.names, k, v);
 	if (!err)
 		e->st.names++;
+	flow_app_write_back(e, k, v->app_id, user_proto);
 	return err;
 }
 
@@ -413,11 +552,12 @@ int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k)
 	return map_write(e, e->maps.done, k, &one);
 }
 
-int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t port, uint8_t l4, uint8_t proto,
-			uint16_t rule)
+int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16], uint16_t port,
+			uint8_t l4, uint8_t proto, uint16_t rule)
 {
 	struct pks_server_key k = {};
 	struct pks_server v = {};
+	struct pks_flow_name n;
 	int err;
 
 	memcpy(k.addr, addr, 16);
@@ -426,6 +566,10 @@ int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t p
 	v.expires_ns = e->now + e->opts.server_ttl_ns;
 	v.proto = proto;
 	v.rule = rule;
+	if (fk) {
+		name_get(e, fk, &n);
+		v.app = n.app_id;
+	}
 	err = map_write(e, e->maps.servers, &k, &v);
 	if (!err)
 		e->st.remembered++;
@@ -547,6 +691,9 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 		return -ENOMEM;
 	e->maps = *maps;
 	e->opts = *o;
+	pks_flowtab_init(&e->flows);
+	e->flows.fd4 = maps->flows4;
+	e->flows.fd6 = maps->flows;
 	if (!e->opts.server_ttl_ns)
 		e->opts.server_ttl_ns = PKS_SERVER_TTL_DEFAULT;
 	if (!e->opts.expect_ttl_ns)
@@ -592,6 +739,7 @@ void pks_engine_free(struct pks_engine *e)
 	ring_buffer__free(e->rb);
 	free(e->apps);
 	free(e->app_names);
+	free(e->ophosts);
 	free(e);
 }
 

@@ -11,8 +11,8 @@
  *     edit): a constructor links it into the engine's list;
  *   - receives every event (struct pks_ctx_event): new flows, verdict changes,
  *     and payload copies of flows the kernel was told to copy (see
- *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses, TFTP
- *     requests, and the first packets of TLS, QUIC and HTTP). A payload event
+ *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses, and
+ *     the first packets of TLS, QUIC and HTTP). A payload event
  *     carries the flow key, the direction relative to the flow's client, the
  *     TCP sequence number of its first byte (0 for UDP), the packet's whole
  *     payload length and up to PKS_SNAP_LEN copied bytes. Copies come in
@@ -22,7 +22,9 @@
  *   - writes what it concludes with the pks_engine_* functions below: an
  *     expected flow (pks_expect), a server name (pks_hosts), a flow's name,
  *     TLS details or user agent (pks_names), server memory (pks_servers), and
- *     "done with this flow" (pks_done, which stops the copies);
+ *     "done with this flow" (pks_done, which stops the copies). A name whose
+ *     app the list knows also goes into the flow's own entry (pks_flow.app,
+ *     what tc policies by app read) and into its server's memory;
  *   - keeps only bounded state, with eviction, and frees it in fini.
  * Rules run in one thread: they need no locks, and must not block.
  */
@@ -78,8 +80,9 @@ void pks_ctx_rule_register(struct pks_ctx_rule *r);
 
 /* The maps the engine reads and writes (fds it does not own). */
 struct pks_engine_maps {
-	int events, flows, expect, servers, hosts, names, done, ctxstats;
+	int events, flows, flows4, expect, servers, hosts, names, done, ctxstats;
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
+	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */
 };
 
 struct pks_engine_opts {
@@ -106,6 +109,7 @@ struct pks_engine_stats {
 	uint64_t hosts;       /* server names written */
 	uint64_t names;       /* flow names written */
 	uint64_t remembered;  /* server-memory entries written */
+	uint64_t apps;        /* flow entries (and server memories) given their app by a name */
 	uint64_t map_errors;  /* writes the kernel refused */
 	uint64_t malformed;   /* payloads a rule could not parse (per rule, summed) */
 };
@@ -153,9 +157,12 @@ int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks
 int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, const char *agent);
 /* No rule needs more payload of this flow: the kernel stops copying it. */
 int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k);
-/* Server memory: later flows to this endpoint start with proto. */
-int pks_engine_remember(struct pks_engine *e, const uint8_t addr[16], uint16_t port, uint8_t l4, uint8_t proto,
-			uint16_t rule);
+/*
+ * Server memory: later flows to this endpoint start with proto, and with the
+ * app the name of flow k gave (pks_names), when it has one.
+ */
+int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *k, const uint8_t addr[16], uint16_t port,
+			uint8_t l4, uint8_t proto, uint16_t rule);
 
 /*
  * The application of a host name from the list (longest matching suffix

@@ -16,6 +16,7 @@
 
 #include "pktspec.h"
 #include "pktspec/flow_key.h"
+#include "pktspec/events.h"
 #include "pktspec.skel.h"
 
 /* Records per batch syscall; a bucket longer than that gets a bigger batch (ENOSPC). */
@@ -162,6 +163,40 @@ int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *
 		err = bpf_map_update_elem(t->fd6, key, f, flags);
 	}
 	return err ? -errno : 0;
+}
+
+/*
+ * The daemon's write-back of what it learnt about a flow (its app; with
+ * user_proto >= 0, an operator rule's protocol at confidence "user") into the
+ * kernel entry, which the tc policy program reads from the next packet on.
+ * Only the one field changes, but a map update replaces the whole value: a
+ * packet the classifier counts between the lookup and the update loses its
+ * counter increment (and, at worst, a verdict step it took in that window,
+ * which the next payload packet takes again). The window is one syscall
+ * long and happens once per named flow. BPF_EXIST: a flow that ended
+ * meanwhile is not brought back. Returns 1 when written, 0 when the entry
+ * already had this app, or -errno (-ENOENT: no such flow).
+ */
+int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app, int user_proto)
+{
+	struct pks_flow f;
+	int err = raw_get(t, key, &f);
+
+	if (err)
+		return err;
+	if (f.app == app && (user_proto < 0 || (f.proto == user_proto && f.confidence == PKS_C_USER)))
+		return 0;
+	f.app = app;
+	if (user_proto >= 0) {
+		/* An operator's host-name rule: their protocol, decided, as XDP does for address rules. */
+		f.proto = user_proto;
+		f.confidence = PKS_C_USER;
+		f.rule = PKS_R_USER;
+		f.flags |= PKS_F_DECIDED;
+		f.ctx &= ~PKS_X_MEMORY;
+	}
+	err = pks_flowtab_put_raw(t, key, &f, BPF_EXIST);
+	return err ? err : 1;
 }
 
 int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v)

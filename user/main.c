@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "replay", cmd_replay, "run a capture through the classifier and print its flows" },
 	{ "protocols", cmd_protocols, "the protocol table: IDs, names, ports" },
 	{ "policy", cmd_policy, "tc policy by verdict: mark, class, priority, DSCP, drop" },
+	{ "rules", cmd_rules, "the operator's rules: protocol and app by server prefix, port, host name" },
 	{ "run", cmd_run, "the daemon: context rules, flow ends, JSON/IPFIX/Prometheus export" },
 	{ "probe", cmd_probe, "check this kernel: load every program, verifier statistics" },
 };

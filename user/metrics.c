@@ -169,6 +169,7 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 			cs.memory_overruled);
 		sample2(out, "pktspec_context_hits_total", "kind", "host", NULL, NULL, cs.host_hit);
 		sample2(out, "pktspec_context_hits_total", "kind", "done", NULL, NULL, cs.done);
+		sample2(out, "pktspec_context_hits_total", "kind", "user", NULL, NULL, cs.user_hit);
 		sample2(out, "pktspec_context_hits_total", "kind", "snap_cut", NULL, NULL, cs.snap_cut);
 	}
 }

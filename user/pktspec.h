@@ -167,6 +167,8 @@ void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key
 /* By wide key, in whichever table holds the flow; 0 or -errno. */
 int pks_flowtab_get(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow_view *v);
 int pks_flowtab_get_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, struct pks_flow *f);
+/* The daemon's write-back of a flow's app (user/flowtab.c): 1 written, 0 unchanged, -errno. */
+int pks_flowtab_set_app(const struct pks_flowtab *t, const struct pks_flow_key *key, __u16 app, int user_proto);
 int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
 			__u64 flags);
 int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key);
@@ -277,6 +279,35 @@ int pks_tc_detach(unsigned int ifindex, const char *ifname, bool *found);
 int pks_tc_query(unsigned int ifindex, __u32 *ingress_id, __u32 *egress_id);
 int pks_tc_status(bool json, FILE *out); /* attachments in this netns: count or -errno */
 int pks_policy_maps_open(struct pktspec_tc_bpf **out);
+/* The default application list (user/common.c): PKS_APPS_ETC, else PREFIX/share/pktspec/apps; NULL when none. */
+#define PKS_APPS_ETC "/etc/pktspec/apps"
+const char *pks_apps_default(char *buf, size_t len);
+/* Shared by policy and rules files (user/policy.c). */
+int pks_words(char *line, char **tok, int max);
+int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
+		   FILE *errs);
+int pks_apps_read(const char *path); /* the app list, so rules can name applications */
+int pks_apps_read_default(void);     /* the default list when none was read: 0 or -1 */
+int pks_app_by_name(const char *s, char *err, size_t errlen);
+
+/* Operator rules (user/oprules.c, include/pktspec/oprules.h). */
+struct pks_op_rule {
+	__u8 addr[16];     /* IPv4-mapped for IPv4 */
+	__u8 bits;         /* prefix length over the 16 bytes (96 + n for IPv4) */
+	__u8 has_addr;
+	__u8 l4;           /* 0: TCP and UDP */
+	__u16 lo, hi;      /* server ports */
+	char host[128];    /* a host-name rule: the suffix with its leading dot; else "" */
+	__u8 flags;        /* PKS_OPR_PROTO, PKS_OPR_APP */
+	__u8 proto;
+	__u16 app;
+	int line;
+};
+int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs);
+/* Writes rules into the other table of the maps and makes it live; on failure nothing changed. */
+int pks_oprules_replace(int rules_fd, int state_fd, int hosts_fd, const struct pks_op_rule *rules, size_t n,
+			FILE *errs);
+int cmd_rules(int argc, char **argv);
 int pks_tc_clsact_ensure(unsigned int ifindex, const char *ifname);
 
 /* The egress classifier (user/egress.c): one tc priority before the policy filter. */

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -63,7 +64,7 @@ static char app_names[POL_APPS_MAX][POL_APP_LEN];
 static int n_app_names;
 static bool have_apps;
 
-static int apps_read(const char *path)
+int pks_apps_read(const char *path)
 {
 	char line[512];
 	int lineno = 0;
@@ -100,7 +101,19 @@ static int apps_read(const char *path)
 	return 0;
 }
 
-static int app_by_name(const char *s, char *err, size_t errlen)
+/* The default list (pks_apps_default) when none was given; 0, or -1 after an error. */
+int pks_apps_read_default(void)
+{
+	char buf[PATH_MAX];
+	const char *def;
+
+	if (have_apps)
+		return 0;
+	def = pks_apps_default(buf, sizeof(buf));
+	return def && pks_apps_read(def) ? -1 : 0;
+}
+
+int pks_app_by_name(const char *s, char *err, size_t errlen)
 {
 	unsigned long v;
 
@@ -171,7 +184,7 @@ int pks_policy_parse(int n, char **tok, struct pks_policy_rule *r, char *err, si
 			return -EINVAL;
 		}
 		if (!strcmp(w, "app")) {
-			int a = app_by_name(arg, err, errlen);
+			int a = pks_app_by_name(arg, err, errlen);
 
 			if (a < 0)
 				return -EINVAL;
@@ -341,8 +354,8 @@ static void print_json(const struct pks_policy_rule *r, FILE *out)
 	fprintf(out, "}\n");
 }
 
-/* Splits a line into words, dropping a # comment; returns the count or -1 when too many. */
-static int split(char *line, char **tok)
+/* Splits a line into at most max words, dropping a # comment; returns the count or -1 when too many. */
+int pks_words(char *line, char **tok, int max)
 {
 	int n = 0;
 	char *hash = strchr(line, '#'), *save = NULL, *w;
@@ -350,7 +363,7 @@ static int split(char *line, char **tok)
 	if (hash)
 		*hash = 0;
 	for (w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
-		if (n == POL_TOKENS_MAX)
+		if (n == max)
 			return -1;
 		tok[n++] = w;
 	}
@@ -360,6 +373,31 @@ static int split(char *line, char **tok)
 static bool same_selector(const struct pks_policy_key *a, const struct pks_policy_key *b)
 {
 	return a->match == b->match && a->proto == b->proto && a->app == b->app;
+}
+
+/*
+ * One line of a policy or rules file, read into line (len bytes, size the
+ * buffer): its words in tok. Returns the count, 0 for a blank or comment
+ * line, or -1 after reporting "name:lineno: why" on errs (a line too long,
+ * whose rest is skipped, or too many words).
+ */
+int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
+		   FILE *errs)
+{
+	int nt;
+
+	if (len == size - 1 && line[len - 1] != '\n') {
+		int c;
+
+		fprintf(errs, "pktspec: %s:%d: line longer than %zu characters\n", name, lineno, size - 2);
+		while ((c = fgetc(in)) != EOF && c != '\n')
+			;
+		return -1;
+	}
+	nt = pks_words(line, tok, max);
+	if (nt < 0)
+		fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, max);
+	return nt;
 }
 
 int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs)
@@ -378,23 +416,10 @@ int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **o
 		int nt;
 
 		lineno++;
-		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			int c;
-
-			fprintf(errs, "pktspec: %s:%d: line longer than %d characters\n", name, lineno, POL_LINE_MAX);
-			bad++;
-			while ((c = fgetc(in)) != EOF && c != '\n')
-				;
+		nt = pks_conf_words(in, line, len, sizeof(line), name, lineno, tok, POL_TOKENS_MAX, errs);
+		bad += nt < 0;
+		if (nt <= 0)
 			continue;
-		}
-		nt = split(line, tok);
-		if (nt == 0)
-			continue;
-		if (nt < 0) {
-			fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, POL_TOKENS_MAX);
-			bad++;
-			continue;
-		}
 		if (pks_policy_parse(nt, tok, &r, err, sizeof(err))) {
 			fprintf(errs, "pktspec: %s:%d: %s\n", name, lineno, err);
 			bad++;
@@ -662,7 +687,7 @@ int cmd_policy(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+ja:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			if (apps_read(optarg))
+			if (pks_apps_read(optarg))
 				return PKS_EXIT_FAIL;
 			break;
 		case 'j':
@@ -680,6 +705,8 @@ int cmd_policy(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("policy", "policy needs a subcommand: set, del, list, clear or load");
+	if (pks_apps_read_default())
+		return PKS_EXIT_FAIL;
 	sub = argv[optind++];
 	if (!strcmp(sub, "list")) {
 		for (; optind < argc; optind++) {

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -110,9 +111,10 @@ static const char replay_help[] =
 	"      --port N         only flows with this port on either side\n"
 	"      --sort KEY       age (capture order, the default), bytes or packets\n"
 	"      --stats          also print the reason counters (stderr)\n"
-	"  -a, --apps FILE      application list for the DNS/SNI names (see 'run')\n"
+	"  -a, --apps FILE      application list for the DNS/SNI names (default as 'run')\n"
+	"      --no-apps        no application list\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
-	"                       the FTP/TFTP expectations it parses itself)\n"
+	"                       the FTP/TFTP expectations it owns)\n"
 	"      --max-flows N    IPv4 flow table size (default 262144)\n"
 	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
@@ -127,6 +129,7 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 	struct pks_engine_maps m = {
 		.events = bpf_map__fd(skel->maps.pks_events),
 		.flows = bpf_map__fd(skel->maps.pks_flows),
+		.flows4 = bpf_map__fd(skel->maps.pks_flows4),
 		.expect = bpf_map__fd(skel->maps.pks_expect),
 		.servers = bpf_map__fd(skel->maps.pks_servers),
 		.hosts = bpf_map__fd(skel->maps.pks_hosts),
@@ -134,6 +137,8 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 		.done = bpf_map__fd(skel->maps.pks_done),
 		.ctxstats = bpf_map__fd(skel->maps.pks_ctxstats),
 		.ctl = bpf_map__fd(skel->maps.pks_ctl),
+		.opstate = bpf_map__fd(skel->maps.pks_opstate),
+		.ophosts = bpf_map__fd(skel->maps.pks_ophosts),
 	};
 
 	return pks_engine_new(&m, &eo, out);
@@ -149,6 +154,7 @@ int cmd_replay(int argc, char **argv)
 					      { "port", required_argument, NULL, 'P' },
 					      { "sort", required_argument, NULL, 'S' },
 					      { "apps", required_argument, NULL, 'a' },
+					      { "no-apps", no_argument, NULL, 'n' },
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
@@ -164,6 +170,8 @@ int cmd_replay(int argc, char **argv)
 	struct pks_flowtab tab;
 	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
+	char apps_buf[PATH_MAX];
+	bool no_apps = false;
 	struct pks_engine *engine = NULL;
 	unsigned long v;
 	int c, ret = PKS_EXIT_OK;
@@ -191,6 +199,11 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'a':
 			apps = optarg;
+			no_apps = false;
+			break;
+		case 'n':
+			no_apps = true;
+			apps = NULL;
 			break;
 		case 'N':
 			context = false;
@@ -236,6 +249,8 @@ int cmd_replay(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
 		return PKS_EXIT_FAIL;
+	if (!apps && !no_apps)
+		apps = pks_apps_default(apps_buf, sizeof(apps_buf));
 	if (context && pks_engine_for_skel(skel, apps, &engine)) {
 		pktspec_bpf__destroy(skel);
 		return PKS_EXIT_FAIL;

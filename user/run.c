@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/oprules.h"
 #include "ipfix.h"
 #include "lifecycle.h"
 #include "metrics.h"
@@ -45,6 +47,9 @@ static const char run_help[] =
 	"  -m, --mode MODE        native (drv) or generic (skb), for -i (default: native)\n"
 	"      --detach-on-exit   detach what -i attached when stopping\n"
 	"  -a, --apps FILE        application list: 'NAME-SUFFIX APPLICATION' per line\n"
+	"                         (default: " PKS_APPS_ETC ", else the list installed\n"
+	"                         in PREFIX/share/pktspec/apps)\n"
+	"      --no-apps          no application list\n"
 	"      --server-ttl SEC   how long server memory lasts (default 600)\n"
 	"      --expect-ttl SEC   how long an announced flow is expected (default 60)\n"
 	"      --linger SEC       a TCP flow ends this long after a RST or the FIN of\n"
@@ -105,7 +110,7 @@ static void print_ctx_stats(int fd)
 	static const char *const names[] = { "ev_flow",	       "ev_verdict",   "ev_payload",	 "lost_flow",
 					     "lost_verdict",   "lost_payload", "snap_cut",	 "expect_hit",
 					     "expect_expired", "memory_hit",   "memory_overruled", "host_hit",
-					     "done" };
+					     "done",	       "user_hit" };
 	struct pks_ctx_stats sum;
 
 	_Static_assert(sizeof(names) / sizeof(names[0]) == sizeof(struct pks_ctx_stats) / 8,
@@ -161,6 +166,7 @@ int cmd_run(int argc, char **argv)
 					      { "mode", required_argument, NULL, 'm' },
 					      { "detach-on-exit", no_argument, NULL, 'D' },
 					      { "apps", required_argument, NULL, 'a' },
+					      { "no-apps", no_argument, NULL, 'n' },
 					      { "server-ttl", required_argument, NULL, 'S' },
 					      { "expect-ttl", required_argument, NULL, 'E' },
 					      { "linger", required_argument, NULL, 'L' },
@@ -192,14 +198,15 @@ int cmd_run(int argc, char **argv)
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
 	uint64_t next_scan = 0;
 	int stats_fd = -1;
-	bool detach = false;
+	bool detach = false, no_apps = false;
+	char apps_buf[PATH_MAX];
 	unsigned long v;
 	struct sigaction sa = {};
-	int *fds[] = { &maps.events, &maps.flows, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
-		       &maps.ctxstats, &maps.ctl };
-	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
+	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.expect, &maps.servers, &maps.hosts, &maps.names, &maps.done,
+		       &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts };
+	static const char *const names[] = { PKS_MAP_EVENTS, PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_EXPECT, PKS_MAP_SERVERS,
 					     PKS_MAP_HOSTS,  PKS_MAP_NAMES, PKS_MAP_DONE,   PKS_MAP_CTXSTATS,
-					     PKS_MAP_CTL };
+					     PKS_MAP_CTL, PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS };
 
 	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {
@@ -221,6 +228,11 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'a':
 			eo.apps_path = optarg;
+			no_apps = false;
+			break;
+		case 'n':
+			no_apps = true;
+			eo.apps_path = NULL;
 			break;
 		case 'S':
 		case 'E':
@@ -276,6 +288,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind != argc)
 		return pks_usage_error("run", "run takes no arguments (interfaces go with -i)");
+	if (!eo.apps_path && !no_apps)
+		eo.apps_path = pks_apps_default(apps_buf, sizeof(apps_buf));
+	if (pks_verbose)
+		fprintf(stderr, "pktspec: application list: %s\n", eo.apps_path ? eo.apps_path : "none");
 	if (detach && !n_ifaces)
 		return pks_usage_error("run", "--detach-on-exit needs -i IFACE");
 	if (xo.target && pks_ipfix_check_target(xo.target))
@@ -361,11 +377,12 @@ int cmd_run(int argc, char **argv)
 
 		fprintf(stderr,
 			"pktspec: %llu events (%llu flows, %llu verdicts, %llu payloads); wrote %llu expected flows, "
-			"%llu server names, %llu flow names, %llu server memories; %llu map errors, %llu malformed\n",
+			"%llu server names, %llu flow names, %llu server memories, %llu apps; %llu map errors, "
+			"%llu malformed\n",
 			(unsigned long long)st->events, (unsigned long long)st->flows,
 			(unsigned long long)st->verdicts, (unsigned long long)st->payloads,
 			(unsigned long long)st->expects, (unsigned long long)st->hosts, (unsigned long long)st->names,
-			(unsigned long long)st->remembered, (unsigned long long)st->map_errors,
+			(unsigned long long)st->remembered, (unsigned long long)st->apps, (unsigned long long)st->map_errors,
 			(unsigned long long)st->malformed);
 		print_ctx_stats(maps.ctxstats);
 		if (lc)

@@ -153,7 +153,9 @@ struct pks_server {
 	__u64 expires_ns;
 	enum pks_rule rule;   /* the rule that confirmed it (for "why?") */
 	enum pks_proto proto;
-	__u8 pad[5];
+	__u8 pad0;
+	__u16 app;            /* the application a name gave a flow to it (SNI, Host, DNS), 0 none */
+	__u8 pad[2];
 };
 
 /* Names. Longer names are cut (and still end in NUL). */
@@ -230,6 +232,7 @@ struct pks_ctx_stats {
 	__u64 memory_overruled; /* server-memory verdicts a signature overruled */
 	__u64 host_hit;         /* flows whose server pks_hosts named */
 	__u64 done;             /* flows whose payload copies stopped on pks_done */
+	__u64 user_hit;         /* flows an operator rule (pks_oprules) applied to */
 };
 
 PKS_ASSERT_SIZE(struct pks_event, 80);
@@ -241,7 +244,7 @@ PKS_ASSERT_SIZE(struct pks_server, 16);
 PKS_ASSERT_SIZE(struct pks_host_key, 16);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
-PKS_ASSERT_SIZE(struct pks_ctx_stats, 13 * 8);
+PKS_ASSERT_SIZE(struct pks_ctx_stats, 14 * 8);
 PKS_ASSERT_SIZE(struct pks_ctl, 16);
 
 #endif /* PKTSPEC_EVENTS_H */

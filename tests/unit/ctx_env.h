@@ -12,6 +12,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -91,6 +93,18 @@ static inline int ctx_name(struct ctx_env *c, const struct pkt_spec *s, struct p
 	if (bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_names), &k, n))
 		return -errno;
 	return 0;
+}
+
+/* An application list in a temporary file (path: a mkstemp template); the caller unlinks it. */
+static inline void ctx_write_apps(char *path, const char *text)
+{
+	int fd = mkstemp(path);
+
+	if (fd >= 0) {
+		if (write(fd, text, strlen(text)) < 0)
+			path[0] = 0;
+		close(fd);
+	}
 }
 
 static inline long ctx_map_count(int fd, size_t key_size)

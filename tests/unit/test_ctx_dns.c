@@ -131,18 +131,6 @@ static int connect_to(struct ctx_env *c, int v6, const char *srv, uint16_t sport
 	return ctx_name(c, &s, n);
 }
 
-/* An application list in a temporary file; the caller unlinks it. */
-static void write_apps(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-
-	if (fd >= 0) {
-		if (write(fd, text, strlen(text)) < 0)
-			path[0] = 0;
-		close(fd);
-	}
-}
-
 TEST(ctx_dns_a_names_later_flow)
 {
 	char apps[] = "/tmp/pktspec-apps.XXXXXX";
@@ -151,7 +139,7 @@ TEST(ctx_dns_a_names_later_flow)
 	struct pks_flow_name n;
 	struct pks_flow_view f;
 
-	write_apps(apps, "# test list\n.example.test   exampleapp\nvideo.test videoapp\n");
+	ctx_write_apps(apps, "# test list\n.example.test   exampleapp\nvideo.test videoapp\n");
 	CHECK(ctx_open(&c, apps) == 0);
 	unlink(apps);
 	dns_begin(&m, "www.Example.TEST", 1);
@@ -163,8 +151,64 @@ TEST(ctx_dns_a_names_later_flow)
 	CHECK_STR(n.app, "exampleapp");
 	CHECK_EQ(f.app, 1);
 	CHECK(f.ctx & PKS_X_NAMED);
+	/* Named before its first packet, with an app: confidence dns from that packet. */
+	CHECK_EQ(f.confidence, PKS_C_DNS);
+	CHECK_EQ(f.rule, PKS_R_DNS_NAMED);
+	CHECK_EQ(f.proto, PKS_P_TLS); /* the port's guess stays the protocol */
 	/* An address no answer named has no name. */
 	CHECK(connect_to(&c, 0, "198.18.0.3", 40001, &n, NULL) == -ENOENT);
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_name_without_app_leaves_confidence)
+{
+	char apps[] = "/tmp/pktspec-apps.XXXXXX";
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+	struct pks_flow_view f;
+
+	ctx_write_apps(apps, ".other.test otherapp\n");
+	CHECK(ctx_open(&c, apps) == 0);
+	unlink(apps);
+	dns_begin(&m, "www.example.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40000, &n, &f) == 0);
+	CHECK_STR(n.host, "www.example.test");
+	CHECK(f.ctx & PKS_X_NAMED);
+	CHECK_EQ(f.app, 0);
+	/* No application, nothing for a policy by app: the port's guess as before. */
+	CHECK_EQ(f.confidence, PKS_C_PORT);
+	CHECK_EQ(f.rule, PKS_R_PORT);
+	ctx_close(&c);
+}
+
+TEST(ctx_dns_confidence_yields_to_payload)
+{
+	char apps[] = "/tmp/pktspec-apps.XXXXXX";
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_view f;
+	struct pks_flow_name n;
+	struct pkt_spec req = { .src = "198.18.0.1", .sport = 40002, .dst = "198.18.0.2", .dport = 443, .l4 = 6,
+				.tcp_flags = TCPF_ACK | TCPF_PSH };
+
+	ctx_write_apps(apps, ".example.test exampleapp\n");
+	CHECK(ctx_open(&c, apps) == 0);
+	unlink(apps);
+	dns_begin(&m, "www.example.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40002, &n, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_DNS);
+	/* Plain HTTP on 443: the payload names the protocol; the app stays. */
+	CHECK(ctx_run_text(&c, req, "GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n") == 0);
+	CHECK(pks_env_flow(&c.env, &req, &f) == 0);
+	CHECK_EQ(f.proto, PKS_P_HTTP);
+	CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
+	CHECK_EQ(f.app, 1);
+	CHECK(!(f.flags & PKS_F_DECIDED));
 	ctx_close(&c);
 }
 
@@ -175,7 +219,7 @@ TEST(ctx_dns_aaaa_and_cname_chain)
 	struct dnsmsg m;
 	struct pks_flow_name n;
 
-	write_apps(apps, ".cdn.test cdnvideo\n");
+	ctx_write_apps(apps, ".cdn.test cdnvideo\n");
 	CHECK(ctx_open(&c, apps) == 0);
 	unlink(apps);
 	dns_begin(&m, "www.video.test", 28);

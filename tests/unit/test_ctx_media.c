@@ -175,6 +175,28 @@ TEST(ctx_tftp_new_server_port)
 	ctx_close(&c);
 }
 
+/* The kernel owns TFTP (its signature is the one parser): expected with no engine at all. */
+TEST(ctx_tftp_kernel_owns_without_engine)
+{
+	static const char rrq[] = "\0\2upload.bin\0NetASCII";
+	struct pks_env env;
+	struct pkt_spec req = PKT_UDP4(UAC, 40001, UAS, 69), data = PKT_UDP4(UAS, 51516, UAC, 40001);
+	struct pks_flow_view f;
+
+	CHECK(pks_env_open(&env) == 0);
+	req.payload = rrq;
+	req.payload_len = sizeof(rrq);
+	CHECK(pks_env_run(&env, &req) == 0);
+	data.payload = "\0\4\0\0";
+	data.payload_len = 4;
+	CHECK(pks_env_run(&env, &data) == 0);
+	CHECK(pks_env_flow(&env, &data, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "tftp");
+	CHECK_STR(pks_rule_name(f.rule), "tftp-request");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	pks_env_close(&env);
+}
+
 TEST(ctx_tftp_garbage_announces_nothing)
 {
 	static const char bad[] = "\0\1boot.img\0rot13";
@@ -252,4 +274,55 @@ TEST(ctx_server_memory_overruled_by_signature)
 	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
 	CHECK_STR(pks_proto_name(f.proto), "unknown");
 	ctx_close(&c);
+}
+
+/*
+ * The daemon owns SIP/SDP, RTSP and server memory (doc/context.md, "One owner
+ * per decision"): with the XDP object alone and no engine, what they announce
+ * is not expected. (With the engine, the tests above show it is.)
+ */
+static void env_text(struct pks_env *env, struct pkt_spec s, const char *text)
+{
+	s.payload = text;
+	s.payload_len = strlen(text);
+	CHECK(pks_env_run(env, &s) == 0);
+}
+
+TEST(ctx_daemon_owned_rules_need_the_engine)
+{
+	static const uint8_t rtp[12] = { 0x80, 0x00, 0x00, 0x01 };
+	struct pks_env env;
+	struct pks_flow_view f;
+	struct pkt_spec media = PKT_UDP4(UAS, 7000, UAC, 6000);
+	struct pkt_spec syn = PKT_TCP4(UAC, 41000, UAS, 8080, TCPF_SYN);
+
+	CHECK(pks_env_open(&env) == 0);
+	/* SIP/SDP offer and answer. */
+	env_text(&env, PKT_UDP4(UAC, 5060, UAS, 5060), invite);
+	env_text(&env, PKT_UDP4(UAS, 5060, UAC, 5060), ok200);
+	media.payload = rtp;
+	media.payload_len = sizeof(rtp);
+	CHECK(pks_env_run(&env, &media) == 0);
+	CHECK(pks_env_flow(&env, &media, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	/* RTSP SETUP and its reply. */
+	CHECK(pks_env_run(&env, &PKT_TCP4(UAC, 40000, UAS, 554, TCPF_SYN)) == 0);
+	CHECK(pks_env_run(&env, &PKT_TCP4(UAS, 554, UAC, 40000, TCPF_SYN | TCPF_ACK)) == 0);
+	env_text(&env, PKT_TCP4(UAS, 554, UAC, 40000, TCPF_PSH | TCPF_ACK),
+		 "RTSP/1.0 200 OK\r\nCSeq: 3\r\nTransport: RTP/AVP;unicast;client_port=4588-4589;server_port=6256-6257\r\n\r\n");
+	media = PKT_UDP4(UAS, 6256, UAC, 4588);
+	media.payload = rtp;
+	media.payload_len = sizeof(rtp);
+	CHECK(pks_env_run(&env, &media) == 0);
+	CHECK(pks_env_flow(&env, &media, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	/* A confirmed HTTP server: no memory without the engine. */
+	CHECK(pks_env_run(&env, &PKT_TCP4(UAC, 40001, UAS, 8080, TCPF_SYN)) == 0);
+	CHECK(pks_env_run(&env, &PKT_TCP4(UAS, 8080, UAC, 40001, TCPF_SYN | TCPF_ACK)) == 0);
+	env_text(&env, PKT_TCP4(UAC, 40001, UAS, 8080, TCPF_PSH | TCPF_ACK), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	env_text(&env, PKT_TCP4(UAS, 8080, UAC, 40001, TCPF_PSH | TCPF_ACK), "HTTP/1.1 200 OK\r\n\r\n");
+	CHECK(pks_env_run(&env, &syn) == 0);
+	CHECK(pks_env_flow(&env, &syn, &f) == 0);
+	CHECK(f.rule != PKS_R_SERVER_MEMORY);
+	pks_env_close(&env);
 }

@@ -232,3 +232,104 @@ TEST(ctx_names_http_ip_literal_host_names_no_one)
 	CHECK_STR(nm.agent, "curl/7.88.1");
 	ctx_close(&c);
 }
+
+/*
+ * Write-back: a name the app list knows gives the flow's kernel entry its app
+ * (what a tc policy by app reads) while the connection runs, and the server's
+ * memory keeps it, so the next connection has it from its first packet.
+ * first/reply: the client's first message and the server's answer, which
+ * confirms the verdict (rule 6 remembers the server).
+ */
+static void app_write_back(uint16_t sport, const uint8_t *first, size_t first_len, const uint8_t *reply,
+			   size_t reply_len, uint8_t proto, const char *apps_text)
+{
+	char apps[] = "/tmp/pktspec-apps.XXXXXX";
+	struct ctx_env c;
+	struct pks_flow_view f;
+	struct pks_server_key sk = { .port = sport, .l4 = 6 };
+	struct pks_server sv;
+	struct pkt_spec cseg = PKT_TCP4(CLI, 41000, SRV, sport, TCPF_ACK | TCPF_PSH);
+	struct pkt_spec sseg = PKT_TCP4(SRV, sport, CLI, 41000, TCPF_ACK | TCPF_PSH);
+	struct pkt_spec syn2 = PKT_TCP4(CLI, 41001, SRV, sport, TCPF_SYN);
+	uint16_t want = apps_text ? 2 : 0; /* the second application of the list */
+
+	ctx_write_apps(apps, apps_text ? apps_text : "# empty\n");
+	CHECK(ctx_open(&c, apps) == 0);
+	unlink(apps);
+	CHECK(handshake(&c, 0, 41000, sport) == 0);
+	CHECK(pks_env_flow(&c.env, &cseg, &f) == 0);
+	CHECK_EQ(f.app, 0);
+	CHECK(run_seg(&c, cseg, first, first_len, 1000) == 0);
+	CHECK(pks_env_flow(&c.env, &cseg, &f) == 0);
+	CHECK_EQ(f.proto, proto);
+	CHECK_EQ(f.app, want); /* in the kernel entry, before the next packet */
+	CHECK(run_seg(&c, sseg, reply, reply_len, 5001) == 0);
+	CHECK(pks_env_flow(&c.env, &cseg, &f) == 0);
+	CHECK_EQ(f.confidence, PKS_C_CONFIRMED);
+	CHECK_EQ(f.app, want);
+	ctx_addr16(0, SRV, sk.addr);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv) == 0);
+	CHECK_EQ(sv.proto, proto);
+	CHECK_EQ(sv.app, want);
+	/* The next connection: its SYN alone carries the app. */
+	CHECK(ctx_run(&c, &syn2) == 0);
+	CHECK(pks_env_flow(&c.env, &syn2, &f) == 0);
+	CHECK_EQ(f.rule, PKS_R_SERVER_MEMORY);
+	CHECK_EQ(f.app, want);
+	ctx_close(&c);
+}
+
+/* A TLS 1.2 ServerHello: legacy_version 3.3, no extensions. */
+static const uint8_t server_hello12[] = { 22, 3, 3, 0, 42, 2, 0, 0, 38, 3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+					  12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+					  30, 31, 32, 0, 0xc0, 0x2f, 0 };
+
+static void tls_write_back(const char *apps_text)
+{
+	struct buf m, s;
+	struct hello_opts o = { .sni = "media.video.example", .alpn = { "h2" } };
+
+	client_hello(&m, &o);
+	records(&s, &m, 16384);
+	app_write_back(8443, s.b, s.n, server_hello12, sizeof(server_hello12), PKS_P_TLS, apps_text);
+}
+
+TEST(ctx_names_tls_sni_app_written_back)
+{
+	tls_write_back("other.example otherapp\n.video.example video\n");
+}
+
+TEST(ctx_names_tls_sni_unlisted_no_app)
+{
+	tls_write_back(NULL);
+}
+
+TEST(ctx_names_http_host_app_written_back)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: www.video.example:8080\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+	app_write_back(8080, (const uint8_t *)req, strlen(req), (const uint8_t *)resp, strlen(resp), PKS_P_HTTP,
+		       "other.example otherapp\nvideo.example video\n");
+}
+
+/* The list `make install` ships (dist/apps): it loads, and its suffixes match at label boundaries. */
+TEST(ctx_names_shipped_app_list)
+{
+	struct ctx_env c;
+	const char *name;
+	uint16_t yt, nf;
+
+	CHECK(ctx_open(&c, "dist/apps") == 0);
+	yt = pks_engine_app(c.eng, "www.YouTube.com", &name);
+	CHECK(yt > 0);
+	CHECK_STR(name, "youtube");
+	CHECK_EQ(pks_engine_app(c.eng, "rr3---sn-4g5e6nz7.googlevideo.com", NULL), yt);
+	CHECK_EQ(pks_engine_app(c.eng, "youtube.com.", NULL), yt);
+	nf = pks_engine_app(c.eng, "ipv4-c001.1.oca.nflxvideo.net", &name);
+	CHECK(nf > 0 && nf != yt);
+	CHECK_STR(name, "netflix");
+	CHECK_EQ(pks_engine_app(c.eng, "notyoutube.com", NULL), 0);
+	CHECK_EQ(pks_engine_app(c.eng, "www.example.org", NULL), 0);
+	ctx_close(&c);
+}
