@@ -3,9 +3,10 @@
  * The kernel's FTP rule: on a payload copy of an FTP control connection, a
  * 227 (PASV) or 229 (EPSV) reply, or a PORT or EPRT |1| (IPv4) command at the
  * start of the segment, gives the data connection's pks_expect entry
- * (context/kexp.h). The kernel owns these; EPRT with an IPv6 address, and
- * forms that do not start their segment, are the engine's
- * (user/rule_ftp.c). Run by the pks_krules stage, before the copy goes out.
+ * (context/kexp.h). The kernel owns these; EPRT with an IPv6 address is the
+ * engine's (user/rule_ftp.c), and an announcement that does not start its
+ * segment (the multi-line 227- form) is read by neither (doc/context.md).
+ * Run by the pks_krules stage, before the copy goes out.
  */
 #ifndef PKTSPEC_BPF_CONTEXT_FTP_H
 #define PKTSPEC_BPF_CONTEXT_FTP_H
@@ -81,7 +82,7 @@ static __always_inline int pks_cr_ftp_announce(const struct pks_event_payload *e
 	if (f->proto != PKS_P_FTP || p->l4 != IPPROTO_TCP)
 		return 0;
 	if (dir == PKS_DIR_S2C) {
-		/* Reply code and a space (RFC 959 4.2); the engine handles multi-line forms. */
+		/* Reply code and a space (RFC 959 4.2): the one-line form only. */
 		if (ev->data[0] != '2' || ev->data[1] != '2' || ev->data[3] != ' ')
 			return 0;
 		o->skip_text = 1;
