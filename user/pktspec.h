@@ -282,10 +282,37 @@ int pks_policy_maps_open(struct pktspec_tc_bpf **out);
 /* The default application list (user/common.c): PKS_APPS_ETC, else PREFIX/share/pktspec/apps; NULL when none. */
 #define PKS_APPS_ETC "/etc/pktspec/apps"
 const char *pks_apps_default(char *buf, size_t len);
+/*
+ * The text files the CLI reads (user/textfile.c): policy files, operator rules
+ * files, application lists. Each is read whole before a line is parsed: at most
+ * PKS_TEXT_MAX bytes, no line longer than PKS_TEXT_LINE_MAX characters, no NUL
+ * byte; a path must name a regular file ('-' is stdin, of any kind: the size
+ * bound ends the read). Errors are one line in err, naming the file (and line).
+ */
+#define PKS_TEXT_MAX (4u << 20)
+#define PKS_TEXT_LINE_MAX 1024
+struct pks_text {
+	char *buf;  /* the file, NUL-terminated; pks_text_line cuts its lines in place */
+	size_t len;
+	size_t pos;
+	int lineno; /* of the line pks_text_line returned last */
+};
+/* what names the kind of file in messages: "a policy file", "an application list". 0 or -errno. */
+int pks_text_open(const char *path, const char *what, struct pks_text *t, char *err, size_t errlen);
+int pks_text_read(FILE *in, const char *name, const char *what, struct pks_text *t, char *err, size_t errlen);
+char *pks_text_line(struct pks_text *t); /* the next line without its '\n'; NULL at the end */
+void pks_text_free(struct pks_text *t);
+/* An input file opened read-only: a regular file, or -errno with err set (a directory, FIFO, device). */
+int pks_input_open(const char *path, char *err, size_t errlen);
+int pks_input_check(int fd, const char *name, char *err, size_t errlen);
+/*
+ * One line of an application list ("NAME-SUFFIX APPLICATION", # comments): 1
+ * with suffix (PKS_NAME_LEN bytes) and app (PKS_APP_LEN) set, 0 for a blank
+ * line, -1 with err set.
+ */
+int pks_apps_line(char *line, const char *name, int lineno, char *suffix, char *app, char *err, size_t errlen);
 /* Shared by policy and rules files (user/policy.c). */
 int pks_words(char *line, char **tok, int max);
-int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
-		   FILE *errs);
 int pks_apps_read(const char *path); /* the app list, so rules can name applications */
 int pks_apps_read_default(void);     /* the default list when none was read: 0 or -1 */
 int pks_app_by_name(const char *s, char *err, size_t errlen);
@@ -304,6 +331,7 @@ struct pks_op_rule {
 	int line;
 };
 int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs);
+int pks_oprules_parse_text(struct pks_text *t, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs);
 /* Writes rules into the other table of the maps and makes it live; on failure nothing changed. */
 int pks_oprules_replace(int rules_fd, int state_fd, int hosts_fd, const struct pks_op_rule *rules, size_t n,
 			FILE *errs);
@@ -334,6 +362,9 @@ void pks_policy_format(const struct pks_policy_rule *r, char *buf, size_t len);
  * reported on errs with its number, nothing returned), or -errno.
  */
 int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs);
+/* The same from a file pks_text_open read (name for messages). */
+int pks_policy_parse_text(struct pks_text *t, const char *name, struct pks_policy_rule **out, size_t *count,
+			  FILE *errs);
 
 /* Commands. */
 int cmd_attach(int argc, char **argv);
