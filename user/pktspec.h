@@ -105,6 +105,16 @@ bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows);
 bool pks_have_coarse_clock(int prog_type); /* enum bpf_prog_type */
 /* Sizes an object's flow tables from the options (pks_load_opts). */
 void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o);
+/* --max-flows and --max-flows6 take PKS_FLOWS_MIN..PKS_FLOWS_MAX: 0, or the usage error's exit status (2). */
+#define PKS_FLOWS_MIN 1024u
+#define PKS_FLOWS_MAX (1u << 24)
+/* Kernel bytes of an LRU hash entry beyond its key and value (the element header: hash node, LRU node, hash). */
+#define PKS_LRU_ENTRY_OVERHEAD 64
+int pks_max_flows_opt(const char *cmd, const char *opt, const char *arg, unsigned int *out);
+/* Kernel memory the flow tables of o take (both tables), in bytes. */
+unsigned long long pks_flows_memory(const struct pks_load_opts *o);
+/* 0 when the tables fit in half of MemAvailable (or are the defaults); else PKS_EXIT_FAIL after a message. */
+int pks_flows_memory_check(const struct pks_load_opts *o);
 
 /*
  * A flow as the CLI sees it: struct pks_flow (include/pktspec/pktspec.h)

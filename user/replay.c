@@ -115,8 +115,11 @@ static const char replay_help[] =
 	"      --no-apps        no application list\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
 	"                       the FTP/TFTP expectations it owns)\n"
-	"      --max-flows N    IPv4 flow table size (default 262144)\n"
-	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
+	"      --max-flows N    IPv4 flow table size, 1024-16777216 (default 262144); both\n"
+	"                       tables together may take at most half of MemAvailable\n"
+	"                       (128 and 160 bytes an entry)\n"
+	"      --max-flows6 N   IPv6 flow table size, 1024-16777216 (default: a quarter of\n"
+	"                       --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -209,16 +212,12 @@ int cmd_replay(int argc, char **argv)
 			context = false;
 			break;
 		case 'F':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("replay", "--max-flows takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows = v;
+			if (pks_max_flows_opt("replay", "--max-flows", optarg, &lo.max_flows))
+				return PKS_EXIT_USAGE;
 			break;
 		case '6':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("replay", "--max-flows6 takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows6 = v;
+			if (pks_max_flows_opt("replay", "--max-flows6", optarg, &lo.max_flows6))
+				return PKS_EXIT_USAGE;
 			break;
 		case 'I':
 			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
@@ -245,6 +244,8 @@ int cmd_replay(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (access(argv[i], R_OK) < 0)
 			return pks_fail("cannot read capture %s: %s", argv[i], strerror(errno));
+	if (pks_flows_memory_check(&lo))
+		return PKS_EXIT_FAIL;
 	if (pks_need_caps("replay", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
