@@ -83,9 +83,12 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 		if (engine)
 			pks_engine_poll(engine, 0);
 	}
-	if (rc < 0) {
-		snprintf(err, errlen, "capture %s is corrupt or truncated after %llu packets: %s", path,
-			 (unsigned long long)st->packets, cerr);
+	if (rc == -EBADMSG) {
+		snprintf(err, errlen, "capture %s: %s", strcmp(path, "-") ? path : "stdin", cerr);
+		ret = rc;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "capture %s is corrupt or truncated after %llu packets: %s",
+			 strcmp(path, "-") ? path : "stdin", (unsigned long long)st->packets, cerr);
 		ret = rc;
 	}
 	skel->bss->pks_replay.now_ns = 0;
@@ -96,12 +99,15 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 
 static const char replay_help[] =
 	"Usage: pktspec replay FILE... [--json] [--summary] [--proto NAME] [--stats]\n"
+	"FILE '-' reads the capture from standard input.\n"
 	"Run every packet of a capture (pcap or pcapng; Ethernet, Linux SLL/SLL2, raw\n"
 	"IP, BSD loopback, Cisco HDLC or PPP) through the same XDP classifier with\n"
 	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does,\n"
 	"then (as a table) the per-protocol summary.\n"
 	"Needs no interface and does not touch a live attachment. Several files are\n"
-	"replayed one after another into one flow table.\n"
+	"replayed one after another into one flow table; a bad one (with a malformed\n"
+	"record, e.g. one that captured more bytes than its packet had) ends the replay:\n"
+	"the flows read until then are printed, and the command exits 1.\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
 	"  -s, --summary        only the per-protocol summary (with --json: one object\n"
@@ -174,7 +180,7 @@ int cmd_replay(int argc, char **argv)
 	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
 	char apps_buf[PATH_MAX];
-	bool no_apps = false;
+	bool no_apps = false, any_run = false;
 	struct pks_engine *engine = NULL;
 	unsigned long v;
 	int c, ret = PKS_EXIT_OK;
@@ -241,9 +247,23 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("replay", "replay needs a capture file");
-	for (int i = optind; i < argc; i++)
+	for (int i = optind, from_stdin = 0; i < argc; i++) {
+		char why[PATH_MAX + 64];
+		int fd;
+
+		if (!strcmp(argv[i], "-")) {
+			if (from_stdin++)
+				return pks_usage_error("replay", "'-' (stdin) can be given once");
+			continue;
+		}
 		if (access(argv[i], R_OK) < 0)
 			return pks_fail("cannot read capture %s: %s", argv[i], strerror(errno));
+		/* A directory or a device is refused before anything is loaded. */
+		fd = pks_input_open(argv[i], why, sizeof(why));
+		if (fd < 0)
+			return pks_fail("capture %s", why);
+		close(fd);
+	}
 	if (pks_flows_memory_check(&lo))
 		return PKS_EXIT_FAIL;
 	if (pks_need_caps("replay", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
@@ -260,21 +280,28 @@ int cmd_replay(int argc, char **argv)
 
 	for (int i = optind; i < argc; i++) {
 		struct pks_replay_stats st;
-		char err[512];
+		char err[PATH_MAX + 512];
+		int failed = pks_replay_file_ctx(skel, argv[i], &st, err, sizeof(err), engine) != 0;
 
-		if (pks_replay_file_ctx(skel, argv[i], &st, err, sizeof(err), engine)) {
+		if (failed) {
 			pks_fail("%s", err);
 			ret = PKS_EXIT_FAIL;
-			if (!st.run)
-				goto out;
-			/* Print what the readable part of the capture gave, then fail. */
 		}
+		any_run |= st.run > 0;
 		if (stats)
 			fprintf(stderr, "%s: %llu packets, %llu run, %llu too short, %llu cut to %d bytes\n",
-				argv[i], (unsigned long long)st.packets, (unsigned long long)st.run,
-				(unsigned long long)st.skipped, (unsigned long long)st.truncated,
-				PKS_CAPTURE_FRAME_MAX);
+				strcmp(argv[i], "-") ? argv[i] : "stdin", (unsigned long long)st.packets,
+				(unsigned long long)st.run, (unsigned long long)st.skipped,
+				(unsigned long long)st.truncated, PKS_CAPTURE_FRAME_MAX);
+		/*
+		 * A bad file ends the replay: the files before it and its readable
+		 * part are still printed, then the command fails (exit 1).
+		 */
+		if (failed)
+			break;
 	}
+	if (ret && !any_run)
+		goto out; /* a failure before any packet ran: only the error */
 
 	pks_flowtab_for_skel(&tab, skel, true);
 	if (pks_flows_read(&tab, &set)) {
