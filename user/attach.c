@@ -159,8 +159,11 @@ static const char attach_help[] =
 	"\n"
 	"  -m, --mode MODE      native (driver XDP, also 'drv') or generic (skb XDP, also\n"
 	"                       'skb'); default: native\n"
-	"      --max-flows N    IPv4 flow table size (default 262144); must match the pinned table\n"
-	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
+	"      --max-flows N    IPv4 flow table size, 1024-16777216 (default 262144); must\n"
+	"                       match the pinned table; both tables together may take at\n"
+	"                       most half of MemAvailable (128 and 160 bytes an entry)\n"
+	"      --max-flows6 N   IPv6 flow table size, 1024-16777216 (default: a quarter of\n"
+	"                       --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -200,16 +203,12 @@ int cmd_attach(int argc, char **argv)
 			mode = optarg;
 			break;
 		case 'F':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("attach", "--max-flows takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows = v;
+			if (pks_max_flows_opt("attach", "--max-flows", optarg, &lo.max_flows))
+				return PKS_EXIT_USAGE;
 			break;
 		case '6':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("attach", "--max-flows6 takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows6 = v;
+			if (pks_max_flows_opt("attach", "--max-flows6", optarg, &lo.max_flows6))
+				return PKS_EXIT_USAGE;
 			break;
 		case 'I':
 			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
@@ -256,6 +255,8 @@ int cmd_attach(int argc, char **argv)
 	else
 		return pks_usage_error("attach", "unknown mode '%s': use native or generic", mode);
 
+	if (pks_flows_memory_check(&lo))
+		return PKS_EXIT_FAIL;
 	if (pks_need_caps("attach", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[optind]);

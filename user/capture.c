@@ -6,12 +6,15 @@
  * define struct bpf_insn.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
+#include "textfile.h"
 
 #define ETH_HLEN 14
 #define ETHERTYPE_IPV4 0x0800
@@ -168,6 +171,7 @@ static bool linktype_supported(int lt)
 struct pks_capture {
 	pcap_t *pc;
 	int linktype;
+	unsigned long long record; /* records read, for messages */
 	u_char frame[PKS_CAPTURE_FRAME_MAX];
 };
 
@@ -175,6 +179,7 @@ int pks_capture_open(const char *path, struct pks_capture **out, char *err, size
 {
 	char pcap_err[PCAP_ERRBUF_SIZE] = "";
 	struct pks_capture *c;
+	FILE *in;
 
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
@@ -182,9 +187,33 @@ int pks_capture_open(const char *path, struct pks_capture **out, char *err, size
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	c->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+	if (!strcmp(path, "-")) {
+		/* stdin: a pipe is fine, libpcap reads a capture front to back. */
+		in = stdin;
+		path = "stdin";
+	} else {
+		/* A regular file: a directory or a device is refused by name, not read as garbage. */
+		int fd = pks_input_open(path, err, errlen);
+
+		if (fd < 0) {
+			free(c);
+			return fd;
+		}
+		in = fdopen(fd, "rb");
+		if (!in) {
+			int e = errno;
+
+			close(fd);
+			free(c);
+			snprintf(err, errlen, "cannot read capture %s: %s", path, strerror(e));
+			return -e;
+		}
+	}
+	c->pc = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_NANO, pcap_err);
 	if (!c->pc) {
 		snprintf(err, errlen, "cannot read capture %s: %s", path, pcap_err);
+		if (in != stdin)
+			fclose(in);
 		free(c);
 		return -EINVAL;
 	}
@@ -215,6 +244,22 @@ int pks_capture_next(struct pks_capture *c, struct pks_frame *f, char *err, size
 	if (rc != 1) {
 		snprintf(err, errlen, "%s", pcap_geterr(c->pc));
 		return -EIO;
+	}
+	c->record++;
+	/*
+	 * A record cannot hold more bytes than the packet had, nor more than the
+	 * file's snapshot length: such a record is malformed, and its sizes must
+	 * not be subtracted (len - caplen would wrap to about 4 GB).
+	 */
+	if (hdr->caplen > hdr->len) {
+		snprintf(err, errlen, "record %llu is malformed: %u bytes captured of a %u-byte packet", c->record,
+			 hdr->caplen, hdr->len);
+		return -EBADMSG;
+	}
+	if (pcap_snapshot(c->pc) > 0 && hdr->caplen > (unsigned int)pcap_snapshot(c->pc)) {
+		snprintf(err, errlen, "record %llu is malformed: %u bytes captured, more than the snapshot length %d",
+			 c->record, hdr->caplen, pcap_snapshot(c->pc));
+		return -EBADMSG;
 	}
 	f->len = to_ethernet(c->linktype, pkt, hdr->caplen, c->frame, sizeof(c->frame));
 	f->data = c->frame;

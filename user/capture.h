@@ -25,8 +25,13 @@ struct pks_frame {
 	int cut;             /* the frame was longer than PKS_CAPTURE_FRAME_MAX */
 };
 
+/* path: a regular file, or "-" for stdin (a pipe is fine). */
 int pks_capture_open(const char *path, struct pks_capture **out, char *err, size_t errlen);
-/* 1: a frame; 0: end of capture; -errno: corrupt or truncated (err says why). */
+/*
+ * 1: a frame; 0: end of capture; -EBADMSG: a malformed record (more bytes captured
+ * than the packet had, or than the snapshot length; err names the record);
+ * another -errno: corrupt or truncated (err says why).
+ */
 int pks_capture_next(struct pks_capture *c, struct pks_frame *f, char *err, size_t errlen);
 int pks_capture_linktype(const struct pks_capture *c);
 void pks_capture_close(struct pks_capture *c);

@@ -116,58 +116,49 @@ static int app_id_for(struct pks_engine *e, const char *name)
  */
 static int apps_load(struct pks_engine *e, const char *path)
 {
-	char line[512];
-	int n = 0, err = 0;
-	FILE *f = fopen(path, "r");
+	struct pks_text t;
+	char err[1024], *line;
+	int ret = 0;
 
-	if (!f)
-		return pks_fail("cannot read the application list %s: %s", path, strerror(errno)), -errno;
+	ret = pks_text_open(path, "an application list", &t, err, sizeof(err));
+	if (ret)
+		return pks_fail("%s", err), ret;
 	e->apps = calloc(PKS_APPS_MAX, sizeof(*e->apps));
 	e->app_names = calloc(PKS_APPS_MAX, sizeof(*e->app_names));
 	if (!e->apps || !e->app_names) {
-		fclose(f);
+		pks_text_free(&t);
 		return -ENOMEM;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		char suffix[PKS_NAME_LEN + 1], app[PKS_APP_LEN + 1], extra;
-		char *hash = strchr(line, '#');
-		int fields, id;
+	while ((line = pks_text_line(&t))) {
+		char suffix[PKS_NAME_LEN], app[PKS_APP_LEN];
+		int id, r = pks_apps_line(line, path, t.lineno, suffix, app, err, sizeof(err));
 
-		n++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			pks_fail("%s:%d: line too long", path, n);
-			err = -EINVAL;
+		if (r < 0) {
+			pks_fail("%s", err);
+			ret = -EINVAL;
 			break;
 		}
-		if (hash)
-			*hash = 0;
-		fields = sscanf(line, "%128s %32s %c", suffix, app, &extra);
-		if (fields <= 0)
+		if (r == 0)
 			continue;
-		if (fields != 2 || strlen(suffix) >= PKS_NAME_LEN - 1 || strlen(app) >= PKS_APP_LEN) {
-			pks_fail("%s:%d: expected 'NAME-SUFFIX APPLICATION' (suffix < %d, application < %d characters)",
-				 path, n, PKS_NAME_LEN - 1, PKS_APP_LEN);
-			err = -EINVAL;
-			break;
-		}
 		if (e->n_apps >= PKS_APPS_MAX) {
 			pks_fail("%s: more than %d entries", path, PKS_APPS_MAX);
-			err = -E2BIG;
+			ret = -E2BIG;
 			break;
 		}
 		id = app_id_for(e, app);
 		if (id < 0) {
-			err = id;
+			ret = id;
 			break;
 		}
 		for (char *c = suffix; *c; c++)
 			*c = tolower((unsigned char)*c);
-		snprintf(e->apps[e->n_apps].suffix, PKS_NAME_LEN, "%s%s", suffix[0] == '.' ? "" : ".", suffix);
+		snprintf(e->apps[e->n_apps].suffix, PKS_NAME_LEN, "%s%.*s", suffix[0] == '.' ? "" : ".", PKS_NAME_LEN - 2,
+			 suffix);
 		e->apps[e->n_apps].id = id;
 		e->n_apps++;
 	}
-	fclose(f);
-	return err;
+	pks_text_free(&t);
+	return ret;
 }
 
 uint16_t pks_engine_app(const struct pks_engine *e, const char *host, const char **name)

@@ -68,16 +68,80 @@ bool pks_have_coarse_clock(int type)
 	return libbpf_probe_bpf_helper(type, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
 }
 
+/* The IPv6 table's size: --max-flows6, else a quarter of --max-flows (at least the minimum); 0: the default. */
+static unsigned int flows6_size(const struct pks_load_opts *o)
+{
+	if (o->max_flows6)
+		return o->max_flows6;
+	if (o->max_flows)
+		return o->max_flows / 4 > PKS_FLOWS_MIN ? o->max_flows / 4 : PKS_FLOWS_MIN;
+	return 0;
+}
+
 void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o)
 {
-	unsigned int six = o->max_flows6;
+	unsigned int six = flows6_size(o);
 
 	if (o->max_flows)
 		bpf_map__set_max_entries(flows4, o->max_flows);
-	if (!six && o->max_flows)
-		six = o->max_flows / 4 > 1024 ? o->max_flows / 4 : 1024;
 	if (six)
 		bpf_map__set_max_entries(flows, six);
+}
+
+int pks_max_flows_opt(const char *cmd, const char *opt, const char *arg, unsigned int *out)
+{
+	unsigned long v;
+
+	if (pks_parse_uint(arg, PKS_FLOWS_MAX, &v) || v < PKS_FLOWS_MIN)
+		return pks_usage_error(cmd, "%s takes a number from %u to %u, not '%s'", opt, PKS_FLOWS_MIN,
+				       PKS_FLOWS_MAX, arg);
+	*out = (unsigned int)v;
+	return 0;
+}
+
+/* MemAvailable of /proc/meminfo in bytes; 0 when it cannot be read. */
+static unsigned long long mem_available(void)
+{
+	unsigned long long kib = 0;
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib * 1024;
+}
+
+#define ROUND8(n) (((n) + 7) & ~(size_t)7)
+/* What one entry of an LRU hash costs the kernel: key and value, 8-byte aligned, and its own element header. */
+#define LRU_ENTRY(key) (ROUND8(sizeof(key)) + ROUND8(sizeof(struct pks_flow)) + PKS_LRU_ENTRY_OVERHEAD)
+
+unsigned long long pks_flows_memory(const struct pks_load_opts *o)
+{
+	unsigned long long four = o->max_flows ? o->max_flows : PKS_FLOWS_DEFAULT;
+	unsigned long long six = flows6_size(o) ? flows6_size(o) : PKS_FLOWS6_DEFAULT;
+
+	return four * LRU_ENTRY(struct pks_flow_key4) + six * LRU_ENTRY(struct pks_flow_key);
+}
+
+int pks_flows_memory_check(const struct pks_load_opts *o)
+{
+	unsigned long long need, avail;
+
+	if (!o->max_flows && !o->max_flows6)
+		return 0; /* the defaults: about 44 MiB */
+	need = pks_flows_memory(o);
+	avail = mem_available();
+	if (avail && need > avail / 2)
+		return pks_fail("flow tables of %u IPv4 and %u IPv6 entries need %llu MiB of kernel memory, more "
+				"than half of the %llu MiB available (MemAvailable): give a smaller --max-flows",
+				o->max_flows ? o->max_flows : PKS_FLOWS_DEFAULT,
+				flows6_size(o) ? flows6_size(o) : PKS_FLOWS6_DEFAULT, (need + (1 << 20) - 1) >> 20,
+				avail >> 20);
+	return 0;
 }
 
 static long stat_after(const char *log, const char *key)

@@ -26,7 +26,6 @@
 #include "pktspec/oprules.h"
 
 #define OP_TOKENS_MAX 16
-#define OP_LINE_MAX 1024
 #define OP_RULES_MAX (PKS_OPRULES_MAX / 2)
 
 static int parse_prefix(const char *s, struct pks_op_rule *r)
@@ -176,26 +175,27 @@ static int parse_rule(int n, char **tok, struct pks_op_rule *r, char *err, size_
 	return 0;
 }
 
-int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs)
+int pks_oprules_parse_text(struct pks_text *t, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs)
 {
 	struct pks_op_rule *rules = calloc(OP_RULES_MAX, sizeof(*rules));
-	char line[OP_LINE_MAX + 2];
 	size_t n = 0;
-	int lineno = 0, bad = 0;
+	int bad = 0;
+	char *line;
 
 	*out = NULL;
 	*count = 0;
 	if (!rules)
 		return -ENOMEM;
-	while (fgets(line, sizeof(line), in)) {
+	while ((line = pks_text_line(t))) {
 		char *tok[OP_TOKENS_MAX], err[256];
-		size_t len = strlen(line);
-		int nt;
+		int lineno = t->lineno, nt = pks_words(line, tok, OP_TOKENS_MAX);
 
-		lineno++;
-		nt = pks_conf_words(in, line, len, sizeof(line), name, lineno, tok, OP_TOKENS_MAX, errs);
-		bad += nt < 0;
-		if (nt <= 0)
+		if (nt < 0) {
+			fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, OP_TOKENS_MAX);
+			bad++;
+			continue;
+		}
+		if (nt == 0)
 			continue;
 		if (n == OP_RULES_MAX) {
 			fprintf(errs, "pktspec: %s:%d: more than %d rules\n", name, lineno, OP_RULES_MAX);
@@ -209,15 +209,32 @@ int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out,
 		}
 		rules[n++].line = lineno;
 	}
-	if (ferror(in) || bad) {
-		int err = ferror(in) ? (errno ? -errno : -EIO) : bad;
-
+	if (bad) {
 		free(rules);
-		return err;
+		return bad;
 	}
 	*out = rules;
 	*count = n;
 	return 0;
+}
+
+int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs)
+{
+	struct pks_text t;
+	char err[512];
+	int e = pks_text_read(in, name, "a rules file", &t, err, sizeof(err));
+
+	*out = NULL;
+	*count = 0;
+	if (e == -EINVAL || e == -EFBIG) {
+		fprintf(errs, "pktspec: %s\n", err);
+		return 1;
+	}
+	if (e)
+		return e;
+	e = pks_oprules_parse_text(&t, name, out, count, errs);
+	pks_text_free(&t);
+	return e;
 }
 
 /* Whether rule r's prefix holds the prefix (addr, bits). */
@@ -589,17 +606,16 @@ int cmd_rules(int argc, char **argv)
 	sub = argv[optind++];
 	if (!strcmp(sub, "load")) {
 		const char *path;
-		FILE *in;
+		struct pks_text t;
+		char err[1024];
 
 		if (optind + 1 != argc)
 			return pks_usage_error("rules", "load takes one file name");
 		path = argv[optind];
-		in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-		if (!in)
-			return pks_fail("cannot open %s: %s", path, strerror(errno));
-		e = pks_oprules_parse_file(in, strcmp(path, "-") ? path : "stdin", &rules, &n, stderr);
-		if (in != stdin)
-			fclose(in);
+		if (pks_text_open(path, "a rules file", &t, err, sizeof(err)))
+			return pks_fail("%s; the rules were not changed", err);
+		e = pks_oprules_parse_text(&t, strcmp(path, "-") ? path : "stdin", &rules, &n, stderr);
+		pks_text_free(&t);
 		if (e < 0)
 			return pks_fail("cannot read %s: %s", path, strerror(-e));
 		if (e > 0)

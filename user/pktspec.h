@@ -105,6 +105,16 @@ bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows);
 bool pks_have_coarse_clock(int prog_type); /* enum bpf_prog_type */
 /* Sizes an object's flow tables from the options (pks_load_opts). */
 void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o);
+/* --max-flows and --max-flows6 take PKS_FLOWS_MIN..PKS_FLOWS_MAX: 0, or the usage error's exit status (2). */
+#define PKS_FLOWS_MIN 1024u
+#define PKS_FLOWS_MAX (1u << 24)
+/* Kernel bytes of an LRU hash entry beyond its key and value (the element header: hash node, LRU node, hash). */
+#define PKS_LRU_ENTRY_OVERHEAD 64
+int pks_max_flows_opt(const char *cmd, const char *opt, const char *arg, unsigned int *out);
+/* Kernel memory the flow tables of o take (both tables), in bytes. */
+unsigned long long pks_flows_memory(const struct pks_load_opts *o);
+/* 0 when the tables fit in half of MemAvailable (or are the defaults); else PKS_EXIT_FAIL after a message. */
+int pks_flows_memory_check(const struct pks_load_opts *o);
 
 /*
  * A flow as the CLI sees it: struct pks_flow (include/pktspec/pktspec.h)
@@ -282,10 +292,15 @@ int pks_policy_maps_open(struct pktspec_tc_bpf **out);
 /* The default application list (user/common.c): PKS_APPS_ETC, else PREFIX/share/pktspec/apps; NULL when none. */
 #define PKS_APPS_ETC "/etc/pktspec/apps"
 const char *pks_apps_default(char *buf, size_t len);
+#include "textfile.h"
+/*
+ * One line of an application list ("NAME-SUFFIX APPLICATION", # comments): 1
+ * with suffix (PKS_NAME_LEN bytes) and app (PKS_APP_LEN) set, 0 for a blank
+ * line, -1 with err set.
+ */
+int pks_apps_line(char *line, const char *name, int lineno, char *suffix, char *app, char *err, size_t errlen);
 /* Shared by policy and rules files (user/policy.c). */
 int pks_words(char *line, char **tok, int max);
-int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
-		   FILE *errs);
 int pks_apps_read(const char *path); /* the app list, so rules can name applications */
 int pks_apps_read_default(void);     /* the default list when none was read: 0 or -1 */
 int pks_app_by_name(const char *s, char *err, size_t errlen);
@@ -304,6 +319,7 @@ struct pks_op_rule {
 	int line;
 };
 int pks_oprules_parse_file(FILE *in, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs);
+int pks_oprules_parse_text(struct pks_text *t, const char *name, struct pks_op_rule **out, size_t *count, FILE *errs);
 /* Writes rules into the other table of the maps and makes it live; on failure nothing changed. */
 int pks_oprules_replace(int rules_fd, int state_fd, int hosts_fd, const struct pks_op_rule *rules, size_t n,
 			FILE *errs);
@@ -334,6 +350,9 @@ void pks_policy_format(const struct pks_policy_rule *r, char *buf, size_t len);
  * reported on errs with its number, nothing returned), or -errno.
  */
 int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs);
+/* The same from a file pks_text_open read (name for messages). */
+int pks_policy_parse_text(struct pks_text *t, const char *name, struct pks_policy_rule **out, size_t *count,
+			  FILE *errs);
 
 /* Commands. */
 int cmd_attach(int argc, char **argv);

@@ -27,11 +27,11 @@
 #include <bpf/libbpf.h>
 
 #include "pktspec.h"
+#include "pktspec/events.h"
 #include "pktspec/policy.h"
 #include "pktspec_tc.skel.h"
 
 #define POL_TOKENS_MAX 32    /* words on one rule line: the grammar needs at most 16 */
-#define POL_LINE_MAX 1024    /* longer lines are an error, not silently cut */
 #define POL_RULES_MAX (PKS_POLICY_MAX / 2) /* one table's worth */
 
 /* DSCP names: class selectors (RFC 2474 4.2.2), AF (RFC 2597 6), EF (RFC 3246), LE (RFC 8622). */
@@ -66,38 +66,33 @@ static bool have_apps;
 
 int pks_apps_read(const char *path)
 {
-	char line[512];
-	int lineno = 0;
-	FILE *f = fopen(path, "r");
+	struct pks_text t;
+	char err[1024], *line;
 
-	if (!f)
-		return pks_fail("cannot read the application list %s: %s", path, strerror(errno));
+	if (pks_text_open(path, "an application list", &t, err, sizeof(err)))
+		return pks_fail("%s", err);
 	have_apps = true;
-	while (fgets(line, sizeof(line), f)) {
-		char suffix[129], app[POL_APP_LEN + 1], extra, *hash = strchr(line, '#');
-		int fields, i;
+	while ((line = pks_text_line(&t))) {
+		char suffix[PKS_NAME_LEN], app[PKS_APP_LEN];
+		int i, r = pks_apps_line(line, path, t.lineno, suffix, app, err, sizeof(err));
 
-		lineno++;
-		if (hash)
-			*hash = 0;
-		fields = sscanf(line, "%128s %32s %c", suffix, app, &extra);
-		if (fields <= 0)
-			continue;
-		if (fields != 2 || strlen(app) >= POL_APP_LEN) {
-			fclose(f);
-			return pks_fail("%s:%d: expected 'NAME-SUFFIX APPLICATION'", path, lineno);
+		if (r < 0) {
+			pks_text_free(&t);
+			return pks_fail("%s", err);
 		}
+		if (r == 0)
+			continue;
 		for (i = 0; i < n_app_names && strcmp(app_names[i], app); i++)
 			;
 		if (i < n_app_names)
 			continue;
 		if (n_app_names == POL_APPS_MAX) {
-			fclose(f);
+			pks_text_free(&t);
 			return pks_fail("%s: more than %d applications", path, POL_APPS_MAX);
 		}
 		snprintf(app_names[n_app_names++], POL_APP_LEN, "%s", app);
 	}
-	fclose(f);
+	pks_text_free(&t);
 	return 0;
 }
 
@@ -375,50 +370,27 @@ static bool same_selector(const struct pks_policy_key *a, const struct pks_polic
 	return a->match == b->match && a->proto == b->proto && a->app == b->app;
 }
 
-/*
- * One line of a policy or rules file, read into line (len bytes, size the
- * buffer): its words in tok. Returns the count, 0 for a blank or comment
- * line, or -1 after reporting "name:lineno: why" on errs (a line too long,
- * whose rest is skipped, or too many words).
- */
-int pks_conf_words(FILE *in, char *line, size_t len, size_t size, const char *name, int lineno, char **tok, int max,
-		   FILE *errs)
-{
-	int nt;
-
-	if (len == size - 1 && line[len - 1] != '\n') {
-		int c;
-
-		fprintf(errs, "pktspec: %s:%d: line longer than %zu characters\n", name, lineno, size - 2);
-		while ((c = fgetc(in)) != EOF && c != '\n')
-			;
-		return -1;
-	}
-	nt = pks_words(line, tok, max);
-	if (nt < 0)
-		fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, max);
-	return nt;
-}
-
-int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs)
+int pks_policy_parse_text(struct pks_text *t, const char *name, struct pks_policy_rule **out, size_t *count,
+			  FILE *errs)
 {
 	struct pks_policy_rule *rules = NULL;
-	char line[POL_LINE_MAX + 2];
 	size_t n = 0, cap = 0;
-	int lineno = 0, bad = 0;
+	int bad = 0;
+	char *line;
 
 	*out = NULL;
 	*count = 0;
-	while (fgets(line, sizeof(line), in)) {
+	while ((line = pks_text_line(t))) {
 		char *tok[POL_TOKENS_MAX], err[256];
 		struct pks_policy_rule r;
-		size_t len = strlen(line);
-		int nt;
+		int lineno = t->lineno, nt = pks_words(line, tok, POL_TOKENS_MAX);
 
-		lineno++;
-		nt = pks_conf_words(in, line, len, sizeof(line), name, lineno, tok, POL_TOKENS_MAX, errs);
-		bad += nt < 0;
-		if (nt <= 0)
+		if (nt < 0) {
+			fprintf(errs, "pktspec: %s:%d: more than %d words\n", name, lineno, POL_TOKENS_MAX);
+			bad++;
+			continue;
+		}
+		if (nt == 0)
 			continue;
 		if (pks_policy_parse(nt, tok, &r, err, sizeof(err))) {
 			fprintf(errs, "pktspec: %s:%d: %s\n", name, lineno, err);
@@ -452,12 +424,6 @@ int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **o
 		rules[n++] = r;
 next:;
 	}
-	if (ferror(in)) {
-		int err = -errno;
-
-		free(rules);
-		return err ? err : -EIO;
-	}
 	if (bad) {
 		free(rules);
 		return bad;
@@ -465,6 +431,25 @@ next:;
 	*out = rules;
 	*count = n;
 	return 0;
+}
+
+int pks_policy_parse_file(FILE *in, const char *name, struct pks_policy_rule **out, size_t *count, FILE *errs)
+{
+	struct pks_text t;
+	char err[512];
+	int e = pks_text_read(in, name, "a policy file", &t, err, sizeof(err));
+
+	*out = NULL;
+	*count = 0;
+	if (e == -EINVAL || e == -EFBIG) {
+		fprintf(errs, "pktspec: %s\n", err);
+		return 1;
+	}
+	if (e)
+		return e;
+	e = pks_policy_parse_text(&t, name, out, count, errs);
+	pks_text_free(&t);
+	return e;
 }
 
 /* The policy maps, pinned (and created when missing); close with pol_close. */
@@ -651,7 +636,8 @@ static int policy_list(bool json)
 	close(fd);
 	if (n < 0)
 		return pks_fail("cannot read the policy: %s", strerror(-n));
-	qsort(rules, n, sizeof(*rules), rule_cmp);
+	if (n > 0) /* an empty policy reads no table: rules stays NULL, which qsort must not get */
+		qsort(rules, n, sizeof(*rules), rule_cmp);
 	if (!json && n == 0)
 		printf("no policy: every packet passes untouched\n");
 	for (int i = 0; i < n; i++) {
@@ -678,7 +664,7 @@ int cmd_policy(int argc, char **argv)
 	struct pol_maps m = {};
 	struct pks_policy_rule r, *rules = NULL;
 	const char *sub;
-	char err[256];
+	char err[1024];
 	bool json = false;
 	size_t n = 0;
 	int c, lock_fd, ret = PKS_EXIT_FAIL, e;
@@ -737,18 +723,16 @@ int cmd_policy(int argc, char **argv)
 			return pks_usage_error("policy", "%s", err);
 		}
 	} else if (!strcmp(sub, "load")) {
-		FILE *in;
+		struct pks_text t;
 		const char *path;
 
 		if (optind + 1 != argc)
 			return pks_usage_error("policy", "load takes one file name");
 		path = argv[optind];
-		in = strcmp(path, "-") ? fopen(path, "r") : stdin;
-		if (!in)
-			return pks_fail("cannot open %s: %s", path, strerror(errno));
-		e = pks_policy_parse_file(in, strcmp(path, "-") ? path : "stdin", &rules, &n, stderr);
-		if (in != stdin)
-			fclose(in);
+		if (pks_text_open(path, "a policy file", &t, err, sizeof(err)))
+			return pks_fail("%s; the policy was not changed", err);
+		e = pks_policy_parse_text(&t, strcmp(path, "-") ? path : "stdin", &rules, &n, stderr);
+		pks_text_free(&t);
 		if (e < 0)
 			return pks_fail("cannot read %s: %s", path, strerror(-e));
 		if (e > 0)

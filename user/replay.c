@@ -83,9 +83,12 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 		if (engine)
 			pks_engine_poll(engine, 0);
 	}
-	if (rc < 0) {
-		snprintf(err, errlen, "capture %s is corrupt or truncated after %llu packets: %s", path,
-			 (unsigned long long)st->packets, cerr);
+	if (rc == -EBADMSG) {
+		snprintf(err, errlen, "capture %s: %s", strcmp(path, "-") ? path : "stdin", cerr);
+		ret = rc;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "capture %s is corrupt or truncated after %llu packets: %s",
+			 strcmp(path, "-") ? path : "stdin", (unsigned long long)st->packets, cerr);
 		ret = rc;
 	}
 	skel->bss->pks_replay.now_ns = 0;
@@ -96,12 +99,15 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 
 static const char replay_help[] =
 	"Usage: pktspec replay FILE... [--json] [--summary] [--proto NAME] [--stats]\n"
+	"FILE '-' reads the capture from standard input.\n"
 	"Run every packet of a capture (pcap or pcapng; Ethernet, Linux SLL/SLL2, raw\n"
 	"IP, BSD loopback, Cisco HDLC or PPP) through the same XDP classifier with\n"
 	"BPF_PROG_TEST_RUN, into private maps, and print the flows as 'flows' does,\n"
 	"then (as a table) the per-protocol summary.\n"
 	"Needs no interface and does not touch a live attachment. Several files are\n"
-	"replayed one after another into one flow table.\n"
+	"replayed one after another into one flow table; a bad one (with a malformed\n"
+	"record, e.g. one that captured more bytes than its packet had) ends the replay:\n"
+	"the flows read until then are printed, and the command exits 1.\n"
 	"\n"
 	"  -j, --json           one JSON object per flow per line\n"
 	"  -s, --summary        only the per-protocol summary (with --json: one object\n"
@@ -115,8 +121,11 @@ static const char replay_help[] =
 	"      --no-apps        no application list\n"
 	"      --no-context     no user-space context rules (the kernel still writes\n"
 	"                       the FTP/TFTP expectations it owns)\n"
-	"      --max-flows N    IPv4 flow table size (default 262144)\n"
-	"      --max-flows6 N   IPv6 flow table size (default: a quarter of --max-flows, 65536)\n"
+	"      --max-flows N    IPv4 flow table size, 1024-16777216 (default 262144); both\n"
+	"                       tables together may take at most half of MemAvailable\n"
+	"                       (128 and 160 bytes an entry)\n"
+	"      --max-flows6 N   IPv6 flow table size, 1024-16777216 (default: a quarter of\n"
+	"                       --max-flows, 65536)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -171,7 +180,7 @@ int cmd_replay(int argc, char **argv)
 	bool stats = false, context = true, summary = false;
 	const char *apps = NULL;
 	char apps_buf[PATH_MAX];
-	bool no_apps = false;
+	bool no_apps = false, any_run = false;
 	struct pks_engine *engine = NULL;
 	unsigned long v;
 	int c, ret = PKS_EXIT_OK;
@@ -209,16 +218,12 @@ int cmd_replay(int argc, char **argv)
 			context = false;
 			break;
 		case 'F':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("replay", "--max-flows takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows = v;
+			if (pks_max_flows_opt("replay", "--max-flows", optarg, &lo.max_flows))
+				return PKS_EXIT_USAGE;
 			break;
 		case '6':
-			if (pks_parse_uint(optarg, 1UL << 26, &v) || v < 1024)
-				return pks_usage_error("replay", "--max-flows6 takes a number from 1024 to %lu",
-						       1UL << 26);
-			lo.max_flows6 = v;
+			if (pks_max_flows_opt("replay", "--max-flows6", optarg, &lo.max_flows6))
+				return PKS_EXIT_USAGE;
 			break;
 		case 'I':
 			if (pks_parse_uint(optarg, PKS_INSPECT_MAX, &v) || v < 1)
@@ -242,9 +247,25 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return pks_usage_error("replay", "replay needs a capture file");
-	for (int i = optind; i < argc; i++)
+	for (int i = optind, from_stdin = 0; i < argc; i++) {
+		char why[PATH_MAX + 64];
+		int fd;
+
+		if (!strcmp(argv[i], "-")) {
+			if (from_stdin++)
+				return pks_usage_error("replay", "'-' (stdin) can be given once");
+			continue;
+		}
 		if (access(argv[i], R_OK) < 0)
 			return pks_fail("cannot read capture %s: %s", argv[i], strerror(errno));
+		/* A directory or a device is refused before anything is loaded. */
+		fd = pks_input_open(argv[i], why, sizeof(why));
+		if (fd < 0)
+			return pks_fail("capture %s", why);
+		close(fd);
+	}
+	if (pks_flows_memory_check(&lo))
+		return PKS_EXIT_FAIL;
 	if (pks_need_caps("replay", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
 	if (pks_load(&lo, &skel))
@@ -259,21 +280,28 @@ int cmd_replay(int argc, char **argv)
 
 	for (int i = optind; i < argc; i++) {
 		struct pks_replay_stats st;
-		char err[512];
+		char err[PATH_MAX + 512];
+		int failed = pks_replay_file_ctx(skel, argv[i], &st, err, sizeof(err), engine) != 0;
 
-		if (pks_replay_file_ctx(skel, argv[i], &st, err, sizeof(err), engine)) {
+		if (failed) {
 			pks_fail("%s", err);
 			ret = PKS_EXIT_FAIL;
-			if (!st.run)
-				goto out;
-			/* Print what the readable part of the capture gave, then fail. */
 		}
+		any_run |= st.run > 0;
 		if (stats)
 			fprintf(stderr, "%s: %llu packets, %llu run, %llu too short, %llu cut to %d bytes\n",
-				argv[i], (unsigned long long)st.packets, (unsigned long long)st.run,
-				(unsigned long long)st.skipped, (unsigned long long)st.truncated,
-				PKS_CAPTURE_FRAME_MAX);
+				strcmp(argv[i], "-") ? argv[i] : "stdin", (unsigned long long)st.packets,
+				(unsigned long long)st.run, (unsigned long long)st.skipped,
+				(unsigned long long)st.truncated, PKS_CAPTURE_FRAME_MAX);
+		/*
+		 * A bad file ends the replay: the files before it and its readable
+		 * part are still printed, then the command fails (exit 1).
+		 */
+		if (failed)
+			break;
 	}
+	if (ret && !any_run)
+		goto out; /* a failure before any packet ran: only the error */
 
 	pks_flowtab_for_skel(&tab, skel, true);
 	if (pks_flows_read(&tab, &set)) {

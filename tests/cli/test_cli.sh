@@ -24,8 +24,8 @@ expect() {
 		pks_fail "$T:$name" "output does not match /$re/: $(head -c 300 "$PKS_TMP/all" | tr '\n' ' ')"
 	elif [ "$want" -eq 1 ] && [ "$(wc -l <"$PKS_TMP/err")" -ne 1 ]; then
 		pks_fail "$T:$name" "expected a one-line message, got: $(head -c 300 "$PKS_TMP/err" | tr '\n' ' ')"
-	elif grep -q 'Sanitizer' "$PKS_TMP/all"; then
-		pks_fail "$T:$name" "sanitizer report: $(grep -m1 Sanitizer "$PKS_TMP/all")"
+	elif grep -Eq 'Sanitizer|runtime error:' "$PKS_TMP/all"; then
+		pks_fail "$T:$name" "sanitizer report: $(grep -Em1 'Sanitizer|runtime error:' "$PKS_TMP/all")"
 	else
 		pks_pass "$T:$name"
 	fi
@@ -108,6 +108,157 @@ if grep -q '198.18.0.1:40000' "$PKS_TMP/out"; then
 else
 	pks_fail "$T:replay-truncated-keeps-readable-part" "no flow printed: $(head -c 200 "$PKS_TMP/out")"
 fi
+
+# -- bounded and malformed captures (issue 14) ----------------------------------
+# Raw IP (link type 101), pcap and pcapng: record 2 captured 28 bytes of an
+# 8-byte packet (caplen > len), which must be refused by number, never turned
+# into a wrapped size. good.pcapng: the HTTP frames of good.pcap as pcapng.
+/usr/bin/python3 - "$PKS_TMP" <<'PY'
+import struct, sys
+d = sys.argv[1]
+ip = bytes.fromhex("4500001c000100004011" "0000" "c6120001c6120002") + struct.pack("!HHHH", 40000, 53, 8, 0)
+def pcap(path, lt, recs):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, lt))
+        for i, (cap, ln, data) in enumerate(recs):
+            f.write(struct.pack("<IIII", 1700000000, i, cap, ln) + data)
+def blk(t, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+def pcapng(path, lt, recs):
+    out = blk(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)) + blk(1, struct.pack("<HHI", lt, 0, 0))
+    for i, (cap, ln, data) in enumerate(recs):
+        out += blk(6, struct.pack("<IIIII", 0, i, 0, cap, ln) + data)
+    open(path, "wb").write(out)
+bad = [(len(ip), len(ip), ip), (len(ip), 8, ip)]
+pcap(d + "/caplen.pcap", 101, bad)
+pcapng(d + "/caplen.pcapng", 101, bad)
+# good.pcapng: the records of good.pcap (Ethernet) in pcapng
+with open(d + "/good.pcap", "rb") as f:
+    raw = f.read()[24:]
+recs = []
+while raw:
+    cap, ln = struct.unpack("<II", raw[8:16])
+    recs.append((cap, ln, raw[16:16 + cap]))
+    raw = raw[16 + cap:]
+pcapng(d + "/good.pcapng", 1, recs)
+PY
+expect replay-caplen-over-len 1 'caplen\.pcap: record 2 is malformed: 28 bytes captured of a 8-byte packet' \
+	"$PKTSPEC" replay "$PKS_TMP/caplen.pcap"
+if grep -q '198.18.0.1:40000' "$PKS_TMP/out" && ! grep -q '4294' "$PKS_TMP/all"; then
+	pks_pass "$T:replay-caplen-over-len-keeps-record-1"
+else
+	pks_fail "$T:replay-caplen-over-len-keeps-record-1" "$(head -c 300 "$PKS_TMP/all" | tr '\n' ' ')"
+fi
+expect replay-caplen-over-len-pcapng 1 'caplen\.pcapng: record 2 is malformed: 28 bytes captured of a 8-byte packet' \
+	"$PKTSPEC" replay "$PKS_TMP/caplen.pcapng"
+# A bad file after a good one: the good one's flows, then exit 1 naming the bad one.
+expect replay-good-then-bad 1 'corrupt\.pcap.*(unknown file format|bad dump file format|not a)' \
+	"$PKTSPEC" replay "$PKS_TMP/good.pcap" "$PKS_TMP/corrupt.pcap"
+if grep -Eq '198.18.0.2:80 +http' "$PKS_TMP/out"; then
+	pks_pass "$T:replay-good-then-bad-prints-good"
+else
+	pks_fail "$T:replay-good-then-bad-prints-good" "good file's flow missing: $(head -c 200 "$PKS_TMP/out")"
+fi
+expect replay-good-then-malformed 1 'caplen\.pcap: record 2 is malformed' \
+	"$PKTSPEC" replay "$PKS_TMP/good.pcap" "$PKS_TMP/caplen.pcap"
+if grep -Eq '198.18.0.2:80 +http' "$PKS_TMP/out" && grep -q '198.18.0.2:53' "$PKS_TMP/out"; then
+	pks_pass "$T:replay-good-then-malformed-prints-both"
+else
+	pks_fail "$T:replay-good-then-malformed-prints-both" "$(head -c 300 "$PKS_TMP/out" | tr '\n' ' ')"
+fi
+# Standard input: pcap and pcapng, from a file and from a pipe; once only.
+expect replay-stdin-pcap 0 '198.18.0.2:80 +http' sh -c 'exec "$0" replay - <"$1"' "$PKTSPEC" "$PKS_TMP/good.pcap"
+expect replay-stdin-pcapng-pipe 0 '198.18.0.2:80 +http' \
+	sh -c 'cat "$1" | "$0" replay -' "$PKTSPEC" "$PKS_TMP/good.pcapng"
+expect replay-stdin-corrupt 1 'cannot read capture stdin' sh -c 'exec "$0" replay - <"$1"' "$PKTSPEC" "$PKS_TMP/corrupt.pcap"
+expect replay-stdin-twice 2 "'-' \(stdin\) can be given once" "$PKTSPEC" replay - -
+expect replay-directory 1 "capture $PKS_TMP is a directory, not a regular file" "$PKTSPEC" replay "$PKS_TMP"
+expect replay-char-device 1 'capture /dev/zero is a character device' "$PKTSPEC" replay /dev/zero
+# An HTTP server that speaks first (tests/captures/negative/make-server-first.py): the
+# HTTP request parser once got (NULL, 0) and called memchr(NULL, ...), which UBSan
+# reports under test_cli_asan.sh; expect fails on any sanitizer report.
+expect replay-server-first-http 0 '198.18.1.2:80 +http' \
+	"$PKTSPEC" replay "$(dirname "$0")/../captures/negative/server-first-http.pcap"
+
+# -- bounded flow tables -------------------------------------------------------
+expect replay-max-flows-too-big 2 'max-flows takes a number from 1024 to 16777216' \
+	"$PKTSPEC" replay --max-flows 67108864 "$PKS_TMP/good.pcap"
+expect replay-max-flows-one-over 2 'max-flows takes a number from 1024 to 16777216' \
+	"$PKTSPEC" replay --max-flows 16777217 "$PKS_TMP/good.pcap"
+expect attach-max-flows6-too-small 2 'max-flows6 takes a number from 1024 to 16777216' \
+	"$PKTSPEC" attach --max-flows6 1000 lo
+# Half of MemAvailable bounds the tables: 1 GiB available (a /proc/meminfo bound
+# over the real one in a private mount namespace) cannot take 2^24 + 2^22 entries.
+printf 'MemTotal:        2097152 kB\nMemFree:         1048576 kB\nMemAvailable:    1048576 kB\n' >"$PKS_TMP/meminfo"
+with_meminfo() {
+	unshare --mount --propagation private sh -c 'mount --bind "$0" /proc/meminfo && exec "$@"' "$PKS_TMP/meminfo" "$@"
+}
+expect replay-max-flows-memory 1 \
+	'16777216 IPv4 and 4194304 IPv6 entries need 2688 MiB of kernel memory, more than half of the 1024 MiB available' \
+	with_meminfo "$PKTSPEC" replay --max-flows 16777216 "$PKS_TMP/good.pcap"
+expect replay-max-flows-fits 0 '198.18.0.2:80 +http' \
+	with_meminfo "$PKTSPEC" replay --max-flows 1048576 "$PKS_TMP/good.pcap"
+
+# -- bounded text inputs: policy, rules, application lists ---------------------
+printf 'ssh mark 1\n\0http mark 2\n' >"$PKS_TMP/nul.conf"
+printf '\0ssh mark 1\n' >"$PKS_TMP/nul1.conf"
+printf 'ssh mark 1\n' >"$PKS_TMP/ssh.conf"
+{ printf 'ssh mark 1\n'; head -c 1100 /dev/zero | tr '\0' ' '; printf 'http mark 2\n'; } >"$PKS_TMP/long.conf"
+head -c $((4 * 1024 * 1024 + 1)) /dev/zero | tr '\0' '\n' >"$PKS_TMP/big.conf"
+head -c $((4 * 1024 * 1024)) /dev/zero | tr '\0' '\n' >"$PKS_TMP/limit.conf"
+printf 'example.com web\nexample.org\0 web\n' >"$PKS_TMP/nul.apps"
+printf 'addr 198.18.5.0/24 proto tls\n\0' >"$PKS_TMP/nul.rules"
+mkfifo "$PKS_TMP/fifo"
+for cmd in policy rules; do
+	expect "$cmd-load-dev-zero" 1 '/dev/zero is a character device, not a regular file' \
+		timeout 60 "$PKTSPEC" "$cmd" load /dev/zero
+	expect "$cmd-load-stdin-zero" 1 'stdin is larger than 4 MiB' \
+		timeout 60 sh -c 'exec "$0" "$1" load - </dev/zero' "$PKTSPEC" "$cmd"
+	expect "$cmd-load-fifo" 1 'fifo is a FIFO, not a regular file' timeout 60 "$PKTSPEC" "$cmd" load "$PKS_TMP/fifo"
+	expect "$cmd-load-directory" 1 "$PKS_TMP is a directory" "$PKTSPEC" "$cmd" load "$PKS_TMP"
+	expect "$cmd-load-too-big" 1 'big\.conf is larger than 4 MiB, the limit for a (policy|rules) file' \
+		"$PKTSPEC" "$cmd" load "$PKS_TMP/big.conf"
+	expect "$cmd-load-long-line" 1 'long\.conf:2: line longer than 1024 characters' \
+		"$PKTSPEC" "$cmd" load "$PKS_TMP/long.conf"
+	expect "$cmd-apps-directory" 1 "$PKS_TMP is a directory" "$PKTSPEC" "$cmd" --apps "$PKS_TMP" list
+	expect "$cmd-apps-nul" 1 'nul\.apps:2: NUL byte \(an application list must be text\)' \
+		"$PKTSPEC" "$cmd" --apps "$PKS_TMP/nul.apps" list
+done
+expect policy-load-nul 1 'nul\.conf:2: NUL byte \(a policy file must be text\); the policy was not changed' \
+	"$PKTSPEC" policy load "$PKS_TMP/nul.conf"
+expect policy-load-nul-first 1 'nul1\.conf:1: NUL byte' "$PKTSPEC" policy load "$PKS_TMP/nul1.conf"
+expect rules-load-nul 1 'nul\.rules:2: NUL byte \(a rules file must be text\); the rules were not changed' \
+	"$PKTSPEC" rules load "$PKS_TMP/nul.rules"
+expect replay-apps-directory 1 "$PKS_TMP is a directory" "$PKTSPEC" replay --apps "$PKS_TMP" "$PKS_TMP/good.pcap"
+expect replay-apps-nul 1 'nul\.apps:2: NUL byte' "$PKTSPEC" replay --apps "$PKS_TMP/nul.apps" "$PKS_TMP/good.pcap"
+# An empty policy listed: no qsort(NULL, 0) (UBSan, under test_cli_asan.sh).
+if "$PKTSPEC" policy clear >"$PKS_TMP/out" 2>&1 && [ ! -s "$PKS_TMP/out" ]; then
+	pks_pass "$T:policy-clear"
+else
+	pks_fail "$T:policy-clear" "$(head -c 300 "$PKS_TMP/out")"
+fi
+expect policy-list-empty 0 '^no policy' "$PKTSPEC" policy list
+if "$PKTSPEC" policy list --json >"$PKS_TMP/out" 2>&1 && [ ! -s "$PKS_TMP/out" ]; then
+	pks_pass "$T:policy-list-empty-json"
+else
+	pks_fail "$T:policy-list-empty-json" "$(head -c 300 "$PKS_TMP/out")"
+fi
+# Exactly 4 MiB (of blank lines) is within the limit.
+expect policy-load-limit 0 'loaded 0 rules' "$PKTSPEC" policy load "$PKS_TMP/limit.conf"
+expect policy-load-good 0 'loaded 1 rule' "$PKTSPEC" policy load "$PKS_TMP/ssh.conf"
+"$PKTSPEC" policy list >"$PKS_TMP/before" 2>&1
+# A refused file changes nothing: the rule loaded before stays, alone.
+expect policy-load-nul-atomic 1 'NUL byte' "$PKTSPEC" policy load "$PKS_TMP/nul.conf"
+expect policy-load-long-atomic 1 'line longer than' "$PKTSPEC" policy load "$PKS_TMP/long.conf"
+"$PKTSPEC" policy list >"$PKS_TMP/after" 2>&1
+if [ "$(grep -c . "$PKS_TMP/before")" -eq 1 ] && grep -q '^ssh ' "$PKS_TMP/before" &&
+	cmp -s "$PKS_TMP/before" "$PKS_TMP/after"; then
+	pks_pass "$T:policy-refused-file-changes-nothing"
+else
+	pks_fail "$T:policy-refused-file-changes-nothing" "before: $(tr '\n' '|' <"$PKS_TMP/before") after: $(tr '\n' '|' <"$PKS_TMP/after")"
+fi
+rm -rf /sys/fs/bpf/pktspec # the private bpffs of this test (tests/lib/common.sh)
 
 # -- not root ----------------------------------------------------------------
 chmod 755 "$PKS_TMP"
