@@ -540,6 +540,7 @@ int pks_window(struct pks_hook_ctx *ctx)
 	pl->from_client = dir == PKS_DIR_C2S;
 	pl->nth = pks_flow_inspected(f, dir);
 	pl->flow_proto = f->proto;
+	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
 	pl->cookie = f->cookie;
 	if (pl->nth < 15)
 		f->inspected += 1 << (dir * 4);

@@ -15,6 +15,9 @@ maps nDPI's plain_proto names to pktspec's protocol names, and prints:
     contradicts (split into port guesses and payload verdicts);
   - the share of decided flows already settled by the first payload packet of
     each direction (a second replay with --inspect 1 gives the same verdict);
+  - the scored flows left undecided, counted per cause (encapsulation not
+    opened, other transport, picked up mid-session, several protocols on one
+    5-tuple, other), derived from replay's flows and reason counters;
   - where /usr/bin/ndpiReader (Debian's libndpi-bin, nDPI 4.2) exists, its
     verdicts on the same captures as a second opinion.
 
@@ -152,6 +155,89 @@ def ndpi42_plain(label):
 
 def pct(n, d):
     return f"{100.0 * n / d:5.1f}%" if d else "   n/a"
+
+
+# -- Why the remaining flows are undecided (issue 11) ------------------------
+#
+# Each scored flow pktspec did not decide as nDPI did gets one cause, derived
+# from what replay reports: whether replay keyed the flow at all and the
+# capture's reason counters (`replay --stats`), the flow's transport, whether
+# its SYN was seen (`handshake`), and the protocol pktspec named instead.
+CAUSES = (
+    ("encapsulation", "encapsulation not opened / non-IP"),
+    ("transport", "other transport than pktspec's signature"),
+    ("mid_session", "picked up mid-session (no SYN seen)"),
+    ("several_protocols", "several protocols on one 5-tuple"),
+    ("other", "unknown / other"),
+)
+# Reasons that say packets were carried by something replay did not open.
+ENCAP_REASONS = ("non_ip", "other_l4", "ppp_non_ip", "mpls_non_ip", "mpls_too_deep", "tunnel_other",
+                 "tunnel_too_deep", "bad_tunnel", "trunc_tunnel", "trunc_pppoe", "trunc_mpls")
+# Protocols RFC 7983 multiplexes on one 5-tuple (WebRTC: ICE's STUN, then
+# DTLS, then SRTP/SRTCP): naming one of them where nDPI names another is the
+# flow's other protocol, not a wrong signature.
+MUX_FAMILY = {"stun", "dtls", "rtp", "rtcp"}
+
+
+def replay_reasons(pktspec, path):
+    """The reason counters `replay --stats` prints for one capture: {reason: packets}."""
+    r = subprocess.run([pktspec, "replay", "--stats", "--summary", path], capture_output=True, text=True)
+    out = {}
+    for line in r.stderr.splitlines():
+        m = re.match(r"^\s+([a-z0-9_]+)\s+(\d+)$", line)
+        if m:
+            out[m.group(1)] = int(m.group(2))
+    return out
+
+
+def undecided_causes(pktspec, pcap_dir, scored, ours, transports):
+    """Counts per cause (CAUSES) of the scored flows pktspec left undecided or
+    named as another protocol of the same RFC 7983 family; returns
+    (counts, per-cause protocol counts, flows per cause for the listing).
+
+    transports: {pktspec name: set of L4s} where pktspec decides the protocol
+    (its port list and the flows of the corpus where it agreed with nDPI by
+    payload); a protocol with neither is not judged on its transport."""
+    counts, by_proto, flows = collections.Counter(), collections.defaultdict(collections.Counter), {}
+    reasons = {}
+    for k, r in scored.items():
+        want = r["pks_name"]
+        fl = ours.get(k)
+        got = fl["proto"] if fl else None
+        if got is not None and got != "unknown":
+            if got in accepted(r) or not (got in MUX_FAMILY and want in MUX_FAMILY):
+                continue
+            cause = "several_protocols"
+        elif fl is None:
+            pcap = k[0]
+            if pcap not in reasons:
+                reasons[pcap] = replay_reasons(pktspec, os.path.join(pcap_dir, pcap))
+            encap = r.get("tunnel") or any(reasons[pcap].get(x) for x in ENCAP_REASONS)
+            cause = "encapsulation" if encap else "other"
+        elif transports.get(want) and k[1] not in transports[want]:
+            cause = "transport"
+        elif k[1] == "tcp" and not fl.get("handshake"):
+            cause = "mid_session"
+        else:
+            cause = "other"
+        counts[cause] += 1
+        by_proto[cause][want] += 1
+        flows.setdefault(cause, []).append((k, r, (fl["proto"], fl["confidence"], fl["rule"]) if fl else None))
+    return counts, by_proto, flows
+
+
+def print_causes(counts, by_proto, flows, desc, verbose):
+    total = sum(counts.values())
+    print()
+    print(f"Scored flows left undecided (or named as another protocol of their 5-tuple), by cause: {total}")
+    print(f"  {'cause':<42} {'flows':>5} {'share':>6}  protocols")
+    for key, title in CAUSES:
+        protos = ", ".join(f"{n} {c}" for n, c in by_proto[key].most_common(6))
+        print(f"  {title:<42} {counts[key]:>5} {pct(counts[key], total):>6}  {protos}")
+    if verbose:
+        for key, title in CAUSES:
+            for x in flows.get(key, []):
+                print(f"    [{key}] " + desc(*x))
 
 
 def main():
@@ -370,6 +456,21 @@ def main():
     elif not args.no_ndpi:
         print()
         print("Second opinion: ndpiReader is not installed (Debian package libndpi-bin)")
+
+    # Undecided flows by cause (issue 11): a section of its own.
+    transports = collections.defaultdict(set)
+    for line in subprocess.run([args.pktspec, "protocols", "--json"], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        pr = json.loads(line)
+        transports[pr["name"]].update(x.split("/")[0] for x in pr["ports"])
+    for k, r in scored.items():
+        fl = ours.get(k)
+        if fl and fl["proto"] in accepted(r) and fl["confidence"] in ("signature", "confirmed"):
+            transports[r["pks_name"]].add(k[1])
+    counts, by_proto, cause_flows = undecided_causes(args.pktspec, pcap_dir, scored, ours, transports)
+    print_causes(counts, by_proto, cause_flows, desc, args.verbose)
+    summary["undecided_causes"] = {key: {"flows": counts[key], "protocols": dict(by_proto[key])}
+                                   for key, _ in CAUSES}
 
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:

@@ -14,6 +14,14 @@
  *    from the server, which confirms.
  * The first byte 22 is also what RFC 7983 7 uses to tell DTLS (20..63) from
  * STUN (0..3) and RTP/RTCP (128..191) on a multiplexed port.
+ *
+ * After STUN (WebRTC: ICE, then DTLS-SRTP, RFC 5764; bpf/sig/stun.h): on a
+ * flow whose verdict is stun and still open for a successor, a ClientHello,
+ * HelloVerifyRequest or ServerHello is an upgrade rule, dtls-after-stun: dtls
+ * replaces stun as the verdict and the rule records the STUN seen. Either side
+ * may be the DTLS client there (RFC 5763 5, a=setup), so the role is any; the
+ * other direction's handshake record confirms, under the same rule, which the
+ * cookie (PKS_DTLS_STUN_SEEN) keeps. SRTP that follows stays under dtls.
  */
 #ifndef PKTSPEC_BPF_SIG_DTLS_H
 #define PKTSPEC_BPF_SIG_DTLS_H
@@ -22,6 +30,8 @@
 
 #define PKS_DTLS_REC_HDR 13
 #define PKS_DTLS_HS_HDR 12
+/* Flow cookie of a dtls verdict that replaced stun ("STUN"). */
+#define PKS_DTLS_STUN_SEEN 0x5354554eu
 
 static __always_inline int pks_dtls_version(__u32 v)
 {
@@ -50,10 +60,20 @@ static __always_inline int pks_sig_dtls(const struct pks_payload *p, struct pks_
 	if (frag_off == 0 && !pks_dtls_version(pks_be16(p, 25)))
 		return 0;
 	if (hs_type == 1 && hs_len >= 2 + 32 + 1 + 1)
-		return pks_match_set(m, PKS_P_DTLS, PKS_R_DTLS_CLIENT_HELLO, PKS_ROLE_CLIENT);
-	if ((hs_type == 3 && hs_len >= 3) || (hs_type == 2 && hs_len >= 2 + 32 + 1))
-		return pks_match_set(m, PKS_P_DTLS, PKS_R_DTLS_SERVER_HELLO, PKS_ROLE_SERVER);
-	return 0;
+		pks_match_set(m, PKS_P_DTLS, PKS_R_DTLS_CLIENT_HELLO, PKS_ROLE_CLIENT);
+	else if ((hs_type == 3 && hs_len >= 3) || (hs_type == 2 && hs_len >= 2 + 32 + 1))
+		pks_match_set(m, PKS_P_DTLS, PKS_R_DTLS_SERVER_HELLO, PKS_ROLE_SERVER);
+	else
+		return 0;
+	if ((p->flow_proto == PKS_P_STUN && p->flow_upgrade) ||
+	    (p->flow_proto == PKS_P_DTLS && p->cookie == PKS_DTLS_STUN_SEEN)) {
+		m->upgrade = p->flow_proto == PKS_P_STUN;
+		m->rule = PKS_R_DTLS_AFTER_STUN;
+		m->role = PKS_ROLE_ANY;
+		m->cookie = PKS_DTLS_STUN_SEEN;
+		m->set_cookie = 1;
+	}
+	return 1;
 }
 
 #endif

@@ -28,6 +28,7 @@ struct pks_payload {
 	__u8 from_client; /* 1 when sent by the flow's client */
 	__u8 nth;         /* 0 for the first payload packet of this direction */
 	__u8 flow_proto;  /* the flow's verdict so far (enum pks_proto) */
+	__u8 flow_upgrade; /* the flow is marked PKS_F_UPGRADE: its protocol announced a successor */
 };
 
 /* Which side sends the message a signature recognised. */

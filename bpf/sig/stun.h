@@ -17,6 +17,14 @@
  * one, as TURN's Send indications do). ICE-TCP (RFC 6544 3) and RFC 4571
  * media streams frame each message with a 16-bit length first: then the
  * message starts at offset 2 and fills its frame exactly.
+ *
+ * Several protocols on one 5-tuple (WebRTC, RFC 8835 and RFC 7983): ICE's
+ * STUN checks come first, then a DTLS handshake (DTLS-SRTP, RFC 5764), then
+ * SRTP/SRTCP. A STUN match over UDP therefore announces a successor (the
+ * flow is marked PKS_F_UPGRADE, as after HTTP 101) and stays open for it
+ * within the inspection budget; DTLS replaces the verdict (bpf/sig/dtls.h).
+ * On a flow DTLS has taken over, ICE consent checks (RFC 7675) are STUN
+ * again: they match nothing, the verdict stays dtls.
  */
 #ifndef PKTSPEC_BPF_SIG_STUN_H
 #define PKTSPEC_BPF_SIG_STUN_H
@@ -61,10 +69,13 @@ static __always_inline int pks_stun_at(const struct pks_payload *p, struct pks_m
 	return pks_match_set(m, PKS_P_STUN, PKS_R_STUN_RESPONSE, PKS_ROLE_SERVER);
 }
 
-/* One message per datagram (RFC 8489 6.1). */
+/* One message per datagram (RFC 8489 6.1); DTLS may follow (above). */
 static __always_inline int pks_sig_stun(const struct pks_payload *p, struct pks_match *m)
 {
-	return pks_stun_at(p, m, 0, p->total, 1);
+	if (p->flow_proto == PKS_P_DTLS || !pks_stun_at(p, m, 0, p->total, 1))
+		return 0;
+	m->await_upgrade = 1;
+	return 1;
 }
 
 /* TCP: unframed (6.2.2), or in an RFC 4571 frame (RFC 6544 3). */

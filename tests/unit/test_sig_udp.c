@@ -747,3 +747,100 @@ TEST(udp_prefixed_random_never_signature)
 	}
 	pks_env_close(&env);
 }
+
+/*
+ * Several protocols on one 5-tuple (WebRTC, RFC 7983 7): ICE's STUN, then a
+ * DTLS handshake, then SRTP. One flow; dtls replaces stun as the verdict, with
+ * the rule dtls-after-stun recording the STUN seen, confirmed by the other
+ * direction's handshake record; later consent checks (STUN) and SRTP do not
+ * move it, and the flow then takes the decided fast path.
+ */
+/* RFC 6347 4.2.2 / RFC 5246 7.4.1.3: ServerHello, DTLS 1.2, no session ID, no extensions. */
+static const char dtls_sh[] = "16fefd" "0000" "000000000000" "0034" "02000028" "0000" "000000" "000028" "fefd"
+			      "3333333333333333333333333333333333333333333333333333333333333333"
+			      "00" "c02b" "00" "0000";
+
+static void expect_flags(struct pks_env *env, uint16_t cport, uint16_t sport, uint8_t set, uint8_t clear)
+{
+	struct pks_flow_view f;
+
+	CHECK_EQ(get_flow(env, cport, sport, &f), 0);
+	CHECK_EQ(f.flags & set, set);
+	CHECK_EQ(f.flags & clear, 0);
+}
+
+TEST(udp_webrtc_stun_then_dtls_one_flow)
+{
+	struct pks_env env;
+	uint8_t b[172];
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 50000, 50001, stun_req, stun_rsp);
+	EXPECT(&env, 50000, 50001, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
+	/* Confirmed, but open for DTLS: not on the decided fast path yet. */
+	expect_flags(&env, 50000, 50001, PKS_F_UPGRADE, PKS_F_DECIDED);
+	EXCHANGE(&env, 50000, 50001, dtls_ch, NULL);
+	EXPECT(&env, 50000, 50001, PKS_P_DTLS, PKS_C_SIGNATURE, PKS_R_DTLS_AFTER_STUN);
+	EXCHANGE(&env, 50000, 50001, NULL, dtls_sh);
+	EXPECT(&env, 50000, 50001, PKS_P_DTLS, PKS_C_CONFIRMED, PKS_R_DTLS_AFTER_STUN);
+	expect_flags(&env, 50000, 50001, PKS_F_DECIDED, PKS_F_UPGRADE);
+	/* A consent check and SRTP afterwards: still dtls, one flow. */
+	EXCHANGE(&env, 50000, 50001, stun_req, stun_rsp);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50000, S_ADDR, 50001, b, rtp(b, 111, 1, 0xabcdef01, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50000, S_ADDR, 50001, b, rtp(b, 111, 2, 0xabcdef01, 172)), 0);
+	EXPECT(&env, 50000, 50001, PKS_P_DTLS, PKS_C_CONFIRMED, PKS_R_DTLS_AFTER_STUN);
+	CHECK_EQ(pks_env_flow_count(&env), 1);
+	pks_env_close(&env);
+}
+
+/* The DTLS client may be ICE's responder (RFC 5763 5): the ClientHello comes from the STUN server's side. */
+TEST(udp_webrtc_dtls_client_on_stun_server_side)
+{
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 50010, 50011, stun_req, stun_rsp);
+	EXCHANGE(&env, 50010, 50011, NULL, dtls_ch);
+	EXPECT(&env, 50010, 50011, PKS_P_DTLS, PKS_C_SIGNATURE, PKS_R_DTLS_AFTER_STUN);
+	EXCHANGE(&env, 50010, 50011, dtls_hvr, NULL);
+	EXPECT(&env, 50010, 50011, PKS_P_DTLS, PKS_C_CONFIRMED, PKS_R_DTLS_AFTER_STUN);
+	pks_env_close(&env);
+}
+
+/*
+ * The wait is bounded by the inspection budget: after four STUN packets each
+ * way the flow is decided stun, and a DTLS handshake later does not move it.
+ * A STUN indication alone opens the flow for DTLS as a request does.
+ */
+TEST(udp_webrtc_stun_budget_then_decided)
+{
+	struct pks_env env;
+	int i;
+
+	CHECK(pks_env_open(&env) == 0);
+	for (i = 0; i < 4; i++)
+		EXCHANGE(&env, 50020, 50021, stun_req, stun_rsp);
+	EXPECT(&env, 50020, 50021, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
+	expect_flags(&env, 50020, 50021, PKS_F_DECIDED, 0);
+	EXCHANGE(&env, 50020, 50021, dtls_ch, dtls_hvr);
+	EXPECT(&env, 50020, 50021, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
+
+	EXCHANGE(&env, 50022, 50023, "001600002112a4421415161718191a1b1c1d1e1f", NULL);
+	EXPECT(&env, 50022, 50023, PKS_P_STUN, PKS_C_SIGNATURE, PKS_R_STUN_INDICATION);
+	EXCHANGE(&env, 50022, 50023, dtls_ch, NULL);
+	EXPECT(&env, 50022, 50023, PKS_P_DTLS, PKS_C_SIGNATURE, PKS_R_DTLS_AFTER_STUN);
+	pks_env_close(&env);
+}
+
+/* STUN only by its port (3478), no STUN message: DTLS is plain first evidence, not "after STUN". */
+TEST(udp_dtls_on_stun_port_without_stun)
+{
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 50030, 3478, dtls_ch, NULL);
+	EXPECT(&env, 50030, 3478, PKS_P_DTLS, PKS_C_SIGNATURE, PKS_R_DTLS_CLIENT_HELLO);
+	EXCHANGE(&env, 50030, 3478, NULL, dtls_hvr);
+	EXPECT(&env, 50030, 3478, PKS_P_DTLS, PKS_C_CONFIRMED, PKS_R_DTLS_SERVER_HELLO);
+	pks_env_close(&env);
+}

@@ -68,3 +68,8 @@ for n in "${CRAFTED[@]}"; do
 	wanted "$n" || continue
 	/usr/bin/python3 "$OUT/craft.py" "$OUT" "$n" 2>/dev/null && echo "wrote $n.pcap (crafted)"
 done
+
+# Several protocols on one 5-tuple (WebRTC: STUN, DTLS, SRTP), built from the specifications.
+if wanted webrtc; then
+	/usr/bin/python3 "$OUT/make-webrtc.py" "$OUT" && echo "wrote webrtc.pcap (crafted)"
+fi
