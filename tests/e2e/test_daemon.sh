@@ -110,7 +110,7 @@ if clang -O2 -g -target bpf -c "$PKS_TMP/other.bpf.c" -o "$PKS_TMP/other.bpf.o" 
 	in_cli timeout 10 "$PKTSPEC" run -i "$IF" >/dev/null 2>"$PKS_TMP/other.err"
 	rc=$?
 	[ $rc -eq 1 ] && grep -q "$IF already has an XDP program attached by another tool (program [0-9]* 'other')" "$PKS_TMP/other.err" &&
-		[ "$(wc -l <"$PKS_TMP/other.err")" -eq 1 ] && in_cli ip -d link show dev "$IF" | grep -q 'name other' &&
+		[ "$(wc -l <"$PKS_TMP/other.err")" -eq 1 ] && in_cli ip -d link show dev "$IF" 2>/dev/null | grep -q 'name other' &&
 		[ ! -e /sys/fs/bpf/pktspec ] && pks_pass other_xdp_program_refused ||
 		pks_fail other_xdp_program_refused "rc $rc: $(cat "$PKS_TMP/other.err"); $(ls /sys/fs/bpf/pktspec 2>&1)"
 	in_cli ip link set dev "$IF" xdpgeneric off
