@@ -6,7 +6,9 @@
 
 OUTPUT ?= .output
 PREFIX ?= /usr/local
-SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+# The unit goes under PREFIX (systemd also reads /usr/local/lib/systemd/system);
+# for PREFIX=/usr, Debian's /lib/systemd/system.
+SYSTEMD_UNIT_DIR ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
 CLANG ?= clang
 BPFTOOL ?= bpftool
 CC ?= gcc

@@ -152,6 +152,165 @@ static void prune_dead_links(void)
 	free(pins);
 }
 
+/* A program's name, tag and map IDs (up to max); 0 or -errno. */
+static int prog_info(__u32 id, struct bpf_prog_info *info, __u32 *map_ids, __u32 max)
+{
+	__u32 len = sizeof(*info);
+	int fd = bpf_prog_get_fd_by_id(id), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(info, 0, sizeof(*info));
+	info->nr_map_ids = max;
+	info->map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(fd, info, &len))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The tag of this build's XDP entry program: pks_xdp loaded alone, nothing pinned, nothing shared. */
+static int our_xdp_tag(__u8 *tag)
+{
+	struct pks_load_opts lo = { .max_flows = 1024, .max_flows6 = 1024 };
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct pktspec_bpf *skel = pktspec_bpf__open();
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err;
+
+	if (!skel)
+		return -errno;
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, prog == skel->progs.pks_xdp);
+	bpf_object__for_each_map(map, skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, &lo);
+	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
+	err = bpf_object__load(skel->obj);
+	if (!err && bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.pks_xdp), &info, &len))
+		err = -errno;
+	if (!err)
+		memcpy(tag, info.tag, BPF_TAG_SIZE);
+	pktspec_bpf__destroy(skel);
+	return err;
+}
+
+static void tag_hex(const __u8 *tag, char *out)
+{
+	for (int i = 0; i < BPF_TAG_SIZE; i++)
+		sprintf(out + 2 * i, "%02x", tag[i]);
+}
+
+/*
+ * Whether the program attached through a pinned link is this build's
+ * classifier working on the maps pinned now: its name and tag are ours, and
+ * every map it uses that has a pin of its name is that pinned map.
+ */
+static int link_is_ours(const char *ifname, __u32 prog_id)
+{
+	__u32 map_ids[64], same = 0;
+	struct bpf_prog_info info;
+	__u8 tag[BPF_TAG_SIZE];
+	char theirs[2 * BPF_TAG_SIZE + 1], ours[2 * BPF_TAG_SIZE + 1];
+	int err;
+
+	err = prog_info(prog_id, &info, map_ids, 64);
+	if (err)
+		return pks_fail("cannot read %s's XDP program %u: %s", ifname, prog_id, strerror(-err)), err;
+	err = our_xdp_tag(tag);
+	if (err)
+		return pks_fail("cannot load the classifier to compare it with %s's: %s", ifname, strerror(-err)),
+		       err;
+	tag_hex(info.tag, theirs);
+	tag_hex(tag, ours);
+	if (strcmp(info.name, "pks_xdp") || memcmp(info.tag, tag, BPF_TAG_SIZE)) {
+		pks_fail("%s has another XDP program on pktspec's link (program %u '%s', tag %s; this pktspec's "
+			 "is tag %s): detach it first (pktspec detach %s)",
+			 ifname, prog_id, info.name, theirs, ours, ifname);
+		return -EEXIST;
+	}
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi = {}, pi = {};
+		__u32 len = sizeof(mi);
+		char path[PATH_MAX];
+		int fd = bpf_map_get_fd_by_id(map_ids[i]), pfd;
+
+		if (fd < 0)
+			continue;
+		err = bpf_obj_get_info_by_fd(fd, &mi, &len);
+		close(fd);
+		if (err || !mi.name[0])
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, mi.name);
+		pfd = bpf_obj_get(path);
+		if (pfd < 0)
+			continue; /* not a pinned map (.rodata, ...) */
+		len = sizeof(pi);
+		err = bpf_obj_get_info_by_fd(pfd, &pi, &len);
+		close(pfd);
+		if (err || pi.id != mi.id) {
+			pks_fail("%s's classifier (program %u) uses another %s than the one pinned at %s: "
+				 "detach it first (pktspec detach %s)",
+				 ifname, prog_id, mi.name, path, ifname);
+			return -EEXIST;
+		}
+		same++;
+	}
+	if (!same) {
+		pks_fail("%s's classifier (program %u) uses none of the maps pinned in %s: detach it first "
+			 "(pktspec detach %s)",
+			 ifname, prog_id, PKS_PIN_DIR, ifname);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int pks_attach_adopt(const char *ifname, const char *mode)
+{
+	struct link_pin *pins, pin = {};
+	unsigned int ifindex = if_nametoindex(ifname), live = 0;
+	__u32 prog_id = 0;
+	int n, err;
+
+	if (!ifindex)
+		return 0; /* attach says so */
+	if (mode && !strcmp(mode, "drv"))
+		mode = "native";
+	else if (mode && !strcmp(mode, "skb"))
+		mode = "generic";
+	prune_dead_links();
+	n = link_pins(&pins);
+	for (int i = 0; i < n; i++)
+		if (pins[i].ifindex == ifindex && pins[i].netns == netns_inode())
+			pin = pins[i];
+	free(pins);
+	if (!pin.ifindex) {
+		struct bpf_prog_info info;
+
+		/* Not ours: name what is there rather than load the classifier only to be refused. */
+		if (bpf_xdp_query_id(ifindex, 0, &prog_id) || !prog_id)
+			return 0;
+		if (prog_info(prog_id, &info, NULL, 0))
+			info.name[0] = 0;
+		pks_fail("%s already has an XDP program attached by another tool (program %u '%s'); remove it "
+			 "first (ip link set dev %s xdp off)",
+			 ifname, prog_id, info.name, ifname);
+		return -EEXIST;
+	}
+	if (mode && strcmp(mode, pin.mode)) {
+		pks_fail("%s is attached in %s mode, not %s: run with --mode %s, or detach it first", ifname, pin.mode,
+			 mode, pin.mode);
+		return -EEXIST;
+	}
+	err = link_ifindex(pin.path, &live, &prog_id, NULL);
+	if (err)
+		return pks_fail("cannot read the link pinned at %s: %s", pin.path, strerror(-err)), err;
+	err = link_is_ours(ifname, prog_id);
+	return err ? err : 1;
+}
+
 static const char attach_help[] =
 	"Usage: pktspec attach IFACE [options]\n"
 	"Load the classifier and attach it to IFACE's XDP hook. Maps and the link are\n"

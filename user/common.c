@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -287,6 +288,105 @@ int pks_lock(void)
 		return err;
 	}
 	return fd;
+}
+
+/*
+ * The process holding a flock() on the inode of fd, from /proc/locks (the
+ * kernel's own record, so no PID file can be stale); 0 when none is found.
+ */
+static pid_t flock_holder(int fd)
+{
+	char line[256], type[16];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	pid_t pid = 0;
+	int holder;
+	FILE *f;
+
+	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5 0 EOF"; waiters are "1: -> FLOCK ...". */
+		if (strstr(line, "->") ||
+		    sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%lu", type, &holder, &maj, &min, &ino) != 5)
+			continue;
+		if (!strcmp(type, "FLOCK") && maj == major(st.st_dev) && min == minor(st.st_dev) &&
+		    ino == st.st_ino && holder > 0)
+			pid = holder;
+	}
+	fclose(f);
+	return pid;
+}
+
+/* A process's command line with spaces between the arguments, or "" when unreadable. */
+static void proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	size_t n = 0;
+	int fd;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (len > 1) {
+		ssize_t r = read(fd, buf, len - 1);
+
+		n = r > 0 ? (size_t)r : 0;
+	}
+	close(fd);
+	while (n && !buf[n - 1])
+		n--;
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!buf[i] || buf[i] == '\n')
+			buf[i] = ' ';
+}
+
+int pks_daemon_lock(bool *created)
+{
+	char cmd[256];
+	pid_t pid;
+	int fd;
+
+	*created = false;
+	if (mkdir(PKS_PIN_DIR, 0700) == 0)
+		*created = true;
+	else if (errno != EEXIST) {
+		int err = -errno;
+
+		pks_fail("cannot create %s: %s", PKS_PIN_DIR, strerror(errno));
+		return err;
+	}
+	fd = open(PKS_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		int err = -errno;
+
+		pks_fail("cannot open %s: %s", PKS_PIN_DIR, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno != EWOULDBLOCK) {
+		int err = -errno;
+
+		pks_fail("cannot lock %s: %s", PKS_PIN_DIR, strerror(errno));
+		close(fd);
+		return err;
+	}
+	pid = flock_holder(fd);
+	close(fd);
+	if (!pid)
+		pks_fail("another pktspec run already serves %s (its process is not visible here); "
+			 "stop it first", PKS_PIN_DIR);
+	else {
+		proc_cmdline(pid, cmd, sizeof(cmd));
+		pks_fail("another pktspec run already serves %s: PID %d%s%s%s; stop it first", PKS_PIN_DIR,
+			 (int)pid, *cmd ? " (" : "", cmd, *cmd ? ")" : "");
+	}
+	return -EBUSY;
 }
 
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)

@@ -54,6 +54,21 @@ int pks_need_caps(const char *what, unsigned int need);
 bool pks_have_cap(int cap);
 int pks_need_bpffs(void);
 int pks_lock(void); /* returns an fd to close, or -errno */
+/*
+ * One daemon per set of pinned maps: an exclusive flock() on PKS_PIN_DIR
+ * (created if missing; *created says so), held until the returned fd is
+ * closed or the process dies. Taken with pks_lock() held. When another
+ * process holds it, says which (PID, command line) and returns -EBUSY.
+ */
+int pks_daemon_lock(bool *created);
+/*
+ * For run -i after a crash: whether IFACE (this network namespace) carries
+ * pktspec's attachment of this build on the pinned maps, to serve as it is.
+ * 1: yes, adopt it; 0: nothing attached, attach; -errno with a message:
+ * another XDP program, another build, other maps, or another MODE (NULL: any).
+ * Called with pks_lock() held.
+ */
+int pks_attach_adopt(const char *ifname, const char *mode);
 
 /* Parsing of numbers on the command line. */
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out);

@@ -39,13 +39,15 @@ static const char run_help[] =
 	"back into the pinned maps so that XDP classifies later flows from their first\n"
 	"packet, and print flows and verdict changes as they happen. Stops on SIGINT or\n"
 	"SIGTERM. Without -i it serves the interfaces 'pktspec attach' attached.\n"
+	"One run serves the pinned maps: a second one exits 1 naming the first.\n"
 	"It also ends flows (TCP FIN/RST, idle and active timeouts), removes them\n"
 	"from the flow table and reports each one: as a line or JSON, over IPFIX,\n"
 	"and in Prometheus metrics (doc/export.md).\n"
 	"\n"
-	"  -i, --interface IFACE  attach to IFACE first (repeatable)\n"
+	"  -i, --interface IFACE  attach to IFACE first (repeatable); an attachment of\n"
+	"                         this build already there (after a crash) is adopted\n"
 	"  -m, --mode MODE        native (drv) or generic (skb), for -i (default: native)\n"
-	"      --detach-on-exit   detach what -i attached when stopping\n"
+	"      --detach-on-exit   detach the -i interfaces when stopping\n"
 	"  -a, --apps FILE        application list: 'NAME-SUFFIX APPLICATION' per line\n"
 	"                         (default: " PKS_APPS_ETC ", else the list installed\n"
 	"                         in PREFIX/share/pktspec/apps)\n"
@@ -197,8 +199,9 @@ int cmd_run(int argc, char **argv)
 	const char *mode = "native";
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
 	uint64_t next_scan = 0;
-	int stats_fd = -1;
-	bool detach = false, no_apps = false;
+	int stats_fd = -1, lock_fd, daemon_fd = -1;
+	bool detach = false, no_apps = false, mode_given = false, created_dir = false;
+	bool adopted[PKS_RUN_IFACES_MAX] = {};
 	char apps_buf[PATH_MAX];
 	unsigned long v;
 	struct sigaction sa = {};
@@ -222,6 +225,7 @@ int cmd_run(int argc, char **argv)
 				return pks_usage_error("run", "unknown mode '%s': use native (drv) or generic (skb)",
 						       optarg);
 			mode = optarg;
+			mode_given = true;
 			break;
 		case 'D':
 			detach = true;
@@ -305,10 +309,36 @@ int cmd_run(int argc, char **argv)
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		*fds[i] = -1;
+	/*
+	 * One daemon per pinned event ring, under attach's lock: a second run
+	 * names the first and stops here, before it attaches anything. An
+	 * interface that already carries this classifier on these maps (a
+	 * restart after a crash) is adopted as it is.
+	 */
+	lock_fd = pks_lock();
+	if (lock_fd < 0)
+		return PKS_EXIT_FAIL;
+	daemon_fd = pks_daemon_lock(&created_dir);
+	for (int i = 0; daemon_fd >= 0 && i < n_ifaces; i++) {
+		int r = pks_attach_adopt(ifaces[i], mode_given ? mode : NULL);
+
+		if (r < 0) {
+			close(daemon_fd);
+			daemon_fd = -1;
+		} else if (r > 0) {
+			adopted[i] = true;
+			fprintf(stderr, "pktspec: %s already carries this classifier: serving it as it is\n", ifaces[i]);
+		}
+	}
+	if (daemon_fd < 0 && created_dir)
+		rmdir(PKS_PIN_DIR);
+	close(lock_fd);
+	if (daemon_fd < 0)
+		return PKS_EXIT_FAIL;
 	for (; attached < n_ifaces; attached++) {
 		char *av[] = { "attach", "--mode", (char *)mode, (char *)ifaces[attached], NULL };
 
-		if (run_cmd(cmd_attach, av, 4) != PKS_EXIT_OK)
+		if (!adopted[attached] && run_cmd(cmd_attach, av, 4) != PKS_EXIT_OK)
 			goto out;
 	}
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -412,14 +442,27 @@ out:
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
-	/* Nothing half-attached: what this run attached before failing goes too. */
+	/*
+	 * Nothing half-attached: what this run attached before failing goes too
+	 * (not what it adopted). --detach-on-exit detaches every -i interface.
+	 */
 	if (detach || attached < n_ifaces) {
 		for (int i = attached - 1; i >= 0; i--) {
 			char *av[] = { "detach", (char *)ifaces[i], NULL };
 
+			if (adopted[i] && !detach)
+				continue;
 			if (run_cmd(cmd_detach, av, 2) != PKS_EXIT_OK)
 				ret = PKS_EXIT_FAIL;
 		}
 	}
+	if (created_dir) {
+		/* An empty pin directory this run made only to lock it (nothing attached) goes. */
+		lock_fd = pks_lock();
+		rmdir(PKS_PIN_DIR);
+		if (lock_fd >= 0)
+			close(lock_fd);
+	}
+	close(daemon_fd);
 	return ret;
 }

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/../lib/servers.sh"
 
 DOC=$PKS_ROOT/doc/export.md
-recipe() { awk -v n="$1" '$0 == "```sh recipe=" n { f = 1; next } /^```$/ { f = 0 } f' "$DOC"; }
+recipe() { pks_recipe "$DOC" "$1"; }
 for r in json-read ipfix-collector daemon ipfix-read prometheus-config prometheus-server prometheus-query; do
 	[ -n "$(recipe "$r")" ] || { pks_fail doc_recipes "no recipe '$r' in doc/export.md"; pks_done; }
 done

@@ -124,6 +124,12 @@ pks_jq() {
 	jq -rc "$@"
 }
 
+# pks_recipe DOC NAME: the shell block of a document marked to be run as written,
+# i.e. fenced as "```sh recipe=NAME"; empty when there is none.
+pks_recipe() {
+	awk -v n="$2" '$0 == "```sh recipe=" n { f = 1; next } /^```$/ { f = 0 } f' "$1"
+}
+
 pks_done() {
 	exit $PKS_FAILED
 }
