@@ -18,6 +18,7 @@
 #include "pkt.h"
 #include "pktspec.skel.h"
 #include "lifecycle.h"
+#include "metrics.h"
 #include "pktspec/flow_key.h"
 
 #define EV_TABLE 512  /* pks_flows4 entries */
@@ -285,6 +286,24 @@ TEST(evict_restored_flows_keep_verdict_side_and_counters)
 	CHECK_EQ(c.restored, EV_SSH);
 	CHECK_EQ(c.last_restored.id != 0, 1);
 	CHECK_EQ(c.last_restored.val.confidence, PKS_C_CONFIRMED);
+	/* The metrics carry the same figures. */
+	{
+		struct pks_metrics_src src = { .lc = c.lc, .stats_fd = -1, .ctxstats_fd = -1 };
+		char want[128], *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		CHECK(f != NULL);
+		pks_metrics_render(&src, f);
+		fclose(f);
+		present = known_present(&c, 1); /* the flows back may have evicted more */
+		snprintf(want, sizeof(want), "\npktspec_flow_evictions_total %llu\n",
+			 (unsigned long long)(EV_SSH + EV_FLOOD + EV_SSH - present));
+		CHECK(strstr(buf, want) != NULL);
+		snprintf(want, sizeof(want), "\npktspec_flow_restores_total{by=\"kernel\"} %d\n", EV_SSH);
+		CHECK(strstr(buf, want) != NULL);
+		free(buf);
+	}
 	ev_close(&c);
 }
 
