@@ -559,16 +559,19 @@ int cmd_status(int argc, char **argv)
 	if (pks_flowtab_pinned(&tab) == 0) {
 		__u64 e = 0, cap = 0;
 
-		if (pks_flowtab_fill(&tab, &e, &cap) == 0) {
-			entries = e;
-			max = cap;
-		}
 		if (fd >= 0) {
 			int lfd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
 
 			have_ev = pks_evictions_read(fd, lfd, &tab, &ev) == 0;
 			if (lfd >= 0)
 				close(lfd);
+		}
+		if (have_ev) {
+			entries = (long)ev.entries;
+			max = ev.capacity;
+		} else if (pks_flowtab_fill(&tab, &e, &cap) == 0) {
+			entries = e;
+			max = cap;
 		}
 		pks_flowtab_close(&tab);
 	}
@@ -621,8 +624,8 @@ int cmd_status(int argc, char **argv)
 	else
 		printf("\nflow table: not pinned\n");
 	if (have_ev)
-		printf("flow entries: %llu created, %llu deleted by the daemon, %llu evicted by the LRU "
-		       "(%llu of them restored)\n",
+		printf("flow entries: %llu created, %llu deleted by the daemon, %llu evicted by the LRU; "
+		       "%llu evicted flows restored\n",
 		       (unsigned long long)ev.created, (unsigned long long)ev.deleted, (unsigned long long)ev.evicted,
 		       (unsigned long long)ev.restored);
 	if (have_stats) {

@@ -696,6 +696,7 @@ int pks_evictions_read(int stats_fd, int ledger_fd, const struct pks_flowtab *t,
 	if (err)
 		return err;
 	ev->entries = entries;
+	ev->capacity = cap;
 	/* Deleted after the tables, for the same reason. */
 	if (ledger_fd >= 0 && bpf_map_lookup_elem(ledger_fd, &zero, &l) == 0) {
 		ev->deleted = l.deleted;

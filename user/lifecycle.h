@@ -140,6 +140,7 @@ struct pks_evictions {
 	uint64_t deleted;  /* entries the daemon deleted */
 	uint64_t restore_written;
 	uint64_t entries;  /* in the tables now */
+	uint64_t capacity; /* entries the tables can hold */
 	uint64_t evicted;  /* created - deleted - entries (0 if negative) */
 };
 

@@ -11,9 +11,10 @@
       COUNT connections per port; banners exchanged, the file READY is
       written; then each connection answers the server's bytes, and all stay
       open until the process is killed.
-  evict_flows.py flood IFACE DSTMAC N
+  evict_flows.py flood IFACE DSTMAC N [FIRST]
       N new UDP flows as raw Ethernet frames on IFACE, one frame each, from
-      198.18.64.0/18 to 198.18.0.1 port 40999 (no protocol on either port).
+      198.18.64.0/18 to 198.18.0.1 port 40999 (no protocol on either port);
+      flow numbers FIRST..FIRST+N-1 (default 0), so rounds never repeat one.
 """
 import os
 import socket
@@ -107,14 +108,14 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def flood(iface, dstmac, n):
+def flood(iface, dstmac, n, first):
     dst = bytes.fromhex(dstmac.replace(":", ""))
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((iface, 0))
     src = sock.getsockname()[4][:6]
     payload = b"\x55" * 16
     daddr = socket.inet_aton("198.18.0.1")
-    for i in range(n):
+    for i in range(first, first + n):
         saddr = bytes([198, 18, 64 + ((i >> 8) & 0x3F), i & 0xFF])
         sport = 20000 + (i >> 14)
         udp = struct.pack("!HHHH", sport, 40999, 8 + len(payload), 0) + payload
@@ -131,7 +132,7 @@ def main():
     elif cmd == "connect":
         connect(sys.argv[2], [int(p) for p in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5])
     elif cmd == "flood":
-        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     else:
         sys.exit("usage: evict_flows.py serve|connect|flood ...")
 

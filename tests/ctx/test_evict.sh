@@ -14,7 +14,7 @@
 PY=/usr/bin/python3
 HELPER="$PKS_ROOT/tests/ctx/evict_flows.py"
 FLOWS=8
-FLOOD=${PKS_EVICT_FLOOD:-30000}
+FLOOD=${PKS_EVICT_FLOOD:-20000}
 
 pks_topology
 for ifc in "$PKS_CLI_IF" "$PKS_SRV_IF"; do
@@ -52,10 +52,17 @@ done
 ssh_flows >"$PKS_TMP/before.json"
 
 mac=$(pks_in "$PKS_CLI" ip -j link show dev "$PKS_CLI_IF" | pks_jq '.[0].address')
-pks_in "$PKS_SRV" "$PY" "$HELPER" flood "$PKS_SRV_IF" "$mac" "$FLOOD" 2>"$PKS_TMP/flood.err" ||
-	pks_fail evict_flood "$(cat "$PKS_TMP/flood.err")"
-left=$(ssh_flows | wc -l)
-echo "# $FLOOD new flows evicted $((FLOWS - left)) of the $FLOWS held flows"
+# The LRU keeps entries that were used more than once a while longer (its
+# active list); how long depends on which CPUs the flood lands on: rounds of
+# new flows until every held flow is out, six at most.
+rounds=0 left=$FLOWS
+while [ "$left" -gt 0 ] && [ "$rounds" -lt 6 ]; do
+	pks_in "$PKS_SRV" "$PY" "$HELPER" flood "$PKS_SRV_IF" "$mac" "$FLOOD" $((rounds * FLOOD)) 2>"$PKS_TMP/flood.err" ||
+		pks_fail evict_flood "$(cat "$PKS_TMP/flood.err")"
+	rounds=$((rounds + 1))
+	left=$(ssh_flows | wc -l)
+done
+echo "# $rounds rounds of $FLOOD new flows evicted $((FLOWS - left)) of the $FLOWS held flows"
 [ "$left" -lt "$FLOWS" ] && pks_pass evict_flood_evicted_held_flows ||
 	pks_fail evict_flood_evicted_held_flows "all $left held flows still in the table"
 
@@ -95,7 +102,7 @@ fi
 
 pks_in "$PKS_CLI" "$PKTSPEC" status --json >"$PKS_TMP/status.json"
 echo "# status: $(pks_jq -c .flows "$PKS_TMP/status.json")"
-if pks_jq -e '.flows.evicted > 0 and .flows.created >= '"$((FLOOD + FLOWS))"' and .flows.restored >= 1' "$PKS_TMP/status.json" >/dev/null; then
+if pks_jq -e '.flows.evicted > 0 and .flows.created >= '"$((rounds * FLOOD + FLOWS))"' and .flows.restored >= 1' "$PKS_TMP/status.json" >/dev/null; then
 	pks_pass evict_status_counts_evictions
 else
 	pks_fail evict_status_counts_evictions "$(pks_jq -c .flows "$PKS_TMP/status.json")"
