@@ -4,7 +4,7 @@
 # run` on both ends of a veth pair with a 1,024-entry flow table; eight SSH
 # flows (real TCP, banners both ways: confirmed, or "expected" from the
 # server memory the first ones left), four on port 22 and four on
-# 2222 (a port that names nothing), held open and idle while 6,000 new UDP
+# 2222 (a port that names nothing), held open and idle while rounds of new UDP
 # flows evict them; then the server speaks first on each. The flows must come
 # back confirmed SSH with the client on the client's side, `status --json`
 # must count the evictions and the restores, and run must report them.
