@@ -77,7 +77,7 @@ static void ev_close(struct ev_case *c)
 	pks_env_close(&c->env);
 }
 
-static char client_addr[EV_SSH][16];
+static char client_addr[EV_SSH][24];
 
 /* SSH flow i: client 198.18.1.(i+1):40000+i, server 198.18.0.2, port 22 (even i) or 2222 (odd). */
 static struct pkt_spec ssh_pkt(int i, int from_server, uint8_t flags, const char *payload)
