@@ -34,7 +34,7 @@ BPF_PROGS += bench_pass bench_parse
 BPF_OBJS := $(patsubst %,$(OUTPUT)/%.bpf.o,$(BPF_PROGS))
 SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROGS))
 SIG_HDRS := $(sort $(wildcard bpf/sig/*.h))
-BPF_HDRS := $(wildcard bpf/*.h) $(SIG_HDRS) bpf/sig/signatures.def $(wildcard include/pktspec/*) \
+BPF_HDRS := $(wildcard bpf/*.h bpf/context/*.h) $(SIG_HDRS) bpf/sig/signatures.def $(wildcard include/pktspec/*) \
 	$(OUTPUT)/sig_all.h
 
 USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))

@@ -4,7 +4,7 @@
  * the XDP program; bpf/pktspec_egress.bpf.c defines PKS_HOOK_TC and builds the
  * same source as a tc (clsact egress) program. Only the few functions that
  * read packet bytes differ between the two (pks_hook_* in pktspec.bpf.c and
- * pks_ctx_copy_bytes in ctx.h); the verdict logic is one text.
+ * pks_cr_copy_bytes in context/events.h); the verdict logic is one text.
  */
 #ifndef PKTSPEC_BPF_HOOK_H
 #define PKTSPEC_BPF_HOOK_H

@@ -24,7 +24,10 @@
 #include "flow.h"
 #include "maps.h"
 #include "signatures.h"
-#include "ctx.h"
+#include "context/flow_new.h"
+#include "context/events.h"
+#include "context/ftp.h"
+#include "context/tftp.h"
 #include "hook.h"
 #include "stages.h"
 
@@ -425,7 +428,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return PKS_PASS;
 #endif
 	/* Context rules read control channels long after the verdict is decided. */
-	if ((f->ctx & PKS_X_WANT) && pks_ctx_copy_wanted(f, &s->pkt))
+	if ((f->ctx & PKS_X_WANT) && pks_cr_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
 	if (!pks_inspects(s, f))
 		return pks_end(pks_quiet_reason(s, f));
@@ -470,7 +473,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 	} else {
 		__builtin_memset(init, 0, sizeof(*init));
 		pks_flow_init(init, &s->pkt, s->src_side, s->now);
-		pks_ctx_flow_new(init, &s->pkt, s->src_side, s->now);
+		pks_cr_flow_new(init, &s->pkt, s->src_side, s->now);
 	}
 	err = pks_flow_insert(s, init);
 	if (err && err != -EEXIST)
@@ -482,17 +485,17 @@ int pks_track(struct pks_hook_ctx *ctx)
 		pks_count_created(old != NULL);
 		if (old)
 			bpf_map_delete_elem(&pks_restore, &s->key);
-		pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
 	}
 	pks_flow_touch(ctx, s, f);
-	if (pks_ctx_copy_wanted(f, &s->pkt))
+	if (pks_cr_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
 	return pks_after_copy(ctx, s, f);
 }
 
 /*
- * A payload copy for the context rules (bpf/ctx.h): sent from here, or from
- * pks_krules when a kernel rule reads it first.
+ * A payload copy for the context rules (bpf/context/events.h): sent from
+ * here, or from pks_krules when a kernel rule reads it first.
  */
 SEC(PKS_SEC)
 int pks_copy(struct pks_hook_ctx *ctx)
@@ -508,16 +511,16 @@ int pks_copy(struct pks_hook_ctx *ctx)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	pks_wide_key(s);
 	s->copied = 1;
-	ev = pks_ctx_prepare(ctx, f, &s->key, &s->pkt, s->dir, s->now);
+	ev = pks_cr_prepare(ctx, f, &s->key, &s->pkt, s->dir, s->now);
 	if (ev) {
-		if (pks_ctx_kernel_wants(f, &s->pkt))
+		if (pks_cr_kernel_wants(f, &s->pkt))
 			return pks_next(ctx, PKS_ST_KRULES);
-		pks_ctx_send(ev);
+		pks_cr_send(ev);
 	}
 	return pks_after_copy(ctx, s, f);
 }
 
-/* The kernel's own context rules on the prepared copy (FTP, TFTP), then the copy goes out. */
+/* The kernel's own context rule on the prepared copy (FTP: bpf/context/ftp.h), then the copy goes out. */
 SEC(PKS_SEC)
 int pks_krules(struct pks_hook_ctx *ctx)
 {
@@ -532,8 +535,8 @@ int pks_krules(struct pks_hook_ctx *ctx)
 	ev = bpf_map_lookup_elem(&pks_scratch, &zero);
 	if (!f || !ev)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	ev->hdr.kflags = pks_ctx_kernel_rules(ev, f, &s->pkt, s->dir, s->now);
-	pks_ctx_send(ev);
+	ev->hdr.kflags = pks_cr_ftp_announce(ev, f, &s->pkt, s->dir, s->now);
+	pks_cr_send(ev);
 	return pks_after_copy(ctx, s, f);
 }
 
@@ -634,7 +637,7 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 		/* Server memory is a guess from earlier flows: a signature wins. */
 		f->ctx &= ~PKS_X_MEMORY;
 		f->confidence = PKS_C_NONE;
-		PKS_CTX_COUNT(memory_overruled);
+		PKS_CR_COUNT(memory_overruled);
 	}
 	if (matched) {
 		if (mp->upgrade && (f->flags & PKS_F_UPGRADE) && f->proto != mp->proto) {
@@ -684,7 +687,7 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 		 * a first message.
 		 */
 		if (f->ctx & PKS_X_MEMORY)
-			PKS_CTX_COUNT(memory_overruled);
+			PKS_CR_COUNT(memory_overruled);
 		f->ctx &= ~PKS_X_MEMORY;
 		f->proto = PKS_P_UNKNOWN;
 		/* A DNS name stays what it was: the server is still the one named. */
@@ -713,9 +716,9 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	old_proto = f->proto;
 	old_confidence = f->confidence;
 	s->dir = pks_apply(s, f, s->dir & 1);
-	/* A TFTP request announces the transfer from the server's new port (bpf/ctx.h). */
+	/* A TFTP request announces the transfer from the server's new port (bpf/context/tftp.h). */
 	if (s->matched && s->m.rule == PKS_R_TFTP_RRQ_WRQ && s->dir == PKS_DIR_C2S && f->proto == PKS_P_TFTP)
-		pks_ctx_tftp_request(&s->pkt, s->now);
+		pks_cr_tftp_request(&s->pkt, s->now);
 	/*
 	 * A server-memory verdict stays open: a contradicting signature may still
 	 * come; so does a flow whose server announced an upgrade (HTTP 101).
@@ -725,10 +728,10 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
 	if (f->proto != old_proto || f->confidence != old_confidence) {
-		pks_ctx_update_want(f);
-		pks_ctx_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
+		pks_cr_update_want(f);
+		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
 		/* The packet that named the protocol is the one its rule needs first. */
-		if (!s->copied && pks_ctx_copy_wanted(f, &s->pkt)) {
+		if (!s->copied && pks_cr_copy_wanted(f, &s->pkt)) {
 			s->then = PKS_THEN_END;
 			return pks_next(ctx, PKS_ST_COPY);
 		}
@@ -787,7 +790,7 @@ int pks_decap(struct pks_hook_ctx *ctx)
 		if (!err) {
 			pks_count_created(0);
 			pks_wide_key(s);
-			pks_ctx_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+			pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
 		}
 	}
 	pks_flow_touch(ctx, s, f);

@@ -5,15 +5,17 @@
  *   entry (pks_xdp / pks_egress): parse, key, look the flow up, count it.
  *                A decided flow, or a packet with nothing to inspect, ends
  *                here: the fast path is one program.
- *   pks_track:   a new flow: context lookups, the entry, the new-flow event
- *   pks_copy:    a payload copy for the context rules (bpf/ctx.h), sent from
- *                here or, when a kernel rule reads it first, from
- *   pks_krules:  the kernel's FTP and TFTP rules
+ *   pks_track:   a new flow: context lookups (bpf/context/flow_new.h), the
+ *                entry, the new-flow event
+ *   pks_copy:    a payload copy for the context rules (bpf/context/events.h),
+ *                sent from here or, when a kernel rule reads it first, from
+ *   pks_krules:  the kernel's FTP rule (bpf/context/ftp.h)
  *   pks_window:  the payload window, then the first signature stage of the
  *                packet's L4
  *   pks_sg_*:    the signature stages of bpf/sig/signatures.def, in order;
  *                the first match, or the end of the chain, goes to
- *   pks_verdict: moves the verdict, sends events, and a copy (pks_copy
+ *   pks_verdict: moves the verdict, writes a TFTP request's expectation
+ *                (bpf/context/tftp.h), sends events, and a copy (pks_copy
  *                again) when the new verdict wants one
  *   pks_decap:   a tunnel's packet (bpf/encap.h): counts the tunnel's own
  *                flow, parses the packet inside and goes on with it as the

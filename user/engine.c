@@ -364,7 +364,7 @@ static int flow_server(struct pks_engine *e, const struct pks_flow_key *k, struc
  * What a name taught reaches policy: the app goes into the flow's kernel
  * entry (pks_flow.app, which the tc program reads from the next packet on),
  * and into the memory of its server when there is one, so that the next flow
- * to that endpoint has it from its first packet (bpf/ctx.h).
+ * to that endpoint has it from its first packet (bpf/context/flow_new.h).
  */
 static void flow_app_write_back(struct pks_engine *e, const struct pks_flow_key *k, uint16_t app, int user_proto)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * The context-rule engine: the user half of the rules that need several
- * packets or several flows (the kernel half is bpf/ctx.h; the contract is
+ * packets or several flows (the kernel half is bpf/context/; the contract is
  * include/pktspec/events.h). `pktspec run` feeds it from the live ring buffer,
  * `pktspec replay` after every packet of a capture, so both give the same
  * verdicts.
@@ -11,7 +11,7 @@
  *     edit): a constructor links it into the engine's list;
  *   - receives every event (struct pks_ctx_event): new flows, verdict changes,
  *     and payload copies of flows the kernel was told to copy (see
- *     pks_ctx_budget() in bpf/ctx.h: FTP, SIP, RTSP, DNS responses, and
+ *     pks_cr_budget() in bpf/context/events.h: FTP, SIP, RTSP, DNS responses, and
  *     the first packets of TLS, QUIC and HTTP). A payload event
  *     carries the flow key, the direction relative to the flow's client, the
  *     TCP sequence number of its first byte (0 for UDP), the packet's whole

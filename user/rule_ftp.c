@@ -7,11 +7,12 @@
  * the kernel owns the FTP announcements it can read at the start of a
  * segment: 227 (PASV, RFC 959 4.1.2, also the server's own address behind
  * NAT), 229 (EPSV, RFC 2428 3), PORT and EPRT with an IPv4 address
- * (bpf/ctx.h, pks_ctx_kernel_rules). The one form whose text the kernel does
- * not parse is EPRT |2|IPv6|port|: it is this rule's alone. Active mode gives
- * the daemon time: the server connects only after its own work. The server
- * connects from port 20 usually but not always, so the peer port is a
- * wildcard. Used once, expires after the engine's expect TTL. No state.
+ * (bpf/context/ftp.h, pks_cr_ftp_announce). The one form whose text the
+ * kernel does not parse is EPRT |2|IPv6|port|: it is this rule's alone.
+ * Active mode gives the daemon time: the server connects only after its own
+ * work. The server connects from port 20 usually but not always, so the peer
+ * port is a wildcard. Used once, expires after the engine's expect TTL. No
+ * state.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 
 /*
  * "|2|v6addr|port|" with any delimiter (RFC 2428 2). Only the IPv6 form:
- * "|1|a.b.c.d|port|" is the kernel's (bpf/ctx.h), and so are 227, 229 and PORT.
+ * "|1|a.b.c.d|port|" is the kernel's (bpf/context/ftp.h), and so are 227, 229 and PORT.
  */
 static int parse_eprt_v6(const char *s, const char *end, uint8_t addr[16], uint16_t *port)
 {

@@ -6,8 +6,8 @@
  * every later confirmation). XDP starts later flows to that endpoint with the
  * verdict at confidence "expected" and rule server-memory (and the app the
  * flow's name gave, when the app list knows it), and keeps
- * inspecting them: a contradicting signature overrules it (bpf/ctx.h,
- * pks_apply in bpf/pktspec.bpf.c). Bounded by the LRU map (PKS_SERVERS_MAX); no user state.
+ * inspecting them: a contradicting signature overrules it
+ * (bpf/context/flow_new.h, pks_apply in bpf/pktspec.bpf.c). Bounded by the LRU map (PKS_SERVERS_MAX); no user state.
  */
 #include "pktspec.h"
 #include "engine.h"

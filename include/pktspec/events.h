@@ -59,7 +59,7 @@
 #define PKS_COPY_CONTROL 255
 #define PKS_COPY_FIRST 8
 
-/* pks_flow.ctx: context-rule state of a flow (kernel sets, see bpf/ctx.h). */
+/* pks_flow.ctx: context-rule state of a flow (kernel sets, see bpf/context/). */
 #define PKS_X_WANT 0x01     /* a rule wants payload copies of this flow */
 #define PKS_X_DONE 0x02     /* the rules are done with it: never want again */
 #define PKS_X_AT_FIRST 0x04 /* the verdict was set when the flow was created */
@@ -105,7 +105,7 @@ struct pks_event_payload {
 };
 
 /* pks_event.kflags */
-#define PKS_EVK_EXPECTED 0x01 /* the kernel wrote the expectation this packet announces (bpf/ctx.h) */
+#define PKS_EVK_EXPECTED 0x01 /* the kernel wrote the expectation this packet announces (bpf/context/ftp.h) */
 
 /*
  * Expected flows. The key is the announced endpoint that will receive the

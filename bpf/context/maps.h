@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * The maps of the context rules (doc/context.md; the contract is
+ * include/pktspec/events.h), their small accessors and the rules' counter.
+ * Who writes what:
+ *
+ *   pks_events    kernel -> engine: new-flow, verdict and payload events
+ *                 (context/events.h)
+ *   pks_expect    announced flows: the engine writes SIP/SDP, RTSP and FTP
+ *                 EPRT with IPv6; the kernel writes FTP 227/229/PORT/EPRT|1|
+ *                 and TFTP (context/kexp.h); the kernel reads and uses them
+ *                 at flow creation (context/flow_new.h)
+ *   pks_servers   server memory: the engine writes, the kernel reads at
+ *                 flow creation
+ *   pks_hosts     DNS-named servers: the engine writes, the kernel reads at
+ *                 flow creation
+ *   pks_names     the engine only; defined here so that one object creates
+ *                 and pins it
+ *   pks_done      flows a rule is finished with: the engine writes, the
+ *                 kernel reads and removes (context/events.h)
+ *   pks_ctxstats  the kernel's counters (PKS_CR_COUNT)
+ *   pks_ctl       one record per writer (engine, kernel): whether an engine
+ *                 reads the ring, and until when an expectation may be alive
+ *   pks_scratch   the kernel's per-CPU payload copy under construction
+ *
+ * Names: pks_cr_* is a context rule's; `ctx` is only ever the BPF program's
+ * context. The pinned names and the pks_flow.ctx field keep their spelling:
+ * users see them through bpftool.
+ */
+#ifndef PKTSPEC_BPF_CONTEXT_MAPS_H
+#define PKTSPEC_BPF_CONTEXT_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pktspec/pktspec.h"
+#include "pktspec/events.h"
+#include "hook.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PKS_EVENTS_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_EXPECT_MAX);
+	__type(key, struct pks_expect_key);
+	__type(value, struct pks_expect);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_expect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_SERVERS_MAX);
+	__type(key, struct pks_server_key);
+	__type(value, struct pks_server);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_servers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_HOSTS_MAX);
+	__type(key, struct pks_host_key);
+	__type(value, struct pks_host);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_hosts SEC(".maps");
+
+/* Written by the engine only; here so that one object creates and pins it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_NAMES_MAX);
+	__type(key, struct pks_flow_key);
+	__type(value, struct pks_flow_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_DONE_MAX);
+	__type(key, struct pks_flow_key);
+	__type(value, __u8);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_done SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_ctx_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ctxstats SEC(".maps");
+
+/* Written by the engine and the kernel rules: include/pktspec/events.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pks_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ctl SEC(".maps");
+
+static __always_inline struct pks_ctl *pks_ctl_get(__u32 writer)
+{
+	return bpf_map_lookup_elem(&pks_ctl, &writer);
+}
+
+/* Whether an engine reads the events: without one, sending them is wasted work. */
+static __always_inline int pks_cr_consumer(void)
+{
+	struct pks_ctl *c = pks_ctl_get(PKS_CTL_ENGINE);
+
+	return c && c->consumer;
+}
+
+/* Whether an expectation written by the engine or the kernel may still be alive. */
+static __always_inline int pks_cr_expect_alive(__u64 now)
+{
+	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE), *k = pks_ctl_get(PKS_CTL_KERNEL);
+
+	return (u && now < u->expect_until) || (k && now < k->expect_until);
+}
+
+/*
+ * Scratch for building a payload copy: too big for the 512-byte stack.
+ * Pinned with the stage chain (bpf/hook.h): pks_copy prepares it and
+ * pks_krules sends it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_event_payload);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_scratch SEC(".maps");
+
+static __always_inline struct pks_ctx_stats *pks_cr_stats(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&pks_ctxstats, &zero);
+}
+
+/* Counts one event of the context rules in pks_ctxstats (struct pks_ctx_stats). */
+#define PKS_CR_COUNT(field)                                 \
+	do {                                                \
+		struct pks_ctx_stats *_s = pks_cr_stats();  \
+		if (_s)                                     \
+			_s->field++; /* per-CPU: no other writer */ \
+	} while (0)
+
+/* A 16-byte address into a key of these maps. */
+static __always_inline void pks_cr_addr_copy(__u8 *dst, const __u8 *src)
+{
+	__builtin_memcpy(dst, src, 16);
+}
+
+#endif /* PKTSPEC_BPF_CONTEXT_MAPS_H */
