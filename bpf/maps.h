@@ -42,4 +42,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_stats SEC(".maps");
 
+/*
+ * Evictions (doc/design.md, "Evictions"): the daemon writes the last state of
+ * a decided flow it saw evicted; the flow's next packet brings it back from
+ * here (pks_track) instead of starting over midstream. The ledger holds what
+ * the daemon deleted, for the eviction count; no program touches it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_RESTORE_MAX);
+	__type(key, struct pks_flow_key);
+	__type(value, struct pks_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_restore SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_ledger);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ledger SEC(".maps");
+
 #endif

@@ -94,6 +94,19 @@ static __always_inline void pks_count(__u32 reason)
 	counters[reason]++; /* per-CPU: no other writer */
 }
 
+/* A new entry in a flow table; restored: brought back from pks_restore. */
+static __always_inline void pks_count_created(int restored)
+{
+	__u32 zero = 0;
+	struct pks_stats *st = bpf_map_lookup_elem(&pks_stats, &zero);
+
+	if (!st)
+		return;
+	st->flows_created++; /* per-CPU: no other writer */
+	if (restored)
+		st->flows_restored++;
+}
+
 /* Every program's one exit: counts why the packet ended and passes it. */
 static __always_inline int pks_end(__u32 reason)
 {
@@ -435,12 +448,16 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 	return pks_next(ctx, PKS_ST_WINDOW);
 }
 
-/* A flow's first packet: what earlier flows said about it, its entry and its event. */
+/*
+ * A flow's first packet: what earlier flows said about it, its entry and its
+ * event. A flow the daemon saw evicted comes back as it was (pks_restore:
+ * verdict, client side, counters), not rebuilt from a midstream packet.
+ */
 SEC(PKS_SEC)
 int pks_track(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
-	struct pks_flow *f, *init;
+	struct pks_flow *f, *init, *old;
 	long err;
 
 	if (!s)
@@ -449,17 +466,27 @@ int pks_track(struct pks_hook_ctx *ctx)
 	s->now = pks_now(0);
 	pks_wide_key(s);
 	init = &s->init;
-	__builtin_memset(init, 0, sizeof(*init));
-	pks_flow_init(init, &s->pkt, s->src_side, s->now);
-	pks_cr_flow_new(init, &s->pkt, s->src_side, s->now);
+	old = bpf_map_lookup_elem(&pks_restore, &s->key);
+	if (old) {
+		__builtin_memcpy(init, old, sizeof(*init));
+		init->last = pks_ticks(s->now);
+	} else {
+		__builtin_memset(init, 0, sizeof(*init));
+		pks_flow_init(init, &s->pkt, s->src_side, s->now);
+		pks_cr_flow_new(init, &s->pkt, s->src_side, s->now);
+	}
 	err = pks_flow_insert(s, init);
 	if (err && err != -EEXIST)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	if (!err)
+	if (!err) {
+		pks_count_created(old != NULL);
+		if (old)
+			bpf_map_delete_elem(&pks_restore, &s->key);
 		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+	}
 	pks_flow_touch(ctx, s, f);
 	if (pks_cr_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
@@ -762,6 +789,7 @@ int pks_decap(struct pks_hook_ctx *ctx)
 		if (!f)
 			return pks_end(PKS_REASON_FLOW_FULL);
 		if (!err) {
+			pks_count_created(0);
 			pks_wide_key(s);
 			pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
 		}

@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 
 #include "pktspec.h"
+#include "lifecycle.h"
 #include "pktspec.skel.h"
 
 struct link_pin {
@@ -683,6 +684,8 @@ int cmd_status(int argc, char **argv)
 	bool json = false, have_stats = false;
 	struct pks_attachment *atts = NULL;
 	struct pks_flowtab tab;
+	struct pks_evictions ev = {};
+	bool have_ev = false;
 	long entries = -1;
 	__u64 max = 0;
 	int c, n, fd;
@@ -712,16 +715,26 @@ int cmd_status(int argc, char **argv)
 	n = pks_attachments(&atts);
 	if (n < 0)
 		return pks_fail("cannot read %s: %s", PKS_LINK_DIR, strerror(-n));
+	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_STATS);
 	if (pks_flowtab_pinned(&tab) == 0) {
 		__u64 e = 0, cap = 0;
 
-		if (pks_flowtab_fill(&tab, &e, &cap) == 0) {
+		if (fd >= 0) {
+			int lfd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
+
+			have_ev = pks_evictions_read(fd, lfd, &tab, &ev) == 0;
+			if (lfd >= 0)
+				close(lfd);
+		}
+		if (have_ev) {
+			entries = (long)ev.entries;
+			max = ev.capacity;
+		} else if (pks_flowtab_fill(&tab, &e, &cap) == 0) {
 			entries = e;
 			max = cap;
 		}
 		pks_flowtab_close(&tab);
 	}
-	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_STATS);
 	if (fd >= 0) {
 		have_stats = pks_stats_read(fd, reasons) == 0;
 		close(fd);
@@ -750,8 +763,15 @@ int cmd_status(int argc, char **argv)
 	pks_tc_status(json, stdout);
 
 	if (json) {
-		printf("],\"flows\":{\"entries\":%ld,\"max\":%llu},\"reasons\":{", entries < 0 ? 0 : entries,
+		printf("],\"flows\":{\"entries\":%ld,\"max\":%llu", entries < 0 ? 0 : entries,
 		       (unsigned long long)max);
+		if (have_ev)
+			printf(",\"created\":%llu,\"deleted\":%llu,\"evicted\":%llu,\"restored\":%llu,"
+			       "\"restore_written\":%llu",
+			       (unsigned long long)ev.created, (unsigned long long)ev.deleted,
+			       (unsigned long long)ev.evicted, (unsigned long long)ev.restored,
+			       (unsigned long long)ev.restore_written);
+		printf("},\"reasons\":{");
 		for (int r = 0; r < PKS_REASON__COUNT; r++)
 			printf("%s\"%s\":%llu", r ? "," : "", pks_reason_name(r),
 			       (unsigned long long)reasons[r]);
@@ -763,6 +783,11 @@ int cmd_status(int argc, char **argv)
 		       max ? 100.0 * entries / max : 0.0);
 	else
 		printf("\nflow table: not pinned\n");
+	if (have_ev)
+		printf("flow entries: %llu created, %llu deleted by the daemon, %llu evicted by the LRU; "
+		       "%llu evicted flows restored\n",
+		       (unsigned long long)ev.created, (unsigned long long)ev.deleted, (unsigned long long)ev.evicted,
+		       (unsigned long long)ev.restored);
 	if (have_stats) {
 		printf("\n%-16s %14s  %s\n", "REASON", "PACKETS", "MEANING");
 		for (int r = 0; r < PKS_REASON__COUNT; r++)

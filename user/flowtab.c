@@ -82,6 +82,37 @@ void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key
 	v->copied[1] = f->copied[1];
 }
 
+/* Nanoseconds back to ticks: from the replay's epoch, else the low 32 bits of boot time. */
+static __u32 flowtab_ticks(const struct pks_flowtab *t, __u64 ns)
+{
+	if (t->clock == PKS_CLOCK_REALTIME)
+		return ns > t->epoch_ns ? (__u32)((ns - t->epoch_ns) >> PKS_TICK_SHIFT) : 0;
+	return (__u32)(ns >> PKS_TICK_SHIFT);
+}
+
+void pks_flow_encode(const struct pks_flowtab *t, const struct pks_flow_view *v, struct pks_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->first = flowtab_ticks(t, v->first_ns);
+	f->last = flowtab_ticks(t, v->last_ns);
+	f->bytes[0] = v->bytes[0];
+	f->bytes[1] = v->bytes[1];
+	f->packets[0] = v->packets[0];
+	f->packets[1] = v->packets[1];
+	f->cookie = v->cookie;
+	f->rule = v->rule;
+	f->app = v->app;
+	f->proto = v->proto;
+	f->confidence = v->confidence;
+	f->flags = v->flags;
+	f->ctx = v->ctx;
+	f->copied[0] = v->copied[0];
+	f->copied[1] = v->copied[1];
+	f->inspected = (__u8)((v->inspected[0] & 0xf) | (v->inspected[1] & 0xf) << 4);
+	f->bits = (v->client == PKS_SIDE_B ? PKS_B_CLIENT_B : 0) | (v->sig_dirs & 1 ? PKS_B_SIG_C2S : 0) |
+		  (v->sig_dirs & 2 ? PKS_B_SIG_S2C : 0);
+}
+
 void pks_flowtab_init(struct pks_flowtab *t)
 {
 	memset(t, 0, sizeof(*t));

@@ -471,8 +471,8 @@ static void send_templates(struct pks_ipfix *x)
 
 void pks_ipfix_add(struct pks_ipfix *x, const struct pks_flow_record *r)
 {
-	if (r->reason == PKS_END_NONE)
-		return;
+	if (r->reason == PKS_END_NONE || r->reason == PKS_END_RESTORED)
+		return; /* a restore carries no deltas: the flow's next record does */
 	if (x->n == PKS_IPFIX_QUEUE_MAX) {
 		x->st.dropped += 1 + (r->delta_packets[PKS_DIR_S2C] != 0);
 		return;

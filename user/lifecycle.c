@@ -15,14 +15,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "pktspec.h"
+#include "pktspec/flow_key.h"
 #include "lifecycle.h"
 
 static const char *const end_names[PKS_END__COUNT] = {
 	[PKS_END_NONE] = "none",       [PKS_END_IDLE] = "idle",       [PKS_END_ACTIVE] = "active",
 	[PKS_END_FIN] = "fin",         [PKS_END_RST] = "rst",         [PKS_END_EVICTED] = "evicted",
-	[PKS_END_SHUTDOWN] = "shutdown",
+	[PKS_END_SHUTDOWN] = "shutdown", [PKS_END_RESTORED] = "restored",
 };
 
 const char *pks_end_reason_name(unsigned int r)
@@ -38,11 +40,14 @@ struct lc_entry {
 	uint64_t rep_packets[2];
 	uint64_t report_ns;         /* flow clock of the last record, or first packet */
 	uint32_t gen;               /* scan that last saw it */
+	bool pending;               /* evicted, in pks_restore, expected back */
 };
 
 struct pks_lifecycle {
 	struct pks_flowtab flows;
 	int names_fd, done_fd;
+	int restore_fd, ledger_fd, stats_fd; /* pks_restore, pks_ledger, pks_stats; -1: none */
+	uint64_t synced_deleted, synced_written; /* what pks_ledger has of counts */
 	struct pks_lifecycle_opts o;
 	pks_flow_record_fn emit;
 	void *ctx;
@@ -189,6 +194,7 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 	lc->flows.owned = false; /* the caller's to close */
 	lc->names_fd = names_fd;
 	lc->done_fd = done_fd;
+	lc->restore_fd = lc->ledger_fd = lc->stats_fd = -1;
 	lc->o = *o;
 	if (!lc->o.linger_ns)
 		lc->o.linger_ns = 0; /* 0 is a valid linger: end at the next scan */
@@ -236,6 +242,13 @@ uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc)
 	return lc->counts.evicted;
 }
 
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd)
+{
+	lc->restore_fd = restore_fd;
+	lc->ledger_fd = ledger_fd;
+	lc->stats_fd = stats_fd;
+}
+
 static uint64_t sub0(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : 0;
@@ -263,8 +276,12 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
 	lc->counts.bytes[p][c] += sub0(by, oby);
 }
 
-/* Fills a record from an entry's last state and reports its deltas. */
-static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
+/*
+ * Fills a record from an entry's last state and reports its deltas (none for
+ * a restore: what came since the eviction goes to the flow's next record).
+ * live: the flow goes on (interim, an eviction it is expected back from).
+ */
+static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
 {
 	struct pks_flow_record r = {};
 	const struct pks_flow_view *v = &e->last;
@@ -272,9 +289,10 @@ static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 	r.key = e->key;
 	r.val = *v;
 	r.reason = reason;
+	r.live = live || reason == PKS_END_ACTIVE || reason == PKS_END_RESTORED;
 	r.id = e->id;
 	r.since_ns = e->report_ns > v->first_ns ? e->report_ns : v->first_ns;
-	for (int d = 0; d < 2; d++) {
+	for (int d = 0; d < 2 && reason != PKS_END_RESTORED; d++) {
 		r.delta_bytes[d] = sub0(v->bytes[d], e->rep_bytes[d]);
 		r.delta_packets[d] = sub0(v->packets[d], e->rep_packets[d]);
 		e->rep_bytes[d] = v->bytes[d];
@@ -324,9 +342,16 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 		}
 	}
 	derr = pks_flowtab_del(&lc->flows, &e->key);
-	if (derr && derr != -ENOENT)
+	if (!derr)
+		lc->counts.deleted++; /* pks_ledger: not an eviction */
+	else if (derr != -ENOENT)
 		lc->counts.delete_errors++;
-	emit_record(lc, e, reason); /* reads the flow's name before it goes */
+	if (e->pending) {
+		lc->counts.pending--;
+		if (lc->restore_fd >= 0)
+			bpf_map_delete_elem(lc->restore_fd, &e->key);
+	}
+	emit_record(lc, e, reason, false); /* reads the flow's name before it goes */
 	forget_context(lc, &e->key);
 	lc_remove(lc, e);
 	return true;
@@ -354,10 +379,134 @@ static enum pks_end_reason end_reason(const struct pks_lifecycle *lc, const stru
 	return older_than(now, v->last_ns, lc->o.udp_timeout_ns) ? PKS_END_IDLE : PKS_END_NONE;
 }
 
+/*
+ * Whether an evicted flow is expected back and worth its state: a verdict from
+ * its payload (or better) and no FIN or RST. A port guess is rebuilt as well
+ * from the next packet; a flood's flows never get past one.
+ */
+static bool expected_back(const struct pks_flow_view *v)
+{
+	return v->confidence >= PKS_C_SIGNATURE && !(v->flags & (PKS_F_FIN | PKS_F_RST));
+}
+
+/* The flow's last state into pks_restore, for the kernel to rebuild it from at its next packet. */
+static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
+{
+	struct pks_flow f;
+
+	if (lc->restore_fd < 0)
+		return -ENOENT;
+	pks_flow_encode(&lc->flows, &e->last, &f);
+	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY))
+		return -errno;
+	lc->counts.restore_written++;
+	return 0;
+}
+
+/*
+ * A flow expected back is back as a new entry (its packet came before the
+ * restore entry was written, or the restore entry was lost): the entry gets
+ * the tracker's copy of the verdict, client side and flags, and the old
+ * counters plus the new ones (turned around if the new entry took the other
+ * side for the client). A packet counted between the read and the write is
+ * lost, as in pks_flowtab_set_app. cur: the repaired entry.
+ */
+static int repair(struct pks_lifecycle *lc, struct lc_entry *e, struct pks_flow_view *cur)
+{
+	struct pks_flow now, f;
+	int swap, err;
+
+	err = pks_flowtab_get_raw(&lc->flows, &e->key, &now);
+	if (err)
+		return err;
+	pks_flow_encode(&lc->flows, &e->last, &f);
+	swap = pks_flow_client(&now) != pks_flow_client(&f);
+	for (int d = 0; d < 2; d++) {
+		f.packets[d] += now.packets[swap ? !d : d];
+		f.bytes[d] += now.bytes[swap ? !d : d];
+	}
+	f.last = now.last;
+	f.flags |= now.flags & (PKS_F_FIN | PKS_F_FIN_A | PKS_F_FIN_B | PKS_F_RST);
+	err = pks_flowtab_put_raw(&lc->flows, &e->key, &f, BPF_EXIST);
+	if (err)
+		return err;
+	if (lc->restore_fd >= 0)
+		bpf_map_delete_elem(lc->restore_fd, &e->key);
+	pks_flow_decode(&lc->flows, &e->key, &f, cur);
+	return 0;
+}
+
+/* The tracker's deletions and restore entries added to pks_ledger (one daemon writes it). */
+static void ledger_sync(struct pks_lifecycle *lc)
+{
+	uint64_t dd = lc->counts.deleted - lc->synced_deleted;
+	uint64_t dw = lc->counts.restore_written - lc->synced_written;
+	struct pks_ledger l;
+	__u32 zero = 0;
+
+	if (lc->ledger_fd < 0 || (!dd && !dw))
+		return;
+	if (bpf_map_lookup_elem(lc->ledger_fd, &zero, &l))
+		return;
+	l.deleted += dd;
+	l.restore_written += dw;
+	if (bpf_map_update_elem(lc->ledger_fd, &zero, &l, BPF_ANY))
+		return;
+	lc->synced_deleted = lc->counts.deleted;
+	lc->synced_written = lc->counts.restore_written;
+}
+
+/* Entries the programs created, summed over CPUs (struct pks_stats after the reasons). */
+static int stats_created(int stats_fd, uint64_t *created, uint64_t *restored)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pks_stats *per_cpu;
+	__u32 zero = 0;
+	int err = 0;
+
+	*created = *restored = 0;
+	if (ncpu <= 0)
+		return -EINVAL;
+	per_cpu = calloc(ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(stats_fd, &zero, per_cpu))
+		err = -errno;
+	for (int c = 0; c < ncpu && !err; c++) {
+		*created += per_cpu[c].flows_created;
+		*restored += per_cpu[c].flows_restored;
+	}
+	free(per_cpu);
+	return err;
+}
+
+/*
+ * The kernel-side eviction count after a scan: created (read before the
+ * table) minus deleted minus the entries the scan left. Entries created while
+ * the scan read are in the table but not in created, so a busy table makes
+ * it lower, never higher; it only grows.
+ */
+static void table_evictions(struct pks_lifecycle *lc, uint64_t created, uint64_t deleted_before)
+{
+	uint64_t deleted = 0, left = lc->set.n - (lc->counts.deleted - deleted_before);
+	struct pks_ledger l;
+	__u32 zero = 0;
+
+	if (lc->ledger_fd >= 0 && bpf_map_lookup_elem(lc->ledger_fd, &zero, &l) == 0)
+		deleted = l.deleted;
+	else
+		deleted = lc->counts.deleted;
+	if (created > deleted + left && created - deleted - left > lc->counts.table_evictions)
+		lc->counts.table_evictions = created - deleted - left;
+}
+
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
+	uint64_t created = 0, restored = 0, deleted_before = lc->counts.deleted;
+	bool have_created;
 	int err, ended = 0;
 
+	have_created = lc->stats_fd >= 0 && stats_created(lc->stats_fd, &created, &restored) == 0;
 	err = pks_flows_reread(&lc->flows, &lc->set);
 	if (err)
 		return err;
@@ -367,7 +516,8 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 	lc->counts.entries = lc->set.n;
 	for (size_t i = 0; i < lc->set.n; i++) {
 		const struct pks_flow_rec *rec = &lc->set.recs[i];
-		const struct pks_flow_view *v = &rec->val;
+		struct pks_flow_view cur = rec->val;
+		const struct pks_flow_view *v = &cur;
 		struct lc_entry *e = lc_find(lc, &rec->key);
 		bool fresh = !e;
 		enum pks_end_reason why;
@@ -379,15 +529,44 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			e->report_ns = v->first_ns;
 		} else if (e->gen == lc->gen) {
 			continue; /* listed twice in one scan: counted once */
+		} else if (v->first_ns != e->last.first_ns && lc->restore_fd >= 0 && expected_back(&e->last) &&
+			   repair(lc, e, &cur) == 0) {
+			/* Evicted and back as a new entry before the restore: the same flow goes on. */
+			if (e->pending) {
+				e->pending = false;
+				lc->counts.pending--;
+			} else {
+				emit_record(lc, e, PKS_END_EVICTED, true);
+				lc->counts.evicted++;
+			}
+			lc->counts.repaired++;
+			count_traffic(lc, e, v, false);
+			e->last = *v;
+			emit_record(lc, e, PKS_END_RESTORED, true);
 		} else if (v->first_ns != e->last.first_ns) {
 			/* Same 5-tuple, new flow: the old one was removed and recreated between scans. */
-			emit_record(lc, e, PKS_END_EVICTED);
-			lc->counts.evicted++;
+			if (e->pending) {
+				e->pending = false;
+				lc->counts.pending--;
+				if (lc->restore_fd >= 0)
+					bpf_map_delete_elem(lc->restore_fd, &e->key);
+			} else {
+				lc->counts.evicted++;
+			}
+			emit_record(lc, e, PKS_END_EVICTED, false);
 			memset(e->rep_bytes, 0, sizeof(e->rep_bytes));
 			memset(e->rep_packets, 0, sizeof(e->rep_packets));
 			e->id = ++lc->next_id;
 			e->report_ns = v->first_ns;
 			fresh = true;
+		} else if (e->pending) {
+			/* Rebuilt by the kernel from pks_restore: its first packet's time says it is the same flow. */
+			e->pending = false;
+			lc->counts.pending--;
+			lc->counts.restored++;
+			count_traffic(lc, e, v, false);
+			e->last = *v;
+			emit_record(lc, e, PKS_END_RESTORED, true);
 		} else if (v->client != e->last.client) {
 			/* A midstream flow's client was flipped: its directions swapped. */
 			uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
@@ -414,24 +593,47 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		}
 		lc->counts.active[proto_idx(v->proto)][conf_idx(v->confidence)]++;
 		if (older_than(now, e->report_ns, lc->o.active_timeout_ns)) {
-			emit_record(lc, e, PKS_END_ACTIVE);
+			emit_record(lc, e, PKS_END_ACTIVE, true);
 			e->report_ns = now;
 		}
 	}
-	/* What the tracker knew and this scan did not list was removed behind its back. */
+	/*
+	 * What the tracker knew and this scan did not list was removed behind its
+	 * back. A flow expected back waits in pks_restore until its idle timeout.
+	 */
 	for (size_t i = 0; i < lc->used;) {
 		struct lc_entry *e = &lc->tab[i];
 
-		if (e->gen != lc->gen) {
-			emit_record(lc, e, PKS_END_EVICTED);
-			lc->counts.evicted++;
-			forget_context(lc, &e->key);
-			lc_remove(lc, e);
-			continue; /* the last entry moved into place i */
+		if (e->gen == lc->gen) {
+			i++;
+			continue;
 		}
-		i++;
+		if (!e->pending) {
+			lc->counts.evicted++;
+			if (expected_back(&e->last) && write_restore(lc, e) == 0) {
+				emit_record(lc, e, PKS_END_EVICTED, true);
+				e->pending = true;
+				lc->counts.pending++;
+				i++;
+				continue;
+			}
+		} else if (end_reason(lc, &e->last, e->key.l4, now) == PKS_END_NONE) {
+			i++;
+			continue;
+		} else {
+			lc->counts.pending--;
+			if (lc->restore_fd >= 0)
+				bpf_map_delete_elem(lc->restore_fd, &e->key);
+		}
+		emit_record(lc, e, PKS_END_EVICTED, false);
+		forget_context(lc, &e->key);
+		lc_remove(lc, e);
+		/* the last entry moved into place i */
 	}
 	lc->counts.entries -= (uint64_t)ended;
+	ledger_sync(lc);
+	if (have_created)
+		table_evictions(lc, created, deleted_before);
 	return ended;
 }
 
@@ -439,13 +641,17 @@ void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 {
 	while (lc->used)
 		end_flow(lc, &lc->tab[lc->used - 1], reason, true);
+	ledger_sync(lc);
 }
 
 void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock)
 {
 	struct pks_flow_rec fr = { .key = r->key, .val = r->val };
 	const struct pks_flow_view *v = &r->val;
-	const char *event = r->reason == PKS_END_ACTIVE ? "interim" : "end";
+	const char *event = r->reason == PKS_END_ACTIVE	 ? "interim"
+			    : r->reason == PKS_END_RESTORED ? "restored"
+			    : r->live			 ? "evicted"
+							 : "end";
 
 	if (json) {
 		fprintf(out, "{\"event\":\"%s\",\"time\":%.6f,\"reason\":\"%s\",\"flow_id\":%llu,", event,
@@ -472,4 +678,30 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 			r->named && r->name.app[0] ? " app=" : "", r->named ? r->name.app : "");
 	}
 	fflush(out);
+}
+
+int pks_evictions_read(int stats_fd, int ledger_fd, const struct pks_flowtab *t, struct pks_evictions *ev)
+{
+	struct pks_ledger l;
+	__u32 zero = 0;
+	__u64 cap, entries;
+	int err;
+
+	memset(ev, 0, sizeof(*ev));
+	/* Created before the tables: a flow created during the count lowers the result, never raises it. */
+	err = stats_created(stats_fd, &ev->created, &ev->restored);
+	if (err)
+		return err;
+	err = pks_flowtab_fill(t, &entries, &cap);
+	if (err)
+		return err;
+	ev->entries = entries;
+	ev->capacity = cap;
+	/* Deleted after the tables, for the same reason. */
+	if (ledger_fd >= 0 && bpf_map_lookup_elem(ledger_fd, &zero, &l) == 0) {
+		ev->deleted = l.deleted;
+		ev->restore_written = l.restore_written;
+	}
+	ev->evicted = ev->created > ev->deleted + ev->entries ? ev->created - ev->deleted - ev->entries : 0;
+	return 0;
 }

@@ -14,7 +14,14 @@
  * the daemon owns (pks_names, pks_done), and one record goes to the sink.
  * A flow the tracker knew that vanished without the tracker deleting it was
  * evicted by the LRU (or removed by another tool): it is counted and reported
- * with the reason "evicted" and its last counters seen.
+ * with the reason "evicted" and its last counters seen. A flow with a verdict
+ * from its payload (signature or better) and no FIN or RST is expected back:
+ * its last state goes into pks_restore, from which the kernel rebuilds its
+ * entry at its next packet (verdict, client side, counters of the last scan);
+ * the record says "evicted" (the flow goes on) and, when it is back,
+ * "restored". One that is back before the tracker wrote it (a new entry under
+ * the same key) is repaired in place from the tracker's copy. One that never
+ * comes back ends, reason "evicted", at its idle timeout.
  *
  * Records carry the flow's totals (as the kernel counts them: frames and
  * frame bytes per direction) and the deltas since the previous record of the
@@ -40,6 +47,7 @@ enum pks_end_reason {
 	PKS_END_RST = 4,      /* TCP RST, then the linger time */
 	PKS_END_EVICTED = 5,  /* the kernel's LRU (or another tool) removed it */
 	PKS_END_SHUTDOWN = 6, /* the daemon stopped and took the table with it */
+	PKS_END_RESTORED = 7, /* not an end: an evicted flow is back with its state */
 	PKS_END__COUNT,
 };
 
@@ -71,6 +79,7 @@ struct pks_flow_record {
 	uint64_t delta_bytes[2]; /* since the previous record of this flow, per pks_dir */
 	uint64_t delta_packets[2];
 	bool named;              /* name holds the flow's pks_names entry */
+	bool live;               /* the flow goes on: an eviction it survives, a restore */
 	struct pks_flow_name name;
 };
 
@@ -82,6 +91,12 @@ struct pks_lifecycle_counts {
 	uint64_t active[PKS_P__COUNT][PKS_C__COUNT];  /* flows in the table at the last scan */
 	uint64_t entries;                             /* flows in the table at the last scan */
 	uint64_t evicted;                             /* flows seen vanish (see above) */
+	uint64_t restore_written;                     /* of those, written to pks_restore */
+	uint64_t restored;                            /* back from pks_restore (the kernel rebuilt them) */
+	uint64_t repaired;                            /* back as a new entry, repaired by the tracker */
+	uint64_t pending;                             /* evicted, expected back, not yet seen */
+	uint64_t deleted;                             /* entries the tracker deleted (flows it ended) */
+	uint64_t table_evictions;                     /* the kernel-side count (pks_evictions_read), at scans */
 	uint64_t delete_errors;                       /* deletions the kernel refused */
 	uint64_t scans;
 };
@@ -97,17 +112,40 @@ struct pks_lifecycle;
 int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd, const struct pks_lifecycle_opts *o,
 		      pks_flow_record_fn emit, void *ctx, struct pks_lifecycle **out);
 void pks_lifecycle_free(struct pks_lifecycle *lc);
+/*
+ * The maps for evictions (-1: none): restore_fd, pks_restore, which flows
+ * expected back are written to; ledger_fd, pks_ledger, where the deletions
+ * are added for the eviction count; stats_fd, pks_stats, for the entries the
+ * programs created (counts.table_evictions after each scan).
+ */
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd);
 /* One scan at flow-clock time now; returns flows ended or -errno. */
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
 /* Ends every tracked flow with reason (PKS_END_SHUTDOWN), deleting them. */
 void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason);
 const struct pks_lifecycle_counts *pks_lifecycle_counts(const struct pks_lifecycle *lc);
 
-/*
- * Evictions by the kernel's LRU that the daemon saw. Issue 14 counts them in
- * the kernel; until then this is what the scans saw vanish.
- */
+/* Evictions the daemon's scans saw (a flow created and evicted between two scans is not seen). */
 uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc);
+
+/*
+ * The eviction count from the kernel's side (doc/design.md, "Evictions"):
+ * entries the programs created (pks_stats), minus those the daemon deleted
+ * (pks_ledger), minus those in the tables now. Exact when the tables are
+ * quiet; while packets create entries during the count it is off by those.
+ */
+struct pks_evictions {
+	uint64_t created;  /* entries the programs inserted */
+	uint64_t restored; /* of those, rebuilt from pks_restore */
+	uint64_t deleted;  /* entries the daemon deleted */
+	uint64_t restore_written;
+	uint64_t entries;  /* in the tables now */
+	uint64_t capacity; /* entries the tables can hold */
+	uint64_t evicted;  /* created - deleted - entries (0 if negative) */
+};
+
+/* stats_fd: pks_stats; ledger_fd: pks_ledger or -1; t: the flow tables. 0 or -errno. */
+int pks_evictions_read(int stats_fd, int ledger_fd, const struct pks_flowtab *t, struct pks_evictions *ev);
 
 /* A record as a JSON line (event "end" or "interim") or a line of text. */
 void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock);

@@ -114,8 +114,18 @@ static void render_flows(const struct pks_metrics_src *src, FILE *out)
 	family(out, "pktspec_flow_table_entries", "gauge", "Entries in the flow table at the last scan.");
 	sample(out, "pktspec_flow_table_entries", c->entries);
 	family(out, "pktspec_flow_evictions_total", "counter",
-	       "Flows the kernel's LRU removed before the daemon ended them (as far as the scans saw).");
-	sample(out, "pktspec_flow_evictions_total", pks_lifecycle_evictions(src->lc));
+	       "Flow entries the kernel's LRU removed: entries created minus deleted minus present, at the scans.");
+	sample(out, "pktspec_flow_evictions_total", c->table_evictions);
+	family(out, "pktspec_flow_evictions_seen_total", "counter",
+	       "Flows the daemon's scans saw vanish before it ended them.");
+	sample(out, "pktspec_flow_evictions_seen_total", pks_lifecycle_evictions(src->lc));
+	family(out, "pktspec_flow_restores_total", "counter",
+	       "Evicted flows back with their state, by who rebuilt them: the kernel from pks_restore, "
+	       "or the daemon in place.");
+	sample2(out, "pktspec_flow_restores_total", "by", "kernel", NULL, NULL, c->restored);
+	sample2(out, "pktspec_flow_restores_total", "by", "daemon", NULL, NULL, c->repaired);
+	family(out, "pktspec_flows_expected_back", "gauge", "Evicted flows waiting in pks_restore for their next packet.");
+	sample(out, "pktspec_flows_expected_back", c->pending);
 	family(out, "pktspec_flow_scans_total", "counter", "Scans of the flow table by the daemon.");
 	sample(out, "pktspec_flow_scans_total", c->scans);
 }

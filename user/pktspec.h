@@ -187,6 +187,8 @@ int pks_flowtab_pinned(struct pks_flowtab *t); /* -errno when not pinned */
 void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay);
 void pks_flowtab_close(struct pks_flowtab *t);
 __u64 pks_flowtab_ns(const struct pks_flowtab *t, __u32 ticks);
+/* The inverse of pks_flow_decode: a flow entry as the kernel keeps it (the guess is not stored). */
+void pks_flow_encode(const struct pks_flowtab *t, const struct pks_flow_view *v, struct pks_flow *f);
 void pks_flow_decode(const struct pks_flowtab *t, const struct pks_flow_key *key, const struct pks_flow *f,
 		     struct pks_flow_view *v);
 /* By wide key, in whichever table holds the flow; 0 or -errno. */

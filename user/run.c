@@ -142,6 +142,31 @@ static void run_emit(void *ctx, const struct pks_flow_record *r)
 		pks_ipfix_add(s->ipfix, r);
 }
 
+/*
+ * After a scan that found the flow table evicting (the kernel-side count,
+ * doc/design.md "Evictions"): one line, or one JSON event, with the total.
+ * Returns the total shown.
+ */
+static uint64_t run_evictions(const struct pks_lifecycle *lc, uint64_t shown, bool json)
+{
+	const struct pks_lifecycle_counts *c = pks_lifecycle_counts(lc);
+
+	if (c->table_evictions <= shown)
+		return shown;
+	if (json)
+		printf("{\"event\":\"evictions\",\"evicted\":%llu,\"new\":%llu,\"restored\":%llu,\"repaired\":%llu,"
+		       "\"expected_back\":%llu}\n",
+		       (unsigned long long)c->table_evictions, (unsigned long long)(c->table_evictions - shown),
+		       (unsigned long long)c->restored, (unsigned long long)c->repaired, (unsigned long long)c->pending);
+	else
+		printf("evictions: %llu flows evicted by the full flow table (%llu new); %llu restored, %llu repaired, "
+		       "%llu expected back\n",
+		       (unsigned long long)c->table_evictions, (unsigned long long)(c->table_evictions - shown),
+		       (unsigned long long)c->restored, (unsigned long long)c->repaired, (unsigned long long)c->pending);
+	fflush(stdout);
+	return c->table_evictions;
+}
+
 static const char *timeout_name(int c)
 {
 	return c == 'L' ? "linger" : c == 'F' ? "fin-timeout" : c == 'T' ? "tcp-timeout" : c == 'U' ? "udp-timeout"
@@ -198,8 +223,8 @@ int cmd_run(int argc, char **argv)
 	const char *ifaces[PKS_RUN_IFACES_MAX];
 	const char *mode = "native";
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
-	uint64_t next_scan = 0;
-	int stats_fd = -1, lock_fd, daemon_fd = -1;
+	uint64_t next_scan = 0, evictions_shown = 0;
+	int stats_fd = -1, lock_fd, daemon_fd = -1, restore_fd = -1, ledger_fd = -1;
 	bool detach = false, no_apps = false, mode_given = false, created_dir = false;
 	bool adopted[PKS_RUN_IFACES_MAX] = {};
 	char apps_buf[PATH_MAX];
@@ -358,6 +383,10 @@ int cmd_run(int argc, char **argv)
 		pks_fail("cannot start the flow lifecycle: %s", strerror(ENOMEM));
 		goto out;
 	}
+	/* Evictions: counted and survived (doc/design.md); an attachment older than these maps has neither. */
+	restore_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_RESTORE);
+	ledger_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
+	pks_lifecycle_set_restore(lc, restore_fd, ledger_fd, stats_fd);
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
 	if (metrics_addr) {
@@ -392,6 +421,8 @@ int cmd_run(int argc, char **argv)
 			n = pks_lifecycle_scan(lc, mono_ns());
 			if (n < 0)
 				pks_fail("scanning the flow table: %s", strerror(-n));
+			else if (sinks.print)
+				evictions_shown = run_evictions(lc, evictions_shown, sinks.json);
 			next_scan = mono_ns() + PKS_SCAN_INTERVAL;
 		}
 		if (sinks.ipfix)
@@ -416,9 +447,15 @@ int cmd_run(int argc, char **argv)
 			(unsigned long long)st->malformed);
 		print_ctx_stats(maps.ctxstats);
 		if (lc)
-			fprintf(stderr, "pktspec: %llu flow table scans, %llu evictions seen, %llu deletions refused\n",
+			fprintf(stderr,
+				"pktspec: %llu flow table scans, %llu evictions (%llu seen by the scans), %llu restored "
+				"by the kernel, %llu repaired, %llu expected back, %llu deletions refused\n",
 				(unsigned long long)pks_lifecycle_counts(lc)->scans,
+				(unsigned long long)pks_lifecycle_counts(lc)->table_evictions,
 				(unsigned long long)pks_lifecycle_evictions(lc),
+				(unsigned long long)pks_lifecycle_counts(lc)->restored,
+				(unsigned long long)pks_lifecycle_counts(lc)->repaired,
+				(unsigned long long)pks_lifecycle_counts(lc)->pending,
 				(unsigned long long)pks_lifecycle_counts(lc)->delete_errors);
 	}
 out:
@@ -439,6 +476,10 @@ out:
 	pks_engine_free(e);
 	if (stats_fd >= 0)
 		close(stats_fd);
+	if (restore_fd >= 0)
+		close(restore_fd);
+	if (ledger_fd >= 0)
+		close(ledger_fd);
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);

@@ -66,12 +66,27 @@ enum pks_reason {
 /*
  * Per-CPU reason counters: one named field per reason, so that
  * `bpftool map dump pinned .../pks_stats` prints names. Field order is the
- * reason ID, so the program can also index it as an array.
+ * reason ID, so the program can also index it as an array. After the
+ * reasons, what the flow tables went through (doc/design.md, "Evictions"):
+ * entries the programs inserted, and how many of those were a flow the
+ * daemon had seen evicted, brought back from pks_restore.
  */
 struct pks_stats {
 #define PKS_REASON(sym, id, field, desc) __u64 field;
 #include "reasons.def"
 #undef PKS_REASON
+	__u64 flows_created;  /* entries pks_flows4/pks_flows gained from the programs */
+	__u64 flows_restored; /* of those, entries made from a pks_restore entry */
+};
+
+/*
+ * What user space did to the flow tables, for the eviction count (one entry,
+ * key 0, written only by the daemon): the entries it deleted (flows it ended).
+ * Evicted = created - deleted - entries now (doc/design.md, "Evictions").
+ */
+struct pks_ledger {
+	__u64 deleted;
+	__u64 restore_written; /* pks_restore entries the daemon wrote */
 };
 
 /*
@@ -220,6 +235,10 @@ struct pks_replay {
 #define PKS_MAP_FLOWS "pks_flows"   /* IPv6 flows and flows inside tunnels: struct pks_flow_key */
 #define PKS_MAP_FLOWS4 "pks_flows4" /* plain IPv4 flows: struct pks_flow_key4 */
 #define PKS_MAP_STATS "pks_stats"
+#define PKS_MAP_LEDGER "pks_ledger"   /* struct pks_ledger */
+#define PKS_MAP_RESTORE "pks_restore" /* evicted flows to bring back: struct pks_flow_key -> struct pks_flow */
+/* Evicted decided flows waiting for their next packet (an LRU of its own). */
+#define PKS_RESTORE_MAX 16384
 
 /*
  * The classifier's tail-call table (pks_stages, pks_stages_eg at tc egress:
@@ -247,7 +266,8 @@ PKS_ASSERT_SIZE(enum pks_encap, 1);
 PKS_ASSERT_SIZE(struct pks_flow_key, 44);
 PKS_ASSERT_SIZE(struct pks_flow, 48);
 PKS_ASSERT_SIZE(struct pks_flow_key4, 16);
-PKS_ASSERT_SIZE(struct pks_stats, PKS_REASON__COUNT * 8);
+PKS_ASSERT_SIZE(struct pks_stats, (PKS_REASON__COUNT + 2) * 8);
+PKS_ASSERT_SIZE(struct pks_ledger, 16);
 PKS_ASSERT_SIZE(struct pks_config, 8);
 PKS_ASSERT_SIZE(struct pks_replay, 24);
 

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+/*
+ * Evictions (doc/design.md, "Evictions") on the real XDP object with a small
+ * flow table: SSH flows decided (confirmed) from their banners, a flood of
+ * new UDP flows that evicts them, then the flows' next packets. The eviction
+ * count (created - deleted - entries) is checked against the keys the test
+ * knows it created and finds still present; a returning flow must keep its
+ * verdict, confidence and client side (its first packet back comes from the
+ * server, on a port that names no protocol: the midstream guess alone would
+ * take the server for the client) and its counters go on.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "harness.h"
+#include "pkt.h"
+#include "pktspec.skel.h"
+#include "lifecycle.h"
+#include "metrics.h"
+#include "pktspec/flow_key.h"
+
+#define EV_TABLE 512  /* pks_flows4 entries */
+#define EV_SSH 16     /* decided flows */
+#define EV_FLOOD 2048 /* new flows per flood: four tables' worth */
+#define EV_RECS 8192
+
+struct ev_case {
+	struct pks_env env;
+	struct pks_lifecycle *lc;
+	struct pks_flowtab tab;
+	int n, evicted_live, restored, ended_evicted;
+	struct pks_flow_record last_restored;
+};
+
+static void ev_collect(void *ctx, const struct pks_flow_record *r)
+{
+	struct ev_case *c = ctx;
+
+	c->n++;
+	if (r->reason == PKS_END_EVICTED && r->live)
+		c->evicted_live++;
+	else if (r->reason == PKS_END_EVICTED)
+		c->ended_evicted++;
+	if (r->reason == PKS_END_RESTORED) {
+		c->restored++;
+		c->last_restored = *r;
+	}
+}
+
+static int ev_open(struct ev_case *c, bool daemon)
+{
+	struct pks_load_opts lo = { .pinned = false, .max_flows = EV_TABLE };
+	static const struct pks_lifecycle_opts o = { .linger_ns = PKS_LINGER_DEFAULT };
+	struct pktspec_bpf *skel;
+
+	memset(c, 0, sizeof(*c));
+	c->env.clock_ns = 1000000000ull;
+	if (pks_load(&lo, &c->env.skel))
+		return -1;
+	skel = c->env.skel;
+	pks_flowtab_for_skel(&c->tab, skel, true);
+	if (!daemon)
+		return 0;
+	if (pks_lifecycle_new(&c->tab, bpf_map__fd(skel->maps.pks_names), bpf_map__fd(skel->maps.pks_done), &o,
+			      ev_collect, c, &c->lc))
+		return -1;
+	pks_lifecycle_set_restore(c->lc, bpf_map__fd(skel->maps.pks_restore), bpf_map__fd(skel->maps.pks_ledger),
+				  bpf_map__fd(skel->maps.pks_stats));
+	return 0;
+}
+
+static void ev_close(struct ev_case *c)
+{
+	pks_lifecycle_free(c->lc);
+	pks_env_close(&c->env);
+}
+
+static char client_addr[EV_SSH][24];
+
+/* SSH flow i: client 198.18.1.(i+1):40000+i, server 198.18.0.2, port 22 (even i) or 2222 (odd). */
+static struct pkt_spec ssh_pkt(int i, int from_server, uint8_t flags, const char *payload)
+{
+	uint16_t cport = (uint16_t)(40000 + i), sport = (i & 1) ? 2222 : 22;
+	struct pkt_spec s;
+
+	snprintf(client_addr[i], sizeof(client_addr[i]), "198.18.1.%d", i + 1);
+	s = from_server ? PKT_TCP4("198.18.0.2", sport, client_addr[i], cport, flags)
+			: PKT_TCP4(client_addr[i], cport, "198.18.0.2", sport, flags);
+	s.payload = payload;
+	s.payload_len = payload ? strlen(payload) : 0;
+	return s;
+}
+
+static int ssh_flow(struct ev_case *c, int i)
+{
+	struct pkt_spec p;
+	int err = 0;
+
+	p = ssh_pkt(i, 0, TCPF_SYN, NULL);
+	err |= pks_env_run(&c->env, &p);
+	p = ssh_pkt(i, 1, TCPF_SYN | TCPF_ACK, NULL);
+	err |= pks_env_run(&c->env, &p);
+	p = ssh_pkt(i, 0, TCPF_ACK, NULL);
+	err |= pks_env_run(&c->env, &p);
+	p = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+	err |= pks_env_run(&c->env, &p);
+	p = ssh_pkt(i, 0, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+	err |= pks_env_run(&c->env, &p);
+	return err;
+}
+
+/* Flood flow j of round r: a new UDP flow to a port that names nothing. */
+static struct pkt_spec flood_pkt(int r, int j)
+{
+	static char src[24];
+
+	snprintf(src, sizeof(src), "198.18.%d.%d", 4 + r * 16 + j / 250, 1 + j % 250); /* r < EV_ROUNDS: 198.18.4-63 */
+	return (struct pkt_spec)PKT_UDP4(src, 30000, "198.18.3.1", 9999);
+}
+
+static int flood(struct ev_case *c, int r)
+{
+	for (int j = 0; j < EV_FLOOD; j++) {
+		struct pkt_spec s = flood_pkt(r, j);
+
+		if (pks_env_run(&c->env, &s))
+			return -1;
+	}
+	return 0;
+}
+
+static int ssh_present(struct ev_case *c, int *good);
+
+/*
+ * Floods until no SSH flow is left (the LRU keeps entries used more than once
+ * a while longer, and how long depends on the CPUs the runs land on); returns
+ * the rounds it took, at most EV_ROUNDS, or -1.
+ */
+#define EV_ROUNDS 4
+static int flood_out(struct ev_case *c)
+{
+	int r, good;
+
+	for (r = 0; r < EV_ROUNDS; r++) {
+		if (flood(c, r))
+			return -1;
+		if (ssh_present(c, &good) == 0)
+			return r + 1;
+	}
+	return r;
+}
+
+/* Present SSH flows, and whether each one present is confirmed SSH with its client on the client's side. */
+static int ssh_present(struct ev_case *c, int *good)
+{
+	int n = 0;
+
+	*good = 0;
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec s = ssh_pkt(i, 0, 0, NULL);
+		struct pks_flow_view v;
+		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		uint16_t cp, sp;
+
+		if (pks_env_flow(&c->env, &s, &v))
+			continue;
+		n++;
+		{
+			struct pks_flow_key k;
+			uint8_t a[16] = { [10] = 0xff, [11] = 0xff }, b[16] = { [10] = 0xff, [11] = 0xff };
+			struct pks_flow_rec rec;
+
+			inet_pton(AF_INET, s.src, a + 12);
+			inet_pton(AF_INET, s.dst, b + 12);
+			pks_flow_key_fill(&k, a, s.sport, b, s.dport, 6);
+			rec.key = k;
+			rec.val = v;
+			pks_flow_endpoints(&rec, client, server, sizeof(client), &cp, &sp);
+		}
+		if (v.proto == PKS_P_SSH && v.confidence == PKS_C_CONFIRMED && (v.flags & PKS_F_DECIDED) &&
+		    !strcmp(client, s.src) && cp == s.sport && sp == s.dport)
+			(*good)++;
+	}
+	return n;
+}
+
+/* Entries of the test's own keys present now: flood rounds 0..rounds-1 and the SSH flows. */
+static uint64_t known_present(struct ev_case *c, int rounds)
+{
+	uint64_t n = 0;
+	int good;
+
+	for (int r = 0; r < rounds; r++)
+		for (int j = 0; j < EV_FLOOD; j++) {
+			struct pkt_spec s = flood_pkt(r, j);
+			struct pks_flow_view v;
+
+			n += pks_env_flow(&c->env, &s, &v) == 0;
+		}
+	return n + (uint64_t)ssh_present(c, &good);
+}
+
+static int read_ev(struct ev_case *c, struct pks_evictions *ev)
+{
+	return pks_evictions_read(bpf_map__fd(c->env.skel->maps.pks_stats), bpf_map__fd(c->env.skel->maps.pks_ledger),
+				  &c->tab, ev);
+}
+
+/* Without a daemon: the count is exact, and nothing is restored (nothing was written to pks_restore). */
+TEST(evict_count_exact_without_daemon)
+{
+	struct pks_evictions ev;
+	struct ev_case c;
+	uint64_t present;
+	int good, rounds;
+
+	CHECK(ev_open(&c, false) == 0);
+	for (int i = 0; i < EV_SSH; i++)
+		CHECK(ssh_flow(&c, i) == 0);
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	CHECK_EQ(good, EV_SSH);
+	rounds = flood_out(&c);
+	CHECK(rounds > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	present = known_present(&c, rounds);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.created, EV_SSH + rounds * EV_FLOOD);
+	CHECK_EQ(ev.entries, present);
+	CHECK_EQ(ev.deleted, 0);
+	CHECK_EQ(ev.evicted, EV_SSH + rounds * EV_FLOOD - present);
+	CHECK(ev.evicted >= (uint64_t)(EV_SSH + rounds * EV_FLOOD - EV_TABLE));
+	CHECK_EQ(ev.restored, 0);
+	/* A server's packet back, on port 2222: rebuilt midstream, its client taken from the sender. */
+	{
+		struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL), q = ssh_pkt(1, 0, 0, NULL);
+		struct pks_flow_view v;
+
+		CHECK(pks_env_run(&c.env, &s) == 0);
+		CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+		CHECK(v.confidence < PKS_C_SIGNATURE);
+		CHECK(v.flags & PKS_F_MIDSTREAM);
+	}
+	ev_close(&c);
+}
+
+/*
+ * With the daemon's tracker: the evicted decided flows are written to
+ * pks_restore at the scan after the flood, and their next packets bring them
+ * back whole; the flood's flows (no verdict) are not written.
+ */
+TEST(evict_restored_flows_keep_verdict_side_and_counters)
+{
+	struct pks_flow_view before[EV_SSH];
+	const struct pks_lifecycle_counts *k;
+	struct pks_evictions ev;
+	struct ev_case c;
+	uint64_t present;
+	int good, rounds;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+
+		CHECK(ssh_flow(&c, i) == 0);
+		CHECK(pks_env_flow(&c.env, &q, &before[i]) == 0);
+	}
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	rounds = flood_out(&c);
+	CHECK(rounds > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->evicted, EV_SSH);
+	CHECK_EQ(k->restore_written, EV_SSH);
+	CHECK_EQ(k->pending, EV_SSH);
+	CHECK_EQ(c.evicted_live, EV_SSH);
+	CHECK_EQ(c.ended_evicted, 0);
+	/* The kernel-side count at the scan, and status's, agree with the keys the test finds. */
+	present = known_present(&c, rounds);
+	CHECK_EQ(k->table_evictions, EV_SSH + rounds * EV_FLOOD - present);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.evicted, EV_SSH + rounds * EV_FLOOD - present);
+	CHECK_EQ(ev.restore_written, EV_SSH);
+
+	/* Each flow's next packet comes from the server, with a payload (midstream it would be inspected). */
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec s = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "\x00\x00\x01\x0c\x0a\x14 encrypted");
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+		struct pks_flow_view v;
+
+		s.payload_len = 16;
+		CHECK(pks_env_run(&c.env, &s) == 0);
+		CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+		CHECK_EQ(v.first_ns, before[i].first_ns);
+		CHECK_EQ(v.packets[PKS_DIR_C2S], before[i].packets[PKS_DIR_C2S]);
+		CHECK_EQ(v.packets[PKS_DIR_S2C], before[i].packets[PKS_DIR_S2C] + 1);
+		CHECK_EQ(v.rule, before[i].rule);
+	}
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	CHECK_EQ(good, EV_SSH);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.restored, EV_SSH);
+	CHECK_EQ(ev.created, EV_SSH + rounds * EV_FLOOD + EV_SSH);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restored, EV_SSH);
+	CHECK_EQ(k->pending, 0);
+	CHECK_EQ(c.restored, EV_SSH);
+	CHECK_EQ(c.last_restored.id != 0, 1);
+	CHECK_EQ(c.last_restored.val.confidence, PKS_C_CONFIRMED);
+	/* The metrics carry the same figures. */
+	{
+		struct pks_metrics_src src = { .lc = c.lc, .stats_fd = -1, .ctxstats_fd = -1 };
+		char want[128], *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		CHECK(f != NULL);
+		pks_metrics_render(&src, f);
+		fclose(f);
+		present = known_present(&c, rounds); /* the flows back may have evicted more */
+		snprintf(want, sizeof(want), "\npktspec_flow_evictions_total %llu\n",
+			 (unsigned long long)(EV_SSH + rounds * EV_FLOOD + EV_SSH - present));
+		CHECK(strstr(buf, want) != NULL);
+		snprintf(want, sizeof(want), "\npktspec_flow_restores_total{by=\"kernel\"} %d\n", EV_SSH);
+		CHECK(strstr(buf, want) != NULL);
+		free(buf);
+	}
+	ev_close(&c);
+}
+
+/*
+ * A flow back before the daemon saw it go (no pks_restore entry yet): the
+ * kernel rebuilds it midstream, with the server taken for the client; the
+ * next scan repairs it from the tracker's copy: verdict, side, counters added.
+ */
+TEST(evict_flow_back_before_the_scan_is_repaired)
+{
+	struct pks_flow_view before, v;
+	const struct pks_lifecycle_counts *k;
+	struct pkt_spec q = ssh_pkt(1, 0, 0, NULL);
+	struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL);
+	struct ev_case c;
+	int good;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	for (int i = 0; i < EV_SSH; i++)
+		CHECK(ssh_flow(&c, i) == 0);
+	CHECK(pks_env_flow(&c.env, &q, &before) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	CHECK(pks_env_run(&c.env, &s) == 0); /* flow 1 (port 2222) back, from the server */
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK(v.flags & PKS_F_MIDSTREAM);
+	CHECK(v.client != before.client); /* what the issue saw: client and server swapped */
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->repaired, 1);
+	CHECK_EQ(k->restore_written, EV_SSH - 1);
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK_EQ(v.proto, PKS_P_SSH);
+	CHECK_EQ(v.confidence, PKS_C_CONFIRMED);
+	CHECK_EQ(v.client, before.client);
+	CHECK_EQ(v.first_ns, before.first_ns);
+	CHECK_EQ(v.packets[PKS_DIR_C2S], before.packets[PKS_DIR_C2S]);
+	CHECK_EQ(v.packets[PKS_DIR_S2C], before.packets[PKS_DIR_S2C] + 1);
+	CHECK(!(v.flags & PKS_F_MIDSTREAM));
+	CHECK_EQ(ssh_present(&c, &good), 1);
+	CHECK_EQ(good, 1);
+	/* Its next packet is counted in the right direction. */
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK_EQ(v.packets[PKS_DIR_S2C], before.packets[PKS_DIR_S2C] + 2);
+	ev_close(&c);
+}
+
+/* A flow expected back that never comes ends, reason evicted, at its idle timeout, and its restore entry goes. */
+TEST(evict_flow_never_back_ends_at_idle_timeout)
+{
+	const struct pks_lifecycle_counts *k;
+	struct ev_case c;
+	struct pks_flow_key key, next;
+	int fd;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	CHECK(ssh_flow(&c, 0) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->pending, 1);
+	fd = bpf_map__fd(c.env.skel->maps.pks_restore);
+	CHECK(bpf_map_get_next_key(fd, NULL, &key) == 0);
+	CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns + PKS_TCP_TIMEOUT_DEFAULT) >= 0);
+	CHECK_EQ(k->pending, 0);
+	CHECK_EQ(c.ended_evicted >= 1, 1);
+	CHECK(bpf_map_get_next_key(fd, NULL, &next) != 0);
+	ev_close(&c);
+}
