@@ -61,7 +61,7 @@ fi
 # The rule saw the flood: it refused the absurd hellos and the Initials, and
 # its table evicted flows beyond its bound (its counters, printed on exit).
 kill -TERM "$RUN_PID"
-for _ in $(seq 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$RUN_PID"
 line=$(grep '^names:' "$PKS_TMP/run2.log")
 malformed=$(echo "$line" | sed -n 's/.* \([0-9]*\) malformed.*/\1/p')
 evicted=$(echo "$line" | sed -n 's/.* \([0-9]*\) evicted.*/\1/p')
