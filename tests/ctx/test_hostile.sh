@@ -17,41 +17,13 @@ pks_topology
 CTX_NO_CAPTURE=1 ctx_start --quiet || { pks_fail hostile_run "pktspec run did not start"; pks_done; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$PKS_RUN_PID/status"; }
 
-# answer.py IFACE NAME ADDR [SYN]: a DNS answer naming ADDR NAME (to the client,
-# from port 53), then with SYN a TCP SYN from the client to ADDR port 443.
-cat >"$PKS_TMP/answer.py" <<'PY'
-import random, struct, sys
-from scapy.all import IP, TCP, UDP, Ether, Raw, conf, sendp
-conf.verb = 0
-iface, name, addr = sys.argv[1:4]
-qname = b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\x00"
-msg = struct.pack(">HHHHHH", 7, 0x8180, 1, 1, 0, 0) + qname + struct.pack(">HH", 1, 1) + \
-    b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes(int(b) for b in addr.split("."))
-if len(sys.argv) > 4:
-    sendp([Ether() / IP(src="198.18.0.1", dst=addr) / TCP(sport=random.randint(40000, 60000), dport=443, flags="S")],
-          iface=iface)
-else:
-    sendp([Ether() / IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=53, dport=33999) / Raw(msg)], iface=iface)
-PY
-# hostile_host_known NAME: the daemon has written NAME into pks_hosts.
-hostile_host_known() {
-	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
-}
-# hostile_mark N: a DNS answer sent after everything before it; true once the
-# daemon has handled it, and so (one ring, read in order) all that came before.
-# Sent again on every try: while the ring is full it may be lost.
-hostile_mark() {
-	pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_TMP/answer.py" "$PKS_CLI_IF" "mark$1.flood.test" "198.18.0.$((100 + $1))" &&
-		pks_wait_for 2 hostile_host_known "mark$1.flood.test"
-}
-
 pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/ctx/hostile.py" "$PKS_CLI_IF" 1 >"$PKS_TMP/h1.log" 2>&1 ||
 	pks_fail hostile_send "$(tail -2 "$PKS_TMP/h1.log")"
-pks_wait_for 120 hostile_mark 1 && pks_pass hostile_round_1_read || pks_fail hostile_round_1_read "the daemon did not get to the mark"
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 1 && pks_pass hostile_round_1_read || pks_fail hostile_round_1_read "the daemon did not get to the mark"
 first=$(rss)
 pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/ctx/hostile.py" "$PKS_CLI_IF" $((ROUNDS - 1)) >"$PKS_TMP/h2.log" 2>&1 ||
 	pks_fail hostile_send "$(tail -2 "$PKS_TMP/h2.log")"
-pks_wait_for 120 hostile_mark 2 && pks_pass hostile_rounds_read || pks_fail hostile_rounds_read "the daemon did not get to the mark"
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 2 && pks_pass hostile_rounds_read || pks_fail hostile_rounds_read "the daemon did not get to the mark"
 last=$(rss)
 kill -0 "$PKS_RUN_PID" 2>/dev/null && pks_pass hostile_run_survives || pks_fail hostile_run_survives "$(cat "$PKS_TMP/run.err")"
 echo "# RSS of pktspec run: ${first} KiB after round 1, ${last} KiB after round $ROUNDS" >&2
@@ -67,10 +39,10 @@ n=$(bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | jq length)
 [ "$n" -le 16384 ] && pks_pass hostile_hosts_bounded || pks_fail hostile_hosts_bounded "$n entries"
 
 # Still classifying: a good answer names a new flow (the SYN once the daemon has the answer).
-pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_TMP/answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 >"$PKS_TMP/good.log" 2>&1 ||
+pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 >"$PKS_TMP/good.log" 2>&1 ||
 	pks_fail hostile_good_send "$(tail -2 "$PKS_TMP/good.log")"
-pks_wait_for 60 hostile_host_known ok.flood.test
-pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_TMP/answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 syn >>"$PKS_TMP/good.log" 2>&1 ||
+pks_wait_for 60 pks_host_known ok.flood.test
+pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 syn >>"$PKS_TMP/good.log" 2>&1 ||
 	pks_fail hostile_good_send "$(tail -2 "$PKS_TMP/good.log")"
 hostile_named() {
 	pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/flows.json" &&

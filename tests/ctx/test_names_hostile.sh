@@ -32,7 +32,9 @@ else
 	pks_fail hostile_flood_sent "sent ${sent:-0} frames"
 fi
 
-# Then a real client: it must still be named.
+# Then a real client, once the daemon has read the flood: it must still be named.
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 1 && pks_pass hostile_flood_read ||
+	pks_fail hostile_flood_read "the daemon did not get to the mark after the flood"
 NAME=after.flood.example.test
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$NAME" -days 2 \
 	-keyout "$PKS_TMP/key.pem" -out "$PKS_TMP/cert.pem" >/dev/null 2>&1

@@ -136,6 +136,21 @@ pks_wait_udp() {
 	pks_wait_for 30 pks_listening "$1" udp "$2"
 }
 
+# pks_host_known NAME: `pktspec run` has written NAME into the pinned pks_hosts.
+pks_host_known() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
+}
+
+# pks_daemon_mark NS IFACE N: sends from NS out of IFACE (whose peer has the
+# classifier) a DNS answer naming markN.pktspec.test; true once `pktspec run`
+# has handled it, and so everything the ring held before it (one ring, read in
+# order). Use as `pks_wait_for 120 pks_daemon_mark ...`: each try sends again,
+# as a mark may be lost while the ring is full.
+pks_daemon_mark() {
+	pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "mark$3.pktspec.test" \
+		"198.18.0.$((100 + $3 % 100))" && pks_wait_for 2 pks_host_known "mark$3.pktspec.test"
+}
+
 # pks_flow_field JSONLINES FILTER: jq over `pktspec flows --json` output.
 pks_jq() {
 	jq -rc "$@"
