@@ -17,7 +17,8 @@ RSS_BOUND_KB=$((96 * 1024))
 
 names_start "tcp port 443"
 kill "$NAMES_RUN_PID" && wait "$NAMES_RUN_PID" 2>/dev/null
-pks_bg "$PKS_CLI" "$PKS_TMP/run2.log" "$PKTSPEC" run -q -v
+# Like names_start: no flow may end (and leave the table) before it is read.
+pks_bg "$PKS_CLI" "$PKS_TMP/run2.log" "$PKTSPEC" run -q -v --linger 3600 --fin-timeout 3600
 RUN_PID=${PKS_PIDS[-1]}
 names_wait_log "$PKS_TMP/run2.log" "running the context rules" || { pks_fail "$PKS_TEST" "run restart"; pks_done; }
 
