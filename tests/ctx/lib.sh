@@ -20,26 +20,31 @@ ctx_start() {
 		>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
 	PKS_RUN_PID=$!
 	PKS_PIDS+=("$PKS_RUN_PID")
-	for _ in $(seq 100); do
-		grep -q "running the context rules" "$PKS_TMP/run.err" 2>/dev/null &&
-			grep -q "listening on" "$PKS_TMP/tcpdump.err" 2>/dev/null && return 0
-		kill -0 "$PKS_RUN_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	pks_wait_for 60 ctx_started
+	ctx_running && return 0
 	cat "$PKS_TMP/run.err" >&2
 	return 1
 }
 
+# ctx_running: run says it runs and tcpdump that it listens. ctx_started: that, or run has exited.
+ctx_running() {
+	grep -q "running the context rules" "$PKS_TMP/run.err" 2>/dev/null &&
+		grep -q "listening on" "$PKS_TMP/tcpdump.err" 2>/dev/null
+}
+ctx_started() {
+	ctx_running || pks_gone "$PKS_RUN_PID"
+}
+
 # ctx_stop: stops tcpdump (flushing the capture) and `pktspec run` (SIGINT, as a
-# user would); fails unless run exits 0 within 10 s.
+# user would); fails unless run exits 0 within 30 s.
 ctx_stop() {
 	local rc
 	[ -n "$PKS_TCPDUMP_PID" ] && kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
 	kill -INT "$PKS_RUN_PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PKS_RUN_PID" 2>/dev/null || break; sleep 0.1; done
+	pks_wait_for 30 pks_gone "$PKS_RUN_PID" || return 1
 	wait "$PKS_RUN_PID"
 	rc=$?
-	for _ in $(seq 50); do [ -n "$PKS_TCPDUMP_PID" ] && kill -0 "$PKS_TCPDUMP_PID" 2>/dev/null || break; sleep 0.1; done
+	[ -n "$PKS_TCPDUMP_PID" ] && pks_wait_for 30 pks_gone "$PKS_TCPDUMP_PID"
 	return $rc
 }
 

@@ -28,28 +28,24 @@ names_start() {
 	}
 }
 
-# names_wait_log FILE TEXT: wait up to 20 s for TEXT in FILE.
+# names_wait_log FILE TEXT: wait up to 30 s for TEXT in FILE.
 names_wait_log() {
-	for _ in $(seq 200); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	pks_wait_for 30 grep -q "$2" "$1"
 }
 
-# names_flow PORT FILTER: wait up to 15 s until `pktspec flows --json` has a flow
+# names_flow PORT FILTER: wait up to 30 s until `pktspec flows --json` has a flow
 # to server port PORT for which the jq FILTER is true; prints that flow.
+names_flow_found() {
+	"$PKTSPEC" flows --json 2>/dev/null | jq -c "select(.server_port == $1) | select($2)" 2>/dev/null |
+		head -n 1 >"$PKS_TMP/found-flow"
+	[ -s "$PKS_TMP/found-flow" ]
+}
 names_flow() {
-	local port=$1 filter=$2 out
-	for _ in $(seq 150); do
-		out=$("$PKTSPEC" flows --json 2>/dev/null |
-			jq -c "select(.server_port == $port) | select($filter)" 2>/dev/null | head -n 1)
-		if [ -n "$out" ]; then
-			echo "$out"
-			return 0
-		fi
-		sleep 0.1
-	done
+	local port=$1 filter=$2
+	if pks_wait_for 30 names_flow_found "$port" "$filter"; then
+		cat "$PKS_TMP/found-flow"
+		return 0
+	fi
 	"$PKTSPEC" flows --json 2>/dev/null | jq -c "select(.server_port == $port)" >"$PKS_TMP/last-flows"
 	return 1
 }
@@ -57,11 +53,7 @@ names_flow() {
 # names_stop_capture: stop tcpdump so the capture is complete.
 names_stop_capture() {
 	kill -INT "$NAMES_DUMP_PID" 2>/dev/null
-	for _ in $(seq 100); do
-		kill -0 "$NAMES_DUMP_PID" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
+	pks_wait_for 30 pks_gone "$NAMES_DUMP_PID"
 }
 
 # names_replay PCAP PORT FILTER [OPTION...]: the replayed flow to PORT satisfies FILTER.

@@ -19,11 +19,11 @@ rss() { awk '/^VmRSS/ {print $2}' "/proc/$PKS_RUN_PID/status"; }
 
 pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/ctx/hostile.py" "$PKS_CLI_IF" 1 >"$PKS_TMP/h1.log" 2>&1 ||
 	pks_fail hostile_send "$(tail -2 "$PKS_TMP/h1.log")"
-sleep 1
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 1 && pks_pass hostile_round_1_read || pks_fail hostile_round_1_read "the daemon did not get to the mark"
 first=$(rss)
 pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/ctx/hostile.py" "$PKS_CLI_IF" $((ROUNDS - 1)) >"$PKS_TMP/h2.log" 2>&1 ||
 	pks_fail hostile_send "$(tail -2 "$PKS_TMP/h2.log")"
-sleep 1
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 2 && pks_pass hostile_rounds_read || pks_fail hostile_rounds_read "the daemon did not get to the mark"
 last=$(rss)
 kill -0 "$PKS_RUN_PID" 2>/dev/null && pks_pass hostile_run_survives || pks_fail hostile_run_survives "$(cat "$PKS_TMP/run.err")"
 echo "# RSS of pktspec run: ${first} KiB after round 1, ${last} KiB after round $ROUNDS" >&2
@@ -38,24 +38,17 @@ n=$(bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_expect | jq length)
 n=$(bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | jq length)
 [ "$n" -le 16384 ] && pks_pass hostile_hosts_bounded || pks_fail hostile_hosts_bounded "$n entries"
 
-# Still classifying: a good answer names a new flow.
-pks_in "$PKS_CLI" /usr/bin/python3 - "$PKS_CLI_IF" <<'PY' >"$PKS_TMP/good.log" 2>&1 || pks_fail hostile_good_send "$(tail -2 "$PKS_TMP/good.log")"
-import struct, sys
-from scapy.all import IP, TCP, UDP, Ether, Raw, conf, sendp
-conf.verb = 0
-qname = b"\x02ok\x05flood\x04test\x00"
-msg = struct.pack(">HHHHHH", 7, 0x8180, 1, 1, 0, 0) + qname + struct.pack(">HH", 1, 1) + \
-    b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + bytes([198, 18, 0, 77])
-sendp([Ether() / IP(src="198.18.0.2", dst="198.18.0.1") / UDP(sport=53, dport=33999) / Raw(msg)], iface=sys.argv[1])
-import time; time.sleep(0.5)
-sendp([Ether() / IP(src="198.18.0.1", dst="198.18.0.77") / TCP(sport=44444, dport=443, flags="S")], iface=sys.argv[1])
-PY
-for _ in $(seq 50); do
-	pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/flows.json"
-	pks_jq -e 'select(.server=="198.18.0.77" and .host=="ok.flood.test")' "$PKS_TMP/flows.json" >/dev/null && break
-	sleep 0.2
-done
-pks_jq -e 'select(.server=="198.18.0.77" and .host=="ok.flood.test")' "$PKS_TMP/flows.json" >/dev/null &&
+# Still classifying: a good answer names a new flow (the SYN once the daemon has the answer).
+pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 >"$PKS_TMP/good.log" 2>&1 ||
+	pks_fail hostile_good_send "$(tail -2 "$PKS_TMP/good.log")"
+pks_wait_for 60 pks_host_known ok.flood.test
+pks_in "$PKS_CLI" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$PKS_CLI_IF" ok.flood.test 198.18.0.77 syn >>"$PKS_TMP/good.log" 2>&1 ||
+	pks_fail hostile_good_send "$(tail -2 "$PKS_TMP/good.log")"
+hostile_named() {
+	pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/flows.json" &&
+		pks_jq -e 'select(.server=="198.18.0.77" and .host=="ok.flood.test")' "$PKS_TMP/flows.json"
+}
+pks_wait_for 30 hostile_named &&
 	pks_pass hostile_still_classifying || pks_fail hostile_still_classifying "no name on the new flow"
 ctx_stop || pks_fail hostile_run_stops "pktspec run did not exit 0: $(cat "$PKS_TMP/run.err")"
 pks_done

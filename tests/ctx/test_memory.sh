@@ -18,16 +18,13 @@ ctx_start || { pks_fail memory_run "pktspec run did not start"; pks_done; }
 
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null http://198.18.0.2:8080/ || pks_fail memory_first "curl failed"
 # The engine writes the memory when it sees the confirmed verdict: wait for that event.
-for _ in $(seq 100); do
-	pks_jq -e 'select(.event=="verdict" and .server_port==8080 and .confidence=="confirmed")' \
-		"$PKS_TMP/run.out" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+pks_wait_for 30 pks_jq -e 'select(.event=="verdict" and .server_port==8080 and .confidence=="confirmed")' "$PKS_TMP/run.out"
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null http://198.18.0.2:8080/ || pks_fail memory_second "curl failed"
 
 # The endpoint changes protocol: an SSH-style banner exchange on the same port.
 kill "$HTTP_PID"
-for _ in $(seq 50); do pks_in "$PKS_SRV" ss -Hltn "sport = :8080" | grep -q . || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$HTTP_PID"
+pks_wait_for 30 eval '! pks_listening "$PKS_SRV" tcp 8080'
 pks_bg "$PKS_SRV" "$PKS_TMP/ssh.log" python3 -c '
 import socket
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

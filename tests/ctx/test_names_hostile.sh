@@ -17,7 +17,8 @@ RSS_BOUND_KB=$((96 * 1024))
 
 names_start "tcp port 443"
 kill "$NAMES_RUN_PID" && wait "$NAMES_RUN_PID" 2>/dev/null
-pks_bg "$PKS_CLI" "$PKS_TMP/run2.log" "$PKTSPEC" run -q -v
+# Like names_start: no flow may end (and leave the table) before it is read.
+pks_bg "$PKS_CLI" "$PKS_TMP/run2.log" "$PKTSPEC" run -q -v --linger 3600 --fin-timeout 3600
 RUN_PID=${PKS_PIDS[-1]}
 names_wait_log "$PKS_TMP/run2.log" "running the context rules" || { pks_fail "$PKS_TEST" "run restart"; pks_done; }
 
@@ -32,7 +33,9 @@ else
 	pks_fail hostile_flood_sent "sent ${sent:-0} frames"
 fi
 
-# Then a real client: it must still be named.
+# Then a real client, once the daemon has read the flood: it must still be named.
+pks_wait_for 120 pks_daemon_mark "$PKS_CLI" "$PKS_CLI_IF" 1 && pks_pass hostile_flood_read ||
+	pks_fail hostile_flood_read "the daemon did not get to the mark after the flood"
 NAME=after.flood.example.test
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$NAME" -days 2 \
 	-keyout "$PKS_TMP/key.pem" -out "$PKS_TMP/cert.pem" >/dev/null 2>&1
@@ -61,7 +64,7 @@ fi
 # The rule saw the flood: it refused the absurd hellos and the Initials, and
 # its table evicted flows beyond its bound (its counters, printed on exit).
 kill -TERM "$RUN_PID"
-for _ in $(seq 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$RUN_PID"
 line=$(grep '^names:' "$PKS_TMP/run2.log")
 malformed=$(echo "$line" | sed -n 's/.* \([0-9]*\) malformed.*/\1/p')
 evicted=$(echo "$line" | sed -n 's/.* \([0-9]*\) evicted.*/\1/p')

@@ -17,20 +17,19 @@ nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --mode gener
 	>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
 pid=$!
 PKS_PIDS+=("$pid")
-for _ in $(seq 100); do grep -q "running the context rules" "$PKS_TMP/run.err" && break; sleep 0.1; done
+pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run.err"
 pks_in "$PKS_CLI" "$PKTSPEC" status | grep -q "$PKS_CLI_IF" && pks_pass run_attached || pks_fail run_attached "$(cat "$PKS_TMP/run.err")"
 # Traffic while it runs: printed as JSON lines.
 pks_in "$PKS_SRV" ping -c 1 -W 2 198.18.0.1 >/dev/null 2>&1
 pks_in "$PKS_SRV" bash -c 'exec 3<>/dev/udp/198.18.0.1/53; printf "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01x\x00\x00\x01\x00\x01" >&3' 2>/dev/null
+dns_flow_printed() {
+	grep '"event":"flow"' "$PKS_TMP/run.out" | pks_jq -e 'select(.server_port==53 and .proto=="dns")'
+}
 ok=
-for _ in $(seq 50); do
-	grep '"event":"flow"' "$PKS_TMP/run.out" 2>/dev/null | pks_jq -e 'select(.server_port==53 and .proto=="dns")' \
-		>/dev/null 2>&1 && ok=1 && break
-	sleep 0.1
-done
+pks_wait_for 30 dns_flow_printed && ok=1
 [ -n "$ok" ] && pks_pass run_prints_flow_events || pks_fail run_prints_flow_events "$(head -3 "$PKS_TMP/run.out")"
 kill -TERM "$pid"
-for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$pid"
 wait "$pid"
 [ $? -eq 0 ] && pks_pass run_sigterm_exit_0 || pks_fail run_sigterm_exit_0 "$(cat "$PKS_TMP/run.err")"
 pks_in "$PKS_CLI" "$PKTSPEC" status | grep -q "not attached" && pks_pass run_detached_on_exit ||

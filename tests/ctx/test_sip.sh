@@ -14,6 +14,13 @@ mkdir -p "$PKS_TMP/uac/pcap"
 ln -s /usr/share/sip-tester/*.pcap "$PKS_TMP/uac/pcap/"
 ctx_start || { pks_fail sip_run "pktspec run did not start"; pks_done; }
 
+# sip_offer_written PORT: the engine has written the expectation the INVITE's SDP
+# announces (media at the UAC's PORT) into the pinned pks_expect.
+sip_offer_written() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_expect |
+		jq -e --argjson p "$1" 'any(.[]; ((.formatted // .).key | objects | .listen_port) == $p)'
+}
+
 call() {
 	# transport (u1 or t1), SIP port (5060: SIP by port, as a classifier without a SIP signature must see it), UAC media port, UAS media port
 	local t=$1 port=$2 cmp=$3 smp=$4
@@ -21,9 +28,25 @@ call() {
 		-rtp_echo -nostdin
 	local uas=${PKS_PIDS[-1]}
 	if [ "$t" = t1 ]; then pks_wait_tcp "$PKS_SRV" "$port"; else pks_wait_udp "$PKS_SRV" "$port"; fi || return 1
+	# The UAS answers at once and the UAC starts its media right after, while the
+	# daemon may not have read the INVITE yet on a loaded machine: the media flow's
+	# first packet would then find no expectation (the race of a real call is the
+	# ringing time). So the UAS is held (its socket still queues the INVITE, the
+	# kernel still acknowledges it) until the engine has written the offer's
+	# expectation, then let go.
+	kill -STOP "$uas"
 	(cd "$PKS_TMP/uac" && pks_in "$PKS_CLI" timeout 60 sipp -sn uac_pcap 198.18.0.2:"$port" -i 198.18.0.1 \
 		-p $((port + 1)) -t "$t" -mp "$cmp" -m 1 -nostdin -timeout 50s -timeout_error \
-		>"$PKS_TMP/uac.$t.log" 2>&1)
+		>"$PKS_TMP/uac.$t.log" 2>&1) &
+	local uac=$!
+	PKS_PIDS+=("$uac")
+	if pks_wait_for 30 sip_offer_written "$cmp"; then
+		pks_pass "sip_${t}_offer_expected"
+	else
+		pks_fail "sip_${t}_offer_expected" "no expectation for port $cmp: $(tail -2 "$PKS_TMP/run.err")"
+	fi
+	kill -CONT "$uas"
+	wait "$uac"
 	local rc=$?
 	kill "$uas" 2>/dev/null
 	return $rc

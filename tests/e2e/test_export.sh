@@ -48,7 +48,7 @@ pks_wait_udp "$PKS_SRV" 4739 || { pks_fail collector_start "$(cat "$PKS_TMP/nfca
 pks_tcpdump_start "$PKS_SRV" lo "$PKS_TMP/ipfix.pcap" udp port 4739 || { pks_fail tcpdump lo; pks_done; }
 recipe_daemon daemon "$PKS_TMP/run.err"
 RUN=${PKS_PIDS[-1]}
-for _ in $(seq 100); do grep -q "running the context rules" "$PKS_TMP/run.err" && break; sleep 0.1; done
+pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run.err"
 grep -q "running the context rules" "$PKS_TMP/run.err" && pks_pass daemon_start ||
 	{ pks_fail daemon_start "$(cat "$PKS_TMP/run.err")"; pks_done; }
 recipe_run prometheus-config
@@ -93,14 +93,25 @@ recipe_run json-read >"$PKS_TMP/json-read.out" 2>&1 && [ "$(wc -l <"$PKS_TMP/jso
 	pks_pass doc_json_recipe || pks_fail doc_json_recipe "$(head -3 "$PKS_TMP/json-read.out")"
 
 # Prometheus: the doc's query, and one per protocol, answer the records' packet sums.
+# Packets are counted under the verdict a flow had when a scan saw them (doc/export.md):
+# a scan may catch a flow before its verdict (on a loaded machine an SSH banner can come
+# a scan later), so a protocol may have fewer than its records say and `unknown` those
+# more; the totals are equal.
 want=$(end | jq -rs 'group_by(.proto) | map("\(.[0].proto) \(map(.packets) | add)") | .[]' | sort)
-got=
-for _ in $(seq 60); do
-	got=$(recipe_run prometheus-query 2>/dev/null | sort)
-	[ "$got" = "$want" ] && break
-	sleep 0.5
-done
-[ "$got" = "$want" ] && pks_pass prometheus_packets_by_proto || pks_fail prometheus_packets_by_proto "want [$want] got [$got]"
+# prom_consistent WANT GOT: "proto packets" lines as above.
+prom_consistent() {
+	jq -en --arg w "$1" --arg g "$2" '
+		def tab(s): s | split("\n") | map(select(length > 0) | split(" ") | {(.[0]): (.[1] | tonumber)}) | add // {};
+		tab($w) as $W | tab($g) as $G |
+		([$W[]] | add) == ([$G[]] | add) and
+		all($G | to_entries[]; .key == "unknown" or .value <= ($W[.key] // 0))' >/dev/null
+}
+prom_answers() {
+	recipe_run prometheus-query 2>/dev/null | sort >"$PKS_TMP/prom.txt"
+	prom_consistent "$want" "$(cat "$PKS_TMP/prom.txt")"
+}
+pks_wait_for 60 prom_answers && pks_pass prometheus_packets_by_proto ||
+	pks_fail prometheus_packets_by_proto "want [$want] got [$(cat "$PKS_TMP/prom.txt")]"
 bad=
 for p in http tls dns ssh; do
 	w=$(end | jq -s --arg p "$p" 'map(select(.proto == $p) | .packets) | add')
@@ -109,7 +120,7 @@ for p in http tls dns ssh; do
 	f=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9090/api/v1/query \
 		--data-urlencode "query=sum(pktspec_flow_records_total{proto=\"$p\"})" | jq -r '.data.result[0].value[1]')
 	wf=$(end | jq -s --arg p "$p" 'map(select(.proto == $p)) | length')
-	[ "$q" = "$w" ] && [ "$f" = "$wf" ] || bad="$bad $p:packets=$q/$w,records=$f/$wf"
+	[ "${q:-x}" -le "${w:-0}" ] 2>/dev/null && [ "$q" -gt 0 ] && [ "$f" = "$wf" ] || bad="$bad $p:packets=$q/$w,records=$f/$wf"
 done
 [ -z "$bad" ] && pks_pass prometheus_query_per_proto || pks_fail prometheus_query_per_proto "$bad"
 pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics >"$PKS_TMP/metrics.txt"
@@ -119,7 +130,7 @@ promtool check metrics <"$PKS_TMP/metrics.txt" >"$PKS_TMP/promtool.out" 2>&1 &&
 
 # nfcapd writes its file when it stops; nfdump shows both directions with the application ID.
 kill -TERM "$NFCAPD"
-for _ in $(seq 100); do kill -0 "$NFCAPD" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$NFCAPD"
 recipe_run ipfix-read >"$PKS_TMP/nfdump.out" 2>&1
 bad=
 while read -r rec; do
@@ -143,14 +154,12 @@ done <"$PKS_TMP/flows.json"
 [ -z "$bad" ] && pks_pass nfdump_app_ids_match_flows || pks_fail nfdump_app_ids_match_flows "$bad"
 
 # The collector is gone: flows still end, the errors are counted.
-for _ in 1 2 3; do
+http_ends() { [ "$(end | jq -c 'select(.proto == "http")' | wc -l)" -ge "$1" ]; }
+ok=1
+for i in 1 2 3; do
 	pks_in "$PKS_CLI" curl -s --max-time 5 -o /dev/null http://198.18.0.2/index.html
-	sleep 1.2 # one scan apart: one message each
-done
-ok=
-for _ in $(seq 100); do
-	[ "$(end | jq -c 'select(.proto == "http")' | wc -l)" -ge 5 ] && ok=1 && break
-	sleep 0.1
+	# Its end record is out (a scan found it, a message was sent) before the next: one message each.
+	pks_wait_for 60 http_ends $((2 + i)) || ok=
 done
 [ -n "$ok" ] && pks_pass ends_with_collector_down || pks_fail ends_with_collector_down "$(end | wc -l) end records"
 errs=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics | awk '$1 == "pktspec_ipfix_send_errors_total" { print $2 }')
@@ -168,7 +177,7 @@ else
 fi
 
 kill -TERM "$RUN"
-for _ in $(seq 100); do kill -0 "$RUN" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$RUN"
 wait "$RUN"
 [ $? -eq 0 ] && pks_pass daemon_sigterm_exit_0 || pks_fail daemon_sigterm_exit_0 "$(tail -n 3 "$PKS_TMP/run.err")"
 pks_done

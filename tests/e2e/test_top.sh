@@ -60,12 +60,9 @@ tmx() { tmux -L "$T" "$@"; }
 tmx new-session -d -s top -x 200 -y 50 "nsenter --net=/run/netns/$PKS_SRV $PKTSPEC top --interval 1; echo top-exited-\$?; sleep 30"
 PKS_PIDS+=("$(tmx display-message -p '#{pid}')")
 screen() { tmx capture-pane -p -t top; }
-wait_screen() { # REGEX: up to 10 s
-	for _ in $(seq 50); do
-		screen | grep -qE "$1" && return 0
-		sleep 0.2
-	done
-	return 1
+screen_has() { screen | grep -qE "$1"; }
+wait_screen() { # REGEX: up to 30 s
+	pks_wait_for 30 screen_has "$1"
 }
 wait_screen '^ssh +2 ' && screen | grep -qE '^http +2 ' && screen | grep -qE '^dns +4 ' && screen | grep -q 'sort: bytes' &&
 	screen | grep -qE '\[2001:db8::1\]:[0-9]+ +\[2001:db8::2\]:2222 +ssh' && pks_pass top_renders ||

@@ -38,8 +38,7 @@ pks_cleanup() {
 	done
 	for pid in "${PKS_PIDS[@]}"; do
 		# Give servers a moment, then insist.
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$pid" 2>/dev/null
+		pks_wait_for 2 pks_gone "$pid" || kill -9 "$pid" 2>/dev/null
 	done
 	for ns in "${PKS_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -99,24 +98,57 @@ pks_topology() {
 	pks_in "$PKS_SRV" ip link set "$PKS_SRV_IF" up
 }
 
-# pks_wait_tcp NS PORT: wait up to 10 s for a TCP listener.
-pks_wait_tcp() {
-	local ns=$1 port=$2
-	for _ in $(seq 100); do
-		pks_in "$ns" ss -Hltn "sport = :$port" | grep -q . && return 0
+# pks_wait_for SECONDS COMMAND...: run COMMAND (quietly) every 0.1 s until it
+# succeeds (return 0) or SECONDS of wall time have passed (return 1). Tests wait
+# for the thing they need (a listener, a line in a log, a flow, an entry in a
+# map), never for a fixed time: on a loaded machine anything may take long, so
+# SECONDS is generous (PKS_WAIT_SCALE multiplies it, e.g. 3 under emulation).
+pks_wait_for() {
+	local limit=$1 end now
+	shift
+	end=$(( ${EPOCHREALTIME//[!0-9]/} + limit * ${PKS_WAIT_SCALE:-1} * 1000000 ))
+	until "$@" >/dev/null 2>&1; do
+		now=${EPOCHREALTIME//[!0-9]/}
+		[ "$now" -ge "$end" ] && return 1
 		sleep 0.1
 	done
-	return 1
 }
 
-# pks_wait_udp NS PORT: wait up to 10 s for a UDP socket.
+# pks_gone PID: true once the process has exited (for pks_wait_for).
+pks_gone() {
+	! kill -0 "$1" 2>/dev/null
+}
+
+# pks_listening NS tcp|udp PORT [N]: at least N (1) sockets listen on PORT in NS.
+pks_listening() {
+	local flag=-Hltn
+	[ "$2" = udp ] && flag=-Hlun
+	[ "$(pks_in "$1" ss $flag "sport = :$3" | wc -l)" -ge "${4:-1}" ]
+}
+
+# pks_wait_tcp NS PORT: wait up to 30 s for a TCP listener.
+pks_wait_tcp() {
+	pks_wait_for 30 pks_listening "$1" tcp "$2"
+}
+
+# pks_wait_udp NS PORT: wait up to 30 s for a UDP socket.
 pks_wait_udp() {
-	local ns=$1 port=$2
-	for _ in $(seq 100); do
-		pks_in "$ns" ss -Hlun "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	return 1
+	pks_wait_for 30 pks_listening "$1" udp "$2"
+}
+
+# pks_host_known NAME: `pktspec run` has written NAME into the pinned pks_hosts.
+pks_host_known() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
+}
+
+# pks_daemon_mark NS IFACE N: sends from NS out of IFACE (whose peer has the
+# classifier) a DNS answer naming markN.pktspec.test; true once `pktspec run`
+# has handled it, and so everything the ring held before it (one ring, read in
+# order). Use as `pks_wait_for 120 pks_daemon_mark ...`: each try sends again,
+# as a mark may be lost while the ring is full.
+pks_daemon_mark() {
+	pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "mark$3.pktspec.test" \
+		"198.18.0.$((100 + $3 % 100))" && pks_wait_for 2 pks_host_known "mark$3.pktspec.test"
 }
 
 # pks_flow_field JSONLINES FILTER: jq over `pktspec flows --json` output.

@@ -82,11 +82,7 @@ SSHD
 	pks_bg "$PKS_SRV" "$d/sshd.log" /usr/sbin/sshd -D -e -f "$d/sshd_config"
 
 	pks_wait_tcp "$PKS_SRV" 80 || { echo "nginx did not start: $(cat "$d/nginx.err" "$d/nginx.log")" >&2; return 1; }
-	for _ in $(seq 100); do
-		[ "$(pks_in "$PKS_SRV" ss -Hltn 'sport = :443' | wc -l)" -ge 2 ] && break
-		sleep 0.1
-	done
-	[ "$(pks_in "$PKS_SRV" ss -Hltn 'sport = :443' | wc -l)" -ge 2 ] ||
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 443 2 ||
 		{ echo "s_server did not start: $(cat "$d"/s_server*.log)" >&2; return 1; }
 	pks_wait_tcp "$PKS_SRV" 53 && pks_wait_udp "$PKS_SRV" 53 ||
 		{ echo "dnsmasq did not start: $(cat "$d/dnsmasq.log")" >&2; return 1; }
@@ -124,13 +120,14 @@ pks_tcpdump_start() {
 	PKS_TCPDUMP_PID=$!
 	PKS_PIDS+=($PKS_TCPDUMP_PID)
 	# tcpdump says "listening on" once its socket is bound.
-	for _ in $(seq 100); do
-		grep -qs 'listening on' "$file.log" && return 0
-		kill -0 $PKS_TCPDUMP_PID 2>/dev/null || break
-		sleep 0.1
-	done
+	pks_wait_for 30 pks_tcpdump_ready "$file.log" $PKS_TCPDUMP_PID && grep -qs 'listening on' "$file.log" && return 0
 	echo "tcpdump did not start: $(cat "$file.log")" >&2
 	return 1
+}
+
+# pks_tcpdump_ready LOG PID: tcpdump listens, or has exited (then it never will).
+pks_tcpdump_ready() {
+	grep -qs 'listening on' "$1" || ! kill -0 "$2" 2>/dev/null
 }
 
 # pks_tcpdump_stop FILE: once FILE has stopped growing (the last packets are

@@ -50,20 +50,16 @@ nft_packets() {
 
 # The daemon, in the client's namespace, with the app list.
 pks_bg "$PKS_CLI" "$PKS_TMP/run.log" "$PKTSPEC" run --apps "$PKS_TMP/apps" --json --linger 3600 --fin-timeout 3600
-for _ in $(seq 200); do
-	grep -q "running the context rules" "$PKS_TMP/run.log" && break
-	sleep 0.1
-done
+pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run.log"
 pks_check run_started grep -q "running the context rules" "$PKS_TMP/run.log"
 
-# flow_app PORT CPORT: wait up to 15 s until the flow from client port CPORT to
+# flow_app PORT CPORT: wait up to 30 s until the flow from client port CPORT to
 # PORT has app "video" in `pktspec flows`.
+flow_has_app() {
+	"$PKTSPEC" flows --json 2>/dev/null | jq -e "select(.server_port == $1 and .client_port == $2 and .app == \"video\")"
+}
 flow_app() {
-	for _ in $(seq 150); do
-		"$PKTSPEC" flows --json 2>/dev/null |
-			jq -e "select(.server_port == $1 and .client_port == $2 and .app == \"video\")" >/dev/null && return 0
-		sleep 0.1
-	done
+	pks_wait_for 30 flow_has_app "$1" "$2" && return 0
 	"$PKTSPEC" flows --json >"$PKS_TMP/last-flows" 2>&1
 	return 1
 }
@@ -100,7 +96,7 @@ one_conn() {
 	local pid=${PKS_PIDS[-1]} rc=0
 	flow_app "$1" "$2" || rc=1
 	touch "$go"
-	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	pks_wait_for 30 pks_gone "$pid"
 	return $rc
 }
 

@@ -18,18 +18,20 @@ pks_check start_http pks_start_http
 cap=$PKS_TMP/peer.pcap
 pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" --immediate-mode -U -nn -s 128 -w "$cap" 'tcp dst port 80'
 tcpdump_pid=${PKS_PIDS[-1]}
-for _ in $(seq 100); do grep -q listening "$PKS_TMP/tcpdump.log" && break; sleep 0.1; done
+pks_wait_for 30 grep -q listening "$PKS_TMP/tcpdump.log"
 
 got4=$(pks_curl "http://198.18.0.2/blob")
 got6=$(pks_curl "http://[2001:db8::2]/blob")
-sleep 0.5
+count() { tcpdump -r "$cap" -nn "$1" 2>/dev/null | wc -l; }
+# The capture is complete once both connections' FINs from the client are in it.
+fins_captured() { [ "$(count 'tcp[tcpflags] & tcp-fin != 0')" -ge 2 ]; }
+pks_wait_for 30 fins_captured
 kill "$tcpdump_pid"
-for _ in $(seq 50); do kill -0 "$tcpdump_pid" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$tcpdump_pid"
 
 [ "$got4" = 300000 ] && pks_pass ipv4_connection_completes || pks_fail ipv4_connection_completes "got $got4 bytes"
 [ "$got6" = 300000 ] && pks_pass ipv6_connection_completes || pks_fail ipv6_connection_completes "got $got6 bytes"
 
-count() { tcpdump -r "$cap" -nn "$1" 2>/dev/null | wc -l; }
 # EF is DSCP 46: TOS/traffic class 0xb8 above the two ECN bits.
 ef4=$(count 'ip and (ip[1] & 0xfc) = 0xb8')
 syn4=$(count 'ip and tcp[tcpflags] & tcp-syn != 0 and (ip[1] & 0xfc) = 0')

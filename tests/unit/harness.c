@@ -3,8 +3,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
+#include "pkt.h"
 #include "pktspec.h"
 
 static struct pks_test *tests, **tail = &tests;
@@ -49,7 +51,8 @@ static int wanted(const char *name, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	int n_fail = 0;
+	int n_fail = 0, times = getenv("PKS_TEST_TIMES") != NULL;
+	struct timespec t0, t1;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (getenv("PKS_TEST_VERBOSE"))
@@ -60,7 +63,13 @@ int main(int argc, char **argv)
 			continue;
 		failed = 0;
 		failure[0] = 0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		t->fn();
+		pks_env_case_end();
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (times) /* PKS_TEST_TIMES=1: each case's wall time, on stderr */
+			fprintf(stderr, "# %s: %.0f ms\n", t->name,
+				(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 		if (failed) {
 			printf("FAIL: %s: %s\n", t->name, failure);
 			n_fail++;
@@ -68,5 +77,6 @@ int main(int argc, char **argv)
 			printf("PASS: %s\n", t->name);
 		}
 	}
+	pks_env_release();
 	return n_fail ? 1 : 0;
 }

@@ -122,20 +122,233 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t max)
 	return len;
 }
 
-int pks_env_open(struct pks_env *env)
+/*
+ * One loaded object per process. Loading runs the verifier over every program
+ * (about a second, more under load or ASan), so the object loaded by the first
+ * pks_env_open() is kept and handed to every later one, reset to the state of a
+ * fresh load first: see pks_env_reset(). An object still held (a case opening
+ * two environments at once) is not shared: the second gets its own, as before.
+ */
+static struct pktspec_bpf *shared;
+static int shared_held;
+/* The initial image of each writable global section (.data, .bss), saved at load. */
+static struct {
+	const struct bpf_map *map;
+	void *image;
+	size_t size;
+} sections[8];
+static int n_sections;
+
+static int load(struct pktspec_bpf **out)
 {
 	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096 };
 
+	return pks_load(&lo, out);
+}
+
+static void sections_save(struct pktspec_bpf *skel)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		size_t size;
+		const void *live;
+
+		if (!bpf_map__is_internal(map) || (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG))
+			continue;
+		live = bpf_map__initial_value(map, &size);
+		if (!live || n_sections == (int)(sizeof(sections) / sizeof(sections[0])))
+			continue;
+		sections[n_sections].image = malloc(size);
+		if (!sections[n_sections].image)
+			continue;
+		memcpy(sections[n_sections].image, live, size);
+		sections[n_sections].map = map;
+		sections[n_sections].size = size;
+		n_sections++;
+	}
+}
+
+static int drop_record(void *ctx, void *data, size_t size)
+{
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
+
+/* Deletes every entry of a hash-like map: the keys first, then the deletes. */
+static int map_empty(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	size_t ksz = bpf_map__key_size(map), n = 0, cap = 0;
+	uint8_t *keys = NULL, *prev = NULL;
+	int err = 0;
+
+	for (;;) {
+		if (n == cap) {
+			uint8_t *k = realloc(keys, (cap = cap ? 2 * cap : 64) * ksz);
+
+			if (!k) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = k;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + n * ksz))
+			break;
+		prev = keys + n * ksz;
+		n++;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	for (size_t i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT)
+			err = -errno;
+	free(keys);
+	return err;
+}
+
+/* Zeroes every element of an array (per-CPU: every CPU's copy). */
+static int map_zero(struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map), ncpu = 1;
+	size_t vsz = bpf_map__value_size(map);
+	void *zero;
+	int err = 0;
+
+	if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu <= 0)
+			return -EINVAL;
+		vsz = (vsz + 7) / 8 * 8;
+	}
+	zero = calloc(ncpu, vsz);
+	if (!zero)
+		return -ENOMEM;
+	for (__u32 i = 0; i < bpf_map__max_entries(map) && !err; i++)
+		if (bpf_map_update_elem(fd, &i, zero, BPF_ANY))
+			err = -errno;
+	free(zero);
+	return err;
+}
+
+/* Consumes whatever a ring buffer holds. */
+static int ring_drain(struct bpf_map *map)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(map), drop_record, NULL, NULL);
+	int n;
+
+	if (!rb)
+		return -errno;
+	n = ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return n < 0 ? n : 0;
+}
+
+int pks_env_reset(struct pktspec_bpf *skel)
+{
+	struct bpf_map *map;
+	int err = 0;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		if (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG)
+			continue; /* .rodata: the configuration, frozen at load */
+		if (bpf_map__is_internal(map)) {
+			__u32 zero = 0;
+			int i;
+
+			for (i = 0; i < n_sections; i++)
+				if (sections[i].map == map && sections[i].size == bpf_map__value_size(map))
+					break;
+			if (i == n_sections)
+				return -ENOENT;
+			if (bpf_map_update_elem(bpf_map__fd(map), &zero, sections[i].image, BPF_ANY))
+				return -errno;
+			continue;
+		}
+		switch (bpf_map__type(map)) {
+		case BPF_MAP_TYPE_PROG_ARRAY:
+			continue; /* the stage chain, filled at load */
+		case BPF_MAP_TYPE_HASH:
+		case BPF_MAP_TYPE_LRU_HASH:
+		case BPF_MAP_TYPE_PERCPU_HASH:
+		case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		case BPF_MAP_TYPE_LPM_TRIE:
+			err = map_empty(map);
+			break;
+		case BPF_MAP_TYPE_ARRAY:
+		case BPF_MAP_TYPE_PERCPU_ARRAY:
+			err = map_zero(map);
+			break;
+		case BPF_MAP_TYPE_RINGBUF:
+			err = ring_drain(map);
+			break;
+		default:
+			err = -EOPNOTSUPP; /* a kind this reset does not know: load afresh */
+			break;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static void sections_free(void)
+{
+	for (int i = 0; i < n_sections; i++)
+		free(sections[i].image);
+	n_sections = 0;
+}
+
+int pks_env_open(struct pks_env *env)
+{
+	int err;
+
 	memset(env, 0, sizeof(*env));
 	env->clock_ns = 1000000000ull;
-	return pks_load(&lo, &env->skel);
+	if (getenv("PKS_TEST_RELOAD")) /* the old way, for comparison: a fresh object every time */
+		return load(&env->skel);
+	if (shared && !shared_held) {
+		if (pks_env_reset(shared) == 0) {
+			shared_held = 1;
+			env->skel = shared;
+			return 0;
+		}
+		pktspec_bpf__destroy(shared); /* cannot be reset: replace it */
+		shared = NULL;
+		sections_free();
+	}
+	err = load(&env->skel);
+	if (err || shared)
+		return err;
+	/* The first object (or the first after a replacement) becomes the shared one. */
+	sections_save(env->skel);
+	shared = env->skel;
+	shared_held = 1;
+	return 0;
 }
 
 void pks_env_close(struct pks_env *env)
 {
-	if (env->skel)
+	if (env->skel && env->skel == shared)
+		shared_held = 0;
+	else if (env->skel)
 		pktspec_bpf__destroy(env->skel);
 	env->skel = NULL;
+}
+
+void pks_env_case_end(void)
+{
+	/* A case that returned early (a failed CHECK) without closing: its object is free again. */
+	shared_held = 0;
+}
+
+void pks_env_release(void)
+{
+	if (shared)
+		pktspec_bpf__destroy(shared);
+	shared = NULL;
+	shared_held = 0;
+	sections_free();
 }
 
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)

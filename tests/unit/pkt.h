@@ -2,7 +2,7 @@
 /*
  * Crafting packets and running them through the real XDP object.
  *
- *   struct pks_env env;                      // a freshly loaded, private object
+ *   struct pks_env env;                      // a private object, as freshly loaded
  *   CHECK(pks_env_open(&env) == 0);
  *   struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 80, TCP_PSH_ACK);
  *   s.payload = "GET / HTTP/1.1\r\n"; s.payload_len = 16;
@@ -62,8 +62,21 @@ struct pks_env {
 	uint64_t clock_ns;
 };
 
+/*
+ * The object is loaded once per process and reset between uses: every map
+ * that is not the stage chain emptied (hashes, LPM tries) or zeroed (arrays,
+ * per-CPU counters), the event ring drained, .data and .bss restored to their
+ * image at load; .rodata (the configuration) is the same for every use. A
+ * second environment opened while the first is still open gets an object of
+ * its own. PKS_TEST_RELOAD=1 in the environment loads afresh every time.
+ */
 int pks_env_open(struct pks_env *env);
 void pks_env_close(struct pks_env *env);
+/* The reset above, on any loaded classifier object: 0, or -errno (then load afresh). */
+int pks_env_reset(struct pktspec_bpf *skel);
+/* For the runner: a case ended (whatever it left open is free again); the process ends. */
+void pks_env_case_end(void);
+void pks_env_release(void);
 /* Runs one frame built from s; returns 0 when the program ran and passed it. */
 int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
 /* Runs raw frame bytes. */
