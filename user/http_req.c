@@ -178,7 +178,8 @@ int pks_http_parse_request(const uint8_t *stream, size_t len, struct pks_http_re
 	if (len > PKS_HTTP_HEAD_MAX)
 		len = PKS_HTTP_HEAD_MAX;
 	for (;;) {
-		const uint8_t *l = stream + pos, *nl = memchr(l, '\n', len - pos);
+		/* No bytes yet (a server that spoke first) may come as NULL: never memchr(NULL, ..., 0). */
+		const uint8_t *l = stream + pos, *nl = len > pos ? memchr(l, '\n', len - pos) : NULL;
 		size_t n;
 
 		if (!nl) {

@@ -56,7 +56,10 @@ int pks_reasm_add(struct pks_reasm *r, uint32_t seq, const uint8_t *data, size_t
 /* The contiguous bytes from byte 0. */
 static inline const uint8_t *pks_reasm_data(const struct pks_reasm *r)
 {
-	return r->buf;
+	static const uint8_t none[1];
+
+	/* Never NULL, even before the first byte: the parsers take (data, 0) to mem* functions. */
+	return r->buf ? r->buf : none;
 }
 static inline size_t pks_reasm_len(const struct pks_reasm *r)
 {
