@@ -94,8 +94,8 @@ static int flows_wanted(int dflt)
 TEST(pktfuzz_random_payload)
 {
 	struct pks_env env;
-	int nflows = flows_wanted(3000), named = 0;
-	char why[256], first[512] = "";
+	int nflows = flows_wanted(3000), named = 0, by_proto[256] = {};
+	char why[256], first[512] = "", list[512] = "";
 	static uint8_t pl[1400], frame[2048];
 
 	rnd_seed(1);
@@ -156,6 +156,7 @@ TEST(pktfuzz_random_payload)
 		}
 		CHECK(pks_env_flow(&env, &c, &v) == 0);
 		if (v.confidence > PKS_C_PORT) {
+			by_proto[v.proto]++;
 			if (!named++)
 				snprintf(first, sizeof(first), "flow %d %s %s:%u -> %s:%u named %s (%s, rule %s)", i,
 					 tcp ? "tcp" : "udp", src, cport, dst, sport, pks_proto_name(v.proto),
@@ -163,9 +164,12 @@ TEST(pktfuzz_random_payload)
 		}
 	}
 	pks_env_close(&env);
+	for (int p = 0; p < 256; p++)
+		if (by_proto[p])
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), " %s %d", pks_proto_name(p), by_proto[p]);
 	if (named)
-		pks_test_fail(__FILE__, __LINE__, "%d of %d random-payload flows got a decided verdict; first: %s", named,
-			      nflows, first);
+		pks_test_fail(__FILE__, __LINE__, "%d of %d random-payload flows got a decided verdict (%s); first: %s",
+			      named, nflows, list + 1, first);
 	else
 		printf("pktfuzz_random_payload: %d flows, none named\n", nflows);
 }
