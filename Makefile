@@ -126,11 +126,12 @@ bench-tc: all $(OUTPUT)/bench_tc
 # under ASan and UBSan, the user-space code they reach compiled once the same
 # way; seed corpora extracted from tests/captures at build time; the
 # packet-level fuzzer through the XDP object. `make fuzz` runs every target
-# for FUZZ_TIME seconds (FUZZ_TARGETS="sig dns" picks some); `make check`
-# runs them for a fixed number of inputs (tests/fuzz/test_fuzz.sh).
+# for FUZZ_TIME seconds (FUZZ_TARGETS="sig dns pkt" picks some; pkt is the
+# packet-level fuzzer); `make check` runs them for a fixed number of inputs
+# (tests/fuzz/test_fuzz.sh).
 FUZZ_TIME ?= 60
 FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_TARGETS ?= $(FUZZ_ALL) pkt
 FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_ALL))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wno-unused-parameter -Wno-missing-field-initializers \

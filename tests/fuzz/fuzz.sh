@@ -8,14 +8,16 @@
 # each target executed; a crash is saved in .output/fuzz/crashes/TARGET/ and
 # makes the exit status 1: fix it, and copy the input into
 # tests/fuzz/regressions/TARGET/ so that `make check` replays it.
-#   tests/fuzz/fuzz.sh [TARGET...]     (sig dns tls ...; default: all)
+#   tests/fuzz/fuzz.sh [TARGET...]     (sig dns tls ... pkt; default: all)
 set -u
 cd "$(dirname "$0")/../.."
 
 out=.output/fuzz
 time_s=${FUZZ_TIME:-60}
 targets=("$@")
+pkt=0
 if [ ${#targets[@]} -eq 0 ]; then
+	pkt=1
 	for src in tests/fuzz/fuzz_*.c; do
 		n=$(basename "$src" .c)
 		targets+=("${n#fuzz_}")
@@ -23,6 +25,10 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 status=0
 for target in "${targets[@]}"; do
+	if [ "$target" = pkt ]; then
+		pkt=1
+		continue
+	fi
 	bin=$out/fuzz_$target
 	if [ ! -x "$bin" ]; then
 		echo "fuzz: $bin is missing (make fuzz builds it)" >&2
@@ -45,7 +51,7 @@ for target in "${targets[@]}"; do
 		grep -m3 -E 'invariant broken|ERROR: |runtime error|SUMMARY' "$log" | sed 's/^/    /'
 	fi
 done
-if [ -x "$out/pkt_fuzz" ]; then
+if [ $pkt -eq 1 ]; then
 	seed=$(date +%s)
 	echo "pkt_fuzz: seed $seed (PKS_PKTFUZZ_SEED=$seed repeats it)"
 	PKS_PKTFUZZ_SEED=$seed PKS_PKTFUZZ_FLOWS=${PKS_PKTFUZZ_FLOWS:-20000} "$out/pkt_fuzz" | sed 's/^/    /'
