@@ -47,7 +47,7 @@ TEST_BPF := $(patsubst tests/unit/%.bpf.c,%,$(wildcard tests/unit/*.bpf.c))
 TEST_SKELS := $(patsubst %,$(OUTPUT)/%.skel.h,$(TEST_BPF))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 
-.PHONY: FORCE all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc vm
+.PHONY: FORCE all deps clean demo check test install uninstall vmlinux asan accuracy bench bench-tc vm fuzz fuzz-build
 # Keep the BPF objects: replay, bench and bpftool users read them.
 .SECONDARY: $(BPF_OBJS) $(patsubst %,$(OUTPUT)/%.bpf.o,$(TEST_BPF))
 
@@ -124,6 +124,65 @@ $(OUTPUT)/bench_tc: tools/bench_tc.c tests/unit/pkt.c $(USER_SRCS) $(USER_HDRS) 
 bench-tc: all $(OUTPUT)/bench_tc
 	$(Q)$(OUTPUT)/bench_tc
 
+# Fuzzing (tests/fuzz, tests/README.md): libFuzzer targets built with clang
+# under ASan and UBSan, the user-space code they reach compiled once the same
+# way; seed corpora extracted from tests/captures at build time; the
+# packet-level fuzzer through the XDP object. `make fuzz` runs every target
+# for FUZZ_TIME seconds (FUZZ_TARGETS="sig dns pkt" picks some; pkt is the
+# packet-level fuzzer); `make check` runs them for a fixed number of inputs
+# (tests/fuzz/test_fuzz.sh).
+FUZZ_TIME ?= 60
+FUZZ_ALL := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL) pkt
+FUZZ_BINS := $(patsubst %,$(OUTPUT)/fuzz/fuzz_%,$(FUZZ_ALL))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wno-unused-parameter -Wno-missing-field-initializers \
+	-Wno-unused-function -D_GNU_SOURCE -Iinclude -I$(OUTPUT) -Iuser -Ibpf -Itests/unit -Itests/fuzz
+FUZZ_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/obj/%.o,$(USER_SRCS))
+# Rules register themselves from constructors: linked as objects, not pulled from the archive.
+FUZZ_RULE_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/obj/%.o,$(wildcard user/rule_*.c))
+
+$(OUTPUT)/fuzz/obj:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/fuzz/obj/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUTPUT)/fuzz/obj
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(OUTPUT)/fuzz/libpks.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The signatures alone, at -O0: at -O1 clang takes minutes over the sanitized
+# dispatch of every signature inlined into one function.
+$(OUTPUT)/fuzz/fuzz_sig: tests/fuzz/fuzz_sig.c $(BPF_HDRS) | $(OUTPUT)/fuzz/obj
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -O0 -fsanitize=fuzzer $(FUZZ_SAN) $< -o $@
+
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(OUTPUT)/fuzz/libpks.a $(FUZZ_RULE_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN) $< \
+		$(if $(filter engine,$*),$(FUZZ_RULE_OBJS)) $(OUTPUT)/fuzz/libpks.a -o $@ $(LDLIBS)
+
+# The packet-level fuzzer: mutated and random frames through the XDP object (gcc, like the unit tests).
+$(OUTPUT)/fuzz/pkt_fuzz: tests/fuzz/pkt_fuzz.c tests/unit/harness.c tests/unit/pkt.c tests/unit/*.h \
+		$(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)/fuzz/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/unit tests/fuzz/pkt_fuzz.c tests/unit/harness.c tests/unit/pkt.c \
+		$(USER_SRCS) -o $@ $(LDLIBS)
+
+# Seed corpora, from the project's captures and a few written inputs.
+$(OUTPUT)/fuzz/seeds/.stamp: tests/fuzz/seeds.py $(shell find tests/captures -name '*.pcap') | $(OUTPUT)/fuzz/obj
+	$(call msg,SEEDS,$(OUTPUT)/fuzz/seeds)
+	$(Q)rm -rf $(OUTPUT)/fuzz/seeds && /usr/bin/python3 tests/fuzz/seeds.py tests/captures $(OUTPUT)/fuzz/seeds
+	$(Q)touch $@
+
+fuzz-build: $(FUZZ_BINS) $(OUTPUT)/fuzz/pkt_fuzz $(OUTPUT)/fuzz/seeds/.stamp
+
+fuzz: all
+	$(Q)tools/deps.sh fuzz
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/fuzz.sh $(FUZZ_TARGETS)
+
 DEMO_PCAP := tests/captures/demo.pcap
 
 demo: all
@@ -131,9 +190,9 @@ demo: all
 	$(Q)$(OUTPUT)/pktspec replay $(DEMO_PCAP)
 
 check: all
-	$(Q)tools/deps.sh test vm
+	$(Q)tools/deps.sh test vm fuzz
 	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test \
-		$(OUTPUT)/pktspec-bench
+		$(OUTPUT)/pktspec-bench fuzz-build
 	$(Q)tests/run
 
 test: check

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Installs the Debian packages a make target needs, when some are missing.
 # Usage: tools/deps.sh GROUP...
-#   groups: build test vm bench accuracy, and capture (every capture_* group: what the
+#   groups: build test vm bench accuracy fuzz, and capture (every capture_* group: what the
 #   scripts that re-record tests/captures need; make check does not)
 # Quiet when everything is present; as root it runs apt-get, otherwise it names
 # what is missing and fails.
@@ -14,6 +14,8 @@ pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-ba
 pkgs_vm="qemu-system-x86 busybox-static cpio gzip kmod xz-utils zstd dnsmasq-base bpftool iproute2 python3 debian-archive-keyring"
 pkgs_bench="libndpi-bin netsniff-ng gnuplot-nox python3 jq bc iproute2 procps util-linux"
 pkgs_accuracy="libndpi-bin"
+# libFuzzer and the sanitizer runtimes for clang (tests/fuzz).
+pkgs_fuzz="clang libclang-rt-14-dev python3"
 # Servers and clients that record the captures (tests/captures/*/make.sh); not needed by make check.
 pkgs_capture_tcp_a="tcpdump python3 nghttp2-client nghttp2-server h2o python3-websockets dante-server tinyproxy-bin inetutils-telnetd inetutils-telnet vsftpd curl python3-aiosmtpd dovecot-pop3d dovecot-imapd samba smbclient rpcbind rsync git prosody ngircd xvfb x11vnc xrdp openvpn openssl"
 pkgs_capture_tcp_b="python3 python3-scapy"

@@ -55,7 +55,8 @@ static __always_inline int pks_sig_quic(const struct pks_payload *p, struct pks_
 		return 0;
 	version = pks_be32(p, 1);
 	dcil = p->b[5];
-	if (dcil > 20)
+	/* The source ID's length byte must be in the payload, not the window's zeros past it. */
+	if (dcil > 20 || 6 + dcil >= p->len)
 		return 0;
 	scil = p->b[(6 + dcil) & PKS_WIN_MASK];
 	if (scil > 20)
@@ -140,8 +141,10 @@ static __always_inline int pks_sig_gquic(const struct pks_payload *p, struct pks
 			scil = scil ? scil + 3 : 0;
 		} else {
 			dcil = p->b[5];
+			if (dcil > 20 || 6 + dcil >= p->len)
+				return 0;
 			scil = p->b[(6 + dcil) & PKS_WIN_MASK];
-			if (dcil > 20 || scil > 20)
+			if (scil > 20)
 				return 0;
 		}
 		if (p->from_client && dcil == 8 && p->total >= PKS_QUIC_MIN_INITIAL) {
