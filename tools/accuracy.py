@@ -19,19 +19,27 @@ maps nDPI's plain_proto names to pktspec's protocol names, and prints:
     opened, other transport, picked up mid-session, several protocols on one
     5-tuple, other), derived from replay's flows and reason counters;
   - where /usr/bin/ndpiReader (Debian's libndpi-bin, nDPI 4.2) exists, its
-    verdicts on the same captures as a second opinion.
+    verdicts on the same captures as a second opinion;
+  - random payload (issue 14): a million generated flows of random bytes
+    (tests/captures/negative/make-random-flows.py, in batches of 200,000,
+    a fresh seed printed) and the ones pktspec named, which should be none.
 
 A JSON summary goes to .output/accuracy.json. This is a measurement, not a
 test: it never fails on figures, and exits 0 when the corpus is absent.
 
-Usage: tools/accuracy.py [--pktspec PATH] [--corpus DIR] [--json PATH] [--no-ndpi] [-v]
+Usage: tools/accuracy.py [--pktspec PATH] [--corpus DIR] [--json PATH] [--no-ndpi]
+                         [--random-flows N] [--random-seed S] [-v]
+  --random-flows  random-payload flows to check (default 1000000; 0: none)
+  --random-seed   their seed (default: a fresh one; batch k uses seed + k)
 """
 import argparse
 import collections
 import csv
+import importlib.util
 import ipaddress
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -240,14 +248,44 @@ def print_causes(counts, by_proto, flows, desc, verbose):
                 print(f"    [{key}] " + desc(*x))
 
 
+RANDOM_BATCH = 200000
+
+
+def random_payload(pktspec, n, seed):
+    """Runs n random-payload flows in batches; returns the JSON summary."""
+    gen = os.path.join(ROOT, "tests", "captures", "negative", "make-random-flows.py")
+    spec = importlib.util.spec_from_file_location("make_random_flows", gen)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    named, missing, done = [], 0, 0
+    for k in range((n + RANDOM_BATCH - 1) // RANDOM_BATCH):
+        size = min(RANDOM_BATCH, n - done)
+        got, miss, _, _, _ = mod.run(pktspec, seed + k, size)
+        named += [(seed + k, size, mod.describe(fl, v)) for fl, v in got]
+        missing += len(miss)
+        done += size
+    print()
+    print(f"Random payload: {done} flows of random bytes (make-random-flows.py, batches of {RANDOM_BATCH}, "
+          f"seeds {seed}..{seed + (done - 1) // RANDOM_BATCH}): {len(named)} named [0], "
+          f"{missing} missing from the replay")
+    for s, size, d in named:
+        print(f"  {d}  (--seed {s} --flows {size})")
+    return {"flows": done, "seed": seed, "batch": RANDOM_BATCH, "named": len(named), "missing": missing,
+            "named_flows": [{"seed": s, "flows": size, "flow": d} for s, size, d in named]}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--pktspec", default=os.path.join(ROOT, ".output", "pktspec"))
     ap.add_argument("--corpus", default=os.path.join(ROOT, "..", "shared", "corpus"))
     ap.add_argument("--json", default=os.path.join(ROOT, ".output", "accuracy.json"))
     ap.add_argument("--no-ndpi", action="store_true", help="do not run ndpiReader")
+    ap.add_argument("--random-flows", type=int, default=1000000)
+    ap.add_argument("--random-seed", type=int, default=None)
     ap.add_argument("-v", "--verbose", action="store_true", help="list every disagreement")
     args = ap.parse_args()
+    if args.random_flows < 0:
+        ap.error("--random-flows must be 0 or more")
 
     corpus = os.path.abspath(args.corpus)
     if not os.path.isdir(corpus) and args.corpus == ap.get_default("corpus"):
@@ -471,6 +509,10 @@ def main():
     print_causes(counts, by_proto, cause_flows, desc, args.verbose)
     summary["undecided_causes"] = {key: {"flows": counts[key], "protocols": dict(by_proto[key])}
                                    for key, _ in CAUSES}
+
+    if args.random_flows:
+        seed = args.random_seed if args.random_seed is not None else random.SystemRandom().randint(1, 2**31 - 1)
+        summary["random_payload"] = random_payload(args.pktspec, args.random_flows, seed)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:

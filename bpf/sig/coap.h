@@ -8,16 +8,24 @@
  *    in the window, have neither nibble 15 except the payload marker 0xFF
  *    (3.1), a payload marker is followed by payload, and every option number
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
- *    Two header bytes are little evidence, so a request also needs the
- *    default port 5683/5684 (6.1, 6.2) on one side, or a Uri-Host, Uri-Path
- *    or Uri-Query option (5.10.1: the URI a request names) whose value starts
- *    with 8 printable ASCII characters.
+ *    Two header bytes are little evidence, so a request needs a Uri-Host,
+ *    Uri-Path or Uri-Query option (5.10.1: the URI a request names) whose
+ *    value starts with 8 printable ASCII characters, or, sent to the default
+ *    port 5683/5684 (6.1, 6.2), the whole message in view: at least one
+ *    option or a payload, the options walked to the end of the datagram or
+ *    to a payload marker with payload after it, within the window and the
+ *    walk's bound. Options that run past the window decide nothing on the
+ *    port alone, nor does a bare 4-byte header and token (random payload on
+ *    5683 passed the header and the options it could see once in a few
+ *    thousand datagrams; tests/captures/negative/make-random-flows.py).
  *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
  *    A piggybacked response (ACK) carries the request's message ID; a
  *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
- *    only recognised with that match, after the flow's request: on its own
- *    the header is too little evidence (random bytes pass it about once in
- *    a few hundred tries).
+ *    only recognised with that match, after the flow's request (a bit of
+ *    the cookie says one was seen: a port guess alone, with the cookie
+ *    still zero, matched any separate response with an empty token): on its
+ *    own the header is too little evidence (random bytes pass it about once
+ *    in a few hundred tries).
  */
 #ifndef PKTSPEC_BPF_SIG_COAP_H
 #define PKTSPEC_BPF_SIG_COAP_H
@@ -28,6 +36,15 @@
 
 #define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
 #define PKS_COAP_TEXT_CHECK 8 /* leading bytes of a URI option that must be printable ASCII */
+#define PKS_COAP_SEEN 0x8000  /* cookie: a request was seen (the token's key keeps 15 bits) */
+
+/* What the option walk saw. */
+enum {
+	PKS_COAP_BAD = 0,      /* malformed */
+	PKS_COAP_UNSEEN = 1,   /* well-formed as far as seen, but not to the end */
+	PKS_COAP_URI = 2,      /* a URI option with printable text */
+	PKS_COAP_COMPLETE = 3, /* one option or more, to the datagram's end or a payload marker */
+};
 
 /*
  * Option numbers below 64 that RFC 7252 5.10, RFC 7641 (Observe 6), RFC 7959
@@ -86,9 +103,11 @@ static __always_inline int pks_coap_uri_text(const struct pks_payload *p, __u32 
 }
 
 /*
- * Walks the first options after the token. Returns 0 when they are malformed,
- * 2 as soon as a well-formed URI option with printable text is seen (enough
- * evidence: the walk stops there), else 1.
+ * Walks the first options after the token. Returns PKS_COAP_BAD when they
+ * are malformed, PKS_COAP_URI as soon as a well-formed URI option with
+ * printable text is seen (enough evidence: the walk stops there),
+ * PKS_COAP_COMPLETE when the walk reached the datagram's end or a payload
+ * marker with payload, else PKS_COAP_UNSEEN.
  *
  * The offset and the option number go through pks_forget() at the top of
  * each step: the encodings of a step (one, two or three bytes of delta and
@@ -104,15 +123,19 @@ static __always_inline int pks_coap_options_ok(const struct pks_payload *p, stru
 
 		off = pks_forget(m, off);
 		num = pks_forget(m, num);
-		if (off >= p->total || off >= p->len)
-			return 1;
+		if (off == p->total) /* nothing after the token is no evidence */
+			return i ? PKS_COAP_COMPLETE : PKS_COAP_UNSEEN;
+		if (off > p->total)
+			return PKS_COAP_BAD;
+		if (off >= p->len)
+			return PKS_COAP_UNSEEN;
 		b = p->b[off & PKS_WIN_MASK];
-		if (b == 0xff)
-			return off + 1 < p->total; /* a marker with no payload is an error */
+		if (b == 0xff) /* a marker with no payload is an error */
+			return off + 1 < p->total ? PKS_COAP_COMPLETE : PKS_COAP_BAD;
 		delta = b >> 4;
 		len = b & 0xf;
 		if (delta == 15 || len == 15)
-			return 0;
+			return PKS_COAP_BAD;
 		off++;
 		off = pks_opaque(off);
 		if (delta == 13) {
@@ -132,20 +155,25 @@ static __always_inline int pks_coap_options_ok(const struct pks_payload *p, stru
 		}
 		num += delta;
 		if (!pks_coap_option_known(num) || off + len > p->total)
-			return 0;
+			return PKS_COAP_BAD;
 		if (pks_coap_uri_text(p, num, pks_opaque(off), len))
-			return 2;
+			return PKS_COAP_URI;
 		off += len;
 	}
-	return 1;
+	off = pks_forget(m, off);
+	return off == p->total ? PKS_COAP_COMPLETE : PKS_COAP_UNSEEN;
 }
 
-/* The request's message ID and first two token bytes, as kept in the cookie. */
+/*
+ * The request's message ID and 15 bits of its first two token bytes, as kept
+ * in the cookie with PKS_COAP_SEEN.
+ */
 static __always_inline __u32 pks_coap_key(const struct pks_payload *p)
 {
 	__u32 tkl = p->b[0] & 0xf;
 
-	return (__u32)pks_be16(p, 2) << 16 | (tkl >= 2 ? pks_be16(p, 4) : tkl == 1 ? p->b[4] : 0);
+	return (__u32)pks_be16(p, 2) << 16 | (tkl >= 2 ? pks_be16(p, 4) & 0x7fff : tkl == 1 ? p->b[4] : 0) |
+	       PKS_COAP_SEEN;
 }
 
 static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_match *m)
@@ -158,9 +186,9 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 	if (code >= 1 && code <= 7) {
 		int opts = pks_coap_options_ok(p, m, 4 + tkl);
 
-		if (((b0 >> 4) & 3) > 1 || !opts)
+		if (((b0 >> 4) & 3) > 1 || opts == PKS_COAP_BAD || opts == PKS_COAP_UNSEEN)
 			return 0;
-		if (opts < 2 && p->sport != 5683 && p->dport != 5683 && p->sport != 5684 && p->dport != 5684)
+		if (opts == PKS_COAP_COMPLETE && p->dport != 5683 && p->dport != 5684)
 			return 0;
 		m->cookie = pks_coap_key(p);
 		m->set_cookie = 1;
@@ -170,7 +198,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		return 0;
 	/* ACK: the same message ID; CON/NON (a separate response): the same token. */
 	key = pks_coap_key(p);
-	if (p->flow_proto != PKS_P_COAP ||
+	if (p->flow_proto != PKS_P_COAP || !(p->cookie & PKS_COAP_SEEN) ||
 	    ((p->b[0] & 0x30) == 0x20 ? (p->cookie ^ key) >> 16 : (p->cookie ^ key) & 0xffff))
 		return 0;
 	return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_RESPONSE, PKS_ROLE_SERVER);

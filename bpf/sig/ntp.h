@@ -16,8 +16,12 @@
  *    timestamp (RFC 5905 8 and 9.2), so a reply whose origin matches confirms.
  *  - Mode 6 control messages (RFC 9327 2): LI zero, an opcode 1..12 or 31;
  *    a request has R, E, M clear and zero status and offset; the datagram is
- *    the 12-byte header, count data bytes, padding to 4 and at most a MAC
- *    (key ID + 20-byte digest).
+ *    the 12-byte header, count data bytes, zero padding to a multiple of 4
+ *    octets, and perhaps a MAC (key ID and a 16- or 20-octet digest, after
+ *    padding to 8 in some ntpd versions): exactly one of those lengths. ntpd
+ *    (ctl_flushpkt: "Pad to a multiple of 32 bits") and ntpq pad so; the
+ *    looser "up to 27 octets after the data" let random datagrams pass about
+ *    once in a million (tests/captures/negative/make-random-flows.py).
  *  - Mode 7 private messages (ntpd's ntp_request.h, used by ntpdc): the
  *    implementation number 0, 2 or 3, a must-be-zero nibble, a request code
  *    at most 45; a response's nitems * itemsize fills the datagram exactly, a
@@ -44,7 +48,6 @@ static __always_inline int pks_ntp_length_ok(__u32 vn, __u32 total)
 	return vn == 4 && total > PKS_NTP_HDR && !(total & 3);
 }
 
-#define PKS_NTP_CTL_SLACK (3 + 24) /* padding to 4 bytes, then key ID and a 20-byte digest */
 #define PKS_NTP_CTL_COUNT_MAX 468   /* RFC 9327 2: data in one fragment */
 #define PKS_NTP_PRIV_REQ 48         /* ntp_request.h: header and the fixed request data area */
 #define PKS_NTP_PRIV_CODE_MAX 45
@@ -52,11 +55,15 @@ static __always_inline int pks_ntp_length_ok(__u32 vn, __u32 total)
 static __always_inline int pks_ntp_control(const struct pks_payload *p, struct pks_match *m, __u32 vn)
 {
 	__u8 b1 = p->b[1], op = p->b[1] & 0x1f;
-	__u32 count = pks_be16(p, 10);
+	__u32 count = pks_be16(p, 10), pad4, pad8;
 
 	if ((p->b[0] & 0xc0) || count > PKS_NTP_CTL_COUNT_MAX || (op == 0 || (op > 12 && op != 31)))
 		return 0;
-	if (12 + count > p->total || p->total > 12 + count + PKS_NTP_CTL_SLACK)
+	/* The data padded to 4, then nothing or a MAC (after padding to 8 or not). */
+	pad4 = (12 + count + 3) & ~3u;
+	pad8 = (pad4 + 7) & ~7u;
+	if (p->total != pad4 && p->total != pad4 + 20 && p->total != pad4 + 24 && p->total != pad8 + 20 &&
+	    p->total != pad8 + 24)
 		return 0;
 	if (!(b1 & 0x80)) {
 		/* E and M only in responses; status and offset zero in requests */

@@ -23,8 +23,12 @@
  * RTCP (RFC 3550 6.4, A.2 validity checks): version 2, padding clear in the
  * first packet of a compound, type 200..207, and a length (in 32-bit words
  * minus one) that either fills the datagram or is followed, inside the
- * window, by another RTCP header. Many real peers send RR/SR first (6.1), but
- * RFC 5506 allows reduced-size packets of any type, so any type is accepted.
+ * window, by another RTCP header whose own length still fits in the
+ * datagram. RFC 5506 allows reduced-size packets of any type, so a packet
+ * that fills the datagram may have any type; a compound packet starts with
+ * SR or RR (6.1, and A.2's first check), as one that does not is not valid
+ * RTCP (random payload met the looser rule about once in 2 million
+ * datagrams; tests/captures/negative/make-random-flows.py).
  *
  * Over TCP (RFC 4571 2) each RTP or RTCP packet is framed by a 16-bit length:
  * the same checks apply to the packet at offset 2, which must fill its frame
@@ -58,12 +62,14 @@ static __always_inline int pks_rtcp_at(const struct pks_payload *p, struct pks_m
 	if (len < room) {
 		__u8 b0, b1;
 
-		/* A compound packet: the next header must be RTCP too. */
-		if (off + len + 2 > p->len)
+		/* A compound packet: SR or RR first, the next header RTCP too. */
+		b1 = p->b[(off + 1) & PKS_WIN_MASK];
+		if ((b1 != 200 && b1 != 201) || off + len + 4 > p->len)
 			return 0;
 		b0 = p->b[(off + len) & PKS_WIN_MASK];
 		b1 = p->b[(off + len + 1) & PKS_WIN_MASK];
-		if ((b0 & 0xc0) != 0x80 || !pks_rtcp_type(b1))
+		if ((b0 & 0xc0) != 0x80 || !pks_rtcp_type(b1) ||
+		    len + (pks_be16(p, off + len + 2) + 1) * 4 > room)
 			return 0;
 	}
 	return pks_match_set(m, PKS_P_RTCP, PKS_R_RTCP, PKS_ROLE_ANY);

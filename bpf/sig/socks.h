@@ -5,6 +5,11 @@
  *    1..255 and exactly NMETHODS method octets (the message is the whole
  *    segment). Methods are IANA-assigned 0x00..0x09 or private 0x80..0xFE;
  *    0xFF means "no acceptable method" and is only ever a server's answer.
+ *    Three octets are little evidence (random segments of three octets
+ *    passed once in a few hundred thousand), so the greeting must be the
+ *    first payload its side sends (3: the client "connects ... and sends"
+ *    it) and offer at least one IANA-assigned method: a client offering
+ *    only private ones can speak to no standard server.
  *    The server answers VER 5 and one METHOD, two octets in all (3).
  *  - SOCKS 4 ("SOCKS: A protocol for TCP proxy across firewalls", Ying-Da
  *    Lee) and 4A: VN 4, CD 1 (CONNECT) or 2 (BIND), DSTPORT, DSTIP, a
@@ -29,15 +34,21 @@ static __always_inline int pks_socks5_greeting(const struct pks_payload *p)
 {
 	__u32 n = p->b[1], i;
 
-	if (p->b[0] != 5 || n == 0 || p->total != 2 + n)
+	__u32 iana = 0;
+
+	if (p->b[0] != 5 || n == 0 || p->total != 2 + n || p->nth != 0)
 		return 0;
 	for (i = 0; i < PKS_WIN - 2; i++) {
+		__u8 m;
+
 		if (i >= n)
 			break;
-		if (!pks_socks5_method_ok(p->b[(2 + i) & PKS_WIN_MASK]))
+		m = p->b[(2 + i) & PKS_WIN_MASK];
+		if (!pks_socks5_method_ok(m))
 			return 0;
+		iana |= m <= 0x09;
 	}
-	return 1;
+	return iana;
 }
 
 static __always_inline int pks_socks4_request(const struct pks_payload *p)
