@@ -9,13 +9,18 @@
 #    `pktspec flows` shows the app, then sends its request);
 #  - a second connection to that server is marked from its SYN (server memory
 #    keeps the app);
-#  - the same for an HTTP flow named by its Host header.
+#  - the same for an HTTP flow named by its Host header;
+#  - a flow to a server the client first looked up in DNS (dnsmasq answers
+#    cdn.video.example) is marked from its SYN: the daemon wrote the answer's
+#    address and app into pks_hosts, which the kernel reads at flow creation
+#    (confidence dns, rule dns-named). Its port (8081) has no server memory.
 # nftables in the server's input chain counts the marked packets.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
 
 TLS_PORT=8443
 HTTP_PORT=8080
+DNS_PORT=8081
 NAME=media.video.example
 
 pks_topology
@@ -33,12 +38,14 @@ table inet pks_test {
 	counter tls_syn_marked {}
 	counter http_marked {}
 	counter http_syn_marked {}
+	counter dns_syn_marked {}
 	chain input {
 		type filter hook input priority 0;
 		meta mark & 0xff == 0x44 tcp dport $TLS_PORT tcp flags & (syn | ack) == syn counter name tls_syn_marked
 		meta mark & 0xff == 0x44 tcp dport $TLS_PORT counter name tls_marked
 		meta mark & 0xff == 0x44 tcp dport $HTTP_PORT tcp flags & (syn | ack) == syn counter name http_syn_marked
 		meta mark & 0xff == 0x44 tcp dport $HTTP_PORT counter name http_marked
+		meta mark & 0xff == 0x44 tcp dport $DNS_PORT tcp flags & (syn | ack) == syn counter name dns_syn_marked
 	}
 }
 NFT
@@ -168,4 +175,28 @@ pks_wait_closed "$PKS_CLI" "$HTTP_PORT"
 syn=$(nft_packets http_syn_marked)
 [ "$syn" -ge 1 ] && pks_pass http_second_connection_marked_from_syn ||
 	pks_fail http_second_connection_marked_from_syn "http_syn_marked=$syn; $("$PKTSPEC" flows --json | jq -c "select(.client_port == 41004)" | head -c 300)"
+
+# --- A flow named by DNS before its first packet ----------------------------
+pks_bg "$PKS_SRV" "$PKS_TMP/dnsmasq.log" dnsmasq --no-daemon --no-resolv --no-hosts --port=53 \
+	--listen-address=198.18.0.2 --bind-interfaces --host-record=cdn.video.example,198.18.0.2 --pid-file= --user=root
+pks_bg "$PKS_SRV" "$PKS_TMP/http-dns.log" /usr/bin/python3 "$PKS_TMP/server.py" "$DNS_PORT"
+pks_wait_udp "$PKS_SRV" 53 && pks_wait_tcp "$PKS_SRV" "$DNS_PORT" ||
+	{ pks_fail "$PKS_TEST" "dnsmasq or the HTTP server did not start"; pks_done; }
+a=$(pks_in "$PKS_CLI" dig +short +time=5 @198.18.0.2 cdn.video.example A)
+[ "$a" = 198.18.0.2 ] && pks_pass dns_answer || pks_fail dns_answer "got '$a'"
+# The daemon has read the answer when the kernel's host table holds it.
+hosts_written() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts 2>/dev/null | jq -e 'length > 0' >/dev/null
+}
+pks_wait_for 30 hosts_written && pks_pass dns_host_written ||
+	pks_fail dns_host_written "$(bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts 2>&1 | head -c 300)"
+pks_in "$PKS_CLI" curl -sS --max-time 10 --local-port 41005 -o /dev/null \
+	--resolve "cdn.video.example:$DNS_PORT:198.18.0.2" "http://cdn.video.example:$DNS_PORT/" || pks_fail dns_named_curl "curl failed"
+pks_wait_closed "$PKS_CLI" "$DNS_PORT"
+syn=$(nft_packets dns_syn_marked)
+[ "$syn" -ge 1 ] && pks_pass dns_named_marked_from_syn ||
+	pks_fail dns_named_marked_from_syn "dns_syn_marked=$syn; $("$PKTSPEC" flows --json | jq -c "select(.client_port == 41005)" | head -c 300)"
+fl=$("$PKTSPEC" flows --json | jq -c "select(.client_port == 41005)")
+echo "$fl" | jq -e 'select(.app == "video" and .host == "cdn.video.example")' >/dev/null &&
+	pks_pass dns_named_flow_app || pks_fail dns_named_flow_app "$(echo "$fl" | head -c 300)"
 pks_done
