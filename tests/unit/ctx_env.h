@@ -107,21 +107,6 @@ static inline void ctx_write_apps(char *path, const char *text)
 	}
 }
 
-static inline long ctx_map_count(int fd, size_t key_size)
-{
-	uint8_t k[64], next[64];
-	void *prev = NULL;
-	long n = 0;
-
-	if (key_size > sizeof(k))
-		return -1;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(k, next, key_size);
-		prev = k;
-		n++;
-	}
-	return n;
-}
 
 static inline uint64_t ctx_stat(struct ctx_env *c, size_t field_off)
 {

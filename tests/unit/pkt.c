@@ -342,6 +342,22 @@ void pks_env_case_end(void)
 	shared_held = 0;
 }
 
+long pks_map_count(int fd, size_t key_size)
+{
+	uint8_t k[256], next[256];
+	void *prev = NULL;
+	long n = 0;
+
+	if (key_size > sizeof(k))
+		return -1;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(k, next, key_size);
+		prev = k;
+		n++;
+	}
+	return n;
+}
+
 void pks_env_release(void)
 {
 	if (shared)

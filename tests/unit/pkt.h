@@ -77,6 +77,8 @@ int pks_env_reset(struct pktspec_bpf *skel);
 /* For the runner: a case ended (whatever it left open is free again); the process ends. */
 void pks_env_case_end(void);
 void pks_env_release(void);
+/* Entries of a hash map (walked with get_next_key), or -1 for a key over 256 bytes. */
+long pks_map_count(int fd, size_t key_size);
 /* Runs one frame built from s; returns 0 when the program ran and passed it. */
 int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
 /* Runs raw frame bytes. */

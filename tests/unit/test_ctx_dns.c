@@ -267,7 +267,7 @@ TEST(ctx_dns_cname_loop_and_hundreds_of_records)
 		dns_a(&m, "c.loop.test", ip, 60);
 	}
 	CHECK(send_answer(&c, &m) == 0);
-	hosts = ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_hosts), sizeof(struct pks_host_key));
+	hosts = pks_map_count(bpf_map__fd(c.env.skel->maps.pks_hosts), sizeof(struct pks_host_key));
 	/* The copy is cut at PKS_SNAP_LEN bytes and at most PKS_DNS_ANSWERS_MAX records are read. */
 	CHECK(hosts > 0 && hosts <= PKS_DNS_ANSWERS_MAX);
 	CHECK(connect_to(&c, 0, "198.19.0.1", 40000, &n, NULL) == 0);

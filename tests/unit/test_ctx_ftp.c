@@ -143,7 +143,7 @@ TEST(ctx_ftp_malformed_replies_announce_nothing)
 	CHECK(ftp_control(&c, 0) == 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(ctx_run_text(&c, srv_pkt(0), bad[i]) == 0);
-	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
 	ctx_close(&c);
 }
 
@@ -190,7 +190,7 @@ TEST(ctx_ftp_pasv_written_by_kernel_before_engine_runs)
 	CHECK_STR(pks_rule_name(f.rule), "ftp-pasv");
 	/* The engine, late, does not revive the used expectation. */
 	pks_engine_poll(c.eng, 0);
-	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
 	ctx_close(&c);
 }
 
@@ -280,7 +280,7 @@ TEST(ctx_ftp_daemon_owns_eprt_v6)
 	CHECK(pks_env_run(&c.env, &syn) == 0);
 	CHECK(pks_env_flow(&c.env, &syn, &f) == 0);
 	CHECK(f.proto != PKS_P_FTP_DATA);
-	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
 	/* The engine, once it runs, writes it: the next connection to it is expected. */
 	pks_engine_poll(c.eng, 0);
 	syn.sport = 33001;

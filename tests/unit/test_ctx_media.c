@@ -94,7 +94,7 @@ TEST(ctx_sip_tcp_split_message)
 	seg.payload_len = cut;
 	CHECK(ctx_run_seq(&c, &seg, 5000) == 0);
 	/* Nothing yet: the body has not arrived. */
-	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
 	seg.payload = invite + cut;
 	seg.payload_len = len - cut;
 	CHECK(ctx_run_seq(&c, &seg, 5000 + cut) == 0);
@@ -207,7 +207,7 @@ TEST(ctx_tftp_garbage_announces_nothing)
 	req.payload = bad;
 	req.payload_len = sizeof(bad);
 	CHECK(ctx_run(&c, &req) == 0);
-	CHECK_EQ(ctx_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_expect), sizeof(struct pks_expect_key)), 0);
 	ctx_close(&c);
 }
 

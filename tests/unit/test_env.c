@@ -38,21 +38,6 @@ static size_t value_bytes(const struct bpf_map *map)
 	return bpf_map__value_size(map);
 }
 
-static long entries(int fd, size_t key_size)
-{
-	uint8_t k[256], next[256];
-	void *prev = NULL;
-	long n = 0;
-
-	if (key_size > sizeof(k))
-		return -1;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(k, next, key_size);
-		prev = k;
-		n++;
-	}
-	return n;
-}
 
 static int ring_count(void *ctx, void *data, size_t size)
 {
@@ -107,7 +92,7 @@ TEST(env_reset_1_leaves_state)
 		memset(val, 1, vb);
 		if (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG)
 			; /* .rodata: the same configuration for every case */
-		else if (is_array(t) || (is_hash(t) && entries(bpf_map__fd(map), bpf_map__key_size(map)) == 0))
+		else if (is_array(t) || (is_hash(t) && pks_map_count(bpf_map__fd(map), bpf_map__key_size(map)) == 0))
 			err = bpf_map_update_elem(bpf_map__fd(map), key, val, BPF_ANY) ? -errno : 1;
 		free(key);
 		free(val);
@@ -147,7 +132,7 @@ TEST(env_reset_2_sees_none)
 		if (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG)
 			continue;
 		if (is_hash(t)) {
-			long n = entries(fd, bpf_map__key_size(map));
+			long n = pks_map_count(fd, bpf_map__key_size(map));
 
 			if (n != 0)
 				pks_test_fail(__FILE__, __LINE__, "%s has %ld entries", bpf_map__name(map), n);
