@@ -27,12 +27,12 @@ for ifc in "$PKS_CLI_IF" "$PKS_SRV_IF"; do
 done
 pks_bg "$PKS_CLI" "$PKS_TMP/run.out" "$PKTSPEC" run --json
 run_pid=${PKS_PIDS[-1]}
-for _ in $(seq 100); do grep -q "running the context rules" "$PKS_TMP/run.out" && break; sleep 0.1; done
+pks_wait_for 30 grep -q "running the context rules" "$PKS_TMP/run.out"
 
 pks_bg "$PKS_SRV" "$PKS_TMP/serve.log" "$PY" "$HELPER" serve 198.18.0.2 22,2222 "$PKS_TMP/trigger"
 pks_wait_tcp "$PKS_SRV" 2222 && pks_wait_tcp "$PKS_SRV" 22 || pks_fail evict_server "$(cat "$PKS_TMP/serve.log")"
 pks_bg "$PKS_CLI" "$PKS_TMP/connect.log" "$PY" "$HELPER" connect 198.18.0.2 22,2222 4 "$PKS_TMP/ready"
-for _ in $(seq 100); do [ -s "$PKS_TMP/ready" ] && break; sleep 0.1; done
+pks_wait_for 30 test -s "$PKS_TMP/ready"
 
 # ssh_flows: the held flows in the table, as JSON lines.
 ssh_flows() {
@@ -41,12 +41,9 @@ ssh_flows() {
 good_flows() { # the held flows that are confirmed SSH with the client on the client's side
 	ssh_flows | pks_jq 'select(.proto=="ssh" and (.confidence=="confirmed" or .confidence=="expected") and .client=="198.18.0.1" and .server=="198.18.0.2" and (.server_port==22 or .server_port==2222))' | wc -l
 }
-n=0
-for _ in $(seq 100); do
-	n=$(good_flows)
-	[ "$n" -eq "$FLOWS" ] && break
-	sleep 0.1
-done
+all_good() { [ "$(good_flows)" -eq "$FLOWS" ]; }
+pks_wait_for 30 all_good
+n=$(good_flows)
 [ "$n" -eq "$FLOWS" ] && pks_pass evict_flows_confirmed_before ||
 	pks_fail evict_flows_confirmed_before "$n of $FLOWS: $(ssh_flows | head -3)"
 ssh_flows >"$PKS_TMP/before.json"
@@ -67,12 +64,11 @@ echo "# $rounds rounds of $FLOOD new flows evicted $((FLOWS - left)) of the $FLO
 	pks_fail evict_flood_evicted_held_flows "all $left held flows still in the table"
 
 # The daemon's next scan sees them gone and says so: one "evicted" event per flow it expects back.
-ev=0
-for _ in $(seq 50); do
-	ev=$(grep '"event":"evicted"' "$PKS_TMP/run.out" | pks_jq 'select(.proto=="ssh")' | wc -l)
-	[ "$ev" -ge $((FLOWS - left)) ] && break
-	sleep 0.1
-done
+# The daemon also reads the flood's new-flow events first: wait for it, not for a time.
+evicted_events() { grep '"event":"evicted"' "$PKS_TMP/run.out" | pks_jq 'select(.proto=="ssh")' | wc -l; }
+evicted_all() { [ "$(evicted_events)" -ge $((FLOWS - left)) ]; }
+pks_wait_for 60 evicted_all
+ev=$(evicted_events)
 [ "$ev" -ge $((FLOWS - left)) ] && pks_pass evict_run_reports_evicted_flows ||
 	pks_fail evict_run_reports_evicted_flows "$ev evicted events for $((FLOWS - left)) flows"
 grep -q '"event":"evictions"' "$PKS_TMP/run.out" && pks_pass evict_run_reports_eviction_count ||
@@ -81,13 +77,11 @@ grep -q '"event":"evictions"' "$PKS_TMP/run.out" && pks_pass evict_run_reports_e
 # The server speaks first on every held flow; the client answers.
 before=$(pks_jq -s 'map(.packets) | add' <"$PKS_TMP/before.json")
 touch "$PKS_TMP/trigger"
-n=0
-for _ in $(seq 100); do
-	n=$(good_flows)
-	now=$(ssh_flows | pks_jq -s 'map(.packets) | add // 0')
-	[ "$n" -eq "$FLOWS" ] && [ "$now" -ge $((before + 2 * FLOWS)) ] && break
-	sleep 0.1
-done
+back_all() {
+	[ "$(good_flows)" -eq "$FLOWS" ] && [ "$(ssh_flows | pks_jq -s 'map(.packets) | add // 0')" -ge $((before + 2 * FLOWS)) ]
+}
+pks_wait_for 30 back_all
+n=$(good_flows)
 ssh_flows >"$PKS_TMP/after.json"
 [ "$n" -eq "$FLOWS" ] && pks_pass evict_flows_back_confirmed_same_sides ||
 	pks_fail evict_flows_back_confirmed_same_sides "$n of $FLOWS: $(pks_jq -c '[.client,.client_port,.server,.server_port,.proto,.confidence]' <"$PKS_TMP/after.json" | tr '\n' ' ')"
@@ -109,12 +103,9 @@ else
 fi
 pks_in "$PKS_CLI" "$PKTSPEC" status | grep -q "evicted by the LRU" && pks_pass evict_status_text ||
 	pks_fail evict_status_text "$(pks_in "$PKS_CLI" "$PKTSPEC" status | head -12)"
-r=0
-for _ in $(seq 30); do
-	r=$(grep -c '"event":"restored"' "$PKS_TMP/run.out")
-	[ "$r" -ge $((FLOWS - left)) ] && break
-	sleep 0.1
-done
+restored_all() { [ "$(grep -c '"event":"restored"' "$PKS_TMP/run.out")" -ge $((FLOWS - left)) ]; }
+pks_wait_for 30 restored_all
+r=$(grep -c '"event":"restored"' "$PKS_TMP/run.out")
 [ "$r" -ge $((FLOWS - left)) ] && pks_pass evict_run_reports_restored ||
 	pks_fail evict_run_reports_restored "$r restored events for $((FLOWS - left)) evicted flows"
 
