@@ -10,14 +10,18 @@
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
  *    Two header bytes are little evidence, so a request needs a Uri-Host,
  *    Uri-Path or Uri-Query option (5.10.1: the URI a request names) whose
- *    value starts with 8 printable ASCII characters, or, sent to the default
- *    port 5683/5684 (6.1, 6.2), the whole message in view: at least one
- *    option or a payload, the options walked to the end of the datagram or
- *    to a payload marker with payload after it, within the window and the
- *    walk's bound. Options that run past the window decide nothing on the
- *    port alone, nor does a bare 4-byte header and token (random payload on
- *    5683 passed the header and the options it could see once in a few
- *    thousand datagrams; tests/captures/negative/make-random-flows.py).
+ *    value starts with 8 printable ASCII characters, or, as the first
+ *    payload of its direction and sent to the default port 5683 (6.1; 5684
+ *    is coaps, 6.2, where DTLS records come, not plain CoAP), the whole
+ *    message in view: at least one option or a payload, the options walked
+ *    to the end of the datagram or to a payload marker with payload after
+ *    it, within the window and the walk's bound. Options that run past the
+ *    window decide nothing on the port alone, nor does a bare 4-byte header
+ *    and token (random payload on 5683 passed the header and the options it
+ *    could see once in a few thousand datagrams, and the rule as it stands
+ *    still about once in a million random flows before it took only 5683
+ *    and a direction's first payload; tests/captures/negative/
+ *    make-random-flows.py).
  *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
  *    A piggybacked response (ACK) carries the request's message ID; a
  *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
@@ -188,7 +192,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 
 		if (((b0 >> 4) & 3) > 1 || opts == PKS_COAP_BAD || opts == PKS_COAP_UNSEEN)
 			return 0;
-		if (opts == PKS_COAP_COMPLETE && p->dport != 5683 && p->dport != 5684)
+		if (opts == PKS_COAP_COMPLETE && (p->dport != 5683 || p->nth))
 			return 0;
 		m->cookie = pks_coap_key(p);
 		m->set_cookie = 1;
