@@ -29,6 +29,17 @@ enum pks_kexp_kind {
 	PKS_KEXP_EPRT, /* EPRT |1|a.b.c.d|port| */
 };
 
+/* The IPv4 address of the first four numbers, IPv4-mapped (RFC 4291 2.5.5.2) as keys hold it. */
+static __always_inline void pks_kexp_v4mapped(const struct pks_kexp_nums *o, __u8 *addr)
+{
+	__builtin_memset(addr, 0, 10);
+	addr[10] = addr[11] = 0xff;
+	addr[12] = o->v[0];
+	addr[13] = o->v[1];
+	addr[14] = o->v[2];
+	addr[15] = o->v[3];
+}
+
 /* a,b,c,d,p1,p2 (RFC 959 4.1.2 host-port) from numbers and separators. */
 static __always_inline int pks_kexp_host_port(const struct pks_kexp_nums *o, __u8 *addr, __u16 *port)
 {
@@ -37,12 +48,7 @@ static __always_inline int pks_kexp_host_port(const struct pks_kexp_nums *o, __u
 			return -1;
 	if (o->v[4] == 0 && o->v[5] == 0)
 		return -1;
-	__builtin_memset(addr, 0, 10);
-	addr[10] = addr[11] = 0xff;
-	addr[12] = o->v[0];
-	addr[13] = o->v[1];
-	addr[14] = o->v[2];
-	addr[15] = o->v[3];
+	pks_kexp_v4mapped(o, addr);
 	*port = (o->v[4] << 8) | o->v[5];
 	return 0;
 }
@@ -157,12 +163,7 @@ static __always_inline int pks_cr_ftp_announce(const struct pks_event_payload *e
 		    o->v[4] > 65535 || o->seps[0] != '.' || o->seps[1] != '.' || o->seps[2] != '.' ||
 		    o->seps[3] != d || o->seps[4] != d)
 			return 0;
-		__builtin_memset(addr, 0, 10);
-		addr[10] = addr[11] = 0xff;
-		addr[12] = o->v[0];
-		addr[13] = o->v[1];
-		addr[14] = o->v[2];
-		addr[15] = o->v[3];
+		pks_kexp_v4mapped(o, addr);
 		pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
 			     now);
 		return PKS_EVK_EXPECTED;
