@@ -112,16 +112,22 @@ prom_answers() {
 }
 pks_wait_for 60 prom_answers && pks_pass prometheus_packets_by_proto ||
 	pks_fail prometheus_packets_by_proto "want [$want] got [$(cat "$PKS_TMP/prom.txt")]"
-bad=
-for p in http tls dns ssh; do
-	w=$(end | jq -s --arg p "$p" 'map(select(.proto == $p) | .packets) | add')
-	q=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9090/api/v1/query \
-		--data-urlencode "query=sum(pktspec_packets_total{proto=\"$p\"})" | jq -r '.data.result[0].value[1]')
-	f=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9090/api/v1/query \
-		--data-urlencode "query=sum(pktspec_flow_records_total{proto=\"$p\"})" | jq -r '.data.result[0].value[1]')
-	wf=$(end | jq -s --arg p "$p" 'map(select(.proto == $p)) | length')
-	[ "${q:-x}" -le "${w:-0}" ] 2>/dev/null && [ "$q" -gt 0 ] && [ "$f" = "$wf" ] || bad="$bad $p:packets=$q/$w,records=$f/$wf"
-done
+# Prometheus answers from its last scrape: records ended after it show at a later one, so the
+# per-protocol answers are awaited until they agree (or 60 s), not read once.
+prom_per_proto() {
+	bad=
+	for p in http tls dns ssh; do
+		w=$(end | jq -s --arg p "$p" 'map(select(.proto == $p) | .packets) | add')
+		q=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9090/api/v1/query \
+			--data-urlencode "query=sum(pktspec_packets_total{proto=\"$p\"})" | jq -r '.data.result[0].value[1]')
+		f=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9090/api/v1/query \
+			--data-urlencode "query=sum(pktspec_flow_records_total{proto=\"$p\"})" | jq -r '.data.result[0].value[1]')
+		wf=$(end | jq -s --arg p "$p" 'map(select(.proto == $p)) | length')
+		[ "${q:-x}" -le "${w:-0}" ] 2>/dev/null && [ "$q" -gt 0 ] && [ "$f" = "$wf" ] || bad="$bad $p:packets=$q/$w,records=$f/$wf"
+	done
+	[ -z "$bad" ]
+}
+pks_wait_for 60 prom_per_proto
 [ -z "$bad" ] && pks_pass prometheus_query_per_proto || pks_fail prometheus_query_per_proto "$bad"
 pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics >"$PKS_TMP/metrics.txt"
 promtool check metrics <"$PKS_TMP/metrics.txt" >"$PKS_TMP/promtool.out" 2>&1 &&
