@@ -233,14 +233,15 @@ static void ctl_expect_until(struct pks_engine *e, uint64_t until)
 	ctl_update(e, true, until);
 }
 
-int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
-		      uint64_t ttl_ns, uint8_t flags)
+int pks_engine_expect(struct pks_engine *e, const struct pks_flow_key *fk, const struct pks_expect_key *k,
+		      uint8_t proto, uint16_t rule, uint64_t ttl_ns, uint8_t flags)
 {
 	struct pks_expect v = {};
 	struct pks_expect_key key = *k;
 	int err;
 
 	memset(key.pad, 0, sizeof(key.pad));
+	pks_scope_of_key(&key.scope, fk);
 	if (!key.listen_port)
 		return -EINVAL;
 	v.expires_ns = e->now + (ttl_ns ? ttl_ns : e->opts.expect_ttl_ns);
@@ -280,7 +281,15 @@ int pks_engine_unexpect(struct pks_engine *e, const struct pks_expect_key *k)
 #define PKS_HOST_TTL_MIN_S 10
 #define PKS_HOST_TTL_MAX_S (7 * 86400)
 
-int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s, uint16_t app)
+/* The pks_hosts key of an address in flow fk's tunnel. */
+static void host_key(struct pks_host_key *k, const struct pks_flow_key *fk, const uint8_t addr[16])
+{
+	memcpy(k->addr, addr, 16);
+	pks_scope_of_key(&k->scope, fk);
+}
+
+int pks_engine_host(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16], const char *name,
+		    uint32_t ttl_s, uint16_t app)
 {
 	struct pks_host_key k;
 	struct pks_host v = {};
@@ -290,7 +299,7 @@ int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *na
 		ttl_s = PKS_HOST_TTL_MIN_S;
 	if (ttl_s > PKS_HOST_TTL_MAX_S)
 		ttl_s = PKS_HOST_TTL_MAX_S;
-	memcpy(k.addr, addr, 16);
+	host_key(&k, fk, addr);
 	v.expires_ns = e->now + (uint64_t)ttl_s * 1000000000ull;
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	v.app = app ? app : pks_engine_app(e, name, NULL);
@@ -300,11 +309,12 @@ int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *na
 	return err;
 }
 
-int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks_host *out)
+int pks_engine_host_get(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16],
+			struct pks_host *out)
 {
 	struct pks_host_key k;
 
-	memcpy(k.addr, addr, 16);
+	host_key(&k, fk, addr);
 	if (bpf_map_lookup_elem(e->maps.hosts, &k, out))
 		return -ENOENT;
 	if (out->expires_ns <= e->now)
@@ -348,6 +358,7 @@ static int flow_server(struct pks_engine *e, const struct pks_flow_key *k, struc
 	memcpy(sk->addr, b_is_server ? k->addr_b : k->addr_a, 16);
 	sk->port = b_is_server ? k->port_b : k->port_a;
 	sk->l4 = k->l4;
+	pks_scope_of_key(&sk->scope, k);
 	return 0;
 }
 
@@ -554,6 +565,8 @@ int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, con
 	memcpy(k.addr, addr, 16);
 	k.port = port;
 	k.l4 = l4;
+	if (fk)
+		pks_scope_of_key(&k.scope, fk);
 	v.expires_ns = e->now + e->opts.server_ttl_ns;
 	v.proto = proto;
 	v.rule = rule;

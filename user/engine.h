@@ -132,17 +132,20 @@ void pks_engine_count_malformed(struct pks_engine *e);
 
 /*
  * An announced flow: its first packet gets proto, confidence "expected" and
- * rule. ttl_ns 0 takes the engine's default. flags: PKS_EXP_*.
+ * rule. ttl_ns 0 takes the engine's default. flags: PKS_EXP_*. The flow comes
+ * in the tunnel of the announcing flow fk (k's scope is taken from it).
  */
-int pks_engine_expect(struct pks_engine *e, const struct pks_expect_key *k, uint8_t proto, uint16_t rule,
-		      uint64_t ttl_ns, uint8_t flags);
+int pks_engine_expect(struct pks_engine *e, const struct pks_flow_key *fk, const struct pks_expect_key *k,
+		      uint8_t proto, uint16_t rule, uint64_t ttl_ns, uint8_t flags);
 /* Removes an expectation (one the kernel wrote from a request the rule found invalid). */
 int pks_engine_unexpect(struct pks_engine *e, const struct pks_expect_key *k);
 /*
  * A server address a DNS answer named, for ttl_s seconds (clamped, see
- * engine.c); app 0 takes the app list's answer for name.
+ * engine.c); app 0 takes the app list's answer for name. The name holds in
+ * the tunnel of the DNS flow fk only.
  */
-int pks_engine_host(struct pks_engine *e, const uint8_t addr[16], const char *name, uint32_t ttl_s, uint16_t app);
+int pks_engine_host(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16], const char *name,
+		    uint32_t ttl_s, uint16_t app);
 /* The name of a flow, from where it came; also sets its app from the app list. */
 int pks_engine_flow_name(struct pks_engine *e, const struct pks_flow_key *k, const char *host,
 			 enum pks_name_source source);
@@ -151,15 +154,16 @@ int pks_engine_flow_name_app(struct pks_engine *e, const struct pks_flow_key *k,
 			     enum pks_name_source source, uint16_t app);
 /* TLS details of a flow (alpn may be NULL, version 0 when unknown). */
 int pks_engine_flow_tls(struct pks_engine *e, const struct pks_flow_key *k, const char *alpn, uint16_t version);
-/* The live pks_hosts entry of an address (0), or -ENOENT (also when expired). */
-int pks_engine_host_get(struct pks_engine *e, const uint8_t addr[16], struct pks_host *out);
+/* The live pks_hosts entry of an address in flow fk's tunnel (0), or -ENOENT (also when expired). */
+int pks_engine_host_get(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16],
+			struct pks_host *out);
 /* HTTP User-Agent of a flow. */
 int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, const char *agent);
 /* No rule needs more payload of this flow: the kernel stops copying it. */
 int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k);
 /*
- * Server memory: later flows to this endpoint start with proto, and with the
- * app the name of flow k gave (pks_names), when it has one.
+ * Server memory: later flows to this endpoint (in flow k's tunnel) start with
+ * proto, and with the app the name of flow k gave (pks_names), when it has one.
  */
 int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *k, const uint8_t addr[16], uint16_t port,
 			uint8_t l4, uint8_t proto, uint16_t rule);

@@ -79,7 +79,9 @@ static uint16_t chain_app(struct pks_engine *e, const struct pks_dns_answer *a, 
 	return pks_engine_app(e, owner, NULL);
 }
 
-static void dns_message(struct pks_engine *e, struct dns_state *s, const uint8_t *msg, size_t len)
+/* One DNS message of flow fk: its A and AAAA answers name servers in fk's tunnel. */
+static void dns_message(struct pks_engine *e, struct dns_state *s, const struct pks_flow_key *fk, const uint8_t *msg,
+			size_t len)
 {
 	struct pks_dns_answer *a = &s->ans;
 
@@ -97,7 +99,7 @@ static void dns_message(struct pks_engine *e, struct dns_state *s, const uint8_t
 		name = pks_dns_chain_origin(a, rr->owner, &ttl);
 		if (!name)
 			name = rr->owner;
-		pks_engine_host(e, rr->addr, name, ttl, chain_app(e, a, rr->owner));
+		pks_engine_host(e, fk, rr->addr, name, ttl, chain_app(e, a, rr->owner));
 	}
 }
 
@@ -116,9 +118,9 @@ static void dns_tcp(struct pks_engine *e, struct dns_state *s, const struct pks_
 		uint32_t mlen = (uint32_t)st->buf[0] << 8 | st->buf[1];
 
 		if (st->len >= mlen + 2) {
-			dns_message(e, s, st->buf + 2, mlen);
+			dns_message(e, s, &ev->hdr->key, st->buf + 2, mlen);
 		} else if (st->len == PKS_STREAM_BUF) {
-			dns_message(e, s, st->buf + 2, st->len - 2); /* as far as it fits */
+			dns_message(e, s, &ev->hdr->key, st->buf + 2, st->len - 2); /* as far as it fits */
 		} else {
 			break;
 		}
@@ -134,14 +136,14 @@ static void dns_event(struct pks_engine *e, void *state, const struct pks_ctx_ev
 	if (h->type == PKS_EV_FLOW && (h->ctx & PKS_X_NAMED)) {
 		struct pks_host host;
 
-		if (pks_engine_host_get(e, ev->server_addr, &host) == 0)
+		if (pks_engine_host_get(e, &h->key, ev->server_addr, &host) == 0)
 			pks_engine_flow_name_app(e, &h->key, host.name, PKS_NAME_DNS, host.app);
 		return;
 	}
 	if (h->type != PKS_EV_PAYLOAD || h->proto != PKS_P_DNS || h->dir != PKS_DIR_S2C)
 		return;
 	if (h->key.l4 == IPPROTO_UDP)
-		dns_message(e, s, ev->data, ev->len);
+		dns_message(e, s, &h->key, ev->data, ev->len);
 	else
 		dns_tcp(e, s, ev);
 }

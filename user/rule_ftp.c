@@ -82,7 +82,7 @@ static void ftp_event(struct pks_engine *e, void *state, const struct pks_ctx_ev
 		memcpy(k.listen_addr, addr, 16);
 		k.listen_port = port;
 		memcpy(k.peer_addr, ev->server_addr, 16);
-		pks_engine_expect(e, &k, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, 0, PKS_EXP_ONCE);
+		pks_engine_expect(e, &ev->hdr->key, &k, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, 0, PKS_EXP_ONCE);
 	}
 }
 

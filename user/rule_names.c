@@ -226,7 +226,7 @@ static void dns_name_first(struct pks_engine *e, const struct pks_ctx_event *ev)
 {
 	struct pks_host host;
 
-	if (pks_engine_host_get(e, ev->server_addr, &host) == 0 && host.name[0])
+	if (pks_engine_host_get(e, &ev->hdr->key, ev->server_addr, &host) == 0 && host.name[0])
 		pks_engine_flow_name(e, &ev->hdr->key, host.name, PKS_NAME_DNS);
 }
 

@@ -105,10 +105,10 @@ static void rtsp_event(struct pks_engine *e, void *state, const struct pks_ctx_e
 	memcpy(k.listen_addr, client, 16);
 	memcpy(k.peer_addr, server, 16);
 	k.listen_port = crtp;
-	pks_engine_expect(e, &k, PKS_P_RTP, PKS_R_RTSP_TRANSPORT, 0, 0);
+	pks_engine_expect(e, &ev->hdr->key, &k, PKS_P_RTP, PKS_R_RTSP_TRANSPORT, 0, 0);
 	if (crtcp) {
 		k.listen_port = crtcp;
-		pks_engine_expect(e, &k, PKS_P_RTCP, PKS_R_RTSP_TRANSPORT, 0, 0);
+		pks_engine_expect(e, &ev->hdr->key, &k, PKS_P_RTCP, PKS_R_RTSP_TRANSPORT, 0, 0);
 	}
 	(void)srtp;
 	(void)srtcp;

@@ -39,23 +39,24 @@ static void sip_fini(struct pks_engine *e, void *state)
 	pks_stream_table_free(state);
 }
 
-static void expect_media(struct pks_engine *e, const struct pks_sdp *sdp, uint16_t rule)
+static void expect_media(struct pks_engine *e, const struct pks_flow_key *fk, const struct pks_sdp *sdp, uint16_t rule)
 {
 	for (int i = 0; i < sdp->n; i++) {
 		struct pks_expect_key k = { .l4 = IPPROTO_UDP };
 
 		memcpy(k.listen_addr, sdp->m[i].addr, 16);
 		k.listen_port = sdp->m[i].rtp_port;
-		pks_engine_expect(e, &k, PKS_P_RTP, rule, 0, 0);
+		pks_engine_expect(e, fk, &k, PKS_P_RTP, rule, 0, 0);
 		if (sdp->m[i].rtcp_port) {
 			k.listen_port = sdp->m[i].rtcp_port;
-			pks_engine_expect(e, &k, PKS_P_RTCP, rule, 0, 0);
+			pks_engine_expect(e, fk, &k, PKS_P_RTCP, rule, 0, 0);
 		}
 	}
 }
 
-/* One whole SIP message: when its body is SDP, announce the media. */
-static void sip_message(struct pks_engine *e, const char *msg, size_t head, size_t body)
+/* One whole SIP message of flow fk: when its body is SDP, announce the media. */
+static void sip_message(struct pks_engine *e, const struct pks_flow_key *fk, const char *msg, size_t head,
+			size_t body)
 {
 	const char *val, *vend;
 	struct pks_sdp sdp;
@@ -69,7 +70,7 @@ static void sip_message(struct pks_engine *e, const char *msg, size_t head, size
 	    !pks_has_prefix(val, vend, "application/sdp"))
 		return;
 	if (pks_sdp_parse(msg + head, body, &sdp) == 0)
-		expect_media(e, &sdp, PKS_R_SIP_SDP);
+		expect_media(e, fk, &sdp, PKS_R_SIP_SDP);
 	else
 		pks_engine_count_malformed(e);
 }
@@ -86,7 +87,7 @@ static void sip_udp(struct pks_engine *e, const struct pks_ctx_event *ev)
 	/* A datagram cut at PKS_SNAP_LEN keeps the part of the body that fits. */
 	if (head + body > ev->len)
 		body = ev->len - head;
-	sip_message(e, msg, head, body);
+	sip_message(e, &ev->hdr->key, msg, head, body);
 }
 
 static void sip_tcp(struct pks_engine *e, struct pks_stream_table *t, const struct pks_ctx_event *ev)
@@ -126,7 +127,7 @@ static void sip_tcp(struct pks_engine *e, struct pks_stream_table *t, const stru
 				return; /* wait for the body */
 			body = st->len - head; /* what fits */
 		}
-		sip_message(e, buf, head, body);
+		sip_message(e, &ev->hdr->key, buf, head, body);
 		pks_stream_consume(st, head + body);
 	}
 }

@@ -59,6 +59,7 @@ static __always_inline void pks_cr_flow_new(struct pks_flow *f, const struct pks
 	if (!pks_cr_expect_alive(now))
 		goto no_expect;
 	k.l4 = p->l4;
+	pks_cr_scope(&k.scope, p);
 	pks_cr_addr_copy(k.listen_addr, p->dst);
 	k.listen_port = p->dport;
 	pks_cr_addr_copy(k.peer_addr, p->src);
@@ -111,6 +112,7 @@ no_expect:
 		pks_cr_addr_copy(sk.addr, server_addr);
 		sk.port = server_port;
 		sk.l4 = p->l4;
+		pks_cr_scope(&sk.scope, p);
 		s = bpf_map_lookup_elem(&pks_servers, &sk);
 		if (s && s->expires_ns > now) {
 			f->proto = s->proto;
@@ -124,6 +126,7 @@ no_expect:
 	}
 
 	pks_cr_addr_copy(hk.addr, server_addr);
+	pks_cr_scope(&hk.scope, p);
 	h = bpf_map_lookup_elem(&pks_hosts, &hk);
 	if (h && h->expires_ns > now) {
 		if (h->app)

@@ -127,14 +127,14 @@ static __always_inline int pks_cr_ftp_announce(const struct pks_event_payload *e
 	case PKS_KEXP_PASV:
 		if (pks_kexp_host_port(o, addr, &port))
 			return 0;
-		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
+		pks_kexp_put(s, p, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV, PKS_EXP_ONCE,
 			     now);
 		/* Behind NAT the announced address may not be the one the client dials: the server's too. */
 		diff = 0;
 		for (int i = 0; i < 16; i++)
 			diff |= addr[i] ^ p->src[i];
 		if (diff)
-			pks_kexp_put(s, p->src, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV,
+			pks_kexp_put(s, p, p->src, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PASV,
 				     PKS_EXP_ONCE, now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_EPSV:
@@ -148,13 +148,13 @@ static __always_inline int pks_cr_ftp_announce(const struct pks_event_payload *e
 		if (ev->data[at - 4] != '(' || ev->data[at - 3] != d || ev->data[at - 2] != d || o->seps[0] != d ||
 		    !pks_kexp_delim(d))
 			return 0;
-		pks_kexp_put(s, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV, PKS_EXP_ONCE,
+		pks_kexp_put(s, p, p->src, o->v[0], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPSV, PKS_EXP_ONCE,
 			     now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_PORT:
 		if (pks_kexp_host_port(o, addr, &port))
 			return 0;
-		pks_kexp_put(s, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
+		pks_kexp_put(s, p, addr, port, p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_PORT, PKS_EXP_ONCE,
 			     now);
 		return PKS_EVK_EXPECTED;
 	case PKS_KEXP_EPRT:
@@ -164,7 +164,7 @@ static __always_inline int pks_cr_ftp_announce(const struct pks_event_payload *e
 		    o->seps[3] != d || o->seps[4] != d)
 			return 0;
 		pks_kexp_v4mapped(o, addr);
-		pks_kexp_put(s, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
+		pks_kexp_put(s, p, addr, o->v[4], p->dst, IPPROTO_TCP, PKS_P_FTP_DATA, PKS_R_FTP_EPRT, PKS_EXP_ONCE,
 			     now);
 		return PKS_EVK_EXPECTED;
 	}

@@ -38,12 +38,14 @@ struct {
 } pks_kexp SEC(".maps");
 
 /*
- * Writes one expectation (listen endpoint, peer address, any peer port) with
+ * Writes one expectation (listen endpoint, peer address, any peer port, in
+ * the tunnel of the announcing packet p) with
  * the kernel's lifetime, and tells new flows to look pks_expect up until it
  * expires (pks_ctl, the kernel's record).
  */
-static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 *listen, __u16 port,
-					 const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags, __u64 now)
+static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const struct pks_pkt *p, const __u8 *listen,
+					 __u16 port, const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags,
+					 __u64 now)
 {
 	struct pks_expect_key *k = &s->k;
 	struct pks_expect *v = &s->v;
@@ -54,6 +56,8 @@ static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const __u8 
 	pks_cr_addr_copy(k->peer_addr, peer);
 	k->listen_port = port;
 	k->l4 = l4;
+	/* The announced flow comes in the tunnel of the flow that announced it. */
+	pks_cr_scope(&k->scope, p);
 	v->expires_ns = now + PKS_EXPECT_TTL_KERNEL;
 	v->proto = proto;
 	v->rule = rule;

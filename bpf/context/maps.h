@@ -155,4 +155,13 @@ static __always_inline void pks_cr_addr_copy(__u8 *dst, const __u8 *src)
 	__builtin_memcpy(dst, src, 16);
 }
 
+/* The tunnel a packet came in, as the context maps' keys hold it (struct pks_scope). */
+static __always_inline void pks_cr_scope(struct pks_scope *s, const struct pks_pkt *p)
+{
+	s->encap = p->encap;
+	s->depth = p->depth;
+	s->pad[0] = s->pad[1] = 0;
+	s->tunnel_id = p->tunnel_id;
+}
+
 #endif /* PKTSPEC_BPF_CONTEXT_MAPS_H */

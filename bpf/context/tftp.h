@@ -31,7 +31,7 @@ static __always_inline void pks_cr_tftp_request(const struct pks_pkt *p, __u64 n
 	s = bpf_map_lookup_elem(&pks_kexp, &zero);
 	if (!s)
 		return;
-	pks_kexp_put(s, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
+	pks_kexp_put(s, p, p->src, p->sport, p->dst, IPPROTO_UDP, PKS_P_TFTP, PKS_R_TFTP_REQUEST,
 		     PKS_EXP_ONCE | PKS_EXP_LISTENER_CLIENT, now);
 }
 

@@ -108,6 +108,27 @@ struct pks_event_payload {
 #define PKS_EVK_EXPECTED 0x01 /* the kernel wrote the expectation this packet announces (bpf/context/ftp.h) */
 
 /*
+ * The tunnel a flow came in: its key's encap, depth and tunnel_id (all zero
+ * outside tunnels). What the context rules learn inside one tunnel (an
+ * announced flow, a confirmed server, a DNS name) holds in that tunnel only,
+ * so that two tenants whose addresses are equal stay apart, as their flows do.
+ */
+struct pks_scope {
+	enum pks_encap encap;
+	__u8 depth;
+	__u8 pad[2];
+	__u32 tunnel_id;
+};
+
+static __always_inline void pks_scope_of_key(struct pks_scope *s, const struct pks_flow_key *k)
+{
+	s->encap = k->encap;
+	s->depth = k->depth;
+	s->pad[0] = s->pad[1] = 0;
+	s->tunnel_id = k->tunnel_id;
+}
+
+/*
  * Expected flows. The key is the announced endpoint that will receive the
  * flow's first packet (listen_*) and the endpoint that will send it (peer_*).
  * A protocol that does not know all of it leaves a wildcard: peer_port 0
@@ -128,6 +149,7 @@ struct pks_expect_key {
 	__u16 peer_port;
 	__u8 l4;
 	__u8 pad[3];
+	struct pks_scope scope; /* the tunnel of the flow that announced it */
 };
 
 #define PKS_EXP_ONCE 0x01            /* delete when a flow used it (FTP data) */
@@ -147,6 +169,7 @@ struct pks_server_key {
 	__u16 port;
 	__u8 l4;
 	__u8 pad;
+	struct pks_scope scope; /* the tunnel the server was seen in */
 };
 
 struct pks_server {
@@ -166,6 +189,7 @@ struct pks_server {
 
 struct pks_host_key {
 	__u8 addr[16];
+	struct pks_scope scope; /* the tunnel the DNS answer came in */
 };
 
 struct pks_host {
@@ -237,11 +261,12 @@ struct pks_ctx_stats {
 
 PKS_ASSERT_SIZE(struct pks_event, 80);
 PKS_ASSERT_SIZE(struct pks_event_payload, 80 + PKS_SNAP_LEN);
-PKS_ASSERT_SIZE(struct pks_expect_key, 40);
+PKS_ASSERT_SIZE(struct pks_scope, 8);
+PKS_ASSERT_SIZE(struct pks_expect_key, 48);
 PKS_ASSERT_SIZE(struct pks_expect, 16);
-PKS_ASSERT_SIZE(struct pks_server_key, 20);
+PKS_ASSERT_SIZE(struct pks_server_key, 28);
 PKS_ASSERT_SIZE(struct pks_server, 16);
-PKS_ASSERT_SIZE(struct pks_host_key, 16);
+PKS_ASSERT_SIZE(struct pks_host_key, 24);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_ctx_stats, 14 * 8);

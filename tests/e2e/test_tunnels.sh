@@ -276,10 +276,11 @@ others=$(jq -r "select(($ul4 or $ul6) and (.proto|IN(\"gre\",\"ipip\",\"geneve\"
 
 # The recording, replayed, gives the same verdicts, tunnels included. Live,
 # only the kernel ran (attach, no daemon): replay --no-context is the same
-# classifier and must agree in full. Replay with the context rules agrees on
-# the protocol; its confidence may differ where server memory, which is keyed
-# without the tunnel (doc/encapsulations.md, Limits), lends the first VXLAN
-# tenant's verdict to the second's identical server. A flow whose two ports
+# classifier and must agree in full. Replay with the context rules must agree
+# in full too: what they learn is kept per tunnel (struct pks_scope), so the
+# first VXLAN tenant's confirmed server lends nothing to the second tenant's
+# server at the same address and port (no "server-memory" verdict there).
+# A flow whose two ports
 # are equal (Geneve, 6081 both ways) is written with its endpoints in order:
 # which side spoke first can be a packet sent before tcpdump started.
 key='(if .client_port == .server_port and .client > .server then [.server, .client] else [.client, .server] end) as $e |
@@ -301,7 +302,7 @@ same_verdicts() {
 	fi
 }
 same_verdicts replay-kernel-matches-live ' + " \(.confidence) \(.rule)"' --no-context
-same_verdicts replay-matches-live-protocols ''
+same_verdicts replay-context-matches-live ' + " \(.confidence) \(.rule)"'
 
 # No packet counted as a malformed or over-nested tunnel.
 bad=$(pks_in "$PKS_CLI" "$PKTSPEC" status --json |

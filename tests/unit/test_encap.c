@@ -3,12 +3,18 @@
  * Tunnels through the real XDP object (bpf/encap.h): the flow inside is keyed
  * with the tunnel's ID, so two tenants' identical inner flows stay two; a
  * malformed or cut tunnel header, a third tunnel and an over-deep MPLS stack
- * are each counted under their own reason and touch no flow inside.
+ * are each counted under their own reason and touch no flow inside; what the
+ * context maps hold for one tenant (server memory, DNS names) applies in that
+ * tenant's tunnel only.
  */
 #include <arpa/inet.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include "harness.h"
 #include "pkt.h"
+#include "pktspec.skel.h"
+#include "pktspec/events.h"
+#include "pktspec/flow_key.h"
 
 #define C4 "198.18.0.1"
 #define S4 "198.18.0.2"
@@ -204,5 +210,65 @@ TEST(encap_mpls_stack_too_deep)
 	memmove(frame + 14 + 12, frame + off, n - 14);
 	CHECK_EQ(pks_env_run_raw(&env, frame, 14 + 12 + n - 14), 0);
 	CHECK_EQ(pks_env_flow_count(&env), 1);
+	pks_env_close(&env);
+}
+
+/* The inner DNS flow of VXLAN VNI vni, from the kernel's table. */
+static int vxlan_inner_flow(struct pks_env *env, uint32_t vni, struct pks_flow_view *v)
+{
+	struct pks_flowtab t;
+	struct pks_flow_key k;
+	uint8_t c[16] = { [10] = 0xff, [11] = 0xff }, srv[16] = { [10] = 0xff, [11] = 0xff };
+
+	inet_pton(AF_INET, C4, c + 12);
+	inet_pton(AF_INET, S4, srv + 12);
+	pks_flow_key_fill(&k, c, 40000, srv, 53, 17);
+	k.encap = PKS_E_VXLAN;
+	k.depth = 1;
+	k.tunnel_id = vni;
+	pks_flowtab_for_skel(&t, env->skel, true);
+	return pks_flowtab_get(&t, &k, v);
+}
+
+/*
+ * Server memory and a DNS name written for the server inside VNI 1001 (as the
+ * daemon writes them from that tenant's flows): a new flow to the same address
+ * and port in VNI 1001 starts from them, the same flow in VNI 1002 does not.
+ */
+TEST(encap_context_stays_in_its_tunnel)
+{
+	struct pks_env env;
+	struct pks_server_key sk = { .port = 53, .l4 = 17 };
+	struct pks_server sv = { .expires_ns = ~0ull, .proto = PKS_P_DNS, .rule = PKS_R_DNS_RESPONSE, .app = 3 };
+	struct pks_host_key hk = { 0 };
+	struct pks_host hv = { .expires_ns = ~0ull, .name = "tenant-one.example", .app = 3 };
+	struct pks_flow_view v;
+	uint8_t frame[512];
+	size_t len;
+
+	CHECK(pks_env_open(&env) == 0);
+	sk.addr[10] = sk.addr[11] = 0xff;
+	inet_pton(AF_INET, S4, sk.addr + 12);
+	memcpy(hk.addr, sk.addr, 16);
+	sk.scope = (struct pks_scope){ .encap = PKS_E_VXLAN, .depth = 1, .tunnel_id = 1001 };
+	hk.scope = sk.scope;
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_servers), &sk, &sv, BPF_ANY), 0);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_hosts), &hk, &hv, BPF_ANY), 0);
+
+	len = vxlan_frame(frame, 1001);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	CHECK_EQ(vxlan_inner_flow(&env, 1001, &v), 0);
+	CHECK_EQ(v.rule, PKS_R_SERVER_MEMORY);
+	CHECK_EQ(v.confidence, PKS_C_EXPECTED);
+	CHECK_EQ(v.app, 3);
+	CHECK(v.ctx & PKS_X_NAMED);
+
+	len = vxlan_frame(frame, 1002);
+	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);
+	CHECK_EQ(vxlan_inner_flow(&env, 1002, &v), 0);
+	CHECK(v.rule != PKS_R_SERVER_MEMORY);
+	CHECK(v.confidence != PKS_C_EXPECTED);
+	CHECK_EQ(v.app, 0);
+	CHECK(!(v.ctx & PKS_X_NAMED));
 	pks_env_close(&env);
 }
