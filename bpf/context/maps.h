@@ -35,6 +35,7 @@
 #include "pktspec/pktspec.h"
 #include "pktspec/events.h"
 #include "hook.h"
+#include "parse.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
