@@ -594,7 +594,7 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 	char cl[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN];
 	struct pks_flow_name n;
 	FILE *out = e->opts.out ? e->opts.out : stdout;
-	const char *l4 = h->key.l4 == IPPROTO_TCP ? "tcp" : "udp";
+	const char *l4 = pks_l4_name(h->key.l4);
 	bool named;
 
 	pks_addr_str(c->client_addr, cl, sizeof(cl));
@@ -613,12 +613,19 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 			fprintf(out, ",\"host\":\"%s\"", n.host);
 		if (named && n.app[0])
 			fprintf(out, ",\"app\":\"%s\"", n.app);
+		/* The same tunnel fields as `flows --json` and the end records. */
+		if (h->key.encap)
+			fprintf(out, ",\"tunnel\":\"%s\",\"tunnel_id\":%u,\"tunnel_depth\":%u",
+				pks_encap_name(h->key.encap), h->key.tunnel_id, h->key.depth);
 		fprintf(out, "}\n");
 	} else {
-		fprintf(out, "%-7s %s %s:%u -> %s:%u %s/%s (%s)%s%s%s%s\n", h->type == PKS_EV_FLOW ? "flow" : "verdict",
-			l4, cl, c->client_port, sv, c->server_port, pks_proto_name(h->proto),
+		fprintf(out, "%-7s %s %s:%u -> %s:%u %s/%s (%s)%s%s%s%s", h->type == PKS_EV_FLOW ? "flow" : "verdict", l4,
+			cl, c->client_port, sv, c->server_port, pks_proto_name(h->proto),
 			pks_confidence_name(h->confidence), pks_rule_name(h->rule), named ? " host=" : "",
 			named ? n.host : "", named && n.app[0] ? " app=" : "", named ? n.app : "");
+		if (h->key.encap)
+			fprintf(out, " in %s %u", pks_encap_name(h->key.encap), h->key.tunnel_id);
+		fprintf(out, "\n");
 	}
 	fflush(out);
 }

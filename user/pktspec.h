@@ -295,6 +295,9 @@ int pks_replay_file_ctx(struct pktspec_bpf *skel, const char *path, struct pks_r
 			size_t errlen, struct pks_engine *engine);
 /* An engine on a loaded object's own (private) maps, for replay and tests. */
 int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct pks_engine **out);
+/* The same with the engine's options (struct pks_engine_opts, user/engine.h); the clock is the capture's. */
+struct pks_engine_opts;
+int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_opts *o, struct pks_engine **out);
 
 /* The tc policy program (user/tc.c). */
 #define PKS_TC_DIR_INGRESS 1

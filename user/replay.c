@@ -134,7 +134,14 @@ static const char replay_help[] =
 
 int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct pks_engine **out)
 {
-	struct pks_engine_opts eo = { .apps_path = apps_path, .clock = PKS_ENGINE_REPLAY };
+	struct pks_engine_opts eo = { .apps_path = apps_path };
+
+	return pks_engine_for_skel_opts(skel, &eo, out);
+}
+
+int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_opts *o, struct pks_engine **out)
+{
+	struct pks_engine_opts eo = *o;
 	struct pks_engine_maps m = {
 		.events = bpf_map__fd(skel->maps.pks_events),
 		.flows = bpf_map__fd(skel->maps.pks_flows),
@@ -150,6 +157,7 @@ int pks_engine_for_skel(struct pktspec_bpf *skel, const char *apps_path, struct 
 		.ophosts = bpf_map__fd(skel->maps.pks_ophosts),
 	};
 
+	eo.clock = PKS_ENGINE_REPLAY;
 	return pks_engine_new(&m, &eo, out);
 }
 

@@ -8,11 +8,14 @@
  * tenant's tunnel only.
  */
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "harness.h"
 #include "pkt.h"
 #include "pktspec.skel.h"
+#include "engine.h"
 #include "pktspec/events.h"
 #include "pktspec/flow_key.h"
 
@@ -49,12 +52,10 @@ static size_t inner_frame(uint8_t *buf, size_t max)
 	return pkt_build(&s, buf, max);
 }
 
-/* A VXLAN frame with VNI vni around the inner DNS query. */
-static size_t vxlan_frame(uint8_t *buf, uint32_t vni)
+/* A VXLAN frame with VNI vni around the inner frame (Ethernet first) of n bytes. */
+static size_t vxlan_wrap(uint8_t *buf, uint32_t vni, const uint8_t *inner, size_t n)
 {
-	uint8_t inner[256];
-	size_t n = inner_frame(inner, sizeof(inner)), off;
-	size_t udp_len = 8 + 8 + n;
+	size_t udp_len = 8 + 8 + n, off;
 
 	off = outer_ip4(buf, 17, 20 + udp_len);
 	memset(buf + off, 0, 16);
@@ -70,6 +71,15 @@ static size_t vxlan_frame(uint8_t *buf, uint32_t vni)
 	buf[off + 14] = vni;
 	memcpy(buf + off + 16, inner, n);
 	return off + 16 + n;
+}
+
+/* A VXLAN frame with VNI vni around the inner DNS query. */
+static size_t vxlan_frame(uint8_t *buf, uint32_t vni)
+{
+	uint8_t inner[256];
+	size_t n = inner_frame(inner, sizeof(inner));
+
+	return vxlan_wrap(buf, vni, inner, n);
 }
 
 /* `levels` plain GRE headers (IPv4 payload type) nested around the inner DNS query's IP packet. */
@@ -270,5 +280,54 @@ TEST(encap_context_stays_in_its_tunnel)
 	CHECK(v.confidence != PKS_C_EXPECTED);
 	CHECK_EQ(v.app, 0);
 	CHECK(!(v.ctx & PKS_X_NAMED));
+	pks_env_close(&env);
+}
+
+/*
+ * The daemon's side: a DNS answer inside VNI 1001 names its address for VNI
+ * 1001 only (the pks_hosts key carries the tunnel), and the engine's printed
+ * events say which tunnel a flow came in, as `flows --json` does.
+ */
+TEST(encap_dns_name_and_events_carry_the_tunnel)
+{
+	static const uint8_t answer[] = { 0x12, 0x34, 0x81, 0x80, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+					  1,    'x',  0,    0x00, 0x01, 0x00, 0x01, 0xc0, 0x0c, 0x00, 0x01, 0x00,
+					  0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x04, 198,  18,   0,    77 };
+	struct pks_engine_opts eo = { .print = true, .json = true };
+	struct pkt_spec rs = PKT_UDP4(S4, 53, C4, 40000);
+	struct pks_host_key hk = { .addr = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 77 } };
+	struct pks_engine *eng;
+	struct pks_env env;
+	struct pks_host hv;
+	uint8_t inner[256], frame[512];
+	char *out = NULL;
+	size_t outlen = 0, n;
+
+	CHECK(pks_env_open(&env) == 0);
+	eo.out = open_memstream(&out, &outlen);
+	CHECK(eo.out != NULL);
+	CHECK_EQ(pks_engine_for_skel_opts(env.skel, &eo, &eng), 0);
+	n = vxlan_frame(frame, 1001);
+	CHECK_EQ(pks_env_run_raw(&env, frame, n), 0);
+	rs.payload = answer;
+	rs.payload_len = sizeof(answer);
+	n = pkt_build(&rs, inner, sizeof(inner));
+	n = vxlan_wrap(frame, 1001, inner, n);
+	CHECK_EQ(pks_env_run_raw(&env, frame, n), 0);
+	pks_engine_poll(eng, 0);
+	fflush(eo.out);
+
+	hk.scope = (struct pks_scope){ .encap = PKS_E_VXLAN, .depth = 1, .tunnel_id = 1001 };
+	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(env.skel->maps.pks_hosts), &hk, &hv), 0);
+	CHECK_STR(hv.name, "x");
+	hk.scope.tunnel_id = 1002;
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(env.skel->maps.pks_hosts), &hk, &hv) != 0);
+	memset(&hk.scope, 0, sizeof(hk.scope));
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(env.skel->maps.pks_hosts), &hk, &hv) != 0);
+	CHECK(out && strstr(out, "\"event\":\"flow\"") && strstr(out, "\"server_port\":53"));
+	CHECK(strstr(out, "\"tunnel\":\"vxlan\",\"tunnel_id\":1001,\"tunnel_depth\":1") != NULL);
+	pks_engine_free(eng);
+	fclose(eo.out);
+	free(out);
 	pks_env_close(&env);
 }
