@@ -57,7 +57,7 @@
  * length ending exactly at the end of the datagram or at the next record's
  * header of the same version. UDP has no handshake to miss, so this runs on
  * every flow no other protocol owns, on any port; the second datagram must
- * also carry the first one's epoch (its low 4 bits) and version, and from
+ * also carry the first one's epoch (its low 3 bits) and version, and from
  * the same side another sequence number (its low 8 bits differ). DTLS 1.3's
  * unified header (RFC 9147 4) is not recognised.
  */
@@ -72,11 +72,18 @@
 #define PKS_MID_SEGMENT_MIN 512 /* as PKS_TLS_SEGMENT_MIN: below any MSS that carries bulk data */
 #define PKS_MID_SEEN_C 0x8000   /* cookie: a frame from the client was seen */
 #define PKS_MID_SEEN_S 0x4000   /* cookie: a frame from the server was seen */
-#define PKS_MID_VAL 0x3fff      /* cookie: the protocol's own value (DTLS) */
+#define PKS_MID_COUNT 0x3000    /* cookie: fitting packets seen, 1..3 */
+#define PKS_MID_COUNT_SHIFT 12
+#define PKS_MID_VAL 0x0fff      /* cookie: the protocol's own value (DTLS, WebSocket) */
 
 #define PKS_MID_END_EXACT 1     /* the frame ends at the end of the payload */
 #define PKS_MID_END_NEXT 2      /* another header starts within the window */
 #define PKS_MID_END_PAST 3      /* the frame runs past a full-sized segment */
+
+/* Where a flow stands for a protocol's mid-session rule (pks_mid_flow). */
+#define PKS_MID_NO 0            /* not picked up mid-session, or another protocol's port */
+#define PKS_MID_PORT 1          /* the protocol's port (or the protocol named already): two packets */
+#define PKS_MID_ANY 2           /* a port nothing is guessed for: three, both directions */
 
 /*
  * Where a frame of `end` bytes leaves the payload: one of PKS_MID_END_*, or 0
@@ -92,40 +99,65 @@ static __always_inline int pks_mid_end(const struct pks_payload *p, __u32 end, _
 	return end + hdr <= p->len ? PKS_MID_END_NEXT : 0;
 }
 
+/* A TCP flow picked up mid-session: on proto's port, on a port nothing is guessed for, or neither. */
+static __always_inline int pks_mid_flow(const struct pks_payload *p, __u8 proto)
+{
+	if (p->l4 != IPPROTO_TCP || !p->flow_mid)
+		return PKS_MID_NO;
+	if (p->flow_proto == proto)
+		return PKS_MID_PORT;
+	return p->flow_proto == PKS_P_UNKNOWN ? PKS_MID_ANY : PKS_MID_NO;
+}
+
 /*
- * The two-packet rule. The first fitting packet of a flow leaves the
- * protocol and the side in the cookie and names nothing; one after it of the
- * same protocol names it, marked mid. `val` is kept in the cookie (DTLS);
- * `same` says the packet agrees with the value kept (the callers compare).
+ * The counting rule. A fitting packet leaves the protocol, its side and the
+ * count in the cookie; the protocol is named (marked mid, with the role
+ * given) by the second fitting packet on its port (where = PKS_MID_PORT),
+ * or by the third on a port nothing is guessed for, once both directions
+ * sent one. Until then the match is state only. `val` is kept in the cookie
+ * for the caller's own comparison.
  */
 static __always_inline int pks_mid_match(const struct pks_payload *p, struct pks_match *m, __u8 proto,
-					 __u16 rule, __u32 val)
+					 __u16 rule, __u32 val, int where, __u8 role)
 {
-	__u32 seen = p->from_client ? PKS_MID_SEEN_C : PKS_MID_SEEN_S;
+	__u32 seen = p->from_client ? PKS_MID_SEEN_C : PKS_MID_SEEN_S, n = 1, c = 0;
 
 	if (PKS_COOKIE_TAG(p->cookie) == PKS_TAG_MID && ((p->cookie >> 16) & 0xff) == proto) {
-		m->cookie = (p->cookie & ~PKS_MID_VAL) | seen | (val & PKS_MID_VAL);
-		m->set_cookie = 1;
-		m->mid = 1;
-		return pks_match_set(m, proto, rule, PKS_ROLE_ANY);
-	}
-	if (p->cookie != 0)
+		n = ((p->cookie & PKS_MID_COUNT) >> PKS_MID_COUNT_SHIFT) + 1;
+		if (n > 3)
+			n = 3;
+		c = p->cookie & (PKS_MID_SEEN_C | PKS_MID_SEEN_S);
+	} else if (p->cookie != 0) {
 		return 0; /* another signature's state: not ours to replace */
-	m->cookie = PKS_TAG_COOKIE(PKS_TAG_MID, ((__u32)proto << 16) | seen | (val & PKS_MID_VAL));
+	}
+	c |= seen;
+	m->cookie = PKS_TAG_COOKIE(PKS_TAG_MID,
+				   ((__u32)proto << 16) | c | (n << PKS_MID_COUNT_SHIFT) | (val & PKS_MID_VAL));
 	m->set_cookie = 1;
+	if (where == PKS_MID_PORT ? n >= 2 : (n >= 3 && c == (PKS_MID_SEEN_C | PKS_MID_SEEN_S))) {
+		m->mid = 1;
+		return pks_match_set(m, proto, rule, role);
+	}
 	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
 }
 
-/* Whether the flow's port guess (or an earlier mid-session verdict) is proto. */
-static __always_inline int pks_mid_flow_is(const struct pks_payload *p, __u8 proto)
+/* The value the cookie keeps for proto, when the cookie is proto's. */
+static __always_inline int pks_mid_kept(const struct pks_payload *p, __u8 proto, __u32 *val)
 {
-	return p->l4 == IPPROTO_TCP && p->flow_mid && p->flow_proto == proto;
+	if (PKS_COOKIE_TAG(p->cookie) != PKS_TAG_MID || ((p->cookie >> 16) & 0xff) != proto)
+		return 0;
+	*val = p->cookie & PKS_MID_VAL;
+	return 1;
 }
 
 /* ---- MQTT --------------------------------------------------------------- */
 
-/* A fixed header at off from this side; its length (header + Remaining Length) or 0. */
-static __always_inline __u32 pks_mid_mqtt_frame(const struct pks_payload *p, __u32 off)
+/*
+ * A fixed header at off; its length (header + Remaining Length) or 0. With
+ * `sided`, the packet types only one side sends must come from that side
+ * (on MQTT's port the client is known; elsewhere it is only a guess).
+ */
+static __always_inline __u32 pks_mid_mqtt_frame(const struct pks_payload *p, __u32 off, int sided)
 {
 	__u8 b0 = p->b[off & PKS_WIN_MASK], type = b0 >> 4, flags = b0 & 0x0f;
 	__u32 i, v = 0, h = 0;
@@ -151,9 +183,9 @@ static __always_inline __u32 pks_mid_mqtt_frame(const struct pks_payload *p, __u
 		return 0;
 	}
 	/* The side that may send it. */
-	if ((type == 8 || type == 10 || type == 12) && !p->from_client)
+	if (sided && (type == 8 || type == 10 || type == 12) && !p->from_client)
 		return 0;
-	if ((type == 2 || type == 9 || type == 11 || type == 13) && p->from_client)
+	if (sided && (type == 2 || type == 9 || type == 11 || type == 13) && p->from_client)
 		return 0;
 	/* Fixed sizes: PUBACK..PUBCOMP at least 2, pings none, SUBSCRIBE/SUBACK a packet id and one entry. */
 	if (((type == 12 || type == 13) && v != 0) || (type >= 4 && type <= 7 && v < 2) ||
@@ -166,35 +198,36 @@ static __always_inline __u32 pks_mid_mqtt_frame(const struct pks_payload *p, __u
 static __always_inline int pks_sig_mqtt_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end, next;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_MQTT) || p->len < 2)
+	where = pks_mid_flow(p, PKS_P_MQTT);
+	if (!where || p->len < 2)
 		return 0;
-	end = pks_mid_mqtt_frame(p, 0);
+	end = pks_mid_mqtt_frame(p, 0, where == PKS_MID_PORT);
 	if (!end)
 		return 0;
 	fit = pks_mid_end(p, end, 2);
 	if (!fit || fit == PKS_MID_END_PAST)
 		return 0;
 	if (fit == PKS_MID_END_NEXT) {
-		next = pks_mid_mqtt_frame(p, end);
+		next = pks_mid_mqtt_frame(p, end, where == PKS_MID_PORT);
 		if (!next)
 			return 0;
 	}
-	return pks_mid_match(p, m, PKS_P_MQTT, PKS_R_MQTT_MID, 0);
+	return pks_mid_match(p, m, PKS_P_MQTT, PKS_R_MQTT_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- WebSocket ----------------------------------------------------------- */
 
-/* A frame header at off from this side; the frame's length or 0. */
-static __always_inline __u32 pks_mid_ws_frame(const struct pks_payload *p, __u32 off)
+/* A frame header at off, its MASK bit `masked`; the frame's length or 0. */
+static __always_inline __u32 pks_mid_ws_frame(const struct pks_payload *p, __u32 off, int masked)
 {
 	__u8 b0 = p->b[off & PKS_WIN_MASK], b1 = p->b[(off + 1) & PKS_WIN_MASK], op = b0 & 0x0f;
-	__u32 len = b1 & 0x7f, hdr = 2 + (p->from_client ? 4 : 0);
+	__u32 len = b1 & 0x7f, hdr = 2 + (masked ? 4 : 0);
 
 	if ((b0 & 0x30) || (op > 0x2 && (op < 0x8 || op > 0xa)))
 		return 0;
-	if (!!(b1 & 0x80) != !!p->from_client)
+	if (!!(b1 & 0x80) != masked)
 		return 0;
 	if (op >= 0x8 && (!(b0 & 0x80) || len > 125))
 		return 0;
@@ -217,22 +250,41 @@ static __always_inline __u32 pks_mid_ws_frame(const struct pks_payload *p, __u32
 	return hdr + len;
 }
 
+/*
+ * On an HTTP port the client is known and must mask. On a port nothing is
+ * guessed for, the client is only a guess: the MASK bit says who sent the
+ * frame, so every packet of one side must agree (the cookie keeps whether
+ * the guessed client masks), and the naming frame's role turns a backwards
+ * guess around.
+ */
 static __always_inline int pks_sig_websocket_mid(const struct pks_payload *p, struct pks_match *m)
 {
-	__u32 end;
-	int fit;
+	__u32 end, kept, inv;
+	int fit, where, masked;
 
-	if (p->l4 != IPPROTO_TCP || !p->flow_mid || (p->flow_proto != PKS_P_HTTP && p->flow_proto != PKS_P_WEBSOCKET) ||
-	    p->len < 2)
+	if (p->l4 != IPPROTO_TCP || !p->flow_mid || p->len < 2)
 		return 0;
-	end = pks_mid_ws_frame(p, 0);
+	if (p->flow_proto == PKS_P_HTTP || p->flow_proto == PKS_P_WEBSOCKET)
+		where = PKS_MID_PORT;
+	else
+		where = pks_mid_flow(p, PKS_P_WEBSOCKET);
+	if (!where)
+		return 0;
+	masked = !!(p->b[1] & 0x80);
+	inv = masked != !!p->from_client; /* the guessed client does not mask */
+	if (where == PKS_MID_PORT && p->flow_proto == PKS_P_HTTP && inv)
+		return 0;
+	if (p->flow_proto != PKS_P_WEBSOCKET && pks_mid_kept(p, PKS_P_WEBSOCKET, &kept) && kept != inv)
+		return 0;
+	end = pks_mid_ws_frame(p, 0, masked);
 	if (!end)
 		return 0;
 	/* The frame fits exactly or a well-formed one follows; a long frame alone is no evidence. */
 	fit = pks_mid_end(p, end, 2);
-	if (!fit || fit == PKS_MID_END_PAST || (fit == PKS_MID_END_NEXT && !pks_mid_ws_frame(p, end)))
+	if (!fit || fit == PKS_MID_END_PAST || (fit == PKS_MID_END_NEXT && !pks_mid_ws_frame(p, end, masked)))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_WEBSOCKET, PKS_R_WEBSOCKET_MID, 0);
+	return pks_mid_match(p, m, PKS_P_WEBSOCKET, PKS_R_WEBSOCKET_MID, inv, where,
+			     masked ? PKS_ROLE_CLIENT : PKS_ROLE_SERVER);
 }
 
 /* ---- TDS ----------------------------------------------------------------- */
@@ -258,9 +310,10 @@ static __always_inline __u32 pks_mid_tds_packet(const struct pks_payload *p, __u
 static __always_inline int pks_sig_mssql_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_MSSQL) || p->len < PKS_MID_TDS_HDR)
+	where = pks_mid_flow(p, PKS_P_MSSQL);
+	if (!where || p->len < PKS_MID_TDS_HDR)
 		return 0;
 	end = pks_mid_tds_packet(p, 0);
 	if (!end)
@@ -268,7 +321,7 @@ static __always_inline int pks_sig_mssql_mid(const struct pks_payload *p, struct
 	fit = pks_mid_end(p, end, PKS_MID_TDS_HDR);
 	if (!fit || (fit == PKS_MID_END_NEXT && !pks_mid_tds_packet(p, end)))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_MSSQL, PKS_R_MSSQL_MID, 0);
+	return pks_mid_match(p, m, PKS_P_MSSQL, PKS_R_MSSQL_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- AMQP 0-9-1 ---------------------------------------------------------- */
@@ -308,9 +361,10 @@ static __always_inline __u32 pks_mid_amqp_frame(const struct pks_payload *p, __u
 static __always_inline int pks_sig_amqp_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_AMQP) || p->len < PKS_MID_AMQP_HDR + 1)
+	where = pks_mid_flow(p, PKS_P_AMQP);
+	if (!where || p->len < PKS_MID_AMQP_HDR + 1)
 		return 0;
 	end = pks_mid_amqp_frame(p, 0);
 	if (!end)
@@ -320,7 +374,7 @@ static __always_inline int pks_sig_amqp_mid(const struct pks_payload *p, struct 
 	if (!fit || (fit == PKS_MID_END_PAST && p->b[0] == 3) ||
 	    (fit == PKS_MID_END_NEXT && !pks_mid_amqp_frame(p, end)))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_AMQP, PKS_R_AMQP_MID, 0);
+	return pks_mid_match(p, m, PKS_P_AMQP, PKS_R_AMQP_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- SMB2/3 -------------------------------------------------------------- */
@@ -331,9 +385,10 @@ static __always_inline int pks_sig_amqp_mid(const struct pks_payload *p, struct 
 static __always_inline int pks_sig_smb2_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 len, id;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_SMB2) || p->len < 4 + PKS_MID_SMB2_TRANSFORM || p->b[0] != 0)
+	where = pks_mid_flow(p, PKS_P_SMB2);
+	if (!where || p->len < 4 + PKS_MID_SMB2_TRANSFORM || p->b[0] != 0)
 		return 0;
 	len = pks_be24(p, 1);
 	id = pks_be32(p, 4);
@@ -353,7 +408,7 @@ static __always_inline int pks_sig_smb2_mid(const struct pks_payload *p, struct 
 	fit = pks_mid_end(p, 4 + len, 4);
 	if (!fit || (fit == PKS_MID_END_NEXT && p->b[(4 + len) & PKS_WIN_MASK] != 0))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_SMB2, PKS_R_SMB2_MID, 0);
+	return pks_mid_match(p, m, PKS_P_SMB2, PKS_R_SMB2_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- PostgreSQL ---------------------------------------------------------- */
@@ -391,9 +446,10 @@ static __always_inline __u32 pks_mid_pg_message(const struct pks_payload *p, __u
 static __always_inline int pks_sig_postgresql_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_POSTGRESQL) || p->len < PKS_MID_PG_HDR)
+	where = pks_mid_flow(p, PKS_P_POSTGRESQL);
+	if (!where || p->len < PKS_MID_PG_HDR)
 		return 0;
 	end = pks_mid_pg_message(p, 0);
 	if (!end)
@@ -401,7 +457,7 @@ static __always_inline int pks_sig_postgresql_mid(const struct pks_payload *p, s
 	fit = pks_mid_end(p, end, PKS_MID_PG_HDR);
 	if (!fit || (fit == PKS_MID_END_NEXT && !pks_mid_pg_message(p, end)))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_POSTGRESQL, PKS_R_POSTGRESQL_MID, 0);
+	return pks_mid_match(p, m, PKS_P_POSTGRESQL, PKS_R_POSTGRESQL_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- MySQL --------------------------------------------------------------- */
@@ -411,9 +467,10 @@ static __always_inline int pks_sig_postgresql_mid(const struct pks_payload *p, s
 static __always_inline int pks_sig_mysql_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end;
-	int fit;
+	int fit, where;
 
-	if (!pks_mid_flow_is(p, PKS_P_MYSQL) || p->len < PKS_MID_MYSQL_HDR + 1)
+	where = pks_mid_flow(p, PKS_P_MYSQL);
+	if (!where || p->len < PKS_MID_MYSQL_HDR + 1)
 		return 0;
 	/* A payload of at least one byte (a command, or a response's first byte). */
 	end = PKS_MID_MYSQL_HDR + pks_le24(p, 0);
@@ -426,7 +483,7 @@ static __always_inline int pks_sig_mysql_mid(const struct pks_payload *p, struct
 	if (fit == PKS_MID_END_NEXT &&
 	    (pks_le24(p, end) == 0 || p->b[(end + 3) & PKS_WIN_MASK] != (__u8)(p->b[3] + 1)))
 		return 0;
-	return pks_mid_match(p, m, PKS_P_MYSQL, PKS_R_MYSQL_MID, 0);
+	return pks_mid_match(p, m, PKS_P_MYSQL, PKS_R_MYSQL_MID, 0, where, PKS_ROLE_ANY);
 }
 
 /* ---- DTLS ---------------------------------------------------------------- */
@@ -452,18 +509,17 @@ static __always_inline int pks_sig_dtls_mid(const struct pks_payload *p, struct 
 	if (end < p->total && (end + 3 > p->len || p->b[end & PKS_WIN_MASK] < 20 || p->b[end & PKS_WIN_MASK] > 23 ||
 			       pks_be16(p, end + 1) != ver))
 		return 0;
-	/* Kept: the epoch's low 4 bits, the version's (1.0 or 1.2), the sequence number's low 8. */
+	/* Kept: the epoch's low 3 bits, the version (1.0 or 1.2), the sequence number's low 8. */
 	seq = p->b[10];
-	val = ((epoch & 0xf) << 9) | ((ver == 0xfefd) << 8) | seq;
-	if (PKS_COOKIE_TAG(p->cookie) == PKS_TAG_MID) {
-		prev = p->cookie & PKS_MID_VAL;
+	val = ((epoch & 0x7) << 9) | ((ver == 0xfefd) << 8) | seq;
+	if (pks_mid_kept(p, PKS_P_DTLS, &prev)) {
 		if ((prev >> 8) != (val >> 8))
 			return 0;
-		/* From the same side, a later record of the epoch (the low bits wrap at 256). */
+		/* From the same side, another record (not a retransmission of the last one). */
 		if ((p->cookie & (p->from_client ? PKS_MID_SEEN_C : PKS_MID_SEEN_S)) && seq == (prev & 0xff))
 			return 0;
 	}
-	return pks_mid_match(p, m, PKS_P_DTLS, PKS_R_DTLS_MID, val);
+	return pks_mid_match(p, m, PKS_P_DTLS, PKS_R_DTLS_MID, val, PKS_MID_PORT, PKS_ROLE_ANY);
 }
 
 #endif

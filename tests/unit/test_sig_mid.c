@@ -3,9 +3,10 @@
  * Mid-session recognition (bpf/sig/midstream.h), through the real XDP
  * object: flows whose handshake was not seen (TCP, the first packet an ACK
  * with data) on their protocol's port, each message built from its
- * specification. A protocol is named only by a second fitting packet, in
- * either direction, with confidence signature and its -mid rule; the other
- * direction settles the flow but never confirms it. Negatives: a single
+ * specification. A protocol is named only by a second fitting packet on its
+ * port (a third, from both directions, elsewhere), with confidence signature
+ * and its -mid rule; the other direction settles the flow but never confirms
+ * it. Negatives: a single
  * packet, near misses (a length one off, a field out of range, the wrong
  * side, another port), a flow whose handshake was seen, and random payloads.
  */
@@ -219,12 +220,42 @@ TEST(mid_mqtt_near_misses_not_named)
 	CHECK_EQ(mid_send(&c, CLI, q3.b, q3.n), 0);
 	CHECK_UNNAMED(&c);
 	pks_env_close(&c.env);
-	/* Well-formed, but on a port that is not MQTT's. */
+	/* Well-formed, but on a port nothing is guessed for: two packets are not enough there. */
 	mqtt_publish(&b, 0, "a/b", "x");
 	CHECK(mid_open(&c, 6, 41883) == 0);
 	CHECK_EQ(mid_send(&c, CLI, b.b, b.n), 0);
 	CHECK_EQ(mid_send(&c, SRV, b.b, b.n), 0);
 	CHECK_UNNAMED(&c);
+	pks_env_close(&c.env);
+}
+
+/*
+ * On a port nothing is guessed for: the third fitting packet names MQTT once
+ * both directions sent one; three from one side do not. The client guessed
+ * is the first sender, so the side rules (PINGREQ from the client) are off.
+ */
+TEST(mid_mqtt_off_port_needs_three_packets_both_directions)
+{
+	struct mid c;
+	struct msg p = { 0 };
+	static const uint8_t puback[] = { 0x40, 0x02, 0x00, 0x07 };
+
+	mqtt_publish(&p, 2, "s/t", "86");
+	CHECK(mid_open(&c, 6, 17501) == 0);
+	CHECK_EQ(mid_send(&c, SRV, p.b, p.n), 0);
+	CHECK_EQ(mid_send(&c, SRV, p.b, p.n), 0);
+	CHECK_EQ(mid_send(&c, SRV, p.b, p.n), 0);
+	CHECK_UNNAMED(&c);
+	CHECK_EQ(mid_send(&c, CLI, puback, sizeof(puback)), 0);
+	CHECK_FLOW(&c, PKS_P_MQTT, PKS_C_SIGNATURE, PKS_R_MQTT_MID);
+	pks_env_close(&c.env);
+	/* Pings the wrong way round for the guess (the server spoke first): still MQTT, off the port. */
+	CHECK(mid_open(&c, 6, 17501) == 0);
+	CHECK_EQ(mid_send(&c, SRV, mqtt_pingreq, 2), 0);
+	CHECK_EQ(mid_send(&c, CLI, mqtt_pingresp, 2), 0);
+	CHECK_UNNAMED(&c);
+	CHECK_EQ(mid_send(&c, SRV, p.b, p.n), 0);
+	CHECK_FLOW(&c, PKS_P_MQTT, PKS_C_SIGNATURE, PKS_R_MQTT_MID);
 	pks_env_close(&c.env);
 }
 
@@ -308,6 +339,40 @@ TEST(mid_websocket_near_misses_not_named)
 	CHECK(mid_open(&c, 6, 80) == 0);
 	CHECK_EQ(mid_send(&c, SRV, s.b, s.n), 0);
 	CHECK_EQ(mid_send(&c, CLI, cl.b, cl.n), 0);
+	CHECK_UNNAMED(&c);
+	pks_env_close(&c.env);
+}
+
+/*
+ * Off the HTTP ports, with the server's frame first (so the first sender,
+ * the server, is taken for the client): three frames from both sides name
+ * WebSocket, and the masked side becomes the client.
+ */
+TEST(mid_websocket_off_port_mask_names_the_client)
+{
+	struct mid c;
+	struct msg s = { 0 }, cl = { 0 }, s2 = { 0 }, bad = { 0 };
+	struct pks_flow_view f;
+
+	ws_frame(&s, 0x81, 0, "Welcome!");
+	ws_frame(&cl, 0x81, 1, "say: hi");
+	ws_frame(&s2, 0x81, 0, "12:00 say: hi");
+	CHECK(mid_open(&c, 6, 12345) == 0);
+	CHECK_EQ(mid_send(&c, SRV, s.b, s.n), 0);
+	CHECK_EQ(mid_send(&c, CLI, cl.b, cl.n), 0);
+	CHECK_UNNAMED(&c);
+	CHECK_EQ(mid_send(&c, SRV, s2.b, s2.n), 0);
+	CHECK_FLOW(&c, PKS_P_WEBSOCKET, PKS_C_SIGNATURE, PKS_R_WEBSOCKET_MID);
+	CHECK_EQ(mid_flow(&c, &f), 0);
+	CHECK_EQ(f.packets[PKS_DIR_C2S], 1); /* the masked side's one frame */
+	CHECK_EQ(f.packets[PKS_DIR_S2C], 2);
+	pks_env_close(&c.env);
+	/* One side masking in one frame and not in the next: not WebSocket. */
+	ws_frame(&bad, 0x81, 1, "Welcome!");
+	CHECK(mid_open(&c, 6, 12345) == 0);
+	CHECK_EQ(mid_send(&c, SRV, s.b, s.n), 0);
+	CHECK_EQ(mid_send(&c, CLI, cl.b, cl.n), 0);
+	CHECK_EQ(mid_send(&c, SRV, bad.b, bad.n), 0);
 	CHECK_UNNAMED(&c);
 	pks_env_close(&c.env);
 }
@@ -557,9 +622,10 @@ static uint32_t rnd(void)
 }
 
 /*
- * 400 mid-session flows per port, two packets per direction of random bytes
- * (1..300 each, half of them 1..16), the client and the server alternating:
- * none may get past the port guess.
+ * 400 mid-session flows per port (each mid-session rule's port, one that
+ * nothing is guessed for, and UDP), two packets per direction of random
+ * bytes (1..300 each, half of them 1..16), the client and the server
+ * alternating: none may get past the port guess.
  */
 TEST(mid_random_payloads_never_named)
 {
@@ -567,7 +633,7 @@ TEST(mid_random_payloads_never_named)
 		uint8_t l4;
 		uint16_t port;
 	} ports[] = { { 6, 1883 }, { 6, 80 }, { 6, 1433 }, { 6, 5672 }, { 6, 445 },
-		      { 6, 5432 }, { 6, 3306 }, { 17, 40443 } };
+		      { 6, 5432 }, { 6, 3306 }, { 6, 40999 }, { 17, 40443 } };
 	uint8_t b[300];
 	int named = 0;
 
