@@ -568,6 +568,7 @@ int pks_window(struct pks_hook_ctx *ctx)
 	pl->nth = pks_flow_inspected(f, dir);
 	pl->flow_proto = f->proto;
 	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
+	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
 	pl->cookie = f->cookie;
 	if (pl->nth < 15)
 		f->inspected += 1 << (dir * 4);
@@ -654,7 +655,7 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			f->flags &= ~PKS_F_UPGRADE;
 		} else if (f->proto == mp->proto && !pks_flow_weak(f)) {
 			/* The other direction agrees: confirmed, by the confirming message. */
-			if (pks_flow_any_sig(f) && !pks_flow_sig(f, dir) && !mp->no_confirm &&
+			if (pks_flow_any_sig(f) && !pks_flow_sig(f, dir) && !mp->no_confirm && !mp->mid &&
 			    f->confidence == PKS_C_SIGNATURE) {
 				f->confidence = PKS_C_CONFIRMED;
 				f->rule = mp->rule;

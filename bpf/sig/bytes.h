@@ -44,6 +44,7 @@ enum pks_tcp_b_tag {
 	PKS_TAG_ZK_4LW,
 	PKS_TAG_ZK_CONNECT,
 	PKS_TAG_OVPN_SHA512,
+	PKS_TAG_MID, /* bpf/sig/midstream.h: a first mid-session frame */
 };
 
 /*

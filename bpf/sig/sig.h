@@ -29,6 +29,7 @@ struct pks_payload {
 	__u8 nth;         /* 0 for the first payload packet of this direction */
 	__u8 flow_proto;  /* the flow's verdict so far (enum pks_proto) */
 	__u8 flow_upgrade; /* the flow is marked PKS_F_UPGRADE: its protocol announced a successor */
+	__u8 flow_mid;    /* TCP flow whose handshake was not seen (no SYN): picked up mid-session */
 };
 
 /* Which side sends the message a signature recognised. */
@@ -47,7 +48,8 @@ struct pks_match {
 	__u8 no_confirm;  /* matches the protocol but must not confirm (e.g. DNS ID differs) */
 	__u8 upgrade;     /* an explicit upgrade rule: replaces the verdict of a flow marked PKS_F_UPGRADE */
 	__u8 await_upgrade; /* announces an upgrade (HTTP 101): keep inspecting after the verdict */
-	__u8 pad[3];
+	__u8 mid;         /* a mid-session rule: settles its direction but never confirms (doc/design.md) */
+	__u8 pad[2];
 	__u32 forget;     /* pks_forget()'s slot */
 };
 

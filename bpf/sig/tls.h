@@ -45,6 +45,8 @@ static __always_inline int pks_sig_tls_record(const struct pks_payload *p, struc
 	    (p->b[end & PKS_WIN_MASK] < 20 || p->b[end & PKS_WIN_MASK] > 23 ||
 	     p->b[(end + 1) & PKS_WIN_MASK] != 3 || p->b[(end + 2) & PKS_WIN_MASK] != p->b[2]))
 		return 0;
+	/* A mid-session rule: it never confirms (bpf/sig/midstream.h). */
+	m->mid = 1;
 	return pks_match_set(m, PKS_P_TLS, PKS_R_TLS_RECORD, PKS_ROLE_ANY);
 }
 

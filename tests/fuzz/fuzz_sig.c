@@ -82,6 +82,7 @@ static void set_meta(struct pks_payload *p, const struct pks_payload *from)
 	p->from_client = from->from_client;
 	p->nth = from->nth;
 	p->flow_proto = from->flow_proto;
+	p->flow_mid = from->flow_mid;
 }
 
 /* One signature, with zeros and with 0xff past len: the same answer. */
@@ -163,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p->sport = dir ? (hdr[0] << 8 | hdr[1]) : (hdr[2] << 8 | hdr[3]);
 			p->dport = dir ? (hdr[2] << 8 | hdr[3]) : (hdr[0] << 8 | hdr[1]);
 			p->nth = hdr[4] & 15;
+			p->flow_mid = (hdr[4] >> 4) & 1; /* picked up mid-session (bpf/sig/midstream.h) */
 			p->flow_proto = hdr[5] % PKS_P__COUNT;
 			p->cookie = cookie;
 			if (n == 0) {

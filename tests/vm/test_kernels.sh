@@ -38,9 +38,11 @@ HOST=$(uname -r)
 
 # Varied on purpose: TCP and UDP, IPv4 and IPv6, context rules (FTP data,
 # DNS names, SNI), and the signatures whose loops older verifiers treat
-# differently (DNP3's CRC, SMTP's text search, CoAP's options, memcached).
+# differently (DNP3's CRC, SMTP's text search, CoAP's options, memcached,
+# the mid-session stage's MQTT Remaining Length and WebSocket frames).
 CAPTURES=(demo.pcap ctx/ftp.pcap names/https-dns.pcap names/quic-sni.pcap udp/sip.pcap
-	tcp_b/dnp3.pcap tcp_a/smtp.pcap udp/coap.pcap tcp_b/memcached.pcap negative/random-ports-udp.pcap)
+	tcp_b/dnp3.pcap tcp_a/smtp.pcap udp/coap.pcap tcp_b/memcached.pcap negative/random-ports-udp.pcap
+	midstream/mqtt_mid.pcap midstream/websocket_mid.pcap)
 
 summaries=()
 
