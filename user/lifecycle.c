@@ -357,6 +357,17 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 	return true;
 }
 
+/* A midstream flow's client was flipped: its directions swapped, and what was reported with them. */
+static void swap_reported(struct lc_entry *e)
+{
+	uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
+
+	e->rep_bytes[0] = e->rep_bytes[1];
+	e->rep_bytes[1] = b;
+	e->rep_packets[0] = e->rep_packets[1];
+	e->rep_packets[1] = p;
+}
+
 /* Signed age: a packet may be newer than the clock read before the scan. */
 static bool older_than(uint64_t now, uint64_t t, uint64_t limit)
 {
@@ -500,6 +511,42 @@ static void table_evictions(struct pks_lifecycle *lc, uint64_t created, uint64_t
 		lc->counts.table_evictions = created - deleted - left;
 }
 
+/*
+ * Scans see a flow at most once a second, and a flood evicts in less: a flow
+ * decided since the last scan (or created since: the tracker did not know it)
+ * would be found gone with no verdict in the tracker's copy, ended instead of
+ * restored. Its event comes first, so its entry is read here, while it is
+ * there. The next scan takes it on from this copy (counted once: the traffic
+ * to now is counted here). A flow gone already, pending, or a new one under
+ * the key of a known flow is left to the scan, which has the rules for it.
+ */
+void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h)
+{
+	struct pks_flow_view v;
+	struct lc_entry *e;
+
+	if ((h->type != PKS_EV_FLOW && h->type != PKS_EV_VERDICT) || h->confidence < PKS_C_SIGNATURE)
+		return;
+	if (pks_flowtab_get(&lc->flows, &h->key, &v) || !expected_back(&v))
+		return;
+	e = lc_find(lc, &h->key);
+	if (!e) {
+		e = lc_insert(lc, &h->key);
+		if (!e)
+			return;
+		e->report_ns = v.first_ns;
+		count_traffic(lc, e, &v, true);
+	} else if (e->pending || v.first_ns != e->last.first_ns) {
+		return;
+	} else {
+		if (v.client != e->last.client)
+			swap_reported(e);
+		count_traffic(lc, e, &v, false);
+	}
+	e->last = v;
+	lc->counts.noted++;
+}
+
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
 	uint64_t created = 0, restored = 0, deleted_before = lc->counts.deleted;
@@ -568,13 +615,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			e->last = *v;
 			emit_record(lc, e, PKS_END_RESTORED, true);
 		} else if (v->client != e->last.client) {
-			/* A midstream flow's client was flipped: its directions swapped. */
-			uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
-
-			e->rep_bytes[0] = e->rep_bytes[1];
-			e->rep_bytes[1] = b;
-			e->rep_packets[0] = e->rep_packets[1];
-			e->rep_packets[1] = p;
+			swap_reported(e);
 		}
 		count_traffic(lc, e, v, fresh);
 		e->last = *v;

@@ -399,3 +399,100 @@ TEST(evict_flow_never_back_ends_at_idle_timeout)
 	CHECK(bpf_map_get_next_key(fd, NULL, &next) != 0);
 	ev_close(&c);
 }
+
+/* The daemon's engine hook (user/run.c): new-flow and verdict events into the tracker. */
+static int ev_event(void *ctx, void *data, size_t size)
+{
+	struct ev_case *c = ctx;
+	const struct pks_event *h = data;
+
+	if (size >= sizeof(*h) && h->type != PKS_EV_PAYLOAD)
+		pks_lifecycle_event(c->lc, h);
+	return 0;
+}
+
+/*
+ * Flows decided after the last scan, or created after it, and evicted before
+ * the next one (a flood within the second; the issue's live runs, where the
+ * scans also waited for the flood's events): the tracker takes them in from
+ * their events, so the scan after the flood finds them gone and decided, and
+ * writes them to pks_restore. Without the events it ended them (a copy from
+ * before the banners: no verdict) or never knew them, and they came back
+ * rebuilt midstream.
+ */
+TEST(evict_flow_decided_since_the_last_scan_is_restored)
+{
+	const struct pks_lifecycle_counts *k;
+	struct pks_flow_view before[EV_SSH];
+	struct pks_ctl on = { .consumer = 1 };
+	__u32 engine = PKS_CTL_ENGINE;
+	struct ring_buffer *rb;
+	struct ev_case c;
+	int good;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	/* A daemon reads the events. */
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	rb = ring_buffer__new(bpf_map__fd(c.env.skel->maps.pks_events), ev_event, &c, NULL);
+	CHECK(rb != NULL);
+	/* Even flows: the handshake before a scan (a port guess at most), the banners after it. */
+	for (int i = 0; i < EV_SSH; i += 2) {
+		struct pkt_spec p = ssh_pkt(i, 0, TCPF_SYN, NULL);
+
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 1, TCPF_SYN | TCPF_ACK, NULL);
+		CHECK(pks_env_run(&c.env, &p) == 0);
+	}
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	for (int i = 0; i < EV_SSH; i += 2) {
+		struct pkt_spec p = ssh_pkt(i, 0, TCPF_ACK, NULL);
+
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 0, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+		CHECK(pks_env_run(&c.env, &p) == 0);
+	}
+	/* Odd flows: all of it after the scan, which never saw them. */
+	for (int i = 1; i < EV_SSH; i += 2)
+		CHECK(ssh_flow(&c, i) == 0);
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+
+		CHECK(pks_env_flow(&c.env, &q, &before[i]) == 0);
+		CHECK(before[i].confidence >= PKS_C_SIGNATURE);
+	}
+	/* The daemon reads the events, then the flood comes before its next scan. */
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	CHECK(ring_buffer__consume(rb) >= 0); /* the flood's events: nothing decided */
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.evicted_live, EV_SSH);
+	CHECK_EQ(c.ended_evicted, 0);
+	CHECK_EQ(k->restore_written, EV_SSH);
+	CHECK_EQ(k->pending, EV_SSH);
+	/* Each is back from a server's packet on its first-seen time, confirmed, its client the client. */
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec s = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "\x00\x00\x01\x0c\x0a\x14 encrypted");
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+		struct pks_flow_view v;
+
+		s.payload_len = 16;
+		CHECK(pks_env_run(&c.env, &s) == 0);
+		CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+		CHECK_EQ(v.first_ns, before[i].first_ns);
+		CHECK_EQ(v.packets[PKS_DIR_S2C], before[i].packets[PKS_DIR_S2C] + 1);
+	}
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	CHECK_EQ(good, EV_SSH);
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restored, EV_SSH);
+	CHECK_EQ(c.restored, EV_SSH);
+	CHECK(k->noted >= EV_SSH);
+	ring_buffer__free(rb);
+	ev_close(&c);
+}
