@@ -46,7 +46,8 @@ struct lc_entry {
 struct pks_lifecycle {
 	struct pks_flowtab flows;
 	int names_fd, done_fd;
-	int restore_fd, ledger_fd, stats_fd; /* pks_restore, pks_ledger, pks_stats; -1: none */
+	int restore_fd, ctl_fd, ledger_fd, stats_fd; /* pks_restore, pks_ctl, pks_ledger, pks_stats; -1: none */
+	bool restore_on;                             /* pks_ctl's restore field is 1 (as last written or read) */
 	uint64_t synced_deleted, synced_written; /* what pks_ledger has of counts */
 	struct pks_lifecycle_opts o;
 	pks_flow_record_fn emit;
@@ -194,7 +195,7 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 	lc->flows.owned = false; /* the caller's to close */
 	lc->names_fd = names_fd;
 	lc->done_fd = done_fd;
-	lc->restore_fd = lc->ledger_fd = lc->stats_fd = -1;
+	lc->restore_fd = lc->ctl_fd = lc->ledger_fd = lc->stats_fd = -1;
 	lc->o = *o;
 	if (!lc->o.linger_ns)
 		lc->o.linger_ns = 0; /* 0 is a valid linger: end at the next scan */
@@ -242,11 +243,50 @@ uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc)
 	return lc->counts.evicted;
 }
 
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd)
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd)
 {
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
 	lc->restore_fd = restore_fd;
+	lc->ctl_fd = ctl_fd;
 	lc->ledger_fd = ledger_fd;
 	lc->stats_fd = stats_fd;
+	/* An earlier daemon's entries may be out: the field stays until a scan finds the map empty. */
+	lc->restore_on = ctl_fd >= 0 && bpf_map_lookup_elem(ctl_fd, &slot, &c) == 0 && c.restore;
+}
+
+/*
+ * pks_ctl's restore field in the engine's entry (include/pktspec/events.h):
+ * whether the kernel looks pks_restore up at a new flow. The engine writes
+ * the entry's other fields, in this thread: read, change one, write.
+ */
+static int ctl_restore(struct pks_lifecycle *lc, bool on)
+{
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
+	if (lc->ctl_fd < 0)
+		return -ENOENT; /* without it the kernel would never read an entry */
+	if (bpf_map_lookup_elem(lc->ctl_fd, &slot, &c))
+		return -errno;
+	c.restore = on;
+	if (bpf_map_update_elem(lc->ctl_fd, &slot, &c, BPF_ANY))
+		return -errno;
+	lc->restore_on = on;
+	return 0;
+}
+
+/* At the end of a scan: nothing expected back and pks_restore empty (only this daemon writes it), the lookups stop. */
+static void restore_quiet(struct pks_lifecycle *lc)
+{
+	struct pks_flow_key k;
+
+	if (!lc->restore_on || lc->counts.pending || lc->restore_fd < 0)
+		return;
+	if (bpf_map_get_next_key(lc->restore_fd, NULL, &k) == 0 || errno != ENOENT)
+		return;
+	ctl_restore(lc, false);
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -407,6 +447,9 @@ static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
 
 	if (lc->restore_fd < 0)
 		return -ENOENT;
+	/* The kernel looks first, then the entry is there. */
+	if (!lc->restore_on && ctl_restore(lc, true))
+		return -EIO;
 	pks_flow_encode(&lc->flows, &e->last, &f);
 	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY))
 		return -errno;
@@ -672,6 +715,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		/* the last entry moved into place i */
 	}
 	lc->counts.entries -= (uint64_t)ended;
+	restore_quiet(lc);
 	ledger_sync(lc);
 	if (have_created)
 		table_evictions(lc, created, deleted_before);

@@ -118,11 +118,14 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 void pks_lifecycle_free(struct pks_lifecycle *lc);
 /*
  * The maps for evictions (-1: none): restore_fd, pks_restore, which flows
- * expected back are written to; ledger_fd, pks_ledger, where the deletions
- * are added for the eviction count; stats_fd, pks_stats, for the entries the
- * programs created (counts.table_evictions after each scan).
+ * expected back are written to; ctl_fd, pks_ctl, whose engine entry's
+ * restore field tells the kernel to look pks_restore up (set before the
+ * first entry is written, cleared at a scan that finds nothing pending and
+ * the map empty); ledger_fd, pks_ledger, where the deletions are added for
+ * the eviction count; stats_fd, pks_stats, for the entries the programs
+ * created (counts.table_evictions after each scan).
  */
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd);
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd);
 /*
  * A new-flow or verdict event as the daemon reads it (the engine's on_flow):
  * a flow decided from its payload or better (what an eviction would lose) is

@@ -397,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	/* Evictions: counted and survived (doc/design.md); an attachment older than these maps has neither. */
 	restore_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_RESTORE);
 	ledger_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
-	pks_lifecycle_set_restore(lc, restore_fd, ledger_fd, stats_fd);
+	pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd);
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
 	if (metrics_addr) {
