@@ -466,7 +466,8 @@ int pks_track(struct pks_hook_ctx *ctx)
 	s->now = pks_now(0);
 	pks_wide_key(s);
 	init = &s->init;
-	old = bpf_map_lookup_elem(&pks_restore, &s->key);
+	/* Only while the daemon has restore entries out: a flood's flows pay nothing for it. */
+	old = pks_restore_may_hold() ? bpf_map_lookup_elem(&pks_restore, &s->key) : NULL;
 	if (old) {
 		__builtin_memcpy(init, old, sizeof(*init));
 		init->last = pks_ticks(s->now);

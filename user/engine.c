@@ -688,6 +688,8 @@ static int on_event(void *ctx, void *data, size_t size)
 		r->event(e, r->state, &c);
 	if (e->opts.print && h->type != PKS_EV_PAYLOAD)
 		print_event(e, &c);
+	if (e->opts.on_flow && h->type != PKS_EV_PAYLOAD)
+		e->opts.on_flow(e->opts.on_flow_ctx, h);
 	tick(e);
 	return 0;
 }

@@ -96,6 +96,13 @@ struct pks_engine_opts {
 		PKS_ENGINE_REPLAY, /* times in events are the capture's clock */
 	} clock;
 	FILE *out;                 /* where to print (stdout when NULL) */
+	/*
+	 * Called with every new-flow and verdict event as it is read, after the
+	 * rules (pktspec run: the flow lifecycle takes decided flows in at once,
+	 * user/lifecycle.h), or NULL.
+	 */
+	void (*on_flow)(void *ctx, const struct pks_event *h);
+	void *on_flow_ctx;
 };
 
 #define PKS_SERVER_TTL_DEFAULT (600ull * 1000000000ull) /* 10 minutes */

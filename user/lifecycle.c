@@ -46,7 +46,8 @@ struct lc_entry {
 struct pks_lifecycle {
 	struct pks_flowtab flows;
 	int names_fd, done_fd;
-	int restore_fd, ledger_fd, stats_fd; /* pks_restore, pks_ledger, pks_stats; -1: none */
+	int restore_fd, ctl_fd, ledger_fd, stats_fd; /* pks_restore, pks_ctl, pks_ledger, pks_stats; -1: none */
+	bool restore_on;                             /* pks_ctl's restore field is 1 (as last written or read) */
 	uint64_t synced_deleted, synced_written; /* what pks_ledger has of counts */
 	struct pks_lifecycle_opts o;
 	pks_flow_record_fn emit;
@@ -194,7 +195,7 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 	lc->flows.owned = false; /* the caller's to close */
 	lc->names_fd = names_fd;
 	lc->done_fd = done_fd;
-	lc->restore_fd = lc->ledger_fd = lc->stats_fd = -1;
+	lc->restore_fd = lc->ctl_fd = lc->ledger_fd = lc->stats_fd = -1;
 	lc->o = *o;
 	if (!lc->o.linger_ns)
 		lc->o.linger_ns = 0; /* 0 is a valid linger: end at the next scan */
@@ -242,11 +243,50 @@ uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc)
 	return lc->counts.evicted;
 }
 
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd)
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd)
 {
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
 	lc->restore_fd = restore_fd;
+	lc->ctl_fd = ctl_fd;
 	lc->ledger_fd = ledger_fd;
 	lc->stats_fd = stats_fd;
+	/* An earlier daemon's entries may be out: the field stays until a scan finds the map empty. */
+	lc->restore_on = ctl_fd >= 0 && bpf_map_lookup_elem(ctl_fd, &slot, &c) == 0 && c.restore;
+}
+
+/*
+ * pks_ctl's restore field in the engine's entry (include/pktspec/events.h):
+ * whether the kernel looks pks_restore up at a new flow. The engine writes
+ * the entry's other fields, in this thread: read, change one, write.
+ */
+static int ctl_restore(struct pks_lifecycle *lc, bool on)
+{
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
+	if (lc->ctl_fd < 0)
+		return -ENOENT; /* without it the kernel would never read an entry */
+	if (bpf_map_lookup_elem(lc->ctl_fd, &slot, &c))
+		return -errno;
+	c.restore = on;
+	if (bpf_map_update_elem(lc->ctl_fd, &slot, &c, BPF_ANY))
+		return -errno;
+	lc->restore_on = on;
+	return 0;
+}
+
+/* At the end of a scan: nothing expected back and pks_restore empty (only this daemon writes it), the lookups stop. */
+static void restore_quiet(struct pks_lifecycle *lc)
+{
+	struct pks_flow_key k;
+
+	if (!lc->restore_on || lc->counts.pending || lc->restore_fd < 0)
+		return;
+	if (bpf_map_get_next_key(lc->restore_fd, NULL, &k) == 0 || errno != ENOENT)
+		return;
+	ctl_restore(lc, false);
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -357,6 +397,17 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 	return true;
 }
 
+/* A midstream flow's client was flipped: its directions swapped, and what was reported with them. */
+static void swap_reported(struct lc_entry *e)
+{
+	uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
+
+	e->rep_bytes[0] = e->rep_bytes[1];
+	e->rep_bytes[1] = b;
+	e->rep_packets[0] = e->rep_packets[1];
+	e->rep_packets[1] = p;
+}
+
 /* Signed age: a packet may be newer than the clock read before the scan. */
 static bool older_than(uint64_t now, uint64_t t, uint64_t limit)
 {
@@ -396,6 +447,9 @@ static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
 
 	if (lc->restore_fd < 0)
 		return -ENOENT;
+	/* The kernel looks first, then the entry is there. */
+	if (!lc->restore_on && ctl_restore(lc, true))
+		return -EIO;
 	pks_flow_encode(&lc->flows, &e->last, &f);
 	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY))
 		return -errno;
@@ -500,6 +554,42 @@ static void table_evictions(struct pks_lifecycle *lc, uint64_t created, uint64_t
 		lc->counts.table_evictions = created - deleted - left;
 }
 
+/*
+ * Scans see a flow at most once a second, and a flood evicts in less: a flow
+ * decided since the last scan (or created since: the tracker did not know it)
+ * would be found gone with no verdict in the tracker's copy, ended instead of
+ * restored. Its event comes first, so its entry is read here, while it is
+ * there. The next scan takes it on from this copy (counted once: the traffic
+ * to now is counted here). A flow gone already, pending, or a new one under
+ * the key of a known flow is left to the scan, which has the rules for it.
+ */
+void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h)
+{
+	struct pks_flow_view v;
+	struct lc_entry *e;
+
+	if ((h->type != PKS_EV_FLOW && h->type != PKS_EV_VERDICT) || h->confidence < PKS_C_SIGNATURE)
+		return;
+	if (pks_flowtab_get(&lc->flows, &h->key, &v) || !expected_back(&v))
+		return;
+	e = lc_find(lc, &h->key);
+	if (!e) {
+		e = lc_insert(lc, &h->key);
+		if (!e)
+			return;
+		e->report_ns = v.first_ns;
+		count_traffic(lc, e, &v, true);
+	} else if (e->pending || v.first_ns != e->last.first_ns) {
+		return;
+	} else {
+		if (v.client != e->last.client)
+			swap_reported(e);
+		count_traffic(lc, e, &v, false);
+	}
+	e->last = v;
+	lc->counts.noted++;
+}
+
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
 	uint64_t created = 0, restored = 0, deleted_before = lc->counts.deleted;
@@ -568,13 +658,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			e->last = *v;
 			emit_record(lc, e, PKS_END_RESTORED, true);
 		} else if (v->client != e->last.client) {
-			/* A midstream flow's client was flipped: its directions swapped. */
-			uint64_t b = e->rep_bytes[0], p = e->rep_packets[0];
-
-			e->rep_bytes[0] = e->rep_bytes[1];
-			e->rep_bytes[1] = b;
-			e->rep_packets[0] = e->rep_packets[1];
-			e->rep_packets[1] = p;
+			swap_reported(e);
 		}
 		count_traffic(lc, e, v, fresh);
 		e->last = *v;
@@ -631,6 +715,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		/* the last entry moved into place i */
 	}
 	lc->counts.entries -= (uint64_t)ended;
+	restore_quiet(lc);
 	ledger_sync(lc);
 	if (have_created)
 		table_evictions(lc, created, deleted_before);

@@ -19,7 +19,10 @@
  * its last state goes into pks_restore, from which the kernel rebuilds its
  * entry at its next packet (verdict, client side, counters of the last scan);
  * the record says "evicted" (the flow goes on) and, when it is back,
- * "restored". One that is back before the tracker wrote it (a new entry under
+ * "restored". The tracker learns a decided flow from its new-flow or verdict
+ * event as well, at once: a flow a flood evicts before the next scan has seen
+ * it decided is known, and decided, when that scan finds it gone. One that is
+ * back before the tracker wrote it (a new entry under
  * the same key) is repaired in place from the tracker's copy. One that never
  * comes back ends, reason "evicted", at its idle timeout.
  *
@@ -96,6 +99,7 @@ struct pks_lifecycle_counts {
 	uint64_t repaired;                            /* back as a new entry, repaired by the tracker */
 	uint64_t pending;                             /* evicted, expected back, not yet seen */
 	uint64_t deleted;                             /* entries the tracker deleted (flows it ended) */
+	uint64_t noted;                               /* decided flows taken in from their events */
 	uint64_t table_evictions;                     /* the kernel-side count (pks_evictions_read), at scans */
 	uint64_t delete_errors;                       /* deletions the kernel refused */
 	uint64_t scans;
@@ -114,11 +118,22 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 void pks_lifecycle_free(struct pks_lifecycle *lc);
 /*
  * The maps for evictions (-1: none): restore_fd, pks_restore, which flows
- * expected back are written to; ledger_fd, pks_ledger, where the deletions
- * are added for the eviction count; stats_fd, pks_stats, for the entries the
- * programs created (counts.table_evictions after each scan).
+ * expected back are written to; ctl_fd, pks_ctl, whose engine entry's
+ * restore field tells the kernel to look pks_restore up (set before the
+ * first entry is written, cleared at a scan that finds nothing pending and
+ * the map empty); ledger_fd, pks_ledger, where the deletions are added for
+ * the eviction count; stats_fd, pks_stats, for the entries the programs
+ * created (counts.table_evictions after each scan).
  */
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ledger_fd, int stats_fd);
+void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd);
+/*
+ * A new-flow or verdict event as the daemon reads it (the engine's on_flow):
+ * a flow decided from its payload or better (what an eviction would lose) is
+ * read from its table now and the tracker's copy is taken or refreshed from
+ * it, so that an eviction before the next scan finds the flow known and
+ * decided (it goes to pks_restore). Events of flows not decided cost nothing.
+ */
+void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h);
 /* One scan at flow-clock time now; returns flows ended or -errno. */
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
 /* Ends every tracked flow with reason (PKS_END_SHUTDOWN), deleting them. */

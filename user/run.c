@@ -142,6 +142,15 @@ static void run_emit(void *ctx, const struct pks_flow_record *r)
 		pks_ipfix_add(s->ipfix, r);
 }
 
+/* New-flow and verdict events into the lifecycle (ctx: the daemon's tracker, once it exists). */
+static void run_on_flow(void *ctx, const struct pks_event *h)
+{
+	struct pks_lifecycle **lc = ctx;
+
+	if (*lc)
+		pks_lifecycle_event(*lc, h);
+}
+
 /*
  * After a scan that found the flow table evicting (the kernel-side count,
  * doc/design.md "Evictions"): one line, or one JSON event, with the total.
@@ -371,6 +380,8 @@ int cmd_run(int argc, char **argv)
 			goto out;
 	if (open_pinned(PKS_MAP_STATS, &stats_fd))
 		goto out;
+	eo.on_flow = run_on_flow;
+	eo.on_flow_ctx = &lc;
 	if (pks_engine_new(&maps, &eo, &e))
 		goto out;
 	sinks.print = eo.print;
@@ -386,7 +397,7 @@ int cmd_run(int argc, char **argv)
 	/* Evictions: counted and survived (doc/design.md); an attachment older than these maps has neither. */
 	restore_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_RESTORE);
 	ledger_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
-	pks_lifecycle_set_restore(lc, restore_fd, ledger_fd, stats_fd);
+	pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd);
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
 	if (metrics_addr) {

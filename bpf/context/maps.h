@@ -122,6 +122,14 @@ static __always_inline int pks_cr_expect_alive(__u64 now)
 	return (u && now < u->expect_until) || (k && now < k->expect_until);
 }
 
+/* Whether pks_restore may hold entries: the daemon says so before it writes one (bpf/maps.h). */
+static __always_inline int pks_restore_may_hold(void)
+{
+	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE);
+
+	return u && u->restore;
+}
+
 /*
  * Scratch for building a payload copy: too big for the 512-byte stack.
  * Pinned with the stage chain (bpf/hook.h): pks_copy prepares it and

@@ -233,12 +233,17 @@ struct pks_flow_name {
  *  - expect_until (both): the latest expiry of any expectation that writer
  *    wrote. A new flow after both looks nothing up in pks_expect. Same clock
  *    as the expectations (capture time in replay).
+ *  - restore (engine's entry, written by the daemon's flow lifecycle): 1 from
+ *    before it writes an entry into pks_restore until it finds that map empty
+ *    again, else 0. A new flow looks pks_restore up only while it is 1
+ *    (doc/design.md, "Evictions").
  */
 #define PKS_CTL_ENGINE 0
 #define PKS_CTL_KERNEL 1
 struct pks_ctl {
 	__u64 consumer;
 	__u64 expect_until;
+	__u64 restore;
 };
 
 /* Per-CPU counters of the context machinery, one named field each. */
@@ -270,6 +275,6 @@ PKS_ASSERT_SIZE(struct pks_host_key, 24);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_ctx_stats, 14 * 8);
-PKS_ASSERT_SIZE(struct pks_ctl, 16);
+PKS_ASSERT_SIZE(struct pks_ctl, 24);
 
 #endif /* PKTSPEC_EVENTS_H */

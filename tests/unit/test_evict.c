@@ -66,7 +66,8 @@ static int ev_open(struct ev_case *c, bool daemon)
 	if (pks_lifecycle_new(&c->tab, bpf_map__fd(skel->maps.pks_names), bpf_map__fd(skel->maps.pks_done), &o,
 			      ev_collect, c, &c->lc))
 		return -1;
-	pks_lifecycle_set_restore(c->lc, bpf_map__fd(skel->maps.pks_restore), bpf_map__fd(skel->maps.pks_ledger),
+	pks_lifecycle_set_restore(c->lc, bpf_map__fd(skel->maps.pks_restore), bpf_map__fd(skel->maps.pks_ctl),
+				  bpf_map__fd(skel->maps.pks_ledger),
 				  bpf_map__fd(skel->maps.pks_stats));
 	return 0;
 }
@@ -397,5 +398,211 @@ TEST(evict_flow_never_back_ends_at_idle_timeout)
 	CHECK_EQ(k->pending, 0);
 	CHECK_EQ(c.ended_evicted >= 1, 1);
 	CHECK(bpf_map_get_next_key(fd, NULL, &next) != 0);
+	ev_close(&c);
+}
+
+/* The daemon's engine hook (user/run.c): new-flow and verdict events into the tracker. */
+static int ev_event(void *ctx, void *data, size_t size)
+{
+	struct ev_case *c = ctx;
+	const struct pks_event *h = data;
+
+	if (size >= sizeof(*h) && h->type != PKS_EV_PAYLOAD)
+		pks_lifecycle_event(c->lc, h);
+	return 0;
+}
+
+/*
+ * Flows decided after the last scan, or created after it, and evicted before
+ * the next one (a flood within the second; the issue's live runs, where the
+ * scans also waited for the flood's events): the tracker takes them in from
+ * their events, so the scan after the flood finds them gone and decided, and
+ * writes them to pks_restore. Without the events it ended them (a copy from
+ * before the banners: no verdict) or never knew them, and they came back
+ * rebuilt midstream.
+ */
+TEST(evict_flow_decided_since_the_last_scan_is_restored)
+{
+	const struct pks_lifecycle_counts *k;
+	struct pks_flow_view before[EV_SSH];
+	struct pks_ctl on = { .consumer = 1 };
+	__u32 engine = PKS_CTL_ENGINE;
+	struct ring_buffer *rb;
+	struct ev_case c;
+	int good;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	/* A daemon reads the events. */
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	rb = ring_buffer__new(bpf_map__fd(c.env.skel->maps.pks_events), ev_event, &c, NULL);
+	CHECK(rb != NULL);
+	/* Even flows: the handshake before a scan (a port guess at most), the banners after it. */
+	for (int i = 0; i < EV_SSH; i += 2) {
+		struct pkt_spec p = ssh_pkt(i, 0, TCPF_SYN, NULL);
+
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 1, TCPF_SYN | TCPF_ACK, NULL);
+		CHECK(pks_env_run(&c.env, &p) == 0);
+	}
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	for (int i = 0; i < EV_SSH; i += 2) {
+		struct pkt_spec p = ssh_pkt(i, 0, TCPF_ACK, NULL);
+
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+		CHECK(pks_env_run(&c.env, &p) == 0);
+		p = ssh_pkt(i, 0, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+		CHECK(pks_env_run(&c.env, &p) == 0);
+	}
+	/* Odd flows: all of it after the scan, which never saw them. */
+	for (int i = 1; i < EV_SSH; i += 2)
+		CHECK(ssh_flow(&c, i) == 0);
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+
+		CHECK(pks_env_flow(&c.env, &q, &before[i]) == 0);
+		CHECK(before[i].confidence >= PKS_C_SIGNATURE);
+	}
+	/* The daemon reads the events, then the flood comes before its next scan. */
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	CHECK(ring_buffer__consume(rb) >= 0); /* the flood's events: nothing decided */
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.evicted_live, EV_SSH);
+	CHECK_EQ(c.ended_evicted, 0);
+	CHECK_EQ(k->restore_written, EV_SSH);
+	CHECK_EQ(k->pending, EV_SSH);
+	/* Each is back from a server's packet on its first-seen time, confirmed, its client the client. */
+	for (int i = 0; i < EV_SSH; i++) {
+		struct pkt_spec s = ssh_pkt(i, 1, TCPF_PSH | TCPF_ACK, "\x00\x00\x01\x0c\x0a\x14 encrypted");
+		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
+		struct pks_flow_view v;
+
+		s.payload_len = 16;
+		CHECK(pks_env_run(&c.env, &s) == 0);
+		CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+		CHECK_EQ(v.first_ns, before[i].first_ns);
+		CHECK_EQ(v.packets[PKS_DIR_S2C], before[i].packets[PKS_DIR_S2C] + 1);
+	}
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	CHECK_EQ(good, EV_SSH);
+	CHECK(ring_buffer__consume(rb) >= 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restored, EV_SSH);
+	CHECK_EQ(c.restored, EV_SSH);
+	CHECK(k->noted >= EV_SSH);
+	ring_buffer__free(rb);
+	ev_close(&c);
+}
+
+/* The wide key of SSH flow i, as pks_restore has it. */
+static void ssh_key(int i, struct pks_flow_key *k)
+{
+	struct pkt_spec s = ssh_pkt(i, 0, 0, NULL);
+	uint8_t a[16] = { [10] = 0xff, [11] = 0xff }, b[16] = { [10] = 0xff, [11] = 0xff };
+
+	inet_pton(AF_INET, s.src, a + 12);
+	inet_pton(AF_INET, s.dst, b + 12);
+	pks_flow_key_fill(k, a, s.sport, b, s.dport, 6);
+}
+
+static __u64 ctl_restore_field(struct ev_case *c)
+{
+	__u32 engine = PKS_CTL_ENGINE;
+	struct pks_ctl ctl = {};
+
+	bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_ctl), &engine, &ctl);
+	return ctl.restore;
+}
+
+/*
+ * Issue 12: a new flow looks pks_restore up only while pks_ctl's restore
+ * field says entries may be there. An entry written behind the daemon's back
+ * (the field 0) is not read: the flow comes back midstream, the entry stays;
+ * with the field 1 the same entry brings the next eviction back.
+ */
+TEST(evict_restore_lookup_gated_by_ctl)
+{
+	struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL), q = ssh_pkt(1, 0, 0, NULL);
+	struct pks_flow_view before, v;
+	struct pks_ctl on = { .restore = 1 };
+	__u32 engine = PKS_CTL_ENGINE;
+	struct pks_evictions ev;
+	struct pks_flow_key key, next;
+	struct pks_flow f;
+	struct ev_case c;
+	int good;
+
+	CHECK(ev_open(&c, false) == 0);
+	CHECK(ssh_flow(&c, 1) == 0); /* port 2222: midstream, the server's packet would make it the client */
+	CHECK(pks_env_flow(&c.env, &q, &before) == 0);
+	CHECK_EQ(before.confidence, PKS_C_CONFIRMED);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	ssh_key(1, &key);
+	pks_flow_encode(&c.tab, &before, &f);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_restore), &key, &f, BPF_ANY), 0);
+	CHECK_EQ(ctl_restore_field(&c), 0);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK(v.flags & PKS_F_MIDSTREAM);
+	CHECK(v.first_ns != before.first_ns || v.confidence < PKS_C_SIGNATURE);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.restored, 0);
+	CHECK_EQ(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_restore), NULL, &next), 0); /* still there */
+	/* The field on: the next eviction of the flow comes back from the entry. */
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	CHECK(pks_env_run(&c.env, &s) == 0);
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK_EQ(v.first_ns, before.first_ns);
+	CHECK_EQ(v.confidence, PKS_C_CONFIRMED);
+	CHECK_EQ(v.client, before.client);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.restored, 1);
+	ev_close(&c);
+}
+
+/* The daemon sets the field before its first restore entry and clears it once nothing is pending and the map is empty. */
+TEST(evict_daemon_sets_and_clears_ctl_restore)
+{
+	const struct pks_lifecycle_counts *k;
+	struct pks_flow_key next;
+	struct ev_case c;
+
+	CHECK(ev_open(&c, true) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	CHECK(ssh_flow(&c, 0) == 0);
+	CHECK(ssh_flow(&c, 1) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(ctl_restore_field(&c), 0); /* nothing written yet: new flows look nothing up */
+	CHECK(flood_out(&c) > 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restore_written, 2);
+	CHECK_EQ(ctl_restore_field(&c), 1);
+	/* One back: one still out, the field stays. */
+	{
+		struct pkt_spec s = ssh_pkt(0, 1, TCPF_ACK, NULL);
+
+		CHECK(pks_env_run(&c.env, &s) == 0);
+	}
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restored, 1);
+	CHECK_EQ(ctl_restore_field(&c), 1);
+	/* The other back too: nothing pending, the map empty, the field cleared. */
+	{
+		struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL);
+
+		CHECK(pks_env_run(&c.env, &s) == 0);
+	}
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restored, 2);
+	CHECK_EQ(k->pending, 0);
+	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_restore), NULL, &next) != 0);
+	CHECK_EQ(ctl_restore_field(&c), 0);
 	ev_close(&c);
 }

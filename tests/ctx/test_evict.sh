@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
-# NOT RUN BY make check (see tests/README.md): misses evictions in full CI runs.
 # Evictions seen and survived (doc/design.md, "Evictions"), live: `pktspec
 # run` on both ends of a veth pair with a 1,024-entry flow table; eight SSH
 # flows (real TCP, banners both ways: confirmed, or "expected" from the
