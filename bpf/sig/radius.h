@@ -16,10 +16,16 @@
  * Code and length are three octets of evidence, and attributes that run past
  * the window cannot be checked: random datagrams passed about once in 2.5
  * million (tests/captures/negative/make-random-flows.py). So a message is
- * taken on a RADIUS port on either side (1812 and 1813, RFC 2865 3 and
- * RFC 2866 3; 1645 and 1646, which RFC 2865 3 notes were used before;
- * 3799, RFC 5176 3.1), or anywhere when its attributes are all in the window
- * and end exactly at its length.
+ * taken anywhere when its attributes are all in the window and end exactly
+ * at its length, or else on the server port its code belongs to, in the
+ * direction the code travels: Access-Request to 1812 (RFC 2865 3; 1645,
+ * which 3 notes was used before) and Access-Accept, -Reject and -Challenge
+ * from it; Accounting-Request to 1813 (RFC 2866 3; 1646) and
+ * Accounting-Response from it; Status-Server and Status-Client to either
+ * (RFC 5997 2); Disconnect and CoA requests to 3799 and their ACK/NAK from
+ * it (RFC 5176 3.1). A random datagram on a RADIUS port then passes the
+ * code with 2 or 3 in 256 instead of 14 (doc/protocols-udp.md, "Random
+ * payload").
  */
 #ifndef PKTSPEC_BPF_SIG_RADIUS_H
 #define PKTSPEC_BPF_SIG_RADIUS_H
@@ -57,9 +63,36 @@ static __always_inline int pks_radius_attrs_ok(const struct pks_payload *p, __u3
 	return off >= len ? 2 : 1;
 }
 
-static __always_inline int pks_radius_port(__u16 port)
+static __always_inline int pks_radius_auth(__u16 port)
 {
-	return port == 1812 || port == 1813 || port == 1645 || port == 1646 || port == 3799;
+	return port == 1812 || port == 1645;
+}
+
+static __always_inline int pks_radius_acct(__u16 port)
+{
+	return port == 1813 || port == 1646;
+}
+
+/* The code travels to (requests) or from (responses) its server port (see above). */
+static __always_inline int pks_radius_port_fits(__u8 code, __u16 sport, __u16 dport)
+{
+	switch (code) {
+	case 1:
+		return pks_radius_auth(dport);
+	case 2: case 3: case 11:
+		return pks_radius_auth(sport);
+	case 4:
+		return pks_radius_acct(dport);
+	case 5:
+		return pks_radius_acct(sport);
+	case 12: case 13:
+		return pks_radius_auth(dport) || pks_radius_acct(dport);
+	case 40: case 43:
+		return dport == 3799;
+	case 41: case 42: case 44: case 45:
+		return sport == 3799;
+	}
+	return 0;
 }
 
 static __always_inline int pks_sig_radius(const struct pks_payload *p, struct pks_match *m)
@@ -71,7 +104,7 @@ static __always_inline int pks_sig_radius(const struct pks_payload *p, struct pk
 	if (p->len < PKS_RADIUS_HDR || len < PKS_RADIUS_HDR || len > PKS_RADIUS_MAX || len != p->total)
 		return 0;
 	attrs = pks_radius_attrs_ok(p, len);
-	if (!attrs || (attrs == 1 && !pks_radius_port(p->sport) && !pks_radius_port(p->dport)))
+	if (!attrs || (attrs == 1 && !pks_radius_port_fits(code, p->sport, p->dport)))
 		return 0;
 	switch (code) {
 	case 1: case 4: case 12: case 13: case 40: case 43:

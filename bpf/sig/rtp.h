@@ -14,15 +14,24 @@
  *    192..223 is RTCP and never RTP, and RTP accepts only the static payload
  *    types 0..34 (RFC 3551 6) and the dynamic range 96..127.
  *  - RTP runs last and must not fire on random UDP, where one packet in four
- *    has version 2: a first packet only records a fold of its SSRC and the
- *    low bits of its sequence number (per direction, in the flow cookie,
- *    while no signature has decided the flow); a later packet of the same
- *    direction with the same SSRC fold and a sequence number 1..2 ahead makes
- *    the signature. RTP never overrides another signature's verdict. Each
- *    packet replaces the one remembered, so a pair that does not match (more
- *    loss, a reordering) only defers the verdict to the next packet; with
- *    1..8 ahead random payload still passed twice in a million flows
- *    (tests/captures/negative/make-random-flows.py).
+ *    has version 2 and about one in eight passes the header checks. RFC
+ *    3550 A.1 holds a new source on probation until packets with sequential
+ *    numbers arrive, comparing the whole 32-bit SSRC and 16-bit sequence;
+ *    the flow cookie keeps 16 bits per direction (while no signature has
+ *    decided the flow): a set bit, a "two in sequence" bit, a 7-bit fold of
+ *    the SSRC and the sequence number mod 128. Fewer bits are compared, so
+ *    more packets are: a second packet of the same direction with the same
+ *    SSRC fold and a sequence number 1..2 ahead sets the "two" bit, and a
+ *    third one that does the same against the second makes the signature.
+ *    Random bytes pass one such step with probability 1/128 * 2/128 (about
+ *    1.2e-4), both with about 1.5e-8, times the header checks' 2e-3 for
+ *    three packets: about 3e-11 per triple (doc/protocols-udp.md, "Random
+ *    payload"). With two packets (one step) random payload was named about
+ *    once in 2.5 million flows (tests/captures/negative/make-random-flows.py).
+ *    RTP never overrides another signature's verdict. Each packet replaces
+ *    the one remembered, so a pair that does not match (more loss, a
+ *    reordering) restarts the count at that packet: the verdict waits for
+ *    three that do.
  *
  * RTCP (RFC 3550 6.4, A.2 validity checks): version 2, padding clear in the
  * first packet of a compound, type 200..207, and a length (in 32-bit words
@@ -37,7 +46,8 @@
  * Over TCP (RFC 4571 2) each RTP or RTCP packet is framed by a 16-bit length:
  * the same checks apply to the packet at offset 2, which must fill its frame
  * (the frame may end the segment or be followed by the next frame), and RTP
- * still needs two packets of one direction.
+ * still needs three packets of one direction (the first frame of each
+ * segment).
  */
 #ifndef PKTSPEC_BPF_SIG_RTP_H
 #define PKTSPEC_BPF_SIG_RTP_H
@@ -46,6 +56,8 @@
 
 #define PKS_RTP_SEQ_AHEAD 2   /* one lost packet tolerated between the two compared */
 #define PKS_RTP_HALF_SET 0x8000
+#define PKS_RTP_HALF_TWO 0x4000  /* this packet followed one in sequence */
+#define PKS_RTP_HALF_KEY 0x3f80  /* the SSRC fold */
 
 static __always_inline int pks_rtcp_type(__u8 t)
 {
@@ -85,12 +97,13 @@ static __always_inline int pks_sig_rtcp(const struct pks_payload *p, struct pks_
 }
 
 /*
- * 16 bits of state for one direction: set bit, an 8-bit hash of the SSRC
- * (Fibonacci hashing: every SSRC bit moves the top byte), sequence mod 128.
+ * 16 bits of state for one direction: set bit, "two in sequence" bit, a
+ * 7-bit hash of the SSRC (Fibonacci hashing: every SSRC bit moves the top
+ * bits), sequence mod 128.
  */
 static __always_inline __u32 pks_rtp_half(const struct pks_payload *p, __u32 off)
 {
-	__u32 fold = (pks_be32(p, off + 8) * 2654435761u) >> 24;
+	__u32 fold = (pks_be32(p, off + 8) * 2654435761u) >> 25;
 
 	return PKS_RTP_HALF_SET | fold << 7 | (pks_be16(p, off + 2) & 0x7f);
 }
@@ -113,10 +126,13 @@ static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_ma
 	shift = p->from_client ? 0 : 16;
 	prev = (p->cookie >> shift) & 0xffff;
 	ahead = ((half & 0x7f) - (prev & 0x7f)) & 0x7f;
-	if (p->nth > 0 && (prev & PKS_RTP_HALF_SET) && ((prev ^ half) & 0x7f80) == 0 && ahead >= 1 &&
-	    ahead <= PKS_RTP_SEQ_AHEAD)
-		return pks_match_set(m, PKS_P_RTP, PKS_R_RTP, PKS_ROLE_ANY);
-	/* Remember this packet only: no verdict from one packet (see above). */
+	if (p->nth > 0 && (prev & PKS_RTP_HALF_SET) && ((prev ^ half) & PKS_RTP_HALF_KEY) == 0 && ahead >= 1 &&
+	    ahead <= PKS_RTP_SEQ_AHEAD) {
+		if (prev & PKS_RTP_HALF_TWO)
+			return pks_match_set(m, PKS_P_RTP, PKS_R_RTP, PKS_ROLE_ANY);
+		half |= PKS_RTP_HALF_TWO;
+	}
+	/* Remember this packet (and whether it followed one): no verdict yet (see above). */
 	m->cookie = (p->cookie & ~(0xffffu << shift)) | half << shift;
 	m->set_cookie = 1;
 	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);

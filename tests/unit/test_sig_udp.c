@@ -237,6 +237,32 @@ MISMATCH_TEST(udp_stun_other_transaction_no_confirm, 40020, 3478, stun_req, stun
 MISMATCH_TEST(udp_ntp_other_origin_no_confirm, 40021, 123, ntp_c, ntp_s_other, PKS_P_NTP)
 MISMATCH_TEST(udp_radius_other_identifier_no_confirm, 40022, 1812, radius_req, radius_acc_other, PKS_P_RADIUS)
 
+/*
+ * An Access-Request whose first attribute runs past the window: taken only
+ * on its server port and in its direction (to 1812), not to the accounting
+ * port nor sent from 1812 (RFC 2865 3, RFC 2866 3).
+ */
+#define RADIUS_LONG_REQ                                                                                     \
+	"01070062" "41414141414141414141414141414141" "013c"                                                \
+	"6161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161" \
+	"6161616161616161" "5012" "42424242424242424242424242424242"
+TEST(udp_radius_port_and_direction)
+{
+	struct pks_env env;
+	struct pks_flow_view f;
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 40030, 1812, RADIUS_LONG_REQ, NULL);
+	EXPECT(&env, 40030, 1812, PKS_P_RADIUS, PKS_C_SIGNATURE, PKS_R_RADIUS_REQUEST);
+	EXCHANGE(&env, 40031, 1813, RADIUS_LONG_REQ, NULL);
+	CHECK_EQ(get_flow(&env, 40031, 1813, &f), 0);
+	CHECK(f.confidence != PKS_C_SIGNATURE && f.confidence != PKS_C_CONFIRMED);
+	EXCHANGE(&env, 1812, 40032, RADIUS_LONG_REQ, NULL);
+	CHECK_EQ(get_flow(&env, 1812, 40032, &f), 0);
+	CHECK(f.confidence != PKS_C_SIGNATURE && f.confidence != PKS_C_CONFIRMED);
+	pks_env_close(&env);
+}
+
 TEST(udp_text_protocols)
 {
 	struct pks_env env;
@@ -584,8 +610,12 @@ static size_t rtp(uint8_t *b, uint8_t pt, uint16_t seq, uint32_t ssrc, size_t le
 	return len;
 }
 
-/* Separation and evidence: RTP needs two packets, never on one. */
-TEST(udp_rtp_needs_two_packets_and_confirms)
+/*
+ * Separation and evidence: RTP needs three packets of one direction in
+ * sequence (RFC 3550 A.1's probation, on 14 of the 48 bits it compares), never
+ * one or two.
+ */
+TEST(udp_rtp_needs_three_packets_and_confirms)
 {
 	struct pks_env env;
 	uint8_t b[172];
@@ -596,8 +626,13 @@ TEST(udp_rtp_needs_two_packets_and_confirms)
 	CHECK_EQ(send_udp(&env, S_ADDR, 40141, C_ADDR, 40140, b, rtp(b, 0, 7000, 0x12345678, 172)), 0);
 	EXPECT(&env, 40140, 40141, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40140, S_ADDR, 40141, b, rtp(b, 0, 1001, 0xdeadbeef, 172)), 0);
-	EXPECT(&env, 40140, 40141, PKS_P_RTP, PKS_C_SIGNATURE, PKS_R_RTP);
+	EXPECT(&env, 40140, 40141, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
 	CHECK_EQ(send_udp(&env, S_ADDR, 40141, C_ADDR, 40140, b, rtp(b, 0, 7001, 0x12345678, 172)), 0);
+	EXPECT(&env, 40140, 40141, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	/* One lost packet (1003 follows 1001): still in sequence. */
+	CHECK_EQ(send_udp(&env, C_ADDR, 40140, S_ADDR, 40141, b, rtp(b, 0, 1003, 0xdeadbeef, 172)), 0);
+	EXPECT(&env, 40140, 40141, PKS_P_RTP, PKS_C_SIGNATURE, PKS_R_RTP);
+	CHECK_EQ(send_udp(&env, S_ADDR, 40141, C_ADDR, 40140, b, rtp(b, 0, 7002, 0x12345678, 172)), 0);
 	EXPECT(&env, 40140, 40141, PKS_P_RTP, PKS_C_CONFIRMED, PKS_R_RTP);
 	pks_env_close(&env);
 }
@@ -617,6 +652,12 @@ TEST(udp_rtp_inconsistent_stays_unknown)
 	CHECK_EQ(send_udp(&env, C_ADDR, 40152, S_ADDR, 40153, b, rtp(b, 8, 9, 0x11111111, 172)), 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40152, S_ADDR, 40153, b, rtp(b, 8, 109, 0x11111111, 172)), 0);
 	EXPECT(&env, 40152, 40153, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	/* Two in sequence, then a third of another SSRC: the count restarts. */
+	CHECK_EQ(send_udp(&env, C_ADDR, 40156, S_ADDR, 40157, b, rtp(b, 8, 10, 0x11111111, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 40156, S_ADDR, 40157, b, rtp(b, 8, 11, 0x11111111, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 40156, S_ADDR, 40157, b, rtp(b, 8, 12, 0x22222222, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 40156, S_ADDR, 40157, b, rtp(b, 8, 13, 0x11111111, 172)), 0);
+	EXPECT(&env, 40156, 40157, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
 	/* Payload type 72 (RTCP's range, RFC 5761 4) is never RTP. */
 	CHECK_EQ(send_udp(&env, C_ADDR, 40154, S_ADDR, 40155, b, rtp(b, 72, 10, 0x11111111, 172)), 0);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40154, S_ADDR, 40155, b, rtp(b, 72, 11, 0x11111111, 172)), 0);
@@ -666,7 +707,7 @@ static const uint16_t udp_ports[] = { 53,   67,   68,   69,   88,    111,  123, 
 
 /*
  * Random payloads never reach signature: on every well-known UDP port and on
- * random ports, one to four datagrams per flow (so RTP's two-packet rule is
+ * random ports, one to four datagrams per flow (so RTP's three-packet rule is
  * exercised too), sizes from 1 to 1400 bytes.
  */
 TEST(udp_random_payloads_never_signature)

@@ -6,9 +6,11 @@ may be named (issue 14: "random bytes get named").
 Generates N flows of random payload into a pcap, with a seeded PRNG (the same
 seed and count give the same bytes), and with --check replays it with
 `pktspec replay --json` and asserts that no flow carried in it got a decided
-verdict: confidence none or port (a port guess is undecided, "decided": false)
-is all a random flow may have. Only the tunnels' own outer flows (vxlan,
-gre, ...) are named, by their headers, which are real.
+verdict: confidence none or port (a port guess is undecided) is all a random
+flow may have. The replay's "decided" flag is not the test: it also marks a
+flow whose 4 payload packets each way used up the inspection budget with no
+name. Only the tunnels' own outer flows (vxlan, gre, ...) are named, by their
+headers, which are real.
 
 Each flow draws:
   L4          TCP or UDP
@@ -17,8 +19,10 @@ Each flow draws:
               tunnel's UDP port)
   TCP shape   a handshake (SYN, SYN-ACK, ACK) before the payload, or picked
               up mid-stream (no SYN seen)
-  payload     1-3 packets per direction, random bytes, 1-1400 each (40 % of
-              them 1-64, 30 % 65-300, 30 % 301-1400), either side first
+  payload     1-4 packets per direction (4: all the kernel inspects,
+              PKS_INSPECT_MAX, so RTP's three-packet rule meets two triples),
+              random bytes, 1-1400 each (40 % of them 1-64, 30 % 65-300,
+              30 % 301-1400), either side first
   family      IPv4 or IPv6
   carrier     bare (half of the flows), or one of: PPPoE, MPLS (1-2 labels),
               GRE (keyed), gretap, ERSPAN II, ERSPAN III, VXLAN, Geneve,
@@ -245,7 +249,7 @@ def flow(rng, i, ports, w, plant=False):
     else:
         c, s = (INNER4_C + (i & 0xFFFF)).to_bytes(4, "big"), (INNER4_S + (i >> 16)).to_bytes(4, "big")
     handshake = l4 == "TCP" and rng.random() < 0.5
-    msgs = [True] * rng.randint(1, 3) + [False] * rng.randint(1, 3)
+    msgs = [True] * rng.randint(1, 4) + [False] * rng.randint(1, 4)
     first = rng.random() < 0.7 or plant  # the client speaks first, mostly
     rest = [m for m in msgs]
     rest.remove(first)
@@ -315,7 +319,10 @@ def check(pktspec, path, flows):
                 others.append(got)
             continue
         seen.add(k)
-        if got["decided"] or got["confidence"] not in ("none", "port"):
+        # A name is a verdict beyond a port guess. "decided" alone is not
+        # one: it also marks a flow whose inspection budget (PKS_INSPECT_MAX
+        # payload packets each way) ran out with no name (confidence none).
+        if got["confidence"] not in ("none", "port"):
             named.append((fl, got))
     missing = [fl for k, fl in want.items() if k not in seen]
     return named, missing, others, secs
