@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "pkt.h"
+#include "msg.h"
 
 #define CA "198.18.0.1"
 #define SA "198.18.0.2"
@@ -89,50 +90,6 @@ static int mid_flow(struct mid *c, struct pks_flow_view *f)
 		CHECK_EQ(mid_flow((c), &_f), 0);            \
 		CHECK(_f.confidence <= PKS_C_PORT);         \
 	} while (0)
-
-struct msg {
-	uint8_t b[200];
-	size_t n;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	if (m->n + n <= sizeof(m->b)) {
-		memcpy(m->b + m->n, p, n);
-		m->n += n;
-	}
-}
-
-static void put8(struct msg *m, uint8_t v)
-{
-	put(m, &v, 1);
-}
-
-static void be16(struct msg *m, uint16_t v)
-{
-	put8(m, v >> 8), put8(m, v & 0xff);
-}
-
-static void be32(struct msg *m, uint32_t v)
-{
-	be16(m, v >> 16), be16(m, v & 0xffff);
-}
-
-static void le16(struct msg *m, uint16_t v)
-{
-	put8(m, v & 0xff), put8(m, v >> 8);
-}
-
-static void le32(struct msg *m, uint32_t v)
-{
-	le16(m, v & 0xffff), le16(m, v >> 16);
-}
-
-static void zeros(struct msg *m, size_t n)
-{
-	while (n--)
-		put8(m, 0);
-}
 
 /* Sends the two messages (a from side sa, then b from sb); returns the verdict's checks' input. */
 static void two(struct mid *c, int sa, const struct msg *a, int sb, const struct msg *b)

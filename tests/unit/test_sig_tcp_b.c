@@ -14,48 +14,10 @@
 
 #include "harness.h"
 #include "pkt.h"
+#include "msg.h"
 
 #define CLI "198.18.0.1"
 #define SRV "198.18.0.2"
-
-struct msg {
-	uint8_t b[160];
-	size_t n;
-};
-
-static void put(struct msg *m, const void *p, size_t n)
-{
-	if (m->n + n <= sizeof(m->b)) {
-		memcpy(m->b + m->n, p, n);
-		m->n += n;
-	}
-}
-
-static void put8(struct msg *m, uint8_t v)
-{
-	put(m, &v, 1);
-}
-
-static void be16(struct msg *m, uint16_t v)
-{
-	put8(m, v >> 8), put8(m, v & 0xff);
-}
-
-static void be32(struct msg *m, uint32_t v)
-{
-	be16(m, v >> 16), be16(m, v & 0xffff);
-}
-
-static void le32(struct msg *m, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		put8(m, (v >> (8 * i)) & 0xff);
-}
-
-static void str(struct msg *m, const char *s)
-{
-	put(m, s, strlen(s));
-}
 
 /* Runs SYN, then the client's payload, then (if any) the server's; returns the flow. */
 static int exchange(struct pks_env *env, uint16_t cport, uint16_t sport, const struct msg *c, const struct msg *s,
