@@ -50,10 +50,11 @@ names_flow() {
 	return 1
 }
 
-# names_stop_capture: stop tcpdump so the capture is complete.
+# names_stop_capture: stop tcpdump once it has written all it received
+# (pks_tcpdump_finish); a recording missing packets is a FAIL.
 names_stop_capture() {
-	kill -INT "$NAMES_DUMP_PID" 2>/dev/null
-	pks_wait_for 30 pks_gone "$NAMES_DUMP_PID"
+	pks_tcpdump_finish "$NAMES_DUMP_PID" "$PKS_TMP/tcpdump.log" 2>>"$PKS_TMP/tcpdump.log" ||
+		pks_fail "${PKS_TEST}_capture" "the recording misses packets: $(tail -n 2 "$PKS_TMP/tcpdump.log" | tr '\n' ' ')"
 }
 
 # names_replay PCAP PORT FILTER [OPTION...]: the replayed flow to PORT satisfies FILTER.

@@ -172,7 +172,7 @@ errs=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics | awk '$1 == "pkt
 [ "${errs:-0}" -ge 1 ] && pks_pass collector_down_counted || pks_fail collector_down_counted "send errors: ${errs:-none}"
 
 # tshark decodes every message the exporter sent, templates and data, without complaint.
-pks_tcpdump_stop "$PKS_TMP/ipfix.pcap"
+pks_tcpdump_stop "$PKS_TMP/ipfix.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail ipfix_capture "$(cat "$PKS_TMP/tcpdump.stop")"
 tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -V >"$PKS_TMP/tshark.txt" 2>&1
 msgs=$(tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -Y cflow 2>/dev/null | wc -l)
 if [ "$msgs" -ge 3 ] && ! grep -qiE 'malformed|expert info \((error|warning)' "$PKS_TMP/tshark.txt" &&

@@ -216,7 +216,7 @@ if [ $HAVE_VXLAN = 1 ]; then
 		fi
 	done
 fi
-pks_tcpdump_stop "$PKS_TMP/tunnels.pcap"
+pks_tcpdump_stop "$PKS_TMP/tunnels.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail "$T:capture" "$(cat "$PKS_TMP/tcpdump.stop")"
 
 pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/live.json" 2>"$PKS_TMP/flows.err" ||
 	pks_fail "$T:flows" "$(cat "$PKS_TMP/flows.err")"
