@@ -20,8 +20,8 @@ pks_topology
 IF=$PKS_CLI_IF
 in_cli() { pks_in "$PKS_CLI" "$@"; }
 prog_id() { in_cli "$PKTSPEC" status --json | jq -r --arg i "$IF" '.attached[] | select(.ifname == $i) | .prog_id'; }
-# wait_for FILE PATTERN: up to 10 s for a line.
-wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# wait_for FILE PATTERN: a line (pks_wait_for, 60 s).
+wait_for() { pks_wait_for 60 grep -q "$2" "$1"; }
 # daemon NAME ARGS...: a `pktspec run` in the client's namespace; sets PID.
 daemon() {
 	local name=$1
@@ -38,9 +38,11 @@ query() {
 dns_events() {
 	grep '"event":"flow"' "$1" 2>/dev/null | jq -c 'select(.server_port == 53 and .proto == "dns")' 2>/dev/null | wc -l
 }
-# events_grow FILE BEFORE: a new DNS flow event within 5 s.
-events_grow() { for _ in $(seq 50); do [ "$(dns_events "$1")" -gt "$2" ] && return 0; query; sleep 0.1; done; return 1; }
-stop() { kill -TERM "$1" 2>/dev/null; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; wait "$1"; }
+# events_grow FILE BEFORE: a new DNS flow event (a query each try, 60 s).
+query_seen() { [ "$(dns_events "$1")" -gt "$2" ] && return 0; query; return 1; }
+events_grow() { pks_wait_for 60 query_seen "$1" "$2"; }
+# stop PID: SIGTERM, then its exit status once it is gone (60 s).
+stop() { kill -TERM "$1" 2>/dev/null; pks_wait_for 60 pks_gone "$1"; wait "$1"; }
 
 # --- Two daemons.
 daemon first -i "$IF" --mode generic --json

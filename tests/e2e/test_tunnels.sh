@@ -48,10 +48,7 @@ user_tunnel() {
 	local ns=$1 log="$PKS_TMP/tunnel-$1-$5.log"
 	shift
 	pks_bg "$ns" "$log" python3 -u "$HERE/tunnel.py" "$@"
-	for _ in $(seq 50); do
-		grep -qs '^ready' "$log" && return 0
-		sleep 0.1
-	done
+	pks_wait_for 30 grep -qs '^ready' "$log" && return 0
 	echo "tunnel.py $*: $(cat "$log")" >&2
 	return 1
 }
