@@ -389,6 +389,22 @@ int pks_daemon_lock(bool *created)
 	return -EBUSY;
 }
 
+pid_t pks_daemon_holder(char *cmd, size_t len)
+{
+	int fd = open(PKS_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t pid;
+
+	if (len)
+		cmd[0] = 0;
+	if (fd < 0)
+		return 0;
+	pid = flock_holder(fd);
+	close(fd);
+	if (pid && len)
+		proc_cmdline(pid, cmd, len);
+	return pid;
+}
+
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
