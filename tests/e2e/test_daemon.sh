@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # One daemon per pinned maps, and restarts after a crash.
-# Proves: a second `pktspec run` (with or without -i) exits 1 naming the
-# first's PID and command, attaches nothing and detaches nothing, and the first
-# keeps printing events; after `kill -9` of the daemon, `run -i IFACE` on the
+# Proves: `pktspec status` (text and JSON) names the daemon holding the lock
+# (PID, command line), and none once it is killed; a second `pktspec run`
+# (with or without -i) exits 1 naming the first's PID and command, attaches
+# nothing and detaches nothing, and the first keeps printing events; after `kill -9` of the daemon, `run -i IFACE` on the
 # same interface adopts the attachment (same program ID) and prints the events
 # of new traffic; another --mode, another tool's XDP program are refused in one
 # line with nothing left behind; a start that fails later leaves an adopted
@@ -50,6 +51,12 @@ FIRST=$PID
 wait_for "$PKS_TMP/first.err" "running the context rules" && pks_pass daemon_first_starts ||
 	{ pks_fail daemon_first_starts "$(cat "$PKS_TMP/first.err")"; pks_done; }
 id_before=$(prog_id)
+# status names the daemon holding the lock: PID and command line, text and JSON.
+status_daemon() { in_cli "$PKTSPEC" status --json | jq -c .daemon; }
+in_cli "$PKTSPEC" status >"$PKS_TMP/status.txt" 2>&1
+grep -q "^daemon: pktspec run, PID $FIRST (.*pktspec run -i $IF --mode generic --json)$" "$PKS_TMP/status.txt" &&
+	[ "$(status_daemon | jq -r .pid)" = "$FIRST" ] && status_daemon | jq -e '.cmdline | test("pktspec run -i ")' >/dev/null &&
+	pks_pass status_names_daemon || pks_fail status_names_daemon "$(grep daemon "$PKS_TMP/status.txt"); json $(status_daemon)"
 
 in_cli timeout 10 "$PKTSPEC" run --quiet >"$PKS_TMP/second.out" 2>"$PKS_TMP/second.err"
 rc=$?
@@ -71,6 +78,10 @@ kill -0 "$FIRST" 2>/dev/null && events_grow "$PKS_TMP/first.out" "$n" && pks_pas
 { kill -9 "$FIRST"; wait "$FIRST"; } 2>/dev/null
 [ -n "$(in_cli "$PKTSPEC" status | grep "$IF")" ] && pks_pass kill9_leaves_attachment ||
 	pks_fail kill9_leaves_attachment "$(in_cli "$PKTSPEC" status | head -3)"
+# The lock died with the process: no daemon.
+in_cli "$PKTSPEC" status | grep -q "^daemon: none (no pktspec run serves /sys/fs/bpf/pktspec)$" &&
+	[ "$(status_daemon)" = null ] && pks_pass status_no_daemon_after_kill9 ||
+	pks_fail status_no_daemon_after_kill9 "$(in_cli "$PKTSPEC" status | grep daemon); json $(status_daemon)"
 daemon again -i "$IF" --mode generic --json
 AGAIN=$PID
 wait_for "$PKS_TMP/again.err" "running the context rules" && grep -q "$IF already carries this classifier" "$PKS_TMP/again.err" &&
@@ -79,8 +90,8 @@ wait_for "$PKS_TMP/again.err" "running the context rules" && grep -q "$IF alread
 events_grow "$PKS_TMP/again.out" 0 && pks_pass adopted_daemon_classifies_new_traffic ||
 	pks_fail adopted_daemon_classifies_new_traffic "$(head -c 300 "$PKS_TMP/again.out") $(tail -n 2 "$PKS_TMP/again.err")"
 in_cli timeout 10 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/fourth.err"
-[ $? -eq 1 ] && grep -q "PID $AGAIN " "$PKS_TMP/fourth.err" && pks_pass lock_follows_new_daemon ||
-	pks_fail lock_follows_new_daemon "$(cat "$PKS_TMP/fourth.err")"
+[ $? -eq 1 ] && grep -q "PID $AGAIN " "$PKS_TMP/fourth.err" && [ "$(status_daemon | jq -r .pid)" = "$AGAIN" ] &&
+	pks_pass lock_follows_new_daemon || pks_fail lock_follows_new_daemon "$(cat "$PKS_TMP/fourth.err"); status: $(status_daemon)"
 stop "$AGAIN"
 [ $? -eq 0 ] && [ "$(prog_id)" = "$id_before" ] && pks_pass stop_keeps_attachment ||
 	pks_fail stop_keeps_attachment "$(tail -n 2 "$PKS_TMP/again.err")"
