@@ -7,8 +7,8 @@
 ctx_start() {
 	pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" >/dev/null || return 1
 	if [ -z "${CTX_NO_CAPTURE:-}" ]; then
-		pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap" \
-			--immediate-mode
+		# Block-mode ring, not --immediate-mode (why: pks_tcpdump_start in lib/servers.sh).
+		pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap"
 		PKS_TCPDUMP_PID=${PKS_PIDS[-1]}
 	else
 		PKS_TCPDUMP_PID=

@@ -16,7 +16,8 @@ names_start() {
 	# The tests read the flow table afterwards: no flow may end while they run.
 	pks_bg "$PKS_CLI" "$PKS_TMP/run.log" "$PKTSPEC" run --json --linger 3600 --fin-timeout 3600
 	NAMES_RUN_PID=${PKS_PIDS[-1]}
-	pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" --immediate-mode -U -s 0 -w "$PKS_TMP/capture.pcap" $filter
+	# Block-mode ring, not --immediate-mode (why: pks_tcpdump_start in lib/servers.sh).
+	pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" -U -s 0 -w "$PKS_TMP/capture.pcap" $filter
 	NAMES_DUMP_PID=${PKS_PIDS[-1]}
 	names_wait_log "$PKS_TMP/run.log" "running the context rules" || {
 		pks_fail "$PKS_TEST" "pktspec run did not start: $(tail -n 2 "$PKS_TMP/run.log" | tr '\n' ' ')"

@@ -116,7 +116,11 @@ pks_clients_run() {
 pks_tcpdump_start() {
 	local ns=$1 ifc=$2 file=$3
 	shift 3
-	nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" --immediate-mode -U -n "$@" -w "$file" >"$file.log" 2>&1 &
+	# Not --immediate-mode: libpcap then uses a ring of snaplen-sized frames, a handful,
+	# and the kernel drops a burst (a 200 KB transfer) whenever tcpdump is not scheduled
+	# at once; the default ring packs packets into blocks handed over when full or after
+	# tcpdump's 1 s timeout, which pks_tcpdump_stop waits for.
+	nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -U -n "$@" -w "$file" >"$file.log" 2>&1 &
 	PKS_TCPDUMP_PID=$!
 	PKS_PIDS+=($PKS_TCPDUMP_PID)
 	# tcpdump says "listening on" once its socket is bound.
