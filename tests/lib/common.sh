@@ -169,6 +169,16 @@ pks_wait_udp() {
 	pks_wait_for 30 pks_listening "$1" udp "$2"
 }
 
+# pks_wait_closed NS PORT: wait up to 30 s until NS has no TCP connection to
+# PORT other than in TIME-WAIT (its last packet has been sent).
+pks_closed() {
+	! pks_in "$1" ss -Htn state established state fin-wait-1 state fin-wait-2 state last-ack \
+		state closing state syn-sent "dport = :$2" | grep -q .
+}
+pks_wait_closed() {
+	pks_wait_for 30 pks_closed "$1" "$2"
+}
+
 # pks_host_known NAME: `pktspec run` has written NAME into the pinned pks_hosts.
 pks_host_known() {
 	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
