@@ -63,7 +63,7 @@ names_replay() {
 	local pcap=$1 port=$2 filter=$3
 	shift 3
 	"$PKTSPEC" replay --json "$@" "$pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err" || return 1
-	jq -e -c "select(.server_port == $port) | select($filter)" "$PKS_TMP/replay.json" >/dev/null
+	pks_jq_any "select(.server_port == $port) | select($filter)" "$PKS_TMP/replay.json"
 }
 
 # names_check NAME FLOWJSON FILTER: PASS when the jq FILTER holds on the flow.

@@ -194,6 +194,14 @@ pks_daemon_mark() {
 		"198.18.0.$((100 + $3 % 100))" && pks_wait_for 2 pks_host_known "mark$3.pktspec.test"
 }
 
+# pks_jq_any [JQ-OPTIONS...] FILTER [FILE...]: true when FILTER (a select) outputs
+# something for some input. Not `jq -e 'select(...)'`: jq 1.6 sets -e's status from
+# the last input alone, so a match on any line but the last reads as no match (and
+# a wait for it runs out its deadline, then goes on as if it had waited).
+pks_jq_any() {
+	jq -c "$@" | grep -q .
+}
+
 # pks_flow_field JSONLINES FILTER: jq over `pktspec flows --json` output.
 pks_jq() {
 	jq -rc "$@"
