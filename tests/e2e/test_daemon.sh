@@ -58,13 +58,13 @@ grep -q "^daemon: pktspec run, PID $FIRST (.*pktspec run -i $IF --mode generic -
 	[ "$(status_daemon | jq -r .pid)" = "$FIRST" ] && status_daemon | jq -e '.cmdline | test("pktspec run -i ")' >/dev/null &&
 	pks_pass status_names_daemon || pks_fail status_names_daemon "$(grep daemon "$PKS_TMP/status.txt"); json $(status_daemon)"
 
-in_cli timeout 10 "$PKTSPEC" run --quiet >"$PKS_TMP/second.out" 2>"$PKS_TMP/second.err"
+in_cli timeout 60 "$PKTSPEC" run --quiet >"$PKS_TMP/second.out" 2>"$PKS_TMP/second.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "already serves /sys/fs/bpf/pktspec: PID $FIRST (.*pktspec run -i $IF" "$PKS_TMP/second.err" &&
 	[ "$(wc -l <"$PKS_TMP/second.err")" -eq 1 ] && pks_pass second_run_names_first ||
 	pks_fail second_run_names_first "rc $rc: $(cat "$PKS_TMP/second.err")"
 
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" --mode generic --detach-on-exit >/dev/null 2>"$PKS_TMP/third.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" --mode generic --detach-on-exit >/dev/null 2>"$PKS_TMP/third.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "PID $FIRST" "$PKS_TMP/third.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass second_run_i_changes_nothing ||
@@ -89,7 +89,7 @@ wait_for "$PKS_TMP/again.err" "running the context rules" && grep -q "$IF alread
 	pks_fail restart_adopts_attachment "prog $(prog_id) was $id_before: $(cat "$PKS_TMP/again.err")"
 events_grow "$PKS_TMP/again.out" 0 && pks_pass adopted_daemon_classifies_new_traffic ||
 	pks_fail adopted_daemon_classifies_new_traffic "$(head -c 300 "$PKS_TMP/again.out") $(tail -n 2 "$PKS_TMP/again.err")"
-in_cli timeout 10 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/fourth.err"
+in_cli timeout 60 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/fourth.err"
 [ $? -eq 1 ] && grep -q "PID $AGAIN " "$PKS_TMP/fourth.err" && [ "$(status_daemon | jq -r .pid)" = "$AGAIN" ] &&
 	pks_pass lock_follows_new_daemon || pks_fail lock_follows_new_daemon "$(cat "$PKS_TMP/fourth.err"); status: $(status_daemon)"
 stop "$AGAIN"
@@ -97,11 +97,11 @@ stop "$AGAIN"
 	pks_fail stop_keeps_attachment "$(tail -n 2 "$PKS_TMP/again.err")"
 
 # --- What is not adopted: another mode; and a start failing after the adoption detaches nothing.
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" --mode native >/dev/null 2>"$PKS_TMP/mode.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" --mode native >/dev/null 2>"$PKS_TMP/mode.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "$IF is attached in generic mode, not native" "$PKS_TMP/mode.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass other_mode_refused || pks_fail other_mode_refused "rc $rc: $(cat "$PKS_TMP/mode.err")"
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" -i pksnosuch0 >/dev/null 2>"$PKS_TMP/half.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" -i pksnosuch0 >/dev/null 2>"$PKS_TMP/half.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "no such interface: pksnosuch0" "$PKS_TMP/half.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass failed_start_keeps_adopted || pks_fail failed_start_keeps_adopted "rc $rc, prog $(prog_id): $(cat "$PKS_TMP/half.err")"
@@ -120,7 +120,7 @@ char LICENSE[] __attribute__((section("license"), used)) = "Dual MIT/GPL";
 C
 if clang -O2 -g -target bpf -c "$PKS_TMP/other.bpf.c" -o "$PKS_TMP/other.bpf.o" 2>"$PKS_TMP/clang.err" &&
 	in_cli ip link set dev "$IF" xdpgeneric obj "$PKS_TMP/other.bpf.o" sec xdp 2>"$PKS_TMP/ip.err"; then
-	in_cli timeout 10 "$PKTSPEC" run -i "$IF" >/dev/null 2>"$PKS_TMP/other.err"
+	in_cli timeout 60 "$PKTSPEC" run -i "$IF" >/dev/null 2>"$PKS_TMP/other.err"
 	rc=$?
 	[ $rc -eq 1 ] && grep -q "$IF already has an XDP program attached by another tool (program [0-9]* 'other')" "$PKS_TMP/other.err" &&
 		[ "$(wc -l <"$PKS_TMP/other.err")" -eq 1 ] && in_cli ip -d link show dev "$IF" 2>/dev/null | grep -q 'name other' &&
@@ -178,7 +178,7 @@ U2=$PID
 wait_for "$PKS_TMP/unit2.err" "running the context rules" && grep -q "already carries this classifier" "$PKS_TMP/unit2.err" &&
 	sleep 1 && kill -0 "$U2" 2>/dev/null && [ "$(prog_id)" = "$id_unit" ] && pks_pass unit_restart_after_kill9 ||
 	pks_fail unit_restart_after_kill9 "$(cat "$PKS_TMP/unit2.err")"
-in_cli timeout 10 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/unit3.err"
+in_cli timeout 60 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/unit3.err"
 [ $? -eq 1 ] && grep -q "PID $U2 (/usr/local/sbin/pktspec run --quiet -i $IF" "$PKS_TMP/unit3.err" && pks_pass unit_restart_holds_lock ||
 	pks_fail unit_restart_holds_lock "$(cat "$PKS_TMP/unit3.err")"
 stop "$U2"
