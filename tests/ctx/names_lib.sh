@@ -54,8 +54,8 @@ names_flow() {
 # names_stop_capture: stop tcpdump once it has written all it received
 # (pks_tcpdump_finish); a recording missing packets is a FAIL.
 names_stop_capture() {
-	pks_tcpdump_finish "$NAMES_DUMP_PID" "$PKS_TMP/tcpdump.log" 2>>"$PKS_TMP/tcpdump.log" ||
-		pks_fail "${PKS_TEST}_capture" "the recording misses packets: $(tail -n 2 "$PKS_TMP/tcpdump.log" | tr '\n' ' ')"
+	pks_tcpdump_finish "$NAMES_DUMP_PID" "$PKS_TMP/tcpdump.log" 2>"$PKS_TMP/tcpdump.stop" ||
+		pks_fail "${PKS_TEST}_capture" "the recording misses packets: $(tr '\n' ' ' <"$PKS_TMP/tcpdump.stop")"
 }
 
 # names_replay PCAP PORT FILTER [OPTION...]: the replayed flow to PORT satisfies FILTER.
