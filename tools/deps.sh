@@ -44,8 +44,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "pktspec: installing missing Debian packages:$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Another checkout's make may be installing at the same moment: wait for its dpkg and
+# lists locks (up to 10 min) instead of failing on them.
+lock="-o DPkg::Lock::Timeout=600"
 # A fresh machine has no package lists yet; an old list can miss packages.
-if ! apt-get install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
-	apt-get update -q >/dev/null
-	apt-get install -y -q --no-install-recommends $missing
+if ! apt-get $lock install -y -q --no-install-recommends $missing >/dev/null 2>&1; then
+	apt-get $lock update -q >/dev/null
+	apt-get $lock install -y -q --no-install-recommends $missing
 fi

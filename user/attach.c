@@ -668,8 +668,9 @@ int pks_stats_read(int fd, __u64 *sum)
 
 static const char status_help[] =
 	"Usage: pktspec status [--json]\n"
-	"Show where the classifier is attached and in which mode, how full the flow\n"
-	"table is, and why packets finished (one named reason per packet).\n"
+	"Show where the classifier is attached and in which mode, which pktspec run\n"
+	"serves it (PID and command line), how full the flow table is, and why\n"
+	"packets finished (one named reason per packet).\n"
 	"\n"
 	"  -j, --json           one JSON object\n"
 	"  -h, --help           this help\n";
@@ -688,6 +689,8 @@ int cmd_status(int argc, char **argv)
 	bool have_ev = false;
 	long entries = -1;
 	__u64 max = 0;
+	char daemon_cmd[256];
+	pid_t daemon_pid;
 	int c, n, fd;
 
 	while ((c = getopt_long(argc, argv, "jvh", opts, NULL)) != -1) {
@@ -758,8 +761,18 @@ int cmd_status(int argc, char **argv)
 			printf("%-16s %-8u %-8s %-12lu %u\n", a->ifname, a->ifindex, a->mode, a->netns, a->prog_id);
 	}
 	free(atts);
-	if (json)
-		printf("],\"tc\":[");
+	daemon_pid = pks_daemon_holder(daemon_cmd, sizeof(daemon_cmd));
+	if (json) {
+		printf("],\"daemon\":");
+		if (daemon_pid) {
+			printf("{\"pid\":%d", (int)daemon_pid);
+			pks_json_str(stdout, "cmdline", daemon_cmd);
+			printf("}");
+		} else {
+			printf("null");
+		}
+		printf(",\"tc\":[");
+	}
 	pks_tc_status(json, stdout);
 
 	if (json) {
@@ -778,11 +791,16 @@ int cmd_status(int argc, char **argv)
 		printf("}}\n");
 		return PKS_EXIT_OK;
 	}
+	if (daemon_pid)
+		printf("\ndaemon: pktspec run, PID %d%s%s%s\n", (int)daemon_pid, *daemon_cmd ? " (" : "", daemon_cmd,
+		       *daemon_cmd ? ")" : "");
+	else
+		printf("\ndaemon: none (no pktspec run serves %s)\n", PKS_PIN_DIR);
 	if (entries >= 0)
-		printf("\nflow table: %ld of %llu entries (%.1f%%)\n", entries, (unsigned long long)max,
+		printf("flow table: %ld of %llu entries (%.1f%%)\n", entries, (unsigned long long)max,
 		       max ? 100.0 * entries / max : 0.0);
 	else
-		printf("\nflow table: not pinned\n");
+		printf("flow table: not pinned\n");
 	if (have_ev)
 		printf("flow entries: %llu created, %llu deleted by the daemon, %llu evicted by the LRU; "
 		       "%llu evicted flows restored\n",

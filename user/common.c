@@ -270,20 +270,27 @@ int pks_need_bpffs(void)
 	return 0;
 }
 
+/*
+ * The lock is the BPF filesystem's own root directory, not a file elsewhere:
+ * what it guards (the pins under /sys/fs/bpf/pktspec) belongs to that mount,
+ * and another BPF filesystem mounted at /sys/fs/bpf in another mount
+ * namespace (a container, each test of tests/) has pins of its own and a lock
+ * of its own, instead of waiting for this one's loads.
+ */
 int pks_lock(void)
 {
-	int fd = open("/run/pktspec.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open("/sys/fs/bpf", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0) {
 		int err = -errno;
 
-		pks_fail("cannot open /run/pktspec.lock: %s", strerror(errno));
+		pks_fail("cannot open /sys/fs/bpf: %s", strerror(errno));
 		return err;
 	}
 	if (flock(fd, LOCK_EX) < 0) {
 		int err = -errno;
 
-		pks_fail("cannot lock /run/pktspec.lock: %s", strerror(errno));
+		pks_fail("cannot lock /sys/fs/bpf: %s", strerror(errno));
 		close(fd);
 		return err;
 	}
@@ -387,6 +394,22 @@ int pks_daemon_lock(bool *created)
 			 (int)pid, *cmd ? " (" : "", cmd, *cmd ? ")" : "");
 	}
 	return -EBUSY;
+}
+
+pid_t pks_daemon_holder(char *cmd, size_t len)
+{
+	int fd = open(PKS_PIN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t pid;
+
+	if (len)
+		cmd[0] = 0;
+	if (fd < 0)
+		return 0;
+	pid = flock_holder(fd);
+	close(fd);
+	if (pid && len)
+		proc_cmdline(pid, cmd, len);
+	return pid;
 }
 
 int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)

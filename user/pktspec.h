@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "pktspec/pktspec.h"
 #include "pktspec/policy.h"
 
@@ -61,6 +62,12 @@ int pks_lock(void); /* returns an fd to close, or -errno */
  * process holds it, says which (PID, command line) and returns -EBUSY.
  */
 int pks_daemon_lock(bool *created);
+/*
+ * The PID of the `pktspec run` holding that lock (from /proc/locks, without
+ * taking it), its command line in cmd; 0 when none holds it (or its process
+ * is not visible here).
+ */
+pid_t pks_daemon_holder(char *cmd, size_t len);
 /*
  * For run -i after a crash: whether IFACE (this network namespace) carries
  * pktspec's attachment of this build on the pinned maps, to serve as it is.

@@ -47,13 +47,13 @@ for i, x in enumerate(p):
 wrpcap(sys.argv[1], p)
 PY
 "$bin" replay --json "$PKS_TMP/yt.pcap" >"$PKS_TMP/r1.json" 2>"$PKS_TMP/r1.err"
-jq -e 'select(.server_port == 443) | select(.host == "www.youtube.com" and .app == "youtube")' "$PKS_TMP/r1.json" >/dev/null &&
+pks_jq_any 'select(.server_port == 443) | select(.host == "www.youtube.com" and .app == "youtube")' "$PKS_TMP/r1.json" >/dev/null &&
 	pks_pass replay_default_list_names_app || pks_fail replay_default_list_names_app "$(head -c 300 "$PKS_TMP/r1.json") $(head -c 200 "$PKS_TMP/r1.err")"
 "$bin" replay --json --no-apps "$PKS_TMP/yt.pcap" >"$PKS_TMP/r2.json" 2>&1
-jq -e 'select(.server_port == 443) | select(.host == "www.youtube.com" and (.app // "") == "")' "$PKS_TMP/r2.json" >/dev/null &&
+pks_jq_any 'select(.server_port == 443) | select(.host == "www.youtube.com" and (.app // "") == "")' "$PKS_TMP/r2.json" >/dev/null &&
 	pks_pass replay_no_apps || pks_fail replay_no_apps "$(head -c 300 "$PKS_TMP/r2.json")"
 printf 'youtube.com video\n' >"$PKS_TMP/mine"
 "$bin" replay --json --apps "$PKS_TMP/mine" "$PKS_TMP/yt.pcap" >"$PKS_TMP/r3.json" 2>&1
-jq -e 'select(.server_port == 443) | select(.app == "video")' "$PKS_TMP/r3.json" >/dev/null &&
+pks_jq_any 'select(.server_port == 443) | select(.app == "video")' "$PKS_TMP/r3.json" >/dev/null &&
 	pks_pass replay_apps_overrides || pks_fail replay_apps_overrides "$(head -c 300 "$PKS_TMP/r3.json")"
 pks_done

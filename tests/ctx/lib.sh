@@ -7,8 +7,8 @@
 ctx_start() {
 	pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" >/dev/null || return 1
 	if [ -z "${CTX_NO_CAPTURE:-}" ]; then
-		pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap" \
-			--immediate-mode
+		# Block-mode ring, not --immediate-mode (why: pks_tcpdump_start in lib/servers.sh).
+		pks_bg "$PKS_CLI" "$PKS_TMP/tcpdump.err" tcpdump -i "$PKS_CLI_IF" -s 0 -U -w "$PKS_TMP/live.pcap"
 		PKS_TCPDUMP_PID=${PKS_PIDS[-1]}
 	else
 		PKS_TCPDUMP_PID=
@@ -35,16 +35,19 @@ ctx_started() {
 	ctx_running || pks_gone "$PKS_RUN_PID"
 }
 
-# ctx_stop: stops tcpdump (flushing the capture) and `pktspec run` (SIGINT, as a
-# user would); fails unless run exits 0 within 30 s.
+# ctx_stop: stops tcpdump once it has written all it received (pks_tcpdump_finish;
+# a recording missing packets is a FAIL) and `pktspec run` (SIGINT, as a user
+# would); fails unless run exits 0 within 30 s.
 ctx_stop() {
 	local rc
-	[ -n "$PKS_TCPDUMP_PID" ] && kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
+	if [ -n "$PKS_TCPDUMP_PID" ]; then
+		pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$PKS_TMP/tcpdump.err" ||
+			pks_fail "${PKS_TEST}_capture" "the recording misses packets: $(tail -n 1 "$PKS_TMP/tcpdump.err")"
+	fi
 	kill -INT "$PKS_RUN_PID" 2>/dev/null
 	pks_wait_for 30 pks_gone "$PKS_RUN_PID" || return 1
 	wait "$PKS_RUN_PID"
 	rc=$?
-	[ -n "$PKS_TCPDUMP_PID" ] && pks_wait_for 30 pks_gone "$PKS_TCPDUMP_PID"
 	return $rc
 }
 

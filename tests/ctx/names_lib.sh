@@ -16,7 +16,8 @@ names_start() {
 	# The tests read the flow table afterwards: no flow may end while they run.
 	pks_bg "$PKS_CLI" "$PKS_TMP/run.log" "$PKTSPEC" run --json --linger 3600 --fin-timeout 3600
 	NAMES_RUN_PID=${PKS_PIDS[-1]}
-	pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" --immediate-mode -U -s 0 -w "$PKS_TMP/capture.pcap" $filter
+	# Block-mode ring, not --immediate-mode (why: pks_tcpdump_start in lib/servers.sh).
+	pks_bg "$PKS_SRV" "$PKS_TMP/tcpdump.log" tcpdump -i "$PKS_SRV_IF" -U -s 0 -w "$PKS_TMP/capture.pcap" $filter
 	NAMES_DUMP_PID=${PKS_PIDS[-1]}
 	names_wait_log "$PKS_TMP/run.log" "running the context rules" || {
 		pks_fail "$PKS_TEST" "pktspec run did not start: $(tail -n 2 "$PKS_TMP/run.log" | tr '\n' ' ')"
@@ -50,10 +51,11 @@ names_flow() {
 	return 1
 }
 
-# names_stop_capture: stop tcpdump so the capture is complete.
+# names_stop_capture: stop tcpdump once it has written all it received
+# (pks_tcpdump_finish); a recording missing packets is a FAIL.
 names_stop_capture() {
-	kill -INT "$NAMES_DUMP_PID" 2>/dev/null
-	pks_wait_for 30 pks_gone "$NAMES_DUMP_PID"
+	pks_tcpdump_finish "$NAMES_DUMP_PID" "$PKS_TMP/tcpdump.log" 2>"$PKS_TMP/tcpdump.stop" ||
+		pks_fail "${PKS_TEST}_capture" "the recording misses packets: $(tr '\n' ' ' <"$PKS_TMP/tcpdump.stop")"
 }
 
 # names_replay PCAP PORT FILTER [OPTION...]: the replayed flow to PORT satisfies FILTER.
@@ -61,7 +63,7 @@ names_replay() {
 	local pcap=$1 port=$2 filter=$3
 	shift 3
 	"$PKTSPEC" replay --json "$@" "$pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err" || return 1
-	jq -e -c "select(.server_port == $port) | select($filter)" "$PKS_TMP/replay.json" >/dev/null
+	pks_jq_any "select(.server_port == $port) | select($filter)" "$PKS_TMP/replay.json"
 }
 
 # names_check NAME FLOWJSON FILTER: PASS when the jq FILTER holds on the flow.

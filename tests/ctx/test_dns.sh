@@ -23,10 +23,22 @@ ctx_start --apps "$PKS_TMP/apps" || { pks_fail dns_run "pktspec run did not star
 
 a=$(pks_in "$PKS_CLI" dig +short +time=5 @198.18.0.2 www.video.test A)
 [ "$a" = 198.18.0.2 ] && pks_pass dns_udp_answer || pks_fail dns_udp_answer "got '$a'"
+# dig has its answer when the daemon may not have read it yet: the connection waits
+# until the daemon has written the name into pks_hosts (what a flow's first packet reads).
+pks_wait_for 60 pks_host_known www.video.test || pks_fail dns_udp_name_written "www.video.test not in pks_hosts"
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null http://198.18.0.2:8080/ || pks_fail dns_http_v4 "curl failed"
 aaaa=$(pks_in "$PKS_CLI" dig +tcp +short +time=5 @198.18.0.2 alias.test AAAA | tail -n 1)
 [ "$aaaa" = 2001:db8::2 ] && pks_pass dns_tcp_cname_answer || pks_fail dns_tcp_cname_answer "got '$aaaa'"
+pks_wait_for 60 pks_host_known alias.test || pks_fail dns_tcp_name_written "alias.test not in pks_hosts"
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null "http://[2001:db8::2]:8080/" || pks_fail dns_http_v6 "curl failed"
+# XDP gives a new flow its app from pks_hosts; the daemon writes its host into
+# pks_names when it reads the flow's first event: awaited, then the table is read.
+named() { # SERVER HOST
+	pks_in "$PKS_CLI" "$PKTSPEC" flows --json | pks_jq_any --arg s "$1" --arg h "$2" \
+		'select(.server==$s and .server_port==8080 and .host==$h)'
+}
+pks_wait_for 60 named 198.18.0.2 www.video.test
+pks_wait_for 60 named 2001:db8::2 alias.test
 ctx_flows "$PKS_TMP/flows.json"
 ctx_stop || pks_fail dns_run_stops "pktspec run did not exit 0: $(cat "$PKS_TMP/run.err")"
 

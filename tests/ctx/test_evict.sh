@@ -110,7 +110,7 @@ r=$(grep -c '"event":"restored"' "$PKS_TMP/run.out")
 	pks_fail evict_run_reports_restored "$r restored events for $((FLOWS - left)) evicted flows"
 
 kill -TERM "$run_pid"
-for _ in $(seq 100); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+pks_wait_for 30 pks_gone "$run_pid"
 for ifc in "$PKS_CLI_IF" "$PKS_SRV_IF"; do
 	ns=$PKS_CLI
 	[ "$ifc" = "$PKS_SRV_IF" ] && ns=$PKS_SRV

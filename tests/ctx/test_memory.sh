@@ -18,7 +18,8 @@ ctx_start || { pks_fail memory_run "pktspec run did not start"; pks_done; }
 
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null http://198.18.0.2:8080/ || pks_fail memory_first "curl failed"
 # The engine writes the memory when it sees the confirmed verdict: wait for that event.
-pks_wait_for 30 pks_jq -e 'select(.event=="verdict" and .server_port==8080 and .confidence=="confirmed")' "$PKS_TMP/run.out"
+pks_wait_for 60 pks_jq_any 'select(.event=="verdict" and .server_port==8080 and .confidence=="confirmed")' "$PKS_TMP/run.out" ||
+	pks_fail memory_first_confirmed "no confirmed verdict for :8080 printed: $(tail -n 3 "$PKS_TMP/run.out" | tr '\n' ' ')"
 pks_in "$PKS_CLI" curl -sS --max-time 10 -o /dev/null http://198.18.0.2:8080/ || pks_fail memory_second "curl failed"
 
 # The endpoint changes protocol: an SSH-style banner exchange on the same port.

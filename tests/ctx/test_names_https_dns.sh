@@ -31,6 +31,13 @@ mount --bind "$PKS_TMP/resolv.conf" /etc/resolv.conf
 printf '127.0.0.1 localhost\n' >"$PKS_TMP/hosts"
 mount --bind "$PKS_TMP/hosts" /etc/hosts
 
+# The name is looked up first (glibc, through dnsmasq, as curl does) and the
+# connection made once the daemon has written the answer into pks_hosts: curl's
+# own lookup and SYN follow each other at once, and on a loaded machine the SYN
+# could otherwise come before the daemon read the answer (no dns_host).
+pks_in "$PKS_CLI" getent ahostsv4 "$NAME" >"$PKS_TMP/getent.out" 2>&1
+pks_wait_for 60 pks_host_known "$NAME" && pks_pass https_dns_name_written ||
+	pks_fail https_dns_name_written "$NAME not in pks_hosts: $(head -c 200 "$PKS_TMP/getent.out")"
 if pks_in "$PKS_CLI" timeout 20 curl -sk -4 -o /dev/null -w '%{http_code}' "https://$NAME/" >"$PKS_TMP/curl.out" 2>&1 &&
 	grep -q 200 "$PKS_TMP/curl.out"; then
 	pks_pass https_dns_fetch

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # One daemon per pinned maps, and restarts after a crash.
-# Proves: a second `pktspec run` (with or without -i) exits 1 naming the
-# first's PID and command, attaches nothing and detaches nothing, and the first
-# keeps printing events; after `kill -9` of the daemon, `run -i IFACE` on the
+# Proves: `pktspec status` (text and JSON) names the daemon holding the lock
+# (PID, command line), and none once it is killed; a second `pktspec run`
+# (with or without -i) exits 1 naming the first's PID and command, attaches
+# nothing and detaches nothing, and the first keeps printing events; after `kill -9` of the daemon, `run -i IFACE` on the
 # same interface adopts the attachment (same program ID) and prints the events
 # of new traffic; another --mode, another tool's XDP program are refused in one
 # line with nothing left behind; a start that fails later leaves an adopted
@@ -20,8 +21,8 @@ pks_topology
 IF=$PKS_CLI_IF
 in_cli() { pks_in "$PKS_CLI" "$@"; }
 prog_id() { in_cli "$PKTSPEC" status --json | jq -r --arg i "$IF" '.attached[] | select(.ifname == $i) | .prog_id'; }
-# wait_for FILE PATTERN: up to 10 s for a line.
-wait_for() { for _ in $(seq 100); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+# wait_for FILE PATTERN: a line (pks_wait_for, 60 s).
+wait_for() { pks_wait_for 60 grep -q "$2" "$1"; }
 # daemon NAME ARGS...: a `pktspec run` in the client's namespace; sets PID.
 daemon() {
 	local name=$1
@@ -38,9 +39,11 @@ query() {
 dns_events() {
 	grep '"event":"flow"' "$1" 2>/dev/null | jq -c 'select(.server_port == 53 and .proto == "dns")' 2>/dev/null | wc -l
 }
-# events_grow FILE BEFORE: a new DNS flow event within 5 s.
-events_grow() { for _ in $(seq 50); do [ "$(dns_events "$1")" -gt "$2" ] && return 0; query; sleep 0.1; done; return 1; }
-stop() { kill -TERM "$1" 2>/dev/null; for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done; wait "$1"; }
+# events_grow FILE BEFORE: a new DNS flow event (a query each try, 60 s).
+query_seen() { [ "$(dns_events "$1")" -gt "$2" ] && return 0; query; return 1; }
+events_grow() { pks_wait_for 60 query_seen "$1" "$2"; }
+# stop PID: SIGTERM, then its exit status once it is gone (60 s).
+stop() { kill -TERM "$1" 2>/dev/null; pks_wait_for 60 pks_gone "$1"; wait "$1"; }
 
 # --- Two daemons.
 daemon first -i "$IF" --mode generic --json
@@ -48,14 +51,20 @@ FIRST=$PID
 wait_for "$PKS_TMP/first.err" "running the context rules" && pks_pass daemon_first_starts ||
 	{ pks_fail daemon_first_starts "$(cat "$PKS_TMP/first.err")"; pks_done; }
 id_before=$(prog_id)
+# status names the daemon holding the lock: PID and command line, text and JSON.
+status_daemon() { in_cli "$PKTSPEC" status --json | jq -c .daemon; }
+in_cli "$PKTSPEC" status >"$PKS_TMP/status.txt" 2>&1
+grep -q "^daemon: pktspec run, PID $FIRST (.*pktspec run -i $IF --mode generic --json)$" "$PKS_TMP/status.txt" &&
+	[ "$(status_daemon | jq -r .pid)" = "$FIRST" ] && status_daemon | jq -e '.cmdline | test("pktspec run -i ")' >/dev/null &&
+	pks_pass status_names_daemon || pks_fail status_names_daemon "$(grep daemon "$PKS_TMP/status.txt"); json $(status_daemon)"
 
-in_cli timeout 10 "$PKTSPEC" run --quiet >"$PKS_TMP/second.out" 2>"$PKS_TMP/second.err"
+in_cli timeout 60 "$PKTSPEC" run --quiet >"$PKS_TMP/second.out" 2>"$PKS_TMP/second.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "already serves /sys/fs/bpf/pktspec: PID $FIRST (.*pktspec run -i $IF" "$PKS_TMP/second.err" &&
 	[ "$(wc -l <"$PKS_TMP/second.err")" -eq 1 ] && pks_pass second_run_names_first ||
 	pks_fail second_run_names_first "rc $rc: $(cat "$PKS_TMP/second.err")"
 
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" --mode generic --detach-on-exit >/dev/null 2>"$PKS_TMP/third.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" --mode generic --detach-on-exit >/dev/null 2>"$PKS_TMP/third.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "PID $FIRST" "$PKS_TMP/third.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass second_run_i_changes_nothing ||
@@ -69,6 +78,10 @@ kill -0 "$FIRST" 2>/dev/null && events_grow "$PKS_TMP/first.out" "$n" && pks_pas
 { kill -9 "$FIRST"; wait "$FIRST"; } 2>/dev/null
 [ -n "$(in_cli "$PKTSPEC" status | grep "$IF")" ] && pks_pass kill9_leaves_attachment ||
 	pks_fail kill9_leaves_attachment "$(in_cli "$PKTSPEC" status | head -3)"
+# The lock died with the process: no daemon.
+in_cli "$PKTSPEC" status | grep -q "^daemon: none (no pktspec run serves /sys/fs/bpf/pktspec)$" &&
+	[ "$(status_daemon)" = null ] && pks_pass status_no_daemon_after_kill9 ||
+	pks_fail status_no_daemon_after_kill9 "$(in_cli "$PKTSPEC" status | grep daemon); json $(status_daemon)"
 daemon again -i "$IF" --mode generic --json
 AGAIN=$PID
 wait_for "$PKS_TMP/again.err" "running the context rules" && grep -q "$IF already carries this classifier" "$PKS_TMP/again.err" &&
@@ -76,19 +89,19 @@ wait_for "$PKS_TMP/again.err" "running the context rules" && grep -q "$IF alread
 	pks_fail restart_adopts_attachment "prog $(prog_id) was $id_before: $(cat "$PKS_TMP/again.err")"
 events_grow "$PKS_TMP/again.out" 0 && pks_pass adopted_daemon_classifies_new_traffic ||
 	pks_fail adopted_daemon_classifies_new_traffic "$(head -c 300 "$PKS_TMP/again.out") $(tail -n 2 "$PKS_TMP/again.err")"
-in_cli timeout 10 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/fourth.err"
-[ $? -eq 1 ] && grep -q "PID $AGAIN " "$PKS_TMP/fourth.err" && pks_pass lock_follows_new_daemon ||
-	pks_fail lock_follows_new_daemon "$(cat "$PKS_TMP/fourth.err")"
+in_cli timeout 60 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/fourth.err"
+[ $? -eq 1 ] && grep -q "PID $AGAIN " "$PKS_TMP/fourth.err" && [ "$(status_daemon | jq -r .pid)" = "$AGAIN" ] &&
+	pks_pass lock_follows_new_daemon || pks_fail lock_follows_new_daemon "$(cat "$PKS_TMP/fourth.err"); status: $(status_daemon)"
 stop "$AGAIN"
 [ $? -eq 0 ] && [ "$(prog_id)" = "$id_before" ] && pks_pass stop_keeps_attachment ||
 	pks_fail stop_keeps_attachment "$(tail -n 2 "$PKS_TMP/again.err")"
 
 # --- What is not adopted: another mode; and a start failing after the adoption detaches nothing.
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" --mode native >/dev/null 2>"$PKS_TMP/mode.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" --mode native >/dev/null 2>"$PKS_TMP/mode.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "$IF is attached in generic mode, not native" "$PKS_TMP/mode.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass other_mode_refused || pks_fail other_mode_refused "rc $rc: $(cat "$PKS_TMP/mode.err")"
-in_cli timeout 10 "$PKTSPEC" run -i "$IF" -i pksnosuch0 >/dev/null 2>"$PKS_TMP/half.err"
+in_cli timeout 60 "$PKTSPEC" run -i "$IF" -i pksnosuch0 >/dev/null 2>"$PKS_TMP/half.err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "no such interface: pksnosuch0" "$PKS_TMP/half.err" && [ "$(prog_id)" = "$id_before" ] &&
 	pks_pass failed_start_keeps_adopted || pks_fail failed_start_keeps_adopted "rc $rc, prog $(prog_id): $(cat "$PKS_TMP/half.err")"
@@ -107,7 +120,7 @@ char LICENSE[] __attribute__((section("license"), used)) = "Dual MIT/GPL";
 C
 if clang -O2 -g -target bpf -c "$PKS_TMP/other.bpf.c" -o "$PKS_TMP/other.bpf.o" 2>"$PKS_TMP/clang.err" &&
 	in_cli ip link set dev "$IF" xdpgeneric obj "$PKS_TMP/other.bpf.o" sec xdp 2>"$PKS_TMP/ip.err"; then
-	in_cli timeout 10 "$PKTSPEC" run -i "$IF" >/dev/null 2>"$PKS_TMP/other.err"
+	in_cli timeout 60 "$PKTSPEC" run -i "$IF" >/dev/null 2>"$PKS_TMP/other.err"
 	rc=$?
 	[ $rc -eq 1 ] && grep -q "$IF already has an XDP program attached by another tool (program [0-9]* 'other')" "$PKS_TMP/other.err" &&
 		[ "$(wc -l <"$PKS_TMP/other.err")" -eq 1 ] && in_cli ip -d link show dev "$IF" 2>/dev/null | grep -q 'name other' &&
@@ -165,7 +178,7 @@ U2=$PID
 wait_for "$PKS_TMP/unit2.err" "running the context rules" && grep -q "already carries this classifier" "$PKS_TMP/unit2.err" &&
 	sleep 1 && kill -0 "$U2" 2>/dev/null && [ "$(prog_id)" = "$id_unit" ] && pks_pass unit_restart_after_kill9 ||
 	pks_fail unit_restart_after_kill9 "$(cat "$PKS_TMP/unit2.err")"
-in_cli timeout 10 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/unit3.err"
+in_cli timeout 60 "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/unit3.err"
 [ $? -eq 1 ] && grep -q "PID $U2 (/usr/local/sbin/pktspec run --quiet -i $IF" "$PKS_TMP/unit3.err" && pks_pass unit_restart_holds_lock ||
 	pks_fail unit_restart_holds_lock "$(cat "$PKS_TMP/unit3.err")"
 stop "$U2"

@@ -89,8 +89,7 @@ reset || pks_fail reset_egress "$(in_ns pktspec status | head -3)"
 body=$(pks_recipe "$README" run-apps)
 pks_bg "$NS" "$PKS_TMP/run-apps.out" bash -c "exec $body"
 RUN=${PKS_PIDS[-1]}
-for _ in $(seq 100); do grep -q "running the context rules" "$PKS_TMP/run-apps.out" && break; sleep 0.1; done
-if grep -q "running the context rules" "$PKS_TMP/run-apps.out"; then
+if pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run-apps.out"; then
 	kill -TERM "$RUN"
 	wait "$RUN" && pks_pass recipe_run-apps || pks_fail recipe_run-apps "exit: $(tail -n 2 "$PKS_TMP/run-apps.out")"
 else

@@ -53,12 +53,7 @@ grep -q "running the context rules" "$PKS_TMP/run.err" && pks_pass daemon_start 
 	{ pks_fail daemon_start "$(cat "$PKS_TMP/run.err")"; pks_done; }
 recipe_run prometheus-config
 recipe_daemon prometheus-server "$PKS_TMP/prometheus.log"
-ready=
-for _ in $(seq 150); do
-	pks_in "$PKS_SRV" curl -sf http://127.0.0.1:9090/-/ready >/dev/null 2>&1 && ready=1 && break
-	sleep 0.2
-done
-[ -n "$ready" ] && pks_pass prometheus_start || { pks_fail prometheus_start "$(tail -n 5 "$PKS_TMP/prometheus.log")"; pks_done; }
+pks_wait_for 120 pks_in "$PKS_SRV" curl -sf http://127.0.0.1:9090/-/ready && pks_pass prometheus_start || { pks_fail prometheus_start "$(tail -n 5 "$PKS_TMP/prometheus.log")"; pks_done; }
 
 # Traffic: one exchange per protocol over both families, and a refused connection.
 pks_clients_run 198.18.0.2 >"$PKS_TMP/clients.err" && pks_clients_run 2001:db8::2 >>"$PKS_TMP/clients.err" &&
@@ -67,17 +62,18 @@ pks_in "$PKS_CLI" curl -s --max-time 5 http://198.18.0.2:81/ >/dev/null 2>&1
 pks_in "$PKS_SRV" "$PKTSPEC" flows --json >"$PKS_TMP/flows.json"
 
 # Every flow ends (UDP after 5 s idle) and leaves the tables.
-empty=
-for _ in $(seq 150); do
-	[ "$(pks_in "$PKS_SRV" "$PKTSPEC" flows --json | wc -l)" -eq 0 ] && empty=1 && break
-	sleep 0.2
-done
-[ -n "$empty" ] && pks_pass flows_removed || pks_fail flows_removed "$(pks_in "$PKS_SRV" "$PKTSPEC" flows)"
-names=$(pks_in "$PKS_SRV" bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_names | jq length)
-[ "$names" = 0 ] && pks_pass names_removed || pks_fail names_removed "$names entries left in pks_names"
-
+flows_gone() { [ "$(pks_in "$PKS_SRV" "$PKTSPEC" flows --json | wc -l)" -eq 0 ]; }
+pks_wait_for 120 flows_gone && pks_pass flows_removed || pks_fail flows_removed "$(pks_in "$PKS_SRV" "$PKTSPEC" flows)"
+# The daemon deletes a flow from pks_flows, then writes its record, then its name:
+# an empty flow table does not mean the last records are out. Awaited: every name
+# gone and the end records of all 11 flows (8 TCP, 2 UDP, the refused one) written.
 E="$W/events.json"
-end() { jq -c 'select(.event == "end")' "$E"; }
+end() { jq -c 'select(.event == "end")' "$E" 2>/dev/null; }
+names_left() { pks_in "$PKS_SRV" bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_names | jq length; }
+names_gone() { [ "$(names_left)" = 0 ]; }
+pks_wait_for 60 names_gone && pks_pass names_removed || pks_fail names_removed "$(names_left) entries left in pks_names"
+records_out() { [ "$(end | wc -l)" -ge 11 ]; }
+pks_wait_for 60 records_out || pks_fail end_records_written "$(end | wc -l) of 11 end records"
 n=$(end | jq -c 'select(.l4 == "tcp" and (.server_port | IN(80, 443, 53, 2222)) and .reason == "fin")' | wc -l)
 [ "$n" -eq 8 ] && pks_pass tcp_ends_fin || pks_fail tcp_ends_fin "$n of 8: $(end | jq -c '[.server_port, .reason]' | tr '\n' ' ')"
 n=$(end | jq -c 'select(.l4 == "udp" and .server_port == 53 and .reason == "idle" and .proto == "dns")' | wc -l)
@@ -168,11 +164,13 @@ for i in 1 2 3; do
 	pks_wait_for 60 http_ends $((2 + i)) || ok=
 done
 [ -n "$ok" ] && pks_pass ends_with_collector_down || pks_fail ends_with_collector_down "$(end | wc -l) end records"
-errs=$(pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics | awk '$1 == "pktspec_ipfix_send_errors_total" { print $2 }')
+send_errors() { pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics | awk '$1 == "pktspec_ipfix_send_errors_total" { print $2 }'; }
+send_errors_counted() { errs=$(send_errors); [ "${errs:-0}" -ge 1 ]; }
+pks_wait_for 60 send_errors_counted
 [ "${errs:-0}" -ge 1 ] && pks_pass collector_down_counted || pks_fail collector_down_counted "send errors: ${errs:-none}"
 
 # tshark decodes every message the exporter sent, templates and data, without complaint.
-pks_tcpdump_stop "$PKS_TMP/ipfix.pcap"
+pks_tcpdump_stop "$PKS_TMP/ipfix.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail ipfix_capture "$(cat "$PKS_TMP/tcpdump.stop")"
 tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -V >"$PKS_TMP/tshark.txt" 2>&1
 msgs=$(tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -Y cflow 2>/dev/null | wc -l)
 if [ "$msgs" -ge 3 ] && ! grep -qiE 'malformed|expert info \((error|warning)' "$PKS_TMP/tshark.txt" &&

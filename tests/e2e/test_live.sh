@@ -36,7 +36,7 @@ for addr in 198.18.0.2 2001:db8::2; do
 		pks_fail "$T:clients-$fam" "$(head -c 400 "$PKS_TMP/clients.err" | tr '\n' ' ')"
 	fi
 done
-pks_tcpdump_stop "$PKS_TMP/live.pcap"
+pks_tcpdump_stop "$PKS_TMP/live.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail "$T:capture" "$(cat "$PKS_TMP/tcpdump.stop")"
 
 pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/live.json" 2>"$PKS_TMP/flows.err" ||
 	pks_fail "$T:flows" "$(cat "$PKS_TMP/flows.err")"

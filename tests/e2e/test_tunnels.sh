@@ -48,10 +48,7 @@ user_tunnel() {
 	local ns=$1 log="$PKS_TMP/tunnel-$1-$5.log"
 	shift
 	pks_bg "$ns" "$log" python3 -u "$HERE/tunnel.py" "$@"
-	for _ in $(seq 50); do
-		grep -qs '^ready' "$log" && return 0
-		sleep 0.1
-	done
+	pks_wait_for 30 grep -qs '^ready' "$log" && return 0
 	echo "tunnel.py $*: $(cat "$log")" >&2
 	return 1
 }
@@ -216,7 +213,7 @@ if [ $HAVE_VXLAN = 1 ]; then
 		fi
 	done
 fi
-pks_tcpdump_stop "$PKS_TMP/tunnels.pcap"
+pks_tcpdump_stop "$PKS_TMP/tunnels.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail "$T:capture" "$(cat "$PKS_TMP/tcpdump.stop")"
 
 pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/live.json" 2>"$PKS_TMP/flows.err" ||
 	pks_fail "$T:flows" "$(cat "$PKS_TMP/flows.err")"

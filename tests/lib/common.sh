@@ -28,8 +28,11 @@ PKS_TMP=$(mktemp -d "/tmp/pktspec-$PKS_TEST.XXXXXX")
 PKS_NETNS=()
 PKS_PIDS=()
 PKS_FAILED=0
-# Short unique suffix for names that must be unique machine-wide (netns, links).
-PKS_ID=$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
+# Short suffix for names that must be unique machine-wide (netns, links): this
+# process's PID, which no other live test has (a random suffix could meet the one
+# of a test of another checkout running beside it). At most 6 hex digits, so
+# "pkp<N><ID>" stays within an interface name's 15 characters.
+PKS_ID=$(printf '%x' $$)
 
 pks_cleanup() {
 	local pid ns
@@ -119,6 +122,38 @@ pks_gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
+# pks_tcpdump_drained PID LOG [lo]: asks tcpdump PID (SIGUSR1) for its counts,
+# which it prints to LOG (its stderr); true once the last counts show every packet
+# the kernel handed it written or lost ("captured" + "dropped by kernel" reach
+# "received by filter"; on lo libpcap itself discards the outgoing copy of each
+# packet, which "received" still counts: half of it), or once tcpdump is gone.
+# Sent after the traffic, so a capture stopped then has all of it: SIGINT alone
+# stops tcpdump with what it has not yet read from its ring lost.
+pks_tcpdump_drained() {
+	local c r d
+	kill -USR1 "$1" 2>/dev/null || return 0
+	read -r c r d < <(sed -n 's/.* \([0-9]*\) packets captured, \([0-9]*\) packets received by filter, \([0-9]*\) packets dropped by kernel.*/\1 \2 \3/p' "$2" | tail -n 1)
+	[ -n "${r:-}" ] || return 1
+	[ "${3:-}" = lo ] && r=$(( (r + 1) / 2 ))
+	[ $((c + d)) -ge "$r" ]
+}
+
+# pks_tcpdump_finish PID LOG [lo]: waits (60 s) until tcpdump has written what it
+# received, then stops it (SIGINT, which flushes and closes the file) and waits for
+# it to exit. Fails (saying why on stderr) when the kernel dropped packets (its
+# ring was full): the recording then lacks packets.
+pks_tcpdump_finish() {
+	local d rc=0
+	# Not catching up is said, not failed: a check of the recording judges it (a full
+	# make check once saw this wait run out on a complete recording, cause not found).
+	pks_wait_for 60 pks_tcpdump_drained "$@" || echo "tcpdump $1 did not catch up in 60 s: $(grep 'packets captured, ' "$2" | tail -n 1)" >&2
+	kill -INT "$1" 2>/dev/null
+	pks_wait_for 30 pks_gone "$1"
+	d=$(sed -n 's/^\([0-9]*\) packets dropped by kernel$/\1/p' "$2" | tail -n 1)
+	[ "${d:-0}" -eq 0 ] || { echo "tcpdump $1: ${d} packets dropped by kernel" >&2; rc=1; }
+	return $rc
+}
+
 # pks_listening NS tcp|udp PORT [N]: at least N (1) sockets listen on PORT in NS.
 pks_listening() {
 	local flag=-Hltn
@@ -136,6 +171,16 @@ pks_wait_udp() {
 	pks_wait_for 30 pks_listening "$1" udp "$2"
 }
 
+# pks_wait_closed NS PORT: wait up to 30 s until NS has no TCP connection to
+# PORT other than in TIME-WAIT (its last packet has been sent).
+pks_closed() {
+	! pks_in "$1" ss -Htn state established state fin-wait-1 state fin-wait-2 state last-ack \
+		state closing state syn-sent "dport = :$2" | grep -q .
+}
+pks_wait_closed() {
+	pks_wait_for 30 pks_closed "$1" "$2"
+}
+
 # pks_host_known NAME: `pktspec run` has written NAME into the pinned pks_hosts.
 pks_host_known() {
 	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
@@ -149,6 +194,14 @@ pks_host_known() {
 pks_daemon_mark() {
 	pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "mark$3.pktspec.test" \
 		"198.18.0.$((100 + $3 % 100))" && pks_wait_for 2 pks_host_known "mark$3.pktspec.test"
+}
+
+# pks_jq_any [JQ-OPTIONS...] FILTER [FILE...]: true when FILTER (a select) outputs
+# something for some input. Not `jq -e 'select(...)'`: jq 1.6 sets -e's status from
+# the last input alone, so a match on any line but the last reads as no match (and
+# a wait for it runs out its deadline, then goes on as if it had waited).
+pks_jq_any() {
+	jq -c "$@" | grep -q .
 }
 
 # pks_flow_field JSONLINES FILTER: jq over `pktspec flows --json` output.

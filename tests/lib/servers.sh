@@ -116,7 +116,11 @@ pks_clients_run() {
 pks_tcpdump_start() {
 	local ns=$1 ifc=$2 file=$3
 	shift 3
-	nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" --immediate-mode -U -n "$@" -w "$file" >"$file.log" 2>&1 &
+	# Not --immediate-mode: libpcap then uses a ring of snaplen-sized frames, a handful,
+	# and the kernel drops a burst (a 200 KB transfer) whenever tcpdump is not scheduled
+	# at once; the default ring packs packets into blocks handed over when full or after
+	# tcpdump's 1 s timeout, which pks_tcpdump_stop waits for.
+	nsenter --net="/run/netns/$ns" tcpdump -i "$ifc" -U -n "$@" -w "$file" >"$file.log" 2>&1 &
 	PKS_TCPDUMP_PID=$!
 	PKS_PIDS+=($PKS_TCPDUMP_PID)
 	# tcpdump says "listening on" once its socket is bound.
@@ -130,16 +134,10 @@ pks_tcpdump_ready() {
 	grep -qs 'listening on' "$1" || ! kill -0 "$2" 2>/dev/null
 }
 
-# pks_tcpdump_stop FILE: once FILE has stopped growing (the last packets are
-# written), SIGINT makes tcpdump flush and close it; wait for that.
+# pks_tcpdump_stop FILE: once tcpdump has written every packet it received
+# (pks_tcpdump_finish), stops it; fails (saying why on stderr) when it could not.
 pks_tcpdump_stop() {
-	local file=$1 size=-1 now
-	for _ in $(seq 50); do
-		now=$(stat -c %s "$file" 2>/dev/null || echo 0)
-		[ "$now" = "$size" ] && break
-		size=$now
-		sleep 0.2
-	done
-	kill -INT "$PKS_TCPDUMP_PID" 2>/dev/null
-	wait "$PKS_TCPDUMP_PID" 2>/dev/null
+	local ifc
+	ifc=$(sed -n 's/^tcpdump: listening on \([^,]*\),.*/\1/p' "$1.log" | head -n 1)
+	pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$1.log" "$ifc"
 }

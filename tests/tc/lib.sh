@@ -93,12 +93,3 @@ pks_user_filter() {
 	pks_in "$ns" tc filter add dev "$dev" "$hook" prio "$prio" protocol all bpf da obj "$obj" sec tc
 }
 
-# pks_wait_closed NS PORT: wait up to 30 s until NS has no TCP connection to
-# PORT other than in TIME-WAIT (its last packet has been sent).
-pks_closed() {
-	! pks_in "$1" ss -Htn state established state fin-wait-1 state fin-wait-2 state last-ack \
-		state closing state syn-sent "dport = :$2" | grep -q .
-}
-pks_wait_closed() {
-	pks_wait_for 30 pks_closed "$1" "$2"
-}

@@ -131,12 +131,10 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t max)
  */
 static struct pktspec_bpf *shared;
 static int shared_held;
+/* Incremented each time another object becomes the shared one. */
+static unsigned shared_gen;
 /* The initial image of each writable global section (.data, .bss), saved at load. */
-static struct {
-	const struct bpf_map *map;
-	void *image;
-	size_t size;
-} sections[8];
+static struct pks_section sections[PKS_SECTIONS_MAX];
 static int n_sections;
 
 static int load(struct pktspec_bpf **out)
@@ -146,27 +144,30 @@ static int load(struct pktspec_bpf **out)
 	return pks_load(&lo, out);
 }
 
-static void sections_save(struct pktspec_bpf *skel)
+/* Saves obj's writable sections into secs (at most PKS_SECTIONS_MAX); returns how many. */
+static int sections_save(struct bpf_object *obj, struct pks_section *secs)
 {
 	struct bpf_map *map;
+	int n = 0;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, obj) {
 		size_t size;
 		const void *live;
 
 		if (!bpf_map__is_internal(map) || (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG))
 			continue;
 		live = bpf_map__initial_value(map, &size);
-		if (!live || n_sections == (int)(sizeof(sections) / sizeof(sections[0])))
+		if (!live || n == PKS_SECTIONS_MAX)
 			continue;
-		sections[n_sections].image = malloc(size);
-		if (!sections[n_sections].image)
+		secs[n].image = malloc(size);
+		if (!secs[n].image)
 			continue;
-		memcpy(sections[n_sections].image, live, size);
-		sections[n_sections].map = map;
-		sections[n_sections].size = size;
-		n_sections++;
+		memcpy(secs[n].image, live, size);
+		secs[n].map = map;
+		secs[n].size = size;
+		n++;
 	}
+	return n;
 }
 
 static int drop_record(void *ctx, void *data, size_t size)
@@ -244,24 +245,25 @@ static int ring_drain(struct bpf_map *map)
 	return n < 0 ? n : 0;
 }
 
-int pks_env_reset(struct pktspec_bpf *skel)
+/* pks_env_reset()'s work on any object, its sections' images in secs. */
+static int obj_reset(struct bpf_object *obj, const struct pks_section *secs, int n_secs)
 {
 	struct bpf_map *map;
 	int err = 0;
 
-	bpf_object__for_each_map(map, skel->obj) {
+	bpf_object__for_each_map(map, obj) {
 		if (bpf_map__map_flags(map) & BPF_F_RDONLY_PROG)
 			continue; /* .rodata: the configuration, frozen at load */
 		if (bpf_map__is_internal(map)) {
 			__u32 zero = 0;
 			int i;
 
-			for (i = 0; i < n_sections; i++)
-				if (sections[i].map == map && sections[i].size == bpf_map__value_size(map))
+			for (i = 0; i < n_secs; i++)
+				if (secs[i].map == map && secs[i].size == bpf_map__value_size(map))
 					break;
-			if (i == n_sections)
+			if (i == n_secs)
 				return -ENOENT;
-			if (bpf_map_update_elem(bpf_map__fd(map), &zero, sections[i].image, BPF_ANY))
+			if (bpf_map_update_elem(bpf_map__fd(map), &zero, secs[i].image, BPF_ANY))
 				return -errno;
 			continue;
 		}
@@ -292,11 +294,16 @@ int pks_env_reset(struct pktspec_bpf *skel)
 	return 0;
 }
 
-static void sections_free(void)
+int pks_env_reset(struct pktspec_bpf *skel)
 {
-	for (int i = 0; i < n_sections; i++)
-		free(sections[i].image);
-	n_sections = 0;
+	return obj_reset(skel->obj, sections, n_sections);
+}
+
+static void sections_free(struct pks_section *secs, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		free(secs[i].image);
+	*n = 0;
 }
 
 int pks_env_open(struct pks_env *env)
@@ -315,14 +322,15 @@ int pks_env_open(struct pks_env *env)
 		}
 		pktspec_bpf__destroy(shared); /* cannot be reset: replace it */
 		shared = NULL;
-		sections_free();
+		sections_free(sections, &n_sections);
 	}
 	err = load(&env->skel);
 	if (err || shared)
 		return err;
 	/* The first object (or the first after a replacement) becomes the shared one. */
-	sections_save(env->skel);
+	n_sections = sections_save(env->skel->obj, sections);
 	shared = env->skel;
+	shared_gen++;
 	shared_held = 1;
 	return 0;
 }
@@ -336,10 +344,73 @@ void pks_env_close(struct pks_env *env)
 	env->skel = NULL;
 }
 
+/* The companions kept so far (each a static of its test file). */
+static struct pks_companion *companions;
+
 void pks_env_case_end(void)
 {
-	/* A case that returned early (a failed CHECK) without closing: its object is free again. */
+	/* A case that returned early (a failed CHECK) without closing: its objects are free again. */
 	shared_held = 0;
+	for (struct pks_companion *c = companions; c; c = c->next)
+		c->held = 0;
+}
+
+static void companion_drop(struct pks_companion *c)
+{
+	if (c->skel)
+		c->destroy(c->skel);
+	c->skel = NULL;
+	c->obj = NULL;
+	c->held = 0;
+	sections_free(c->sections, &c->n_sections);
+}
+
+int pks_companion_open(struct pks_companion *c, struct pks_env *env, void **skel)
+{
+	struct bpf_object *obj;
+	void *fresh;
+	int err;
+
+	*skel = NULL;
+	/* Kept, free, and bound to the shared classifier this env holds: reset and hand out. */
+	if (c->skel && !c->held && env->skel == shared && c->gen == shared_gen && !getenv("PKS_TEST_RELOAD")) {
+		if (obj_reset(c->obj, c->sections, c->n_sections) == 0) {
+			c->held = 1;
+			*skel = c->skel;
+			return 0;
+		}
+		companion_drop(c); /* cannot be reset: load afresh */
+	}
+	err = c->load(env, &fresh, &obj);
+	if (err)
+		return err;
+	*skel = fresh;
+	/* Kept only when bound to the shared classifier, and none is kept (or it is stale). */
+	if (env->skel != shared || getenv("PKS_TEST_RELOAD") || (c->skel && (c->held || c->gen == shared_gen)))
+		return 0;
+	if (c->skel)
+		companion_drop(c);
+	if (!c->registered) {
+		c->next = companions;
+		companions = c;
+		c->registered = 1;
+	}
+	c->skel = fresh;
+	c->obj = obj;
+	c->gen = shared_gen;
+	c->n_sections = sections_save(obj, c->sections);
+	c->held = 1;
+	return 0;
+}
+
+void pks_companion_close(struct pks_companion *c, void *skel)
+{
+	if (!skel)
+		return;
+	if (skel == c->skel)
+		c->held = 0;
+	else
+		c->destroy(skel);
 }
 
 long pks_map_count(int fd, size_t key_size)
@@ -360,11 +431,13 @@ long pks_map_count(int fd, size_t key_size)
 
 void pks_env_release(void)
 {
+	for (struct pks_companion *c = companions; c; c = c->next)
+		companion_drop(c); /* before the classifier whose maps they share */
 	if (shared)
 		pktspec_bpf__destroy(shared);
 	shared = NULL;
 	shared_held = 0;
-	sections_free();
+	sections_free(sections, &n_sections);
 }
 
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)

@@ -74,6 +74,38 @@ int pks_env_open(struct pks_env *env);
 void pks_env_close(struct pks_env *env);
 /* The reset above, on any loaded classifier object: 0, or -errno (then load afresh). */
 int pks_env_reset(struct pktspec_bpf *skel);
+/*
+ * A companion object: another BPF object a test file loads beside the shared
+ * classifier, sharing its maps (the tc policy and tc egress objects). Kept
+ * across cases like the classifier: loaded by the first pks_companion_open(),
+ * then handed to later cases reset (pks_env_reset's work: its own maps emptied
+ * or zeroed, its .data/.bss restored) while it is bound to the shared
+ * classifier the case's environment holds. Bound to another object (a second
+ * environment, a classifier loaded afresh) it is loaded for that case alone and
+ * destroyed by pks_companion_close(). A test file defines one, statically:
+ *     static struct pks_companion tc_obj = { .load = tc_load, .destroy = tc_destroy };
+ */
+#define PKS_SECTIONS_MAX 8
+struct bpf_object;
+struct pks_companion {
+	/* Loads the object bound to env's classifier: *skel and its bpf_object. */
+	int (*load)(struct pks_env *env, void **skel, struct bpf_object **obj);
+	void (*destroy)(void *skel);
+	/* Private to pkt.c. */
+	void *skel;
+	struct bpf_object *obj;
+	unsigned gen;
+	int held, registered;
+	struct pks_companion *next;
+	struct pks_section {
+		const struct bpf_map *map;
+		void *image;
+		size_t size;
+	} sections[PKS_SECTIONS_MAX];
+	int n_sections;
+};
+int pks_companion_open(struct pks_companion *c, struct pks_env *env, void **skel);
+void pks_companion_close(struct pks_companion *c, void *skel);
 /* For the runner: a case ended (whatever it left open is free again); the process ends. */
 void pks_env_case_end(void);
 void pks_env_release(void);

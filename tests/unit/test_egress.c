@@ -30,26 +30,51 @@ struct eg_env {
 	struct pktspec_egress_bpf *eg;
 };
 
+/* Loads the egress object sharing every pinned map of the classifier, as a live attachment does. */
+static int eg_load(struct pks_env *xdp, void **skel, struct bpf_object **obj)
+{
+	struct pktspec_egress_bpf *eg = pktspec_egress_bpf__open();
+	int err;
+
+	if (!eg)
+		return -errno;
+	err = pks_egress_share_maps(eg, xdp->skel);
+	if (!err)
+		err = pks_skel_load(eg->skeleton, "the egress classifier");
+	if (err) {
+		pktspec_egress_bpf__destroy(eg);
+		return err;
+	}
+	*skel = eg;
+	*obj = eg->obj;
+	return 0;
+}
+
+static void eg_destroy(void *skel)
+{
+	pktspec_egress_bpf__destroy(skel);
+}
+
+/* One egress object per process, reset between cases, like the classifier (tests/unit/pkt.h). */
+static struct pks_companion eg_obj = { .load = eg_load, .destroy = eg_destroy };
+
 static int eg_open(struct eg_env *e)
 {
+	void *eg;
 	int err;
 
 	memset(e, 0, sizeof(*e));
 	err = pks_env_open(&e->xdp);
 	if (err)
 		return err;
-	e->eg = pktspec_egress_bpf__open();
-	if (!e->eg)
-		return -errno;
-	err = pks_egress_share_maps(e->eg, e->xdp.skel);
-	if (err)
-		return err;
-	return pks_skel_load(e->eg->skeleton, "the egress classifier");
+	err = pks_companion_open(&eg_obj, &e->xdp, &eg);
+	e->eg = eg;
+	return err;
 }
 
 static void eg_close(struct eg_env *e)
 {
-	pktspec_egress_bpf__destroy(e->eg);
+	pks_companion_close(&eg_obj, e->eg);
 	pks_env_close(&e->xdp);
 }
 

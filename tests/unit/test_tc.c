@@ -29,32 +29,56 @@ struct tc_env {
 	__u32 table; /* the table rules are written to */
 };
 
+/* Loads the tc object sharing the classifier's flow tables (what XDP writes, tc reads). */
+static int tc_load(struct pks_env *xdp, void **skel, struct bpf_object **obj)
+{
+	struct pktspec_tc_bpf *tc = pktspec_tc_bpf__open();
+	struct bpf_map *map;
+	int err;
+
+	if (!tc)
+		return -errno;
+	bpf_object__for_each_map(map, tc->obj)
+		bpf_map__set_pin_path(map, NULL);
+	err = bpf_map__reuse_fd(tc->maps.pks_flows, bpf_map__fd(xdp->skel->maps.pks_flows));
+	if (!err)
+		err = bpf_map__reuse_fd(tc->maps.pks_flows4, bpf_map__fd(xdp->skel->maps.pks_flows4));
+	if (!err)
+		err = pktspec_tc_bpf__load(tc);
+	if (err) {
+		pktspec_tc_bpf__destroy(tc);
+		return err;
+	}
+	*skel = tc;
+	*obj = tc->obj;
+	return 0;
+}
+
+static void tc_destroy(void *skel)
+{
+	pktspec_tc_bpf__destroy(skel);
+}
+
+/* One tc object per process, reset between cases, like the classifier (tests/unit/pkt.h). */
+static struct pks_companion tc_obj = { .load = tc_load, .destroy = tc_destroy };
+
 static int tc_env_open(struct tc_env *e)
 {
-	struct bpf_map *map;
+	void *tc;
 	int err;
 
 	memset(e, 0, sizeof(*e));
 	err = pks_env_open(&e->xdp);
 	if (err)
 		return err;
-	e->tc = pktspec_tc_bpf__open();
-	if (!e->tc)
-		return -errno;
-	bpf_object__for_each_map(map, e->tc->obj)
-		bpf_map__set_pin_path(map, NULL);
-	/* The classifier's table: what XDP writes, tc reads. */
-	err = bpf_map__reuse_fd(e->tc->maps.pks_flows, bpf_map__fd(e->xdp.skel->maps.pks_flows));
-	if (!err)
-		err = bpf_map__reuse_fd(e->tc->maps.pks_flows4, bpf_map__fd(e->xdp.skel->maps.pks_flows4));
-	if (err)
-		return err;
-	return pktspec_tc_bpf__load(e->tc);
+	err = pks_companion_open(&tc_obj, &e->xdp, &tc);
+	e->tc = tc;
+	return err;
 }
 
 static void tc_env_close(struct tc_env *e)
 {
-	pktspec_tc_bpf__destroy(e->tc);
+	pks_companion_close(&tc_obj, e->tc);
 	pks_env_close(&e->xdp);
 }
 

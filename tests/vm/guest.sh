@@ -58,16 +58,17 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# wait_listen NS PROTO PORT: up to 30 s (TCG is slow) for a listening socket.
+# wait_listen NS PROTO PORT: up to 120 s for a listening socket (TCG is slow, and
+# slower still with another checkout's guests on the same CPUs).
 wait_listen() {
 	local i=0 flag=-ltn
 	[ "$2" = udp ] && flag=-lun
-	while [ $i -lt 300 ]; do
+	while [ $i -lt 1200 ]; do
 		in_ns "$1" netstat $flag | grep -q ":$3 " && return 0
 		sleep 0.1
 		i=$((i + 1))
 	done
-	echo "nothing listens on $2 port $3 after 30 s" >&2
+	echo "nothing listens on $2 port $3 after 120 s" >&2
 	return 1
 }
 
