@@ -10,12 +10,14 @@
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
  *    Two header bytes are little evidence, so a request needs a Uri-Host,
  *    Uri-Path or Uri-Query option (5.10.1: the URI a request names) whose
- *    value starts with 8 printable ASCII characters, or, as the first
- *    payload of its direction and sent to the default port 5683 (6.1; 5684
- *    is coaps, 6.2, where DTLS records come, not plain CoAP), the whole
- *    message in view: at least one option or a payload, the options walked
+ *    value starts with 8 printable ASCII characters. Without one, as the
+ *    first payload of its direction and sent to the default port 5683 (6.1;
+ *    5684 is coaps, 6.2, where DTLS records come, not plain CoAP), the whole
+ *    message in view (at least one option or a payload, the options walked
  *    to the end of the datagram or to a payload marker with payload after
- *    it, within the window and the walk's bound. Options that run past the
+ *    it, within the window and the walk's bound) names nothing by itself: it
+ *    is kept (message ID and token in the cookie) and the port's guess
+ *    stands until the matching response below names the flow. Options that run past the
  *    window decide nothing on the port alone, nor does a bare 4-byte header
  *    and token (random payload on 5683 passed the header and the options it
  *    could see once in a few thousand datagrams, and the rule as it stands
@@ -196,6 +198,14 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 			return 0;
 		m->cookie = pks_coap_key(p);
 		m->set_cookie = 1;
+		/*
+		 * A whole message on 5683 without a URI is state only: the port's
+		 * guess stands, and the response that echoes its message ID or
+		 * token names the flow (random datagrams to 5683 passed this
+		 * about twice in a million flows).
+		 */
+		if (opts == PKS_COAP_COMPLETE)
+			return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
 		return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_REQUEST, PKS_ROLE_CLIENT);
 	}
 	if (((b0 >> 4) & 3) == 3 || !pks_coap_response_code(code) || !pks_coap_options_ok(p, m, 4 + tkl))

@@ -154,7 +154,10 @@ static const char rpc_call[] = "5eed00010000000000000002000186a00000000200000003
 			       "000186a3000000030000001100000000";
 static const char rpc_reply[] = "5eed0001000000010000000000000000000000000000000000000801";
 /* RFC 7252: CON GET /temp (token 2 bytes) and the piggybacked ACK 2.05 Content. */
-static const char coap_get[] = "42011234abcdb474656d70";
+static const char coap_get[] = "42011234abcdb873656e736f727331"; /* Uri-Path "sensors1" */
+/* The same with a short Uri-Path "temp": on 5683 only the response that echoes it names the flow. */
+static const char coap_get_short[] = "42011234abcdb474656d70";
+static const char coap_ack_other[] = "62455678abcdc000ff32322e35";
 static const char coap_ack[] = "62451234abcdc000ff32322e35";
 /* UPnP DA 1.3.2 / 1.3.3: M-SEARCH and a search response. */
 static const char ssdp_msearch_txt[] = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
@@ -218,6 +221,26 @@ PAIR_TEST(udp_dtls_on_random_port, 40010, 23456, dtls_ch, dtls_hvr, PKS_P_DTLS, 
 	  PKS_R_DTLS_SERVER_HELLO)
 PAIR_TEST(udp_radius_on_random_port, 40011, 31812, radius_req, radius_acc, PKS_P_RADIUS, PKS_R_RADIUS_REQUEST,
 	  PKS_R_RADIUS_RESPONSE)
+
+/*
+ * CoAP on 5683 without a URI of 8 printable characters: the request alone
+ * leaves the port's guess (random datagrams pass its form), the ACK with its
+ * message ID names the flow; an ACK with another ID names nothing.
+ */
+TEST(udp_coap_short_request_named_by_its_ack)
+{
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 40012, 5683, coap_get_short, NULL);
+	EXPECT(&env, 40012, 5683, PKS_P_COAP, PKS_C_PORT, PKS_R_PORT);
+	EXCHANGE(&env, 40012, 5683, NULL, coap_ack);
+	EXPECT(&env, 40012, 5683, PKS_P_COAP, PKS_C_SIGNATURE, PKS_R_COAP_RESPONSE);
+	EXCHANGE(&env, 40013, 5683, coap_get_short, NULL);
+	EXCHANGE(&env, 40013, 5683, NULL, coap_ack_other);
+	EXPECT(&env, 40013, 5683, PKS_P_COAP, PKS_C_PORT, PKS_R_PORT);
+	pks_env_close(&env);
+}
 
 /* Transaction IDs that differ keep the verdict at signature. */
 #define MISMATCH_TEST(name, cport, sport, req, rsp, want)                          \
