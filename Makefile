@@ -56,7 +56,9 @@ all: deps $(OUTPUT)/pktspec
 deps:
 	$(Q)tools/deps.sh build
 
-$(OUTPUT) $(OUTPUT)/asan:
+# Every build rule waits for its output directory, and the directory for the
+# packages: under make -j the compilers must not start before deps.sh ends.
+$(OUTPUT) $(OUTPUT)/asan: | deps
 	$(Q)mkdir -p $@
 
 # Every signature file, so that a new protocol is its file plus a row in
