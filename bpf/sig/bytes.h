@@ -45,6 +45,8 @@ enum pks_tcp_b_tag {
 	PKS_TAG_ZK_CONNECT,
 	PKS_TAG_OVPN_SHA512,
 	PKS_TAG_MID, /* bpf/sig/midstream.h: a first mid-session frame */
+	PKS_TAG_NTP_CTL, /* bpf/sig/ntp.h: a mode 6 request's sequence and opcode */
+	PKS_TAG_TELNET, /* bpf/sig/telnet.h: one lone negotiation seen */
 };
 
 /*

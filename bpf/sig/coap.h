@@ -10,7 +10,9 @@
  *    is one RFC 7252 5.10 / RFC 7641 / RFC 7959 / RFC 8613 / RFC 7967 assigns.
  *    Two header bytes are little evidence, so a request needs a Uri-Host,
  *    Uri-Path or Uri-Query option (5.10.1: the URI a request names) whose
- *    value starts with 8 printable ASCII characters. Without one, as the
+ *    value starts with 8 printable ASCII characters, and names the flow by
+ *    itself only when sent to 5683; to another port it is kept like the
+ *    request below, for its response to name the flow. Without one, as the
  *    first payload of its direction and sent to the default port 5683 (6.1;
  *    5684 is coaps, 6.2, where DTLS records come, not plain CoAP), the whole
  *    message in view (at least one option or a payload, the options walked
@@ -27,7 +29,8 @@
  *  - Response: a code of class 2, 4 or 5 with a detail RFC 7252 12.1.2 uses.
  *    A piggybacked response (ACK) carries the request's message ID; a
  *    separate one (CON/NON) carries its token (5.2, 5.3.2). A response is
- *    only recognised with that match, after the flow's request (a bit of
+ *    only recognised with that match, after the flow's request on a flow
+ *    the port guessed CoAP or nothing has named yet (a bit of
  *    the cookie says one was seen: a port guess alone, with the cookie
  *    still zero, matched any separate response with an empty token): on its
  *    own the header is too little evidence (random bytes pass it about once
@@ -42,6 +45,7 @@
 
 #define PKS_COAP_OPT_WALK 4 /* options checked: enough evidence, bounded */
 #define PKS_COAP_TEXT_CHECK 8 /* leading bytes of a URI option that must be printable ASCII */
+#define PKS_COAP_PORT 5683   /* RFC 7252 6.1 */
 #define PKS_COAP_SEEN 0x8000  /* cookie: a request was seen (the token's key keeps 15 bits) */
 
 /* What the option walk saw. */
@@ -194,7 +198,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 
 		if (((b0 >> 4) & 3) > 1 || opts == PKS_COAP_BAD || opts == PKS_COAP_UNSEEN)
 			return 0;
-		if (opts == PKS_COAP_COMPLETE && (p->dport != 5683 || p->nth))
+		if (opts == PKS_COAP_COMPLETE && (p->dport != PKS_COAP_PORT || p->nth))
 			return 0;
 		m->cookie = pks_coap_key(p);
 		m->set_cookie = 1;
@@ -202,9 +206,13 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		 * A whole message on 5683 without a URI is state only: the port's
 		 * guess stands, and the response that echoes its message ID or
 		 * token names the flow (random datagrams to 5683 passed this
-		 * about twice in a million flows).
+		 * about twice in a million flows). So is a request with a URI
+		 * sent to another port: random datagrams pass the URI rule about
+		 * 3.5e-8 of the time, 0.44 names per 5,000,000 random flows
+		 * (doc/protocols-udp.md, "Random payload"), nearly all of them
+		 * off 5683.
 		 */
-		if (opts == PKS_COAP_COMPLETE)
+		if (opts == PKS_COAP_COMPLETE || p->dport != PKS_COAP_PORT)
 			return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
 		return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_REQUEST, PKS_ROLE_CLIENT);
 	}
@@ -212,7 +220,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		return 0;
 	/* ACK: the same message ID; CON/NON (a separate response): the same token. */
 	key = pks_coap_key(p);
-	if (p->flow_proto != PKS_P_COAP || !(p->cookie & PKS_COAP_SEEN) ||
+	if ((p->flow_proto != PKS_P_COAP && p->flow_proto != PKS_P_UNKNOWN) || !(p->cookie & PKS_COAP_SEEN) ||
 	    ((p->b[0] & 0x30) == 0x20 ? (p->cookie ^ key) >> 16 : (p->cookie ^ key) & 0xffff))
 		return 0;
 	return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_RESPONSE, PKS_ROLE_SERVER);

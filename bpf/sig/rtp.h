@@ -34,7 +34,8 @@
  *    three that do.
  *
  * RTCP (RFC 3550 6.4, A.2 validity checks): version 2, padding clear in the
- * first packet of a compound, type 200..207, and a length (in 32-bit words
+ * first packet of a compound, type 200..207, a body its type and count
+ * account for (pks_rtcp_body_ok()), and a length (in 32-bit words
  * minus one) that either fills the datagram or is followed, inside the
  * window, by another RTCP header whose own length still fits in the
  * datagram. RFC 5506 allows reduced-size packets of any type, so a packet
@@ -64,6 +65,84 @@ static __always_inline int pks_rtcp_type(__u8 t)
 	return t >= 200 && t <= 207;
 }
 
+#define PKS_RTCP_SR 200
+#define PKS_RTCP_RR 201
+#define PKS_RTCP_SDES 202
+#define PKS_RTCP_BYE 203
+#define PKS_RTCP_APP 204
+#define PKS_RTCP_RTPFB 205
+#define PKS_RTCP_PSFB 206
+#define PKS_RTCP_XR 207
+
+/* A feedback message type (FMT) the IANA registry assigns (RFC 4585 6.1; RFC 5104, 6285, 6642, 6679, 7728, 8888). */
+static __always_inline int pks_rtcp_fmt_ok(__u8 t, __u32 fmt)
+{
+	if (fmt == 15)
+		return 1;
+	return fmt >= 1 && fmt <= (t == PKS_RTCP_RTPFB ? 11 : 10);
+}
+
+/*
+ * The packet at off, len bytes by its length field, has the body its type
+ * and count (the low five bits of the first byte) give: an SR is the header,
+ * its sender's SSRC and sender info (7 words) and 6 words per report block,
+ * an RR 2 words and the blocks (RFC 3550 6.4.1, 6.4.2; profile extensions,
+ * which no profile in use defines, are not accepted); SDES's first chunk
+ * opens with an item type of 1..8 (6.5); BYE lists count SSRCs and may end
+ * with a reason whose length byte, padded to a word, fills the packet (6.6);
+ * APP names itself with four ASCII characters (6.7); feedback messages
+ * (RFC 4585 6.1) carry an assigned FMT and both SSRCs; XR (RFC 3611 2) has
+ * its five reserved bits clear and opens its first block with a registered
+ * block type. Bytes a check needs past the window fail it: random payload
+ * must not pass on less.
+ */
+static __always_inline int pks_rtcp_body_ok(const struct pks_payload *p, __u32 off, __u32 len)
+{
+	__u8 t = p->b[(off + 1) & PKS_WIN_MASK];
+	__u32 cnt = p->b[off & PKS_WIN_MASK] & 0x1f, at;
+
+	switch (t) {
+	case PKS_RTCP_SR:
+		return len == 28 + 24 * cnt;
+	case PKS_RTCP_RR:
+		return len == 8 + 24 * cnt;
+	case PKS_RTCP_SDES:
+		if (cnt == 0)
+			return len == 4;
+		at = p->b[(off + 8) & PKS_WIN_MASK];
+		return len >= 12 && off + 10 <= p->len && at >= 1 && at <= 8 &&
+		       10 + p->b[(off + 9) & PKS_WIN_MASK] <= len;
+	case PKS_RTCP_BYE:
+		at = 4 + 4 * cnt;
+		if (len == at)
+			return 1;
+		if (len < at + 4 || off + at >= p->len)
+			return 0;
+		return ((at + 1 + p->b[(off + at) & PKS_WIN_MASK] + 3) & ~3u) == len;
+	case PKS_RTCP_APP:
+		if (len < 12 || off + 12 > p->len)
+			return 0;
+		for (at = 8; at < 12; at++) {
+			__u8 c = p->b[(off + at) & PKS_WIN_MASK];
+
+			if (c < 0x20 || c > 0x7e)
+				return 0;
+		}
+		return 1;
+	case PKS_RTCP_RTPFB:
+	case PKS_RTCP_PSFB:
+		return len >= 12 && pks_rtcp_fmt_ok(t, cnt);
+	case PKS_RTCP_XR:
+		if (cnt || len < 8)
+			return 0;
+		if (len == 8)
+			return 1;
+		at = p->b[(off + 8) & PKS_WIN_MASK];
+		return off + 12 <= p->len && at >= 1 && at <= 12;
+	}
+	return 0;
+}
+
 /* The RTCP (compound) packet at off, room bytes long. */
 static __always_inline int pks_rtcp_at(const struct pks_payload *p, struct pks_match *m, __u32 off, __u32 room)
 {
@@ -73,14 +152,14 @@ static __always_inline int pks_rtcp_at(const struct pks_payload *p, struct pks_m
 	    !pks_rtcp_type(p->b[(off + 1) & PKS_WIN_MASK]))
 		return 0;
 	len = (pks_be16(p, off + 2) + 1) * 4;
-	if (len > room)
+	if (len > room || !pks_rtcp_body_ok(p, off, len))
 		return 0;
 	if (len < room) {
 		__u8 b0, b1;
 
 		/* A compound packet: SR or RR first, the next header RTCP too. */
 		b1 = p->b[(off + 1) & PKS_WIN_MASK];
-		if ((b1 != 200 && b1 != 201) || off + len + 4 > p->len)
+		if ((b1 != PKS_RTCP_SR && b1 != PKS_RTCP_RR) || off + len + 4 > p->len)
 			return 0;
 		b0 = p->b[(off + len) & PKS_WIN_MASK];
 		b1 = p->b[(off + len + 1) & PKS_WIN_MASK];

@@ -11,13 +11,17 @@
  * window must be well formed: IAC, a command, an option, up to the end of the
  * window or the first data byte. Data may follow only after at least two
  * negotiations; a lone negotiation must be the whole segment (three random
- * bytes starting with IAC are too likely otherwise). Servers that greet with
- * text only are not recognised (not covered).
+ * bytes starting with IAC are too likely otherwise). Even then a segment of
+ * one negotiation only is kept as state, not named (a random segment passed
+ * once in 4.25 million random-payload flows); the next negotiation of either
+ * side names the flow.
+ * Servers that greet with text only are not recognised (not covered).
  */
 #ifndef PKTSPEC_BPF_SIG_TELNET_H
 #define PKTSPEC_BPF_SIG_TELNET_H
 
 #include "sig.h"
+#include "bytes.h"
 
 #define PKS_TELNET_IAC 255
 #define PKS_TELNET_SB 250
@@ -74,6 +78,11 @@ static __always_inline int pks_sig_telnet(const struct pks_payload *p, struct pk
 	}
 	if (n == 1 && p->total != 3)
 		return 0;
+	if (n == 1 && PKS_COOKIE_TAG(p->cookie) != PKS_TAG_TELNET) {
+		m->cookie = PKS_TAG_COOKIE(PKS_TAG_TELNET, 0);
+		m->set_cookie = 1;
+		return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+	}
 	return pks_match_set(m, PKS_P_TELNET, PKS_R_TELNET_NEGOTIATION, PKS_ROLE_ANY);
 }
 

@@ -233,6 +233,11 @@ TEST(tcp_a_telnet)
 	EXPECT_NO_SIG(f);
 	CONVERSE(&env, 23, &f, S("\xff\xfd\x18\xff\x10\x20"));
 	EXPECT_NO_SIG(f);
+	/* One negotiation alone is kept; the answering negotiation names the flow. */
+	CONVERSE(&env, 2323, &f, S("\xff\xfd\x18"));
+	EXPECT_NO_SIG(f);
+	CONVERSE(&env, 2323, &f, S("\xff\xfd\x18"), C("\xff\xfb\x18"));
+	EXPECT(f, TELNET, PKS_C_SIGNATURE, TELNET_NEGOTIATION);
 	pks_env_close(&env);
 }
 

@@ -242,6 +242,51 @@ TEST(udp_coap_short_request_named_by_its_ack)
 	pks_env_close(&env);
 }
 
+/* A request with a URI to another port than 5683 is kept; the ACK that echoes it names the flow. */
+TEST(udp_coap_request_off_its_port_named_by_its_ack)
+{
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 40019, 25683, coap_get, NULL);
+	EXPECT(&env, 40019, 25683, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	EXCHANGE(&env, 40019, 25683, NULL, coap_ack);
+	EXPECT(&env, 40019, 25683, PKS_P_COAP, PKS_C_SIGNATURE, PKS_R_COAP_RESPONSE);
+	EXCHANGE(&env, 40020, 25684, coap_get, coap_ack_other);
+	EXPECT(&env, 40020, 25684, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	pks_env_close(&env);
+}
+
+/*
+ * NTP mode 6 (RFC 9327 2): ntpq's READVAR (opcode 2) with sequence 1 and no
+ * data; the response repeats the sequence and opcode with R set and carries
+ * four data bytes. A response names the flow only after its request.
+ */
+static const char ntp6_req[] = "160200010000000000000000";
+static const char ntp6_rsp[] = "16820001061500000000000476657273";
+static const char ntp6_rsp_other_seq[] = "16820002061500000000000476657273";
+
+PAIR_TEST(udp_ntp_control_readvar_confirms, 40014, 123, ntp6_req, ntp6_rsp, PKS_P_NTP, PKS_R_NTP_CONTROL,
+	  PKS_R_NTP_CONTROL)
+PAIR_TEST(udp_ntp_control_on_random_port, 40015, 31123, ntp6_req, ntp6_rsp, PKS_P_NTP, PKS_R_NTP_CONTROL,
+	  PKS_R_NTP_CONTROL)
+
+TEST(udp_ntp_control_response_needs_its_request)
+{
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	/* A response alone: the port's guess on 123, nothing elsewhere. */
+	EXCHANGE(&env, 40016, 123, NULL, ntp6_rsp);
+	EXPECT(&env, 40016, 123, PKS_P_NTP, PKS_C_PORT, PKS_R_PORT);
+	EXCHANGE(&env, 40017, 31124, NULL, ntp6_rsp);
+	EXPECT(&env, 40017, 31124, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	/* The response to another request does not confirm. */
+	EXCHANGE(&env, 40018, 123, ntp6_req, ntp6_rsp_other_seq);
+	EXPECT(&env, 40018, 123, PKS_P_NTP, PKS_C_SIGNATURE, PKS_R_NTP_CONTROL);
+	pks_env_close(&env);
+}
+
 /* Transaction IDs that differ keep the verdict at signature. */
 #define MISMATCH_TEST(name, cport, sport, req, rsp, want)                          \
 	TEST(name)                                                                  \
@@ -704,6 +749,22 @@ TEST(udp_separation_rtcp_vs_rtp_vs_stun)
 	EXCHANGE(&env, 40163, 40164, rr_bad, NULL);
 	EXCHANGE(&env, 40163, 40164, rr_bad, NULL);
 	EXPECT(&env, 40163, 40164, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	/*
+	 * The body must be what the type and count say (RFC 3550 6.4-6.7, RFC
+	 * 4585 6.1): an RR claiming two report blocks in the room of one; an
+	 * APP packet whose name is not ASCII; a PSFB of FMT 12 (unassigned).
+	 * A PLI (PSFB FMT 1, RFC 4585 6.3.1) and an APP named "TEST" pass.
+	 */
+	EXCHANGE(&env, 40169, 40170, "82c90007deadbeef" "123456780000000000000000000000000000000000000000", NULL);
+	EXPECT(&env, 40169, 40170, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	EXCHANGE(&env, 40171, 40172, "80cc0002deadbeef00010203", NULL);
+	EXPECT(&env, 40171, 40172, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	EXCHANGE(&env, 40173, 40174, "8cce0002deadbeefcafebabe", NULL);
+	EXPECT(&env, 40173, 40174, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
+	EXCHANGE(&env, 40175, 40176, "81ce0002deadbeefcafebabe", NULL);
+	EXPECT(&env, 40175, 40176, PKS_P_RTCP, PKS_C_SIGNATURE, PKS_R_RTCP);
+	EXCHANGE(&env, 40177, 40178, "80cc0002deadbeef54455354", NULL);
+	EXPECT(&env, 40177, 40178, PKS_P_RTCP, PKS_C_SIGNATURE, PKS_R_RTCP);
 	/* First bits 00 and the magic cookie: STUN; RTP later on the flow does not take it. */
 	EXCHANGE(&env, 40165, 40166, stun_req, NULL);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40165, S_ADDR, 40166, b, rtp(b, 111, 1, 0xabcdef01, 172)), 0);
