@@ -655,6 +655,12 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 			pks_flow_set_sig(f, dir, 1);
 			f->flags &= ~PKS_F_UPGRADE;
 		} else if (f->proto == mp->proto && !pks_flow_weak(f)) {
+			/*
+			 * The payload agrees with server memory: the verdict no longer
+			 * rests on earlier flows alone, and is decided (pks_verdict).
+			 */
+			if (!mp->mid)
+				f->ctx &= ~PKS_X_MEMORY;
 			/* The other direction agrees: confirmed, by the confirming message. */
 			if (pks_flow_any_sig(f) && !pks_flow_sig(f, dir) && !mp->no_confirm && !mp->mid &&
 			    f->confidence == PKS_C_SIGNATURE) {
@@ -707,7 +713,7 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	__u8 max = pks_inspect_max();
-	__u8 old_proto, old_confidence;
+	__u8 old_proto, old_confidence, old_ctx;
 	struct pks_flow *f;
 
 	if (!s)
@@ -718,6 +724,7 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	pks_wide_key(s);
 	old_proto = f->proto;
 	old_confidence = f->confidence;
+	old_ctx = f->ctx;
 	s->dir = pks_apply(s, f, s->dir & 1);
 	/* A TFTP request announces the transfer from the server's new port (bpf/context/tftp.h). */
 	if (s->matched && s->m.rule == PKS_R_TFTP_RRQ_WRQ && s->dir == PKS_DIR_C2S && f->proto == PKS_P_TFTP)
@@ -730,7 +737,12 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	     !(f->flags & PKS_F_UPGRADE)) ||
 	    (pks_done_with(f, 0, max) && pks_done_with(f, 1, max)))
 		f->flags |= PKS_F_DECIDED;
-	if (f->proto != old_proto || f->confidence != old_confidence) {
+	/*
+	 * A verdict that moved, or a server-memory verdict the payload just
+	 * backed: the daemon takes its copy of the flow from this event
+	 * (user/lifecycle.c), which must not be the one from the first packet.
+	 */
+	if (f->proto != old_proto || f->confidence != old_confidence || (old_ctx & ~f->ctx & PKS_X_MEMORY)) {
 		pks_cr_update_want(f);
 		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
 		/* The packet that named the protocol is the one its rule needs first. */

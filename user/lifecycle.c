@@ -440,6 +440,25 @@ static bool expected_back(const struct pks_flow_view *v)
 	return v->confidence >= PKS_C_SIGNATURE && !(v->flags & (PKS_F_FIN | PKS_F_RST));
 }
 
+/*
+ * The tracker's copy as the kernel is to take it back. A flow returns
+ * midstream, where no first message can settle a verdict any more: one still
+ * open on server memory (PKS_X_MEMORY, doc/context.md) is kept as decided.
+ * Otherwise its next continuation bytes would count as the first message the
+ * remembered protocol did not send, and turn the flow unknown. The kernel
+ * sends an event when a banner backs the memory (bpf/pktspec.bpf.c,
+ * pks_verdict), so this is for a copy whose later events were lost (a full
+ * ring) or came after the eviction.
+ */
+static void encode_returning(struct pks_lifecycle *lc, const struct lc_entry *e, struct pks_flow *f)
+{
+	pks_flow_encode(&lc->flows, &e->last, f);
+	if (f->ctx & PKS_X_MEMORY) {
+		f->ctx &= ~PKS_X_MEMORY;
+		f->flags |= PKS_F_DECIDED;
+	}
+}
+
 /* The flow's last state into pks_restore, for the kernel to rebuild it from at its next packet. */
 static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
 {
@@ -450,7 +469,7 @@ static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
 	/* The kernel looks first, then the entry is there. */
 	if (!lc->restore_on && ctl_restore(lc, true))
 		return -EIO;
-	pks_flow_encode(&lc->flows, &e->last, &f);
+	encode_returning(lc, e, &f);
 	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY))
 		return -errno;
 	lc->counts.restore_written++;
@@ -473,7 +492,7 @@ static int repair(struct pks_lifecycle *lc, struct lc_entry *e, struct pks_flow_
 	err = pks_flowtab_get_raw(&lc->flows, &e->key, &now);
 	if (err)
 		return err;
-	pks_flow_encode(&lc->flows, &e->last, &f);
+	encode_returning(lc, e, &f);
 	swap = pks_flow_client(&now) != pks_flow_client(&f);
 	for (int d = 0; d < 2; d++) {
 		f.packets[d] += now.packets[swap ? !d : d];
