@@ -435,6 +435,19 @@ static int ev_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* A case with the tracker as a daemon that reads the event ring (pks_ctl says a consumer is there). */
+static int ev_open_reader(struct ev_case *c, struct ring_buffer **rb)
+{
+	struct pks_ctl on = { .consumer = 1 };
+	__u32 engine = PKS_CTL_ENGINE;
+
+	if (ev_open(c, true) ||
+	    bpf_map_update_elem(bpf_map__fd(c->env.skel->maps.pks_ctl), &engine, &on, BPF_ANY))
+		return -1;
+	*rb = ring_buffer__new(bpf_map__fd(c->env.skel->maps.pks_events), ev_event, c, NULL);
+	return *rb ? 0 : -1;
+}
+
 /*
  * Flows decided after the last scan, or created after it, and evicted before
  * the next one (a flood within the second; the issue's live runs, where the
@@ -448,18 +461,12 @@ TEST(evict_flow_decided_since_the_last_scan_is_restored)
 {
 	const struct pks_lifecycle_counts *k;
 	struct pks_flow_view before[EV_SSH];
-	struct pks_ctl on = { .consumer = 1 };
-	__u32 engine = PKS_CTL_ENGINE;
 	struct ring_buffer *rb;
 	struct ev_case c;
 	int good;
 
-	CHECK(ev_open(&c, true) == 0);
+	CHECK(ev_open_reader(&c, &rb) == 0);
 	k = pks_lifecycle_counts(c.lc);
-	/* A daemon reads the events. */
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
-	rb = ring_buffer__new(bpf_map__fd(c.env.skel->maps.pks_events), ev_event, &c, NULL);
-	CHECK(rb != NULL);
 	/* Even flows: the handshake before a scan (a port guess at most), the banners after it. */
 	for (int i = 0; i < EV_SSH; i += 2)
 		CHECK(ssh_syn(&c, i) == 0);
@@ -522,20 +529,15 @@ TEST(evict_memory_flow_comes_back_on_its_verdict)
 	struct pks_server sv = { .expires_ns = ~0ull, .proto = PKS_P_SSH, .rule = PKS_R_SSH_BANNER };
 	struct pks_flow_view before[EV_SSH];
 	const struct pks_lifecycle_counts *k;
-	struct pks_ctl on = { .consumer = 1 };
-	__u32 engine = PKS_CTL_ENGINE;
 	struct ring_buffer *rb;
 	struct ev_case c;
 	int good;
 
-	CHECK(ev_open(&c, true) == 0);
+	CHECK(ev_open_reader(&c, &rb) == 0);
 	k = pks_lifecycle_counts(c.lc);
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
 	sk.addr[10] = sk.addr[11] = 0xff;
 	inet_pton(AF_INET, "198.18.0.2", sk.addr + 12);
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv, BPF_ANY), 0);
-	rb = ring_buffer__new(bpf_map__fd(c.env.skel->maps.pks_events), ev_event, &c, NULL);
-	CHECK(rb != NULL);
 	/* Odd flows (port 2222): the handshake; the daemon reads its events. */
 	for (int i = 1; i < EV_SSH; i += 2) {
 		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
