@@ -40,8 +40,19 @@ enum {
 	IE_FLOW_ID = 148,            /* flowId */
 	IE_START_MS = 152,           /* flowStartMilliseconds */
 	IE_END_MS = 153,             /* flowEndMilliseconds */
+	IE_L2_SEGMENT_ID = 351,      /* layer2SegmentId: segment type byte, 24-bit segment ID */
 	IE_L2_OCTET_DELTA = 352,     /* layer2OctetDeltaCount */
 	IE_HTTP_HOST = 460,          /* httpRequestHost */
+	IE_GTPU_TEID = 507,          /* gtpuTEid (draft-voyersriram-opsawg-ipfix-gtpu) */
+};
+
+/*
+ * layer2SegmentId's most significant byte: the overlay's encapsulation type,
+ * as the IANA registry's description of IE 351 lists them (0x00 reserved).
+ */
+enum {
+	L2SEG_VXLAN = 0x01,
+	L2SEG_NVGRE = 0x02,
 };
 
 #define VARLEN 0xffff
@@ -51,21 +62,37 @@ struct ie {
 };
 
 #define FLOW_HEAD { IE_FLOW_ID, 8 }
+#define ADDRS_V4 { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }
+#define ADDRS_V6 { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }
 #define FLOW_TAIL                                                                                       \
 	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_OCTET_DELTA, 8 },               \
 		{ IE_PACKET_DELTA, 8 }, { IE_L2_OCTET_DELTA, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 }, \
 		{ IE_END_REASON, 1 }, { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }
+#define HTTP_HOST { IE_HTTP_HOST, VARLEN }
+#define L2SEG { IE_L2_SEGMENT_ID, 8 }
+#define TEID { IE_GTPU_TEID, 4 }
 
-static const struct ie tpl_v4[] = { FLOW_HEAD, { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }, FLOW_TAIL };
-static const struct ie tpl_v6[] = { FLOW_HEAD, { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }, FLOW_TAIL };
-static const struct ie tpl_v4_http[] = { FLOW_HEAD, { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }, FLOW_TAIL,
-					 { IE_HTTP_HOST, VARLEN } };
-static const struct ie tpl_v6_http[] = { FLOW_HEAD, { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }, FLOW_TAIL,
-					 { IE_HTTP_HOST, VARLEN } };
+/* Bare flows: these four never change, so collectors of plain traffic see nothing new. */
+static const struct ie tpl_v4[] = { FLOW_HEAD, ADDRS_V4, FLOW_TAIL };
+static const struct ie tpl_v6[] = { FLOW_HEAD, ADDRS_V6, FLOW_TAIL };
+static const struct ie tpl_v4_http[] = { FLOW_HEAD, ADDRS_V4, FLOW_TAIL, HTTP_HOST };
+static const struct ie tpl_v6_http[] = { FLOW_HEAD, ADDRS_V6, FLOW_TAIL, HTTP_HOST };
+/* Flows in a tunnel whose identity has an IANA element: the same, plus that element. */
+static const struct ie tpl_v4_l2seg[] = { FLOW_HEAD, ADDRS_V4, L2SEG, FLOW_TAIL };
+static const struct ie tpl_v6_l2seg[] = { FLOW_HEAD, ADDRS_V6, L2SEG, FLOW_TAIL };
+static const struct ie tpl_v4_http_l2seg[] = { FLOW_HEAD, ADDRS_V4, L2SEG, FLOW_TAIL, HTTP_HOST };
+static const struct ie tpl_v6_http_l2seg[] = { FLOW_HEAD, ADDRS_V6, L2SEG, FLOW_TAIL, HTTP_HOST };
+static const struct ie tpl_v4_teid[] = { FLOW_HEAD, ADDRS_V4, TEID, FLOW_TAIL };
+static const struct ie tpl_v6_teid[] = { FLOW_HEAD, ADDRS_V6, TEID, FLOW_TAIL };
+static const struct ie tpl_v4_http_teid[] = { FLOW_HEAD, ADDRS_V4, TEID, FLOW_TAIL, HTTP_HOST };
+static const struct ie tpl_v6_http_teid[] = { FLOW_HEAD, ADDRS_V6, TEID, FLOW_TAIL, HTTP_HOST };
 /* Options template: scope applicationId, then its name and description (RFC 6759 5). */
 static const struct ie tpl_apps[] = { { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }, { IE_APP_DESC, VARLEN } };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The tunnel element a template adds: its index in templates[] is family + 2 * http + 4 * this. */
+enum tunnel_ie { TUN_NONE, TUN_L2SEG, TUN_TEID };
 
 static const struct {
 	uint16_t id;
@@ -76,7 +103,43 @@ static const struct {
 	{ PKS_IPFIX_TPL_V6, tpl_v6, N(tpl_v6) },
 	{ PKS_IPFIX_TPL_V4_HTTP, tpl_v4_http, N(tpl_v4_http) },
 	{ PKS_IPFIX_TPL_V6_HTTP, tpl_v6_http, N(tpl_v6_http) },
+	{ PKS_IPFIX_TPL_V4_L2SEG, tpl_v4_l2seg, N(tpl_v4_l2seg) },
+	{ PKS_IPFIX_TPL_V6_L2SEG, tpl_v6_l2seg, N(tpl_v6_l2seg) },
+	{ PKS_IPFIX_TPL_V4_HTTP_L2SEG, tpl_v4_http_l2seg, N(tpl_v4_http_l2seg) },
+	{ PKS_IPFIX_TPL_V6_HTTP_L2SEG, tpl_v6_http_l2seg, N(tpl_v6_http_l2seg) },
+	{ PKS_IPFIX_TPL_V4_TEID, tpl_v4_teid, N(tpl_v4_teid) },
+	{ PKS_IPFIX_TPL_V6_TEID, tpl_v6_teid, N(tpl_v6_teid) },
+	{ PKS_IPFIX_TPL_V4_HTTP_TEID, tpl_v4_http_teid, N(tpl_v4_http_teid) },
+	{ PKS_IPFIX_TPL_V6_HTTP_TEID, tpl_v6_http_teid, N(tpl_v6_http_teid) },
 };
+
+/*
+ * Which element carries the flow's tunnel (its innermost one, as the key):
+ * only tunnels the IANA registry has an element for (doc/export.md says why
+ * the others have none). VXLAN: layer2SegmentId type VxLAN, the VNI. gretap:
+ * its frames are NVGRE's (RFC 7637: GRE, key present, 0x6558), whose key is
+ * the 24-bit VSID then an 8-bit FlowID, per-flow entropy rather than segment:
+ * layer2SegmentId type NVGRE, the key's high 24 bits. GTP-U: gtpuTEid.
+ */
+static enum tunnel_ie tunnel_ie(const struct pks_flow_key *k)
+{
+	switch (k->encap) {
+	case PKS_E_VXLAN:
+	case PKS_E_GRETAP:
+		return TUN_L2SEG;
+	case PKS_E_GTPU:
+		return TUN_TEID;
+	default:
+		return TUN_NONE;
+	}
+}
+
+static uint64_t l2_segment_id(const struct pks_flow_key *k)
+{
+	if (k->encap == PKS_E_GRETAP)
+		return (uint64_t)L2SEG_NVGRE << 56 | k->tunnel_id >> 8;
+	return (uint64_t)L2SEG_VXLAN << 56 | (k->tunnel_id & 0xffffff);
+}
 
 /* flowEndReason values (IANA registry for IE 136). */
 static uint8_t end_reason_code(enum pks_end_reason r)
@@ -332,6 +395,12 @@ static void put_record(struct wbuf *w, const struct ie *ies, size_t n, const str
 		case IE_HTTP_HOST:
 			put_varstr(w, r->named ? r->name.host : "");
 			break;
+		case IE_L2_SEGMENT_ID:
+			put64(w, l2_segment_id(&r->key));
+			break;
+		case IE_GTPU_TEID:
+			put32(w, r->key.tunnel_id);
+			break;
 		}
 	}
 }
@@ -346,7 +415,7 @@ size_t pks_ipfix_encode_flow(uint8_t *buf, size_t len, const struct pks_flow_rec
 {
 	struct wbuf w = { .p = buf, .len = len };
 	bool v4 = pks_addr_is_v4(r->key.addr_a) && pks_addr_is_v4(r->key.addr_b), http = http_named(r);
-	size_t t = (v4 ? 0 : 1) + (http ? 2 : 0), set;
+	size_t t = (v4 ? 0 : 1) + (http ? 2 : 0) + 4 * tunnel_ie(&r->key), set;
 
 	*records = 0;
 	msg_begin(&w, export_time, seq, domain);
