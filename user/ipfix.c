@@ -61,57 +61,58 @@ struct ie {
 	uint16_t id, len;
 };
 
-#define FLOW_HEAD { IE_FLOW_ID, 8 }
-#define ADDRS_V4 { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }
-#define ADDRS_V6 { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }
-#define FLOW_TAIL                                                                                       \
-	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_OCTET_DELTA, 8 },               \
-		{ IE_PACKET_DELTA, 8 }, { IE_L2_OCTET_DELTA, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 }, \
-		{ IE_END_REASON, 1 }, { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }
-#define HTTP_HOST { IE_HTTP_HOST, VARLEN }
-#define L2SEG { IE_L2_SEGMENT_ID, 8 }
-#define TEID { IE_GTPU_TEID, 4 }
+/*
+ * Flow templates are composed: flowId, the addresses of the family, the
+ * tunnel element if any, the common fields, httpRequestHost for HTTP-named
+ * flows. Template t (index below) = family (0 IPv4, 1 IPv6) + 2 * http + 4 *
+ * enum tunnel_ie. The bare templates (t < 4) never carry a tunnel element,
+ * so collectors of plain traffic see nothing new.
+ */
+enum tunnel_ie { TUN_NONE, TUN_L2SEG, TUN_TEID };
 
-/* Bare flows: these four never change, so collectors of plain traffic see nothing new. */
-static const struct ie tpl_v4[] = { FLOW_HEAD, ADDRS_V4, FLOW_TAIL };
-static const struct ie tpl_v6[] = { FLOW_HEAD, ADDRS_V6, FLOW_TAIL };
-static const struct ie tpl_v4_http[] = { FLOW_HEAD, ADDRS_V4, FLOW_TAIL, HTTP_HOST };
-static const struct ie tpl_v6_http[] = { FLOW_HEAD, ADDRS_V6, FLOW_TAIL, HTTP_HOST };
-/* Flows in a tunnel whose identity has an IANA element: the same, plus that element. */
-static const struct ie tpl_v4_l2seg[] = { FLOW_HEAD, ADDRS_V4, L2SEG, FLOW_TAIL };
-static const struct ie tpl_v6_l2seg[] = { FLOW_HEAD, ADDRS_V6, L2SEG, FLOW_TAIL };
-static const struct ie tpl_v4_http_l2seg[] = { FLOW_HEAD, ADDRS_V4, L2SEG, FLOW_TAIL, HTTP_HOST };
-static const struct ie tpl_v6_http_l2seg[] = { FLOW_HEAD, ADDRS_V6, L2SEG, FLOW_TAIL, HTTP_HOST };
-static const struct ie tpl_v4_teid[] = { FLOW_HEAD, ADDRS_V4, TEID, FLOW_TAIL };
-static const struct ie tpl_v6_teid[] = { FLOW_HEAD, ADDRS_V6, TEID, FLOW_TAIL };
-static const struct ie tpl_v4_http_teid[] = { FLOW_HEAD, ADDRS_V4, TEID, FLOW_TAIL, HTTP_HOST };
-static const struct ie tpl_v6_http_teid[] = { FLOW_HEAD, ADDRS_V6, TEID, FLOW_TAIL, HTTP_HOST };
+#define TPL_COUNT 12
+
+static const struct ie addrs[2][2] = {
+	{ { IE_SRC_V4, 4 }, { IE_DST_V4, 4 } },
+	{ { IE_SRC_V6, 16 }, { IE_DST_V6, 16 } },
+};
+static const struct ie tunnel_ies[] = {
+	[TUN_L2SEG] = { IE_L2_SEGMENT_ID, 8 },
+	[TUN_TEID] = { IE_GTPU_TEID, 4 },
+};
+static const struct ie flow_tail[] = {
+	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_OCTET_DELTA, 8 },
+	{ IE_PACKET_DELTA, 8 }, { IE_L2_OCTET_DELTA, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 },
+	{ IE_END_REASON, 1 }, { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN },
+};
 /* Options template: scope applicationId, then its name and description (RFC 6759 5). */
 static const struct ie tpl_apps[] = { { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }, { IE_APP_DESC, VARLEN } };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+#define TPL_FIELDS_MAX (1 + 2 + 1 + N(flow_tail) + 1)
 
-/* The tunnel element a template adds: its index in templates[] is family + 2 * http + 4 * this. */
-enum tunnel_ie { TUN_NONE, TUN_L2SEG, TUN_TEID };
+/* 256-259 bare, then 261-268 past the options template's 260 (ipfix.h). */
+static uint16_t tpl_id(size_t t)
+{
+	return t < 4 ? PKS_IPFIX_TPL_V4 + t : PKS_IPFIX_TPL_V4_L2SEG + t - 4;
+}
 
-static const struct {
-	uint16_t id;
-	const struct ie *ies;
-	size_t n;
-} templates[] = {
-	{ PKS_IPFIX_TPL_V4, tpl_v4, N(tpl_v4) },
-	{ PKS_IPFIX_TPL_V6, tpl_v6, N(tpl_v6) },
-	{ PKS_IPFIX_TPL_V4_HTTP, tpl_v4_http, N(tpl_v4_http) },
-	{ PKS_IPFIX_TPL_V6_HTTP, tpl_v6_http, N(tpl_v6_http) },
-	{ PKS_IPFIX_TPL_V4_L2SEG, tpl_v4_l2seg, N(tpl_v4_l2seg) },
-	{ PKS_IPFIX_TPL_V6_L2SEG, tpl_v6_l2seg, N(tpl_v6_l2seg) },
-	{ PKS_IPFIX_TPL_V4_HTTP_L2SEG, tpl_v4_http_l2seg, N(tpl_v4_http_l2seg) },
-	{ PKS_IPFIX_TPL_V6_HTTP_L2SEG, tpl_v6_http_l2seg, N(tpl_v6_http_l2seg) },
-	{ PKS_IPFIX_TPL_V4_TEID, tpl_v4_teid, N(tpl_v4_teid) },
-	{ PKS_IPFIX_TPL_V6_TEID, tpl_v6_teid, N(tpl_v6_teid) },
-	{ PKS_IPFIX_TPL_V4_HTTP_TEID, tpl_v4_http_teid, N(tpl_v4_http_teid) },
-	{ PKS_IPFIX_TPL_V6_HTTP_TEID, tpl_v6_http_teid, N(tpl_v6_http_teid) },
-};
+/* Template t's fields into out (TPL_FIELDS_MAX); returns how many. */
+static size_t tpl_fields(size_t t, struct ie *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct ie){ IE_FLOW_ID, 8 };
+	out[n++] = addrs[t & 1][0];
+	out[n++] = addrs[t & 1][1];
+	if (t / 4 != TUN_NONE)
+		out[n++] = tunnel_ies[t / 4];
+	memcpy(out + n, flow_tail, sizeof(flow_tail));
+	n += N(flow_tail);
+	if (t & 2)
+		out[n++] = (struct ie){ IE_HTTP_HOST, VARLEN };
+	return n;
+}
 
 /*
  * Which element carries the flow's tunnel (its innermost one, as the key):
@@ -268,10 +269,13 @@ size_t pks_ipfix_encode_templates(uint8_t *buf, size_t len, uint32_t export_time
 
 	msg_begin(&w, export_time, seq, domain);
 	set = set_begin(&w, 2);
-	for (size_t t = 0; t < N(templates); t++) {
-		put16(&w, templates[t].id);
-		put16(&w, (uint16_t)templates[t].n);
-		put_fields(&w, templates[t].ies, templates[t].n);
+	for (size_t t = 0; t < TPL_COUNT; t++) {
+		struct ie ies[TPL_FIELDS_MAX];
+		size_t n = tpl_fields(t, ies);
+
+		put16(&w, tpl_id(t));
+		put16(&w, (uint16_t)n);
+		put_fields(&w, ies, n);
 	}
 	set_end(&w, set);
 	set = set_begin(&w, 3);
@@ -416,15 +420,17 @@ size_t pks_ipfix_encode_flow(uint8_t *buf, size_t len, const struct pks_flow_rec
 	struct wbuf w = { .p = buf, .len = len };
 	bool v4 = pks_addr_is_v4(r->key.addr_a) && pks_addr_is_v4(r->key.addr_b), http = http_named(r);
 	size_t t = (v4 ? 0 : 1) + (http ? 2 : 0) + 4 * tunnel_ie(&r->key), set;
+	struct ie ies[TPL_FIELDS_MAX];
+	size_t n = tpl_fields(t, ies);
 
 	*records = 0;
 	msg_begin(&w, export_time, seq, domain);
-	set = set_begin(&w, templates[t].id);
+	set = set_begin(&w, tpl_id(t));
 	for (int dir = PKS_DIR_C2S; dir <= PKS_DIR_S2C; dir++) {
 		/* The reverse direction only when it carried something since the last record. */
 		if (dir == PKS_DIR_S2C && !r->delta_packets[dir])
 			continue;
-		put_record(&w, templates[t].ies, templates[t].n, r, dir, clock);
+		put_record(&w, ies, n, r, dir, clock);
 		(*records)++;
 	}
 	set_end(&w, set);
