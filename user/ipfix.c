@@ -70,7 +70,7 @@ struct ie {
  */
 enum tunnel_ie { TUN_NONE, TUN_L2SEG, TUN_TEID };
 
-#define TPL_COUNT 12
+#define TPL_COUNT (4 * (TUN_TEID + 1))
 
 static const struct ie addrs[2][2] = {
 	{ { IE_SRC_V4, 4 }, { IE_DST_V4, 4 } },

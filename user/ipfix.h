@@ -11,6 +11,10 @@
  * protocol ID of include/pktspec/protocols.def; an Options Template maps each
  * applicationId to its applicationName and applicationDescription.
  *
+ * A flow inside a tunnel whose ID has an IANA element (VXLAN and gretap:
+ * layer2SegmentId; GTP-U: gtpuTEid) uses a template of its own that adds it;
+ * the bare templates never change.
+ *
  * The socket is nonblocking and records wait in a bounded queue: a collector
  * that is down, unreachable or slow costs dropped records (counted), never a
  * stalled daemon.
