@@ -40,8 +40,19 @@ enum {
 	IE_FLOW_ID = 148,            /* flowId */
 	IE_START_MS = 152,           /* flowStartMilliseconds */
 	IE_END_MS = 153,             /* flowEndMilliseconds */
+	IE_L2_SEGMENT_ID = 351,      /* layer2SegmentId: segment type byte, 24-bit segment ID */
 	IE_L2_OCTET_DELTA = 352,     /* layer2OctetDeltaCount */
 	IE_HTTP_HOST = 460,          /* httpRequestHost */
+	IE_GTPU_TEID = 507,          /* gtpuTEid (draft-voyersriram-opsawg-ipfix-gtpu) */
+};
+
+/*
+ * layer2SegmentId's most significant byte: the overlay's encapsulation type,
+ * as the IANA registry's description of IE 351 lists them (0x00 reserved).
+ */
+enum {
+	L2SEG_VXLAN = 0x01,
+	L2SEG_NVGRE = 0x02,
 };
 
 #define VARLEN 0xffff
@@ -50,33 +61,86 @@ struct ie {
 	uint16_t id, len;
 };
 
-#define FLOW_HEAD { IE_FLOW_ID, 8 }
-#define FLOW_TAIL                                                                                       \
-	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_OCTET_DELTA, 8 },               \
-		{ IE_PACKET_DELTA, 8 }, { IE_L2_OCTET_DELTA, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 }, \
-		{ IE_END_REASON, 1 }, { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }
+/*
+ * Flow templates are composed: flowId, the addresses of the family, the
+ * tunnel element if any, the common fields, httpRequestHost for HTTP-named
+ * flows. Template t (index below) = family (0 IPv4, 1 IPv6) + 2 * http + 4 *
+ * enum tunnel_ie. The bare templates (t < 4) never carry a tunnel element,
+ * so collectors of plain traffic see nothing new.
+ */
+enum tunnel_ie { TUN_NONE, TUN_L2SEG, TUN_TEID };
 
-static const struct ie tpl_v4[] = { FLOW_HEAD, { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }, FLOW_TAIL };
-static const struct ie tpl_v6[] = { FLOW_HEAD, { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }, FLOW_TAIL };
-static const struct ie tpl_v4_http[] = { FLOW_HEAD, { IE_SRC_V4, 4 }, { IE_DST_V4, 4 }, FLOW_TAIL,
-					 { IE_HTTP_HOST, VARLEN } };
-static const struct ie tpl_v6_http[] = { FLOW_HEAD, { IE_SRC_V6, 16 }, { IE_DST_V6, 16 }, FLOW_TAIL,
-					 { IE_HTTP_HOST, VARLEN } };
+#define TPL_COUNT (4 * (TUN_TEID + 1))
+
+static const struct ie addrs[2][2] = {
+	{ { IE_SRC_V4, 4 }, { IE_DST_V4, 4 } },
+	{ { IE_SRC_V6, 16 }, { IE_DST_V6, 16 } },
+};
+static const struct ie tunnel_ies[] = {
+	[TUN_L2SEG] = { IE_L2_SEGMENT_ID, 8 },
+	[TUN_TEID] = { IE_GTPU_TEID, 4 },
+};
+static const struct ie flow_tail[] = {
+	{ IE_SRC_PORT, 2 }, { IE_DST_PORT, 2 }, { IE_PROTOCOL, 1 }, { IE_OCTET_DELTA, 8 },
+	{ IE_PACKET_DELTA, 8 }, { IE_L2_OCTET_DELTA, 8 }, { IE_START_MS, 8 }, { IE_END_MS, 8 },
+	{ IE_END_REASON, 1 }, { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN },
+};
 /* Options template: scope applicationId, then its name and description (RFC 6759 5). */
 static const struct ie tpl_apps[] = { { IE_APP_ID, 4 }, { IE_APP_NAME, VARLEN }, { IE_APP_DESC, VARLEN } };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+#define TPL_FIELDS_MAX (1 + 2 + 1 + N(flow_tail) + 1)
 
-static const struct {
-	uint16_t id;
-	const struct ie *ies;
-	size_t n;
-} templates[] = {
-	{ PKS_IPFIX_TPL_V4, tpl_v4, N(tpl_v4) },
-	{ PKS_IPFIX_TPL_V6, tpl_v6, N(tpl_v6) },
-	{ PKS_IPFIX_TPL_V4_HTTP, tpl_v4_http, N(tpl_v4_http) },
-	{ PKS_IPFIX_TPL_V6_HTTP, tpl_v6_http, N(tpl_v6_http) },
-};
+/* 256-259 bare, then 261-268 past the options template's 260 (ipfix.h). */
+static uint16_t tpl_id(size_t t)
+{
+	return t < 4 ? PKS_IPFIX_TPL_V4 + t : PKS_IPFIX_TPL_V4_L2SEG + t - 4;
+}
+
+/* Template t's fields into out (TPL_FIELDS_MAX); returns how many. */
+static size_t tpl_fields(size_t t, struct ie *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct ie){ IE_FLOW_ID, 8 };
+	out[n++] = addrs[t & 1][0];
+	out[n++] = addrs[t & 1][1];
+	if (t / 4 != TUN_NONE)
+		out[n++] = tunnel_ies[t / 4];
+	memcpy(out + n, flow_tail, sizeof(flow_tail));
+	n += N(flow_tail);
+	if (t & 2)
+		out[n++] = (struct ie){ IE_HTTP_HOST, VARLEN };
+	return n;
+}
+
+/*
+ * Which element carries the flow's tunnel (its innermost one, as the key):
+ * only tunnels the IANA registry has an element for (doc/export.md says why
+ * the others have none). VXLAN: layer2SegmentId type VxLAN, the VNI. gretap:
+ * its frames are NVGRE's (RFC 7637: GRE, key present, 0x6558), whose key is
+ * the 24-bit VSID then an 8-bit FlowID, per-flow entropy rather than segment:
+ * layer2SegmentId type NVGRE, the key's high 24 bits. GTP-U: gtpuTEid.
+ */
+static enum tunnel_ie tunnel_ie(const struct pks_flow_key *k)
+{
+	switch (k->encap) {
+	case PKS_E_VXLAN:
+	case PKS_E_GRETAP:
+		return TUN_L2SEG;
+	case PKS_E_GTPU:
+		return TUN_TEID;
+	default:
+		return TUN_NONE;
+	}
+}
+
+static uint64_t l2_segment_id(const struct pks_flow_key *k)
+{
+	if (k->encap == PKS_E_GRETAP)
+		return (uint64_t)L2SEG_NVGRE << 56 | k->tunnel_id >> 8;
+	return (uint64_t)L2SEG_VXLAN << 56 | (k->tunnel_id & 0xffffff);
+}
 
 /* flowEndReason values (IANA registry for IE 136). */
 static uint8_t end_reason_code(enum pks_end_reason r)
@@ -205,10 +269,13 @@ size_t pks_ipfix_encode_templates(uint8_t *buf, size_t len, uint32_t export_time
 
 	msg_begin(&w, export_time, seq, domain);
 	set = set_begin(&w, 2);
-	for (size_t t = 0; t < N(templates); t++) {
-		put16(&w, templates[t].id);
-		put16(&w, (uint16_t)templates[t].n);
-		put_fields(&w, templates[t].ies, templates[t].n);
+	for (size_t t = 0; t < TPL_COUNT; t++) {
+		struct ie ies[TPL_FIELDS_MAX];
+		size_t n = tpl_fields(t, ies);
+
+		put16(&w, tpl_id(t));
+		put16(&w, (uint16_t)n);
+		put_fields(&w, ies, n);
 	}
 	set_end(&w, set);
 	set = set_begin(&w, 3);
@@ -332,6 +399,12 @@ static void put_record(struct wbuf *w, const struct ie *ies, size_t n, const str
 		case IE_HTTP_HOST:
 			put_varstr(w, r->named ? r->name.host : "");
 			break;
+		case IE_L2_SEGMENT_ID:
+			put64(w, l2_segment_id(&r->key));
+			break;
+		case IE_GTPU_TEID:
+			put32(w, r->key.tunnel_id);
+			break;
 		}
 	}
 }
@@ -346,16 +419,18 @@ size_t pks_ipfix_encode_flow(uint8_t *buf, size_t len, const struct pks_flow_rec
 {
 	struct wbuf w = { .p = buf, .len = len };
 	bool v4 = pks_addr_is_v4(r->key.addr_a) && pks_addr_is_v4(r->key.addr_b), http = http_named(r);
-	size_t t = (v4 ? 0 : 1) + (http ? 2 : 0), set;
+	size_t t = (v4 ? 0 : 1) + (http ? 2 : 0) + 4 * tunnel_ie(&r->key), set;
+	struct ie ies[TPL_FIELDS_MAX];
+	size_t n = tpl_fields(t, ies);
 
 	*records = 0;
 	msg_begin(&w, export_time, seq, domain);
-	set = set_begin(&w, templates[t].id);
+	set = set_begin(&w, tpl_id(t));
 	for (int dir = PKS_DIR_C2S; dir <= PKS_DIR_S2C; dir++) {
 		/* The reverse direction only when it carried something since the last record. */
 		if (dir == PKS_DIR_S2C && !r->delta_packets[dir])
 			continue;
-		put_record(&w, templates[t].ies, templates[t].n, r, dir, clock);
+		put_record(&w, ies, n, r, dir, clock);
 		(*records)++;
 	}
 	set_end(&w, set);

@@ -11,6 +11,10 @@
  * protocol ID of include/pktspec/protocols.def; an Options Template maps each
  * applicationId to its applicationName and applicationDescription.
  *
+ * A flow inside a tunnel whose ID has an IANA element (VXLAN and gretap:
+ * layer2SegmentId; GTP-U: gtpuTEid) uses a template of its own that adds it;
+ * the bare templates never change.
+ *
  * The socket is nonblocking and records wait in a bounded queue: a collector
  * that is down, unreachable or slow costs dropped records (counted), never a
  * stalled daemon.
@@ -37,6 +41,16 @@ enum {
 	PKS_IPFIX_TPL_V4_HTTP = 258, /* + httpRequestHost */
 	PKS_IPFIX_TPL_V6_HTTP = 259,
 	PKS_IPFIX_TPL_APPS = 260,    /* options: applicationId -> name, description */
+	/* Flows in a VXLAN or gretap tunnel: 256-259 + layer2SegmentId (doc/export.md). */
+	PKS_IPFIX_TPL_V4_L2SEG = 261,
+	PKS_IPFIX_TPL_V6_L2SEG = 262,
+	PKS_IPFIX_TPL_V4_HTTP_L2SEG = 263,
+	PKS_IPFIX_TPL_V6_HTTP_L2SEG = 264,
+	/* Flows in a GTP-U tunnel: 256-259 + gtpuTEid. */
+	PKS_IPFIX_TPL_V4_TEID = 265,
+	PKS_IPFIX_TPL_V6_TEID = 266,
+	PKS_IPFIX_TPL_V4_HTTP_TEID = 267,
+	PKS_IPFIX_TPL_V6_HTTP_TEID = 268,
 };
 
 struct pks_ipfix_opts {

@@ -301,6 +301,59 @@ same_verdicts() {
 same_verdicts replay-kernel-matches-live ' + " \(.confidence) \(.rule)"' --no-context
 same_verdicts replay-context-matches-live ' + " \(.confidence) \(.rule)"'
 
+# IPFIX: `pktspec run` serves the attachments and ends every flow (short
+# timeouts), exporting to nfcapd; tshark decodes what went over lo. The two
+# VXLAN tenants' identical 5-tuples carry their VNIs in layer2SegmentId (type
+# 0x01, VxLAN, in the top byte), gretap its key's VSID bits (type 0x02, NVGRE:
+# key 43 is VSID 0); keyed GRE, which has no IANA element, keeps the bare
+# template (256 or 258 with an HTTP host) and no layer2SegmentId (doc/export.md).
+ipfix_msgs() { # the first record of each data message: set, server, port, segment
+	tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -Y 'cflow.flowset_id >= 256' -T fields -E occurrence=f \
+		-e cflow.flowset_id -e cflow.dstaddr -e cflow.dstaddrv6 -e cflow.dstport -e cflow.layer2_segment_id 2>/dev/null |
+		awk -F'\t' '{ print $1, ($2 != "" ? $2 : $3), $4, ($5 != "" ? $5 : "-") }' | sort -u
+}
+# ipfix_seg NAME SERVER PORT SETS SEGMENTS: the messages of flows to SERVER:PORT
+# use one of the template IDs SETS ("261|263") and carry exactly SEGMENTS.
+ipfix_seg() {
+	local got
+	got=$(awk -v s="$2" -v p="$3" -v t="^($4)$" '$2 == s && $3 == p && $1 ~ t { print $4 }' "$PKS_TMP/ipfix.msgs" | sort -u | tr '\n' ' ')
+	[ "$got" = "$5" ] && pks_pass "$T:ipfix-$1" ||
+		pks_fail "$T:ipfix-$1" "layer2SegmentId [${got}] want [$5]; to $2:$3: $(awk -v s="$2" '$2 == s' "$PKS_TMP/ipfix.msgs" | tr '\n' ';')"
+}
+flows_left() { pks_in "$PKS_CLI" "$PKTSPEC" flows --json | wc -l; }
+flows_gone() { [ "$(flows_left)" -eq 0 ]; }
+mkdir -p "$PKS_TMP/nfcapd"
+pks_bg "$PKS_CLI" "$PKS_TMP/nfcapd.log" nfcapd -w "$PKS_TMP/nfcapd" -p 4739 -b 127.0.0.1
+NFCAPD=${PKS_PIDS[-1]}
+if pks_wait_udp "$PKS_CLI" 4739 && pks_tcpdump_start "$PKS_CLI" lo "$PKS_TMP/ipfix.pcap" udp port 4739; then
+	pks_bg "$PKS_CLI" "$PKS_TMP/run.out" "$PKTSPEC" run --quiet --linger 0 --fin-timeout 1 --tcp-timeout 1 \
+		--udp-timeout 1 --ipfix 127.0.0.1:4739
+	RUN=${PKS_PIDS[-1]}
+	pks_wait_for 60 flows_gone || pks_fail "$T:ipfix-flows-ended" "$(flows_left) flows left: $(tail -n 3 "$PKS_TMP/run.out")"
+	# SIGTERM: the daemon sends what is queued before it exits.
+	kill -TERM "$RUN"
+	pks_wait_for 30 pks_gone "$RUN"
+	pks_tcpdump_stop "$PKS_TMP/ipfix.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail "$T:ipfix-capture" "$(cat "$PKS_TMP/tcpdump.stop")"
+	tshark -r "$PKS_TMP/ipfix.pcap" -d udp.port==4739,cflow -V >"$PKS_TMP/tshark.txt" 2>&1
+	if grep -qiE 'malformed|expert info \((error|warning)' "$PKS_TMP/tshark.txt"; then
+		pks_fail "$T:ipfix-tshark-decodes" "$(grep -iE 'malformed|expert' "$PKS_TMP/tshark.txt" | head -3 | tr '\n' ' ')"
+	else
+		pks_pass "$T:ipfix-tshark-decodes"
+	fi
+	ipfix_msgs >"$PKS_TMP/ipfix.msgs"
+	if [ $HAVE_VXLAN = 1 ]; then
+		# 0x01 << 56 | VNI: VNIs 1001 and 1002.
+		ipfix_seg vxlan-http 198.19.10.2 80 "261|263" "72057594037928937 72057594037928938 "
+		ipfix_seg vxlan-dns 198.19.10.2 53 "261|263" "72057594037928937 72057594037928938 "
+	fi
+	ipfix_seg gretap-ipv4 198.19.3.2 80 "261|263" "144115188075855872 "
+	ipfix_seg gretap-ipv6 2001:db8:3::2 80 "262|264" "144115188075855872 "
+	ipfix_seg gre-key-bare-template 198.19.2.2 80 "256|258" "- "
+else
+	pks_fail "$T:ipfix-collector" "$(cat "$PKS_TMP/nfcapd.log" "$PKS_TMP/ipfix.pcap.log" 2>/dev/null | head -c 300)"
+fi
+kill -TERM "$NFCAPD"
+
 # No packet counted as a malformed or over-nested tunnel.
 bad=$(pks_in "$PKS_CLI" "$PKTSPEC" status --json |
 	jq -r '.reasons | to_entries[] | select(.value > 0 and (.key | test("^(trunc_|bad_|tunnel_too_deep)"))) | "\(.key)=\(.value)"' | tr '\n' ' ')

@@ -241,6 +241,24 @@ static uint16_t be16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* An ended HTTP flow 198.18.0.1:40000 -> 198.18.0.2:80 with traffic both ways. */
+static void http_flow(struct pks_flow_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	pks_addr_v4mapped(r->key.addr_a, htonl(0xc6120001));
+	pks_addr_v4mapped(r->key.addr_b, htonl(0xc6120002));
+	r->key.port_a = 40000;
+	r->key.port_b = 80;
+	r->key.l4 = 6;
+	r->val.proto = PKS_P_HTTP;
+	r->val.client = PKS_SIDE_A;
+	r->reason = PKS_END_FIN;
+	r->delta_packets[0] = 3;
+	r->delta_bytes[0] = 300;
+	r->delta_packets[1] = 2;
+	r->delta_bytes[1] = 200;
+}
+
 TEST(ipfix_messages_are_well_formed)
 {
 	struct pks_flow_record r = {};
@@ -260,18 +278,7 @@ TEST(ipfix_messages_are_well_formed)
 	CHECK_EQ(be16(buf + off), 3);
 	CHECK_EQ(off + be16(buf + off + 2), len);
 
-	pks_addr_v4mapped(r.key.addr_a, htonl(0xc6120001));
-	pks_addr_v4mapped(r.key.addr_b, htonl(0xc6120002));
-	r.key.port_a = 40000;
-	r.key.port_b = 80;
-	r.key.l4 = 6;
-	r.val.proto = PKS_P_HTTP;
-	r.val.client = PKS_SIDE_A;
-	r.reason = PKS_END_FIN;
-	r.delta_packets[0] = 3;
-	r.delta_bytes[0] = 300;
-	r.delta_packets[1] = 2;
-	r.delta_bytes[1] = 200;
+	http_flow(&r);
 	len = pks_ipfix_encode_flow(buf, sizeof(buf), &r, PKS_CLOCK_REALTIME, 1000, 9, 0, &records);
 	CHECK(len > 20);
 	CHECK_EQ(records, 2);
@@ -288,6 +295,177 @@ TEST(ipfix_messages_are_well_formed)
 	CHECK(pks_ipfix_check_target("host:0") != 0);
 	CHECK(pks_ipfix_check_target("host:") != 0);
 	CHECK(pks_ipfix_check_target(":4739") != 0);
+}
+
+/* --- A collector's view: templates read from the template set, records decoded by them. --- */
+
+#define TPL_FIELDS_MAX 24
+
+struct tpl {
+	uint16_t id, n;
+	uint16_t ie[TPL_FIELDS_MAX], len[TPL_FIELDS_MAX];
+};
+
+/* The template set (ID 2) of a template message into t; how many templates, -1 if malformed. */
+static int read_templates(const uint8_t *msg, size_t len, struct tpl *t, int max)
+{
+	size_t end, off;
+	int n = 0;
+
+	if (len < 20 || be16(msg + 16) != 2)
+		return -1;
+	end = 16 + be16(msg + 18);
+	for (off = 20; off + 4 <= end && n < max; n++) {
+		t[n].id = be16(msg + off);
+		t[n].n = be16(msg + off + 2);
+		off += 4;
+		if (t[n].n > TPL_FIELDS_MAX || off + 4u * t[n].n > end)
+			return -1;
+		for (int i = 0; i < t[n].n; i++, off += 4) {
+			t[n].ie[i] = be16(msg + off);
+			t[n].len[i] = be16(msg + off + 2);
+		}
+	}
+	return off == end ? n : -1;
+}
+
+static const struct tpl *find_template(const struct tpl *t, int n, uint16_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (t[i].id == id)
+			return &t[i];
+	return NULL;
+}
+
+/*
+ * The value of element ie in the first record of a data message, decoded by
+ * its set's template: an unsigned number of 1 to 8 bytes. -1 when the set's
+ * template is unknown or lacks ie, -2 when the record is cut short.
+ */
+static int64_t record_field(const uint8_t *msg, size_t len, const struct tpl *t, int n, uint16_t ie, uint64_t *v)
+{
+	const struct tpl *tp = find_template(t, n, be16(msg + 16));
+	size_t off = 20;
+
+	if (!tp)
+		return -1;
+	for (int i = 0; i < tp->n; i++) {
+		size_t flen = tp->len[i];
+
+		if (flen == 0xffff) {
+			if (off >= len)
+				return -2;
+			flen = msg[off++];
+			if (flen == 255) {
+				if (off + 2 > len)
+					return -2;
+				flen = be16(msg + off);
+				off += 2;
+			}
+		}
+		if (off + flen > len)
+			return -2;
+		if (tp->ie[i] == ie && flen <= 8) {
+			*v = 0;
+			for (size_t b = 0; b < flen; b++)
+				*v = *v << 8 | msg[off + b];
+			return 0;
+		}
+		off += flen;
+	}
+	return -1;
+}
+
+TEST(ipfix_tunnel_templates_carry_tunnel_ids)
+{
+	/* The bare templates as collectors have always seen them: any change fails here. */
+	static const uint16_t tail[][2] = { { 7, 2 }, { 11, 2 }, { 4, 1 }, { 1, 8 }, { 2, 8 }, { 352, 8 },
+					    { 152, 8 }, { 153, 8 }, { 136, 1 }, { 95, 4 }, { 96, 0xffff } };
+	struct tpl t[16];
+	struct pks_flow_record r;
+	uint8_t msg[PKS_IPFIX_MSG_MAX];
+	unsigned int records;
+	uint64_t v;
+	size_t len;
+	int n;
+
+	len = pks_ipfix_encode_templates(msg, sizeof(msg), 1000, 0, 0);
+	n = read_templates(msg, len, t, 16);
+	CHECK_EQ(n, 12);
+	for (uint16_t id = PKS_IPFIX_TPL_V4; id <= PKS_IPFIX_TPL_V6_HTTP; id++) {
+		const struct tpl *tp = find_template(t, n, id);
+		int v6 = id == PKS_IPFIX_TPL_V6 || id == PKS_IPFIX_TPL_V6_HTTP;
+		int http = id >= PKS_IPFIX_TPL_V4_HTTP;
+
+		CHECK(tp);
+		CHECK_EQ(tp->n, 14 + http);
+		CHECK(tp->ie[0] == 148 && tp->len[0] == 8); /* flowId */
+		CHECK(tp->ie[1] == (v6 ? 27 : 8) && tp->len[1] == (v6 ? 16 : 4));
+		CHECK(tp->ie[2] == (v6 ? 28 : 12) && tp->len[2] == (v6 ? 16 : 4));
+		for (int i = 0; i < 11; i++)
+			CHECK(tp->ie[3 + i] == tail[i][0] && tp->len[3 + i] == tail[i][1]);
+		if (http)
+			CHECK(tp->ie[14] == 460 && tp->len[14] == 0xffff);
+	}
+
+	/* A bare flow: template 256, no tunnel element. */
+	http_flow(&r);
+	len = pks_ipfix_encode_flow(msg, sizeof(msg), &r, PKS_CLOCK_REALTIME, 1000, 0, 0, &records);
+	CHECK_EQ(be16(msg + 16), PKS_IPFIX_TPL_V4);
+	CHECK_EQ(record_field(msg, len, t, n, 351, &v), -1);
+	CHECK_EQ(record_field(msg, len, t, n, 507, &v), -1);
+	CHECK_EQ(record_field(msg, len, t, n, 11, &v), 0);
+	CHECK_EQ(v, 80);
+
+	/* The same 5-tuple in VNIs 1001 and 1002: layer2SegmentId type 0x01 (VxLAN), the VNI. */
+	r.key.encap = PKS_E_VXLAN;
+	r.key.depth = 1;
+	for (uint32_t vni = 1001; vni <= 1002; vni++) {
+		r.key.tunnel_id = vni;
+		len = pks_ipfix_encode_flow(msg, sizeof(msg), &r, PKS_CLOCK_REALTIME, 1000, 0, 0, &records);
+		CHECK_EQ(be16(msg + 16), PKS_IPFIX_TPL_V4_L2SEG);
+		CHECK_EQ(records, 2);
+		CHECK_EQ(16 + be16(msg + 18), len);
+		CHECK_EQ(record_field(msg, len, t, n, 351, &v), 0);
+		CHECK_EQ(v, 0x0100000000000000ull | vni);
+		CHECK_EQ(record_field(msg, len, t, n, 11, &v), 0); /* the fields after it still line up */
+		CHECK_EQ(v, 80);
+		CHECK_EQ(record_field(msg, len, t, n, 95, &v), 0);
+		CHECK_EQ(v, (uint64_t)PKS_IPFIX_ENGINE << 24 | PKS_P_HTTP);
+	}
+
+	/* gretap, nested in another tunnel: NVGRE (0x02), the key's high 24 bits (the VSID). */
+	r.key.encap = PKS_E_GRETAP;
+	r.key.depth = 2;
+	r.key.tunnel_id = 0x00abcd2b;
+	len = pks_ipfix_encode_flow(msg, sizeof(msg), &r, PKS_CLOCK_REALTIME, 1000, 0, 0, &records);
+	CHECK_EQ(be16(msg + 16), PKS_IPFIX_TPL_V4_L2SEG);
+	CHECK_EQ(record_field(msg, len, t, n, 351, &v), 0);
+	CHECK_EQ(v, 0x020000000000abcdull);
+
+	/* GTP-U, IPv6 inside, host from HTTP: gtpuTEid. */
+	memset(r.key.addr_a, 0, 16);
+	memset(r.key.addr_b, 0, 16);
+	inet_pton(AF_INET6, "2001:db8::1", r.key.addr_a);
+	inet_pton(AF_INET6, "2001:db8::2", r.key.addr_b);
+	r.key.encap = PKS_E_GTPU;
+	r.key.depth = 1;
+	r.key.tunnel_id = 0x89abcdef;
+	r.named = true;
+	r.name.source = PKS_NAME_HTTP;
+	snprintf(r.name.host, sizeof(r.name.host), "pktspec.test");
+	len = pks_ipfix_encode_flow(msg, sizeof(msg), &r, PKS_CLOCK_REALTIME, 1000, 0, 0, &records);
+	CHECK_EQ(be16(msg + 16), PKS_IPFIX_TPL_V6_HTTP_TEID);
+	CHECK_EQ(record_field(msg, len, t, n, 507, &v), 0);
+	CHECK_EQ(v, 0x89abcdef);
+	CHECK_EQ(record_field(msg, len, t, n, 351, &v), -1);
+
+	/* Tunnels with no IANA element for their ID keep the bare templates. */
+	r.named = false;
+	r.key.encap = PKS_E_GENEVE;
+	len = pks_ipfix_encode_flow(msg, sizeof(msg), &r, PKS_CLOCK_REALTIME, 1000, 0, 0, &records);
+	CHECK_EQ(be16(msg + 16), PKS_IPFIX_TPL_V6);
+	CHECK_EQ(record_field(msg, len, t, n, 351, &v), -1);
 }
 
 TEST(metrics_label_values_are_escaped)
