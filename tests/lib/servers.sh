@@ -141,3 +141,67 @@ pks_tcpdump_stop() {
 	ifc=$(sed -n 's/^tcpdump: listening on \([^,]*\),.*/\1/p' "$1.log" | head -n 1)
 	pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$1.log" "$ifc"
 }
+
+# ---- Long-lived sessions (mid-session tests and recordings) ----------------
+#
+#   pks_pg_start             a private PostgreSQL cluster (initdb as user postgres,
+#                            trust for the test prefixes) on 198.18.0.2 and
+#                            2001:db8::2 port 5432, in the server netns
+#   pks_mqtt_start           mosquitto on 198.18.0.2 and 2001:db8::2 port 1883
+#   pks_session NAME LOG COMMAND...
+#                            a client in the client netns reading its stdin from
+#                            the FIFO $PKS_TMP/NAME.in; `pks_say NAME LINE` feeds it
+#   pks_connected PORT N     N connections to PORT are established in the client netns
+#
+# A session's FIFO is opened read-write by the client itself, so it always has a
+# writer and never reads end of file: the connection stays open between lines.
+
+# The newest installed server's binaries (Debian keeps them out of PATH).
+PKS_PG_BIN=${PKS_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+
+pks_pg_start() {
+	local d="$PKS_TMP/pg"
+	# The server runs as postgres, which must reach its directory under $PKS_TMP.
+	chmod 711 "$PKS_TMP"
+	mkdir -p "$d" && chown postgres: "$d" || return 1
+	setpriv --reuid=postgres --regid=postgres --init-groups "$PKS_PG_BIN/initdb" -D "$d/data" -U postgres \
+		--auth=trust --no-sync >"$d/initdb.log" 2>&1 ||
+		{ echo "initdb failed: $(tail -n 3 "$d/initdb.log")" >&2; return 1; }
+	printf 'host all all 198.18.0.0/15 trust\nhost all all 2001:db8::/32 trust\n' >>"$d/data/pg_hba.conf"
+	# In the foreground (the postmaster itself under pks_bg), so it is killed by PID.
+	pks_bg "$PKS_SRV" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PKS_PG_BIN/postgres" -D "$d/data" -p 5432 -c listen_addresses='198.18.0.2,2001:db8::2' \
+		-c unix_socket_directories="$d" -c fsync=off
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 5432 2 ||
+		{ echo "postgres did not start: $(tail -n 5 "$d/postgres.log")" >&2; return 1; }
+}
+
+pks_mqtt_start() {
+	local d="$PKS_TMP/mqtt"
+	mkdir -p "$d"
+	cat >"$d/mosquitto.conf" <<MQTT
+listener 1883 198.18.0.2
+listener 1883 2001:db8::2
+allow_anonymous true
+persistence false
+log_dest stderr
+MQTT
+	pks_bg "$PKS_SRV" "$d/mosquitto.log" /usr/sbin/mosquitto -c "$d/mosquitto.conf"
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 1883 2 ||
+		{ echo "mosquitto did not start: $(tail -n 5 "$d/mosquitto.log")" >&2; return 1; }
+}
+
+pks_session() {
+	local fifo="$PKS_TMP/$1.in" log=$2
+	shift 2
+	mkfifo "$fifo" || return 1
+	pks_bg "$PKS_CLI" "$log" sh -c 'f=$1; shift; exec "$@" 0<>"$f"' sh "$fifo" "$@"
+}
+
+pks_say() {
+	printf '%s\n' "$2" >"$PKS_TMP/$1.in"
+}
+
+pks_connected() {
+	[ "$(pks_in "$PKS_CLI" ss -Htn state established "dport = :$1" | wc -l)" -ge "$2" ]
+}

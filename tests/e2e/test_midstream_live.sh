@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+#
+# End to end, flows picked up mid-session: real PostgreSQL and Mosquitto
+# servers in a namespace, real clients (psql over IPv4 and IPv6, mosquitto_sub
+# over IPv6 and `mosquitto_pub -l` over IPv4) connected and talking BEFORE
+# pktspec is attached, so no handshake is ever seen. Queries and publishes
+# over the open connections must then name each flow by its mid-session rule
+# (bpf/sig/midstream.h): postgresql-mid / mqtt-mid, `signature`, client and
+# server the right way round. A TCP connection carrying random bytes, open
+# before the attach too, stays unnamed.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/../lib/servers.sh"
+
+T=$PKS_TEST
+MODE=${PKS_XDP_MODE:-native}
+[ "$MODE" = native ] || T="${T}_$MODE"
+NEG_PORT=17502 # a port no protocol is guessed for
+
+pks_topology
+if ! { pks_pg_start && pks_mqtt_start; } 2>"$PKS_TMP/servers.err"; then
+	pks_fail "$T:servers" "$(head -c 400 "$PKS_TMP/servers.err")"
+	pks_done
+fi
+# The negative's server: answers every chunk with as many seeded random bytes.
+pks_bg "$PKS_SRV" "$PKS_TMP/noise-srv.log" /usr/bin/python3 -c '
+import random, socket, sys
+s = socket.create_server(("198.18.0.2", int(sys.argv[1])))
+c, _ = s.accept()
+r = random.Random(2)
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    c.sendall(r.randbytes(len(d)))
+' $NEG_PORT
+pks_wait_tcp "$PKS_SRV" $NEG_PORT || pks_fail "$T:noise-server" "$(cat "$PKS_TMP/noise-srv.log")"
+pks_pass "$T:servers"
+
+# The sessions, each confirmed working (an answer in its log) before the attach.
+pks_session pg4 "$PKS_TMP/pg4.log" psql -X -A -t -h 198.18.0.2 -U postgres -d postgres
+pks_session pg6 "$PKS_TMP/pg6.log" psql -X -A -t -h 2001:db8::2 -U postgres -d postgres
+pks_session sub "$PKS_TMP/sub.log" mosquitto_sub -h 2001:db8::2 -t pktspec/test -q 0
+pks_session pub "$PKS_TMP/pub.log" mosquitto_pub -h 198.18.0.2 -t pktspec/test -q 0 -l
+# The client reads a line, sends 300 seeded random bytes and reads as many back.
+pks_session noise "$PKS_TMP/noise.log" /usr/bin/python3 -c '
+import random, socket, sys
+c = socket.create_connection(("198.18.0.2", int(sys.argv[1])))
+r = random.Random(1)
+for line in sys.stdin:
+    c.sendall(r.randbytes(300))
+    n = 0
+    while n < 300:
+        n += len(c.recv(300 - n))
+    print("ok", line.strip(), flush=True)
+' $NEG_PORT
+
+logged() { grep -qxF -- "$2" "$1"; }
+# ask NAME LOG LINE EXPECT: one line into a session, then wait for its answer.
+ask() {
+	pks_say "$1" "$3"
+	pks_wait_for 30 logged "$2" "$4"
+}
+for s in pg4 pg6; do
+	ask $s "$PKS_TMP/$s.log" "SELECT 'before-$s';" "before-$s" ||
+		pks_fail "$T:session-$s" "$(tail -n 3 "$PKS_TMP/$s.log" | tr '\n' ' ')"
+done
+# A subscriber gets nothing published before it subscribed: publish until it hears.
+pks_wait_for 30 pks_connected 1883 2 || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
+pub_heard() { pks_say pub "$1" && pks_wait_for 1 logged "$PKS_TMP/sub.log" "$1"; }
+pks_wait_for 30 pub_heard before-mqtt || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
+ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
+
+# The client port of each session, from the client's own sockets.
+cport() {
+	pks_in "$PKS_CLI" ss -Htn state established "dst $1" "dport = :$2" | awk '{ n = split($3, a, ":"); print a[n] }'
+}
+P_PG4=$(cport 198.18.0.2 5432)
+P_PG6=$(cport '[2001:db8::2]' 5432)
+P_SUB=$(cport '[2001:db8::2]' 1883)
+P_PUB=$(cport 198.18.0.2 1883)
+P_NOISE=$(cport 198.18.0.2 $NEG_PORT)
+for v in P_PG4 P_PG6 P_SUB P_PUB P_NOISE; do
+	[[ ${!v} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$v is '${!v}'"
+done
+pks_pass "$T:sessions-open-before-attach"
+
+pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
+pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
+
+# Now the same connections talk: two queries per psql, two publishes, two
+# random exchanges, each waited for at the other end.
+for i in 1 2; do
+	for s in pg4 pg6; do
+		pks_say $s "SELECT 'mid-$s-$i', count(*) FROM pg_class;"
+		pks_wait_for 30 grep -q "^mid-$s-$i|[0-9]" "$PKS_TMP/$s.log" ||
+			pks_fail "$T:query-$s-$i" "$(tail -n 3 "$PKS_TMP/$s.log" | tr '\n' ' ')"
+	done
+	ask pub "$PKS_TMP/sub.log" "mid-$i" "mid-$i" || pks_fail "$T:publish-$i" "$(tail -n 3 "$PKS_TMP/sub.log")"
+	ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
+done
+
+flows() { pks_in "$PKS_CLI" "$PKTSPEC" flows --json; }
+# named CLIENT CPORT SERVER SPORT PROTO RULE: that flow, this way round, is named
+# by RULE at `signature`, without a handshake.
+named() {
+	flows | pks_jq_any --arg c "$1" --argjson cp "$2" --arg s "$3" --argjson sp "$4" --arg p "$5" --arg r "$6" '
+		select(.l4 == "tcp" and .client == $c and .client_port == $cp and .server == $s and
+		       .server_port == $sp and .proto == $p and .rule == $r and .confidence == "signature" and
+		       .handshake == false)'
+}
+# expect_named NAME ...: as named, waited for (a flow decided needs both packets in the table).
+expect_named() {
+	local name=$1
+	shift
+	if pks_wait_for 30 named "$@"; then
+		pks_pass "$T:$name"
+	else
+		pks_fail "$T:$name" "flows to port $4: $(flows | jq -c --argjson sp "$4" 'select(.server_port == $sp) |
+			[.client, .client_port, .server, .server_port, .proto, .rule, .confidence, .handshake]' | tr '\n' ' ')"
+	fi
+}
+expect_named postgresql-mid-ipv4 198.18.0.1 "$P_PG4" 198.18.0.2 5432 postgresql postgresql-mid
+expect_named postgresql-mid-ipv6 2001:db8::1 "$P_PG6" 2001:db8::2 5432 postgresql postgresql-mid
+expect_named mqtt-mid-subscriber-ipv6 2001:db8::1 "$P_SUB" 2001:db8::2 1883 mqtt mqtt-mid
+expect_named mqtt-mid-publisher-ipv4 198.18.0.1 "$P_PUB" 198.18.0.2 1883 mqtt mqtt-mid
+
+# The random bytes: once the table has counted both exchanges (two chunks each
+# way), the flow is still unnamed.
+noise_counted() {
+	flows | pks_jq_any --argjson cp "$P_NOISE" --argjson sp $NEG_PORT \
+		'select(.client_port == $cp and .server_port == $sp and .packets_c2s >= 2 and .packets_s2c >= 2)'
+}
+if pks_wait_for 30 noise_counted; then
+	got=$(flows | jq -r --argjson cp "$P_NOISE" 'select(.client_port == $cp) | "\(.proto)/\(.confidence)/\(.rule)"')
+	[ "$got" = "unknown/none/none" ] && pks_pass "$T:random-bytes-unnamed" || pks_fail "$T:random-bytes-unnamed" "$got"
+else
+	pks_fail "$T:random-bytes-unnamed" "flow not counted: $(flows | jq -c --argjson sp $NEG_PORT 'select(.server_port == $sp)')"
+fi
+
+# Nothing else: every flow is one of the five sessions.
+others=$(flows | jq -r --argjson ports "[$P_PG4,$P_PG6,$P_SUB,$P_PUB,$P_NOISE]" \
+	'select(.client_port | IN($ports[]) | not) | "\(.l4) \(.client)/\(.client_port) \(.server_port) \(.proto)"' | tr '\n' ';')
+[ -z "$others" ] && pks_pass "$T:no-other-flows" || pks_fail "$T:no-other-flows" "$others"
+
+pks_check "$T:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
+pks_check "$T:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+pks_done
