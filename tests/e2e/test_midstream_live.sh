@@ -34,7 +34,7 @@ while True:
         break
     c.sendall(r.randbytes(len(d)))
 ' $NEG_PORT
-pks_wait_tcp "$PKS_SRV" $NEG_PORT || pks_fail "$T:noise-server" "$(cat "$PKS_TMP/noise-srv.log")"
+pks_wait_tcp "$PKS_SRV" $NEG_PORT || { pks_fail "$T:servers" "noise server: $(cat "$PKS_TMP/noise-srv.log")"; pks_done; }
 pks_pass "$T:servers"
 
 # The sessions, each confirmed working (an answer in its log) before the attach.
@@ -55,21 +55,12 @@ for line in sys.stdin:
     print("ok", line.strip(), flush=True)
 ' $NEG_PORT
 
-logged() { grep -qxF -- "$2" "$1"; }
-# ask NAME LOG LINE EXPECT: one line into a session, then wait for its answer.
-ask() {
-	pks_say "$1" "$3"
-	pks_wait_for 30 logged "$2" "$4"
-}
 for s in pg4 pg6; do
-	ask $s "$PKS_TMP/$s.log" "SELECT 'before-$s';" "before-$s" ||
+	pks_ask $s "$PKS_TMP/$s.log" "SELECT 'before-$s';" "before-$s" ||
 		pks_fail "$T:session-$s" "$(tail -n 3 "$PKS_TMP/$s.log" | tr '\n' ' ')"
 done
-# A subscriber gets nothing published before it subscribed: publish until it hears.
-pks_wait_for 30 pks_connected 1883 2 || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
-pub_heard() { pks_say pub "$1" && pks_wait_for 1 logged "$PKS_TMP/sub.log" "$1"; }
-pks_wait_for 30 pub_heard before-mqtt || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
-ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
+pks_mqtt_heard pub "$PKS_TMP/sub.log" before-mqtt || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
+pks_ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
 
 # The client port of each session, from the client's own sockets.
 cport() {
@@ -83,6 +74,8 @@ P_NOISE=$(cport 198.18.0.2 $NEG_PORT)
 for v in P_PG4 P_PG6 P_SUB P_PUB P_NOISE; do
 	[[ ${!v} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$v is '${!v}'"
 done
+# Without every session open before the attach the rest tests nothing.
+[ $PKS_FAILED -eq 0 ] || pks_done
 pks_pass "$T:sessions-open-before-attach"
 
 pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
@@ -96,8 +89,8 @@ for i in 1 2; do
 		pks_wait_for 30 grep -q "^mid-$s-$i|[0-9]" "$PKS_TMP/$s.log" ||
 			pks_fail "$T:query-$s-$i" "$(tail -n 3 "$PKS_TMP/$s.log" | tr '\n' ' ')"
 	done
-	ask pub "$PKS_TMP/sub.log" "mid-$i" "mid-$i" || pks_fail "$T:publish-$i" "$(tail -n 3 "$PKS_TMP/sub.log")"
-	ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
+	pks_ask pub "$PKS_TMP/sub.log" "mid-$i" "mid-$i" || pks_fail "$T:publish-$i" "$(tail -n 3 "$PKS_TMP/sub.log")"
+	pks_ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
 done
 
 flows() { pks_in "$PKS_CLI" "$PKTSPEC" flows --json; }

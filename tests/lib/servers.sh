@@ -151,7 +151,12 @@ pks_tcpdump_stop() {
 #   pks_session NAME LOG COMMAND...
 #                            a client in the client netns reading its stdin from
 #                            the FIFO $PKS_TMP/NAME.in; `pks_say NAME LINE` feeds it
-#   pks_connected PORT N     N connections to PORT are established in the client netns
+#   pks_ask NAME LOG LINE ANSWER
+#                            feeds LINE to session NAME and waits (30 s) for the
+#                            line ANSWER in LOG
+#   pks_mqtt_heard PUB SUBLOG LINE
+#                            publishes LINE through session PUB until the
+#                            subscriber's log has it (30 s)
 #
 # A session's FIFO is opened read-write by the client itself, so it always has a
 # writer and never reads end of file: the connection stays open between lines.
@@ -202,6 +207,21 @@ pks_say() {
 	printf '%s\n' "$2" >"$PKS_TMP/$1.in"
 }
 
-pks_connected() {
-	[ "$(pks_in "$PKS_CLI" ss -Htn state established "dport = :$1" | wc -l)" -ge "$2" ]
+# pks_logged LOG LINE: LOG has the whole line LINE.
+pks_logged() {
+	grep -qxF -- "$2" "$1"
+}
+
+pks_ask() {
+	pks_say "$1" "$3"
+	pks_wait_for 30 pks_logged "$2" "$4"
+}
+
+# A subscriber gets nothing published before its subscription is in place,
+# which nothing on its side shows: publish until it hears.
+pks_mqtt_heard() {
+	pks_wait_for 30 pks_mqtt_heard1 "$@"
+}
+pks_mqtt_heard1() {
+	pks_say "$1" "$3" && pks_wait_for 1 pks_logged "$2" "$3"
 }

@@ -25,46 +25,34 @@ pks_session pg "$PKS_TMP/pg.log" psql -X -A -t -h 198.18.0.2 -U postgres -d post
 pks_session sub "$PKS_TMP/sub.log" mosquitto_sub -h 198.18.0.2 -t pktspec/test -q 0
 pks_session pub "$PKS_TMP/pub.log" mosquitto_pub -h 198.18.0.2 -t pktspec/test -q 0 -l
 
-logged() { grep -qxF -- "$2" "$1"; }
 # The sessions up and answering before anything is recorded.
-pks_say pg "SELECT 'before';"
-pks_wait_for 30 logged "$PKS_TMP/pg.log" before || die "psql: $(cat "$PKS_TMP/pg.log")"
-pks_wait_for 30 pks_connected 1883 2 || die "mqtt clients: $(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
-# A subscriber gets nothing published before it subscribed: publish until it hears.
-pub_heard() { pks_say pub "$1" && pks_wait_for 1 logged "$PKS_TMP/sub.log" "$1"; }
-pks_wait_for 30 pub_heard before || die "mosquitto_sub heard nothing: $(cat "$PKS_TMP/sub.log")"
+pks_ask pg "$PKS_TMP/pg.log" "SELECT 'before';" before || die "psql: $(cat "$PKS_TMP/pg.log")"
+pks_mqtt_heard pub "$PKS_TMP/sub.log" before || die "mosquitto_sub heard nothing: $(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
 
-# record NAME PORT: tcpdump on the server's veth end for PORT while the caller's
-# function talk_NAME runs; then the recording must hold no SYN and only the
-# test prefixes.
+# record NAME PORT SESSION LOG [LINE ANSWER]...: tcpdump on the server's veth end
+# for PORT while each LINE goes to SESSION and its ANSWER shows in LOG; then the
+# recording must hold no SYN and only the test prefixes.
 record() {
-	local f="$PKS_TMP/$1.pcap"
-	pks_tcpdump_start "$PKS_SRV" "$PKS_SRV_IF" "$f" "tcp port $2" || die "tcpdump: $(cat "$f.log")"
-	"talk_$1" || die "$1: no answer"
-	pks_tcpdump_stop "$f" || die "$1: recording incomplete"
-	[ "$(tcpdump -r "$f" -n 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null | wc -l)" -eq 0 ] || die "$1: a SYN was recorded"
+	local f="$PKS_TMP/$1.pcap" name=$1 port=$2 session=$3 log=$4
+	shift 4
+	pks_tcpdump_start "$PKS_SRV" "$PKS_SRV_IF" "$f" "tcp port $port" || die "tcpdump: $(cat "$f.log")"
+	while [ $# -ge 2 ]; do
+		pks_ask "$session" "$log" "$1" "$2" || die "$name: no answer to $1"
+		shift 2
+	done
+	pks_tcpdump_stop "$f" || die "$name: recording incomplete"
+	[ "$(tcpdump -r "$f" -n 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null | wc -l)" -eq 0 ] || die "$name: a SYN was recorded"
+	# Every endpoint (tcpdump's "ADDR.PORT > ADDR.PORT:") in the test prefixes.
 	tcpdump -r "$f" -n 2>/dev/null | awk '{ print $3; print $5 }' | sed 's/[.:]*$//' |
-		grep -Ev '^(198\.1[89]\.[0-9.]+|2001:db8:[0-9a-f:.]+)$' && die "$1: another address was recorded"
-	cp "$f" "$OUT/$1.pcap"
+		grep -Ev '^(198\.1[89]\.[0-9.]+|2001:db8:[0-9a-f:.]+)$' && die "$name: another address was recorded"
+	cp "$f" "$OUT/$name.pcap"
 }
 
-talk_postgresql_mid_recorded() {
-	local i
-	for i in 1 2 3; do
-		pks_say pg "SELECT 'pktspec-$i', $i * 7;"
-		pks_wait_for 30 logged "$PKS_TMP/pg.log" "pktspec-$i|$((i * 7))" || return 1
-	done
-}
-talk_mqtt_mid_recorded() {
-	local i
-	for i in 1 2 3; do
-		pks_say pub "pktspec-$i"
-		pks_wait_for 30 logged "$PKS_TMP/sub.log" "pktspec-$i" || return 1
-	done
-}
-
-record postgresql_mid_recorded 5432
-record mqtt_mid_recorded 1883
+record postgresql_mid_recorded 5432 pg "$PKS_TMP/pg.log" \
+	"SELECT 'pktspec-1', 1 * 7;" "pktspec-1|7" \
+	"SELECT 'pktspec-2', 2 * 7;" "pktspec-2|14" \
+	"SELECT 'pktspec-3', 3 * 7;" "pktspec-3|21"
+record mqtt_mid_recorded 1883 pub "$PKS_TMP/sub.log" pktspec-1 pktspec-1 pktspec-2 pktspec-2 pktspec-3 pktspec-3
 
 pg_v=$("$PKS_PG_BIN/postgres" --version)
 psql_v=$(psql --version)
