@@ -150,7 +150,8 @@ pks_tcpdump_stop() {
 #   pks_mqtt_start           mosquitto on 198.18.0.2 and 2001:db8::2 port 1883
 #   pks_session NAME LOG COMMAND...
 #                            a client in the client netns reading its stdin from
-#                            the FIFO $PKS_TMP/NAME.in; `pks_say NAME LINE` feeds it
+#                            the FIFO $PKS_TMP/NAME.in; `pks_say NAME LINE` feeds it;
+#                            the client's PID (its sockets' owner) in PKS_SESSION_PIDS[NAME]
 #   pks_ask NAME LOG LINE ANSWER
 #                            feeds LINE to session NAME and waits (30 s) for the
 #                            line ANSWER in LOG
@@ -196,11 +197,19 @@ MQTT
 		{ echo "mosquitto did not start: $(tail -n 5 "$d/mosquitto.log")" >&2; return 1; }
 }
 
+declare -A PKS_SESSION_PIDS
 pks_session() {
-	local fifo="$PKS_TMP/$1.in" log=$2
+	local name=$1 fifo="$PKS_TMP/$1.in" log=$2
 	shift 2
 	mkfifo "$fifo" || return 1
 	pks_bg "$PKS_CLI" "$log" sh -c 'f=$1; shift; exec "$@" 0<>"$f"' sh "$fifo" "$@"
+	PKS_SESSION_PIDS[$name]=${PKS_PIDS[-1]}
+}
+
+# pks_session_port NAME: the local port of session NAME's one established TCP connection.
+pks_session_port() {
+	pks_in "$PKS_CLI" ss -Htnp state established |
+		awk -v pid="pid=${PKS_SESSION_PIDS[$1]}," 'index($0, pid) { n = split($3, a, ":"); print a[n] }'
 }
 
 pks_say() {
