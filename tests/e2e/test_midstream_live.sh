@@ -5,7 +5,8 @@
 # servers in a namespace, real clients connected and talking BEFORE pktspec is
 # attached, so no handshake is ever seen: psql over IPv4 and IPv6, a psql that
 # only LISTENs, mosquitto_sub and `mosquitto_pub -l` (MQTT 3.1.1 QoS 0, and
-# MQTT 5 QoS 2), a mosquitto_sub whose only traffic is its keepalive. Queries,
+# MQTT 5 QoS 2, and 3,000-byte QoS 0 messages, longer than a segment), a
+# mosquitto_sub whose only traffic is its keepalive. Queries,
 # notifications, publishes and pings over the open connections must then name
 # each flow by its mid-session rule (bpf/sig/midstream.h): postgresql-mid /
 # mqtt-mid, `signature`, client and server the right way round. A TCP
@@ -51,6 +52,11 @@ pks_session pub5 "$PKS_TMP/pub5.log" mosquitto_pub -V 5 -h 2001:db8::2 -t pktspe
 # Subscribed to a topic nobody publishes on: only its keepalive (PINGREQ,
 # PINGRESP every 5 s, the shortest mosquitto_sub allows) is ever on the wire.
 pks_session ping "$PKS_TMP/ping.log" mosquitto_sub -k 5 -h 198.18.0.2 -t pktspec/quiet
+# QoS 0 messages of 3,000 bytes: every PUBLISH runs past its first segment and
+# nothing else is sent, so only a PUBLISH's variable header can name the flow.
+BIG=$(printf 'x%.0s' $(seq 3000))
+pks_session subbig "$PKS_TMP/subbig.log" mosquitto_sub -h 2001:db8::2 -t pktspec/big
+pks_session pubbig "$PKS_TMP/pubbig.log" mosquitto_pub -h 2001:db8::2 -t pktspec/big -l
 # The client reads a line, sends 300 seeded random bytes and reads as many back.
 pks_session noise "$PKS_TMP/noise.log" /usr/bin/python3 -c '
 import random, socket, sys
@@ -70,11 +76,12 @@ for s in pg4 pg6 listen; do
 done
 pks_mqtt_heard pub "$PKS_TMP/sub.log" before-mqtt || pks_fail "$T:session-mqtt" "$(cat "$PKS_TMP/sub.log" "$PKS_TMP/pub.log")"
 pks_mqtt_heard pub5 "$PKS_TMP/sub5.log" before-qos2 || pks_fail "$T:session-qos2" "$(cat "$PKS_TMP/sub5.log" "$PKS_TMP/pub5.log")"
+pks_mqtt_heard pubbig "$PKS_TMP/subbig.log" before-big || pks_fail "$T:session-big" "$(cat "$PKS_TMP/subbig.log" "$PKS_TMP/pubbig.log")"
 pks_ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
 
 # The client port of each session, from the client's own socket.
 declare -A P
-for s in pg4 pg6 listen sub pub sub5 pub5 ping noise; do
+for s in pg4 pg6 listen sub pub sub5 pub5 ping subbig pubbig noise; do
 	P[$s]=$(pks_session_port $s)
 	[[ ${P[$s]} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$s: '${P[$s]}'"
 done
@@ -96,6 +103,7 @@ for i in 1 2; do
 	done
 	pks_ask pub "$PKS_TMP/sub.log" "mid-$i" "mid-$i" || pks_fail "$T:publish-$i" "$(tail -n 3 "$PKS_TMP/sub.log")"
 	pks_ask pub5 "$PKS_TMP/sub5.log" "qos2-$i" "qos2-$i" || pks_fail "$T:publish-qos2-$i" "$(tail -n 3 "$PKS_TMP/sub5.log")"
+	pks_ask pubbig "$PKS_TMP/subbig.log" "$BIG$i" "$BIG$i" || pks_fail "$T:publish-big-$i" "$(tail -c 200 "$PKS_TMP/subbig.log")"
 	pks_ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
 done
 
@@ -127,6 +135,8 @@ expect_named mqtt-mid-publisher-ipv4 198.18.0.1 "${P[pub]}" 198.18.0.2 1883 mqtt
 expect_named mqtt5-qos2-mid-subscriber-ipv4 198.18.0.1 "${P[sub5]}" 198.18.0.2 1883 mqtt mqtt-mid
 expect_named mqtt5-qos2-mid-publisher-ipv6 2001:db8::1 "${P[pub5]}" 2001:db8::2 1883 mqtt mqtt-mid
 expect_named mqtt-mid-keepalive-only 198.18.0.1 "${P[ping]}" 198.18.0.2 1883 mqtt mqtt-mid
+expect_named mqtt-mid-large-publishes-subscriber 2001:db8::1 "${P[subbig]}" 2001:db8::2 1883 mqtt mqtt-mid
+expect_named mqtt-mid-large-publishes-publisher 2001:db8::1 "${P[pubbig]}" 2001:db8::2 1883 mqtt mqtt-mid
 
 # The random bytes: once the table has counted both exchanges (two chunks each
 # way), the flow is still unnamed.
