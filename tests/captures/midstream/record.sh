@@ -6,11 +6,13 @@
 # mosquitto_sub and `mosquitto_pub -l`, across a veth pair between two network
 # namespaces. Each session is connected and has talked BEFORE tcpdump starts,
 # so the capture holds no handshake (checked: no SYN), only what a classifier
-# attached to a busy server sees first: a few queries, a few publishes.
+# attached to a busy server sees first: a few queries, a few publishes (small
+# ones, and ones longer than a segment).
 #
 #   tools/deps.sh test && tests/captures/midstream/record.sh
 #
-# Writes postgresql_mid_recorded.pcap and mqtt_mid_recorded.pcap with their
+# Writes postgresql_mid_recorded.pcap, mqtt_mid_recorded.pcap and
+# mqtt_mid_large_recorded.pcap (publishes longer than a segment) with their
 # .expect files (whose header names the server and client versions) here.
 # Not run by `make check`; the files it writes are checked in.
 . "$(dirname "$0")/../../lib/common.sh"
@@ -20,6 +22,10 @@ OUT=$PKS_ROOT/tests/captures/midstream
 die() { echo "record.sh: $*" >&2; exit 1; }
 
 pks_topology
+# Segments as a real link carries them: with offloads a veth hands tcpdump one
+# 3,000-byte "packet" where the wire has three segments.
+pks_in "$PKS_CLI" ethtool -K "$PKS_CLI_IF" tso off gso off gro off >/dev/null &&
+	pks_in "$PKS_SRV" ethtool -K "$PKS_SRV_IF" tso off gso off gro off >/dev/null || die "ethtool -K failed"
 pks_pg_start && pks_mqtt_start || die "servers did not start"
 pks_session pg "$PKS_TMP/pg.log" psql -X -A -t -h 198.18.0.2 -U postgres -d postgres
 pks_session sub "$PKS_TMP/sub.log" mosquitto_sub -h 198.18.0.2 -t pktspec/test -q 0
@@ -54,6 +60,12 @@ record postgresql_mid_recorded 5432 pg "$PKS_TMP/pg.log" \
 	"SELECT 'pktspec-3', 3 * 7;" "pktspec-3|21"
 record mqtt_mid_recorded 1883 pub "$PKS_TMP/sub.log" pktspec-1 pktspec-1 pktspec-2 pktspec-2 pktspec-3 pktspec-3
 
+# Messages longer than a segment: each PUBLISH runs past its first segment,
+# and nothing else of these flows fits (bpf/sig/midstream.h, the PUBLISH's
+# variable header).
+BIG=$(printf 'x%.0s' $(seq 3000))
+record mqtt_mid_large_recorded 1883 pub "$PKS_TMP/sub.log" "${BIG}1" "${BIG}1" "${BIG}2" "${BIG}2"
+
 pg_v=$("$PKS_PG_BIN/postgres" --version)
 psql_v=$(psql --version)
 mq_v=$(/usr/sbin/mosquitto -h | sed -n 's/^mosquitto version /Mosquitto /p')
@@ -77,4 +89,13 @@ cat >"$OUT/mqtt_mid_recorded.expect" <<EXPECT
 # Named by a second fitting frame, and never above signature (bpf/sig/midstream.h).
 tcp 1883 mqtt signature
 EXPECT
-echo "record.sh: wrote $OUT/postgresql_mid_recorded.pcap $OUT/mqtt_mid_recorded.pcap"
+cat >"$OUT/mqtt_mid_large_recorded.expect" <<EXPECT
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# RECORDED (record.sh): as mqtt_mid_recorded.pcap, two QoS 0 publishes of 3,001 bytes each,
+# longer than a segment: every PUBLISH runs past its first segment, no frame ends in one.
+#   server: $mq_v
+#   clients: mosquitto_sub and mosquitto_pub -l, $cli_v
+# Named by the second PUBLISH head (topic name and all, bpf/sig/midstream.h), never above signature.
+tcp 1883 mqtt signature
+EXPECT
+echo "record.sh: wrote $OUT/{postgresql_mid,mqtt_mid,mqtt_mid_large}_recorded.pcap"
