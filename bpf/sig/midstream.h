@@ -41,7 +41,8 @@
  * evidence. Every packet must fit: its frame ends exactly at the end of
  * the payload, or the next frame header starts there (in the window, and as
  * well formed), or (TDS, AMQP, SMB2, PostgreSQL, whose headers are strong
- * enough) it runs past a full-sized segment. The first such packet only
+ * enough, and an MQTT PUBLISH whose topic name fits, on MQTT's port) it runs
+ * past a full-sized segment. The first such packet only
  * leaves its protocol in the flow cookie (state, no verdict); a second one
  * of the same protocol, in either direction, names it with confidence
  * `signature`, and the rule is marked mid (struct pks_match): a message from
@@ -195,6 +196,38 @@ static __always_inline __u32 pks_mid_mqtt_frame(const struct pks_payload *p, __u
 	return h + v;
 }
 
+/*
+ * A PUBLISH at the start of a full-sized segment that it runs past (a message
+ * longer than the segment: a QoS 0 flow of large messages has no other frame
+ * that fits). Its fixed header alone is little evidence, so its variable
+ * header must fit too (3.3.2): a Topic Name of at least one character (4.7.3;
+ * an MQTT 5 topic alias, length 0, is not taken) held in the window with the
+ * packet identifier after it, which is non-zero at QoS 1 and 2 (2.3.1) (the
+ * Remaining Length, longer than the segment, holds both); the name starts
+ * with a printable ASCII character or
+ * a UTF-8 lead byte, and neither end is NUL or a wildcard (3.3.2.1, 1.5.3).
+ */
+static __always_inline int pks_mid_mqtt_publish_runs_past(const struct pks_payload *p)
+{
+	__u8 b0 = p->b[0], first, last;
+	__u32 h, tl, id = (b0 & 0x06) ? 2 : 0;
+
+	if ((b0 >> 4) != 3)
+		return 0;
+	/* The fixed header's length: pks_mid_mqtt_frame found where the Remaining Length ends. */
+	h = 2 + !!(p->b[1] & 0x80) + ((p->b[1] & p->b[2]) >> 7) + ((p->b[1] & p->b[2] & p->b[3]) >> 7);
+	tl = pks_be16(p, h);
+	if (tl == 0 || h + 2 + tl + id > p->len)
+		return 0;
+	first = p->b[(h + 2) & PKS_WIN_MASK];
+	last = p->b[(h + 1 + tl) & PKS_WIN_MASK];
+	if (!((first >= 0x20 && first < 0x7f) || (first >= 0xc2 && first <= 0xf4)))
+		return 0;
+	if (first == '+' || first == '#' || last == 0 || last == '+' || last == '#')
+		return 0;
+	return !id || pks_be16(p, h + 2 + tl) != 0;
+}
+
 static __always_inline int pks_sig_mqtt_mid(const struct pks_payload *p, struct pks_match *m)
 {
 	__u32 end, next;
@@ -207,7 +240,8 @@ static __always_inline int pks_sig_mqtt_mid(const struct pks_payload *p, struct 
 	if (!end)
 		return 0;
 	fit = pks_mid_end(p, end, 2);
-	if (!fit || fit == PKS_MID_END_PAST)
+	/* Only a PUBLISH on MQTT's port may run past (see above). */
+	if (!fit || (fit == PKS_MID_END_PAST && (where != PKS_MID_PORT || !pks_mid_mqtt_publish_runs_past(p))))
 		return 0;
 	if (fit == PKS_MID_END_NEXT) {
 		next = pks_mid_mqtt_frame(p, end, where == PKS_MID_PORT);

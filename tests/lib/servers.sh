@@ -141,3 +141,96 @@ pks_tcpdump_stop() {
 	ifc=$(sed -n 's/^tcpdump: listening on \([^,]*\),.*/\1/p' "$1.log" | head -n 1)
 	pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$1.log" "$ifc"
 }
+
+# ---- Long-lived sessions (mid-session tests and recordings) ----------------
+#
+#   pks_pg_start             a private PostgreSQL cluster (initdb as user postgres,
+#                            trust for the test prefixes) on 198.18.0.2 and
+#                            2001:db8::2 port 5432, in the server netns
+#   pks_mqtt_start           mosquitto on 198.18.0.2 and 2001:db8::2 port 1883
+#   pks_session NAME LOG COMMAND...
+#                            a client in the client netns reading its stdin from
+#                            the FIFO $PKS_TMP/NAME.in; `pks_say NAME LINE` feeds it;
+#                            the client's PID (its sockets' owner) in PKS_SESSION_PIDS[NAME]
+#   pks_ask NAME LOG LINE ANSWER
+#                            feeds LINE to session NAME and waits (30 s) for the
+#                            line ANSWER in LOG
+#   pks_mqtt_heard PUB SUBLOG LINE
+#                            publishes LINE through session PUB until the
+#                            subscriber's log has it (30 s)
+#
+# A session's FIFO is opened read-write by the client itself, so it always has a
+# writer and never reads end of file: the connection stays open between lines.
+
+# The newest installed server's binaries (Debian keeps them out of PATH).
+PKS_PG_BIN=${PKS_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+
+pks_pg_start() {
+	local d="$PKS_TMP/pg"
+	# The server runs as postgres, which must reach its directory under $PKS_TMP.
+	chmod 711 "$PKS_TMP"
+	mkdir -p "$d" && chown postgres: "$d" || return 1
+	setpriv --reuid=postgres --regid=postgres --init-groups "$PKS_PG_BIN/initdb" -D "$d/data" -U postgres \
+		--auth=trust --no-sync >"$d/initdb.log" 2>&1 ||
+		{ echo "initdb failed: $(tail -n 3 "$d/initdb.log")" >&2; return 1; }
+	printf 'host all all 198.18.0.0/15 trust\nhost all all 2001:db8::/32 trust\n' >>"$d/data/pg_hba.conf"
+	# In the foreground (the postmaster itself under pks_bg), so it is killed by PID.
+	pks_bg "$PKS_SRV" "$d/postgres.log" setpriv --reuid=postgres --regid=postgres --init-groups \
+		"$PKS_PG_BIN/postgres" -D "$d/data" -p 5432 -c listen_addresses='198.18.0.2,2001:db8::2' \
+		-c unix_socket_directories="$d" -c fsync=off
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 5432 2 ||
+		{ echo "postgres did not start: $(tail -n 5 "$d/postgres.log")" >&2; return 1; }
+}
+
+pks_mqtt_start() {
+	local d="$PKS_TMP/mqtt"
+	mkdir -p "$d"
+	cat >"$d/mosquitto.conf" <<MQTT
+listener 1883 198.18.0.2
+listener 1883 2001:db8::2
+allow_anonymous true
+persistence false
+log_dest stderr
+MQTT
+	pks_bg "$PKS_SRV" "$d/mosquitto.log" /usr/sbin/mosquitto -c "$d/mosquitto.conf"
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 1883 2 ||
+		{ echo "mosquitto did not start: $(tail -n 5 "$d/mosquitto.log")" >&2; return 1; }
+}
+
+declare -A PKS_SESSION_PIDS
+pks_session() {
+	local name=$1 fifo="$PKS_TMP/$1.in" log=$2
+	shift 2
+	mkfifo "$fifo" || return 1
+	pks_bg "$PKS_CLI" "$log" sh -c 'f=$1; shift; exec "$@" 0<>"$f"' sh "$fifo" "$@"
+	PKS_SESSION_PIDS[$name]=${PKS_PIDS[-1]}
+}
+
+# pks_session_port NAME: the local port of session NAME's one established TCP connection.
+pks_session_port() {
+	pks_in "$PKS_CLI" ss -Htnp state established |
+		awk -v pid="pid=${PKS_SESSION_PIDS[$1]}," 'index($0, pid) { n = split($3, a, ":"); print a[n] }'
+}
+
+pks_say() {
+	printf '%s\n' "$2" >"$PKS_TMP/$1.in"
+}
+
+# pks_logged LOG LINE: LOG has the whole line LINE.
+pks_logged() {
+	grep -qxF -- "$2" "$1"
+}
+
+pks_ask() {
+	pks_say "$1" "$3"
+	pks_wait_for 30 pks_logged "$2" "$4"
+}
+
+# A subscriber gets nothing published before its subscription is in place,
+# which nothing on its side shows: publish until it hears.
+pks_mqtt_heard() {
+	pks_wait_for 30 pks_mqtt_heard1 "$@"
+}
+pks_mqtt_heard1() {
+	pks_say "$1" "$3" && pks_wait_for 1 pks_logged "$2" "$3"
+}

@@ -187,6 +187,71 @@ TEST(mid_mqtt_near_misses_not_named)
 }
 
 /*
+ * A PUBLISH longer than a segment (3,000 bytes of message, a 2-byte Remaining
+ * Length, as mosquitto_pub sends it): the first 1,448 bytes run past the
+ * segment. A QoS 0 flow of such messages has no frame that fits, so the
+ * PUBLISH's variable header is checked instead (topic, packet identifier):
+ * two such segments name MQTT. Near misses: an empty topic, a wildcard, a
+ * topic that leaves the window, packet identifier 0, a short segment, another
+ * port.
+ */
+/* The first 1,448 bytes (one full segment) of such a PUBLISH into b. */
+static void mqtt_big_publish(uint8_t b[1448], uint8_t flags, const char *topic, uint16_t id)
+{
+	size_t tl = strlen(topic), rl = 2 + tl + ((flags & 6) ? 2 : 0) + 3000, n = 0;
+
+	memset(b, 'x', 1448);
+	b[n++] = 0x30 | flags;
+	b[n++] = 0x80 | (rl & 0x7f);
+	b[n++] = rl >> 7;
+	b[n++] = tl >> 8;
+	b[n++] = tl & 0xff;
+	memcpy(b + n, topic, tl);
+	n += tl;
+	if (flags & 6) {
+		b[n++] = id >> 8;
+		b[n++] = id & 0xff;
+	}
+}
+
+TEST(mid_mqtt_publishes_longer_than_a_segment)
+{
+	static const struct {
+		uint8_t flags;
+		const char *topic;
+		uint16_t id, len, port;
+		int named;
+	} cases[] = {
+		{ 0, "pktspec/test", 0, 1448, 1883, 1 },
+		{ 2, "sensors/\xc3\xa9t\xc3\xa9", 9, 1448, 1883, 1 },
+		{ 0, "", 0, 1448, 1883, 0 },
+		{ 0, "pktspec/#", 0, 1448, 1883, 0 },
+		{ 0, "+/test", 0, 1448, 1883, 0 },
+		{ 0, "a/very/long/topic/name/that/does/not/end/inside/the/window/x", 0, 1448, 1883, 0 },
+		{ 2, "pktspec/test", 0, 1448, 1883, 0 },
+		{ 0, "pktspec/test", 0, 500, 1883, 0 },
+		{ 0, "pktspec/test", 0, 1448, 41883, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mid c;
+		uint8_t a[1448];
+
+		mqtt_big_publish(a, cases[i].flags, cases[i].topic, cases[i].id);
+		CHECK(mid_open(&c, 6, cases[i].port) == 0);
+		CHECK_EQ(mid_send(&c, CLI, a, cases[i].len), 0);
+		CHECK_UNNAMED(&c);
+		CHECK_EQ(mid_send(&c, CLI, a, cases[i].len), 0);
+		if (cases[i].named)
+			CHECK_FLOW(&c, PKS_P_MQTT, PKS_C_SIGNATURE, PKS_R_MQTT_MID);
+		else
+			CHECK_UNNAMED(&c);
+		pks_env_close(&c.env);
+	}
+}
+
+/*
  * On a port nothing is guessed for: the third fitting packet names MQTT once
  * both directions sent one; three from one side do not. The client guessed
  * is the first sender, so the side rules (PINGREQ from the client) are off.
