@@ -213,7 +213,7 @@ static __always_inline int pks_sig_coap(const struct pks_payload *p, struct pks_
 		 * off 5683.
 		 */
 		if (opts == PKS_COAP_COMPLETE || p->dport != PKS_COAP_PORT)
-			return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+			return pks_match_state_only(m);
 		return pks_match_set(m, PKS_P_COAP, PKS_R_COAP_REQUEST, PKS_ROLE_CLIENT);
 	}
 	if (((b0 >> 4) & 3) == 3 || !pks_coap_response_code(code) || !pks_coap_options_ok(p, m, 4 + tkl))

@@ -139,7 +139,7 @@ static __always_inline int pks_mid_match(const struct pks_payload *p, struct pks
 		m->mid = 1;
 		return pks_match_set(m, proto, rule, role);
 	}
-	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+	return pks_match_state_only(m);
 }
 
 /* The value the cookie keeps for proto, when the cookie is proto's. */

@@ -84,7 +84,7 @@ static __always_inline int pks_ntp_control(const struct pks_payload *p, struct p
 	if (p->flow_proto != PKS_P_NTP)
 		return 0;
 	if (p->cookie != key)
-		return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+		return pks_match_state_only(m);
 	return pks_match_set(m, PKS_P_NTP, PKS_R_NTP_CONTROL, PKS_ROLE_SERVER);
 }
 

@@ -214,7 +214,7 @@ static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_ma
 	/* Remember this packet (and whether it followed one): no verdict yet (see above). */
 	m->cookie = (p->cookie & ~(0xffffu << shift)) | half << shift;
 	m->set_cookie = 1;
-	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+	return pks_match_state_only(m);
 }
 
 static __always_inline int pks_sig_rtp(const struct pks_payload *p, struct pks_match *m)

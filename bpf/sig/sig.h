@@ -62,6 +62,16 @@ static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 
 }
 
 /*
+ * A match that names nothing: the signature keeps state (m->cookie with
+ * set_cookie, or the flow's as it is) and waits for a later packet to name
+ * the flow; the port's guess, if any, stands.
+ */
+static __always_inline int pks_match_state_only(struct pks_match *m)
+{
+	return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+}
+
+/*
  * Returns v, but as a value the verifier knows nothing about: it goes through
  * the match, which the classifier keeps in a map value (bpf/stages.h), and
  * the verifier does not track what is stored in map memory. A helper that

@@ -81,7 +81,7 @@ static __always_inline int pks_sig_telnet(const struct pks_payload *p, struct pk
 	if (n == 1 && PKS_COOKIE_TAG(p->cookie) != PKS_TAG_TELNET) {
 		m->cookie = PKS_TAG_COOKIE(PKS_TAG_TELNET, 0);
 		m->set_cookie = 1;
-		return pks_match_set(m, PKS_P_UNKNOWN, PKS_R_NONE, PKS_ROLE_ANY);
+		return pks_match_state_only(m);
 	}
 	return pks_match_set(m, PKS_P_TELNET, PKS_R_TELNET_NEGOTIATION, PKS_ROLE_ANY);
 }
