@@ -9,6 +9,8 @@
  *    taken as POP3 only after a POP3 greeting (cookie), because FTP and SMTP
  *    have them too. This runs before ftp.h for that reason.
  *  - After a greeting or command, "+OK"/"-ERR" replies confirm.
+ *  - On port 110, a flow picked up mid-session (no SYN seen) shows replies,
+ *    not its greeting: "+OK" with a text is left to midtext.h there.
  */
 #ifndef PKTSPEC_BPF_SIG_POP3_H
 #define PKTSPEC_BPF_SIG_POP3_H
@@ -24,7 +26,8 @@ static __always_inline int pks_sig_pop3(const struct pks_payload *p, struct pks_
 	if (p->len < 5)
 		return 0;
 	w = pks_be32(p, 0);
-	if (w == PKS_C4('+', 'O', 'K', ' ') && pks_is_print(p->b[4])) {
+	/* Picked up mid-session on POP3's port, "+OK" and a text is a reply: midtext.h reads it. */
+	if (w == PKS_C4('+', 'O', 'K', ' ') && pks_is_print(p->b[4]) && !(p->flow_mid && p->flow_proto == PKS_P_POP3)) {
 		m->cookie = PKS_TA_COOKIE(PKS_P_POP3, 0);
 		m->set_cookie = 1;
 		return pks_match_set(m, PKS_P_POP3, PKS_R_POP3_GREETING, PKS_ROLE_SERVER);

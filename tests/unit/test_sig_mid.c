@@ -635,6 +635,7 @@ TEST(mid_tls_records_both_directions_stay_signature)
 
 /* ---- random payloads: none named ---- */
 
+
 static uint32_t rnd_state;
 
 static uint32_t rnd(void)
@@ -654,8 +655,9 @@ TEST(mid_random_payloads_never_named)
 	static const struct {
 		uint8_t l4;
 		uint16_t port;
-	} ports[] = { { 6, 1883 }, { 6, 80 }, { 6, 1433 }, { 6, 5672 }, { 6, 445 },
-		      { 6, 5432 }, { 6, 3306 }, { 6, 40999 }, { 17, 40443 } };
+	} ports[] = { { 6, 1883 }, { 6, 80 },   { 6, 1433 }, { 6, 5672 }, { 6, 445 },   { 6, 5432 },
+		      { 6, 3306 }, { 6, 25 },   { 6, 587 },  { 6, 21 },   { 6, 110 },   { 6, 143 },
+		      { 6, 6667 }, { 6, 40999 }, { 17, 40443 } };
 	uint8_t b[300];
 	int named = 0;
 
@@ -674,6 +676,173 @@ TEST(mid_random_payloads_never_named)
 				for (size_t j = 0; j < n; j++)
 					b[j] = rnd();
 				CHECK_EQ(mid_send(&c, k & 1, b, n), 0);
+			}
+			CHECK_EQ(mid_flow(&c, &f), 0);
+			if (f.confidence > PKS_C_PORT && f.proto != PKS_P_UNKNOWN)
+				named++;
+		}
+		pks_env_close(&c.env);
+	}
+	CHECK_EQ(named, 0);
+}
+
+/* ---- text protocols by their line grammar (midtext.h) ---- */
+
+/* A text exchange picked up mid-session on port: a from sa, b from sb; named by rule at signature. */
+static void text_named(uint16_t port, int sa, const char *a, int sb, const char *b, uint8_t proto, uint16_t rule)
+{
+	struct mid c;
+	struct msg x = { 0 }, y = { 0 };
+
+	str(&x, a), str(&y, b);
+	CHECK(mid_open(&c, 6, port) == 0);
+	two(&c, sa, &x, sb, &y);
+	CHECK_FLOW(&c, proto, PKS_C_SIGNATURE, rule);
+	pks_env_close(&c.env);
+}
+
+/* The same two lines name nothing. */
+static void text_unnamed(uint16_t port, int sa, const char *a, int sb, const char *b)
+{
+	struct mid c;
+	struct msg x = { 0 }, y = { 0 };
+
+	str(&x, a), str(&y, b);
+	CHECK(mid_open(&c, 6, port) == 0);
+	CHECK_EQ(mid_send(&c, sa, x.b, x.n), 0);
+	CHECK_EQ(mid_send(&c, sb, y.b, y.n), 0);
+	CHECK_UNNAMED(&c);
+	pks_env_close(&c.env);
+}
+
+TEST(mid_text_smtp_transaction)
+{
+	struct mid c;
+	struct msg a = { 0 }, b = { 0 }, d = { 0 };
+	struct pks_flow_view f;
+
+	text_named(25, CLI, "MAIL FROM:<a@example.org> SIZE=1024\r\n", SRV, "250 2.1.0 Ok\r\n", PKS_P_SMTP,
+		   PKS_R_SMTP_MID);
+	text_named(587, SRV, "250-PIPELINING\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n", CLI, "rcpt to:<b@example.org>\r\n",
+		   PKS_P_SMTP, PKS_R_SMTP_MID);
+	text_named(25, CLI, "DATA\r\n", CLI, "QUIT\r\n", PKS_P_SMTP, PKS_R_SMTP_MID);
+	/* Then the other direction settles it: decided, never confirmed. */
+	str(&a, "RSET\r\n"), str(&b, "250 2.0.0 Ok\r\n"), str(&d, "BDAT 1000 LAST\r\n");
+	CHECK(mid_open(&c, 6, 25) == 0);
+	two(&c, CLI, &a, SRV, &b);
+	CHECK_EQ(mid_send(&c, CLI, d.b, d.n), 0);
+	CHECK_EQ(mid_flow(&c, &f), 0);
+	CHECK_EQ(f.rule, PKS_R_SMTP_MID);
+	CHECK_EQ(f.confidence, PKS_C_SIGNATURE);
+	CHECK(f.flags & PKS_F_DECIDED);
+	pks_env_close(&c.env);
+}
+
+TEST(mid_text_smtp_near_misses_not_named)
+{
+	/* A reply from the client's side, a command from the server's. */
+	text_unnamed(25, CLI, "250 Ok\r\n", SRV, "MAIL FROM:<a@example.org>\r\n");
+	/* A 1yz code (FTP's preliminary reply; SMTP has none), a line without its CRLF. */
+	text_unnamed(25, SRV, "150 Opening\r\n", SRV, "250 Ok");
+	/* Words that are no SMTP command, or lack their delimiter. */
+	text_unnamed(25, CLI, "MAILFROM:<a@b>\r\n", CLI, "DATA now\r\n");
+	/* A control byte in the line, a lone LF. */
+	text_unnamed(25, SRV, "250 O\x01k\r\n", SRV, "250 Ok\n");
+	/* Another protocol's port: the reply grammar is shared, so nothing. */
+	text_unnamed(40999, CLI, "MAIL FROM:<a@b>\r\n", SRV, "250 Ok\r\n");
+	text_unnamed(21, CLI, "MAIL FROM:<a@b>\r\n", CLI, "RCPT TO:<c@d>\r\n");
+}
+
+TEST(mid_text_ftp_commands_and_replies)
+{
+	text_named(21, CLI, "CWD /pub\r\n", SRV, "250 Directory successfully changed.\r\n", PKS_P_FTP, PKS_R_FTP_MID);
+	text_named(21, SRV, "226 Transfer complete.\r\n", CLI, "pasv\r\n", PKS_P_FTP, PKS_R_FTP_MID);
+	text_named(21, SRV, "211-Features:\r\n EPRT\r\n EPSV\r\n MDTM\r\n211 End\r\n", SRV, "200 Always in UTF8 mode.\r\n",
+		   PKS_P_FTP, PKS_R_FTP_MID);
+	text_named(21, CLI, "RETR caf\xc3\xa9.txt\r\n", CLI, "PWD\r\n", PKS_P_FTP, PKS_R_FTP_MID);
+	text_unnamed(21, CLI, "XYZW /pub\r\n", CLI, "PWDX\r\n");
+	text_unnamed(21, SRV, "2260 Transfer\r\n", SRV, "650 Nope\r\n");
+}
+
+TEST(mid_text_pop3_and_imap)
+{
+	/* On its port, "+OK" and a text is a reply here, not the greeting pop3.h takes it for. */
+	text_named(110, CLI, "STAT\r\n", SRV, "+OK 2 320\r\n", PKS_P_POP3, PKS_R_POP3_MID);
+	text_named(110, CLI, "RETR 1\r\n", CLI, "TOP 2 10\r\n", PKS_P_POP3, PKS_R_POP3_MID);
+	text_named(110, SRV, "-ERR no such message\r\n", SRV, "+OK\r\n", PKS_P_POP3, PKS_R_POP3_MID);
+	text_unnamed(110, SRV, "+OKAY\r\n", CLI, "STATUS\r\n");
+
+	text_named(143, CLI, "a12 UID FETCH 1:* (FLAGS)\r\n", SRV, "* 3 FETCH (UID 7 FLAGS (\\Seen))\r\n", PKS_P_IMAP,
+		   PKS_R_IMAP_MID);
+	text_named(143, SRV, "* 18 EXISTS\r\n", SRV, "a13 OK IDLE terminated\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	text_named(143, CLI, "DONE\r\n", CLI, "7 select INBOX\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	text_named(143, SRV, "+ idling\r\n", SRV, "* FLAGS (\\Answered \\Seen)\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	/* A tag with a forbidden character, an unknown command, "* n" with an unknown keyword. */
+	text_unnamed(143, CLI, "a(1 NOOP\r\n", CLI, "a1 FROB x\r\n");
+	text_unnamed(143, SRV, "* 3 FOO\r\n", SRV, "a1 MAYBE\r\n");
+}
+
+TEST(mid_text_irc_channel_traffic)
+{
+	text_named(6667, SRV, ":alice!al@198.18.0.9 PRIVMSG #pks :hello there\r\n", CLI, "PRIVMSG #pks :hi alice\r\n",
+		   PKS_P_IRC, PKS_R_IRC_MID);
+	text_named(6667, SRV, "PING :irc.example.net\r\n", CLI, "PONG :irc.example.net\r\n", PKS_P_IRC,
+		   PKS_R_IRC_MID);
+	text_named(6667, SRV, ":bob!b@198.18.0.8 JOIN #pks\r\n", CLI, "MODE #pks\r\n", PKS_P_IRC, PKS_R_IRC_MID);
+	/* A client line with a prefix, a server line without one that is not PING/ERROR, a bad numeric. */
+	text_unnamed(6667, CLI, ":bob PRIVMSG #pks :x\r\n", SRV, "PRIVMSG #pks :x\r\n");
+	text_unnamed(6667, SRV, ":irc.example.net 35 bob\r\n", SRV, ": PRIVMSG #pks :x\r\n");
+}
+
+/* A handshake seen: the opening rules decide; the text mid rules stay out. */
+TEST(mid_text_handshake_seen_not_mid)
+{
+	struct mid c;
+	struct msg a = { 0 }, b = { 0 };
+	struct pks_flow_view f;
+
+	str(&a, "MAIL FROM:<a@example.org>\r\n"), str(&b, "250 2.1.0 Ok\r\n");
+	CHECK(mid_open(&c, 6, 25) == 0);
+	CHECK_EQ(mid_handshake(&c), 0);
+	CHECK_EQ(mid_send(&c, CLI, a.b, a.n), 0);
+	CHECK_EQ(mid_send(&c, SRV, b.b, b.n), 0);
+	CHECK_EQ(mid_flow(&c, &f), 0);
+	CHECK(f.rule != PKS_R_SMTP_MID);
+	pks_env_close(&c.env);
+}
+
+/*
+ * Random lines of text on each text port: printable ASCII words and CRLF,
+ * one to three lines per packet, four packets per flow, 300 flows per port.
+ * Only the grammar separates these from the protocols' own lines.
+ */
+TEST(mid_text_random_lines_never_named)
+{
+	static const uint16_t ports[] = { 25, 587, 21, 110, 143, 6667 };
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,:;-_/@#<>()*+!?";
+	int named = 0;
+
+	rnd_state = 20261205;
+	for (size_t p = 0; p < sizeof(ports) / sizeof(ports[0]); p++) {
+		struct mid c;
+
+		CHECK(mid_open(&c, 6, ports[p]) == 0);
+		for (int i = 0; i < 300; i++) {
+			struct pks_flow_view f;
+
+			c.cport = 20000 + i;
+			for (int k = 0; k < 4; k++) {
+				struct msg m = { 0 };
+				int lines = 1 + rnd() % 3;
+
+				for (int l = 0; l < lines; l++) {
+					size_t n = 1 + rnd() % 40;
+
+					for (size_t j = 0; j < n; j++)
+						put8(&m, alpha[rnd() % (sizeof(alpha) - 1)]);
+					str(&m, "\r\n");
+				}
+				CHECK_EQ(mid_send(&c, k & 1, m.b, m.n), 0);
 			}
 			CHECK_EQ(mid_flow(&c, &f), 0);
 			if (f.confidence > PKS_C_PORT && f.proto != PKS_P_UNKNOWN)
