@@ -37,9 +37,9 @@
  * the client, replies from the server: on the port the client is known),
  * and the window is lines of text: printable ASCII, TAB or UTF-8 bytes, each
  * LF after a CR and each CR before an LF; a payload the window holds whole
- * ends with CRLF. Random bytes fail that last condition alone about 10^-4
- * times per segment (no control byte in 64), and a random word that is a
- * command of the set once in about 2^26 (four letters and a delimiter).
+ * ends with CRLF. 64 random bytes hold no control byte about once in 10^4,
+ * and a line of random printable text starts with a command of the set and
+ * its delimiter about once in 10^7 (some 40 words, either case).
  * Like the framed rules of midstream.h, one fitting packet only leaves the
  * protocol in the flow cookie; the second one names it (rule *-mid,
  * confidence `signature` at most, marked mid: the other direction settles
