@@ -5,7 +5,7 @@
 Every tests/captures/**/NAME.pcap[ng] with a NAME.expect beside it is one case.
 Expectation lines (blank lines and # comments ignored):
 
-    L4 SERVER_PORT PROTO CONFIDENCE
+    L4 SERVER_PORT PROTO CONFIDENCE [RULE]
 
   L4           tcp | udp | *
   SERVER_PORT  a port number, or * for any
@@ -15,6 +15,8 @@ Expectation lines (blank lines and # comments ignored):
                order none < port < signature < confirmed, or several exact
                names joined by "|" (confirmed|expected: a later connection to
                a server the context rules remember is "expected")
+  RULE         optional: the rule that made the verdict (as `pktspec flows`
+               prints it), * for any, or several names joined by "|"
 
 Every flow of the replay that matches a line's L4 and SERVER_PORT must satisfy
 its PROTO and CONFIDENCE, and each line must match at least one flow. A flow
@@ -44,9 +46,10 @@ def parse_expect(path):
                 ignore_other = True
                 continue
             parts = line.split()
-            if len(parts) != 4:
-                raise ValueError(f"{path}:{n}: expected 'L4 PORT PROTO CONFIDENCE'")
-            l4, port, proto, conf = parts
+            if len(parts) not in (4, 5):
+                raise ValueError(f"{path}:{n}: expected 'L4 PORT PROTO CONFIDENCE [RULE]'")
+            l4, port, proto, conf = parts[:4]
+            rule = parts[4] if len(parts) == 5 else "*"
             if l4 not in ("tcp", "udp", "*"):
                 raise ValueError(f"{path}:{n}: bad L4 '{l4}'")
             if port != "*" and not port.isdigit():
@@ -54,7 +57,7 @@ def parse_expect(path):
             c = conf[4:] if conf.startswith("max:") else conf
             if any(x not in ALL_CONF for x in c.split("|")) or (conf.startswith("max:") and c not in ORDER):
                 raise ValueError(f"{path}:{n}: bad confidence '{conf}'")
-            lines.append({"n": n, "l4": l4, "port": port, "proto": proto, "conf": conf, "hits": 0})
+            lines.append({"n": n, "l4": l4, "port": port, "proto": proto, "conf": conf, "rule": rule, "hits": 0})
     return lines, ignore_other
 
 
@@ -83,8 +86,9 @@ def check(pktspec, pcap, expect):
             if ln["port"] != "*" and int(ln["port"]) != flow["server_port"]:
                 continue
             ln["hits"] += 1
-            if ln["proto"] not in ("*", flow["proto"]) or not conf_ok(ln["conf"], flow["confidence"]):
-                problems.append(f"line {ln['n']} wants {ln['proto']}/{ln['conf']}: {desc}")
+            if (ln["proto"] not in ("*", flow["proto"]) or not conf_ok(ln["conf"], flow["confidence"]) or
+                    (ln["rule"] != "*" and flow["rule"] not in ln["rule"].split("|"))):
+                problems.append(f"line {ln['n']} wants {ln['proto']}/{ln['conf']}/{ln['rule']}: {desc}")
             break
         else:
             if not ignore_other:
