@@ -3,7 +3,7 @@
 """CRAFTED captures of flows picked up mid-session (issue 11 item 3): TCP
 conversations whose handshake is not in the capture, on each protocol's
 port, and DTLS records without their handshake; plus near misses that must
-stay unnamed. Each message is built with scapy from the specification
+stay unnamed (among them text lines, bpf/sig/midtext.h). Each message is built with scapy from the specification
 bpf/sig/midstream.h cites for its frame header (the builder's comment repeats
 it). Crafted, not recorded: a recording would only be cut the same way, and
 these keep the frames' exact shapes (chained messages, encrypted SMB3,
@@ -198,6 +198,19 @@ def midstream_negative(c):
     c.tcp(52008, 5672, [(1, amqp(8, 0, b"")[:-1] + b"\xcf"), (0, amqp(8, 0, b"")[:-1] + b"\xcf")],
           handshake=False)
     c.udp(52009, 40444, [(1, dtls_record(23, 0xfefd, 1, 5, rnd(50))), (0, dtls_record(23, 0xfefd, 3, 5, rnd(50)))])
+    # Text lines (bpf/sig/midtext.h): one SMTP command alone; SMTP's transaction on FTP's
+    # port and on a port nothing is guessed for (reply lines are one grammar); lines ending
+    # in a bare LF; a reply from the client's side; IMAP lines with a bad tag and an
+    # unknown command; IRC lines whose prefix holds a control byte.
+    c.tcp(52010, 25, [(1, b"MAIL FROM:<a@example.org>\r\n")], handshake=False)
+    c.tcp(52011, 21, [(1, b"MAIL FROM:<a@example.org>\r\n"), (0, b"250 2.1.0 Ok\r\n")], handshake=False)
+    c.tcp(52012, 40025, [(1, b"RCPT TO:<b@example.org>\r\n"), (0, b"250 2.1.5 Ok\r\n"),
+                         (1, b"DATA\r\n"), (0, b"354 End data with <CR><LF>.<CR><LF>\r\n")], handshake=False)
+    c.tcp(52013, 110, [(1, b"STAT\n"), (0, b"+OK 2 320\n")], handshake=False)
+    c.tcp(52014, 25, [(1, b"250 Ok\r\n"), (1, b"221 Bye\r\n")], handshake=False)
+    c.tcp(52015, 143, [(1, b"a(1 SELECT INBOX\r\n"), (1, b"a2 FROB INBOX\r\n")], handshake=False)
+    c.tcp(52016, 6667, [(0, b":irc\x01.example.net JOIN #x\r\n"), (0, b":irc\x01.example.net PART #x\r\n")],
+          handshake=False)
 
 
 CAPTURES = {f.__name__: f for f in (mqtt_mid, websocket_mid, mssql_mid, amqp_mid, smb2_mid, postgresql_mid,
