@@ -376,6 +376,20 @@ static __always_inline int pks_inspects(const struct pks_state *s, const struct 
 	       !pks_done_with(f, s->dir & 1, pks_inspect_max());
 }
 
+/*
+ * A keepalive of the text protocols: CRLF or CRLF CRLF alone (SIP's pong and
+ * ping, RFC 5626 3.5.1 and 4.4.1, over UDP and TCP; the empty lines HTTP and
+ * others allow between messages). It matches no signature and says nothing,
+ * so it does not use up the flow's inspection budget: a SIP flow that pings
+ * for a while before its next request is still named by that request.
+ */
+static __always_inline int pks_crlf_keepalive(const struct pks_payload *pl)
+{
+	if (pl->total == 2)
+		return pl->b[0] == '\r' && pl->b[1] == '\n';
+	return pl->total == 4 && pl->b[0] == '\r' && pl->b[1] == '\n' && pl->b[2] == '\r' && pl->b[3] == '\n';
+}
+
 /* The reason a packet of this flow ends with when nothing more happened to it. */
 static __always_inline __u32 pks_quiet_reason(const struct pks_state *s, const struct pks_flow *f)
 {
@@ -571,6 +585,8 @@ int pks_window(struct pks_hook_ctx *ctx)
 	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
 	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
 	pl->cookie = f->cookie;
+	if (pks_crlf_keepalive(pl))
+		return pks_end(pks_quiet_reason(s, f));
 	if (pl->nth < 15)
 		f->inspected += 1 << (dir * 4);
 	s->matched = 0;

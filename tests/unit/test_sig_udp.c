@@ -358,6 +358,32 @@ TEST(udp_text_protocols)
 	pks_env_close(&env);
 }
 
+/*
+ * SIP keepalives (RFC 5626 3.5.1: CRLF CRLF ping, CRLF pong) before the first
+ * request do not use up the flow's inspection budget: twelve of them each way,
+ * then the INVITE names the flow and the response confirms it.
+ */
+TEST(udp_sip_after_keepalives)
+{
+	struct pks_env env;
+	char a[512], b[512];
+
+	CHECK(pks_env_open(&env) == 0);
+	for (int i = 0; i < 12; i++)
+		EXCHANGE(&env, 5062, 5060, "0d0a0d0a", "0d0a");
+	EXPECT(&env, 5062, 5060, PKS_P_SIP, PKS_C_PORT, PKS_R_PORT);
+	hex_of(sip_invite_txt, a);
+	hex_of(sip_trying_txt, b);
+	EXCHANGE(&env, 5062, 5060, a, b);
+	EXPECT(&env, 5062, 5060, PKS_P_SIP, PKS_C_CONFIRMED, PKS_R_SIP_RESPONSE);
+	/* Three CRLFs are no keepalive: they use the budget like any payload. */
+	for (int i = 0; i < 4; i++)
+		EXCHANGE(&env, 5063, 5060, "0d0a0d0a0d0a", "0d0a0d0a0d0a");
+	EXCHANGE(&env, 5063, 5060, a, b);
+	EXPECT(&env, 5063, 5060, PKS_P_SIP, PKS_C_PORT, PKS_R_PORT);
+	pks_env_close(&env);
+}
+
 /* Separation: "NOTIFY *" is SSDP, "NOTIFY sip:" is SIP, whatever the port. */
 TEST(udp_separation_ssdp_notify_vs_sip_notify)
 {
