@@ -302,7 +302,27 @@ def transports_negative(c):
         port += 1
 
 
+# ---- SIP after keepalives (RFC 5626 3.5.1: CRLF CRLF ping, CRLF pong) ----
+
+def sip_keepalive(c):
+    # Crafted: SIPp sends no keepalives. A UA behind NAT pings its proxy for a while
+    # before its next request; the keepalives must not use up the inspection budget.
+    # Over UDP, and over a TCP connection picked up mid-session.
+    reg = (b"REGISTER sip:example.test SIP/2.0\r\nVia: SIP/2.0/UDP 198.18.0.1:5062;branch=z9hG4bK-ka1\r\n"
+           b"Max-Forwards: 70\r\nFrom: <sip:ua@example.test>;tag=ka1\r\nTo: <sip:ua@example.test>\r\n"
+           b"Call-ID: ka1@198.18.0.1\r\nCSeq: 2 REGISTER\r\nContact: <sip:ua@198.18.0.1:5062>\r\n"
+           b"Expires: 3600\r\nContent-Length: 0\r\n\r\n")
+    ok = (b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 198.18.0.1:5062;branch=z9hG4bK-ka1\r\n"
+          b"From: <sip:ua@example.test>;tag=ka1\r\nTo: <sip:ua@example.test>;tag=srv\r\n"
+          b"Call-ID: ka1@198.18.0.1\r\nCSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n")
+    pings = [m for _ in range(10) for m in ((1, b"\r\n\r\n"), (0, b"\r\n"))]
+    c.udp(5062, 5060, pings + [(1, reg), (0, ok)])
+    c.tcp(45062, 5060, pings + [(1, reg.replace(b"UDP", b"TCP")), (0, ok.replace(b"UDP", b"TCP"))],
+          handshake=False)
+
+
 CAPTURES = {
+    "sip_keepalive": sip_keepalive,
     "dtls_oldver": dtls_oldver,
     "dtls_oldver_negative": dtls_oldver_negative,
     "quic_versions": quic_versions,
