@@ -583,6 +583,7 @@ int pks_window(struct pks_hook_ctx *ctx)
 	pl->nth = pks_flow_inspected(f, dir);
 	pl->flow_proto = f->proto;
 	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
+	pl->flow_rule = f->rule;
 	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
 	pl->cookie = f->cookie;
 	if (pks_crlf_keepalive(pl))

@@ -33,6 +33,21 @@
  *    reordering) restarts the count at that packet: the verdict waits for
  *    three that do.
  *
+ * STUN then RTP on one 5-tuple (ICE, then media keyed by SDES or not
+ * encrypted: SRTP keeps RTP's header, RFC 3711 3.1): a flow STUN named
+ * announces a successor (stun.h, as for DTLS) and stays open within its
+ * inspection budget. There two RTP packets of one direction in sequence
+ * (one step of the probation above) replace the verdict with `rtp`, rule
+ * rtp-after-stun: ICE's checks take up to two payloads per direction of a
+ * budget of four, which leaves room for two RTP packets, not three, and
+ * the flow's STUN message (its 32-bit magic cookie) already says a media
+ * path was set up here. Random payload never reaches this: it is never
+ * named STUN. The other direction's two packets in sequence confirm it
+ * under the same rule. Before the step the cookie may still hold STUN's
+ * transaction word; read as RTP state it passes the step's comparison
+ * about once in 10^4, and then only names a flow that carries RTP one
+ * packet early.
+ *
  * RTCP (RFC 3550 6.4, A.2 validity checks): version 2, padding clear in the
  * first packet of a compound, type 200..207, a body its type and count
  * account for (pks_rtcp_body_ok()), and a length (in 32-bit words
@@ -192,6 +207,7 @@ static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_ma
 {
 	__u8 b0 = p->b[off & PKS_WIN_MASK];
 	__u32 pt = p->b[(off + 1) & PKS_WIN_MASK] & 0x7f, cc = b0 & 0xf, half, prev, shift, ahead;
+	int after_stun;
 
 	if (p->len < off + 12 || (b0 & 0xc0) != 0x80)
 		return 0;
@@ -199,7 +215,8 @@ static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_ma
 		return 0; /* RTCP's range and unassigned types: RFC 5761 4 */
 	if (12 + 4 * cc > room)
 		return 0;
-	if (p->flow_proto != PKS_P_UNKNOWN && p->flow_proto != PKS_P_RTP && p->flow_proto != PKS_P_RTCP)
+	after_stun = (p->flow_proto == PKS_P_STUN && p->flow_upgrade) || p->flow_rule == PKS_R_RTP_AFTER_STUN;
+	if (p->flow_proto != PKS_P_UNKNOWN && p->flow_proto != PKS_P_RTP && p->flow_proto != PKS_P_RTCP && !after_stun)
 		return 0; /* a port or a signature names another protocol: its cookie is not ours */
 	half = pks_rtp_half(p, off);
 	shift = p->from_client ? 0 : 16;
@@ -207,6 +224,11 @@ static __always_inline int pks_rtp_at(const struct pks_payload *p, struct pks_ma
 	ahead = ((half & 0x7f) - (prev & 0x7f)) & 0x7f;
 	if (p->nth > 0 && (prev & PKS_RTP_HALF_SET) && ((prev ^ half) & PKS_RTP_HALF_KEY) == 0 && ahead >= 1 &&
 	    ahead <= PKS_RTP_SEQ_AHEAD) {
+		/* After STUN one step is enough (see above); the rule says STUN came first. */
+		if (after_stun) {
+			m->upgrade = p->flow_proto == PKS_P_STUN;
+			return pks_match_set(m, PKS_P_RTP, PKS_R_RTP_AFTER_STUN, PKS_ROLE_ANY);
+		}
 		if (prev & PKS_RTP_HALF_TWO)
 			return pks_match_set(m, PKS_P_RTP, PKS_R_RTP, PKS_ROLE_ANY);
 		half |= PKS_RTP_HALF_TWO;

@@ -30,6 +30,7 @@ struct pks_payload {
 	__u8 flow_proto;  /* the flow's verdict so far (enum pks_proto) */
 	__u8 flow_upgrade; /* the flow is marked PKS_F_UPGRADE: its protocol announced a successor */
 	__u8 flow_mid;    /* TCP flow whose handshake was not seen (no SYN): picked up mid-session */
+	__u16 flow_rule;  /* the rule of the flow's verdict so far (enum pks_rule) */
 };
 
 /* Which side sends the message a signature recognised. */

@@ -791,11 +791,16 @@ TEST(udp_separation_rtcp_vs_rtp_vs_stun)
 	EXPECT(&env, 40175, 40176, PKS_P_RTCP, PKS_C_SIGNATURE, PKS_R_RTCP);
 	EXCHANGE(&env, 40177, 40178, "80cc0002deadbeef54455354", NULL);
 	EXPECT(&env, 40177, 40178, PKS_P_RTCP, PKS_C_SIGNATURE, PKS_R_RTCP);
-	/* First bits 00 and the magic cookie: STUN; RTP later on the flow does not take it. */
+	/*
+	 * First bits 00 and the magic cookie: STUN. RTP later on the flow is
+	 * what carries the media: it replaces the verdict, saying STUN came
+	 * first (udp_stun_then_rtp_one_flow); one RTP packet alone does not.
+	 */
 	EXCHANGE(&env, 40165, 40166, stun_req, NULL);
 	CHECK_EQ(send_udp(&env, C_ADDR, 40165, S_ADDR, 40166, b, rtp(b, 111, 1, 0xabcdef01, 172)), 0);
-	CHECK_EQ(send_udp(&env, C_ADDR, 40165, S_ADDR, 40166, b, rtp(b, 111, 2, 0xabcdef01, 172)), 0);
 	EXPECT(&env, 40165, 40166, PKS_P_STUN, PKS_C_SIGNATURE, PKS_R_STUN_REQUEST);
+	CHECK_EQ(send_udp(&env, C_ADDR, 40165, S_ADDR, 40166, b, rtp(b, 111, 2, 0xabcdef01, 172)), 0);
+	EXPECT(&env, 40165, 40166, PKS_P_RTP, PKS_C_SIGNATURE, PKS_R_RTP_AFTER_STUN);
 	/* A STUN header whose length does not match the datagram is not STUN. */
 	EXCHANGE(&env, 40167, 40168, "000100042112a442" "0102030405060708090a0b0c", NULL);
 	EXPECT(&env, 40167, 40168, PKS_P_UNKNOWN, PKS_C_NONE, PKS_R_NONE);
@@ -941,6 +946,40 @@ TEST(udp_webrtc_stun_then_dtls_one_flow)
 	CHECK_EQ(send_udp(&env, C_ADDR, 50000, S_ADDR, 50001, b, rtp(b, 111, 2, 0xabcdef01, 172)), 0);
 	EXPECT(&env, 50000, 50001, PKS_P_DTLS, PKS_C_CONFIRMED, PKS_R_DTLS_AFTER_STUN);
 	CHECK_EQ(pks_env_flow_count(&env), 1);
+	pks_env_close(&env);
+}
+
+/*
+ * STUN then RTP (ICE, then SDES-keyed SRTP or plain RTP: SRTP keeps RTP's
+ * header): two packets of one direction in sequence replace the stun verdict
+ * with rtp (rule rtp-after-stun), the other direction's two confirm it under
+ * the same rule. Two packets with different SSRCs, or not in sequence, leave
+ * the flow stun.
+ */
+TEST(udp_stun_then_rtp_one_flow)
+{
+	struct pks_env env;
+	uint8_t b[172];
+
+	CHECK(pks_env_open(&env) == 0);
+	EXCHANGE(&env, 50040, 50041, stun_req, stun_rsp);
+	EXPECT(&env, 50040, 50041, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50040, S_ADDR, 50041, b, rtp(b, 0, 7, 0x11223344, 172)), 0);
+	EXPECT(&env, 50040, 50041, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50040, S_ADDR, 50041, b, rtp(b, 0, 8, 0x11223344, 172)), 0);
+	EXPECT(&env, 50040, 50041, PKS_P_RTP, PKS_C_SIGNATURE, PKS_R_RTP_AFTER_STUN);
+	CHECK_EQ(send_udp(&env, S_ADDR, 50041, C_ADDR, 50040, b, rtp(b, 111, 300, 0x55667788, 100)), 0);
+	CHECK_EQ(send_udp(&env, S_ADDR, 50041, C_ADDR, 50040, b, rtp(b, 111, 301, 0x55667788, 100)), 0);
+	EXPECT(&env, 50040, 50041, PKS_P_RTP, PKS_C_CONFIRMED, PKS_R_RTP_AFTER_STUN);
+	expect_flags(&env, 50040, 50041, PKS_F_DECIDED, PKS_F_UPGRADE);
+	CHECK_EQ(pks_env_flow_count(&env), 1);
+
+	/* Not in sequence: another SSRC, then a sequence number 5 ahead. */
+	EXCHANGE(&env, 50042, 50043, stun_req, stun_rsp);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50042, S_ADDR, 50043, b, rtp(b, 0, 7, 0x11223344, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50042, S_ADDR, 50043, b, rtp(b, 0, 8, 0x99aabbcc, 172)), 0);
+	CHECK_EQ(send_udp(&env, C_ADDR, 50042, S_ADDR, 50043, b, rtp(b, 0, 13, 0x99aabbcc, 172)), 0);
+	EXPECT(&env, 50042, 50043, PKS_P_STUN, PKS_C_CONFIRMED, PKS_R_STUN_RESPONSE);
 	pks_env_close(&env);
 }
 

@@ -11,7 +11,7 @@ demultiplexes them.
 
   198.18.0.1:50000 <-> 198.18.0.2:50001  ICE both ways, DTLS client on .1, SRTP: dtls
   [2001:db8::1]:50010 <-> [2001:db8::2]:50011  the DTLS client is ICE's responder: dtls
-  198.18.0.1:50020 <-> 198.18.0.2:50021  ICE then SRTP with no DTLS seen (SDES keys): stun
+  198.18.0.1:50020 <-> 198.18.0.2:50021  ICE then SRTP with no DTLS seen (SDES keys): rtp
 
 Usage: make-webrtc.py OUTDIR   (writes OUTDIR/webrtc.pcap)
 """
