@@ -83,6 +83,8 @@ static void set_meta(struct pks_payload *p, const struct pks_payload *from)
 	p->nth = from->nth;
 	p->flow_proto = from->flow_proto;
 	p->flow_mid = from->flow_mid;
+	p->flow_upgrade = from->flow_upgrade;
+	p->flow_rule = from->flow_rule;
 }
 
 /* One signature, with zeros and with 0xff past len: the same answer. */
@@ -166,6 +168,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			p->nth = hdr[4] & 15;
 			p->flow_mid = (hdr[4] >> 4) & 1; /* picked up mid-session (bpf/sig/midstream.h) */
 			p->flow_proto = hdr[5] % PKS_P__COUNT;
+			/* An announced upgrade (HTTP 101, STUN), and a verdict made after STUN (bpf/sig/rtp.h). */
+			p->flow_upgrade = (hdr[4] >> 5) & 1;
+			p->flow_rule = (hdr[4] >> 6) & 1 ? PKS_R_RTP_AFTER_STUN : PKS_R_NONE;
 			p->cookie = cookie;
 			if (n == 0) {
 				empty_payload(l4s[k], dir, p);
