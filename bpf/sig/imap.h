@@ -25,6 +25,21 @@ static __always_inline int pks_imap_tag_char(__u8 c)
 	       c != '"' && c != '\\' && c != '+';
 }
 
+/* The length of the tag starting the line (formal syntax "tag"), when a space follows it; else 0. */
+static __always_inline __u32 pks_imap_tag(const struct pks_payload *p)
+{
+	__u32 i, n = 0;
+
+	for (i = 0; i < PKS_IMAP_TAG_MAX; i++) {
+		if (!pks_imap_tag_char(p->b[i]))
+			break;
+		n++;
+	}
+	if (n == 0 || n >= PKS_IMAP_TAG_MAX || p->b[n & PKS_WIN_MASK] != ' ')
+		return 0;
+	return n;
+}
+
 /* Whether the command word at off is one a client sends first, followed by SP or CRLF. */
 static __always_inline int pks_imap_command(const struct pks_payload *p, __u32 off)
 {
@@ -56,7 +71,7 @@ static __always_inline int pks_imap_command(const struct pks_payload *p, __u32 o
 
 static __always_inline int pks_sig_imap(const struct pks_payload *p, struct pks_match *m)
 {
-	__u32 i, tag_len = 0;
+	__u32 tag_len;
 
 	if (p->len < 6)
 		return 0;
@@ -78,12 +93,8 @@ static __always_inline int pks_sig_imap(const struct pks_payload *p, struct pks_
 		return 0;
 	}
 
-	for (i = 0; i < PKS_IMAP_TAG_MAX; i++) {
-		if (!pks_imap_tag_char(p->b[i]))
-			break;
-		tag_len++;
-	}
-	if (tag_len == 0 || tag_len >= PKS_IMAP_TAG_MAX || p->b[tag_len & PKS_WIN_MASK] != ' ')
+	tag_len = pks_imap_tag(p);
+	if (!tag_len)
 		return 0;
 	if (!pks_imap_command(p, tag_len + 1))
 		return 0;

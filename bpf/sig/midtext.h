@@ -339,7 +339,7 @@ static __always_inline int pks_midt_imap(const struct pks_payload *p)
 
 	if (p->from_client) {
 		/* "DONE" ends an IDLE (RFC 2177 3); else tag SP command. */
-		tag = pks_midt_imap_tag(p);
+		tag = pks_imap_tag(p);
 		ok = (pks_upper4(p, 0) == PKS_C4('D', 'O', 'N', 'E') && p->b[4] == '\r') ||
 		     (tag && pks_midt_word(p, tag + 1, pks_midt_imap_command(p, tag + 1)));
 	} else if (p->b[0] == '*' && p->b[1] == ' ') {
@@ -348,7 +348,7 @@ static __always_inline int pks_midt_imap(const struct pks_payload *p)
 		/* A continuation request: "+ text" or "+" CRLF (RFC 9051 7.5). */
 		ok = p->b[1] == ' ' || (p->b[1] == '\r' && p->b[2] == '\n');
 	} else {
-		tag = pks_midt_imap_tag(p);
+		tag = pks_imap_tag(p);
 		w = pks_upper4(p, tag + 1);
 		ok = tag && ((w & 0xffffff00) == PKS_C4('O', 'K', ' ', 0) || (w & 0xffffff00) == PKS_C4('N', 'O', ' ', 0) ||
 			     w == PKS_C4('B', 'A', 'D', ' '));
