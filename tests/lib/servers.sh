@@ -142,6 +142,43 @@ pks_tcpdump_stop() {
 	pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$1.log" "$ifc"
 }
 
+# ---- Recordings of sessions picked up mid-way (tests/captures/midstream) ---
+#
+#   pks_offloads_off         segments on the veth pair as a real link carries them:
+#                            with offloads a veth hands tcpdump one 3,000-byte
+#                            "packet" where the wire has three segments
+#   pks_record_start NAME PORT
+#                            tcpdump on the server's veth end, TCP port PORT,
+#                            into $PKS_TMP/NAME.pcap
+#   pks_record_finish NAME DIR
+#                            stops it; the recording must be complete, hold no
+#                            SYN (the sessions were open before it started) and
+#                            only the test prefixes; then it is copied to DIR
+# Both return non-zero, saying why on stderr, when that fails.
+
+pks_offloads_off() {
+	pks_in "$PKS_CLI" ethtool -K "$PKS_CLI_IF" tso off gso off gro off >/dev/null &&
+		pks_in "$PKS_SRV" ethtool -K "$PKS_SRV_IF" tso off gso off gro off >/dev/null
+}
+
+pks_record_start() {
+	pks_tcpdump_start "$PKS_SRV" "$PKS_SRV_IF" "$PKS_TMP/$1.pcap" "tcp port $2"
+}
+
+pks_record_finish() {
+	local f="$PKS_TMP/$1.pcap"
+	pks_tcpdump_stop "$f" || { echo "$1: recording incomplete" >&2; return 1; }
+	[ "$(tcpdump -r "$f" -n 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null | wc -l)" -eq 0 ] ||
+		{ echo "$1: a SYN was recorded" >&2; return 1; }
+	# Every endpoint (tcpdump's "ADDR.PORT > ADDR.PORT:") in the test prefixes.
+	if tcpdump -r "$f" -n 2>/dev/null | awk '{ print $3; print $5 }' | sed 's/[.:]*$//' |
+		grep -Ev '^(198\.1[89]\.[0-9.]+|2001:db8:[0-9a-f:.]+)$' >&2; then
+		echo "$1: another address was recorded" >&2
+		return 1
+	fi
+	cp "$f" "$2/$1.pcap"
+}
+
 # ---- Long-lived sessions (mid-session tests and recordings) ----------------
 #
 #   pks_pg_start             a private PostgreSQL cluster (initdb as user postgres,
