@@ -9,10 +9,11 @@
 # (tests/lib/text_client.py), over IPv4 and IPv6. Commands and replies over
 # the open connections must then name each flow by its mid-session rule
 # (bpf/sig/midtext.h): ftp-mid / smtp-mid / pop3-mid / imap-mid / irc-mid,
-# `signature`, client and server the right way round. Two IRC clients in one
-# channel hear each other's PRIVMSGs relayed by the server. A TCP connection
-# carrying printable lines of random words both ways on a port nothing is
-# guessed for, open before the attach too, stays unnamed.
+# `signature`, client and server the right way round. An IMAP session idling
+# from before the attach hears only the server's pushes and sends DONE. Two
+# IRC clients in one channel hear each other's PRIVMSGs relayed by the server.
+# A TCP connection carrying printable lines of random words both ways on a
+# port nothing is guessed for, open before the attach too, stays unnamed.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/servers.sh"
 
@@ -31,7 +32,7 @@ fi
 pks_bg "$PKS_SRV" "$PKS_TMP/words-srv.log" /usr/bin/python3 "$CLIENT" words-server 198.18.0.2 $NEG_PORT
 pks_wait_tcp "$PKS_SRV" $NEG_PORT || { pks_fail "$T:servers" "words server: $(cat "$PKS_TMP/words-srv.log")"; pks_done; }
 # Two messages in each mailbox (one mailbox per session: POP3 would lock a shared one).
-for u in bob dave carol erin; do
+for u in bob dave carol erin frank; do
 	pks_mail_deliver $u 2
 done
 pks_pass "$T:servers"
@@ -45,10 +46,12 @@ pks_session pop4 "$PKS_TMP/pop4.log" /usr/bin/python3 "$CLIENT" pop3 198.18.0.2 
 pks_session pop6 "$PKS_TMP/pop6.log" /usr/bin/python3 "$CLIENT" pop3 2001:db8::2 110 dave secret
 pks_session imap4 "$PKS_TMP/imap4.log" /usr/bin/python3 "$CLIENT" imap 198.18.0.2 143 erin secret
 pks_session imap6 "$PKS_TMP/imap6.log" /usr/bin/python3 "$CLIENT" imap 2001:db8::2 143 carol secret
+# In IDLE from before the attach: afterwards only the server's pushes and DONE.
+pks_session idle "$PKS_TMP/idle.log" /usr/bin/python3 "$CLIENT" imap 198.18.0.2 143 frank secret
 pks_session alice "$PKS_TMP/alice.log" /usr/bin/python3 "$CLIENT" irc 198.18.0.2 6667 alice
 pks_session bob "$PKS_TMP/bob.log" /usr/bin/python3 "$CLIENT" irc 2001:db8::2 6667 bob
 pks_session words "$PKS_TMP/words.log" /usr/bin/python3 "$CLIENT" words 198.18.0.2 $NEG_PORT
-SESSIONS="ftp4 ftp6 smtp4 smtp6 pop4 pop6 imap4 imap6 alice bob words"
+SESSIONS="ftp4 ftp6 smtp4 smtp6 pop4 pop6 imap4 imap6 idle alice bob words"
 
 # ask SESSION LINE ERE: LINE to SESSION, then a new line matching ERE in its log (else a FAIL).
 ask() {
@@ -61,7 +64,7 @@ for s in ftp4 ftp6; do
 	pks_wait_for 30 grep -q '^230 ' "$PKS_TMP/$s.log" || pks_fail "$T:session-$s" "$(tr '\n' '|' <"$PKS_TMP/$s.log")"
 	ask $s "quote NOOP" '^200 NOOP ok'
 done
-for s in smtp4 smtp6 pop4 pop6 imap4 imap6; do
+for s in smtp4 smtp6 pop4 pop6 imap4 imap6 idle; do
 	pks_wait_for 30 pks_logged "$PKS_TMP/$s.log" ready || pks_fail "$T:session-$s" "$(tr '\n' '|' <"$PKS_TMP/$s.log")"
 done
 ask smtp4 "b0 noop" '^b0 250 '
@@ -70,6 +73,8 @@ ask pop4 "b0 noop" '^b0 \+OK'
 ask pop6 "b0 noop" '^b0 \+OK'
 ask imap4 "b0 noop" '^b0 OK'
 ask imap6 "b0 noop" '^b0 OK'
+ask idle "b0 select INBOX" '^b0 OK 2$'
+ask idle "b1 idle" '^b1 \+ idling'
 for s in alice bob; do
 	# RPL_ENDOFMOTD ends the registration.
 	pks_wait_for 30 grep -q "^:irc.example.net 376 $s " "$PKS_TMP/$s.log" ||
@@ -117,6 +122,18 @@ for s in imap4 imap6; do
 	ask $s "a2 status INBOX (MESSAGES)" '^a2 OK INBOX \(MESSAGES 2\)'
 	ask $s "a3 fetch 2 (FLAGS)" '^a3 OK 2 \(FLAGS'
 done
+# The idling session: a new message is pushed ("* 3 EXISTS"), DONE ends the
+# IDLE (its answer tagged as the IDLE), a second IDLE hears of a fourth message.
+tag=b1
+for i in 3 4; do
+	n=$(wc -l <"$PKS_TMP/idle.log")
+	pks_mail_deliver frank 1 $i
+	pks_wait_for 60 pks_logged_new "$PKS_TMP/idle.log" "$n" "^\\* $i EXISTS\$" ||
+		pks_fail "$T:session-idle" "no '* $i EXISTS': $(tail -n 4 "$PKS_TMP/idle.log" | tr '\n' '|')"
+	ask idle "x done" "^$tag OK Idle completed"
+	tag=b$i
+	[ $i = 4 ] || ask idle "$tag idle" "^$tag \\+ idling"
+done
 # IRC: alice's flow starts with a PING, bob's with a JOIN; then both in
 # #pks, each PRIVMSG relayed by the server to the other.
 ask alice "PING :mid-1" '^:irc.example.net PONG irc.example.net :mid-1$'
@@ -146,6 +163,7 @@ pks_expect_mid "$T:pop3-mid-ipv4" 198.18.0.1 "${P[pop4]}" 198.18.0.2 110 pop3 po
 pks_expect_mid "$T:pop3-mid-ipv6" 2001:db8::1 "${P[pop6]}" 2001:db8::2 110 pop3 pop3-mid
 pks_expect_mid "$T:imap-mid-ipv4" 198.18.0.1 "${P[imap4]}" 198.18.0.2 143 imap imap-mid
 pks_expect_mid "$T:imap-mid-ipv6" 2001:db8::1 "${P[imap6]}" 2001:db8::2 143 imap imap-mid
+pks_expect_mid "$T:imap-mid-idle-only" 198.18.0.1 "${P[idle]}" 198.18.0.2 143 imap imap-mid
 pks_expect_mid "$T:irc-mid-ipv4-ping-first" 198.18.0.1 "${P[alice]}" 198.18.0.2 6667 irc irc-mid
 pks_expect_mid "$T:irc-mid-ipv6-join-first" 2001:db8::1 "${P[bob]}" 2001:db8::2 6667 irc irc-mid
 # The random words: once the table has counted both exchanges, still unnamed.

@@ -298,7 +298,9 @@ pks_mqtt_heard1() {
 #                            user's maildir $PKS_TMP/mail/USER
 #   pks_irc_start            ngircd "irc.example.net" on 198.18.0.2 and
 #                            2001:db8::2 port 6667
-#   pks_mail_deliver USER N  puts N small messages in USER's maildir
+#   pks_mail_deliver USER N [FIRST]
+#                            puts N small messages in USER's maildir, numbered
+#                            from FIRST (1)
 # Each waits for its listener; non-zero (with a message on stderr) when it
 # did not come up.
 
@@ -322,6 +324,7 @@ secure_chroot_dir=$PKS_TMP/vsempty
 seccomp_sandbox=NO
 pasv_enable=YES
 xferlog_enable=NO
+idle_session_timeout=900
 CONF
 	pks_bg "$PKS_SRV" "$PKS_TMP/vsftpd$tag.log" vsftpd "$PKS_TMP/vsftpd$tag.conf"
 	pks_wait_for 30 pks_listening_on "$PKS_SRV" "$a" 21 ||
@@ -367,11 +370,15 @@ CONF
 pks_mail_deliver() {
 	local m="$PKS_TMP/mail/$1" i
 	mkdir -p "$m/new" "$m/cur" "$m/tmp"
-	for ((i = 1; i <= $2; i++)); do
+	for ((i = ${3:-1}; i < ${3:-1} + $2; i++)); do
 		printf 'From: alice@example.org\r\nTo: %s@example.org\r\nSubject: pktspec %d\r\n\r\nmessage %d for %s\r\n' \
-			"$1" $i $i "$1" >"$m/new/100$i.pktspec$i.test"
+			"$1" $i $i "$1" >"$m/tmp/100$i.pktspec$i.test"
+		chown nobody:nogroup "$m/tmp/100$i.pktspec$i.test"
+		# Into new/ whole (a rename), as a delivery agent does: a server watching
+		# the maildir never sees half a message.
+		mv "$m/tmp/100$i.pktspec$i.test" "$m/new/"
 	done
-	chown -R nobody:nogroup "$m"
+	chown nobody:nogroup "$m" "$m/new" "$m/cur" "$m/tmp"
 }
 
 pks_irc_start() {

@@ -18,6 +18,9 @@ smtp, pop3, imap: each input line is "ID METHOD [ARG...]": the client object's
 METHOD is called with the ARGs (strings; "\\n" in one stands for a line break)
 and "ID " and its answer are printed on one line (bytes decoded, tuples and
 lists joined with spaces), or "ID error: ..." when it raised.
+imap also takes "ID idle": IDLE (RFC 2177) sent, its continuation printed,
+then every line the server pushes printed as it comes, until "ID done" sends
+DONE and the tagged answer ends it.
 irc: each input line is sent as it is (CRLF added); every line the server
 sends is printed as it is, and a server PING is answered with a PONG.
 words: each input line ID sends one to three lines of seeded random words
@@ -44,15 +47,42 @@ def fmt(x):
 
 
 def say(line):
-    print(line.replace("\r", "").replace("\n", " "), flush=True)
+    print(line.rstrip("\r\n").replace("\r", "").replace("\n", " "), flush=True)
+
+
+def imap_idle(c, tag):
+    """IDLE on imaplib's connection; the thread printing the pushed lines."""
+    t = tag.encode()
+    c.send(t + b" IDLE\r\n")
+    say(f"{tag} {fmt(c.readline())}")
+
+    def pushed():
+        while True:
+            line = c.readline()
+            say(fmt(line) if line else "closed")
+            if not line or line.startswith(t + b" "):
+                return
+
+    th = threading.Thread(target=pushed, daemon=True)
+    th.start()
+    return th
 
 
 def commands(client):
+    idling = None
     for line in sys.stdin:
         words = line.split()
         if len(words) < 2:
             continue
         tag, method, args = words[0], words[1], [a.replace("\\n", "\r\n") for a in words[2:]]
+        if method == "idle":
+            idling = imap_idle(client, tag)
+            continue
+        if method == "done" and idling:
+            client.send(b"DONE\r\n")
+            idling.join()
+            idling = None
+            continue
         try:
             say(f"{tag} {fmt(getattr(client, method)(*args))}")
         except Exception as e:  # the answer is printed, whatever it is
