@@ -14,9 +14,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/servers.sh"
 
-T=$PKS_TEST
-MODE=${PKS_XDP_MODE:-native}
-[ "$MODE" = native ] || T="${T}_$MODE"
+T=$(pks_mid_case)
 NEG_PORT=17502 # a port no protocol is guessed for
 
 pks_topology
@@ -79,18 +77,9 @@ pks_mqtt_heard pub5 "$PKS_TMP/sub5.log" before-qos2 || pks_fail "$T:session-qos2
 pks_mqtt_heard pubbig "$PKS_TMP/subbig.log" before-big || pks_fail "$T:session-big" "$(cat "$PKS_TMP/subbig.log" "$PKS_TMP/pubbig.log")"
 pks_ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
 
-# The client port of each session, from the client's own socket.
-declare -A P
-for s in pg4 pg6 listen sub pub sub5 pub5 ping subbig pubbig noise; do
-	P[$s]=$(pks_session_port $s)
-	[[ ${P[$s]} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$s: '${P[$s]}'"
-done
-# Without every session open before the attach the rest tests nothing.
-[ $PKS_FAILED -eq 0 ] || pks_done
-pks_pass "$T:sessions-open-before-attach"
-
-pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
-pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
+# The client port of each session, from the client's own socket; without
+# every session open before the attach the rest tests nothing.
+pks_mid_attach "$T" pg4 pg6 listen sub pub sub5 pub5 ping subbig pubbig noise
 
 # Now the same connections talk: two queries per psql (each notifying the
 # listener), two publishes of each QoS, two random exchanges, each waited for
@@ -107,23 +96,22 @@ for i in 1 2; do
 	pks_ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
 done
 
-pks_expect_mid "$T:postgresql-mid-ipv4" 198.18.0.1 "${P[pg4]}" 198.18.0.2 5432 postgresql postgresql-mid
-pks_expect_mid "$T:postgresql-mid-ipv6" 2001:db8::1 "${P[pg6]}" 2001:db8::2 5432 postgresql postgresql-mid
-pks_expect_mid "$T:postgresql-mid-notifications-only" 198.18.0.1 "${P[listen]}" 198.18.0.2 5432 postgresql postgresql-mid
-pks_expect_mid "$T:mqtt-mid-subscriber-ipv6" 2001:db8::1 "${P[sub]}" 2001:db8::2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt-mid-publisher-ipv4" 198.18.0.1 "${P[pub]}" 198.18.0.2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt5-qos2-mid-subscriber-ipv4" 198.18.0.1 "${P[sub5]}" 198.18.0.2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt5-qos2-mid-publisher-ipv6" 2001:db8::1 "${P[pub5]}" 2001:db8::2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt-mid-keepalive-only" 198.18.0.1 "${P[ping]}" 198.18.0.2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt-mid-large-publishes-subscriber" 2001:db8::1 "${P[subbig]}" 2001:db8::2 1883 mqtt mqtt-mid
-pks_expect_mid "$T:mqtt-mid-large-publishes-publisher" 2001:db8::1 "${P[pubbig]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:postgresql-mid-ipv4" 198.18.0.1 "${PKS_PORT[pg4]}" 198.18.0.2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:postgresql-mid-ipv6" 2001:db8::1 "${PKS_PORT[pg6]}" 2001:db8::2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:postgresql-mid-notifications-only" 198.18.0.1 "${PKS_PORT[listen]}" 198.18.0.2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:mqtt-mid-subscriber-ipv6" 2001:db8::1 "${PKS_PORT[sub]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-publisher-ipv4" 198.18.0.1 "${PKS_PORT[pub]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt5-qos2-mid-subscriber-ipv4" 198.18.0.1 "${PKS_PORT[sub5]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt5-qos2-mid-publisher-ipv6" 2001:db8::1 "${PKS_PORT[pub5]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-keepalive-only" 198.18.0.1 "${PKS_PORT[ping]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-large-publishes-subscriber" 2001:db8::1 "${PKS_PORT[subbig]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-large-publishes-publisher" 2001:db8::1 "${PKS_PORT[pubbig]}" 2001:db8::2 1883 mqtt mqtt-mid
 
 # The random bytes: once the table has counted both exchanges (two chunks each
 # way), the flow is still unnamed.
-pks_expect_unnamed "$T:random-bytes-unnamed" "${P[noise]}" $NEG_PORT 2
+pks_expect_unnamed "$T:random-bytes-unnamed" "${PKS_PORT[noise]}" $NEG_PORT 2
 # Nothing else: every flow is one of the sessions.
-pks_expect_no_other_flows "$T:no-other-flows" "${P[@]}"
+pks_expect_no_other_flows "$T:no-other-flows" "${PKS_PORT[@]}"
 
-pks_check "$T:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
-pks_check "$T:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+pks_mid_detach "$T"
 pks_done

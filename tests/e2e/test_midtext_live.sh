@@ -17,9 +17,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/servers.sh"
 
-T=$PKS_TEST
-MODE=${PKS_XDP_MODE:-native}
-[ "$MODE" = native ] || T="${T}_$MODE"
+T=$(pks_mid_case)
 NEG_PORT=17503 # a port no protocol is guessed for
 CLIENT=$PKS_ROOT/tests/lib/text_client.py
 
@@ -83,18 +81,9 @@ for s in alice bob; do
 done
 ask words 0 '^ok 0$'
 
-# The client port of each session, from the client's own socket.
-declare -A P
-for s in $SESSIONS; do
-	P[$s]=$(pks_session_port $s)
-	[[ ${P[$s]} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$s: '${P[$s]}'"
-done
-# Without every session open before the attach the rest tests nothing.
-[ $PKS_FAILED -eq 0 ] || pks_done
-pks_pass "$T:sessions-open-before-attach"
-
-pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
-pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
+# The client port of each session, from the client's own socket; without
+# every session open before the attach the rest tests nothing.
+pks_mid_attach "$T" $SESSIONS
 
 # Now the same connections talk, each command waited for. None of the first
 # commands is one the opening-message rules take (EHLO, USER, FEAT, CAPA,
@@ -155,22 +144,21 @@ ask bob "PING :mid-2" '^:irc.example.net PONG irc.example.net :mid-2$'
 ask words 1 '^ok 1$'
 ask words 2 '^ok 2$'
 
-pks_expect_mid "$T:ftp-mid-ipv4" 198.18.0.1 "${P[ftp4]}" 198.18.0.2 21 ftp ftp-mid
-pks_expect_mid "$T:ftp-mid-ipv6" 2001:db8::1 "${P[ftp6]}" 2001:db8::2 21 ftp ftp-mid
-pks_expect_mid "$T:smtp-mid-ipv4-port-25" 198.18.0.1 "${P[smtp4]}" 198.18.0.2 25 smtp smtp-mid
-pks_expect_mid "$T:smtp-mid-ipv6-port-587" 2001:db8::1 "${P[smtp6]}" 2001:db8::2 587 smtp smtp-mid
-pks_expect_mid "$T:pop3-mid-ipv4" 198.18.0.1 "${P[pop4]}" 198.18.0.2 110 pop3 pop3-mid
-pks_expect_mid "$T:pop3-mid-ipv6" 2001:db8::1 "${P[pop6]}" 2001:db8::2 110 pop3 pop3-mid
-pks_expect_mid "$T:imap-mid-ipv4" 198.18.0.1 "${P[imap4]}" 198.18.0.2 143 imap imap-mid
-pks_expect_mid "$T:imap-mid-ipv6" 2001:db8::1 "${P[imap6]}" 2001:db8::2 143 imap imap-mid
-pks_expect_mid "$T:imap-mid-idle-only" 198.18.0.1 "${P[idle]}" 198.18.0.2 143 imap imap-mid
-pks_expect_mid "$T:irc-mid-ipv4-ping-first" 198.18.0.1 "${P[alice]}" 198.18.0.2 6667 irc irc-mid
-pks_expect_mid "$T:irc-mid-ipv6-join-first" 2001:db8::1 "${P[bob]}" 2001:db8::2 6667 irc irc-mid
+pks_expect_mid "$T:ftp-mid-ipv4" 198.18.0.1 "${PKS_PORT[ftp4]}" 198.18.0.2 21 ftp ftp-mid
+pks_expect_mid "$T:ftp-mid-ipv6" 2001:db8::1 "${PKS_PORT[ftp6]}" 2001:db8::2 21 ftp ftp-mid
+pks_expect_mid "$T:smtp-mid-ipv4-port-25" 198.18.0.1 "${PKS_PORT[smtp4]}" 198.18.0.2 25 smtp smtp-mid
+pks_expect_mid "$T:smtp-mid-ipv6-port-587" 2001:db8::1 "${PKS_PORT[smtp6]}" 2001:db8::2 587 smtp smtp-mid
+pks_expect_mid "$T:pop3-mid-ipv4" 198.18.0.1 "${PKS_PORT[pop4]}" 198.18.0.2 110 pop3 pop3-mid
+pks_expect_mid "$T:pop3-mid-ipv6" 2001:db8::1 "${PKS_PORT[pop6]}" 2001:db8::2 110 pop3 pop3-mid
+pks_expect_mid "$T:imap-mid-ipv4" 198.18.0.1 "${PKS_PORT[imap4]}" 198.18.0.2 143 imap imap-mid
+pks_expect_mid "$T:imap-mid-ipv6" 2001:db8::1 "${PKS_PORT[imap6]}" 2001:db8::2 143 imap imap-mid
+pks_expect_mid "$T:imap-mid-idle-only" 198.18.0.1 "${PKS_PORT[idle]}" 198.18.0.2 143 imap imap-mid
+pks_expect_mid "$T:irc-mid-ipv4-ping-first" 198.18.0.1 "${PKS_PORT[alice]}" 198.18.0.2 6667 irc irc-mid
+pks_expect_mid "$T:irc-mid-ipv6-join-first" 2001:db8::1 "${PKS_PORT[bob]}" 2001:db8::2 6667 irc irc-mid
 # The random words: once the table has counted both exchanges, still unnamed.
-pks_expect_unnamed "$T:random-text-lines-unnamed" "${P[words]}" $NEG_PORT 2
+pks_expect_unnamed "$T:random-text-lines-unnamed" "${PKS_PORT[words]}" $NEG_PORT 2
 # Nothing else: every flow is one of the sessions.
-pks_expect_no_other_flows "$T:no-other-flows" "${P[@]}"
+pks_expect_no_other_flows "$T:no-other-flows" "${PKS_PORT[@]}"
 
-pks_check "$T:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
-pks_check "$T:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+pks_mid_detach "$T"
 pks_done

@@ -413,6 +413,16 @@ pks_listening_on() {
 
 # ---- Mid-session verdicts, from `pktspec flows --json` ----------------------
 #
+#   pks_mid_case             the cases' prefix: the test's name, and _MODE when
+#                            PKS_XDP_MODE is not native (generic: skb mode)
+#   pks_mid_attach CASE SESSION...
+#                            each session's client port (from the client's own
+#                            socket) into PKS_PORT[SESSION]; ends the test unless
+#                            all are open and nothing failed so far (the rest
+#                            would test nothing); then `pktspec attach` in
+#                            PKS_XDP_MODE (native) on both veth ends
+#                            (CASE:attach-client/-server)
+#   pks_mid_detach CASE      detaches both (CASE:detach-client/-server)
 #   pks_flows                the flow table as JSON lines (run in the client netns)
 #   pks_expect_mid CASE CLIENT CPORT SERVER SPORT PROTO RULE
 #                            PASS once (30 s) that TCP flow, this way round, is
@@ -422,6 +432,30 @@ pks_listening_on() {
 #                            is still unknown/none/none
 #   pks_expect_no_other_flows CASE CPORT...
 #                            PASS when every flow's client port is one of CPORT
+
+pks_mid_case() {
+	local mode=${PKS_XDP_MODE:-native}
+	[ "$mode" = native ] && echo "$PKS_TEST" || echo "${PKS_TEST}_$mode"
+}
+
+declare -A PKS_PORT
+pks_mid_attach() {
+	local t=$1 mode=${PKS_XDP_MODE:-native} s
+	shift
+	for s in "$@"; do
+		PKS_PORT[$s]=$(pks_session_port "$s")
+		[[ ${PKS_PORT[$s]} =~ ^[0-9]+$ ]] || pks_fail "$t:client-port" "$s: '${PKS_PORT[$s]}'"
+	done
+	[ $PKS_FAILED -eq 0 ] || pks_done
+	pks_pass "$t:sessions-open-before-attach"
+	pks_check "$t:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$mode" "$PKS_CLI_IF"
+	pks_check "$t:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$mode" "$PKS_SRV_IF"
+}
+
+pks_mid_detach() {
+	pks_check "$1:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
+	pks_check "$1:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+}
 
 pks_flows() {
 	pks_in "$PKS_CLI" "$PKTSPEC" flows --json
