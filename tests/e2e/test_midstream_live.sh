@@ -14,9 +14,7 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/../lib/servers.sh"
 
-T=$PKS_TEST
-MODE=${PKS_XDP_MODE:-native}
-[ "$MODE" = native ] || T="${T}_$MODE"
+T=$(pks_mid_case)
 NEG_PORT=17502 # a port no protocol is guessed for
 
 pks_topology
@@ -79,18 +77,9 @@ pks_mqtt_heard pub5 "$PKS_TMP/sub5.log" before-qos2 || pks_fail "$T:session-qos2
 pks_mqtt_heard pubbig "$PKS_TMP/subbig.log" before-big || pks_fail "$T:session-big" "$(cat "$PKS_TMP/subbig.log" "$PKS_TMP/pubbig.log")"
 pks_ask noise "$PKS_TMP/noise.log" 0 "ok 0" || pks_fail "$T:session-noise" "$(cat "$PKS_TMP/noise.log")"
 
-# The client port of each session, from the client's own socket.
-declare -A P
-for s in pg4 pg6 listen sub pub sub5 pub5 ping subbig pubbig noise; do
-	P[$s]=$(pks_session_port $s)
-	[[ ${P[$s]} =~ ^[0-9]+$ ]] || pks_fail "$T:client-port" "$s: '${P[$s]}'"
-done
-# Without every session open before the attach the rest tests nothing.
-[ $PKS_FAILED -eq 0 ] || pks_done
-pks_pass "$T:sessions-open-before-attach"
-
-pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
-pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
+# The client port of each session, from the client's own socket; without
+# every session open before the attach the rest tests nothing.
+pks_mid_attach "$T" pg4 pg6 listen sub pub sub5 pub5 ping subbig pubbig noise
 
 # Now the same connections talk: two queries per psql (each notifying the
 # listener), two publishes of each QoS, two random exchanges, each waited for
@@ -107,55 +96,22 @@ for i in 1 2; do
 	pks_ask noise "$PKS_TMP/noise.log" $i "ok $i" || pks_fail "$T:noise-$i" "$(tail -n 3 "$PKS_TMP/noise.log")"
 done
 
-flows() { pks_in "$PKS_CLI" "$PKTSPEC" flows --json; }
-# named CLIENT CPORT SERVER SPORT PROTO RULE: that flow, this way round, is named
-# by RULE at `signature`, without a handshake.
-named() {
-	flows | pks_jq_any --arg c "$1" --argjson cp "$2" --arg s "$3" --argjson sp "$4" --arg p "$5" --arg r "$6" '
-		select(.l4 == "tcp" and .client == $c and .client_port == $cp and .server == $s and
-		       .server_port == $sp and .proto == $p and .rule == $r and .confidence == "signature" and
-		       .handshake == false)'
-}
-# expect_named NAME ...: as named, waited for (a flow decided needs both packets in the table).
-expect_named() {
-	local name=$1
-	shift
-	if pks_wait_for 30 named "$@"; then
-		pks_pass "$T:$name"
-	else
-		pks_fail "$T:$name" "flows to port $4: $(flows | jq -c --argjson sp "$4" 'select(.server_port == $sp) |
-			[.client, .client_port, .server, .server_port, .proto, .rule, .confidence, .handshake]' | tr '\n' ' ')"
-	fi
-}
-expect_named postgresql-mid-ipv4 198.18.0.1 "${P[pg4]}" 198.18.0.2 5432 postgresql postgresql-mid
-expect_named postgresql-mid-ipv6 2001:db8::1 "${P[pg6]}" 2001:db8::2 5432 postgresql postgresql-mid
-expect_named postgresql-mid-notifications-only 198.18.0.1 "${P[listen]}" 198.18.0.2 5432 postgresql postgresql-mid
-expect_named mqtt-mid-subscriber-ipv6 2001:db8::1 "${P[sub]}" 2001:db8::2 1883 mqtt mqtt-mid
-expect_named mqtt-mid-publisher-ipv4 198.18.0.1 "${P[pub]}" 198.18.0.2 1883 mqtt mqtt-mid
-expect_named mqtt5-qos2-mid-subscriber-ipv4 198.18.0.1 "${P[sub5]}" 198.18.0.2 1883 mqtt mqtt-mid
-expect_named mqtt5-qos2-mid-publisher-ipv6 2001:db8::1 "${P[pub5]}" 2001:db8::2 1883 mqtt mqtt-mid
-expect_named mqtt-mid-keepalive-only 198.18.0.1 "${P[ping]}" 198.18.0.2 1883 mqtt mqtt-mid
-expect_named mqtt-mid-large-publishes-subscriber 2001:db8::1 "${P[subbig]}" 2001:db8::2 1883 mqtt mqtt-mid
-expect_named mqtt-mid-large-publishes-publisher 2001:db8::1 "${P[pubbig]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:postgresql-mid-ipv4" 198.18.0.1 "${PKS_PORT[pg4]}" 198.18.0.2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:postgresql-mid-ipv6" 2001:db8::1 "${PKS_PORT[pg6]}" 2001:db8::2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:postgresql-mid-notifications-only" 198.18.0.1 "${PKS_PORT[listen]}" 198.18.0.2 5432 postgresql postgresql-mid
+pks_expect_mid "$T:mqtt-mid-subscriber-ipv6" 2001:db8::1 "${PKS_PORT[sub]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-publisher-ipv4" 198.18.0.1 "${PKS_PORT[pub]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt5-qos2-mid-subscriber-ipv4" 198.18.0.1 "${PKS_PORT[sub5]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt5-qos2-mid-publisher-ipv6" 2001:db8::1 "${PKS_PORT[pub5]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-keepalive-only" 198.18.0.1 "${PKS_PORT[ping]}" 198.18.0.2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-large-publishes-subscriber" 2001:db8::1 "${PKS_PORT[subbig]}" 2001:db8::2 1883 mqtt mqtt-mid
+pks_expect_mid "$T:mqtt-mid-large-publishes-publisher" 2001:db8::1 "${PKS_PORT[pubbig]}" 2001:db8::2 1883 mqtt mqtt-mid
 
 # The random bytes: once the table has counted both exchanges (two chunks each
 # way), the flow is still unnamed.
-noise_counted() {
-	flows | pks_jq_any --argjson cp "${P[noise]}" --argjson sp $NEG_PORT \
-		'select(.client_port == $cp and .server_port == $sp and .packets_c2s >= 2 and .packets_s2c >= 2)'
-}
-if pks_wait_for 30 noise_counted; then
-	got=$(flows | jq -r --argjson cp "${P[noise]}" 'select(.client_port == $cp) | "\(.proto)/\(.confidence)/\(.rule)"')
-	[ "$got" = "unknown/none/none" ] && pks_pass "$T:random-bytes-unnamed" || pks_fail "$T:random-bytes-unnamed" "$got"
-else
-	pks_fail "$T:random-bytes-unnamed" "flow not counted: $(flows | jq -c --argjson sp $NEG_PORT 'select(.server_port == $sp)')"
-fi
-
+pks_expect_unnamed "$T:random-bytes-unnamed" "${PKS_PORT[noise]}" $NEG_PORT 2
 # Nothing else: every flow is one of the sessions.
-others=$(flows | jq -r --argjson ports "[$(IFS=,; echo "${P[*]}")]" \
-	'select(.client_port | IN($ports[]) | not) | "\(.l4) \(.client)/\(.client_port) \(.server_port) \(.proto)"' | tr '\n' ';')
-[ -z "$others" ] && pks_pass "$T:no-other-flows" || pks_fail "$T:no-other-flows" "$others"
+pks_expect_no_other_flows "$T:no-other-flows" "${PKS_PORT[@]}"
 
-pks_check "$T:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
-pks_check "$T:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+pks_mid_detach "$T"
 pks_done

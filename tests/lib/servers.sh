@@ -142,6 +142,43 @@ pks_tcpdump_stop() {
 	pks_tcpdump_finish "$PKS_TCPDUMP_PID" "$1.log" "$ifc"
 }
 
+# ---- Recordings of sessions picked up mid-way (tests/captures/midstream) ---
+#
+#   pks_offloads_off         segments on the veth pair as a real link carries them:
+#                            with offloads a veth hands tcpdump one 3,000-byte
+#                            "packet" where the wire has three segments
+#   pks_record_start NAME PORT
+#                            tcpdump on the server's veth end, TCP port PORT,
+#                            into $PKS_TMP/NAME.pcap
+#   pks_record_finish NAME DIR
+#                            stops it; the recording must be complete, hold no
+#                            SYN (the sessions were open before it started) and
+#                            only the test prefixes; then it is copied to DIR
+# Both return non-zero, saying why on stderr, when that fails.
+
+pks_offloads_off() {
+	pks_in "$PKS_CLI" ethtool -K "$PKS_CLI_IF" tso off gso off gro off >/dev/null &&
+		pks_in "$PKS_SRV" ethtool -K "$PKS_SRV_IF" tso off gso off gro off >/dev/null
+}
+
+pks_record_start() {
+	pks_tcpdump_start "$PKS_SRV" "$PKS_SRV_IF" "$PKS_TMP/$1.pcap" "tcp port $2"
+}
+
+pks_record_finish() {
+	local f="$PKS_TMP/$1.pcap"
+	pks_tcpdump_stop "$f" || { echo "$1: recording incomplete" >&2; return 1; }
+	[ "$(tcpdump -r "$f" -n 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null | wc -l)" -eq 0 ] ||
+		{ echo "$1: a SYN was recorded" >&2; return 1; }
+	# Every endpoint (tcpdump's "ADDR.PORT > ADDR.PORT:") in the test prefixes.
+	if tcpdump -r "$f" -n 2>/dev/null | awk '{ print $3; print $5 }' | sed 's/[.:]*$//' |
+		grep -Ev '^(198\.1[89]\.[0-9.]+|2001:db8:[0-9a-f:.]+)$' >&2; then
+		echo "$1: another address was recorded" >&2
+		return 1
+	fi
+	cp "$f" "$2/$1.pcap"
+}
+
 # ---- Long-lived sessions (mid-session tests and recordings) ----------------
 #
 #   pks_pg_start             a private PostgreSQL cluster (initdb as user postgres,
@@ -155,6 +192,10 @@ pks_tcpdump_stop() {
 #   pks_ask NAME LOG LINE ANSWER
 #                            feeds LINE to session NAME and waits (30 s) for the
 #                            line ANSWER in LOG
+#   pks_ask_new NAME LOG LINE ERE
+#                            feeds LINE to session NAME and waits (30 s) for a
+#                            new line of LOG (one it did not have before)
+#                            matching the extended regular expression ERE
 #   pks_mqtt_heard PUB SUBLOG LINE
 #                            publishes LINE through session PUB until the
 #                            subscriber's log has it (30 s)
@@ -226,6 +267,18 @@ pks_ask() {
 	pks_wait_for 30 pks_logged "$2" "$4"
 }
 
+pks_ask_new() {
+	local n
+	n=$(wc -l <"$2")
+	pks_say "$1" "$3"
+	pks_wait_for 30 pks_logged_new "$2" "$n" "$4"
+}
+
+# pks_logged_new LOG N ERE: a line of LOG after its first N matches ERE.
+pks_logged_new() {
+	tail -n "+$(($2 + 1))" "$1" | grep -qE -- "$3"
+}
+
 # A subscriber gets nothing published before its subscription is in place,
 # which nothing on its side shows: publish until it hears.
 pks_mqtt_heard() {
@@ -233,4 +286,219 @@ pks_mqtt_heard() {
 }
 pks_mqtt_heard1() {
 	pks_say "$1" "$3" && pks_wait_for 1 pks_logged "$2" "$3"
+}
+
+# ---- Line-oriented servers (mid-session tests, recordings, tcp_a captures) --
+#
+#   pks_ftp_start ADDR       vsftpd on ADDR port 21 (one instance per address):
+#                            anonymous, read-only, root $PKS_TMP/ftp (hello.txt)
+#   pks_smtp_start ADDR PORT aiosmtpd on ADDR:PORT (it prints the mail it gets)
+#   pks_mail_start           dovecot, POP3 on 110 and IMAP on 143, on 198.18.0.2
+#                            and 2001:db8::2: any user, password "secret", each
+#                            user's maildir $PKS_TMP/mail/USER
+#   pks_irc_start            ngircd "irc.example.net" on 198.18.0.2 and
+#                            2001:db8::2 port 6667
+#   pks_mail_deliver USER N [FIRST]
+#                            puts N small messages in USER's maildir, numbered
+#                            from FIRST (1)
+# Each waits for its listener; non-zero (with a message on stderr) when it
+# did not come up.
+
+pks_ftp_start() {
+	local a=$1 d="$PKS_TMP/ftp" tag=4 listen="listen=YES
+listen_address=$1"
+	case "$a" in *:*) tag=6 listen="listen=NO
+listen_ipv6=YES
+listen_address6=$a" ;; esac
+	mkdir -p "$d" "$PKS_TMP/vsempty"
+	echo hello >"$d/hello.txt"
+	chmod 755 "$PKS_TMP" "$d"
+	cat >"$PKS_TMP/vsftpd$tag.conf" <<CONF
+$listen
+background=NO
+anonymous_enable=YES
+local_enable=NO
+write_enable=NO
+anon_root=$d
+secure_chroot_dir=$PKS_TMP/vsempty
+seccomp_sandbox=NO
+pasv_enable=YES
+xferlog_enable=NO
+idle_session_timeout=900
+CONF
+	pks_bg "$PKS_SRV" "$PKS_TMP/vsftpd$tag.log" vsftpd "$PKS_TMP/vsftpd$tag.conf"
+	pks_wait_for 30 pks_listening_on "$PKS_SRV" "$a" 21 ||
+		{ echo "vsftpd on $a did not start: $(cat "$PKS_TMP/vsftpd$tag.log")" >&2; return 1; }
+}
+
+pks_smtp_start() {
+	local log="$PKS_TMP/aiosmtpd-$2.log"
+	# -n: no setuid to nobody; "-l HOST:PORT" splits at the last colon, so an IPv6 address goes bare.
+	pks_bg "$PKS_SRV" "$log" /usr/bin/python3 -m aiosmtpd -n -l "$1:$2"
+	pks_wait_for 30 pks_listening_on "$PKS_SRV" "$1" "$2" ||
+		{ echo "aiosmtpd on $1 port $2 did not start: $(cat "$log")" >&2; return 1; }
+}
+
+pks_mail_start() {
+	local d="$PKS_TMP/dovecot"
+	mkdir -p "$d/run" "$d/state" "$PKS_TMP/mail"
+	chmod 777 "$PKS_TMP/mail"
+	cat >"$d/dovecot.conf" <<CONF
+protocols = pop3 imap
+listen = 198.18.0.2, 2001:db8::2
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$PKS_TMP/mail/%u
+}
+mail_location = maildir:$PKS_TMP/mail/%u
+CONF
+	pks_bg "$PKS_SRV" "$d/dovecot.out" dovecot -F -c "$d/dovecot.conf"
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 110 2 && pks_wait_for 30 pks_listening "$PKS_SRV" tcp 143 2 ||
+		{ echo "dovecot did not start: $(cat "$d/dovecot.out" "$d/dovecot.log" 2>/dev/null | tail -n 5)" >&2; return 1; }
+}
+
+pks_mail_deliver() {
+	local m="$PKS_TMP/mail/$1" i
+	mkdir -p "$m/new" "$m/cur" "$m/tmp"
+	for ((i = ${3:-1}; i < ${3:-1} + $2; i++)); do
+		printf 'From: alice@example.org\r\nTo: %s@example.org\r\nSubject: pktspec %d\r\n\r\nmessage %d for %s\r\n' \
+			"$1" $i $i "$1" >"$m/tmp/100$i.pktspec$i.test"
+		chown nobody:nogroup "$m/tmp/100$i.pktspec$i.test"
+		# Into new/ whole (a rename), as a delivery agent does: a server watching
+		# the maildir never sees half a message.
+		mv "$m/tmp/100$i.pktspec$i.test" "$m/new/"
+	done
+	chown nobody:nogroup "$m" "$m/new" "$m/cur" "$m/tmp"
+}
+
+pks_irc_start() {
+	local d="$PKS_TMP/ngircd"
+	mkdir -p "$d"
+	cat >"$d/ngircd.conf" <<CONF
+[Global]
+Name = irc.example.net
+Info = pktspec test
+Listen = 198.18.0.2,2001:db8::2
+Ports = 6667
+PidFile = $d/ngircd.pid
+MotdPhrase = hello
+ServerUID = nobody
+ServerGID = nogroup
+[Options]
+DNS = no
+Ident = no
+PAM = no
+CONF
+	pks_bg "$PKS_SRV" "$d/ngircd.log" ngircd -n -f "$d/ngircd.conf"
+	pks_wait_for 30 pks_listening "$PKS_SRV" tcp 6667 2 ||
+		{ echo "ngircd did not start: $(tail -n 5 "$d/ngircd.log")" >&2; return 1; }
+}
+
+# pks_listening_on NS ADDR PORT: a TCP socket listens on ADDR:PORT in NS.
+pks_listening_on() {
+	local a=$2
+	case "$a" in *:*) a="[$a]" ;; esac
+	pks_in "$1" ss -Hltn "src $a:$3" | grep -q .
+}
+
+# ---- Mid-session verdicts, from `pktspec flows --json` ----------------------
+#
+#   pks_mid_case             the cases' prefix: the test's name, and _MODE when
+#                            PKS_XDP_MODE is not native (generic: skb mode)
+#   pks_mid_attach CASE SESSION...
+#                            each session's client port (from the client's own
+#                            socket) into PKS_PORT[SESSION]; ends the test unless
+#                            all are open and nothing failed so far (the rest
+#                            would test nothing); then `pktspec attach` in
+#                            PKS_XDP_MODE (native) on both veth ends
+#                            (CASE:attach-client/-server)
+#   pks_mid_detach CASE      detaches both (CASE:detach-client/-server)
+#   pks_flows                the flow table as JSON lines (run in the client netns)
+#   pks_expect_mid CASE CLIENT CPORT SERVER SPORT PROTO RULE
+#                            PASS once (30 s) that TCP flow, this way round, is
+#                            named PROTO by RULE at `signature` without a handshake
+#   pks_expect_unnamed CASE CPORT SPORT N
+#                            PASS when the flow, once it has N packets each way,
+#                            is still unknown/none/none
+#   pks_expect_no_other_flows CASE CPORT...
+#                            PASS when every flow's client port is one of CPORT
+
+pks_mid_case() {
+	local mode=${PKS_XDP_MODE:-native}
+	[ "$mode" = native ] && echo "$PKS_TEST" || echo "${PKS_TEST}_$mode"
+}
+
+declare -A PKS_PORT
+pks_mid_attach() {
+	local t=$1 mode=${PKS_XDP_MODE:-native} s
+	shift
+	for s in "$@"; do
+		PKS_PORT[$s]=$(pks_session_port "$s")
+		[[ ${PKS_PORT[$s]} =~ ^[0-9]+$ ]] || pks_fail "$t:client-port" "$s: '${PKS_PORT[$s]}'"
+	done
+	[ $PKS_FAILED -eq 0 ] || pks_done
+	pks_pass "$t:sessions-open-before-attach"
+	pks_check "$t:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$mode" "$PKS_CLI_IF"
+	pks_check "$t:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$mode" "$PKS_SRV_IF"
+}
+
+pks_mid_detach() {
+	pks_check "$1:detach-client" pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF"
+	pks_check "$1:detach-server" pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF"
+}
+
+pks_flows() {
+	pks_in "$PKS_CLI" "$PKTSPEC" flows --json
+}
+
+pks_mid_named() {
+	pks_flows | pks_jq_any --arg c "$1" --argjson cp "$2" --arg s "$3" --argjson sp "$4" --arg p "$5" --arg r "$6" '
+		select(.l4 == "tcp" and .client == $c and .client_port == $cp and .server == $s and
+		       .server_port == $sp and .proto == $p and .rule == $r and .confidence == "signature" and
+		       .handshake == false)'
+}
+
+pks_expect_mid() {
+	local name=$1
+	shift
+	# A flow is named once both fitting packets are in the table: waited for.
+	if pks_wait_for 30 pks_mid_named "$@"; then
+		pks_pass "$name"
+	else
+		pks_fail "$name" "flows to port $4: $(pks_flows | jq -c --argjson sp "$4" 'select(.server_port == $sp) |
+			[.client, .client_port, .server, .server_port, .proto, .rule, .confidence, .handshake]' | tr '\n' ' ')"
+	fi
+}
+
+pks_flow_counted() {
+	pks_flows | pks_jq_any --argjson cp "$1" --argjson sp "$2" --argjson n "$3" \
+		'select(.client_port == $cp and .server_port == $sp and .packets_c2s >= $n and .packets_s2c >= $n)'
+}
+
+pks_expect_unnamed() {
+	local got
+	if pks_wait_for 30 pks_flow_counted "$2" "$3" "$4"; then
+		got=$(pks_flows | jq -r --argjson cp "$2" 'select(.client_port == $cp) | "\(.proto)/\(.confidence)/\(.rule)"')
+		[ "$got" = "unknown/none/none" ] && pks_pass "$1" || pks_fail "$1" "$got"
+	else
+		pks_fail "$1" "flow not counted: $(pks_flows | jq -c --argjson sp "$3" 'select(.server_port == $sp)')"
+	fi
+}
+
+pks_expect_no_other_flows() {
+	local name=$1 others
+	shift
+	others=$(pks_flows | jq -r --argjson ports "[$(IFS=,; echo "$*")]" \
+		'select(.client_port | IN($ports[]) | not) | "\(.l4) \(.client)/\(.client_port) \(.server_port) \(.proto)"' | tr '\n' ';')
+	[ -z "$others" ] && pks_pass "$name" || pks_fail "$name" "$others"
 }

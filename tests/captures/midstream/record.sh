@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 #
-# Records the RECORDED mid-session captures (craft.py makes the crafted ones):
+# Records the RECORDED mid-session captures (craft.py makes the crafted ones,
+# record_text.sh those of the line-oriented protocols):
 # a real PostgreSQL server and psql, a real Mosquitto broker with
 # mosquitto_sub and `mosquitto_pub -l`, across a veth pair between two network
 # namespaces. Each session is connected and has talked BEFORE tcpdump starts,
@@ -22,10 +23,7 @@ OUT=$PKS_ROOT/tests/captures/midstream
 die() { echo "record.sh: $*" >&2; exit 1; }
 
 pks_topology
-# Segments as a real link carries them: with offloads a veth hands tcpdump one
-# 3,000-byte "packet" where the wire has three segments.
-pks_in "$PKS_CLI" ethtool -K "$PKS_CLI_IF" tso off gso off gro off >/dev/null &&
-	pks_in "$PKS_SRV" ethtool -K "$PKS_SRV_IF" tso off gso off gro off >/dev/null || die "ethtool -K failed"
+pks_offloads_off || die "ethtool -K failed"
 pks_pg_start && pks_mqtt_start || die "servers did not start"
 pks_session pg "$PKS_TMP/pg.log" psql -X -A -t -h 198.18.0.2 -U postgres -d postgres
 pks_session sub "$PKS_TMP/sub.log" mosquitto_sub -h 198.18.0.2 -t pktspec/test -q 0
@@ -39,19 +37,14 @@ pks_mqtt_heard pub "$PKS_TMP/sub.log" before || die "mosquitto_sub heard nothing
 # for PORT while each LINE goes to SESSION and its ANSWER shows in LOG; then the
 # recording must hold no SYN and only the test prefixes.
 record() {
-	local f="$PKS_TMP/$1.pcap" name=$1 port=$2 session=$3 log=$4
+	local name=$1 port=$2 session=$3 log=$4
 	shift 4
-	pks_tcpdump_start "$PKS_SRV" "$PKS_SRV_IF" "$f" "tcp port $port" || die "tcpdump: $(cat "$f.log")"
+	pks_record_start "$name" "$port" || die "$name: tcpdump did not start"
 	while [ $# -ge 2 ]; do
 		pks_ask "$session" "$log" "$1" "$2" || die "$name: no answer to $1"
 		shift 2
 	done
-	pks_tcpdump_stop "$f" || die "$name: recording incomplete"
-	[ "$(tcpdump -r "$f" -n 'tcp[tcpflags] & tcp-syn != 0' 2>/dev/null | wc -l)" -eq 0 ] || die "$name: a SYN was recorded"
-	# Every endpoint (tcpdump's "ADDR.PORT > ADDR.PORT:") in the test prefixes.
-	tcpdump -r "$f" -n 2>/dev/null | awk '{ print $3; print $5 }' | sed 's/[.:]*$//' |
-		grep -Ev '^(198\.1[89]\.[0-9.]+|2001:db8:[0-9a-f:.]+)$' && die "$name: another address was recorded"
-	cp "$f" "$OUT/$name.pcap"
+	pks_record_finish "$name" "$OUT" || die "$name: not recorded"
 }
 
 record postgresql_mid_recorded 5432 pg "$PKS_TMP/pg.log" \

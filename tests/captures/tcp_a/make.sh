@@ -13,6 +13,7 @@
 # from the specification and exchanged over real sockets by a small Python
 # script; the function below says so, and so does doc/protocols-tcp_a.md.
 . "$(dirname "$0")/../../lib/common.sh"
+. "$(dirname "$0")/../../lib/servers.sh"
 
 OUT=$PKS_ROOT/tests/captures/tcp_a
 SNAP=256 # headers and the 64-byte window with room to spare
@@ -180,23 +181,7 @@ cap_telnet() { # inetutils-telnetd started inetd-style on an accepted socket, in
 }
 
 cap_ftp() { # vsftpd, curl (anonymous listing)
-	mkdir -p "$PKS_TMP/ftp" "$PKS_TMP/vsempty"
-	echo hello >"$PKS_TMP/ftp/hello.txt"
-	chmod 755 "$PKS_TMP/ftp"
-	cat >"$PKS_TMP/vsftpd.conf" <<-CONF
-		listen=YES
-		listen_ipv6=NO
-		listen_address=$SRV
-		background=NO
-		anonymous_enable=YES
-		local_enable=NO
-		anon_root=$PKS_TMP/ftp
-		secure_chroot_dir=$PKS_TMP/vsempty
-		seccomp_sandbox=NO
-		pasv_enable=YES
-	CONF
-	pks_bg "$S" "$PKS_TMP/vsftpd.log" vsftpd "$PKS_TMP/vsftpd.conf"
-	pks_wait_tcp "$S" 21
+	pks_ftp_start $SRV
 	cap_begin ftp "tcp port 21"
 	cli curl -s -o /dev/null ftp://$SRV/hello.txt
 	cap_end
@@ -204,8 +189,7 @@ cap_ftp() { # vsftpd, curl (anonymous listing)
 }
 
 cap_smtp() { # python3-aiosmtpd, curl as SMTP client
-	pks_bg "$S" "$PKS_TMP/aiosmtpd.log" /usr/bin/python3 -m aiosmtpd -n -l $SRV:25
-	pks_wait_tcp "$S" 25
+	pks_smtp_start $SRV 25
 	printf 'Subject: test\r\n\r\nhello\r\n' >"$PKS_TMP/mail.txt"
 	cap_begin smtp "tcp port 25"
 	cli curl -s smtp://$SRV --mail-from alice@example.org --mail-rcpt bob@example.org -T "$PKS_TMP/mail.txt"
@@ -214,29 +198,7 @@ cap_smtp() { # python3-aiosmtpd, curl as SMTP client
 }
 
 cap_mail() { # dovecot-pop3d and dovecot-imapd, curl as POP3 and IMAP client
-	mkdir -p "$PKS_TMP/dovecot-run" "$PKS_TMP/dovecot-state" "$PKS_TMP/mail"
-	chmod 777 "$PKS_TMP/mail"
-	cat >"$PKS_TMP/dovecot.conf" <<-CONF
-		protocols = pop3 imap
-		listen = $SRV
-		base_dir = $PKS_TMP/dovecot-run
-		state_dir = $PKS_TMP/dovecot-state
-		log_path = $PKS_TMP/dovecot.log
-		ssl = no
-		disable_plaintext_auth = no
-		auth_mechanisms = plain
-		passdb {
-		  driver = static
-		  args = password=secret
-		}
-		userdb {
-		  driver = static
-		  args = uid=nobody gid=nogroup home=$PKS_TMP/mail/%u
-		}
-		mail_location = maildir:$PKS_TMP/mail/%u
-	CONF
-	pks_bg "$S" "$PKS_TMP/dovecot.out" dovecot -F -c "$PKS_TMP/dovecot.conf"
-	pks_wait_tcp "$S" 110 && pks_wait_tcp "$S" 143
+	pks_mail_start
 	cap_begin pop3 "tcp port 110"
 	cli curl -s -u bob:secret pop3://$SRV/
 	cap_end
@@ -361,23 +323,7 @@ cap_xmpp() { # prosody; a Python client opening a stream (no packaged CLI client
 }
 
 cap_irc() { # ngircd; a Python client registering (no light packaged CLI client)
-	cat >"$PKS_TMP/ngircd.conf" <<-CONF
-		[Global]
-		Name = irc.example.net
-		Info = pktspec test
-		Listen = $SRV
-		Ports = 6667
-		PidFile = $PKS_TMP/ngircd.pid
-		MotdPhrase = hello
-		ServerUID = nobody
-		ServerGID = nogroup
-		[Options]
-		DNS = no
-		Ident = no
-		PAM = no
-	CONF
-	pks_bg "$S" "$PKS_TMP/ngircd.log" ngircd -n -f "$PKS_TMP/ngircd.conf"
-	pks_wait_tcp "$S" 6667
+	pks_irc_start
 	cap_begin irc "tcp port 6667"
 	cli /usr/bin/python3 - $SRV <<-'PY'
 		import socket, sys, time
