@@ -279,21 +279,6 @@ static __always_inline __u32 pks_midt_imap_command(const struct pks_payload *p, 
 	return 0;
 }
 
-/* The length of the tag starting the line (RFC 9051 9 "tag"), when a space follows it. */
-static __always_inline __u32 pks_midt_imap_tag(const struct pks_payload *p)
-{
-	__u32 i, n = 0;
-
-	for (i = 0; i < PKS_IMAP_TAG_MAX; i++) {
-		if (!pks_imap_tag_char(p->b[i]))
-			break;
-		n++;
-	}
-	if (n == 0 || n >= PKS_IMAP_TAG_MAX || p->b[n & PKS_WIN_MASK] != ' ')
-		return 0;
-	return n;
-}
-
 /* An untagged response's keyword after "* " (RFC 9051 7: status, server and mailbox data). */
 static __always_inline int pks_midt_imap_untagged(const struct pks_payload *p)
 {
