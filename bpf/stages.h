@@ -108,15 +108,19 @@ static __always_inline struct pks_state *pks_state_get(void)
 /* The packet's flow entry, in the table its family keys it in. */
 static __always_inline struct pks_flow *pks_flow_find(struct pks_state *s)
 {
-	if (s->v4)
-		return bpf_map_lookup_elem(&pks_flows4, &s->key4);
-	return bpf_map_lookup_elem(&pks_flows, &s->key);
+	return pks_flow_lookup(s->v4, &s->key4, &s->key);
 }
 
+/* Inserts a new flow entry; one call per table, as in pks_flow_lookup(). */
 static __always_inline long pks_flow_insert(struct pks_state *s, const struct pks_flow *f)
 {
-	if (s->v4)
-		return bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+	long err;
+
+	if (s->v4) {
+		err = bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+		barrier_var(err);
+		return err;
+	}
 	return bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
 }
 
