@@ -435,6 +435,54 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return pks_next(ctx, PKS_ST_WINDOW);
 }
 
+/* The first signature stage of l4 (a constant), else the verdict. */
+static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
+{
+	__u32 first = pks_sig_stage_first(l4);
+
+	if (first >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + first);
+}
+
+/*
+ * The payload window the signatures read (s->pl), then the first signature
+ * stage of the packet's L4: pks_window's work, which pks_track does itself
+ * for a new flow's first payload (a tail call and a flow lookup fewer).
+ */
+static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	struct pks_payload *pl = &s->pl;
+	int dir = s->dir & 1;
+
+	__builtin_memset(pl, 0, sizeof(*pl));
+	__builtin_memset(&s->m, 0, sizeof(s->m));
+	if (pks_hook_window(ctx, pl, &s->pkt))
+		return pks_end(pks_quiet_reason(s, f));
+	pl->sport = s->pkt.sport;
+	pl->dport = s->pkt.dport;
+	pl->l4 = s->pkt.l4;
+	pl->from_client = dir == PKS_DIR_C2S;
+	pl->nth = pks_flow_inspected(f, dir);
+	pl->flow_proto = f->proto;
+	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
+	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
+	pl->cookie = f->cookie;
+	if (pl->nth < 15)
+		f->inspected += 1 << (dir * 4);
+	s->matched = 0;
+	/*
+	 * A constant slot per L4: the JIT turns such a tail call into a direct
+	 * jump, where a slot computed at run time is an indirect one (a
+	 * retpoline on kernels with Spectre v2 mitigations).
+	 */
+	if (s->pkt.l4 == IPPROTO_TCP)
+		return pks_next_sig(ctx, IPPROTO_TCP);
+	if (s->pkt.l4 == IPPROTO_UDP)
+		return pks_next_sig(ctx, IPPROTO_UDP);
+	return pks_next(ctx, PKS_ST_VERDICT);
+}
+
 /*
  * After the flow and any payload copy: the payload window and the signatures
  * when the flow still inspects, else the packet ends.
@@ -491,7 +539,10 @@ int pks_track(struct pks_hook_ctx *ctx)
 	pks_flow_touch(ctx, s, f);
 	if (pks_cr_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
-	return pks_after_copy(ctx, s, f);
+	/* pks_after_copy's work (s->then is PKS_THEN_INSPECT from the entry), the window here. */
+	if (!pks_inspects(s, f))
+		return pks_end(pks_quiet_reason(s, f));
+	return pks_window_fill(ctx, s, f);
 }
 
 /*
@@ -546,38 +597,14 @@ SEC(PKS_SEC)
 int pks_window(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
-	struct pks_payload *pl;
 	struct pks_flow *f;
-	__u32 first;
-	int dir;
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
 	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	pl = &s->pl;
-	dir = s->dir & 1;
-	__builtin_memset(pl, 0, sizeof(*pl));
-	__builtin_memset(&s->m, 0, sizeof(s->m));
-	if (pks_hook_window(ctx, pl, &s->pkt))
-		return pks_end(pks_quiet_reason(s, f));
-	pl->sport = s->pkt.sport;
-	pl->dport = s->pkt.dport;
-	pl->l4 = s->pkt.l4;
-	pl->from_client = dir == PKS_DIR_C2S;
-	pl->nth = pks_flow_inspected(f, dir);
-	pl->flow_proto = f->proto;
-	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
-	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
-	pl->cookie = f->cookie;
-	if (pl->nth < 15)
-		f->inspected += 1 << (dir * 4);
-	s->matched = 0;
-	first = pks_sig_stage_first(s->pkt.l4);
-	if (first >= PKS_SG__COUNT)
-		return pks_next(ctx, PKS_ST_VERDICT);
-	return pks_next(ctx, PKS_ST_SIG0 + first);
+	return pks_window_fill(ctx, s, f);
 }
 
 /* One signature stage of bpf/sig/signatures.def: a match, or the chain's next stage. */
