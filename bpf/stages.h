@@ -77,6 +77,8 @@ struct pks_state {
 	struct pks_match m;       /* what a signature matched */
 	struct pks_flow init;     /* a new flow entry, before insertion */
 	__u64 now;                /* the packet's time (capture time in replay) */
+	__u64 clock_jiffies;      /* pks_now's per-CPU cache: the jiffy of clock_ns... */
+	__u64 clock_ns;           /* ...and the coarse clock read in it */
 	__u64 wire;               /* its length on the wire */
 	__u32 reason;             /* what the last stage counts (enum pks_reason) */
 	__u8 dir;                 /* enum pks_dir of this packet */
