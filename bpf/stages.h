@@ -6,7 +6,8 @@
  *                A decided flow, or a packet with nothing to inspect, ends
  *                here: the fast path is one program.
  *   pks_track:   a new flow: context lookups (bpf/context/flow_new.h), the
- *                entry, the new-flow event
+ *                entry, the new-flow event; then its payload's window, as
+ *                pks_window does (a tail call and a lookup fewer)
  *   pks_copy:    a payload copy for the context rules (bpf/context/events.h),
  *                sent from here or, when a kernel rule reads it first, from
  *   pks_krules:  the kernel's FTP rule (bpf/context/ftp.h)
