@@ -34,6 +34,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_flows SEC(".maps");
 
+/*
+ * A flow's entry: in pks_flows4 under k4 when v4, else in pks_flows under k.
+ *
+ * One call per table: left alone, LLVM merges the two calls into one whose
+ * map is chosen at run time, and the verifier only inlines a hash lookup (or
+ * calls a map's update directly) at a call that always sees one map. The
+ * merged call went through the map's ops, an indirect call, on every packet
+ * (about 35 ns of a decided packet live, doc/performance.md). The empty asm
+ * on the result of one call keeps the two apart.
+ */
+static __always_inline struct pks_flow *pks_flow_lookup(int v4, const struct pks_flow_key4 *k4,
+							 const struct pks_flow_key *k)
+{
+	struct pks_flow *f;
+
+	if (v4) {
+		f = bpf_map_lookup_elem(&pks_flows4, k4);
+		barrier_var(f);
+		return f;
+	}
+	return bpf_map_lookup_elem(&pks_flows, k);
+}
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);

@@ -133,14 +133,30 @@ static __always_inline __u32 pks_ticks(__u64 now)
 	return now > epoch ? (now - epoch) >> PKS_TICK_SHIFT : 0;
 }
 
-/* The packet's time: the capture's in replay; a fast clock when the kernel has one. */
-static __always_inline __u64 pks_now(int fast)
+/*
+ * The packet's time: the capture's in replay; on the fast path the coarse
+ * clock when the kernel has it, read once per jiffy on each CPU. The coarse
+ * clock only moves at the timer tick, which advances jiffies, and the
+ * verifier turns bpf_jiffies64() into one load where a helper call costs
+ * about 25 ns live (doc/performance.md). A packet that reads the new jiffy
+ * before the tick has moved the clock keeps the old time for a jiffy (4 ms
+ * at HZ=250), within what the coarse clock already lags.
+ */
+static __always_inline __u64 pks_now(struct pks_state *s, int fast)
 {
+	__u64 j;
+
 	if (pks_replay.now_ns)
 		return pks_replay.now_ns;
-	/* bpf_ktime_get_coarse_ns is Linux 5.11+: older verifiers never see the call (pks_cfg is constant). */
-	if (fast && pks_cfg.coarse_clock)
-		return bpf_ktime_get_coarse_ns();
+	/* Linux 5.11+: older verifiers never see the calls (pks_cfg is constant). */
+	if (fast && pks_cfg.coarse_clock) {
+		j = bpf_jiffies64();
+		if (j != s->clock_jiffies || !s->clock_ns) {
+			s->clock_ns = bpf_ktime_get_coarse_ns();
+			s->clock_jiffies = j;
+		}
+		return s->clock_ns;
+	}
 	return bpf_ktime_get_ns();
 }
 
@@ -410,7 +426,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 #if PKS_BENCH_CUT == 1
 	return PKS_PASS;
 #endif
-	s->now = pks_now(1);
+	s->now = pks_now(s, 1);
 	s->wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, &s->pkt);
 	s->v4 = pks_pkt_is4(&s->pkt);
 	if (s->v4)
@@ -449,6 +465,57 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return pks_next(ctx, PKS_ST_WINDOW);
 }
 
+/* The first signature stage of l4 (a constant), else the verdict. */
+static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
+{
+	__u32 first = pks_sig_stage_first(l4);
+
+	if (first >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + first);
+}
+
+/*
+ * The payload window the signatures read (s->pl), then the first signature
+ * stage of the packet's L4: pks_window's work, which pks_track does itself
+ * for a new flow's first payload (a tail call and a flow lookup fewer).
+ */
+static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	struct pks_payload *pl = &s->pl;
+	int dir = s->dir & 1;
+
+	__builtin_memset(pl, 0, sizeof(*pl));
+	__builtin_memset(&s->m, 0, sizeof(s->m));
+	if (pks_hook_window(ctx, pl, &s->pkt))
+		return pks_end(pks_quiet_reason(s, f));
+	pl->sport = s->pkt.sport;
+	pl->dport = s->pkt.dport;
+	pl->l4 = s->pkt.l4;
+	pl->from_client = dir == PKS_DIR_C2S;
+	pl->nth = pks_flow_inspected(f, dir);
+	pl->flow_proto = f->proto;
+	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
+	pl->flow_rule = f->rule;
+	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
+	pl->cookie = f->cookie;
+	if (pks_crlf_keepalive(pl))
+		return pks_end(pks_quiet_reason(s, f));
+	if (pl->nth < 15)
+		f->inspected += 1 << (dir * 4);
+	s->matched = 0;
+	/*
+	 * A constant slot per L4: the JIT turns such a tail call into a direct
+	 * jump, where a slot computed at run time is an indirect one (a
+	 * retpoline on kernels with Spectre v2 mitigations).
+	 */
+	if (s->pkt.l4 == IPPROTO_TCP)
+		return pks_next_sig(ctx, IPPROTO_TCP);
+	if (s->pkt.l4 == IPPROTO_UDP)
+		return pks_next_sig(ctx, IPPROTO_UDP);
+	return pks_next(ctx, PKS_ST_VERDICT);
+}
+
 /*
  * After the flow and any payload copy: the payload window and the signatures
  * when the flow still inspects, else the packet ends.
@@ -477,7 +544,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
 	/* A flow's first packet gets the exact time, whatever the fast path reads. */
-	s->now = pks_now(0);
+	s->now = pks_now(s, 0);
 	pks_wide_key(s);
 	init = &s->init;
 	/* Only while the daemon has restore entries out: a flood's flows pay nothing for it. */
@@ -505,7 +572,10 @@ int pks_track(struct pks_hook_ctx *ctx)
 	pks_flow_touch(ctx, s, f);
 	if (pks_cr_copy_wanted(f, &s->pkt))
 		return pks_next(ctx, PKS_ST_COPY);
-	return pks_after_copy(ctx, s, f);
+	/* pks_after_copy's work (s->then is PKS_THEN_INSPECT from the entry), the window here. */
+	if (!pks_inspects(s, f))
+		return pks_end(pks_quiet_reason(s, f));
+	return pks_window_fill(ctx, s, f);
 }
 
 /*
@@ -560,41 +630,14 @@ SEC(PKS_SEC)
 int pks_window(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
-	struct pks_payload *pl;
 	struct pks_flow *f;
-	__u32 first;
-	int dir;
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
 	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	pl = &s->pl;
-	dir = s->dir & 1;
-	__builtin_memset(pl, 0, sizeof(*pl));
-	__builtin_memset(&s->m, 0, sizeof(s->m));
-	if (pks_hook_window(ctx, pl, &s->pkt))
-		return pks_end(pks_quiet_reason(s, f));
-	pl->sport = s->pkt.sport;
-	pl->dport = s->pkt.dport;
-	pl->l4 = s->pkt.l4;
-	pl->from_client = dir == PKS_DIR_C2S;
-	pl->nth = pks_flow_inspected(f, dir);
-	pl->flow_proto = f->proto;
-	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
-	pl->flow_rule = f->rule;
-	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
-	pl->cookie = f->cookie;
-	if (pks_crlf_keepalive(pl))
-		return pks_end(pks_quiet_reason(s, f));
-	if (pl->nth < 15)
-		f->inspected += 1 << (dir * 4);
-	s->matched = 0;
-	first = pks_sig_stage_first(s->pkt.l4);
-	if (first >= PKS_SG__COUNT)
-		return pks_next(ctx, PKS_ST_VERDICT);
-	return pks_next(ctx, PKS_ST_SIG0 + first);
+	return pks_window_fill(ctx, s, f);
 }
 
 /* One signature stage of bpf/sig/signatures.def: a match, or the chain's next stage. */

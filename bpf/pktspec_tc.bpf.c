@@ -143,7 +143,7 @@ int pks_tc(struct __sk_buff *skb)
 	struct pks_flow *f;
 	__u32 zero = 0, linear;
 	__u8 table = 0;
-	int reason, outcome, too_weak = 0;
+	int reason, outcome, too_weak = 0, is4;
 
 	reason = pks_tc_parse(skb, &pkt);
 	linear = skb->data_end - skb->data;
@@ -165,13 +165,12 @@ int pks_tc(struct __sk_buff *skb)
 	if (st)
 		table = st->live & 1;
 
-	if (pks_pkt_is4(&pkt)) {
+	is4 = pks_pkt_is4(&pkt);
+	if (is4)
 		pks_flow_key4_make(&pkt, &key4);
-		f = bpf_map_lookup_elem(&pks_flows4, &key4);
-	} else {
+	else
 		pks_flow_key_make(&pkt, &key);
-		f = bpf_map_lookup_elem(&pks_flows, &key);
-	}
+	f = pks_flow_lookup(is4, &key4, &key);
 	if (!f) {
 		outcome = PKS_TC_NO_FLOW;
 	} else if (f->confidence == PKS_C_NONE && !(f->flags & PKS_F_DECIDED)) {

@@ -6,7 +6,8 @@
  *                A decided flow, or a packet with nothing to inspect, ends
  *                here: the fast path is one program.
  *   pks_track:   a new flow: context lookups (bpf/context/flow_new.h), the
- *                entry, the new-flow event
+ *                entry, the new-flow event; then its payload's window, as
+ *                pks_window does (a tail call and a lookup fewer)
  *   pks_copy:    a payload copy for the context rules (bpf/context/events.h),
  *                sent from here or, when a kernel rule reads it first, from
  *   pks_krules:  the kernel's FTP rule (bpf/context/ftp.h)
@@ -77,6 +78,8 @@ struct pks_state {
 	struct pks_match m;       /* what a signature matched */
 	struct pks_flow init;     /* a new flow entry, before insertion */
 	__u64 now;                /* the packet's time (capture time in replay) */
+	__u64 clock_jiffies;      /* pks_now's per-CPU cache: the jiffy of clock_ns... */
+	__u64 clock_ns;           /* ...and the coarse clock read in it */
 	__u64 wire;               /* its length on the wire */
 	__u32 reason;             /* what the last stage counts (enum pks_reason) */
 	__u8 dir;                 /* enum pks_dir of this packet */
@@ -108,15 +111,19 @@ static __always_inline struct pks_state *pks_state_get(void)
 /* The packet's flow entry, in the table its family keys it in. */
 static __always_inline struct pks_flow *pks_flow_find(struct pks_state *s)
 {
-	if (s->v4)
-		return bpf_map_lookup_elem(&pks_flows4, &s->key4);
-	return bpf_map_lookup_elem(&pks_flows, &s->key);
+	return pks_flow_lookup(s->v4, &s->key4, &s->key);
 }
 
+/* Inserts a new flow entry; one call per table, as in pks_flow_lookup(). */
 static __always_inline long pks_flow_insert(struct pks_state *s, const struct pks_flow *f)
 {
-	if (s->v4)
-		return bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+	long err;
+
+	if (s->v4) {
+		err = bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+		barrier_var(err);
+		return err;
+	}
 	return bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
 }
 

@@ -27,6 +27,8 @@
 # With RSS.json, also the resident memory of `pktspec run` on the receiver
 # while the new-flows mix streams in.
 # Usage: tools/bench_live.sh OUT.json [RSS.json]   (BENCH_QUICK=1: shorter)
+# For A/B work on one section: BENCH_LIVE_ROUNDS=N, BENCH_LIVE_MIXED="MODE..."
+# and BENCH_LIVE_NEW="MODE..." (the modes of each mix; empty skips the mix).
 # Reuses the test library for namespaces, a private bpffs and cleanup.
 PKS_TEST=bench_live
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -40,6 +42,7 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 else
 	WINDOW=2.5 ROUNDS=4 RSS_SECONDS=15
 fi
+ROUNDS=${BENCH_LIVE_ROUNDS:-$ROUNDS}
 WARMUP=1
 
 die() { echo "bench_live: $*" >&2; exit 1; }
@@ -165,9 +168,10 @@ measure() {
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
+		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count}
+		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse}
+		[ -n "$modes" ] || continue
 		start_traffic $mix
-		modes="none pass pktspec parse cut_parse cut_lookup cut_count"
-		[ $mix = new-flows ] && modes="pass pktspec parse"
 		for mode in $modes; do
 			# Not a pipeline: measure may restart trafgen, and TG must stay set here.
 			measure $mode $mix >"$PKS_TMP/one.raw"
@@ -201,7 +205,7 @@ fi
 jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" '
   def median: sort | if length == 0 then null elif length % 2 == 1 then .[length/2|floor]
               else (.[length/2 - 1] + .[length/2]) / 2 end;
-  def r3: . * 1000 | floor / 1000;
+  def r3: if . == null then null else . * 1000 | floor / 1000 end;
   . as $runs
   # Ratios are taken within a round (modes measured seconds apart, under the
   # same load), then the median over rounds.

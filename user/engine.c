@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +43,7 @@ struct pks_engine {
 	struct pks_engine_opts opts;
 	struct ring_buffer *rb;
 	uint64_t now, last_tick;
+	uint64_t servers_until, hosts_until; /* what pks_ctl says, as far as this engine raised it */
 	struct pks_engine_stats st;
 	struct pks_app *apps;
 	size_t n_apps;
@@ -233,6 +235,29 @@ static void ctl_expect_until(struct pks_engine *e, uint64_t until)
 	ctl_update(e, true, until);
 }
 
+/*
+ * Raises pks_ctl's servers_until or hosts_until (the field at off) to until,
+ * before an entry that expires then is written: the kernel looks a table up
+ * only while its field is in the future. *seen: the highest this engine has
+ * written, so that a refreshed entry costs no system call.
+ */
+static void ctl_table_until(struct pks_engine *e, size_t off, uint64_t *seen, uint64_t until)
+{
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+	__u64 field;
+
+	if (until <= *seen || e->maps.ctl <= 0 || bpf_map_lookup_elem(e->maps.ctl, &slot, &c))
+		return;
+	memcpy(&field, (char *)&c + off, sizeof(field));
+	if (until > field) {
+		memcpy((char *)&c + off, &until, sizeof(until));
+		if (bpf_map_update_elem(e->maps.ctl, &slot, &c, BPF_ANY))
+			return;
+	}
+	*seen = until;
+}
+
 int pks_engine_expect(struct pks_engine *e, const struct pks_flow_key *fk, const struct pks_expect_key *k,
 		      uint8_t proto, uint16_t rule, uint64_t ttl_ns, uint8_t flags)
 {
@@ -303,6 +328,7 @@ int pks_engine_host(struct pks_engine *e, const struct pks_flow_key *fk, const u
 	v.expires_ns = e->now + (uint64_t)ttl_s * 1000000000ull;
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	v.app = app ? app : pks_engine_app(e, name, NULL);
+	ctl_table_until(e, offsetof(struct pks_ctl, hosts_until), &e->hosts_until, v.expires_ns);
 	err = map_write(e, e->maps.hosts, &k, &v);
 	if (!err)
 		e->st.hosts++;
@@ -574,6 +600,7 @@ int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, con
 		name_get(e, fk, &n);
 		v.app = n.app_id;
 	}
+	ctl_table_until(e, offsetof(struct pks_ctl, servers_until), &e->servers_until, v.expires_ns);
 	err = map_write(e, e->maps.servers, &k, &v);
 	if (!err)
 		e->st.remembered++;

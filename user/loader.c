@@ -59,13 +59,15 @@ bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows)
 }
 
 /*
- * Whether the kernel has bpf_ktime_get_coarse_ns (Linux 5.11+) for programs
- * of this type: the fast path reads it instead of the exact clock, which the
- * flows' millisecond ticks do not need (pks_config.coarse_clock).
+ * Whether the kernel has bpf_ktime_get_coarse_ns (Linux 5.11+) and
+ * bpf_jiffies64 (5.5+) for programs of this type: the fast path reads the
+ * coarse clock instead of the exact one, which the flows' millisecond ticks
+ * do not need, and only once per jiffy (pks_config.coarse_clock).
  */
 bool pks_have_coarse_clock(int type)
 {
-	return libbpf_probe_bpf_helper(type, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1;
+	return libbpf_probe_bpf_helper(type, BPF_FUNC_ktime_get_coarse_ns, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(type, BPF_FUNC_jiffies64, NULL) == 1;
 }
 
 /* The IPv6 table's size: --max-flows6, else a quarter of --max-flows (at least the minimum); 0: the default. */

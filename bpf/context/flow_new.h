@@ -108,7 +108,8 @@ no_expect:
 	server_addr = server_is_src ? p->src : p->dst;
 	server_port = server_is_src ? p->sport : p->dport;
 
-	if (!e) {
+	/* Server memory and host names: only while the engine may have one alive (pks_ctl). */
+	if (!e && pks_cr_servers_alive(now)) {
 		pks_cr_addr_copy(sk.addr, server_addr);
 		sk.port = server_port;
 		sk.l4 = p->l4;
@@ -125,9 +126,12 @@ no_expect:
 		}
 	}
 
-	pks_cr_addr_copy(hk.addr, server_addr);
-	pks_cr_scope(&hk.scope, p);
-	h = bpf_map_lookup_elem(&pks_hosts, &hk);
+	h = NULL;
+	if (pks_cr_hosts_alive(now)) {
+		pks_cr_addr_copy(hk.addr, server_addr);
+		pks_cr_scope(&hk.scope, p);
+		h = bpf_map_lookup_elem(&pks_hosts, &hk);
+	}
 	if (h && h->expires_ns > now) {
 		if (h->app)
 			f->app = h->app;

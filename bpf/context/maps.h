@@ -122,6 +122,21 @@ static __always_inline int pks_cr_expect_alive(__u64 now)
 	return (u && now < u->expect_until) || (k && now < k->expect_until);
 }
 
+/* Whether pks_servers, pks_hosts may hold an entry alive at now: the engine says until when (pks_ctl). */
+static __always_inline int pks_cr_servers_alive(__u64 now)
+{
+	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE);
+
+	return u && now < u->servers_until;
+}
+
+static __always_inline int pks_cr_hosts_alive(__u64 now)
+{
+	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE);
+
+	return u && now < u->hosts_until;
+}
+
 /* Whether pks_restore may hold entries: the daemon says so before it writes one (bpf/maps.h). */
 static __always_inline int pks_restore_may_hold(void)
 {

@@ -237,6 +237,11 @@ struct pks_flow_name {
  *    before it writes an entry into pks_restore until it finds that map empty
  *    again, else 0. A new flow looks pks_restore up only while it is 1
  *    (doc/design.md, "Evictions").
+ *  - servers_until, hosts_until (engine): the latest expiry of any entry the
+ *    engine wrote into pks_servers, pks_hosts, raised before the entry is
+ *    written. A new flow after it looks nothing up in that table (an entry
+ *    there would have expired): two lookups saved on every new flow while no
+ *    daemon remembers servers or names hosts. Same clock as the entries.
  */
 #define PKS_CTL_ENGINE 0
 #define PKS_CTL_KERNEL 1
@@ -244,6 +249,8 @@ struct pks_ctl {
 	__u64 consumer;
 	__u64 expect_until;
 	__u64 restore;
+	__u64 servers_until;
+	__u64 hosts_until;
 };
 
 /* Per-CPU counters of the context machinery, one named field each. */
@@ -275,6 +282,6 @@ PKS_ASSERT_SIZE(struct pks_host_key, 24);
 PKS_ASSERT_SIZE(struct pks_host, 8 + PKS_NAME_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_flow_name, 8 + PKS_NAME_LEN * 2 + PKS_APP_LEN + PKS_ALPN_LEN + PKS_AGENT_LEN + 8);
 PKS_ASSERT_SIZE(struct pks_ctx_stats, 14 * 8);
-PKS_ASSERT_SIZE(struct pks_ctl, 24);
+PKS_ASSERT_SIZE(struct pks_ctl, 40);
 
 #endif /* PKTSPEC_EVENTS_H */

@@ -206,7 +206,7 @@ struct pks_flow_key4 {
  */
 struct pks_config {
 	__u8 inspect_max;  /* payload packets per direction, 1..PKS_INSPECT_MAX */
-	__u8 coarse_clock; /* bpf_ktime_get_coarse_ns() exists (Linux 5.11+): use it on the fast path */
+	__u8 coarse_clock; /* bpf_ktime_get_coarse_ns() and bpf_jiffies64() exist (Linux 5.11+): use them on the fast path */
 	/* UDP destination ports opened as tunnels (--tunnel-port); 0 turns one off. */
 	__u16 vxlan_port;
 	__u16 geneve_port;

@@ -28,6 +28,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <bpf/btf.h>
 
 #include "pktspec.h"
 #include "pktspec.skel.h"
@@ -596,6 +597,45 @@ usage:
 }
 
 /*
+ * The cut programs of the live bench (bpf/pktspec.bpf.c, PKS_BENCH_CUT) read
+ * the clock as `pktspec attach` has pktspec read it: the coarse one when the
+ * kernel has it (user/loader.c sets pks_cfg.coarse_clock). An object without
+ * pks_cfg is left alone.
+ */
+static void bench_xdp_config(struct bpf_object *obj)
+{
+	struct bpf_map *ro = bpf_object__find_map_by_name(obj, ".rodata");
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vi;
+	const struct btf_type *sec;
+	struct pks_config cfg;
+	const void *image;
+	size_t size;
+	char *data;
+	int id;
+
+	if (!ro || !btf || (id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC)) < 0)
+		return;
+	image = bpf_map__initial_value(ro, &size);
+	if (!image || !(data = malloc(size)))
+		return;
+	memcpy(data, image, size);
+	sec = btf__type_by_id(btf, id);
+	vi = btf_var_secinfos(sec);
+	for (int i = 0; i < btf_vlen(sec); i++, vi++) {
+		const struct btf_type *var = btf__type_by_id(btf, vi->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "pks_cfg") || vi->offset + sizeof(cfg) > size)
+			continue;
+		memcpy(&cfg, data + vi->offset, sizeof(cfg));
+		cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
+		memcpy(data + vi->offset, &cfg, sizeof(cfg));
+		bpf_map__set_initial_value(ro, data, size);
+	}
+	free(data);
+}
+
+/*
  * pktspec-bench xdp OBJ PROG IFACE: attaches one program of a BPF object to
  * IFACE's native XDP hook, its maps pinned by name under /sys/fs/bpf/pktspec
  * reused (the live bench runs the baselines against the table pktspec filled).
@@ -633,6 +673,7 @@ int bench_xdp(int argc, char **argv)
 		bpf_object__close(obj);
 		return pks_fail("no program %s in %s", argv[2], argv[1]);
 	}
+	bench_xdp_config(obj);
 	err = bpf_object__load(obj);
 	if (!err)
 		err = bpf_xdp_attach(ifindex, bpf_program__fd(target), XDP_FLAGS_DRV_MODE, NULL);

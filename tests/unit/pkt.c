@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "pkt.h"
+#include "pktspec/events.h"
 #include "pktspec/flow_key.h"
 #include "pktspec.skel.h"
 
@@ -438,6 +439,18 @@ void pks_env_release(void)
 	shared = NULL;
 	shared_held = 0;
 	sections_free(sections, &n_sections);
+}
+
+int pks_env_tables_alive(struct pks_env *env)
+{
+	int fd = bpf_map__fd(env->skel->maps.pks_ctl);
+	__u32 engine = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
+	if (bpf_map_lookup_elem(fd, &engine, &c))
+		return -errno;
+	c.servers_until = c.hosts_until = ~0ull;
+	return bpf_map_update_elem(fd, &engine, &c, BPF_ANY) ? -errno : 0;
 }
 
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)

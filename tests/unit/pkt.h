@@ -111,6 +111,12 @@ void pks_env_case_end(void);
 void pks_env_release(void);
 /* Entries of a hash map (walked with get_next_key), or -1 for a key over 256 bytes. */
 long pks_map_count(int fd, size_t key_size);
+/*
+ * For a case that writes pks_servers or pks_hosts itself, as the engine does
+ * (user/engine.c): pks_ctl's servers_until and hosts_until raised to the end
+ * of time, else a new flow never looks those tables up. Other fields kept.
+ */
+int pks_env_tables_alive(struct pks_env *env);
 /* Runs one frame built from s; returns 0 when the program ran and passed it. */
 int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
 /* Runs raw frame bytes. */

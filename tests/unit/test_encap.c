@@ -264,6 +264,7 @@ TEST(encap_context_stays_in_its_tunnel)
 	hk.scope = sk.scope;
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_servers), &sk, &sv, BPF_ANY), 0);
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_hosts), &hk, &hv, BPF_ANY), 0);
+	CHECK_EQ(pks_env_tables_alive(&env), 0);
 
 	len = vxlan_frame(frame, 1001);
 	CHECK_EQ(pks_env_run_raw(&env, frame, len), 0);

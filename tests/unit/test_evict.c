@@ -538,6 +538,7 @@ TEST(evict_memory_flow_comes_back_on_its_verdict)
 	sk.addr[10] = sk.addr[11] = 0xff;
 	inet_pton(AF_INET, "198.18.0.2", sk.addr + 12);
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv, BPF_ANY), 0);
+	CHECK_EQ(pks_env_tables_alive(&c.env), 0);
 	/* Odd flows (port 2222): the handshake; the daemon reads its events. */
 	for (int i = 1; i < EV_SSH; i += 2) {
 		struct pkt_spec q = ssh_pkt(i, 0, 0, NULL);
