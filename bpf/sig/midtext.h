@@ -432,7 +432,8 @@ static __always_inline int pks_sig_text_mid(const struct pks_payload *p, struct 
 	__u16 rule;
 	int ok;
 
-	if (p->l4 != IPPROTO_TCP || !p->flow_mid || p->len < PKS_MIDT_MIN)
+	/* A TCP flow picked up mid-session, on the port of the protocol it is guessed to be. */
+	if (p->len < PKS_MIDT_MIN || pks_mid_flow(p, p->flow_proto) != PKS_MID_PORT)
 		return 0;
 	switch (p->flow_proto) {
 	case PKS_P_SMTP:
