@@ -59,7 +59,14 @@ python3 tools/bench_ndpi.py --loops $NDPI_LOOPS --tries $NDPI_TRIES --group-trie
 	"$TMP/subsets" "$TMP/ndpi.json"
 
 step "3/5 live throughput (veth, trafgen)"
-tools/bench_live.sh "$TMP/live.json" "$TMP/rss_run.json"
+# The captures replayed live with tcpreplay: the corpus (nDPI's public
+# captures, as the live-speed issue measured), else the project's own.
+if [ -n "$BENCH_CORPUS" ]; then
+	find "$BENCH_CORPUS" -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) | sort >"$TMP/replay.txt"
+else
+	printf '%s\n' "${CAPTURES[@]}" >"$TMP/replay.txt"
+fi
+BENCH_LIVE_CAPTURES="$TMP/replay.txt" tools/bench_live.sh "$TMP/live.json" "$TMP/rss_run.json"
 
 step "4/5 memory: flow table at $MEM_FLOWS flows; RSS over $RSS_FLOWS new flows"
 $BENCH memory --flows $MEM_FLOWS --json "$TMP/memory.json"

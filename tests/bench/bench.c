@@ -172,6 +172,52 @@ double now_sec(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The Internet checksum (RFC 1071), summed in 16-bit words, then folded. */
+uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+uint16_t csum_fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* Sets the header checksum of the IPv4 header at ip (ihl bytes). */
+void ip4_csum_set(uint8_t *ip, size_t ihl)
+{
+	uint16_t v;
+
+	ip[10] = ip[11] = 0;
+	v = csum_fold(csum_add(0, ip, ihl));
+	ip[10] = v >> 8;
+	ip[11] = v & 0xff;
+}
+
+/* The offset of the L3 header of an Ethernet frame, past VLAN tags; *type its EtherType. */
+uint32_t frame_l3(const uint8_t *f, uint32_t len, uint16_t *type)
+{
+	uint32_t off = 14;
+
+	*type = len >= 14 ? (uint16_t)(f[12] << 8 | f[13]) : 0;
+	while ((*type == 0x8100 || *type == 0x88a8) && off + 4 <= len) {
+		*type = f[off + 2] << 8 | f[off + 3];
+		off += 4;
+	}
+	return off;
+}
+
+int parse_mac(const char *s, uint8_t *m)
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6 ? 0 : -1;
+}
+
 /* pcap file format: a 24-byte global header, then a 16-byte header per record. */
 int pcap_header(FILE *f)
 {
@@ -199,6 +245,7 @@ static void usage(FILE *out)
 	      "  rss [--interval MS] -- CMD...   peak resident memory of CMD\n"
 	      "  gen --flows N FILE         write a capture of N new flows of mixed protocols\n"
 	      "  xdp OBJ PROG IFACE         attach a program natively, its maps pinned by name reused\n"
+	      "  rewrite OUT CAPTURE...     the captures' IP frames with test addresses, to send live\n"
 	      "Every command prints one JSON object on stdout (--json FILE to write it there).\n"
 	      "Part of `make bench`; see doc/performance.md.\n",
 	      out);
@@ -212,6 +259,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "testrun", bench_testrun }, { "verifier", bench_verifier }, { "memory", bench_memory },
 		{ "rss", bench_rss },	      { "gen", bench_gen },	    { "xdp", bench_xdp },
+		{ "rewrite", bench_rewrite },
 	};
 
 	if (argc < 2) {

@@ -47,6 +47,14 @@ int bench_memory(int argc, char **argv);
 int bench_rss(int argc, char **argv);
 int bench_gen(int argc, char **argv);
 int bench_xdp(int argc, char **argv);
+int bench_rewrite(int argc, char **argv);
+
+/* Packet helpers: RFC 1071 sums, an IPv4 header's checksum, the L3 offset past VLAN tags. */
+uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n);
+uint16_t csum_fold(uint32_t s);
+void ip4_csum_set(uint8_t *ip, size_t ihl);
+uint32_t frame_l3(const uint8_t *f, uint32_t len, uint16_t *type);
+int parse_mac(const char *s, uint8_t *m); /* aa:bb:cc:dd:ee:ff; 0 or -1 */
 
 /* Writes a microsecond pcap (Ethernet) header; records with pcap_record(). */
 int pcap_header(FILE *f);

@@ -390,22 +390,6 @@ int bench_rss(int argc, char **argv)
 
 /* ---- gen ---- */
 
-static uint16_t csum_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
 struct gen_opts {
 	uint8_t dmac[6], smac[6];
 	uint32_t dst;     /* IPv4 server, host order */
@@ -433,8 +417,7 @@ static size_t frame4(uint8_t *f, const struct gen_opts *o, uint32_t src, uint8_t
 	ip[9] = l4;
 	memcpy(ip + 12, &srcn, 4);
 	memcpy(ip + 16, &dst, 4);
-	v = htons(csum_fold(csum_add(0, ip, 20)));
-	memcpy(ip + 10, &v, 2);
+	ip4_csum_set(ip, 20);
 
 	memset(l4h, 0, l4len - plen);
 	v = htons(sport);
@@ -483,11 +466,6 @@ static void emit(FILE *f, bool trafgen, uint64_t ts, const uint8_t *frame, size_
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s0x%02x", i ? "," : "", frame[i]);
 	fputs("}\n", f);
-}
-
-static int parse_mac(const char *s, uint8_t *m)
-{
-	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) == 6 ? 0 : -1;
 }
 
 /*

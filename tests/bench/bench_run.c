@@ -430,16 +430,9 @@ static void write_phase(struct jw *w, const char *key, struct bench *b, const st
  */
 static void mangle(uint8_t *f, uint32_t len, unsigned int k)
 {
-	uint32_t off = ETH_HLEN, sum = 0;
 	uint16_t type;
+	uint32_t off = frame_l3(f, len, &type);
 
-	if (len < ETH_HLEN)
-		return;
-	type = f[12] << 8 | f[13];
-	while ((type == 0x8100 || type == 0x88a8) && off + 4 <= len) {
-		type = f[off + 2] << 8 | f[off + 3];
-		off += 4;
-	}
 	if (type == 0x0800 && off + 20 <= len) {
 		uint32_t ihl = (f[off] & 0xf) * 4;
 
@@ -447,14 +440,7 @@ static void mangle(uint8_t *f, uint32_t len, unsigned int k)
 			return;
 		f[off + 14] ^= k;
 		f[off + 18] ^= k;
-		f[off + 10] = f[off + 11] = 0;
-		for (uint32_t i = 0; i < ihl; i += 2)
-			sum += f[off + i] << 8 | f[off + i + 1];
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		sum = ~sum & 0xffff;
-		f[off + 10] = sum >> 8;
-		f[off + 11] = sum & 0xff;
+		ip4_csum_set(f + off, ihl);
 	} else if (type == 0x86dd && off + 40 <= len) {
 		f[off + 8 + 13] ^= k;
 		f[off + 24 + 13] ^= k;
