@@ -11,6 +11,10 @@
  *    (RFC 2971), NOOP, LOGOUT.
  *  - After a greeting or command (cookie), an untagged "* WORD" response
  *    confirms.
+ *  - On port 143, a flow picked up mid-session (no SYN seen) shows neither
+ *    greeting nor first command: "* OK" there is a later status (Dovecot's
+ *    IDLE keepalive "* OK Still here"), NOOP a later command. Its lines are
+ *    left to midtext.h.
  */
 #ifndef PKTSPEC_BPF_SIG_IMAP_H
 #define PKTSPEC_BPF_SIG_IMAP_H
@@ -73,7 +77,7 @@ static __always_inline int pks_sig_imap(const struct pks_payload *p, struct pks_
 {
 	__u32 tag_len;
 
-	if (p->len < 6)
+	if (p->len < 6 || pks_mid_on_port(p, PKS_P_IMAP))
 		return 0;
 	if (p->b[0] == '*' && p->b[1] == ' ') {
 		__u32 w = pks_be32(p, 2);

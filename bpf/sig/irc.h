@@ -11,6 +11,9 @@
  *    three-digit numeric reply or CAP (":irc.example.net NOTICE * :***
  *    Looking up your hostname"), or is the older "NOTICE AUTH :".
  * The other side's message confirms (roles differ).
+ * On port 6667, a flow picked up mid-session (no SYN seen) shows later
+ * messages, which the server's first-message grammar also fits (a numeric
+ * reply, a NOTICE): its lines are left to midtext.h.
  */
 #ifndef PKTSPEC_BPF_SIG_IRC_H
 #define PKTSPEC_BPF_SIG_IRC_H
@@ -114,7 +117,7 @@ static __always_inline int pks_sig_irc_client(const struct pks_payload *p, struc
 
 static __always_inline int pks_sig_irc_server(const struct pks_payload *p, struct pks_match *m)
 {
-	if (p->len < 8 || !pks_irc_server(p))
+	if (p->len < 8 || pks_mid_on_port(p, PKS_P_IRC) || !pks_irc_server(p))
 		return 0;
 	return pks_match_set(m, PKS_P_IRC, PKS_R_IRC_SERVER, PKS_ROLE_SERVER);
 }

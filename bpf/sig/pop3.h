@@ -27,7 +27,7 @@ static __always_inline int pks_sig_pop3(const struct pks_payload *p, struct pks_
 		return 0;
 	w = pks_be32(p, 0);
 	/* Picked up mid-session on POP3's port, "+OK" and a text is a reply: midtext.h reads it. */
-	if (w == PKS_C4('+', 'O', 'K', ' ') && pks_is_print(p->b[4]) && !(p->flow_mid && p->flow_proto == PKS_P_POP3)) {
+	if (w == PKS_C4('+', 'O', 'K', ' ') && pks_is_print(p->b[4]) && !pks_mid_on_port(p, PKS_P_POP3)) {
 		m->cookie = PKS_TA_COOKIE(PKS_P_POP3, 0);
 		m->set_cookie = 1;
 		return pks_match_set(m, PKS_P_POP3, PKS_R_POP3_GREETING, PKS_ROLE_SERVER);

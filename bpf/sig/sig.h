@@ -54,6 +54,17 @@ struct pks_match {
 	__u32 forget;     /* pks_forget()'s slot */
 };
 
+/*
+ * A flow picked up mid-session (no SYN seen) on proto's own port: its
+ * opening messages are long past, so a line that looks like one (a text
+ * protocol's greeting, a status that doubles as a later reply) is left to
+ * the mid-session rules (midtext.h), which need two fitting packets.
+ */
+static __always_inline int pks_mid_on_port(const struct pks_payload *p, __u8 proto)
+{
+	return p->flow_mid && p->flow_proto == proto;
+}
+
 static __always_inline int pks_match_set(struct pks_match *m, __u8 proto, __u16 rule, __u8 role)
 {
 	m->proto = proto;

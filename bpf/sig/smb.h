@@ -74,7 +74,7 @@ static __always_inline int pks_sig_smb(const struct pks_payload *p, struct pks_m
 	len = pks_be24(p, 1);
 	id = pks_be32(p, 4);
 	/* On 445 a flow picked up mid-session needs two messages (midstream.h). */
-	if (p->flow_mid && p->flow_proto == PKS_P_SMB2 && id != PKS_C4(0xff, 'S', 'M', 'B'))
+	if (pks_mid_on_port(p, PKS_P_SMB2) && id != PKS_C4(0xff, 'S', 'M', 'B'))
 		return 0;
 	if (id == PKS_C4(0xff, 'S', 'M', 'B')) {
 		__u8 flags = p->b[4 + 9];

@@ -777,6 +777,11 @@ TEST(mid_text_pop3_and_imap)
 	text_named(143, SRV, "* 18 EXISTS\r\n", SRV, "a13 OK IDLE terminated\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
 	text_named(143, CLI, "DONE\r\n", CLI, "7 select INBOX\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
 	text_named(143, SRV, "+ idling\r\n", SRV, "* FLAGS (\\Answered \\Seen)\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	/* "* OK", "* BYE" and NOOP open a session but also come later (Dovecot's IDLE keepalive
+	 * "* OK Still here"): on a mid-session flow they are lines, not the greeting or first command. */
+	text_named(143, SRV, "* OK Still here\r\n", SRV, "* 4 EXISTS\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	text_named(143, SRV, "* BYE Logging out\r\n", SRV, "a9 OK Logout completed.\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
+	text_named(143, CLI, "a7 NOOP\r\n", SRV, "* OK Still here\r\n", PKS_P_IMAP, PKS_R_IMAP_MID);
 	/* A tag with a forbidden character, an unknown command, "* n" with an unknown keyword. */
 	text_unnamed(143, CLI, "a(1 NOOP\r\n", CLI, "a1 FROB x\r\n");
 	text_unnamed(143, SRV, "* 3 FOO\r\n", SRV, "a1 MAYBE\r\n");
@@ -789,6 +794,9 @@ TEST(mid_text_irc_channel_traffic)
 	text_named(6667, SRV, "PING :irc.example.net\r\n", CLI, "PONG :irc.example.net\r\n", PKS_P_IRC,
 		   PKS_R_IRC_MID);
 	text_named(6667, SRV, ":bob!b@198.18.0.8 JOIN #pks\r\n", CLI, "MODE #pks\r\n", PKS_P_IRC, PKS_R_IRC_MID);
+	/* A server's NOTICE and numerics fit its first-message grammar too; mid-session they are lines. */
+	text_named(6667, SRV, ":irc.example.net NOTICE bob :restarting soon\r\n", SRV,
+		   ":irc.example.net 372 bob :- message of the day\r\n", PKS_P_IRC, PKS_R_IRC_MID);
 	/* A client line with a prefix, a server line without one that is not PING/ERROR, a bad numeric. */
 	text_unnamed(6667, CLI, ":bob PRIVMSG #pks :x\r\n", SRV, "PRIVMSG #pks :x\r\n");
 	text_unnamed(6667, SRV, ":irc.example.net 35 bob\r\n", SRV, ": PRIVMSG #pks :x\r\n");
