@@ -91,6 +91,13 @@ xdp_prog_id() {
 prog_stats() {
 	bpftool -j prog show id "$1" | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
 }
+# ns per run between two prog_stats readings, or null when it did not run
+stats_ns() {
+	local rt1 rc1 rt2 rc2
+	read -r rt1 rc1 <<<"$1"
+	read -r rt2 rc2 <<<"$2"
+	if [ $((rc2 - rc1)) -gt 0 ]; then echo "scale=1; ($rt2 - $rt1) / ($rc2 - $rc1)" | bc; else echo null; fi
+}
 
 # The baselines that look flows up run against the table pktspec filled in the
 # same round (its maps kept pinned by `detach --keep-maps`), not an empty one:
@@ -155,11 +162,7 @@ measure() {
 	[ -n "$id" ] && s2=$(prog_stats "$id")
 	detach "$mode"
 	local ns=null
-	if [ -n "$id" ]; then
-		read -r rt1 rc1 <<<"$s1"
-		read -r rt2 rc2 <<<"$s2"
-		[ $((rc2 - rc1)) -gt 0 ] && ns=$(echo "scale=1; ($rt2 - $rt1) / ($rc2 - $rc1)" | bc)
-	fi
+	[ -n "$id" ] && ns=$(stats_ns "$s1" "$s2")
 	jq -nc --arg mode "$mode" --arg mix "$mix" --argjson pkts $((b - a)) \
 		--argjson secs "$(echo "$t2 - $t1" | bc)" --argjson ns "$ns" \
 		'{mode:$mode, mix:$mix, packets:$pkts, seconds:$secs, pps:($pkts/$secs|floor), bpf_ns_per_packet:$ns}'
@@ -215,12 +218,11 @@ replay_measure() {
 	for phase in first later; do
 		if [ $phase = first ]; then from=$s0 to=$s1 sent=$sent1 rx=$((b - a)); else from=$s1 to=$s2 sent=$sent2 rx=$((c - b)); fi
 		[ "$mode" = parse ] && [ $phase = first ] && continue
-		read -r rt1 rc1 <<<"$from"
-		read -r rt2 rc2 <<<"$to"
-		local ns=null
-		[ $((rc2 - rc1)) -gt 0 ] && ns=$(echo "scale=1; ($rt2 - $rt1) / ($rc2 - $rc1)" | bc)
+		local ns runs
+		ns=$(stats_ns "$from" "$to")
+		runs=$(( ${to#* } - ${from#* } ))
 		jq -nc --arg mode "$mode" --arg phase $phase --argjson r "$r" --argjson sent "${sent:-0}" \
-			--argjson rx "$rx" --argjson runs $((rc2 - rc1)) --argjson ns "$ns" \
+			--argjson rx "$rx" --argjson runs "$runs" --argjson ns "$ns" \
 			'{mode:$mode, phase:$phase, round:$r, sent:$sent, received:$rx, runs:$runs, bpf_ns_per_packet:$ns}'
 	done
 }

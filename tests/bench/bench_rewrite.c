@@ -144,7 +144,7 @@ static int ip6_l4(const uint8_t *f, uint32_t len, uint32_t off, uint32_t *l4)
 static int rewrite_frame(struct amap *m, uint8_t *f, uint32_t len, const uint8_t *smac, const uint8_t *dmac)
 {
 	uint16_t type;
-	uint32_t off = frame_l3(f, len, &type), l4 = 0;
+	uint32_t off = frame_l3(f, len, &type), l4 = 0, ihl = 0;
 	int v6 = type == 0x86dd, proto;
 
 	if (type != 0x0800 && type != 0x86dd)
@@ -159,8 +159,7 @@ static int rewrite_frame(struct amap *m, uint8_t *f, uint32_t len, const uint8_t
 		if (proto < 0)
 			return SKIP_SHORT;
 	} else {
-		uint32_t ihl = (f[off] & 0xf) * 4u;
-
+		ihl = (f[off] & 0xf) * 4u;
 		if (ihl < 20 || off + ihl > len)
 			return SKIP_SHORT;
 		proto = ((f[off + 6] << 8 | f[off + 7]) & 0x1fff) ? 256 : f[off + 9];
@@ -178,7 +177,7 @@ static int rewrite_frame(struct amap *m, uint8_t *f, uint32_t len, const uint8_t
 	if (amap_rewrite(m, f + off + (v6 ? 8 : 12), v6) || amap_rewrite(m, f + off + (v6 ? 24 : 16), v6))
 		return SKIP_FULL;
 	if (!v6)
-		ip4_csum_set(f + off, (f[off] & 0xf) * 4u);
+		ip4_csum_set(f + off, ihl);
 	memcpy(f, dmac, 6);
 	memcpy(f + 6, smac, 6);
 	return -1;
