@@ -7,6 +7,19 @@
  * bench_parse: parse L2..L4 and look the flow up in the classifier's flow
  *   table for its family (pks_flows4, pks_flows); no classification, no update. The bench shares pktspec's flow map with it, so
  *   each packet is looked up in the very state pktspec sees.
+ * bench_record: the same parse and lookup, and on a miss the insertion of a
+ *   zeroed entry (BPF_NOEXIST) into a table of its own with pks_flows4's and
+ *   pks_flows's type and size (bench_rec4, bench_rec6). The least any program
+ *   that keeps a table of flows does for a new flow: the baseline of the new-flow
+ *   goals. Its own tables, so that pktspec never meets the flows it inserted.
+ * bench_slots: the same parse and IPv4 key, looked up in a direct-mapped
+ *   array instead of a hash table: one 64-byte slot per hash (the 16-byte key
+ *   and pktspec's 48-byte value), a missed flow overwriting its slot. Not a
+ *   table pktspec could ship as it is (two CPUs may write one slot at once;
+ *   flows that share a slot evict each other; `bpftool map dump` shows every
+ *   slot): it measures what a table with one cache line per lookup and no
+ *   eviction list would cost against the LRU hash, on the same traffic.
+ *   IPv6 packets pass untouched.
  * bench_key: the same parse, writing the canonical flow key to .bss. Never
  *   timed: the bench runs it once per packet to learn which flow (and so which
  *   verdict) a packet belongs to, with the kernel's own parser.
@@ -23,6 +36,23 @@ struct pks_flow_key bench_key_out;
 __u32 bench_key_reason; /* 0: a flow packet, else why not (enum pks_reason) */
 /* Counted by bench_parse so the lookup cannot be optimised away. */
 __u64 bench_hits;
+/* Counted by bench_record: insertions that failed (other than -EEXIST). */
+__u64 bench_record_fails;
+
+/* bench_record's tables: pks_flows4's and pks_flows's type, key, value and default size, never pinned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_FLOWS_DEFAULT);
+	__type(key, struct pks_flow_key4);
+	__type(value, struct pks_flow);
+} bench_rec4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, PKS_FLOWS6_DEFAULT);
+	__type(key, struct pks_flow_key);
+	__type(value, struct pks_flow);
+} bench_rec6 SEC(".maps");
 
 SEC("xdp")
 int bench_parse(struct xdp_md *ctx)
@@ -44,6 +74,78 @@ int bench_parse(struct xdp_md *ctx)
 	}
 	if (f)
 		bench_hits++;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_record(struct xdp_md *ctx)
+{
+	struct pks_cursor cur = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
+	struct pks_flow_key key;
+	struct pks_flow_key4 key4;
+	struct pks_flow zero = {};
+	struct pks_pkt pkt = {};
+	long err = 0;
+
+	if (pks_parse(&cur, &pkt))
+		return XDP_PASS;
+	/* One call per map, as in pks_flow_lookup(): each stays inlined or direct. */
+	if (pks_pkt_is4(&pkt)) {
+		pks_flow_key4_make(&pkt, &key4);
+		if (!bpf_map_lookup_elem(&bench_rec4, &key4)) {
+			err = bpf_map_update_elem(&bench_rec4, &key4, &zero, BPF_NOEXIST);
+			barrier_var(err);
+		}
+	} else {
+		pks_flow_key_make(&pkt, &key);
+		if (!bpf_map_lookup_elem(&bench_rec6, &key))
+			err = bpf_map_update_elem(&bench_rec6, &key, &zero, BPF_NOEXIST);
+	}
+	if (err && err != -EEXIST)
+		bench_record_fails++;
+	return XDP_PASS;
+}
+
+struct bench_slot {
+	__u64 w[2]; /* the struct pks_flow_key4 */
+	struct pks_flow val;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PKS_FLOWS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct bench_slot);
+} bench_slots4 SEC(".maps");
+
+SEC("xdp")
+int bench_slots(struct xdp_md *ctx)
+{
+	struct pks_cursor cur = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
+	struct pks_flow_key4 key4;
+	struct pks_pkt pkt = {};
+	struct bench_slot *sl;
+	__u64 w[2], h;
+	__u32 idx;
+
+	if (pks_parse(&cur, &pkt) || !pks_pkt_is4(&pkt))
+		return XDP_PASS;
+	pks_flow_key4_make(&pkt, &key4);
+	__builtin_memcpy(w, &key4, sizeof(w));
+	/* Two multiplicative hashes folded: the slot is the top bits. */
+	h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
+	h ^= h >> 29;
+	idx = (__u32)(h >> 32) & (PKS_FLOWS_DEFAULT - 1);
+	sl = bpf_map_lookup_elem(&bench_slots4, &idx);
+	if (!sl)
+		return XDP_PASS;
+	if (sl->w[0] == w[0] && sl->w[1] == w[1]) {
+		bench_hits++;
+		return XDP_PASS;
+	}
+	sl->w[0] = w[0];
+	sl->w[1] = w[1];
+	__builtin_memset(&sl->val, 0, sizeof(sl->val));
 	return XDP_PASS;
 }
 

@@ -12,6 +12,11 @@
 #include <bpf/bpf_helpers.h>
 #include "pktspec/pktspec.h"
 
+/* What an insertion with BPF_NOEXIST returns for a key already there (errno.h is not for BPF). */
+#ifndef EEXIST
+#define EEXIST 17
+#endif
+
 /*
  * Two flow tables with one value: plain IPv4 flows under a 16-byte key, the
  * rest (IPv6, and flows inside tunnels) under the 44-byte one. A million IPv4 flows take 120 MiB this

@@ -31,7 +31,6 @@
 #include "hook.h"
 #include "stages.h"
 
-#define EEXIST 17
 #define PKS_PAYLOAD_OFF_MAX 0x3fff
 
 /*

@@ -102,6 +102,11 @@ stats_ns() {
 # The baselines that look flows up run against the table pktspec filled in the
 # same round (its maps kept pinned by `detach --keep-maps`), not an empty one:
 #   parse       bench_parse: parse, key, one lookup in pks_flows
+#   record      bench_record: the same, and a new flow inserted into a table of
+#               its own (new flows only: the least a program that keeps flows does)
+#   slots       bench_slots: parse, key, one direct-mapped array slot looked up
+#               and overwritten on a miss (a table with one cache line per
+#               lookup and no eviction list, against the LRU hash)
 #   cut_parse   pktspec's entry program stopped after the parse
 #   cut_lookup  ... after the flow lookup
 #   cut_count   ... after the counters (direction, flags, packets, bytes, time)
@@ -111,7 +116,7 @@ attach() {
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
-	parse) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" bench_parse "$PKS_SRV_IF" ;;
+	parse | record | slots) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "bench_$1" "$PKS_SRV_IF" ;;
 	cut_*) pks_in "$PKS_SRV" "$BENCH" xdp "$(cut_obj "$1")" pks_xdp "$PKS_SRV_IF" ;;
 	esac
 }
@@ -171,8 +176,8 @@ measure() {
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
-		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count}
-		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse}
+		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots}
+		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots}
 		[ -n "$modes" ] || continue
 		start_traffic $mix
 		for mode in $modes; do
@@ -281,6 +286,7 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
   group_by(.mix + "/" + .mode) | map({
     mix: .[0].mix, mode: .[0].mode, rounds: length,
     pps: (map(.pps) | median | floor),
+    rate_to_pass: (ratio(.[0].mix; .[0].mode; "pass") | r3),
     bpf_ns_per_packet: (map(.bpf_ns_per_packet) | map(select(. != null)) | median),
     runs: map(.pps)
   }) as $m
@@ -293,10 +299,14 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
     # What the rate goals can reach at best: the rate of the parse+lookup baseline itself.
     ratio_parse_to_pass: (ratio("mixed"; "parse"; "pass") | r3),
     ratio_new_flows_parse_to_pass: (ratio("new-flows"; "parse"; "pass") | r3),
+    # ... and of the program that also inserts each new flow (bench_record).
+    ratio_new_flows_record_to_pass: (ratio("new-flows"; "record"; "pass") | r3),
     # Cost per packet in the BPF program (kernel run-time statistics), pktspec
     # against parse+lookup on the same traffic, same table, same round.
     ratio_ns_pktspec_to_parse: (nsratio("mixed"; "pktspec"; "parse") | r3),
     ratio_ns_new_flows_pktspec_to_parse: (nsratio("new-flows"; "pktspec"; "parse") | r3),
+    ratio_ns_new_flows_pktspec_to_record: (nsratio("new-flows"; "pktspec"; "record") | r3),
+    ratio_ns_new_flows_record_to_parse: (nsratio("new-flows"; "record"; "parse") | r3),
     ratio_ns_pktspec_to_pass: (nsratio("mixed"; "pktspec"; "pass") | r3),
     # Captures replayed with tcpreplay: per receiver and phase (first pass,
     # passes 2 to 5) the median and range over rounds; ratios within a round.

@@ -8,8 +8,11 @@
  *   pass    bench_pass: returns XDP_PASS (the floor: the test-run loop itself)
  *   parse   bench_parse: pktspec's parser and flow key, one lookup in
  *           pktspec's own flow map, no classification
+ *   record  bench_record: the same parse and lookup, and a missed flow
+ *           inserted into a table of its own (emptied with pktspec's): the
+ *           least a program that keeps flows does for a new one
  *   pktspec the classifier as shipped, loaded by the CLI's loader
- * The three run one after the other on each packet, so they see the same map
+ * The four run one after the other on each packet, so they see the same map
  * state and the same moment's noise.
  *
  * cold: the captures in order, each into an empty flow map, every packet run
@@ -59,8 +62,8 @@
 
 #define ETH_HLEN 14
 
-enum { P_PASS, P_PARSE, P_PKTSPEC, P__COUNT };
-static const char *const prog_names[P__COUNT] = { "pass", "parse", "pktspec" };
+enum { P_PASS, P_PARSE, P_RECORD, P_PKTSPEC, P__COUNT };
+static const char *const prog_names[P__COUNT] = { "pass", "parse", "record", "pktspec" };
 
 /* Not a flow packet (non-IP, ICMP, later fragment, malformed) / flow not found. */
 #define G_NOT_FLOW (PKS_P__COUNT)
@@ -95,6 +98,7 @@ struct bench {
 	int fd[P__COUNT];
 	struct pks_flowtab flows;
 	int key_fd, stats_fd;
+	int rec_fd4, rec_fd6; /* bench_record's own tables */
 	struct bpkt *pk;
 	size_t npk, cappk;
 	struct bcap *caps;
@@ -144,6 +148,9 @@ static int load_programs(struct bench *b)
 	}
 	b->fd[P_PASS] = bpf_program__fd(b->pass->progs.bench_pass);
 	b->fd[P_PARSE] = bpf_program__fd(b->parse->progs.bench_parse);
+	b->fd[P_RECORD] = bpf_program__fd(b->parse->progs.bench_record);
+	b->rec_fd4 = bpf_map__fd(b->parse->maps.bench_rec4);
+	b->rec_fd6 = bpf_map__fd(b->parse->maps.bench_rec6);
 	b->fd[P_PKTSPEC] = bpf_program__fd(b->pks->progs.pks_xdp);
 	b->key_fd = bpf_program__fd(b->parse->progs.bench_key);
 	pks_flowtab_for_skel(&b->flows, b->pks, true);
@@ -218,8 +225,11 @@ static int run(int fd, const struct bpkt *p, int repeat, uint32_t *duration)
 	return 0;
 }
 
-/* Empties the flow map: keys first (get_next_key continues from a key), then deletes. */
-static int clear_flows(int fd)
+/*
+ * The number of entries of a flow map, which it empties when del: keys first
+ * (get_next_key continues from a key), then deletes. Negative on failure.
+ */
+static long walk_flows(int fd, bool del)
 {
 	struct pks_flow_key *keys = NULL, k, next;
 	size_t n = 0, cap = 0;
@@ -241,10 +251,22 @@ static int clear_flows(int fd)
 		k = next;
 		prev = &k;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; del && i < n; i++)
 		bpf_map_delete_elem(fd, &keys[i]);
 	free(keys);
-	return 0;
+	return (long)n;
+}
+
+static int clear_flows(int fd)
+{
+	return walk_flows(fd, true) < 0 ? -ENOMEM : 0;
+}
+
+static long count_flows(int fd4, int fd6)
+{
+	long n4 = walk_flows(fd4, false), n6 = walk_flows(fd6, false);
+
+	return n4 < 0 || n6 < 0 ? -1 : n4 + n6;
 }
 
 static int stats_total(int fd, __u64 *sum)
@@ -256,7 +278,8 @@ static int cold_pass(struct bench *b, struct bcap *c, int round)
 {
 	__u64 before[PKS_REASON__COUNT], after[PKS_REASON__COUNT];
 
-	if (clear_flows(b->flows.fd4) || clear_flows(b->flows.fd6))
+	if (clear_flows(b->flows.fd4) || clear_flows(b->flows.fd6) || clear_flows(b->rec_fd4) ||
+	    clear_flows(b->rec_fd6))
 		return -ENOMEM;
 	if (round == 0 && stats_total(b->stats_fd, before))
 		return -EIO;
@@ -413,6 +436,7 @@ static void write_phase(struct jw *w, const char *key, struct bench *b, const st
 	}
 	jw_num(w, "ratio_pass", ratio(sm[P_PKTSPEC].mean, sm[P_PASS].mean));
 	jw_num(w, "ratio_parse", ratio(sm[P_PKTSPEC].mean, sm[P_PARSE].mean));
+	jw_num(w, "ratio_record", ratio(sm[P_PKTSPEC].mean, sm[P_RECORD].mean));
 	jw_num(w, "ratio_pass_median", ratio(sm[P_PKTSPEC].median, sm[P_PASS].median));
 	jw_num(w, "ratio_parse_median", ratio(sm[P_PKTSPEC].median, sm[P_PARSE].median));
 	jw_num(w, "added_over_pass_ns", round((sm[P_PKTSPEC].mean - sm[P_PASS].mean) * 10) / 10);
@@ -637,6 +661,11 @@ int bench_testrun(int argc, char **argv)
 		jw_obj_end(&w);
 	}
 	jw_arr_end(&w);
+	/* The flows each table holds after the last capture's passes: record keeps every flow pktspec keeps. */
+	jw_obj(&w, "flows_last_capture");
+	jw_int(&w, "pktspec", count_flows(b.flows.fd4, b.flows.fd6));
+	jw_int(&w, "record", count_flows(b.rec_fd4, b.rec_fd6));
+	jw_obj_end(&w);
 	write_phase(&w, "cold", &b, &(struct sel){ -1, -1 }, PH_COLD);
 	write_phase(&w, "warm", &b, &(struct sel){ -1, -1 }, PH_WARM);
 	write_phase(&w, "warm_repeat", &b, &(struct sel){ -1, -1 }, PH_REPEAT);

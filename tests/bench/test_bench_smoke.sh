@@ -23,11 +23,15 @@ else
 	pks_fail testrun_runs "$(tail -n 3 "$PKS_TMP/tr.err")"
 fi
 
-# Every phase has the three programs with positive times and the ratios.
+# Every phase has the four programs with positive times and the ratios.
 pks_check testrun_phases jq -e '
   [.cold, .warm, .warm_repeat] | all(
-    (.pass.mean_ns > 0) and (.parse.mean_ns > 0) and (.pktspec.mean_ns > 0)
-    and (.ratio_pass > 0) and (.ratio_parse > 0) and (.pktspec.p99_ns >= .pktspec.median_ns))' "$J"
+    (.pass.mean_ns > 0) and (.parse.mean_ns > 0) and (.record.mean_ns > 0) and (.pktspec.mean_ns > 0)
+    and (.ratio_pass > 0) and (.ratio_parse > 0) and (.ratio_record > 0)
+    and (.pktspec.p99_ns >= .pktspec.median_ns))' "$J"
+# The insertion baseline (bench_record) keeps each of the 100 flows, in its own
+# table: pktspec's holds its 100 and not 200.
+pks_check testrun_record_flows jq -e '.flows_last_capture == {pktspec: 100, record: 100}' "$J"
 pks_check testrun_counts jq -e '.packets == 160 and .cold.pktspec.n == 160 and .warm_repeat.pktspec.n == 3' "$J"
 # The generator's flows are 20 each of HTTP, TLS, DNS, SSH and unknown: the
 # grouping by verdict must find them, so per-protocol figures mean something.

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# tools/bench_report.py writes doc/performance.md's figures and appends a row
+# to its History table after each full `make bench` (minutes long, not run in
+# `make check`). Twice a change to the goals broke that last step after the
+# run, which lost the run's document update. This checks the report's goal
+# rows and History row on a made-up run, without measuring anything.
+. "$(dirname "$0")/../lib/common.sh"
+
+OUT=$PKS_TMP/report.txt
+if PYTHONPATH=$PKS_ROOT/tools python3 - "$PKS_ROOT/doc/performance.md" >"$OUT" 2>&1 <<'PY'; then
+import re, sys
+import bench_report as br
+
+# Every goal measured, each baseline figure present: distinct values, to see which lands where.
+live = {"ratio_ns_pktspec_to_parse": 1.01, "ratio_ns_new_flows_pktspec_to_parse": 1.02,
+        "ratio_pktspec_to_pass": 1.03, "ratio_new_flows_pktspec_to_pass": 1.04,
+        "ratio_parse_to_pass": 2.03, "ratio_new_flows_parse_to_pass": 2.04,
+        "ratio_new_flows_record_to_pass": 3.04, "ratio_ns_new_flows_record_to_parse": 3.02}
+b = {"live": live, "summary": {"mib_at_1m_flows": 99.5, "ratio_to_ndpi_cold": 1.06, "ratio_to_ndpi_warm": 1.07},
+     "pktspec_vs_ndpi": {"parse_ratio_cold": 2.06, "parse_ratio_warm": 2.07,
+                         "record_ratio_cold": 3.06, "record_ratio_warm": 3.07}}
+rows = br.goals(b)
+assert len(rows) == len(br.GOALS), rows
+for name, v, target, met, base, rec in rows:
+    assert v is not None, name
+    # The baselines' figures sit with their own goal: same last digit.
+    for other in (base, rec):
+        assert other is None or round(other * 100) % 10 == round(v * 100) % 10, (name, v, other)
+assert sum(r[4] is not None for r in rows) == 4 and sum(r[5] is not None for r in rows) == 4, rows
+assert [r[3] for r in rows] == [True, True, True, True, True, False, False], [r[3] for r in rows]
+
+# The History row has the columns of the document's History header.
+doc = open(sys.argv[1]).read()
+head = re.search(r"^\| date \| commit \| kernel \|.*\|$", doc, re.M)
+assert head, "no History header in doc/performance.md"
+row = br.history_row(b, {"date": "2026-01-01 00:00 UTC", "commit": "abc1234", "kernel": "6.1"})
+assert row.count("|") == head.group(0).count("|"), (row, head.group(0))
+assert br.HIST_END in doc, "no History end marker"
+print("ok", row)
+PY
+	pks_pass report_rows
+else
+	pks_fail report_rows "$(tail -n 5 "$OUT")"
+fi
+pks_done
