@@ -283,10 +283,10 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
         | ([$runs[] | select(.mix == mix and .mode == a and .round == $r)][0].bpf_ns_per_packet) as $x
         | ([$runs[] | select(.mix == mix and .mode == b and .round == $r)][0].bpf_ns_per_packet) as $y
         | select($x != null and $y != null and $y > 0) | $x / $y] | median;
-  group_by(.mix + "/" + .mode) | map({
-    mix: .[0].mix, mode: .[0].mode, rounds: length,
+  group_by(.mix + "/" + .mode) | map(.[0].mix as $mx | .[0].mode as $md | {
+    mix: $mx, mode: $md, rounds: length,
     pps: (map(.pps) | median | floor),
-    rate_to_pass: (ratio(.[0].mix; .[0].mode; "pass") | r3),
+    rate_to_pass: (ratio($mx; $md; "pass") | r3),
     bpf_ns_per_packet: (map(.bpf_ns_per_packet) | map(select(. != null)) | median),
     runs: map(.pps)
   }) as $m
