@@ -201,7 +201,7 @@ test: check
 
 # The kernel matrix alone (tests/vm, doc/kernels.md): Debian's kernels booted in
 # qemu, pktspec run in each. KERNELS="5.10 6.1 6.12" (the default) picks them.
-vm: all
+vm: all $(OUTPUT)/pktspec-bench
 	$(Q)tools/deps.sh vm
 	$(Q)PKTSPEC_VM_KERNELS="$(KERNELS)" tests/run vm/test_kernels
 

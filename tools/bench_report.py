@@ -387,6 +387,29 @@ def sections(b, ndg):
         out.append(("5b. Verifier per kernel", t, m + "\n\nProcessed instructions per program on each kernel of the "
                     "last kernel matrix (tests/vm: `make check` or `make vm`, .output/kernels.json); the budget is "
                     "400,000 on every kernel."))
+        rows = []
+        for k in ks:
+            t_ = k.get("testrun")
+            if not t_:
+                continue
+            where = "host, native" if k.get("where") == "host" else f"qemu, {k.get('accel') or '?'}"
+            rows.append([k.get("series") or k["kernel"], where, x(t_.get("cold_pktspec_to_parse")),
+                         x(t_.get("cold_pktspec_to_record")), x(t_.get("warm_pktspec_to_parse")),
+                         x(t_.get("repeat_pktspec_to_parse")), x(t_.get("warm_pktspec_to_pass"))])
+        if rows:
+            t, m = table(rows, ["kernel", "where", "cold: pktspec / parse+lookup", "cold: pktspec / +insert",
+                                "warm: pktspec / parse+lookup", "warm, repeat: pktspec / parse+lookup",
+                                "warm: pktspec / XDP_PASS"])
+            note = ("pktspec-bench testrun on 100 generated flows (HTTP, TLS, DNS, SSH, unknown; 160 packets) "
+                    "inside each guest of the last kernel matrix, and on the host. Under TCG the guests' "
+                    "times are the emulator's: their ratios show how long a path each kernel's JIT, inlined "
+                    "map calls and tail calls make of the same programs, not how fast the kernel runs them; "
+                    "only the host's figures are times. Every column but \"warm, repeat\" reads the clock "
+                    "once per run, which costs some guests microseconds (the 5.10 guest's XDP_PASS takes "
+                    "about 8 us a run, 6.1's about 0.1) and flattens their ratios; \"warm, repeat\" (a sample "
+                    "of 32 packets, 200 runs per clock read) is the column to compare across kernels")
+            out.append(("5c. Cost per packet per kernel (test run, kernel matrix)", t + "\n  " + note,
+                        m + "\n\n" + note + "."))
     return out
 
 

@@ -11,6 +11,7 @@
 #   probe-out JSON, probe-err TEXT, probe-rc N      pktspec probe --json
 #   replay-out JSON, replay-err TEXT, replay-rc N   pktspec replay --json
 #   live-STEP-out/-err/-rc             each step of the live checks
+#   tc-STEP-..., testrun-...           the tc policy, the cost per packet
 #   done                               last line: every check ran
 #
 # The kernel's own messages stay on the console (/dev/ttyS0), so they never
@@ -139,5 +140,13 @@ run tc-qdisc in_ns s $TC qdisc show dev vs
 # The policy stays pinned after the last detach (it is configuration).
 run tc-pins pins
 run tc-clear in_ns s pktspec policy clear
+
+# e. The cost per packet on this kernel: pktspec-bench's test run (make bench's
+#    section 1) on a generated capture of 100 flows, pktspec against XDP_PASS
+#    and the parse, lookup and insertion baselines. Under TCG times are the
+#    emulator's; the host reads them as ratios (the path each kernel's JIT,
+#    helpers and tail calls make), never as a pass or fail.
+run testrun-gen pktspec-bench gen --flows 100 /tmp/flows.pcap
+run testrun pktspec-bench testrun --rounds 5 --sample 32 --repeat 200 /tmp/flows.pcap
 
 finish

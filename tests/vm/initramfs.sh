@@ -4,10 +4,12 @@
 # Builds the initramfs the kernel matrix (tests/vm) boots, in two archives that
 # the kernel unpacks one after the other:
 #
-#     tests/vm/initramfs.sh base OUT.cpio.gz PKTSPEC CAPTURE...
+#     tests/vm/initramfs.sh base OUT.cpio.gz PKTSPEC BENCH CAPTURE...
 #         busybox (static), the guest script as /init, PKTSPEC (the CLI; the BPF
-#         objects are inside it as skeletons), iproute2's ip and tc, dnsmasq, bpftool,
-#         each with the shared libraries ldd names, and the captures to replay
+#         objects are inside it as skeletons), BENCH (pktspec-bench, its
+#         baselines inside it the same way), iproute2's ip and tc, dnsmasq,
+#         bpftool, each with the shared libraries ldd names, and the captures
+#         to replay
 #     tests/vm/initramfs.sh modules OUT.cpio.gz KERNEL_DIR RELEASE
 #         the modules the guest needs from an unpacked kernel package, with
 #         every module they depend on, decompressed (busybox insmod reads
@@ -41,8 +43,8 @@ copy_bin() {
 }
 
 build_base() {
-	local out=$1 pktspec=$2
-	shift 2
+	local out=$1 pktspec=$2 bench=$3
+	shift 3
 	local root applet f
 	root=$(mktemp -d)
 	trap 'rm -rf "$root"' RETURN
@@ -56,6 +58,7 @@ build_base() {
 		ln -s busybox "$root/bin/$applet"
 	done
 	copy_bin "$root" "$pktspec" /usr/sbin/pktspec
+	copy_bin "$root" "$bench" /usr/sbin/pktspec-bench
 	for f in ip tc dnsmasq bpftool; do
 		copy_bin "$root" "$(command -v "$f" || echo "/usr/sbin/$f")" "/usr/sbin/$f"
 	done

@@ -232,6 +232,50 @@ def ran_ok(rep, steps, tag, name, what):
     return step
 
 
+TESTRUN_PROGS = ("pass", "parse", "record", "pktspec")
+
+
+def judge_testrun(rep, steps, summary):
+    """pktspec-bench's test run on 100 generated flows: it must run, time all
+    four programs and keep every flow (pktspec's table and the insertion
+    baseline's); its figures go to the summary. No time is judged: under TCG
+    they are the emulator's."""
+    if not ran_ok(rep, steps, "testrun-gen", "testrun", "pktspec-bench gen --flows 100"):
+        return
+    step = ran_ok(rep, steps, "testrun", "testrun", "pktspec-bench testrun")
+    if not step:
+        return
+    try:
+        tr = json.loads("\n".join(step["out"]))
+    except ValueError as e:
+        rep.fail("testrun", f"pktspec-bench testrun printed no JSON ({e})")
+        return
+    phases = {}
+    for ph in ("cold", "warm", "warm_repeat"):
+        p = tr.get(ph) or {}
+        phases[ph] = {g: (p.get(g) or {}).get("mean_ns") for g in TESTRUN_PROGS}
+    timed = all(isinstance(v, (int, float)) and v > 0 for p in phases.values() for v in p.values())
+    flows = tr.get("flows_last_capture")
+
+    def r(ph, a, b):
+        x, y = phases[ph][a], phases[ph][b]
+        return round(x / y, 3) if x and y else None
+
+    summary["testrun"] = {
+        "packets": tr.get("packets"), "flows": flows, "mean_ns": phases,
+        "cold_pktspec_to_parse": r("cold", "pktspec", "parse"),
+        "cold_pktspec_to_record": r("cold", "pktspec", "record"),
+        "warm_pktspec_to_parse": r("warm", "pktspec", "parse"),
+        "warm_pktspec_to_pass": r("warm", "pktspec", "pass"),
+        "repeat_pktspec_to_parse": r("warm_repeat", "pktspec", "parse"),
+    }
+    rep.expect("testrun", timed and tr.get("packets") == 160 and flows == {"pktspec": 100, "record": 100},
+               f"packets {tr.get('packets')} (160 expected), flows kept {flows} (100 each expected), "
+               f"mean ns {phases}",
+               f"pktspec/parse+lookup {summary['testrun']['cold_pktspec_to_parse']} cold, "
+               f"{summary['testrun']['warm_pktspec_to_parse']} warm")
+
+
 def judge_live(rep, steps):
     if ran_ok(rep, steps, "live-servers", "live servers", "httpd and dnsmasq"):
         rep.ok("live servers", "busybox httpd, dnsmasq")
@@ -354,6 +398,7 @@ def cmd_kernel(a):
             m = steps.get("modules")
             rep.expect("modules", m and m["rc"] == 0, why_failed(m, "insmod") if m else "not loaded")
     judge_probe(rep, steps, summary)
+    judge_testrun(rep, steps, summary)
     if a.replay_ref:
         caps = [tuple(c.split("=", 1)) for c in a.capture or []]
         judge_replay(rep, steps, a.replay_ref, caps, summary)

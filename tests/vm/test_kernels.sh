@@ -13,7 +13,11 @@
 #     wget over IPv4 and IPv6, dnsmasq and nslookup; status, flows, detach,
 #     nothing left pinned;
 #   - tc: `attach --tc --egress` with a policy (HTTP dropped, DNS answers
-#     rewritten to DSCP EF and counted by a u32 filter on the other end), detach.
+#     rewritten to DSCP EF and counted by a u32 filter on the other end), detach;
+#   - testrun: pktspec-bench's cost per packet (make bench's test run) on 100
+#     generated flows; it must run and keep every flow, and its ratios go to
+#     kernels.json (under TCG they are the emulator's, so nothing is judged on
+#     them; `make bench` shows them per kernel).
 #
 # The running kernel's own probe is reported too. .output/kernels.json gets
 # every kernel's figures per program and each check's result.
@@ -30,6 +34,7 @@
 
 VM=$PKS_ROOT/tests/vm
 OUT=$PKS_ROOT/.output
+BENCH=${PKTSPEC_BENCH:-$OUT/pktspec-bench}
 KERNELS=${PKTSPEC_VM_KERNELS:-5.10 6.1 6.12}
 JOBS=${PKTSPEC_VM_JOBS:-$(nproc)}
 LIMIT=${PKTSPEC_VM_TIMEOUT:-420}
@@ -46,12 +51,25 @@ CAPTURES=(demo.pcap ctx/ftp.pcap names/https-dns.pcap names/quic-sni.pcap udp/si
 
 summaries=()
 
-# The host: its own probe, in the guest's report format so one judge reads both.
+# The host: its own probe and test run, in the guest's report format so one
+# judge reads both.
+if [ ! -x "$BENCH" ]; then
+	pks_fail setup "$BENCH is missing (make $OUT/pktspec-bench builds it)"
+	pks_done
+fi
+host_step() {
+	local tag=$1 rc
+	shift
+	"$@" >"$PKS_TMP/host.out" 2>"$PKS_TMP/host.err"
+	rc=$?
+	sed "s/^/@pks $tag-out /" "$PKS_TMP/host.out"
+	tail -n 40 "$PKS_TMP/host.err" | sed "s/^/@pks $tag-err /"
+	echo "@pks $tag-rc $rc"
+}
 {
-	"$PKTSPEC" probe --json >"$PKS_TMP/host.out" 2>"$PKS_TMP/host.err"
-	echo "@pks probe-rc $?"
-	sed 's/^/@pks probe-out /' "$PKS_TMP/host.out"
-	tail -n 40 "$PKS_TMP/host.err" | sed 's/^/@pks probe-err /'
+	host_step probe "$PKTSPEC" probe --json
+	host_step testrun-gen "$BENCH" gen --flows 100 "$PKS_TMP/flows.pcap"
+	host_step testrun "$BENCH" testrun --rounds 5 --sample 32 --repeat 200 "$PKS_TMP/flows.pcap"
 } >"$PKS_TMP/host.results"
 /usr/bin/python3 "$VM/judge.py" kernel --label "$HOST" --results "$PKS_TMP/host.results" \
 	--summary "$PKS_TMP/host.summary" --meta "where=host" || PKS_FAILED=1
@@ -90,7 +108,7 @@ if ! "$VM/kernels.sh" $KERNELS >"$PKS_TMP/kernels.list" 2>"$PKS_TMP/kernels.err"
 	pks_done
 fi
 
-if ! "$VM/initramfs.sh" base "$PKS_TMP/base.cpio.gz" "$PKTSPEC" "${paths[@]}" 2>"$PKS_TMP/initramfs.err"; then
+if ! "$VM/initramfs.sh" base "$PKS_TMP/base.cpio.gz" "$PKTSPEC" "$BENCH" "${paths[@]}" 2>"$PKS_TMP/initramfs.err"; then
 	pks_fail initramfs "$(tail -n 3 "$PKS_TMP/initramfs.err" | tr '\n' ' ')"
 	pks_done
 fi
