@@ -13,13 +13,10 @@
  *   that keeps a table of flows does for a new flow: the baseline of the new-flow
  *   goals. Its own tables, so that pktspec never meets the flows it inserted.
  * bench_slots: the same parse and IPv4 key, looked up in a direct-mapped
- *   array instead of a hash table: one 64-byte slot per hash (the 16-byte key
- *   and pktspec's 48-byte value), a missed flow overwriting its slot. Not a
- *   table pktspec could ship as it is (two CPUs may write one slot at once;
- *   flows that share a slot evict each other; `bpftool map dump` shows every
- *   slot): it measures what a table with one cache line per lookup and no
- *   eviction list would cost against the LRU hash, on the same traffic.
- *   IPv6 packets pass untouched.
+ *   array instead of a hash table (bench_slots.h), a missed flow inserted
+ *   there: what a table with one cache line per lookup and no eviction list
+ *   costs against the LRU hash, on the same traffic. IPv6 packets pass
+ *   untouched.
  * bench_key: the same parse, writing the canonical flow key to .bss. Never
  *   timed: the bench runs it once per packet to learn which flow (and so which
  *   verdict) a packet belongs to, with the kernel's own parser.
@@ -30,6 +27,7 @@
 #include "parse.h"
 #include "flow.h"
 #include "maps.h"
+#include "bench_slots.h"
 
 /* Written by bench_key for the packet it last ran on. */
 struct pks_flow_key bench_key_out;
@@ -106,46 +104,21 @@ int bench_record(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-struct bench_slot {
-	__u64 w[2]; /* the struct pks_flow_key4 */
-	struct pks_flow val;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PKS_FLOWS_DEFAULT);
-	__type(key, __u32);
-	__type(value, struct bench_slot);
-} bench_slots4 SEC(".maps");
-
 SEC("xdp")
 int bench_slots(struct xdp_md *ctx)
 {
 	struct pks_cursor cur = { .pos = (void *)(long)ctx->data, .end = (void *)(long)ctx->data_end };
 	struct pks_flow_key4 key4;
+	struct pks_flow zero = {};
 	struct pks_pkt pkt = {};
-	struct bench_slot *sl;
-	__u64 w[2], h;
-	__u32 idx;
 
 	if (pks_parse(&cur, &pkt) || !pks_pkt_is4(&pkt))
 		return XDP_PASS;
 	pks_flow_key4_make(&pkt, &key4);
-	__builtin_memcpy(w, &key4, sizeof(w));
-	/* Two multiplicative hashes folded: the slot is the top bits. */
-	h = w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xC2B2AE3D27D4EB4FULL;
-	h ^= h >> 29;
-	idx = (__u32)(h >> 32) & (PKS_FLOWS_DEFAULT - 1);
-	sl = bpf_map_lookup_elem(&bench_slots4, &idx);
-	if (!sl)
-		return XDP_PASS;
-	if (sl->w[0] == w[0] && sl->w[1] == w[1]) {
+	if (pks_bench_slot_find(&key4))
 		bench_hits++;
-		return XDP_PASS;
-	}
-	sl->w[0] = w[0];
-	sl->w[1] = w[1];
-	__builtin_memset(&sl->val, 0, sizeof(sl->val));
+	else
+		pks_bench_slot_insert(&key4, &zero);
 	return XDP_PASS;
 }
 

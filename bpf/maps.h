@@ -39,6 +39,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_flows SEC(".maps");
 
+/* make bench's variant with plain IPv4 flows in a direct-mapped array (bench_slots.h). */
+#ifndef PKS_BENCH_SLOTS
+#define PKS_BENCH_SLOTS 0
+#endif
+#if PKS_BENCH_SLOTS
+#include "bench_slots.h"
+#endif
+
 /*
  * A flow's entry: in pks_flows4 under k4 when v4, else in pks_flows under k.
  *
@@ -55,6 +63,9 @@ static __always_inline struct pks_flow *pks_flow_lookup(int v4, const struct pks
 	struct pks_flow *f;
 
 	if (v4) {
+#if PKS_BENCH_SLOTS
+		return pks_bench_slot_find(k4);
+#endif
 		f = bpf_map_lookup_elem(&pks_flows4, k4);
 		barrier_var(f);
 		return f;

@@ -104,9 +104,11 @@ stats_ns() {
 #   parse       bench_parse: parse, key, one lookup in pks_flows
 #   record      bench_record: the same, and a new flow inserted into a table of
 #               its own (new flows only: the least a program that keeps flows does)
-#   slots       bench_slots: parse, key, one direct-mapped array slot looked up
-#               and overwritten on a miss (a table with one cache line per
-#               lookup and no eviction list, against the LRU hash)
+#   slots       bench_slots: parse, key, the flow looked up in a 4-way array
+#               table (bpf/bench_slots.h) and inserted on a miss: one cache
+#               line per hit and no eviction list, against the LRU hash
+#   pktspec_slots  the whole classifier with plain IPv4 flows in that table
+#               instead of pks_flows4 (bench_pks_slots.bpf.o, every stage loaded)
 #   cut_parse   pktspec's entry program stopped after the parse
 #   cut_lookup  ... after the flow lookup
 #   cut_count   ... after the counters (direction, flags, packets, bytes, time)
@@ -116,6 +118,7 @@ attach() {
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
+	pktspec_slots) pks_in "$PKS_SRV" "$BENCH" xdp --stages "$PKS_ROOT/.output/bench_pks_slots.bpf.o" pks_xdp "$PKS_SRV_IF" ;;
 	parse | record | slots) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "bench_$1" "$PKS_SRV_IF" ;;
 	cut_*) pks_in "$PKS_SRV" "$BENCH" xdp "$(cut_obj "$1")" pks_xdp "$PKS_SRV_IF" ;;
 	esac
@@ -176,8 +179,8 @@ measure() {
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
-		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots}
-		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots}
+		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots pktspec_slots}
+		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots pktspec_slots}
 		[ -n "$modes" ] || continue
 		start_traffic $mix
 		for mode in $modes; do

@@ -332,7 +332,8 @@ def sections(b, ndg):
             "BPF ns/packet under load include the kernel's statistics clock reads and the cache misses "
             "of a table the test run keeps hot. Receivers besides pktspec: parse (parse, key, one lookup in "
             "the LRU table pktspec filled), record (the same, and each new flow inserted into an LRU table "
-            "of its own), slots (parse, key, one slot of a direct-mapped array, overwritten on a miss), "
+            "of its own), slots (parse, key, the flow in a 4-way array table, inserted on a miss: "
+            "bpf/bench_slots.h), pktspec_slots (the whole classifier with its IPv4 flows in that table), "
             "cut_* (pktspec's entry stopped after the parse, the lookup, the counters); rate / XDP_PASS "
             "is the median over rounds of each round's ratio")
     out.append(("3. Live throughput (veth, native XDP, trafgen)", t + "\n  " + note, m + "\n\n" + note + "."))

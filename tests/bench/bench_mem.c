@@ -614,11 +614,13 @@ static void bench_xdp_config(struct bpf_object *obj)
 }
 
 /*
- * pktspec-bench xdp OBJ PROG IFACE: attaches one program of a BPF object to
- * IFACE's native XDP hook, its maps pinned by name under /sys/fs/bpf/pktspec
- * reused (the live bench runs the baselines against the table pktspec filled).
- * The attachment outlives the command; `ip link set dev IFACE xdpdrv off`
- * removes it.
+ * pktspec-bench xdp [--stages] OBJ PROG IFACE: attaches one program of a BPF
+ * object to IFACE's native XDP hook, its maps pinned by name under
+ * /sys/fs/bpf/pktspec reused (the live bench runs the baselines against the
+ * table pktspec filled). With --stages every program of the object loads and
+ * fills its tail-call table, as the CLI's loader does: a whole classifier
+ * built another way (bench_pks_slots.bpf.o). The attachment outlives the
+ * command; `ip link set dev IFACE xdpdrv off` removes it.
  */
 int bench_xdp(int argc, char **argv)
 {
@@ -626,10 +628,15 @@ int bench_xdp(int argc, char **argv)
 	struct bpf_object *obj;
 	struct bpf_program *prog, *target = NULL;
 	unsigned int ifindex;
+	bool stages = argc > 1 && !strcmp(argv[1], "--stages");
 	int err;
 
+	if (stages) {
+		argc--;
+		argv++;
+	}
 	if (argc != 4) {
-		fputs("Usage: pktspec-bench xdp OBJ PROG IFACE\n", stderr);
+		fputs("Usage: pktspec-bench xdp [--stages] OBJ PROG IFACE\n", stderr);
 		return PKS_EXIT_USAGE;
 	}
 	if (pks_need_caps("pktspec-bench xdp", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
@@ -643,7 +650,7 @@ int bench_xdp(int argc, char **argv)
 	bpf_object__for_each_program(prog, obj) {
 		bool me = !strcmp(bpf_program__name(prog), argv[2]);
 
-		bpf_program__set_autoload(prog, me);
+		bpf_program__set_autoload(prog, me || stages);
 		if (me)
 			target = prog;
 	}
@@ -653,6 +660,8 @@ int bench_xdp(int argc, char **argv)
 	}
 	bench_xdp_config(obj);
 	err = bpf_object__load(obj);
+	if (!err && stages)
+		err = pks_stages_fill(obj);
 	if (!err)
 		err = bpf_xdp_attach(ifindex, bpf_program__fd(target), XDP_FLAGS_DRV_MODE, NULL);
 	bpf_object__close(obj);

@@ -46,12 +46,12 @@ pks_check testrun_subsets test -s "$PKS_TMP/subsets/all.pcap" -a -s "$PKS_TMP/su
 # names them; not a glob of .output, which also holds the unit tests' object
 # that the verifier must refuse (tests/unit/reject.bpf.c).
 OBJS=()
-for o in pktspec pktspec_egress pktspec_tc bench_pass bench_parse; do
+for o in pktspec pktspec_egress pktspec_tc bench_pass bench_parse bench_pks_slots; do
 	OBJS+=("$PKS_ROOT/.output/$o.bpf.o")
 done
 if "$BENCH" verifier --json "$PKS_TMP/verifier.json" "${OBJS[@]}" 2>"$PKS_TMP/v.err"; then
 	pks_check verifier_insns jq -e '
-	  (map(.programs[].name) | index("pks_xdp") != null) and length == 5
+	  (map(.programs[].name) | index("pks_xdp") != null) and length == 6
 	  and all(.[]; .load_ms >= 0 and all(.programs[]; .verified_insns > 0 and .xlated_insns > 0))' \
 		"$PKS_TMP/verifier.json"
 else

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
+/*
+ * `make bench`'s array flow table (doc/performance.md, "The flow table is
+ * the cost"): a BPF_MAP_TYPE_ARRAY of 4-way buckets, chosen by a hash of the
+ * 16-byte IPv4 key. Each way is one cache line, the key and its 48-byte
+ * value (pktspec's struct pks_flow): a lookup reads the ways in order until
+ * the key, and a flow nearly always sits in the first way it found free, so
+ * a hit costs one line. A new flow takes a free way, else the way the hash
+ * picks. A measurement of what a table with one cache line per hit and no
+ * eviction list costs, used by bench_slots (bench_parse.bpf.c)
+ * and by the classifier built with -DPKS_BENCH_SLOTS=1 in place of
+ * pks_flows4. Not a table to ship: two CPUs may write one way at once, an
+ * evicted flow goes unseen, and an all-zero key reads as a free way.
+ */
+#ifndef PKTSPEC_BPF_BENCH_SLOTS_H
+#define PKTSPEC_BPF_BENCH_SLOTS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "pktspec/pktspec.h"
+
+#define PKS_BENCH_WAYS 4
+
+/* One way: a cache line, key and value. */
+struct pks_bench_way {
+	__u64 key[2]; /* the struct pks_flow_key4; 0: free */
+	struct pks_flow val;
+};
+
+struct pks_bench_bucket {
+	struct pks_bench_way way[PKS_BENCH_WAYS];
+};
+
+/* Mmapable: the kernel then page-aligns the values, so each way is one whole cache line. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, PKS_FLOWS_DEFAULT / PKS_BENCH_WAYS);
+	__type(key, __u32);
+	__type(value, struct pks_bench_bucket);
+} pks_bench_slots SEC(".maps");
+
+/* The key's bucket, its words in w, and in *h the hash (bits above the bucket's pick a victim way). */
+static __always_inline struct pks_bench_bucket *pks_bench_bucket_of(const struct pks_flow_key4 *k, __u64 w[2],
+								   __u64 *h)
+{
+	__u32 idx;
+
+	__builtin_memcpy(w, k, 16);
+	/*
+	 * MurmurHash3's 64-bit finalizer over both words: every bit of the key
+	 * reaches every bit of the hash. (A plain product only carries a bit
+	 * upwards: the client address, in the key's high bytes, never reached
+	 * the bucket's bits, and the mixed traffic's 20,000 flows fell into a
+	 * few dozen buckets.)
+	 */
+	*h = w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL);
+	*h ^= *h >> 33;
+	*h *= 0xff51afd7ed558ccdULL;
+	*h ^= *h >> 33;
+	*h *= 0xc4ceb9fe1a85ec53ULL;
+	*h ^= *h >> 33;
+	idx = (__u32)*h & (PKS_FLOWS_DEFAULT / PKS_BENCH_WAYS - 1);
+	return bpf_map_lookup_elem(&pks_bench_slots, &idx);
+}
+
+/* The flow's value when its bucket holds its key, else NULL. */
+static __always_inline struct pks_flow *pks_bench_slot_find(const struct pks_flow_key4 *k)
+{
+	struct pks_bench_bucket *b;
+	__u64 w[2], h;
+
+	b = pks_bench_bucket_of(k, w, &h);
+	if (!b)
+		return NULL;
+#pragma unroll
+	for (int i = 0; i < PKS_BENCH_WAYS; i++)
+		if (b->way[i].key[0] == w[0] && b->way[i].key[1] == w[1])
+			return &b->way[i].val;
+	return NULL;
+}
+
+/* BPF_NOEXIST into the bucket: -EEXIST when it holds the key, else a free way or the hash's victim. */
+static __always_inline long pks_bench_slot_insert(const struct pks_flow_key4 *k, const struct pks_flow *f)
+{
+	struct pks_bench_bucket *b;
+	__u64 w[2], h;
+	int way = -1;
+
+	b = pks_bench_bucket_of(k, w, &h);
+	if (!b)
+		return -1;
+#pragma unroll
+	for (int i = 0; i < PKS_BENCH_WAYS; i++) {
+		if (b->way[i].key[0] == w[0] && b->way[i].key[1] == w[1])
+			return -17; /* -EEXIST */
+		if (way < 0 && !b->way[i].key[0] && !b->way[i].key[1])
+			way = i;
+	}
+	if (way < 0)
+		way = (h >> 32) & (PKS_BENCH_WAYS - 1);
+	way &= PKS_BENCH_WAYS - 1;
+	b->way[way].key[0] = w[0];
+	b->way[way].key[1] = w[1];
+	__builtin_memcpy(&b->way[way].val, f, sizeof(*f));
+	return 0;
+}
+
+#endif /* PKTSPEC_BPF_BENCH_SLOTS_H */
