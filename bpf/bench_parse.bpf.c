@@ -12,9 +12,9 @@
  *   pks_flows's type and size (bench_rec4, bench_rec6). The least any program
  *   that keeps a table of flows does for a new flow: the baseline of the new-flow
  *   goals. Its own tables, so that pktspec never meets the flows it inserted.
- * bench_slots: the same parse and IPv4 key, looked up in a direct-mapped
- *   array instead of a hash table (bench_slots.h), a missed flow inserted
- *   there: what a table with one cache line per lookup and no eviction list
+ * bench_slots: the same parse and IPv4 key, looked up in a 4-way array
+ *   table instead of a hash table (bench_slots.h), a missed flow inserted
+ *   there: what a table with one cache line per hit and no eviction list
  *   costs against the LRU hash, on the same traffic. IPv6 packets pass
  *   untouched.
  * bench_key: the same parse, writing the canonical flow key to .bss. Never
