@@ -84,11 +84,12 @@ $(OUTPUT)/bench_cut_count.bpf.o: CUT := 3
 $(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS)): bpf/pktspec.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_CUT=$(CUT) -c $< -o $@
-# ... and the whole classifier with plain IPv4 flows in a direct-mapped array
-# (bpf/bench_slots.h) instead of pks_flows4: what the table's type costs it.
+# ... and the whole classifier with plain IPv4 flows in a 4-way array table
+# (bpf/bench_slots.h, with the claims and victims a shippable one needs)
+# instead of pks_flows4: what the table's type costs it.
 $(OUTPUT)/bench_pks_slots.bpf.o: bpf/pktspec.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_SLOTS=1 -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_SLOTS=1 -DPKS_BENCH_CLAIM=1 -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
