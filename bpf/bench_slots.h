@@ -80,19 +80,7 @@ static __always_inline struct pks_flow *pks_bench_slot_find(const struct pks_flo
 	return NULL;
 }
 
-#ifndef PKS_BENCH_CLAIM
-#define PKS_BENCH_CLAIM 0
-#endif
-
-/*
- * BPF_NOEXIST into the bucket: -EEXIST when it holds the key, else a free
- * way or a victim. PKS_BENCH_CLAIM 0: the hash's pick as victim, plain
- * stores. PKS_BENCH_CLAIM 1 (Linux 5.12+, -mcpu=v3; the classifier's bench
- * build): what a shippable insertion would pay besides, the way quiet
- * longest as victim (the values' last-seen ticks) and the way claimed by a
- * compare-and-exchange of its first key word, so that two CPUs never take
- * one way; the value is written before the key's second word.
- */
+/* BPF_NOEXIST into the bucket: -EEXIST when it holds the key, else a free way or the hash's victim. */
 static __always_inline long pks_bench_slot_insert(const struct pks_flow_key4 *k, const struct pks_flow *f)
 {
 	struct pks_bench_bucket *b;
@@ -109,35 +97,12 @@ static __always_inline long pks_bench_slot_insert(const struct pks_flow_key4 *k,
 		if (way < 0 && !b->way[i].key[0] && !b->way[i].key[1])
 			way = i;
 	}
-#if PKS_BENCH_CLAIM
-	if (way < 0) {
-		__u32 oldest = b->way[0].val.last;
-
-		way = 0;
-#pragma unroll
-		for (int i = 1; i < PKS_BENCH_WAYS; i++)
-			if ((__s32)(b->way[i].val.last - oldest) < 0) {
-				oldest = b->way[i].val.last;
-				way = i;
-			}
-	}
-	way &= PKS_BENCH_WAYS - 1;
-	{
-		__u64 seen = b->way[way].key[0];
-
-		if (__sync_val_compare_and_swap(&b->way[way].key[0], seen, w[0]) != seen)
-			return -16; /* -EBUSY: another CPU took the way first */
-	}
-	__builtin_memcpy(&b->way[way].val, f, sizeof(*f));
-	b->way[way].key[1] = w[1];
-#else
 	if (way < 0)
 		way = (h >> 32) & (PKS_BENCH_WAYS - 1);
 	way &= PKS_BENCH_WAYS - 1;
 	b->way[way].key[0] = w[0];
 	b->way[way].key[1] = w[1];
 	__builtin_memcpy(&b->way[way].val, f, sizeof(*f));
-#endif
 	return 0;
 }
 
