@@ -39,16 +39,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_flows SEC(".maps");
 
-/* make bench's variant with plain IPv4 flows in a direct-mapped array (bench_slots.h). */
-#ifndef PKS_BENCH_SLOTS
-#define PKS_BENCH_SLOTS 0
-#endif
-#if PKS_BENCH_SLOTS
-#include "bench_slots.h"
-#endif
+/* The array table of plain IPv4 flows (--flow-table array). */
+#include "ways4.h"
+
 
 /*
- * A flow's entry: in pks_flows4 under k4 when v4, else in pks_flows under k.
+ * A flow's entry: in pks_flows4 (or the array table, pks_ways4) under k4
+ * when v4, else in pks_flows under k.
  *
  * One call per table: left alone, LLVM merges the two calls into one whose
  * map is chosen at run time, and the verifier only inlines a hash lookup (or
@@ -63,9 +60,8 @@ static __always_inline struct pks_flow *pks_flow_lookup(int v4, const struct pks
 	struct pks_flow *f;
 
 	if (v4) {
-#if PKS_BENCH_SLOTS
-		return pks_bench_slot_find(k4);
-#endif
+		if (pks_ways4_buckets)
+			return pks_ways4_find(k4);
 		f = bpf_map_lookup_elem(&pks_flows4, k4);
 		barrier_var(f);
 		return f;

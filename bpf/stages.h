@@ -120,9 +120,8 @@ static __always_inline long pks_flow_insert(struct pks_state *s, const struct pk
 	long err;
 
 	if (s->v4) {
-#if PKS_BENCH_SLOTS
-		return pks_bench_slot_insert(&s->key4, f);
-#endif
+		if (pks_ways4_buckets)
+			return pks_ways4_insert(&s->key4, f);
 		err = bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
 		barrier_var(err);
 		return err;

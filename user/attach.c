@@ -187,7 +187,7 @@ static int our_xdp_tag(__u8 *tag)
 		bpf_program__set_autoload(prog, prog == skel->progs.pks_xdp);
 	bpf_object__for_each_map(map, skel->obj)
 		bpf_map__set_pin_path(map, NULL);
-	pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, &lo);
+	pks_flows_set_size(&PKS_FLOW_MAPS(skel), &lo);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
 	err = bpf_object__load(skel->obj);
 	if (!err && bpf_obj_get_info_by_fd(bpf_program__fd(skel->progs.pks_xdp), &info, &len))
@@ -324,6 +324,10 @@ static const char attach_help[] =
 	"                       most half of MemAvailable (128 and 160 bytes an entry)\n"
 	"      --max-flows6 N   IPv6 flow table size, 1024-16777216 (default: a quarter of\n"
 	"                       --max-flows, 65536)\n"
+	"      --flow-table KIND  the IPv4 flow table: lru (an LRU hash, the default) or\n"
+	"                       array (4-way buckets, two ways a flow: cheaper per packet,\n"
+	"                       a flow may leave early when its bucket is full); must match\n"
+	"                       the pinned table\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -341,6 +345,7 @@ int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
+		{ "flow-table", required_argument, NULL, 'K' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
 		{ "egress", no_argument, NULL, 'E' },       { "tunnel-port", required_argument, NULL, 'U' },
@@ -368,6 +373,10 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case '6':
 			if (pks_max_flows_opt("attach", "--max-flows6", optarg, &lo.max_flows6))
+				return PKS_EXIT_USAGE;
+			break;
+		case 'K':
+			if (pks_flow_table_opt("attach", optarg, &lo.table))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'I':

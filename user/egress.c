@@ -83,8 +83,8 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 		return err;
 	}
 	/* The flow table is the XDP classifier's: take its pinned size, or libbpf refuses to reuse it. */
-	if (!pks_flows_adopt_pinned_size(skel->maps.pks_flows4, skel->maps.pks_flows) && lo)
-		pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, lo);
+	if (!pks_flows_adopt_pinned_size(&PKS_FLOW_MAPS(skel)) && lo)
+		pks_flows_set_size(&PKS_FLOW_MAPS(skel), lo);
 	if (lo && lo->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = lo->inspect_max;
 	if (lo)

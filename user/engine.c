@@ -734,6 +734,9 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 	pks_flowtab_init(&e->flows);
 	e->flows.fd4 = maps->flows4;
 	e->flows.fd6 = maps->flows;
+	err = pks_flowtab_use_ways(&e->flows, maps->ways4);
+	if (err)
+		goto fail;
 	if (!e->opts.server_ttl_ns)
 		e->opts.server_ttl_ns = PKS_SERVER_TTL_DEFAULT;
 	if (!e->opts.expect_ttl_ns)
@@ -777,6 +780,7 @@ void pks_engine_free(struct pks_engine *e)
 		r->state = NULL;
 	}
 	ring_buffer__free(e->rb);
+	pks_flowtab_close(&e->flows);
 	free(e->apps);
 	free(e->app_names);
 	free(e->ophosts);

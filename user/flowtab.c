@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 /*
- * The flow tables as the CLI sees them: pks_flows4 (plain IPv4, 16-byte key)
- * and pks_flows (IPv6, the 40-byte key) read as one table of wide keys, their
+ * The flow tables as the CLI sees them: pks_flows4 (plain IPv4, 16-byte key;
+ * or the array table pks_ways4, mapped into our memory) and pks_flows (IPv6,
+ * the 44-byte key) read as one table of wide keys, their
  * packed 48-byte values (include/pktspec/pktspec.h) decoded into struct
  * pks_flow_view: full times in nanoseconds, the client side, the directions
  * that matched, the port's guess.
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -116,12 +118,136 @@ void pks_flow_encode(const struct pks_flowtab *t, const struct pks_flow_view *v,
 void pks_flowtab_init(struct pks_flowtab *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->fd4 = t->fd6 = -1;
+	t->fd4 = t->fd6 = t->fdw = -1;
 	t->clock = PKS_CLOCK_MONOTONIC;
+}
+
+int pks_flowtab_use_ways(struct pks_flowtab *t, int fdw)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (fdw <= 0) /* none (0: a struct of fds left zero, as pks_engine_maps allows) */
+		return 0;
+	if (bpf_obj_get_info_by_fd(fdw, &info, &len))
+		return -errno;
+	if (info.max_entries <= 1 || info.value_size != sizeof(struct pks_bucket4))
+		return 0; /* the LRU hash holds IPv4 flows */
+	t->ways_len = ((size_t)info.max_entries * sizeof(struct pks_bucket4) + page - 1) / page * page;
+	p = mmap(NULL, t->ways_len, PROT_READ | PROT_WRITE, MAP_SHARED, fdw, 0);
+	if (p == MAP_FAILED) {
+		t->ways_len = 0;
+		return -errno;
+	}
+	t->ways = p;
+	t->buckets = info.max_entries;
+	t->fdw = fdw;
+	return 0;
+}
+
+/*
+ * A way's key words and value as one consistent reading: false when the
+ * way is free, or when the kernel (or another reader's delete) changed its
+ * key while we read it. The kernel writes a way's used word last and
+ * clears it first (bpf/ways4.h).
+ */
+static bool way_read(const struct pks_way4 *way, struct pks_flow_key4 *k, struct pks_flow *f)
+{
+	const __u64 *kw = (const __u64 *)way;
+	__u64 w1 = __atomic_load_n(&kw[1], __ATOMIC_ACQUIRE), w0, w[2];
+
+	w0 = __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE);
+	w[0] = w0;
+	w[1] = w1;
+	memcpy(k, w, sizeof(*k));
+	if (!k->pad[0])
+		return false;
+	if (f)
+		memcpy(f, &way->val, sizeof(*f));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) != w1 || __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) != w0)
+		return false;
+	k->pad[0] = 0;
+	return true;
+}
+
+/* The way holding k4, or NULL. */
+static struct pks_way4 *way_find(const struct pks_flowtab *t, const struct pks_flow_key4 *k4)
+{
+	struct pks_bucket4 *b = &t->ways[pks_ways4_bucket(pks_ways4_hash(k4), t->buckets)];
+	__u64 w[2];
+
+	pks_ways4_words(k4, w);
+	for (int i = 0; i < PKS_WAYS4; i++) {
+		const __u64 *kw = (const __u64 *)&b->way[i];
+
+		if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) == w[1] && __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) == w[0])
+			return &b->way[i];
+	}
+	return NULL;
+}
+
+/* Reads k4's value from the array table: 0, or -ENOENT. */
+static int ways_get(const struct pks_flowtab *t, const struct pks_flow_key4 *k4, struct pks_flow *f)
+{
+	struct pks_way4 *way = way_find(t, k4);
+	struct pks_flow_key4 got;
+
+	if (!way || !way_read(way, &got, f) || memcmp(&got, k4, sizeof(got)))
+		return -ENOENT;
+	return 0;
+}
+
+/*
+ * Writes k4's value in place (BPF_EXIST; the array table takes no
+ * insertions from user space): 0, -ENOENT, or -EOPNOTSUPP for another flag.
+ * The key is checked before and after the copy. A flow the kernel evicted
+ * during the copy (its bucket full, its way given to a new flow) reports
+ * -ENOENT, but the new flow's value may carry what we wrote: the one race
+ * the array table has that the LRU hash's update does not (doc/design.md,
+ * "Flow tables"). It needs a full bucket and a copy of 48 bytes to meet.
+ */
+static int ways_put(const struct pks_flowtab *t, const struct pks_flow_key4 *k4, const struct pks_flow *f,
+		    __u64 flags)
+{
+	struct pks_way4 *way;
+	__u64 w[2];
+	const __u64 *kw;
+
+	if (flags != BPF_EXIST && flags != BPF_ANY)
+		return -EOPNOTSUPP;
+	way = way_find(t, k4);
+	if (!way)
+		return flags == BPF_ANY ? -EOPNOTSUPP : -ENOENT;
+	memcpy(&way->val, f, sizeof(*f));
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	pks_ways4_words(k4, w);
+	kw = (const __u64 *)way;
+	if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) != w[1] || __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) != w[0])
+		return -ENOENT;
+	return 0;
+}
+
+/* Frees k4's way: one compare-and-exchange of its used word, so a way the kernel just gave another flow stays. */
+static int ways_del(const struct pks_flowtab *t, const struct pks_flow_key4 *k4)
+{
+	struct pks_way4 *way = way_find(t, k4);
+	__u64 w[2];
+
+	if (!way)
+		return -ENOENT;
+	pks_ways4_words(k4, w);
+	if (!__atomic_compare_exchange_n(&((__u64 *)way)[1], &w[1], 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		return -ENOENT;
+	return 0;
 }
 
 int pks_flowtab_pinned(struct pks_flowtab *t)
 {
+	int fd;
+
 	pks_flowtab_init(t);
 	t->fd4 = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_FLOWS4);
 	if (t->fd4 < 0)
@@ -135,6 +261,17 @@ int pks_flowtab_pinned(struct pks_flowtab *t)
 		return err;
 	}
 	t->owned = true;
+	fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_WAYS4);
+	if (fd >= 0) {
+		int err = pks_flowtab_use_ways(t, fd);
+
+		if (!t->ways)
+			close(fd);
+		if (err) {
+			pks_flowtab_close(t);
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -143,6 +280,8 @@ void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel,
 	pks_flowtab_init(t);
 	t->fd4 = bpf_map__fd(skel->maps.pks_flows4);
 	t->fd6 = bpf_map__fd(skel->maps.pks_flows);
+	if (skel->rodata->pks_ways4_buckets)
+		pks_flowtab_use_ways(t, bpf_map__fd(skel->maps.pks_ways4));
 	if (replay && skel->bss) {
 		t->clock = PKS_CLOCK_REALTIME;
 		t->epoch_ns = skel->bss->pks_replay.epoch_ns;
@@ -151,11 +290,15 @@ void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel,
 
 void pks_flowtab_close(struct pks_flowtab *t)
 {
+	if (t->ways)
+		munmap(t->ways, t->ways_len);
 	if (t->owned) {
 		if (t->fd4 >= 0)
 			close(t->fd4);
 		if (t->fd6 >= 0)
 			close(t->fd6);
+		if (t->fdw >= 0 && t->ways)
+			close(t->fdw);
 	}
 	pks_flowtab_init(t);
 }
@@ -168,6 +311,8 @@ static int raw_get(const struct pks_flowtab *t, const struct pks_flow_key *key, 
 		struct pks_flow_key4 k4;
 
 		pks_flow_key_to4(key, &k4);
+		if (t->ways)
+			return ways_get(t, &k4, f);
 		err = bpf_map_lookup_elem(t->fd4, &k4, f);
 	} else {
 		err = bpf_map_lookup_elem(t->fd6, key, f);
@@ -189,6 +334,8 @@ int pks_flowtab_put_raw(const struct pks_flowtab *t, const struct pks_flow_key *
 		struct pks_flow_key4 k4;
 
 		pks_flow_key_to4(key, &k4);
+		if (t->ways)
+			return ways_put(t, &k4, f, flags);
 		err = bpf_map_update_elem(t->fd4, &k4, f, flags);
 	} else {
 		err = bpf_map_update_elem(t->fd6, key, f, flags);
@@ -248,6 +395,8 @@ int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key)
 		struct pks_flow_key4 k4;
 
 		pks_flow_key_to4(key, &k4);
+		if (t->ways)
+			return ways_del(t, &k4);
 		err = bpf_map_delete_elem(t->fd4, &k4);
 	} else {
 		err = bpf_map_delete_elem(t->fd6, key);
@@ -338,12 +487,33 @@ static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flo
 	return err;
 }
 
+/* The array table: every way in use, read in place. */
+static int read_ways(const struct pks_flowtab *t, struct pks_flow_set *set)
+{
+	for (__u32 b = 0; b < t->buckets; b++) {
+		for (int i = 0; i < PKS_WAYS4; i++) {
+			struct pks_flow_key4 k4;
+			struct pks_flow f;
+			struct pks_flow_rec *r;
+
+			if (!way_read(&t->ways[b].way[i], &k4, &f))
+				continue;
+			if (set_grow(set, set->n + 1))
+				return -ENOMEM;
+			r = &set->recs[set->n++];
+			pks_flow_key_from4(&k4, &r->key);
+			pks_flow_decode(t, &r->key, &f, &r->val);
+		}
+	}
+	return 0;
+}
+
 int pks_flows_reread(const struct pks_flowtab *t, struct pks_flow_set *set)
 {
 	int err;
 
 	set->n = 0;
-	err = read_one(t, t->fd4, true, set);
+	err = t->ways ? read_ways(t, set) : read_one(t, t->fd4, true, set);
 	if (!err)
 		err = read_one(t, t->fd6, false, set);
 	return err;
@@ -360,21 +530,50 @@ int pks_flows_read(const struct pks_flowtab *t, struct pks_flow_set *set)
 	return err;
 }
 
-int pks_flowtab_fill(const struct pks_flowtab *t, __u64 *entries, __u64 *capacity)
+int pks_flowtab_capacity(const struct pks_flowtab *t, __u64 *cap4, __u64 *cap6)
 {
 	const int fds[2] = { t->fd4, t->fd6 };
+	__u64 *caps[2] = { cap4, cap6 };
 
-	*entries = *capacity = 0;
 	for (int i = 0; i < 2; i++) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
+
+		*caps[i] = 0;
+		if (i == 0 && t->ways) {
+			*cap4 = (__u64)t->buckets * PKS_WAYS4;
+			continue;
+		}
+		if (fds[i] < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
+			return -errno;
+		*caps[i] = info.max_entries;
+	}
+	return 0;
+}
+
+int pks_flowtab_fill(const struct pks_flowtab *t, __u64 *entries, __u64 *capacity)
+{
+	const int fds[2] = { t->fd4, t->fd6 };
+	__u64 cap4, cap6;
+	int err = pks_flowtab_capacity(t, &cap4, &cap6);
+
+	if (err)
+		return err;
+	*entries = 0;
+	*capacity = cap4 + cap6;
+	for (int i = 0; i < 2; i++) {
 		/* Room for either key. */
 		struct pks_flow_key k, next;
 		void *prev = NULL;
 
-		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
-			return -errno;
-		*capacity += info.max_entries;
+		if (i == 0 && t->ways) {
+			for (__u32 b = 0; b < t->buckets; b++)
+				for (int w = 0; w < PKS_WAYS4; w++)
+					*entries += t->ways[b].way[w].used != 0;
+			continue;
+		}
 		while (bpf_map_get_next_key(fds[i], prev, &next) == 0) {
 			k = next;
 			prev = &k;

@@ -29,7 +29,7 @@ const char *pks_kernel_release(void)
 	return u.release;
 }
 
-static bool adopt_one(struct bpf_map *map, const char *name)
+static bool adopt_one(struct bpf_map *map, const char *name, __u32 *entries)
 {
 	char path[128];
 	struct bpf_map_info info = {};
@@ -40,21 +40,28 @@ static bool adopt_one(struct bpf_map *map, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
 		bpf_map__set_max_entries(map, info.max_entries);
+		if (entries)
+			*entries = info.max_entries;
+	}
 	close(fd);
 	return true;
 }
 
 /*
  * Gives an object's flow tables the size of the pinned ones, which libbpf
- * must reuse (it refuses a pinned map of another size). Returns whether
- * pinned tables exist.
+ * must reuse (it refuses a pinned map of another size), and their kind: the
+ * array table is in use when the pinned pks_ways4 has more than one bucket.
+ * Returns whether pinned tables exist.
  */
-bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows)
+bool pks_flows_adopt_pinned_size(const struct pks_flow_maps *m)
 {
-	bool a = adopt_one(flows4, PKS_MAP_FLOWS4), b = adopt_one(flows, PKS_MAP_FLOWS);
+	bool a = adopt_one(m->flows4, PKS_MAP_FLOWS4, NULL), b = adopt_one(m->flows, PKS_MAP_FLOWS, NULL);
+	__u32 buckets = 0;
 
+	if (adopt_one(m->ways4, PKS_MAP_WAYS4, &buckets) && buckets > 1)
+		*m->buckets4 = buckets;
 	return a || b;
 }
 
@@ -80,14 +87,44 @@ static unsigned int flows6_size(const struct pks_load_opts *o)
 	return 0;
 }
 
-void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o)
+__u32 pks_ways4_buckets_for(unsigned int max_flows)
+{
+	__u64 ways = 2ull * (max_flows ? max_flows : PKS_FLOWS_DEFAULT);
+
+	return (__u32)((ways + PKS_WAYS4 - 1) / PKS_WAYS4);
+}
+
+/*
+ * The array table leaves the LRU hash one entry (and the LRU hash leaves
+ * the array one bucket): both maps exist in every object, the programs use
+ * the one .rodata names.
+ */
+void pks_flows_set_size(const struct pks_flow_maps *m, const struct pks_load_opts *o)
 {
 	unsigned int six = flows6_size(o);
 
-	if (o->max_flows)
-		bpf_map__set_max_entries(flows4, o->max_flows);
+	if (o->table == PKS_TABLE_ARRAY) {
+		__u32 n = pks_ways4_buckets_for(o->max_flows);
+
+		bpf_map__set_max_entries(m->flows4, 1);
+		bpf_map__set_max_entries(m->ways4, n);
+		*m->buckets4 = n;
+	} else if (o->max_flows) {
+		bpf_map__set_max_entries(m->flows4, o->max_flows);
+	}
 	if (six)
-		bpf_map__set_max_entries(flows, six);
+		bpf_map__set_max_entries(m->flows, six);
+}
+
+int pks_flow_table_opt(const char *cmd, const char *arg, enum pks_table_kind *kind)
+{
+	if (!strcmp(arg, "lru"))
+		*kind = PKS_TABLE_LRU;
+	else if (!strcmp(arg, "array"))
+		*kind = PKS_TABLE_ARRAY;
+	else
+		return pks_usage_error(cmd, "--flow-table takes lru or array, not '%s'", arg);
+	return 0;
 }
 
 int pks_max_flows_opt(const char *cmd, const char *opt, const char *arg, unsigned int *out)
@@ -385,7 +422,10 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 		if (!o->pinned)
 			bpf_map__set_pin_path(map, NULL);
 	}
-	pks_flows_set_size(skel->maps.pks_flows4, skel->maps.pks_flows, o);
+	pks_flows_set_size(&PKS_FLOW_MAPS(skel), o);
+	/* Another interface attached with no table options: the tables already pinned, whatever their kind. */
+	if (o->pinned && o->table == PKS_TABLE_DEFAULT && !o->max_flows && !o->max_flows6)
+		pks_flows_adopt_pinned_size(&PKS_FLOW_MAPS(skel));
 	if (o->inspect_max)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
 	pks_tunnel_ports_apply(o, &skel->rodata->pks_cfg);

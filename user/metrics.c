@@ -137,18 +137,14 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 
 	if (src->flows) {
 		static const char *const family_of[] = { "ipv4", "other" };
-		const int fds[] = { src->flows->fd4, src->flows->fd6 };
+		__u64 cap[2];
 
 		family(out, "pktspec_flow_table_capacity", "gauge",
-		       "Entries the flow tables can hold: plain IPv4 (pks_flows4) and the rest (pks_flows).");
-		for (int i = 0; i < 2; i++) {
-			struct bpf_map_info info = {};
-			__u32 len = sizeof(info);
-
-			if (fds[i] >= 0 && bpf_obj_get_info_by_fd(fds[i], &info, &len) == 0)
-				sample2(out, "pktspec_flow_table_capacity", "table", family_of[i], NULL, NULL,
-					info.max_entries);
-		}
+		       "Entries the flow tables can hold: plain IPv4 (pks_flows4, or the ways of the array table "
+		       "pks_ways4) and the rest (pks_flows).");
+		if (pks_flowtab_capacity(src->flows, &cap[0], &cap[1]) == 0)
+			for (int i = 0; i < 2; i++)
+				sample2(out, "pktspec_flow_table_capacity", "table", family_of[i], NULL, NULL, cap[i]);
 	}
 	if (src->stats_fd >= 0 && pks_stats_read(src->stats_fd, reasons) == 0) {
 		family(out, "pktspec_packet_reasons_total", "counter",

@@ -84,8 +84,15 @@ int pks_split_hostport(const char *s, char *host, size_t hlen, char *port, size_
 
 /* Loading the classifier. */
 struct pktspec_bpf;
+/* The table of plain IPv4 flows (--flow-table): the LRU hash pks_flows4, or the array pks_ways4. */
+enum pks_table_kind {
+	PKS_TABLE_DEFAULT = 0, /* a pinned load takes the pinned tables' kind and sizes (when no size is given); else LRU */
+	PKS_TABLE_LRU = 1,
+	PKS_TABLE_ARRAY = 2,
+};
 struct pks_load_opts {
 	bool pinned;           /* share the maps pinned under PKS_PIN_DIR */
+	enum pks_table_kind table; /* --flow-table */
 	unsigned int max_flows; /* pks_flows4 (IPv4); 0: default */
 	unsigned int max_flows6; /* pks_flows (IPv6); 0: a quarter of max_flows, or its default */
 	unsigned int inspect_max; /* 0: default */
@@ -122,11 +129,27 @@ void pks_verifier_stats_parse(const char *log, struct pks_verifier_stats *st);
 void pks_verifier_reason(const char *log, char *out, size_t len);
 /* The running kernel's release, e.g. "6.1.0-57-cloud-amd64". */
 const char *pks_kernel_release(void);
-/* Sizes an object's flow tables like the pinned ones; returns whether they are pinned. */
-bool pks_flows_adopt_pinned_size(struct bpf_map *flows4, struct bpf_map *flows);
+/*
+ * An object's flow tables, and its .rodata's pks_ways4_buckets (bpf/ways4.h):
+ * PKS_FLOW_MAPS(skel) for any skeleton of an object that includes bpf/maps.h.
+ */
+struct pks_flow_maps {
+	struct bpf_map *flows4, *ways4, *flows;
+	volatile __u32 *buckets4;
+};
+#define PKS_FLOW_MAPS(skel)                                                                   \
+	((struct pks_flow_maps){ .flows4 = (skel)->maps.pks_flows4, .ways4 = (skel)->maps.pks_ways4, \
+				 .flows = (skel)->maps.pks_flows,                                     \
+				 .buckets4 = &(skel)->rodata->pks_ways4_buckets })
+/* Sizes an object's flow tables like the pinned ones (and their kind); returns whether they are pinned. */
+bool pks_flows_adopt_pinned_size(const struct pks_flow_maps *m);
+/* The array table's buckets for --max-flows N: two ways per flow, PKS_WAYS4 ways a bucket. */
+__u32 pks_ways4_buckets_for(unsigned int max_flows);
+/* "--flow-table lru|array" into *kind: 0, or the usage error's exit status (2). */
+int pks_flow_table_opt(const char *cmd, const char *arg, enum pks_table_kind *kind);
 bool pks_have_coarse_clock(int prog_type); /* enum bpf_prog_type */
 /* Sizes an object's flow tables from the options (pks_load_opts). */
-void pks_flows_set_size(struct bpf_map *flows4, struct bpf_map *flows, const struct pks_load_opts *o);
+void pks_flows_set_size(const struct pks_flow_maps *m, const struct pks_load_opts *o);
 /* --max-flows and --max-flows6 take PKS_FLOWS_MIN..PKS_FLOWS_MAX: 0, or the usage error's exit status (2). */
 #define PKS_FLOWS_MIN 1024u
 #define PKS_FLOWS_MAX (1u << 24)
@@ -180,8 +203,14 @@ enum pks_clock {
 };
 
 /* The two flow tables (pks_flows4, pks_flows) as one (user/flowtab.c). */
+struct pks_bucket4;
 struct pks_flowtab {
 	int fd4, fd6;
+	/* The array table (--flow-table array): pks_ways4 mapped, buckets > 0; else IPv4 flows are in fd4. */
+	int fdw;
+	struct pks_bucket4 *ways;
+	__u32 buckets;
+	size_t ways_len;
 	enum pks_clock clock;
 	__u64 epoch_ns; /* replay: the capture time ticks count from */
 	__u64 now_ns;   /* tests: the monotonic clock to decode against; 0 = the real one */
@@ -193,6 +222,13 @@ int pks_flowtab_pinned(struct pks_flowtab *t); /* -errno when not pinned */
 /* The tables of a loaded classifier object; replay: times count from its epoch. */
 void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay);
 void pks_flowtab_close(struct pks_flowtab *t);
+/*
+ * Uses fdw (pks_ways4) when it is the table in use (more than one bucket):
+ * maps it for reading and freeing ways in place. fdw <= 0: none. 0 or -errno; the fd stays the caller's.
+ */
+int pks_flowtab_use_ways(struct pks_flowtab *t, int fdw);
+/* Capacity of the IPv4 table in use (ways or LRU entries) and of the other; 0 or -errno. */
+int pks_flowtab_capacity(const struct pks_flowtab *t, __u64 *cap4, __u64 *cap6);
 __u64 pks_flowtab_ns(const struct pks_flowtab *t, __u32 ticks);
 /* The inverse of pks_flow_decode: a flow entry as the kernel keeps it (the guess is not stored). */
 void pks_flow_encode(const struct pks_flowtab *t, const struct pks_flow_view *v, struct pks_flow *f);

@@ -126,6 +126,9 @@ static const char replay_help[] =
 	"                       (128 and 160 bytes an entry)\n"
 	"      --max-flows6 N   IPv6 flow table size, 1024-16777216 (default: a quarter of\n"
 	"                       --max-flows, 65536)\n"
+	"      --flow-table KIND  the IPv4 flow table: lru (an LRU hash, the default) or\n"
+	"                       array (4-way buckets, two ways a flow: cheaper per packet,\n"
+	"                       a flow may leave early when its bucket is full)\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -146,6 +149,7 @@ int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_o
 		.events = bpf_map__fd(skel->maps.pks_events),
 		.flows = bpf_map__fd(skel->maps.pks_flows),
 		.flows4 = bpf_map__fd(skel->maps.pks_flows4),
+		.ways4 = bpf_map__fd(skel->maps.pks_ways4),
 		.expect = bpf_map__fd(skel->maps.pks_expect),
 		.servers = bpf_map__fd(skel->maps.pks_servers),
 		.hosts = bpf_map__fd(skel->maps.pks_hosts),
@@ -175,6 +179,7 @@ int cmd_replay(int argc, char **argv)
 					      { "no-context", no_argument, NULL, 'N' },
 					      { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
+		{ "flow-table", required_argument, NULL, 'K' },
 					      { "inspect", required_argument, NULL, 'I' },
 					      { "tunnel-port", required_argument, NULL, 'U' },
 					      { "verbose", no_argument, NULL, 'v' },
@@ -231,6 +236,10 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case '6':
 			if (pks_max_flows_opt("replay", "--max-flows6", optarg, &lo.max_flows6))
+				return PKS_EXIT_USAGE;
+			break;
+		case 'K':
+			if (pks_flow_table_opt("replay", optarg, &lo.table))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'I':

@@ -122,7 +122,7 @@ static int tc_open(struct pktspec_tc_bpf **out)
 		pks_fail("cannot open the tc policy object: %s", strerror(-err));
 		return err;
 	}
-	pks_flows_adopt_pinned_size(skel->maps.pks_flows4, skel->maps.pks_flows);
+	pks_flows_adopt_pinned_size(&PKS_FLOW_MAPS(skel));
 	*out = skel;
 	return 0;
 }
@@ -143,6 +143,8 @@ int pks_policy_maps_open(struct pktspec_tc_bpf **out)
 	bpf_program__set_autoload(skel->progs.pks_tc, false);
 	bpf_map__set_autocreate(skel->maps.pks_flows, false);
 	bpf_map__set_autocreate(skel->maps.pks_flows4, false);
+	bpf_map__set_autocreate(skel->maps.pks_ways4, false);
+	bpf_map__set_autocreate(skel->maps.pks_locks4, false);
 	err = pktspec_tc_bpf__load(skel);
 	if (err) {
 		pks_fail("cannot create the policy maps in %s: %s (the pinned maps may come from "

@@ -129,4 +129,42 @@ static __always_inline int pks_flow_inspected(const struct pks_flow *f, int dir)
 	return (f->inspected >> ((dir & 1) * 4)) & 0xf;
 }
 
+/*
+ * The array table's hash of a 16-byte key (struct pks_way4): MurmurHash3's
+ * 64-bit finalizer over its two words, so that every bit of the key reaches
+ * every bit of the hash. The kernel and the CLI must agree on it.
+ */
+static __always_inline __u64 pks_ways4_hash(const struct pks_flow_key4 *k)
+{
+	__u64 w0, w1, h;
+
+	__builtin_memcpy(&w0, k, 8);
+	__builtin_memcpy(&w1, (const __u8 *)k + 8, 8);
+	h = w0 ^ (w1 * 0x9E3779B97F4A7C15ULL);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The bucket of a hash among n: its high 32 bits scaled to n (any n, not only powers of two). */
+static __always_inline __u32 pks_ways4_bucket(__u64 h, __u32 n)
+{
+	return (__u32)(((h >> 32) * n) >> 32);
+}
+
+/*
+ * A key's two words as a way in use stores them: struct pks_flow_key4's
+ * pad[0] is struct pks_way4's used byte.
+ */
+static __always_inline void pks_ways4_words(const struct pks_flow_key4 *k, __u64 w[2])
+{
+	struct pks_flow_key4 t = *k;
+
+	t.pad[0] = 1;
+	__builtin_memcpy(w, &t, 16);
+}
+
 #endif

@@ -202,6 +202,34 @@ struct pks_flow_key4 {
 };
 
 /*
+ * The array flow table for plain IPv4 flows (`--flow-table array`,
+ * doc/design.md "Flow tables"): pks_ways4, a BPF array of buckets of
+ * PKS_WAYS4 ways, each way one cache line: the flow's key, a byte saying
+ * the way is in use, and its value. A flow's bucket comes from
+ * pks_ways4_hash (include/pktspec/flow_key.h); it takes a free way of it, or
+ * else the way whose flow was quiet longest. Insertions hold one of
+ * PKS_LOCKS4 spin locks (pks_locks4, chosen by the bucket); lookups take
+ * none: a way's first 8 bytes and its value are written before the
+ * word with `used`, and freeing it clears that word first.
+ */
+#define PKS_WAYS4 4
+#define PKS_LOCKS4 4096
+struct pks_way4 {
+	__u32 addr_a; /* struct pks_flow_key4's fields, in its order */
+	__u32 addr_b;
+	__u16 port_a;
+	__u16 port_b;
+	__u8 l4;
+	__u8 used; /* 1: the way holds this flow; 0: free */
+	__u8 pad[2];
+	struct pks_flow val;
+};
+
+struct pks_bucket4 {
+	struct pks_way4 way[PKS_WAYS4];
+};
+
+/*
  * Configuration the loader writes into .rodata between open and load.
  */
 struct pks_config {
@@ -234,6 +262,8 @@ struct pks_replay {
 /* Map names (at most 15 characters: the kernel truncates longer ones). */
 #define PKS_MAP_FLOWS "pks_flows"   /* IPv6 flows and flows inside tunnels: struct pks_flow_key */
 #define PKS_MAP_FLOWS4 "pks_flows4" /* plain IPv4 flows: struct pks_flow_key4 */
+#define PKS_MAP_WAYS4 "pks_ways4"   /* the same in the array table: struct pks_bucket4 */
+#define PKS_MAP_LOCKS4 "pks_locks4" /* its insertion locks */
 #define PKS_MAP_STATS "pks_stats"
 #define PKS_MAP_LEDGER "pks_ledger"   /* struct pks_ledger */
 #define PKS_MAP_RESTORE "pks_restore" /* evicted flows to bring back: struct pks_flow_key -> struct pks_flow */
@@ -266,6 +296,8 @@ PKS_ASSERT_SIZE(enum pks_encap, 1);
 PKS_ASSERT_SIZE(struct pks_flow_key, 44);
 PKS_ASSERT_SIZE(struct pks_flow, 48);
 PKS_ASSERT_SIZE(struct pks_flow_key4, 16);
+PKS_ASSERT_SIZE(struct pks_way4, 64);
+PKS_ASSERT_SIZE(struct pks_bucket4, 64 * PKS_WAYS4);
 PKS_ASSERT_SIZE(struct pks_stats, (PKS_REASON__COUNT + 2) * 8);
 PKS_ASSERT_SIZE(struct pks_ledger, 16);
 PKS_ASSERT_SIZE(struct pks_config, 8);

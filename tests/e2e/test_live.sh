@@ -14,6 +14,8 @@ T=$PKS_TEST
 FLOWS=/sys/fs/bpf/pktspec/pks_flows
 MODE=${PKS_XDP_MODE:-native} # test_live_generic.sh runs the same in generic (skb) mode
 [ "$MODE" = native ] || T="${T}_$MODE"
+TABLE=${PKS_FLOW_TABLE:-lru} # test_live_array.sh: IPv4 flows in the array table (--flow-table array)
+[ "$TABLE" = lru ] || T="${T}_$TABLE"
 
 pks_topology
 if ! pks_servers_start 2>"$PKS_TMP/servers.err"; then
@@ -22,7 +24,11 @@ if ! pks_servers_start 2>"$PKS_TMP/servers.err"; then
 fi
 pks_pass "$T:servers"
 
-pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "$PKS_CLI_IF"
+# The array table small, so that bpftool dumps its buckets quickly.
+table_args=(--flow-table "$TABLE")
+[ "$TABLE" = array ] && table_args+=(--max-flows 4096)
+pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "${table_args[@]}" "$PKS_CLI_IF"
+# The second attachment names no table: it takes the pinned one, whatever its kind.
 pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
 
 pks_tcpdump_start "$PKS_CLI" "$PKS_CLI_IF" "$PKS_TMP/live.pcap" 'tcp or udp' ||
@@ -43,8 +49,20 @@ pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/live.json" 2>"$PKS_TMP/flow
 # IPv4 flows live in pks_flows4 (a 16-byte key), the others in pks_flows.
 bpftool -j map dump pinned "$FLOWS" >"$PKS_TMP/dump-ipv6.json" 2>"$PKS_TMP/dump.err" ||
 	pks_fail "$T:bpftool-dump" "$(cat "$PKS_TMP/dump.err")"
-bpftool -j map dump pinned "${FLOWS}4" >"$PKS_TMP/dump-ipv4.json" 2>"$PKS_TMP/dump.err" ||
+bpftool -j map dump pinned "${FLOWS}4" >"$PKS_TMP/dump-lru4.json" 2>"$PKS_TMP/dump.err" ||
 	pks_fail "$T:bpftool-dump4" "$(cat "$PKS_TMP/dump.err")"
+if [ "$TABLE" = array ]; then
+	# pks_ways4 dumps as buckets of ways: the ways in use, as key and value.
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_ways4 >"$PKS_TMP/dump-ways.json" 2>"$PKS_TMP/dump.err" ||
+		pks_fail "$T:bpftool-dump-ways" "$(cat "$PKS_TMP/dump.err")"
+	jq '[.[] | (.formatted // .) | .value.way[] | select(.used == 1) |
+		{key: {addr_a, addr_b, port_a, port_b, l4}, value: .val}]' "$PKS_TMP/dump-ways.json" \
+		>"$PKS_TMP/dump-ipv4.json"
+	n=$(jq length "$PKS_TMP/dump-lru4.json")
+	[ "$n" = 0 ] && pks_pass "$T:lru-table-unused" || pks_fail "$T:lru-table-unused" "$n entries in pks_flows4"
+else
+	cp "$PKS_TMP/dump-lru4.json" "$PKS_TMP/dump-ipv4.json"
+fi
 
 # expect_flow FAMILY L4 PORT PROTO: the live flow to that server port has
 # PROTO, confirmed, in `pktspec flows --json` and in bpftool's BTF dump.
@@ -95,7 +113,7 @@ others=$(jq -r 'select((.server_port|IN(80,443,53,'$PKS_SSH_PORT'))|not) | "\(.l
 # The recording, replayed, gives the same verdict per 5-tuple as live.
 key='"\(.l4) \(.client)/\(.client_port) \(.server)/\(.server_port) \(.proto) \(.confidence)"'
 jq -r "$key" "$PKS_TMP/live.json" | sort >"$PKS_TMP/live.verdicts"
-if "$PKTSPEC" replay --json "$PKS_TMP/live.pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err"; then
+if "$PKTSPEC" replay --json --flow-table "$TABLE" "$PKS_TMP/live.pcap" >"$PKS_TMP/replay.json" 2>"$PKS_TMP/replay.err"; then
 	jq -r "$key" "$PKS_TMP/replay.json" | sort >"$PKS_TMP/replay.verdicts"
 	if [ -s "$PKS_TMP/live.verdicts" ] && diff -u "$PKS_TMP/live.verdicts" "$PKS_TMP/replay.verdicts" >"$PKS_TMP/diff"; then
 		pks_pass "$T:replay-matches-live ($(wc -l <"$PKS_TMP/live.verdicts") flows)"

@@ -495,8 +495,12 @@ int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow_
 	addr16(s->ipv6, s->src, src);
 	addr16(s->ipv6, s->dst, dst);
 	pks_flow_key_fill(&k, src, s->sport, dst, s->dport, s->l4);
+	int err;
+
 	pks_flowtab_for_skel(&t, env->skel, true);
-	return pks_flowtab_get(&t, &k, out);
+	err = pks_flowtab_get(&t, &k, out);
+	pks_flowtab_close(&t);
+	return err;
 }
 
 uint64_t pks_env_reason(struct pks_env *env, int reason)
@@ -518,8 +522,11 @@ long pks_env_flow_count(struct pks_env *env)
 	struct pks_flowtab t;
 
 	pks_flowtab_for_skel(&t, env->skel, true);
-	if (pks_flows_read(&t, &set))
+	if (pks_flows_read(&t, &set)) {
+		pks_flowtab_close(&t);
 		return -1;
+	}
+	pks_flowtab_close(&t);
 	n = (long)set.n;
 	pks_flows_free(&set);
 	return n;

@@ -50,9 +50,18 @@ static void ev_collect(void *ctx, const struct pks_flow_record *r)
 	}
 }
 
+/* The IPv4 table the cases run on: the LRU hash, and again the array table (evict_array_table). */
+static enum pks_table_kind ev_table = PKS_TABLE_LRU;
+
+/* Flows the IPv4 table holds at most: EV_TABLE entries, or two ways a flow in the array table. */
+static uint64_t ev_capacity(void)
+{
+	return ev_table == PKS_TABLE_ARRAY ? (uint64_t)pks_ways4_buckets_for(EV_TABLE) * PKS_WAYS4 : EV_TABLE;
+}
+
 static int ev_open(struct ev_case *c, bool daemon)
 {
-	struct pks_load_opts lo = { .pinned = false, .max_flows = EV_TABLE };
+	struct pks_load_opts lo = { .pinned = false, .max_flows = EV_TABLE, .table = ev_table };
 	static const struct pks_lifecycle_opts o = { .linger_ns = PKS_LINGER_DEFAULT };
 	struct pktspec_bpf *skel;
 
@@ -76,6 +85,7 @@ static int ev_open(struct ev_case *c, bool daemon)
 static void ev_close(struct ev_case *c)
 {
 	pks_lifecycle_free(c->lc);
+	pks_flowtab_close(&c->tab);
 	pks_env_close(&c->env);
 }
 
@@ -254,7 +264,7 @@ TEST(evict_count_exact_without_daemon)
 	CHECK_EQ(ev.entries, present);
 	CHECK_EQ(ev.deleted, 0);
 	CHECK_EQ(ev.evicted, EV_SSH + rounds * EV_FLOOD - present);
-	CHECK(ev.evicted >= (uint64_t)(EV_SSH + rounds * EV_FLOOD - EV_TABLE));
+	CHECK(ev.evicted >= EV_SSH + rounds * EV_FLOOD - ev_capacity());
 	CHECK_EQ(ev.restored, 0);
 	/* A server's packet back, on port 2222: rebuilt midstream, its client taken from the sender. */
 	{
@@ -706,4 +716,23 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
 	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_restore), NULL, &next) != 0);
 	CHECK_EQ(ctl_restore_field(&c), 0);
 	ev_close(&c);
+}
+
+/*
+ * The same cases with IPv4 flows in the array table (--flow-table array),
+ * where a flow is evicted when its bucket is full: the counts, the restores
+ * and the repairs must come out the same.
+ */
+TEST(evict_array_table)
+{
+	ev_table = PKS_TABLE_ARRAY;
+	test_evict_count_exact_without_daemon();
+	test_evict_restored_flows_keep_verdict_side_and_counters();
+	test_evict_flow_back_before_the_scan_is_repaired();
+	test_evict_flow_never_back_ends_at_idle_timeout();
+	test_evict_flow_decided_since_the_last_scan_is_restored();
+	test_evict_memory_flow_comes_back_on_its_verdict();
+	test_evict_restore_lookup_gated_by_ctl();
+	test_evict_daemon_sets_and_clears_ctl_restore();
+	ev_table = PKS_TABLE_LRU;
 }

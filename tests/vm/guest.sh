@@ -10,6 +10,7 @@
 #   modules-rc N, modules-err TEXT     loading the modules the checks need
 #   probe-out JSON, probe-err TEXT, probe-rc N      pktspec probe --json
 #   replay-out JSON, replay-err TEXT, replay-rc N   pktspec replay --json
+#   replay-array-...                   the same with --flow-table array
 #   live-STEP-out/-err/-rc             each step of the live checks
 #   tc-STEP-..., testrun-...           the tc policy, the cost per packet
 #   done                               last line: every check ran
@@ -93,6 +94,9 @@ run probe pktspec probe --json
 # b. The captures replayed, in the order the host replayed them.
 # shellcheck disable=SC2046 # one capture per line, names without spaces
 run replay pktspec replay --json $(cat /captures/order)
+# ... and again with IPv4 flows in the array table: the same flows, the same verdicts.
+# shellcheck disable=SC2046
+run replay-array pktspec replay --json --flow-table array $(cat /captures/order)
 
 # c. Live: client and server namespaces joined by a veth pair, the classifier on
 #    the server's end (native XDP), real HTTP (IPv4 and IPv6) and DNS.
@@ -124,11 +128,13 @@ run live-pins pins
 
 # d. The tc policy on the same end, with the egress classifier: HTTP dropped,
 #    DNS answers rewritten to DSCP EF, which a u32 filter on the client counts.
+#    IPv4 flows in the array table here (c used the LRU hash): the classifier
+#    inserts into it at XDP and at tc egress, the policy finds them there.
 in_ns c $TC qdisc add dev vc clsact
 in_ns c $TC filter add dev vc ingress pref 1 protocol ip u32 match ip tos 0xb8 0xfc action ok
 run tc-policy-http in_ns s pktspec policy set http drop
 run tc-policy-dns in_ns s pktspec policy set dns dscp ef
-run tc-attach in_ns s pktspec attach vs --tc --egress
+run tc-attach in_ns s pktspec attach vs --tc --egress --flow-table array
 run tc-status in_ns s pktspec status --json
 run tc-http in_ns c timeout 10 wget -q -O /tmp/page-dropped http://198.18.0.2/
 run tc-dns in_ns c timeout 60 nslookup pktspec.test 198.18.0.2

@@ -170,8 +170,9 @@ def judge_probe(rep, steps, summary):
                f"{step['rc']}")
 
 
-def judge_replay(rep, steps, ref_path, captures, summary):
-    step = steps.get("replay")
+def judge_replay(rep, steps, ref_path, captures, summary, tag="replay"):
+    step = steps.get(tag)
+    what = "pktspec replay --json" + (" --flow-table array" if tag == "replay-array" else "")
     with open(ref_path) as f:
         ref = jsonl(f.read().splitlines())
     owner = {}
@@ -185,16 +186,16 @@ def judge_replay(rep, steps, ref_path, captures, summary):
         expected[owner.get(flow_key(fl), "?")][flow_key(fl)] = fl
     if step is None or step["rc"] is None:
         for n in names:
-            rep.fail(f"replay {n}", "pktspec replay did not run")
+            rep.fail(f"{tag} {n}", f"{what} did not run")
         return
     if step["rc"] != 0:
         for n in names:
-            rep.fail(f"replay {n}", why_failed(step, "pktspec replay --json"))
+            rep.fail(f"{tag} {n}", why_failed(step, what))
         return
     got = defaultdict(dict)
     for fl in jsonl(step["out"]):
         got[owner.get(flow_key(fl), "?")][flow_key(fl)] = fl
-    summary["replay_flows"] = sum(len(v) for v in got.values())
+    summary[tag.replace("-", "_") + "_flows"] = sum(len(v) for v in got.values())
     for n in names + (["?"] if "?" in got or "?" in expected else []):
         exp, have = expected.get(n, {}), got.get(n, {})
         problems = []
@@ -209,7 +210,7 @@ def judge_replay(rep, steps, ref_path, captures, summary):
         for k, g in have.items():
             if k not in exp:
                 problems.append(f"{flow_name(g)} not on the host (guest: {verdict(g)})")
-        label = f"replay {n}" if n != "?" else "replay (flows of no capture)"
+        label = f"{tag} {n}" if n != "?" else f"{tag} (flows of no capture)"
         rep.expect(label, not problems and exp, "; ".join(problems[:3]) or "no flows",
                    f"{len(exp)} flows as on the host")
 
@@ -321,9 +322,9 @@ def judge_tc(rep, steps):
         name = f"tc policy {what.split()[3]}"
         if ran_ok(rep, steps, tag, name, what):
             rep.ok(name, " ".join(what.split()[3:]))
-    attached = ran_ok(rep, steps, "tc-attach", "tc attach", "pktspec attach vs --tc --egress")
+    attached = ran_ok(rep, steps, "tc-attach", "tc attach", "pktspec attach vs --tc --egress --flow-table array")
     if attached:
-        rep.ok("tc attach", "XDP, egress classifier, tc policy on ingress and egress")
+        rep.ok("tc attach", "XDP, egress classifier, tc policy on ingress and egress; the array table")
     else:
         # What follows judges the policy at work: without it, each is a FAIL, not a vacuous PASS.
         for name in ("tc status", "tc drop http", "tc dns passes", "tc dscp ef", "tc detach"):
@@ -402,6 +403,8 @@ def cmd_kernel(a):
     if a.replay_ref:
         caps = [tuple(c.split("=", 1)) for c in a.capture or []]
         judge_replay(rep, steps, a.replay_ref, caps, summary)
+        if a.guest:
+            judge_replay(rep, steps, a.replay_ref, caps, summary, "replay-array")
     if a.guest:
         judge_live(rep, steps)
         judge_tc(rep, steps)
