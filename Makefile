@@ -84,12 +84,6 @@ $(OUTPUT)/bench_cut_count.bpf.o: CUT := 3
 $(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS)): bpf/pktspec.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_CUT=$(CUT) -c $< -o $@
-# ... and the whole classifier with plain IPv4 flows in a 4-way array table
-# (bpf/bench_slots.h, with the claims and victims a shippable one needs)
-# instead of pks_flows4: what the table's type costs it.
-$(OUTPUT)/bench_pks_slots.bpf.o: bpf/pktspec.bpf.c $(BPF_HDRS) | $(OUTPUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DPKS_BENCH_SLOTS=1 -DPKS_BENCH_CLAIM=1 -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -200,7 +194,7 @@ demo: all
 check: all
 	$(Q)tools/deps.sh test vm fuzz
 	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-test $(OUTPUT)/asan/pktspec $(OUTPUT)/asan/pktspec-test \
-		$(OUTPUT)/pktspec-bench $(OUTPUT)/bench_pks_slots.bpf.o fuzz-build
+		$(OUTPUT)/pktspec-bench fuzz-build
 	$(Q)tests/run
 
 test: check
@@ -218,7 +212,7 @@ accuracy: all
 bench: all
 	$(Q)tools/deps.sh bench
 	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/pktspec-bench $(OUTPUT)/bench_tc \
-		$(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS)) $(OUTPUT)/bench_pks_slots.bpf.o
+		$(patsubst %,$(OUTPUT)/%.bpf.o,$(BENCH_CUTS))
 	$(Q)tools/bench.sh
 
 install: all

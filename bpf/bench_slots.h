@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: (MIT OR Apache-2.0 OR GPL-2.0) */
 /*
- * `make bench`'s array flow table (doc/performance.md, "The flow table is
- * the cost"): a BPF_MAP_TYPE_ARRAY of 4-way buckets, chosen by a hash of the
- * 16-byte IPv4 key. Each way is one cache line, the key and its 48-byte
- * value (pktspec's struct pks_flow): a lookup reads the ways in order until
- * the key, and a flow nearly always sits in the first way it found free, so
- * a hit costs one line. A new flow takes a free way, else the way the hash
- * picks. A measurement of what a table with one cache line per hit and no
- * eviction list costs, used by bench_slots (bench_parse.bpf.c)
- * and by the classifier built with -DPKS_BENCH_SLOTS=1 in place of
- * pks_flows4. Not a table to ship: two CPUs may write one way at once, an
- * evicted flow goes unseen, and an all-zero key reads as a free way.
+ * `make bench`'s baseline for the array table (doc/performance.md, "The
+ * flow table is the cost"): a BPF_MAP_TYPE_ARRAY of 4-way buckets, chosen
+ * by a hash of the 16-byte IPv4 key, each way one cache line, the key and
+ * its 48-byte value. bench_slots (bench_parse.bpf.c) parses, looks up and
+ * inserts on a miss here: what the table alone costs, as bench_record is
+ * for the LRU hash. The classifier's own array table is bpf/ways4.h, with
+ * the insertion lock, the victim quiet longest and the readers in user
+ * space that this measurement leaves out: two CPUs may write one way at
+ * once, and an evicted flow goes unseen.
  */
 #ifndef PKTSPEC_BPF_BENCH_SLOTS_H
 #define PKTSPEC_BPF_BENCH_SLOTS_H

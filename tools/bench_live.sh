@@ -107,8 +107,9 @@ stats_ns() {
 #   slots       bench_slots: parse, key, the flow looked up in a 4-way array
 #               table (bpf/bench_slots.h) and inserted on a miss: one cache
 #               line per hit and no eviction list, against the LRU hash
-#   pktspec_slots  the whole classifier with plain IPv4 flows in that table
-#               instead of pks_flows4 (bench_pks_slots.bpf.o, every stage loaded)
+#   pktspec_array  pktspec as shipped with --flow-table array: its plain IPv4
+#               flows in the array table (bpf/ways4.h) instead of pks_flows4; it
+#               starts from no pinned table, and leaves none
 #   cut_parse   pktspec's entry program stopped after the parse
 #   cut_lookup  ... after the flow lookup
 #   cut_count   ... after the counters (direction, flags, packets, bytes, time)
@@ -118,7 +119,11 @@ attach() {
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
-	pktspec_slots) pks_in "$PKS_SRV" "$BENCH" xdp --stages "$PKS_ROOT/.output/bench_pks_slots.bpf.o" pks_xdp "$PKS_SRV_IF" ;;
+	pktspec_array)
+		# The LRU table the baselines read is done with: the array's kind and size differ.
+		rm -rf /sys/fs/bpf/pktspec
+		pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native --flow-table array >/dev/null
+		;;
 	parse | record | slots) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "bench_$1" "$PKS_SRV_IF" ;;
 	cut_*) pks_in "$PKS_SRV" "$BENCH" xdp "$(cut_obj "$1")" pks_xdp "$PKS_SRV_IF" ;;
 	esac
@@ -127,6 +132,7 @@ detach() {
 	case $1 in
 	none) ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null ;;
+	pktspec_array) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" >/dev/null ;;
 	*) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off ;;
 	esac
 }
@@ -179,8 +185,8 @@ measure() {
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
-		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots pktspec_slots}
-		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots pktspec_slots}
+		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots pktspec_array}
+		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots pktspec_array}
 		[ -n "$modes" ] || continue
 		start_traffic $mix
 		for mode in $modes; do
@@ -311,6 +317,11 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
     ratio_ns_new_flows_pktspec_to_record: (nsratio("new-flows"; "pktspec"; "record") | r3),
     ratio_ns_new_flows_record_to_parse: (nsratio("new-flows"; "record"; "parse") | r3),
     ratio_ns_pktspec_to_pass: (nsratio("mixed"; "pktspec"; "pass") | r3),
+    # pktspec with --flow-table array, against the same baselines in the same rounds.
+    ratio_pktspec_array_to_pass: (ratio("mixed"; "pktspec_array"; "pass") | r3),
+    ratio_new_flows_pktspec_array_to_pass: (ratio("new-flows"; "pktspec_array"; "pass") | r3),
+    ratio_ns_pktspec_array_to_parse: (nsratio("mixed"; "pktspec_array"; "parse") | r3),
+    ratio_ns_new_flows_pktspec_array_to_parse: (nsratio("new-flows"; "pktspec_array"; "parse") | r3),
     # Captures replayed with tcpreplay: per receiver and phase (first pass,
     # passes 2 to 5) the median and range over rounds; ratios within a round.
     replay: (if $rewrite == null then null else

@@ -201,6 +201,51 @@ out:
 	return err;
 }
 
+/*
+ * The array table (--flow-table array) at --max-flows entries: its map's
+ * memory, and how many of entries flows with the bench's keys it holds. User
+ * space never inserts into it, so the count is each bucket's share: its
+ * flows up to its ways (what a fill with no flow ending leaves; the rest are
+ * pushed out by a full bucket), with the classifier's own hash.
+ */
+struct mem_array {
+	__u32 buckets;
+	long long memlock, held;
+};
+
+static int measure_array(unsigned int entries, struct mem_array *m)
+{
+	struct pks_load_opts lo = { .pinned = false, .max_flows = entries, .max_flows6 = 1024,
+				    .table = PKS_TABLE_ARRAY };
+	struct pktspec_bpf *skel = NULL;
+	unsigned char *load;
+
+	memset(m, 0, sizeof(*m));
+	if (pks_load(&lo, &skel))
+		return -EINVAL;
+	m->buckets = skel->rodata->pks_ways4_buckets;
+	m->memlock = fdinfo_memlock(bpf_map__fd(skel->maps.pks_ways4));
+	pktspec_bpf__destroy(skel);
+	load = calloc(m->buckets, 1);
+	if (!load)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < entries; i++) {
+		struct pks_flow_key wide;
+		struct pks_flow_key4 k4;
+		__u32 b;
+
+		flow_key_of(i, &wide);
+		pks_flow_key_to4(&wide, &k4);
+		b = pks_ways4_bucket(pks_ways4_hash(&k4), m->buckets);
+		if (load[b] < PKS_WAYS4) {
+			load[b]++;
+			m->held++;
+		}
+	}
+	free(load);
+	return 0;
+}
+
 int bench_memory(int argc, char **argv)
 {
 	static const struct option opts[] = { { "flows", required_argument, NULL, 'f' },
@@ -209,6 +254,7 @@ int bench_memory(int argc, char **argv)
 	unsigned long flows = 1 << 20;
 	const char *json = NULL;
 	struct mem_point small, big;
+	struct mem_array arr;
 	FILE *out = stdout;
 	struct jw w;
 	int c;
@@ -246,6 +292,8 @@ int bench_memory(int argc, char **argv)
 		if (t == 0 || b2.vmalloc < big.vmalloc)
 			big = b2;
 	}
+	if (measure_array(flows, &arr))
+		return PKS_EXIT_FAIL;
 	if (json && !(out = fopen(json, "w")))
 		return pks_fail("cannot write %s: %s", json, strerror(errno));
 	jw_init(&w, out);
@@ -275,6 +323,15 @@ int bench_memory(int argc, char **argv)
 	jw_int(&w, "flows", big.max_entries);
 	jw_num(&w, "mib_at_flows_memlock", round(big.memlock / 1048576.0 * 10) / 10);
 	jw_num(&w, "mib_at_flows_vmalloc", round(big.vmalloc / 1048576.0 * 10) / 10);
+	jw_obj(&w, "array");
+	jw_str(&w, "table", "pks_ways4 (IPv4, --flow-table array)");
+	jw_int(&w, "max_flows", big.max_entries);
+	jw_int(&w, "ways", (long long)arr.buckets * PKS_WAYS4);
+	jw_int(&w, "memlock_bytes", arr.memlock);
+	jw_num(&w, "mib_at_flows_memlock", round(arr.memlock / 1048576.0 * 10) / 10);
+	jw_int(&w, "flows_inserted", big.max_entries);
+	jw_int(&w, "flows_held", arr.held);
+	jw_obj_end(&w);
 	jw_obj_end(&w);
 	if (out != stdout && fclose(out))
 		return pks_fail("cannot write %s", json);

@@ -46,12 +46,12 @@ pks_check testrun_subsets test -s "$PKS_TMP/subsets/all.pcap" -a -s "$PKS_TMP/su
 # names them; not a glob of .output, which also holds the unit tests' object
 # that the verifier must refuse (tests/unit/reject.bpf.c).
 OBJS=()
-for o in pktspec pktspec_egress pktspec_tc bench_pass bench_parse bench_pks_slots; do
+for o in pktspec pktspec_egress pktspec_tc bench_pass bench_parse; do
 	OBJS+=("$PKS_ROOT/.output/$o.bpf.o")
 done
 if "$BENCH" verifier --json "$PKS_TMP/verifier.json" "${OBJS[@]}" 2>"$PKS_TMP/v.err"; then
 	pks_check verifier_insns jq -e '
-	  (map(.programs[].name) | index("pks_xdp") != null) and length == 6
+	  (map(.programs[].name) | index("pks_xdp") != null) and length == 5
 	  and all(.[]; .load_ms >= 0 and all(.programs[]; .verified_insns > 0 and .xlated_insns > 0))' \
 		"$PKS_TMP/verifier.json"
 else
@@ -61,7 +61,9 @@ fi
 if "$BENCH" memory --flows 16384 --json "$PKS_TMP/memory.json" 2>"$PKS_TMP/m.err"; then
 	# A flow cannot cost less than its key and value.
 	pks_check memory_per_flow jq -e '.bytes_per_flow_memlock >= (.key_bytes + .value_bytes)
-	  and (.tables | length == 2) and all(.tables[]; .flows_held > 0 and .memlock_bytes > 0)' \
+	  and (.tables | length == 2) and all(.tables[]; .flows_held > 0 and .memlock_bytes > 0)
+	  and .array.memlock_bytes >= .array.ways * 64 and .array.flows_held > 0
+	  and .array.flows_held <= .array.flows_inserted' \
 		"$PKS_TMP/memory.json"
 else
 	pks_fail memory_per_flow "$(tail -n 3 "$PKS_TMP/m.err")"
