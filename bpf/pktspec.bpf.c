@@ -556,10 +556,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 		pks_flow_init(init, &s->pkt, s->src_side, s->now);
 		pks_cr_flow_new(init, &s->pkt, s->src_side, s->now);
 	}
-	err = pks_flow_insert(s, init);
-	if (err && err != -EEXIST)
-		return pks_end(PKS_REASON_FLOW_FULL);
-	f = pks_flow_find(s);
+	f = pks_flow_insert(s, init, &err);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	if (!err) {
@@ -855,10 +852,7 @@ int pks_decap(struct pks_hook_ctx *ctx)
 		init->confidence = PKS_C_CONFIRMED;
 		init->flags = PKS_F_DECIDED;
 		pks_flow_set_client(init, s->src_side);
-		err = pks_flow_insert(s, init);
-		if (err && err != -EEXIST)
-			return pks_end(PKS_REASON_FLOW_FULL);
-		f = pks_flow_find(s);
+		f = pks_flow_insert(s, init, &err);
 		if (!f)
 			return pks_end(PKS_REASON_FLOW_FULL);
 		if (!err) {

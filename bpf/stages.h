@@ -114,19 +114,29 @@ static __always_inline struct pks_flow *pks_flow_find(struct pks_state *s)
 	return pks_flow_lookup(s->v4, &s->key4, &s->key);
 }
 
-/* Inserts a new flow entry; one call per table, as in pks_flow_lookup(). */
-static __always_inline long pks_flow_insert(struct pks_state *s, const struct pks_flow *f)
+/*
+ * Inserts a new flow entry and returns it, or the entry another CPU
+ * inserted first (*err -EEXIST); NULL when neither is there (*err says why,
+ * or 0 when the entry went at once). One update call per table, as in
+ * pks_flow_lookup(). The array table returns the way it wrote: no lookup
+ * after the insertion.
+ */
+static __always_inline struct pks_flow *pks_flow_insert(struct pks_state *s, const struct pks_flow *f, long *err)
 {
-	long err;
+	long e;
 
 	if (s->v4) {
 		if (pks_ways4_buckets)
-			return pks_ways4_insert(&s->key4, f);
-		err = bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
-		barrier_var(err);
-		return err;
+			return pks_ways4_insert(&s->key4, f, err);
+		e = bpf_map_update_elem(&pks_flows4, &s->key4, f, BPF_NOEXIST);
+		barrier_var(e);
+	} else {
+		e = bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
 	}
-	return bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
+	*err = e;
+	if (e && e != -EEXIST)
+		return NULL;
+	return pks_flow_find(s);
 }
 
 /*

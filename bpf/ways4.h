@@ -88,38 +88,45 @@ static __always_inline struct pks_flow *pks_ways4_find(const struct pks_flow_key
 }
 
 /*
- * Inserts a new flow: -EEXIST when its bucket holds the key (another CPU
- * inserted it first), -ENOENT when the table has no such bucket, else 0.
+ * Inserts a new flow and returns its value in the table: *err 0, or
+ * -EEXIST with the entry of the key its bucket already held (another CPU
+ * inserted it first); NULL and -ENOENT when the table has no such bucket.
  * Under the bucket's lock, the way is a free one or else the one quiet
  * longest (the flow it held is evicted); it is freed first (a reader stops matching the flow it held),
  * then the value and the key's first word are written, and its word with
  * `used` last, so that no reader matches a way half written.
  */
-static __always_inline long pks_ways4_insert(const struct pks_flow_key4 *k, const struct pks_flow *f)
+static __always_inline struct pks_flow *pks_ways4_insert(const struct pks_flow_key4 *k, const struct pks_flow *f,
+							   long *err)
 {
 	struct pks_bucket4 *b;
 	struct pks_lock4 *l;
 	__u64 w[2], *kw, h;
 	__u32 idx, li, oldest = 0;
-	int way = -1;
-	long err = 0;
+	int way = -1, have = -1;
 
+	*err = 0;
 	b = pks_ways4_bucket_of(k, w, &idx, &h);
 	li = idx & (PKS_LOCKS4 - 1);
 	l = bpf_map_lookup_elem(&pks_locks4, &li);
-	if (!b || !l)
-		return -2; /* -ENOENT */
+	if (!b || !l) {
+		*err = -2; /* -ENOENT */
+		return NULL;
+	}
 	bpf_spin_lock(&l->lock);
 #pragma unroll
 	for (int i = 0; i < PKS_WAYS4; i++) {
 		kw = pks_way4_words(&b->way[i]);
 		if (kw[1] == w[1] && kw[0] == w[0])
-			err = -EEXIST;
+			have = i;
 		else if (way < 0 && !b->way[i].used)
 			way = i;
 	}
-	if (err)
+	if (have >= 0) {
+		way = have;
+		*err = -EEXIST;
 		goto out;
+	}
 	if (way < 0) {
 		/*
 		 * The way quiet longest; among ways last seen in the same tick
@@ -148,7 +155,7 @@ static __always_inline long pks_ways4_insert(const struct pks_flow_key4 *k, cons
 	kw[1] = w[1];
 out:
 	bpf_spin_unlock(&l->lock);
-	return err;
+	return &b->way[way & (PKS_WAYS4 - 1)].val;
 }
 
 #endif
