@@ -15,12 +15,16 @@ PY=/usr/bin/python3
 HELPER="$PKS_ROOT/tests/ctx/evict_flows.py"
 FLOWS=8
 FLOOD=${PKS_EVICT_FLOOD:-20000}
+# test_evict_array.sh: the IPv4 flows in the array table (--flow-table array),
+# where a flood evicts a flow when it fills the flow's bucket.
+TABLE=${PKS_FLOW_TABLE:-lru}
 
 pks_topology
 for ifc in "$PKS_CLI_IF" "$PKS_SRV_IF"; do
 	ns=$PKS_CLI
 	[ "$ifc" = "$PKS_SRV_IF" ] && ns=$PKS_SRV
-	if ! pks_in "$ns" "$PKTSPEC" attach "$ifc" --mode generic --max-flows 1024 >"$PKS_TMP/attach.out" 2>&1; then
+	if ! pks_in "$ns" "$PKTSPEC" attach "$ifc" --mode generic --max-flows 1024 --flow-table "$TABLE" \
+		>"$PKS_TMP/attach.out" 2>&1; then
 		pks_fail evict_attach "$(cat "$PKS_TMP/attach.out")"
 		pks_done
 	fi
