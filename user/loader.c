@@ -330,8 +330,9 @@ static void load_failed(struct bpf_object *obj, char **logs, const char *what, i
 		i++;
 	}
 	if (pks_libbpf_said("couldn't reuse pinned map") || pks_libbpf_said("can't use pinned map")) {
-		pks_fail("cannot load %s: the maps pinned in %s do not match this build or --max-flows "
-			 "(detach every interface first, or pass the same --max-flows)",
+		pks_fail("cannot load %s: the maps pinned in %s do not match this build, --max-flows or "
+			 "--flow-table (detach every interface first, or pass the same options, or none: "
+			 "then the pinned tables are taken as they are)",
 			 what, PKS_PIN_DIR);
 		return;
 	}

@@ -28,6 +28,17 @@ pks_pass "$T:servers"
 table_args=(--flow-table "$TABLE")
 [ "$TABLE" = array ] && table_args+=(--max-flows 4096)
 pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode "$MODE" "${table_args[@]}" "$PKS_CLI_IF"
+# An attachment that names the other kind is refused, says why, and leaves nothing attached.
+other=array
+[ "$TABLE" = array ] && other=lru
+if pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" --flow-table $other "$PKS_SRV_IF" 2>"$PKS_TMP/other.err"; then
+	pks_fail "$T:attach-other-kind-refused" "attached with --flow-table $other"
+elif grep -q -- "--flow-table" "$PKS_TMP/other.err" &&
+	[ -z "$(pks_in "$PKS_SRV" ip -j link show dev "$PKS_SRV_IF" | jq -r '.[0].xdp // empty')" ]; then
+	pks_pass "$T:attach-other-kind-refused"
+else
+	pks_fail "$T:attach-other-kind-refused" "$(cat "$PKS_TMP/other.err")"
+fi
 # The second attachment names no table: it takes the pinned one, whatever its kind.
 pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode "$MODE" "$PKS_SRV_IF"
 
