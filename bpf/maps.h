@@ -42,7 +42,6 @@ struct {
 /* The array table of plain IPv4 flows (--flow-table array). */
 #include "ways4.h"
 
-
 /*
  * A flow's entry: in pks_flows4 (or the array table, pks_ways4) under k4
  * when v4, else in pks_flows under k.

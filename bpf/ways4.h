@@ -92,9 +92,10 @@ static __always_inline struct pks_flow *pks_ways4_find(const struct pks_flow_key
  * -EEXIST with the entry of the key its bucket already held (another CPU
  * inserted it first); NULL and -ENOENT when the table has no such bucket.
  * Under the bucket's lock, the way is a free one or else the one quiet
- * longest (the flow it held is evicted); it is freed first (a reader stops matching the flow it held),
- * then the value and the key's first word are written, and its word with
- * `used` last, so that no reader matches a way half written.
+ * longest (the flow it held is evicted). It is freed first (a reader stops
+ * matching the flow it held), then the value and the key's first word are
+ * written, and its word with `used` last, so that no reader matches a way
+ * half written.
  */
 static __always_inline struct pks_flow *pks_ways4_insert(const struct pks_flow_key4 *k, const struct pks_flow *f,
 							   long *err)

@@ -147,6 +147,14 @@ int pks_flowtab_use_ways(struct pks_flowtab *t, int fdw)
 	return 0;
 }
 
+/* Whether a way's two key words are w (the used word first, as the kernel writes it last). */
+static bool way_holds(const struct pks_way4 *way, const __u64 w[2])
+{
+	const __u64 *kw = (const __u64 *)way;
+
+	return __atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) == w[1] && __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) == w[0];
+}
+
 /*
  * A way's key words and value as one consistent reading: false when the
  * way is free, or when the kernel (or another reader's delete) changed its
@@ -156,18 +164,17 @@ int pks_flowtab_use_ways(struct pks_flowtab *t, int fdw)
 static bool way_read(const struct pks_way4 *way, struct pks_flow_key4 *k, struct pks_flow *f)
 {
 	const __u64 *kw = (const __u64 *)way;
-	__u64 w1 = __atomic_load_n(&kw[1], __ATOMIC_ACQUIRE), w0, w[2];
+	__u64 w[2];
 
-	w0 = __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE);
-	w[0] = w0;
-	w[1] = w1;
+	w[1] = __atomic_load_n(&kw[1], __ATOMIC_ACQUIRE);
+	w[0] = __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE);
 	memcpy(k, w, sizeof(*k));
 	if (!k->pad[0])
 		return false;
 	if (f)
 		memcpy(f, &way->val, sizeof(*f));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) != w1 || __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) != w0)
+	if (!way_holds(way, w))
 		return false;
 	k->pad[0] = 0;
 	return true;
@@ -180,12 +187,9 @@ static struct pks_way4 *way_find(const struct pks_flowtab *t, const struct pks_f
 	__u64 w[2];
 
 	pks_ways4_words(k4, w);
-	for (int i = 0; i < PKS_WAYS4; i++) {
-		const __u64 *kw = (const __u64 *)&b->way[i];
-
-		if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) == w[1] && __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) == w[0])
+	for (int i = 0; i < PKS_WAYS4; i++)
+		if (way_holds(&b->way[i], w))
 			return &b->way[i];
-	}
 	return NULL;
 }
 
@@ -214,7 +218,6 @@ static int ways_put(const struct pks_flowtab *t, const struct pks_flow_key4 *k4,
 {
 	struct pks_way4 *way;
 	__u64 w[2];
-	const __u64 *kw;
 
 	if (flags != BPF_EXIST && flags != BPF_ANY)
 		return -EOPNOTSUPP;
@@ -224,10 +227,7 @@ static int ways_put(const struct pks_flowtab *t, const struct pks_flow_key4 *k4,
 	memcpy(&way->val, f, sizeof(*f));
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	pks_ways4_words(k4, w);
-	kw = (const __u64 *)way;
-	if (__atomic_load_n(&kw[1], __ATOMIC_ACQUIRE) != w[1] || __atomic_load_n(&kw[0], __ATOMIC_ACQUIRE) != w[0])
-		return -ENOENT;
-	return 0;
+	return way_holds(way, w) ? 0 : -ENOENT;
 }
 
 /* Frees k4's way: one compare-and-exchange of its used word, so a way the kernel just gave another flow stays. */
@@ -275,17 +275,17 @@ int pks_flowtab_pinned(struct pks_flowtab *t)
 	return 0;
 }
 
-void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay)
+int pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay)
 {
 	pks_flowtab_init(t);
 	t->fd4 = bpf_map__fd(skel->maps.pks_flows4);
 	t->fd6 = bpf_map__fd(skel->maps.pks_flows);
-	if (skel->rodata->pks_ways4_buckets)
-		pks_flowtab_use_ways(t, bpf_map__fd(skel->maps.pks_ways4));
 	if (replay && skel->bss) {
 		t->clock = PKS_CLOCK_REALTIME;
 		t->epoch_ns = skel->bss->pks_replay.epoch_ns;
 	}
+	/* The LRU hash holds IPv4 flows unless the loader gave the array its buckets. */
+	return skel->rodata->pks_ways4_buckets ? pks_flowtab_use_ways(t, bpf_map__fd(skel->maps.pks_ways4)) : 0;
 }
 
 void pks_flowtab_close(struct pks_flowtab *t)
@@ -530,27 +530,30 @@ int pks_flows_read(const struct pks_flowtab *t, struct pks_flow_set *set)
 	return err;
 }
 
+/* A map's max_entries into *n (0 without a map): 0 or -errno. */
+static int map_entries(int fd, __u64 *n)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	*n = 0;
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*n = info.max_entries;
+	return 0;
+}
+
 int pks_flowtab_capacity(const struct pks_flowtab *t, __u64 *cap4, __u64 *cap6)
 {
-	const int fds[2] = { t->fd4, t->fd6 };
-	__u64 *caps[2] = { cap4, cap6 };
+	int err = 0;
 
-	for (int i = 0; i < 2; i++) {
-		struct bpf_map_info info = {};
-		__u32 len = sizeof(info);
-
-		*caps[i] = 0;
-		if (i == 0 && t->ways) {
-			*cap4 = (__u64)t->buckets * PKS_WAYS4;
-			continue;
-		}
-		if (fds[i] < 0)
-			continue;
-		if (bpf_obj_get_info_by_fd(fds[i], &info, &len))
-			return -errno;
-		*caps[i] = info.max_entries;
-	}
-	return 0;
+	if (t->ways)
+		*cap4 = (__u64)t->buckets * PKS_WAYS4;
+	else
+		err = map_entries(t->fd4, cap4);
+	return err ? err : map_entries(t->fd6, cap6);
 }
 
 int pks_flowtab_fill(const struct pks_flowtab *t, __u64 *entries, __u64 *capacity)

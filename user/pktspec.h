@@ -219,8 +219,8 @@ struct pks_flowtab {
 struct pktspec_bpf;
 void pks_flowtab_init(struct pks_flowtab *t);
 int pks_flowtab_pinned(struct pks_flowtab *t); /* -errno when not pinned */
-/* The tables of a loaded classifier object; replay: times count from its epoch. */
-void pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay);
+/* The tables of a loaded classifier object; replay: times count from its epoch. 0, or -errno (the array not mapped). */
+int pks_flowtab_for_skel(struct pks_flowtab *t, const struct pktspec_bpf *skel, bool replay);
 void pks_flowtab_close(struct pks_flowtab *t);
 /*
  * Uses fdw (pks_ways4) when it is the table in use (more than one bucket):

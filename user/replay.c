@@ -320,8 +320,7 @@ int cmd_replay(int argc, char **argv)
 	if (ret && !any_run)
 		goto out; /* a failure before any packet ran: only the error */
 
-	pks_flowtab_for_skel(&tab, skel, true);
-	if (pks_flows_read(&tab, &set)) {
+	if (pks_flowtab_for_skel(&tab, skel, true) || pks_flows_read(&tab, &set)) {
 		ret = pks_fail("cannot read the flow table");
 		goto out;
 	}

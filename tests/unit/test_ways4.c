@@ -233,6 +233,12 @@ static void *w4_run(void *arg)
 	return NULL;
 }
 
+/* Whether flow i (-1: not one of the test's) has packets x (42 + i) bytes, and a packet at least. */
+static bool w4_bytes_right(__u64 packets, __u64 bytes, int i)
+{
+	return i >= 0 && packets >= 1 && bytes == packets * (__u64)(42 + i);
+}
+
 /*
  * Whether flow i's entry stays wrong: a copy taken while its packet counted
  * (packets and bytes are two stores) is read again until it settles; an
@@ -242,12 +248,11 @@ static int w4_settled_wrong(const struct pks_flowtab *t, const struct pks_flow_k
 {
 	for (int tries = 0; tries < 100; tries++) {
 		struct pks_flow f;
-		__u64 pk;
 
 		if (pks_flowtab_get_raw(t, k, &f))
 			return 0;
-		pk = (__u64)f.packets[PKS_DIR_C2S] + f.packets[PKS_DIR_S2C];
-		if (pk >= 1 && f.bytes[PKS_DIR_C2S] + f.bytes[PKS_DIR_S2C] == pk * (__u64)(42 + i))
+		if (w4_bytes_right((__u64)f.packets[PKS_DIR_C2S] + f.packets[PKS_DIR_S2C],
+				   f.bytes[PKS_DIR_C2S] + f.bytes[PKS_DIR_S2C], i))
 			return 0;
 		usleep(10);
 	}
@@ -265,13 +270,13 @@ static int w4_torn(const struct pks_flowtab *t, const uint16_t *ports, int n)
 	for (size_t r = 0; r < set.n; r++) {
 		const struct pks_flow_rec *rec = &set.recs[r];
 		__u16 cport = rec->key.port_a == 9999 ? rec->key.port_b : rec->key.port_a;
-		__u64 pk = (__u64)rec->val.packets[PKS_DIR_C2S] + rec->val.packets[PKS_DIR_S2C];
 		int i = -1;
 
 		for (int j = 0; j < n; j++)
 			if (ports[j] == cport)
 				i = j;
-		if (i < 0 || pk < 1 || rec->val.bytes[PKS_DIR_C2S] + rec->val.bytes[PKS_DIR_S2C] != pk * (__u64)(42 + i))
+		if (!w4_bytes_right((__u64)rec->val.packets[PKS_DIR_C2S] + rec->val.packets[PKS_DIR_S2C],
+				    rec->val.bytes[PKS_DIR_C2S] + rec->val.bytes[PKS_DIR_S2C], i))
 			torn += w4_settled_wrong(t, &rec->key, i);
 	}
 	pks_flows_free(&set);
