@@ -594,6 +594,57 @@ TEST(sig_ssh_version_1_5_is_not_ssh)
 	pks_env_close(&c.env);
 }
 
+/*
+ * The window the signatures read is the payload's first bytes, every one of
+ * them up to 64 and none past the payload: pks_hook_window copies eight at
+ * a time and the last few one by one. SSH needs 9 bytes ("SSH-1.99-"), so
+ * each payload length from 9 to 72 must name it, and 8 bytes must not, even
+ * when the frame goes on with bytes that would complete the banner
+ * (Ethernet padding, which the IP length leaves out of the payload).
+ */
+static int ssh_window_case(struct pks_env *env, uint16_t sport, const char *pay, size_t n, size_t pad,
+			   struct pks_flow_view *f)
+{
+	struct pkt_spec s = PKT_TCP4("198.18.0.1", sport, "198.18.0.2", 2222, TCPF_PSH | TCPF_ACK);
+	uint8_t frame[256];
+	size_t len;
+
+	s.payload = pay;
+	s.payload_len = n;
+	len = pkt_build(&s, frame, sizeof(frame) - pad);
+	if (len == 0)
+		return -1;
+	memset(frame + len, '-', pad);
+	if (pks_env_run_raw(env, frame, len + pad))
+		return -1;
+	return pks_env_flow(env, &s, f);
+}
+
+TEST(sig_window_is_the_payload_every_length)
+{
+	char pay[80];
+	struct pks_env env;
+	struct pks_flow_view f;
+
+	memset(pay, 'x', sizeof(pay));
+	memcpy(pay, "SSH-1.99-", 9);
+	CHECK(pks_env_open(&env) == 0);
+	for (size_t n = 9; n <= 72; n++) {
+		for (size_t pad = 0; pad <= 16; pad += 16) {
+			CHECK_EQ(ssh_window_case(&env, (uint16_t)(20000 + n * 2 + pad / 16), pay, n, pad, &f), 0);
+			CHECK_EQ(f.proto, PKS_P_SSH);
+			CHECK_EQ(f.rule, PKS_R_SSH_BANNER);
+		}
+	}
+	/* Eight bytes, the ninth ('-') only in the frame's padding: not SSH. */
+	CHECK_EQ(ssh_window_case(&env, 30000, pay, 8, 16, &f), 0);
+	CHECK(f.proto != PKS_P_SSH);
+	CHECK(f.rule != PKS_R_SSH_BANNER);
+	CHECK_EQ(ssh_window_case(&env, 30001, pay, 8, 0, &f), 0);
+	CHECK(f.rule != PKS_R_SSH_BANNER);
+	pks_env_close(&env);
+}
+
 /* -- QUIC -- */
 
 static void quic_exchange(int ipv6, uint16_t port, uint32_t version, uint8_t first, uint8_t server_first)
