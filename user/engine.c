@@ -59,7 +59,20 @@ struct pks_engine {
 	size_t n_ophosts;
 	uint32_t op_gen;
 	bool op_read;
+	unsigned int batch_left; /* events this pks_engine_poll may still handle */
 };
+
+/*
+ * Events one pks_engine_poll handles at most. libbpf's consume returns only
+ * when the ring is empty, and under a stream of new flows the kernel fills it
+ * faster than the rules empty it: without a bound, `pktspec run` never came
+ * back to its flow-table scans, its metrics or a signal, and its flow
+ * lifecycle grew without end (6 GiB in minutes, make bench's new-flows
+ * stream). The event that reaches the bound is handled whole first.
+ */
+#define PKS_ENGINE_BATCH 4096
+/* on_event's answer at the bound: libbpf stops there, the event counted as read. */
+#define PKS_ENGINE_YIELD (-EINPROGRESS)
 
 uint64_t pks_engine_now(const struct pks_engine *e)
 {
@@ -668,9 +681,8 @@ static void tick(struct pks_engine *e)
 			r->tick(e, r->state, e->now);
 }
 
-static int on_event(void *ctx, void *data, size_t size)
+static int handle_event(struct pks_engine *e, void *data, size_t size)
 {
-	struct pks_engine *e = ctx;
 	const struct pks_event *h = data;
 	struct pks_ctx_event c = {};
 	int a_is_client;
@@ -719,6 +731,14 @@ static int on_event(void *ctx, void *data, size_t size)
 		e->opts.on_flow(e->opts.on_flow_ctx, h);
 	tick(e);
 	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct pks_engine *e = ctx;
+
+	handle_event(e, data, size);
+	return --e->batch_left ? 0 : PKS_ENGINE_YIELD;
 }
 
 int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out)
@@ -789,9 +809,11 @@ void pks_engine_free(struct pks_engine *e)
 
 int pks_engine_poll(struct pks_engine *e, int timeout_ms)
 {
-	int n = timeout_ms ? ring_buffer__poll(e->rb, timeout_ms) : ring_buffer__consume(e->rb);
+	int n;
 
-	return n < 0 ? n : n;
+	e->batch_left = PKS_ENGINE_BATCH;
+	n = timeout_ms ? ring_buffer__poll(e->rb, timeout_ms) : ring_buffer__consume(e->rb);
+	return n == PKS_ENGINE_YIELD ? PKS_ENGINE_BATCH : n;
 }
 
 int pks_engine_fd(struct pks_engine *e)

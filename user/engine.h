@@ -124,7 +124,11 @@ struct pks_engine_stats {
 
 int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out);
 void pks_engine_free(struct pks_engine *e);
-/* Consumes what the ring holds (timeout_ms 0) or waits up to timeout_ms; returns events or -errno. */
+/*
+ * Consumes what the ring holds (timeout_ms 0) or waits up to timeout_ms;
+ * returns the events handled or -errno. It handles at most 4096 events a
+ * call (PKS_ENGINE_BATCH in engine.c): it returns 4096 while more wait.
+ */
 int pks_engine_poll(struct pks_engine *e, int timeout_ms);
 /* The ring buffer's epoll fd, to wait on it with other fds. */
 int pks_engine_fd(struct pks_engine *e);
