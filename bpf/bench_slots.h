@@ -38,11 +38,37 @@ struct {
 	__type(value, struct pks_bench_bucket);
 } pks_bench_slots SEC(".maps");
 
-/* The key's bucket, its words in w, and in *h the hash (bits above the bucket's pick a victim way). */
-static __always_inline struct pks_bench_bucket *pks_bench_bucket_of(const struct pks_flow_key4 *k, __u64 w[2],
-								   __u64 *h)
+/*
+ * The same buckets, 64,512 of them, in 512 arrays of 126 buckets behind an
+ * array of maps: each inner array is 32,256 bytes of buckets with the map's
+ * header, under the 32 KiB up to which the kernel takes a map's memory from
+ * kmalloc (the direct map, which this machine maps with 2 MiB pages) rather
+ * than vmalloc (4 KiB pages). bench_slots_dm (bench_parse.bpf.c) measures what
+ * a TLB miss per lookup costs where the kernel's TLB is flushed at every
+ * return to user space (doc/performance.md, "Pages, not instructions").
+ * `pktspec-bench xdp` creates the inner arrays and fills the outer one.
+ */
+#define PKS_BENCH_DM_MAPS 512
+#define PKS_BENCH_DM_PER 126
+
+struct pks_bench_dm_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PKS_BENCH_DM_PER);
+	__type(key, __u32);
+	__type(value, struct pks_bench_bucket);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, PKS_BENCH_DM_MAPS);
+	__type(key, __u32);
+	__array(values, struct pks_bench_dm_inner);
+} pks_bench_dm SEC(".maps");
+
+/* The key's words in w, and its hash (bits above the bucket's pick a victim way). */
+static __always_inline __u64 pks_bench_hash(const struct pks_flow_key4 *k, __u64 w[2])
 {
-	__u32 idx;
+	__u64 h;
 
 	__builtin_memcpy(w, k, 16);
 	/*
@@ -52,25 +78,36 @@ static __always_inline struct pks_bench_bucket *pks_bench_bucket_of(const struct
 	 * the bucket's bits, and the mixed traffic's 20,000 flows fell into a
 	 * few dozen buckets.)
 	 */
-	*h = w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL);
-	*h ^= *h >> 33;
-	*h *= 0xff51afd7ed558ccdULL;
-	*h ^= *h >> 33;
-	*h *= 0xc4ceb9fe1a85ec53ULL;
-	*h ^= *h >> 33;
-	idx = (__u32)*h & (PKS_FLOWS_DEFAULT / PKS_BENCH_WAYS - 1);
-	return bpf_map_lookup_elem(&pks_bench_slots, &idx);
+	h = w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* The key's bucket in pks_bench_slots (dm 0) or pks_bench_dm (dm 1). */
+static __always_inline struct pks_bench_bucket *pks_bench_bucket_of(__u64 h, int dm)
+{
+	__u32 idx, outer;
+	void *inner;
+
+	if (!dm) {
+		idx = (__u32)h & (PKS_FLOWS_DEFAULT / PKS_BENCH_WAYS - 1);
+		return bpf_map_lookup_elem(&pks_bench_slots, &idx);
+	}
+	outer = (__u32)h & (PKS_BENCH_DM_MAPS - 1);
+	inner = bpf_map_lookup_elem(&pks_bench_dm, &outer);
+	if (!inner)
+		return NULL;
+	idx = (__u32)(h >> 9) % PKS_BENCH_DM_PER;
+	return bpf_map_lookup_elem(inner, &idx);
 }
 
 /* The flow's value when its bucket holds its key, else NULL. */
-static __always_inline struct pks_flow *pks_bench_slot_find(const struct pks_flow_key4 *k)
+static __always_inline struct pks_flow *pks_bench_slot_find(struct pks_bench_bucket *b, const __u64 w[2])
 {
-	struct pks_bench_bucket *b;
-	__u64 w[2], h;
-
-	b = pks_bench_bucket_of(k, w, &h);
-	if (!b)
-		return NULL;
 #pragma unroll
 	for (int i = 0; i < PKS_BENCH_WAYS; i++)
 		if (b->way[i].key[0] == w[0] && b->way[i].key[1] == w[1])
@@ -79,15 +116,11 @@ static __always_inline struct pks_flow *pks_bench_slot_find(const struct pks_flo
 }
 
 /* BPF_NOEXIST into the bucket: -EEXIST when it holds the key, else a free way or the hash's victim. */
-static __always_inline long pks_bench_slot_insert(const struct pks_flow_key4 *k, const struct pks_flow *f)
+static __always_inline long pks_bench_slot_insert(struct pks_bench_bucket *b, const __u64 w[2], __u64 h,
+						  const struct pks_flow *f)
 {
-	struct pks_bench_bucket *b;
-	__u64 w[2], h;
 	int way = -1;
 
-	b = pks_bench_bucket_of(k, w, &h);
-	if (!b)
-		return -1;
 #pragma unroll
 	for (int i = 0; i < PKS_BENCH_WAYS; i++) {
 		if (b->way[i].key[0] == w[0] && b->way[i].key[1] == w[1])

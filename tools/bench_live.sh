@@ -107,6 +107,9 @@ stats_ns() {
 #   slots       bench_slots: parse, key, the flow looked up in a 4-way array
 #               table (bpf/bench_slots.h) and inserted on a miss: one cache
 #               line per hit and no eviction list, against the LRU hash
+#   slots_dm    bench_slots with its buckets in 32 KiB inner arrays of an array
+#               of maps, memory the kernel maps with 2 MiB pages (A/B runs only:
+#               BENCH_LIVE_MIXED / BENCH_LIVE_NEW)
 #   pktspec_array  pktspec as shipped with --flow-table array: its plain IPv4
 #               flows in the array table (bpf/ways4.h) instead of pks_flows4; it
 #               starts from no pinned table, and leaves none
@@ -124,7 +127,7 @@ attach() {
 		rm -rf /sys/fs/bpf/pktspec
 		pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native --flow-table array >/dev/null
 		;;
-	parse | record | slots) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "bench_$1" "$PKS_SRV_IF" ;;
+	parse | record | slots | slots_dm) pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "bench_$1" "$PKS_SRV_IF" ;;
 	cut_*) pks_in "$PKS_SRV" "$BENCH" xdp "$(cut_obj "$1")" pks_xdp "$PKS_SRV_IF" ;;
 	esac
 }

@@ -679,11 +679,60 @@ static void bench_xdp_config(struct bpf_object *obj)
  * built another way (bench_pks_slots.bpf.o). The attachment outlives the
  * command; `ip link set dev IFACE xdpdrv off` removes it.
  */
+/*
+ * bench_slots_dm's buckets (bpf/bench_slots.h): one inner array of 126 buckets
+ * in each slot of pks_bench_dm, created here because an array of maps is
+ * filled from user space. The outer map keeps them; their descriptors close.
+ * An object without the map needs nothing.
+ */
+struct bench_dm {
+	struct bpf_map *outer;
+	__u32 value_size, entries; /* of each inner array */
+};
+
+/* Before the load: libbpf drops the inner map's template once the outer map exists. */
+static int bench_dm_find(struct bpf_object *obj, struct bench_dm *dm)
+{
+	struct bpf_map *inner;
+
+	dm->outer = bpf_object__find_map_by_name(obj, "pks_bench_dm");
+	if (!dm->outer)
+		return 0;
+	inner = bpf_map__inner_map(dm->outer);
+	if (!inner)
+		return -EINVAL;
+	dm->value_size = bpf_map__value_size(inner);
+	dm->entries = bpf_map__max_entries(inner);
+	return 0;
+}
+
+static int bench_dm_fill(const struct bench_dm *dm)
+{
+	__u32 i, n;
+
+	if (!dm->outer)
+		return 0;
+	n = bpf_map__max_entries(dm->outer);
+	for (i = 0; i < n; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), dm->value_size, dm->entries, NULL);
+		int err;
+
+		if (fd < 0)
+			return -errno;
+		err = bpf_map_update_elem(bpf_map__fd(dm->outer), &i, &fd, BPF_ANY) ? -errno : 0;
+		close(fd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int bench_xdp(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = PKS_PIN_DIR);
 	struct bpf_object *obj;
 	struct bpf_program *prog, *target = NULL;
+	struct bench_dm dm = {};
 	unsigned int ifindex;
 	bool stages = argc > 1 && !strcmp(argv[1], "--stages");
 	int err;
@@ -716,9 +765,13 @@ int bench_xdp(int argc, char **argv)
 		return pks_fail("no program %s in %s", argv[2], argv[1]);
 	}
 	bench_xdp_config(obj);
-	err = bpf_object__load(obj);
+	err = bench_dm_find(obj, &dm);
+	if (!err)
+		err = bpf_object__load(obj);
 	if (!err && stages)
 		err = pks_stages_fill(obj);
+	if (!err)
+		err = bench_dm_fill(&dm);
 	if (!err)
 		err = bpf_xdp_attach(ifindex, bpf_program__fd(target), XDP_FLAGS_DRV_MODE, NULL);
 	bpf_object__close(obj);
