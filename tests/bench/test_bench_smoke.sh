@@ -75,4 +75,32 @@ else
 	pks_fail rss "$(tail -n 3 "$PKS_TMP/r.err")"
 fi
 
+# The live bench's array baselines attach with `pktspec-bench xdp`, bench_slots_dm
+# with its 512 inner arrays made and put in place by the tool: UDP datagrams of
+# one flow then find their flow (bench_hits counts the lookups that did).
+pks_topology
+hits_at_least() {
+	[ "$(bpftool -j map dump name bench_pa.bss 2>/dev/null |
+		jq '[.[0].formatted.value[".bss"][] | .bench_hits // empty] | add // 0')" -ge "$1" ]
+}
+for prog in bench_slots bench_slots_dm; do
+	if ! pks_in "$PKS_SRV" "$BENCH" xdp "$PKS_ROOT/.output/bench_parse.bpf.o" "$prog" "$PKS_SRV_IF" \
+		2>"$PKS_TMP/x.err"; then
+		pks_fail "xdp_$prog" "$(tail -n 3 "$PKS_TMP/x.err")"
+		continue
+	fi
+	# Four datagrams of one flow: the first inserts it, the next three find it.
+	pks_in "$PKS_CLI" python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("198.18.0.1", 40998))
+for _ in range(4):
+    s.sendto(b"probe", ("198.18.0.2", 40999))'
+	pks_check "xdp_${prog}_finds_its_flow" pks_wait_for 10 hits_at_least 3
+	if [ $prog = bench_slots_dm ]; then
+		pks_check xdp_bench_slots_dm_inner_arrays test "$(bpftool -j map dump name pks_bench_dm |
+			jq '[.[] | select(.value != null)] | length')" -eq 512
+	fi
+	pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off
+done
+
 pks_done
