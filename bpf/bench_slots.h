@@ -16,6 +16,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "pktspec/pktspec.h"
+#include "pktspec/flow_key.h"
 
 #define PKS_BENCH_WAYS 4
 
@@ -65,26 +66,11 @@ struct {
 	__array(values, struct pks_bench_dm_inner);
 } pks_bench_dm SEC(".maps");
 
-/* The key's words in w, and its hash (bits above the bucket's pick a victim way). */
+/* The key's words in w, and its hash: the array table's (pks_ways4_hash), the bits above the bucket's pick a victim way. */
 static __always_inline __u64 pks_bench_hash(const struct pks_flow_key4 *k, __u64 w[2])
 {
-	__u64 h;
-
 	__builtin_memcpy(w, k, 16);
-	/*
-	 * MurmurHash3's 64-bit finalizer over both words: every bit of the key
-	 * reaches every bit of the hash. (A plain product only carries a bit
-	 * upwards: the client address, in the key's high bytes, never reached
-	 * the bucket's bits, and the mixed traffic's 20,000 flows fell into a
-	 * few dozen buckets.)
-	 */
-	h = w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return pks_ways4_hash(k);
 }
 
 /* The key's bucket in pks_bench_slots (dm 0) or pks_bench_dm (dm 1). */
