@@ -321,7 +321,8 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
  * a restore: what came since the eviction goes to the flow's next record).
  * live: the flow goes on (interim, an eviction it is expected back from).
  */
-static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
+/* Reports a flow; returns whether pks_names held a name for it. */
+static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
 {
 	struct pks_flow_record r = {};
 	const struct pks_flow_view *v = &e->last;
@@ -349,15 +350,35 @@ static void emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 	lc->counts.ended[proto_idx(v->proto)][reason < PKS_END__COUNT ? reason : PKS_END_NONE]++;
 	if (lc->emit)
 		lc->emit(lc->ctx, &r);
+	return r.named;
 }
 
-/* Deletes a flow's entries in the per-flow context maps the daemon owns. */
-static void forget_context(struct pks_lifecycle *lc, const struct pks_flow_key *k)
+/* Deletes a flow's entries in the per-flow context maps the daemon owns (its name only when it had one). */
+static void forget_context(struct pks_lifecycle *lc, const struct pks_flow_key *k, bool named)
 {
-	if (lc->names_fd >= 0)
+	if (lc->names_fd >= 0 && named)
 		bpf_map_delete_elem(lc->names_fd, k);
 	if (lc->done_fd >= 0)
 		bpf_map_delete_elem(lc->done_fd, k);
+}
+
+/* The end of a flow whose last state e holds: out of the tables, reported, forgotten. */
+static void finish_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
+{
+	int derr = pks_flowtab_del(&lc->flows, &e->key);
+
+	if (!derr)
+		lc->counts.deleted++; /* pks_ledger: not an eviction */
+	else if (derr != -ENOENT)
+		lc->counts.delete_errors++;
+	if (e->pending) {
+		lc->counts.pending--;
+		if (lc->restore_fd >= 0)
+			bpf_map_delete_elem(lc->restore_fd, &e->key);
+	}
+	/* The record reads the flow's name before it goes. */
+	forget_context(lc, &e->key, emit_record(lc, e, reason, false));
+	lc_remove(lc, e);
 }
 
 /*
@@ -368,7 +389,6 @@ static void forget_context(struct pks_lifecycle *lc, const struct pks_flow_key *
 static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool force)
 {
 	struct pks_flow_view fresh;
-	int derr;
 
 	if (pks_flowtab_get(&lc->flows, &e->key, &fresh) == 0) {
 		if (!force && fresh.last_ns > e->last.last_ns && fresh.first_ns == e->last.first_ns) {
@@ -381,19 +401,7 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 			e->last = fresh;
 		}
 	}
-	derr = pks_flowtab_del(&lc->flows, &e->key);
-	if (!derr)
-		lc->counts.deleted++; /* pks_ledger: not an eviction */
-	else if (derr != -ENOENT)
-		lc->counts.delete_errors++;
-	if (e->pending) {
-		lc->counts.pending--;
-		if (lc->restore_fd >= 0)
-			bpf_map_delete_elem(lc->restore_fd, &e->key);
-	}
-	emit_record(lc, e, reason, false); /* reads the flow's name before it goes */
-	forget_context(lc, &e->key);
-	lc_remove(lc, e);
+	finish_flow(lc, e, reason);
 	return true;
 }
 
@@ -728,8 +736,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			if (lc->restore_fd >= 0)
 				bpf_map_delete_elem(lc->restore_fd, &e->key);
 		}
-		emit_record(lc, e, PKS_END_EVICTED, false);
-		forget_context(lc, &e->key);
+		forget_context(lc, &e->key, emit_record(lc, e, PKS_END_EVICTED, false));
 		lc_remove(lc, e);
 		/* the last entry moved into place i */
 	}
@@ -743,6 +750,25 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 
 void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 {
+	/*
+	 * Every flow's last state from one read of the tables, as a scan reads
+	 * them, rather than a lookup per flow: with 260,000 flows under a flood,
+	 * stopping took up to 19 s of system calls. Without that read, a lookup
+	 * per flow as before.
+	 */
+	if (pks_flows_reread(&lc->flows, &lc->set) == 0) {
+		for (size_t i = 0; i < lc->set.n; i++) {
+			const struct pks_flow_rec *rec = &lc->set.recs[i];
+			struct lc_entry *e = lc_find(lc, &rec->key);
+
+			if (e && rec->val.first_ns == e->last.first_ns) {
+				count_traffic(lc, e, &rec->val, false);
+				e->last = rec->val;
+			}
+		}
+		while (lc->used)
+			finish_flow(lc, &lc->tab[lc->used - 1], reason);
+	}
 	while (lc->used)
 		end_flow(lc, &lc->tab[lc->used - 1], reason, true);
 	ledger_sync(lc);

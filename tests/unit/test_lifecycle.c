@@ -229,9 +229,19 @@ TEST(lifecycle_shutdown_flushes_every_flow)
 	CHECK(pks_env_run(&c.env, &a) == 0);
 	CHECK(pks_env_run(&c.env, &b) == 0);
 	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	/* Two more packets of a after the scan: the shutdown record has them. */
+	CHECK(pks_env_run(&c.env, &a) == 0);
+	CHECK(pks_env_run(&c.env, &a) == 0);
 	pks_lifecycle_flush(c.lc, PKS_END_SHUTDOWN);
 	CHECK_EQ(c.n, 2);
 	CHECK_EQ(c.recs[0].reason, PKS_END_SHUTDOWN);
+	CHECK_EQ(c.recs[1].reason, PKS_END_SHUTDOWN);
+	for (int i = 0; i < 2; i++) {
+		const struct pks_flow_record *r = &c.recs[i];
+
+		CHECK_EQ(r->val.packets[PKS_DIR_C2S], r->key.l4 == 17 ? 3 : 1);
+		CHECK_EQ(r->delta_packets[PKS_DIR_C2S], r->key.l4 == 17 ? 3 : 1);
+	}
 	CHECK_EQ(pks_env_flow_count(&c.env), 0);
 	lc_close(&c);
 }
