@@ -82,7 +82,8 @@ n=$(end | jq -c 'select(.server_port == 81 and .reason == "rst")' | wc -l)
 [ "$n" -eq 1 ] && pks_pass refused_ends_rst || pks_fail refused_ends_rst "$(end | jq -c 'select(.server_port == 81)')"
 n=$(end | jq -c 'select(.proto == "http" and .packets_c2s >= 4 and .packets_s2c >= 3 and .bytes_s2c > 0
 	and .delta_packets_c2s == .packets_c2s and .first_seen <= .last_seen and .flow_id > 0)' | wc -l)
-[ "$n" -eq 2 ] && pks_pass end_record_counters || pks_fail end_record_counters "$(end | jq -c 'select(.proto == "http")')"
+[ "$n" -eq 2 ] && pks_pass end_record_counters ||
+	pks_fail end_record_counters "$n of 2; every record of port 80: $(jq -c 'select(.server_port == 80)' "$E")"
 n=$(end | jq -c 'select(.proto == "tls" and .host == "pktspec.test")' | wc -l)
 [ "$n" -eq 2 ] && pks_pass end_record_names || pks_fail end_record_names "$(end | jq -c 'select(.proto == "tls")')"
 recipe_run json-read >"$PKS_TMP/json-read.out" 2>&1 && [ "$(wc -l <"$PKS_TMP/json-read.out")" -eq "$(end | wc -l)" ] &&
