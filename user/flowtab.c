@@ -426,13 +426,11 @@ static int set_grow(struct pks_flow_set *set, size_t need)
  * buckets, so an entry that stays in the table is seen exactly once even
  * while the classifier adds and the LRU evicts others).
  */
-static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flow_set *set)
+int pks_map_batches(int fd, size_t ksize, size_t vsize, pks_batch_fn fn, void *ctx)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	size_t ksize = v4 ? sizeof(struct pks_flow_key4) : sizeof(struct pks_flow_key);
 	__u32 chunk = PKS_FLOWS_BATCH, count;
-	char *keys = NULL;
-	struct pks_flow *vals = NULL;
+	char *keys = NULL, *vals = NULL;
 	/* The batch token is the kernel's bucket index; a key's room is more than enough. */
 	struct pks_flow_key tok_in, tok_out;
 	void *in = NULL;
@@ -441,7 +439,7 @@ static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flo
 	for (;;) {
 		if (!keys) {
 			keys = calloc(chunk, ksize);
-			vals = calloc(chunk, sizeof(*vals));
+			vals = calloc(chunk, vsize);
 			if (!keys || !vals) {
 				err = -ENOMEM;
 				break;
@@ -462,18 +460,13 @@ static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flo
 			err = -errno;
 			break;
 		}
-		if (count && set_grow(set, set->n + count)) {
-			err = -ENOMEM;
-			break;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			struct pks_flow_rec *r = &set->recs[set->n++];
+		if (count) {
+			int cerr = fn(ctx, keys, vals, count);
 
-			if (v4)
-				pks_flow_key_from4((const struct pks_flow_key4 *)(keys + i * ksize), &r->key);
-			else
-				memcpy(&r->key, keys + i * ksize, sizeof(r->key));
-			pks_flow_decode(t, &r->key, &vals[i], &r->val);
+			if (cerr) {
+				err = cerr;
+				break;
+			}
 		}
 		if (err) { /* ENOENT: that was the last batch */
 			err = 0;
@@ -485,6 +478,40 @@ static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flo
 	free(keys);
 	free(vals);
 	return err;
+}
+
+struct read_one_ctx {
+	const struct pks_flowtab *t;
+	struct pks_flow_set *set;
+	bool v4;
+};
+
+static int read_one_batch(void *ctx, const void *keys, const void *vals, __u32 count)
+{
+	struct read_one_ctx *c = ctx;
+	size_t ksize = c->v4 ? sizeof(struct pks_flow_key4) : sizeof(struct pks_flow_key);
+
+	if (set_grow(c->set, c->set->n + count))
+		return -ENOMEM;
+	for (__u32 i = 0; i < count; i++) {
+		struct pks_flow_rec *r = &c->set->recs[c->set->n++];
+		const void *k = (const char *)keys + i * ksize;
+
+		if (c->v4)
+			pks_flow_key_from4(k, &r->key);
+		else
+			memcpy(&r->key, k, sizeof(r->key));
+		pks_flow_decode(c->t, &r->key, (const struct pks_flow *)vals + i, &r->val);
+	}
+	return 0;
+}
+
+static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flow_set *set)
+{
+	struct read_one_ctx c = { .t = t, .set = set, .v4 = v4 };
+
+	return pks_map_batches(fd, v4 ? sizeof(struct pks_flow_key4) : sizeof(struct pks_flow_key),
+			       sizeof(struct pks_flow), read_one_batch, &c);
 }
 
 /* The array table: every way in use, read in place. */

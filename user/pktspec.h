@@ -249,6 +249,13 @@ unsigned int pks_port_guess_user(unsigned int l4, unsigned int port);
 int pks_flows_read(const struct pks_flowtab *t, struct pks_flow_set *set);
 /* The same into a set already read before, reusing its memory. */
 int pks_flows_reread(const struct pks_flowtab *t, struct pks_flow_set *set);
+/*
+ * Every entry of a hash map, a batch at a time (BPF_MAP_LOOKUP_BATCH, 5.6+):
+ * fn gets each batch's keys and values packed; a nonzero return stops the
+ * walk and is returned. 0 or -errno.
+ */
+typedef int (*pks_batch_fn)(void *ctx, const void *keys, const void *vals, __u32 n);
+int pks_map_batches(int fd, size_t ksize, size_t vsize, pks_batch_fn fn, void *ctx);
 void pks_flows_free(struct pks_flow_set *set);
 void pks_flows_sort(struct pks_flow_set *set);
 

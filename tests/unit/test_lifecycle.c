@@ -246,6 +246,64 @@ TEST(lifecycle_shutdown_flushes_every_flow)
 	lc_close(&c);
 }
 
+/*
+ * The shutdown reads pks_names and pks_done once each rather than per flow:
+ * the named flow's record still carries its name, and both context entries
+ * of the tracked flows are gone after it; an entry of a flow the daemon
+ * does not track stays.
+ */
+TEST(lifecycle_shutdown_names_and_forgets_context)
+{
+	struct pkt_spec a = PKT_UDP4("198.18.0.1", 5000, "198.18.0.2", 53);
+	struct pkt_spec b = PKT_UDP4("198.18.0.1", 5001, "198.18.0.2", 53);
+	int names = -1, done = -1;
+	struct pks_flow_key4 k4[2];
+	struct pks_flow_key k[2], stray = {};
+	struct pks_flow_name nm = {}, got;
+	struct lc_case c;
+	__u8 one = 1;
+	int named = -1;
+
+	CHECK(lc_open(&c, &defaults) == 0);
+	names = bpf_map__fd(c.env.skel->maps.pks_names);
+	done = bpf_map__fd(c.env.skel->maps.pks_done);
+	CHECK(pks_env_run(&c.env, &a) == 0);
+	CHECK(pks_env_run(&c.env, &b) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_flows4), NULL, &k4[0]) == 0);
+	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_flows4), &k4[0], &k4[1]) == 0);
+	pks_flow_key_from4(&k4[0], &k[0]);
+	pks_flow_key_from4(&k4[1], &k[1]);
+	/* The first flow named and done with; a stray context entry of no tracked flow. */
+	snprintf(nm.host, sizeof(nm.host), "shutdown.example");
+	nm.source = PKS_NAME_SNI;
+	CHECK(bpf_map_update_elem(names, &k[0], &nm, BPF_ANY) == 0);
+	CHECK(bpf_map_update_elem(done, &k[0], &one, BPF_ANY) == 0);
+	stray = k[0];
+	stray.port_a ^= 0x0101;
+	CHECK(bpf_map_update_elem(names, &stray, &nm, BPF_ANY) == 0);
+	CHECK(bpf_map_update_elem(done, &stray, &one, BPF_ANY) == 0);
+	pks_lifecycle_flush(c.lc, PKS_END_SHUTDOWN);
+	CHECK_EQ(c.n, 2);
+	for (int i = 0; i < 2 && i < c.n; i++) {
+		if (!memcmp(&c.recs[i].key, &k[0], sizeof(k[0])))
+			named = i;
+		else
+			CHECK(!c.recs[i].named);
+	}
+	CHECK(named >= 0);
+	if (named >= 0) {
+		CHECK(c.recs[named].named);
+		CHECK_STR(c.recs[named].name.host, "shutdown.example");
+	}
+	CHECK(bpf_map_lookup_elem(names, &k[0], &got) != 0);
+	CHECK(bpf_map_lookup_elem(done, &k[0], &one) != 0);
+	CHECK(bpf_map_lookup_elem(names, &stray, &got) == 0);
+	CHECK(bpf_map_lookup_elem(done, &stray, &one) == 0);
+	CHECK_EQ(pks_env_flow_count(&c.env), 0);
+	lc_close(&c);
+}
+
 static uint16_t be16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] << 8 | p[1]);
