@@ -326,8 +326,8 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
  * Fills a record from an entry's last state and reports its deltas (none for
  * a restore: what came since the eviction goes to the flow's next record).
  * live: the flow goes on (interim, an eviction it is expected back from).
+ * Returns whether pks_names held a name for the flow.
  */
-/* Reports a flow; returns whether pks_names held a name for it. */
 static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
 {
 	struct pks_flow_record r = {};
@@ -377,6 +377,13 @@ static void forget_context(struct pks_lifecycle *lc, const struct lc_entry *e, b
 		bpf_map_delete_elem(lc->done_fd, &e->key);
 }
 
+/* A newer reading of e's flow (the same first packet): its traffic counted, kept as the last state. */
+static void take_reading(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow_view *v)
+{
+	count_traffic(lc, e, v, false);
+	e->last = *v;
+}
+
 /* The end of a flow whose last state e holds: out of the tables, reported, forgotten. */
 static void finish_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
 {
@@ -405,16 +412,12 @@ static bool end_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_
 {
 	struct pks_flow_view fresh;
 
-	if (pks_flowtab_get(&lc->flows, &e->key, &fresh) == 0) {
-		if (!force && fresh.last_ns > e->last.last_ns && fresh.first_ns == e->last.first_ns) {
-			count_traffic(lc, e, &fresh, false);
-			e->last = fresh;
+	if (pks_flowtab_get(&lc->flows, &e->key, &fresh) == 0 && fresh.first_ns == e->last.first_ns) {
+		bool busy = !force && fresh.last_ns > e->last.last_ns;
+
+		take_reading(lc, e, &fresh);
+		if (busy)
 			return false;
-		}
-		if (fresh.first_ns == e->last.first_ns) {
-			count_traffic(lc, e, &fresh, false);
-			e->last = fresh;
-		}
 	}
 	finish_flow(lc, e, reason);
 	return true;
@@ -822,7 +825,7 @@ void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 	 * Every flow's last state from one read of the tables, as a scan reads
 	 * them, and their names and pks_done entries from one read of each,
 	 * rather than lookups per flow: with 260,000 flows under a flood,
-	 * stopping took 13 to 19 s of system calls. When a read fails, lookups
+	 * stopping took up to 19 s of system calls. When a read fails, lookups
 	 * per flow as before.
 	 */
 	if (pks_flows_reread(&lc->flows, &lc->set) == 0) {
@@ -830,10 +833,8 @@ void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 			const struct pks_flow_rec *rec = &lc->set.recs[i];
 			struct lc_entry *e = lc_find(lc, &rec->key);
 
-			if (e && rec->val.first_ns == e->last.first_ns) {
-				count_traffic(lc, e, &rec->val, false);
-				e->last = rec->val;
-			}
+			if (e && rec->val.first_ns == e->last.first_ns)
+				take_reading(lc, e, &rec->val);
 		}
 		lc->flushing = flush_read_context(lc);
 		while (lc->used)
