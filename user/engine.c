@@ -681,7 +681,7 @@ static void tick(struct pks_engine *e)
 			r->tick(e, r->state, e->now);
 }
 
-static int handle_event(struct pks_engine *e, void *data, size_t size)
+static void handle_event(struct pks_engine *e, void *data, size_t size)
 {
 	const struct pks_event *h = data;
 	struct pks_ctx_event c = {};
@@ -689,7 +689,7 @@ static int handle_event(struct pks_engine *e, void *data, size_t size)
 
 	e->st.events++;
 	if (size < sizeof(*h))
-		return 0;
+		return;
 	c.hdr = h;
 	if (h->type == PKS_EV_PAYLOAD) {
 		c.data = (const uint8_t *)data + sizeof(*h);
@@ -702,7 +702,7 @@ static int handle_event(struct pks_engine *e, void *data, size_t size)
 	} else if (h->type == PKS_EV_VERDICT) {
 		e->st.verdicts++;
 	} else {
-		return 0;
+		return;
 	}
 	a_is_client = h->client == PKS_SIDE_A;
 	c.client_addr = a_is_client ? h->key.addr_a : h->key.addr_b;
@@ -730,7 +730,6 @@ static int handle_event(struct pks_engine *e, void *data, size_t size)
 	if (e->opts.on_flow && h->type != PKS_EV_PAYLOAD)
 		e->opts.on_flow(e->opts.on_flow_ctx, h);
 	tick(e);
-	return 0;
 }
 
 static int on_event(void *ctx, void *data, size_t size)
