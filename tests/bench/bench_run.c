@@ -153,7 +153,11 @@ static int load_programs(struct bench *b)
 	b->rec_fd6 = bpf_map__fd(b->parse->maps.bench_rec6);
 	b->fd[P_PKTSPEC] = bpf_program__fd(b->pks->progs.pks_xdp);
 	b->key_fd = bpf_program__fd(b->parse->progs.bench_key);
-	pks_flowtab_for_skel(&b->flows, b->pks, true);
+	err = pks_flowtab_for_skel(&b->flows, b->pks, true);
+	if (err) {
+		fprintf(stderr, "pktspec-bench: cannot read pktspec's flow table: %s\n", strerror(-err));
+		return -1;
+	}
 	b->stats_fd = bpf_map__fd(b->pks->maps.pks_stats);
 	return 0;
 }

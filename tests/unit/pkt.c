@@ -497,8 +497,9 @@ int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow_
 	pks_flow_key_fill(&k, src, s->sport, dst, s->dport, s->l4);
 	int err;
 
-	pks_flowtab_for_skel(&t, env->skel, true);
-	err = pks_flowtab_get(&t, &k, out);
+	err = pks_flowtab_for_skel(&t, env->skel, true);
+	if (!err)
+		err = pks_flowtab_get(&t, &k, out);
 	pks_flowtab_close(&t);
 	return err;
 }
@@ -521,8 +522,7 @@ long pks_env_flow_count(struct pks_env *env)
 
 	struct pks_flowtab t;
 
-	pks_flowtab_for_skel(&t, env->skel, true);
-	if (pks_flows_read(&t, &set)) {
+	if (pks_flowtab_for_skel(&t, env->skel, true) || pks_flows_read(&t, &set)) {
 		pks_flowtab_close(&t);
 		return -1;
 	}

@@ -236,7 +236,8 @@ static int vxlan_inner_flow(struct pks_env *env, uint32_t vni, struct pks_flow_v
 	k.encap = PKS_E_VXLAN;
 	k.depth = 1;
 	k.tunnel_id = vni;
-	pks_flowtab_for_skel(&t, env->skel, true);
+	if (pks_flowtab_for_skel(&t, env->skel, true))
+		return -1;
 	return pks_flowtab_get(&t, &k, v);
 }
 

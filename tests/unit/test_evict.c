@@ -70,7 +70,8 @@ static int ev_open(struct ev_case *c, bool daemon)
 	if (pks_load(&lo, &c->env.skel))
 		return -1;
 	skel = c->env.skel;
-	pks_flowtab_for_skel(&c->tab, skel, true);
+	if (pks_flowtab_for_skel(&c->tab, skel, true))
+		return -1;
 	if (!daemon)
 		return 0;
 	if (pks_lifecycle_new(&c->tab, bpf_map__fd(skel->maps.pks_names), bpf_map__fd(skel->maps.pks_done), &o,

@@ -43,7 +43,8 @@ static int lc_open(struct lc_case *c, const struct pks_lifecycle_opts *o)
 	memset(c, 0, sizeof(*c));
 	if (pks_env_open(&c->env))
 		return -1;
-	pks_flowtab_for_skel(&t, c->env.skel, true);
+	if (pks_flowtab_for_skel(&t, c->env.skel, true))
+		return -1;
 	return pks_lifecycle_new(&t, bpf_map__fd(c->env.skel->maps.pks_names),
 				 bpf_map__fd(c->env.skel->maps.pks_done), o, collect, c, &c->lc);
 }

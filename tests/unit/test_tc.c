@@ -358,7 +358,7 @@ TEST(tc_app_policy_more_specific_first)
 	CHECK_EQ(tc_run(&e, &s, 0, &r), 0);
 	CHECK_EQ(r.mark, 1); /* no application yet */
 	/* What the context rules do when a name (SNI, DNS) tells the application. */
-	pks_flowtab_for_skel(&t, e.xdp.skel, true);
+	CHECK(pks_flowtab_for_skel(&t, e.xdp.skel, true) == 0);
 	pks_flow_key_fill(&k, a, 40000, b, 443, 6);
 	CHECK(pks_flowtab_get_raw(&t, &k, &f) == 0);
 	f.app = 7;

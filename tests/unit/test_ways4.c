@@ -30,7 +30,8 @@ static int w4_open(struct pks_env *env, struct pks_flowtab *t)
 	env->clock_ns = 1000000000ull;
 	if (pks_load(&lo, &env->skel))
 		return -1;
-	pks_flowtab_for_skel(t, env->skel, true);
+	if (pks_flowtab_for_skel(t, env->skel, true))
+		return -1;
 	return t->ways ? 0 : -1;
 }
 
