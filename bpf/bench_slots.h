@@ -46,7 +46,8 @@ struct {
  * kmalloc (the direct map, which this machine maps with 2 MiB pages) rather
  * than vmalloc (4 KiB pages). bench_slots_dm (bench_parse.bpf.c) measures what
  * a TLB miss per lookup costs where the kernel's TLB is flushed at every
- * return to user space (doc/performance.md, "Pages, not instructions").
+ * return to user space (doc/performance.md, "Where a new flow's time goes,
+ * and what pages do not explain"; it measured no cheaper than bench_slots).
  * `pktspec-bench xdp` creates the inner arrays and fills the outer one.
  */
 #define PKS_BENCH_DM_MAPS 512
