@@ -41,7 +41,6 @@ struct lc_entry {
 	uint64_t report_ns;         /* flow clock of the last record, or first packet */
 	uint32_t gen;               /* scan that last saw it */
 	bool pending;               /* evicted, in pks_restore, expected back */
-	bool done;                  /* the shutdown's read of pks_done listed it */
 	uint32_t name;              /* the shutdown's read of pks_names: index + 1, 0 none */
 };
 
@@ -62,8 +61,12 @@ struct pks_lifecycle {
 	uint64_t next_id;
 	struct pks_flow_set set; /* reused by every scan */
 	struct pks_lifecycle_counts counts;
-	/* While the shutdown flushes: pks_names and pks_done as one read of each found them. */
-	bool flushing;
+	/*
+	 * The shutdown: the kernel's maps go with the detach, so nothing is
+	 * deleted from them; names_read when one read of pks_names found the
+	 * flows' names (names, n_names).
+	 */
+	bool flushing, names_read;
 	struct pks_flow_name *names;
 	size_t n_names;
 };
@@ -345,12 +348,12 @@ static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 		e->rep_bytes[d] = v->bytes[d];
 		e->rep_packets[d] = v->packets[d];
 	}
-	if (lc->flushing) /* the shutdown read every name at once */
+	if (lc->names_read) /* the shutdown read every name at once */
 		r.named = e->name != 0;
 	else
 		r.named = lc->names_fd >= 0 && bpf_map_lookup_elem(lc->names_fd, &e->key, &r.name) == 0;
 	if (r.named) {
-		if (lc->flushing)
+		if (lc->names_read)
 			r.name = lc->names[e->name - 1];
 		r.name.host[sizeof(r.name.host) - 1] = 0;
 		r.name.app[sizeof(r.name.app) - 1] = 0;
@@ -364,16 +367,12 @@ static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 	return r.named;
 }
 
-/*
- * Deletes a flow's entries in the per-flow context maps the daemon owns: its
- * name only when it had one, its pks_done entry (while flushing, only when
- * the shutdown's read listed one).
- */
+/* Deletes a flow's entries in the per-flow context maps the daemon owns: its name only when it had one. */
 static void forget_context(struct pks_lifecycle *lc, const struct lc_entry *e, bool named)
 {
 	if (lc->names_fd >= 0 && named)
 		bpf_map_delete_elem(lc->names_fd, &e->key);
-	if (lc->done_fd >= 0 && (!lc->flushing || e->done))
+	if (lc->done_fd >= 0)
 		bpf_map_delete_elem(lc->done_fd, &e->key);
 }
 
@@ -384,22 +383,31 @@ static void take_reading(struct pks_lifecycle *lc, struct lc_entry *e, const str
 	e->last = *v;
 }
 
-/* The end of a flow whose last state e holds: out of the tables, reported, forgotten. */
+/*
+ * The end of a flow whose last state e holds: out of the tables (not at the
+ * shutdown, whose maps go with it), reported, forgotten.
+ */
 static void finish_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason)
 {
-	int derr = pks_flowtab_del(&lc->flows, &e->key);
+	bool named;
 
-	if (!derr)
-		lc->counts.deleted++; /* pks_ledger: not an eviction */
-	else if (derr != -ENOENT)
-		lc->counts.delete_errors++;
+	if (!lc->flushing) {
+		int derr = pks_flowtab_del(&lc->flows, &e->key);
+
+		if (!derr)
+			lc->counts.deleted++; /* pks_ledger: not an eviction */
+		else if (derr != -ENOENT)
+			lc->counts.delete_errors++;
+	}
 	if (e->pending) {
 		lc->counts.pending--;
-		if (lc->restore_fd >= 0)
+		if (lc->restore_fd >= 0 && !lc->flushing)
 			bpf_map_delete_elem(lc->restore_fd, &e->key);
 	}
 	/* The record reads the flow's name before it goes. */
-	forget_context(lc, e, emit_record(lc, e, reason, false));
+	named = emit_record(lc, e, reason, false);
+	if (!lc->flushing)
+		forget_context(lc, e, named);
 	lc_remove(lc, e);
 }
 
@@ -635,6 +643,28 @@ void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h)
 	lc->counts.noted++;
 }
 
+/*
+ * Same 5-tuple, new flow (v): the old one was removed and recreated between
+ * two reads. The old one's record goes; e then stands for the new one, whose
+ * traffic the caller counts as fresh.
+ */
+static void replace_flow(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow_view *v)
+{
+	if (e->pending) {
+		e->pending = false;
+		lc->counts.pending--;
+		if (lc->restore_fd >= 0 && !lc->flushing)
+			bpf_map_delete_elem(lc->restore_fd, &e->key);
+	} else {
+		lc->counts.evicted++;
+	}
+	emit_record(lc, e, PKS_END_EVICTED, false);
+	memset(e->rep_bytes, 0, sizeof(e->rep_bytes));
+	memset(e->rep_packets, 0, sizeof(e->rep_packets));
+	e->id = ++lc->next_id;
+	e->report_ns = v->first_ns;
+}
+
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
 	uint64_t created = 0, restored = 0, deleted_before = lc->counts.deleted;
@@ -679,20 +709,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			e->last = *v;
 			emit_record(lc, e, PKS_END_RESTORED, true);
 		} else if (v->first_ns != e->last.first_ns) {
-			/* Same 5-tuple, new flow: the old one was removed and recreated between scans. */
-			if (e->pending) {
-				e->pending = false;
-				lc->counts.pending--;
-				if (lc->restore_fd >= 0)
-					bpf_map_delete_elem(lc->restore_fd, &e->key);
-			} else {
-				lc->counts.evicted++;
-			}
-			emit_record(lc, e, PKS_END_EVICTED, false);
-			memset(e->rep_bytes, 0, sizeof(e->rep_bytes));
-			memset(e->rep_packets, 0, sizeof(e->rep_packets));
-			e->id = ++lc->next_id;
-			e->report_ns = v->first_ns;
+			replace_flow(lc, e, v);
 			fresh = true;
 		} else if (e->pending) {
 			/* Rebuilt by the kernel from pks_restore: its first packet's time says it is the same flow. */
@@ -786,67 +803,57 @@ static int flush_names(void *ctx, const void *keys, const void *vals, __u32 n)
 	return 0;
 }
 
-/* The shutdown's read of pks_done: which tracked flows have an entry to delete. */
-static int flush_done(void *ctx, const void *keys, const void *vals, __u32 n)
+/* The flows' names from one read of pks_names instead of a lookup per flow; false (none kept) when it fails. */
+static bool flush_read_names(struct pks_lifecycle *lc)
 {
-	struct pks_lifecycle *lc = ctx;
-
-	for (__u32 i = 0; i < n; i++) {
-		struct lc_entry *e = lc_find(lc, (const struct pks_flow_key *)keys + i);
-
-		if (e)
-			e->done = true;
-	}
-	return 0;
-}
-
-/*
- * The flows' names and pks_done entries from one read of each map instead
- * of a lookup per flow; false (and nothing kept) when a read fails.
- */
-static bool flush_read_context(struct pks_lifecycle *lc)
-{
-	for (size_t i = 0; i < lc->used; i++) {
+	for (size_t i = 0; i < lc->used; i++)
 		lc->tab[i].name = 0;
-		lc->tab[i].done = false;
-	}
 	lc->n_names = 0;
-	if ((lc->names_fd >= 0 && pks_map_batches(lc->names_fd, sizeof(struct pks_flow_key),
-						  sizeof(struct pks_flow_name), flush_names, lc)) ||
-	    (lc->done_fd >= 0 &&
-	     pks_map_batches(lc->done_fd, sizeof(struct pks_flow_key), sizeof(__u8), flush_done, lc)))
-		return false;
-	return true;
+	return lc->names_fd < 0 || pks_map_batches(lc->names_fd, sizeof(struct pks_flow_key),
+						   sizeof(struct pks_flow_name), flush_names, lc) == 0;
 }
 
 void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason)
 {
 	/*
-	 * Every flow's last state from one read of the tables, as a scan reads
-	 * them, and their names and pks_done entries from one read of each,
-	 * rather than lookups per flow: with 260,000 flows under a flood,
-	 * stopping took up to 19 s of system calls. When a read fails, lookups
-	 * per flow as before.
+	 * The caller has detached the last interface, so one read of the tables
+	 * is every flow's last state, including the flows no scan has seen yet
+	 * (up to a second of them: under a flood, hundreds of thousands). The
+	 * names come from one read of pks_names. Nothing is deleted: the maps go
+	 * when the daemon closes them, and a deletion per flow made stopping
+	 * under a flood take 7-9 s. When the read fails, each tracked flow ends
+	 * with its own lookup.
 	 */
+	lc->flushing = true;
 	if (pks_flows_reread(&lc->flows, &lc->set) == 0) {
 		for (size_t i = 0; i < lc->set.n; i++) {
 			const struct pks_flow_rec *rec = &lc->set.recs[i];
 			struct lc_entry *e = lc_find(lc, &rec->key);
+			bool fresh = !e;
 
-			if (e && rec->val.first_ns == e->last.first_ns)
-				take_reading(lc, e, &rec->val);
+			if (!e) {
+				e = lc_insert(lc, &rec->key);
+				if (!e)
+					break; /* out of memory: the flows tracked so far still end */
+				e->report_ns = rec->val.first_ns;
+			} else if (rec->val.first_ns != e->last.first_ns) {
+				replace_flow(lc, e, &rec->val);
+				fresh = true;
+			}
+			count_traffic(lc, e, &rec->val, fresh);
+			e->last = rec->val;
 		}
-		lc->flushing = flush_read_context(lc);
+		lc->names_read = flush_read_names(lc);
 		while (lc->used)
 			finish_flow(lc, &lc->tab[lc->used - 1], reason);
-		lc->flushing = false;
+		lc->names_read = false;
 		free(lc->names);
 		lc->names = NULL;
 		lc->n_names = 0;
 	}
 	while (lc->used)
 		end_flow(lc, &lc->tab[lc->used - 1], reason, true);
-	ledger_sync(lc);
+	lc->flushing = false;
 }
 
 void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock)

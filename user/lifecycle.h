@@ -136,7 +136,11 @@ void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl
 void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h);
 /* One scan at flow-clock time now; returns flows ended or -errno. */
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
-/* Ends every tracked flow with reason (PKS_END_SHUTDOWN), deleting them. */
+/*
+ * Ends every flow with reason (PKS_END_SHUTDOWN) once its table goes away:
+ * the flows the tables hold now and the tracked ones they lost. It deletes
+ * nothing from the kernel's maps, so call it only after the last detach.
+ */
 void pks_lifecycle_flush(struct pks_lifecycle *lc, enum pks_end_reason reason);
 const struct pks_lifecycle_counts *pks_lifecycle_counts(const struct pks_lifecycle *lc);
 

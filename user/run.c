@@ -93,6 +93,43 @@ static int run_cmd(int (*cmd)(int, char **), char **argv, int argc)
 	return ret;
 }
 
+/*
+ * Detaches the first n of ifaces, last first: all of them, or only those this
+ * run attached (not those it adopted). Returns 0, or -1 when one failed.
+ */
+static int detach_ifaces(const char **ifaces, int n, const bool *adopted, bool all)
+{
+	int err = 0;
+
+	for (int i = n - 1; i >= 0; i--) {
+		char *av[] = { "detach", (char *)ifaces[i], NULL };
+
+		if (adopted[i] && !all)
+			continue;
+		if (run_cmd(cmd_detach, av, 2) != PKS_EXIT_OK)
+			err = -1;
+	}
+	return err;
+}
+
+/* Whether name in the pin directory still names fd's map: not once the last detach removed the pins. */
+static bool still_pinned(const char *name, int fd)
+{
+	struct bpf_map_info a = {}, b = {};
+	__u32 la = sizeof(a), lb = sizeof(b);
+	char path[256];
+	int pfd;
+	bool same;
+
+	snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, name);
+	pfd = bpf_obj_get(path);
+	if (pfd < 0)
+		return false;
+	same = !bpf_obj_get_info_by_fd(fd, &a, &la) && !bpf_obj_get_info_by_fd(pfd, &b, &lb) && a.id == b.id;
+	close(pfd);
+	return same;
+}
+
 static int open_pinned(const char *name, int *fd)
 {
 	char path[256];
@@ -234,7 +271,7 @@ int cmd_run(int argc, char **argv)
 	int n_ifaces = 0, attached = 0, c, ret = PKS_EXIT_FAIL;
 	uint64_t next_scan = 0, evictions_shown = 0;
 	int stats_fd = -1, lock_fd, daemon_fd = -1, restore_fd = -1, ledger_fd = -1;
-	bool detach = false, no_apps = false, mode_given = false, created_dir = false;
+	bool detach = false, detached = false, no_apps = false, mode_given = false, created_dir = false;
 	bool adopted[PKS_RUN_IFACES_MAX] = {};
 	char apps_buf[PATH_MAX];
 	unsigned long v;
@@ -441,9 +478,25 @@ int cmd_run(int argc, char **argv)
 		if (metrics)
 			pks_metrics_run(metrics);
 	}
-	/* With the maps going away, every flow ends now: the last records say so. */
-	if (detach && lc)
-		pks_lifecycle_flush(lc, PKS_END_SHUTDOWN);
+	/*
+	 * --detach-on-exit: the interfaces go first, so that the flows' last
+	 * state is final. Every flow ends when the tables go with the last
+	 * attachment, and the last records say so; while another attachment
+	 * keeps the tables, its flows go on (the next daemon ends them).
+	 */
+	if (detach) {
+		if (detach_ifaces(ifaces, attached, adopted, true))
+			ret = PKS_EXIT_FAIL;
+		detached = true;
+		if (lc && !still_pinned(PKS_MAP_FLOWS, maps.flows)) {
+			/* What the kernel sent before the detach, names and verdicts included (a ring's worth at most). */
+			for (int i = 0; i < 256 && pks_engine_poll(e, 0) > 0; i++)
+				;
+			pks_lifecycle_flush(lc, PKS_END_SHUTDOWN);
+		} else if (lc) {
+			fprintf(stderr, "pktspec: another attachment keeps the flow table: its flows go on\n");
+		}
+	}
 	if (pks_verbose) {
 		const struct pks_engine_stats *st = pks_engine_stats(e);
 
@@ -494,20 +547,9 @@ out:
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0)
 			close(*fds[i]);
-	/*
-	 * Nothing half-attached: what this run attached before failing goes too
-	 * (not what it adopted). --detach-on-exit detaches every -i interface.
-	 */
-	if (detach || attached < n_ifaces) {
-		for (int i = attached - 1; i >= 0; i--) {
-			char *av[] = { "detach", (char *)ifaces[i], NULL };
-
-			if (adopted[i] && !detach)
-				continue;
-			if (run_cmd(cmd_detach, av, 2) != PKS_EXIT_OK)
-				ret = PKS_EXIT_FAIL;
-		}
-	}
+	/* Nothing half-attached: what this run attached before failing goes too (not what it adopted). */
+	if (!detached && (detach || attached < n_ifaces) && detach_ifaces(ifaces, attached, adopted, detach))
+		ret = PKS_EXIT_FAIL;
 	if (created_dir) {
 		/* An empty pin directory this run made only to lock it (nothing attached) goes. */
 		lock_fd = pks_lock();
