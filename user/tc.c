@@ -129,22 +129,23 @@ static int tc_open(struct pktspec_tc_bpf **out)
 
 /*
  * Pins the policy maps (creating them when missing) without loading the
- * program or touching the flow table, so policies can be written before any
- * attachment. Returns a skeleton whose policy map fds are usable.
+ * program or creating any other map, so policies can be written before any
+ * attachment and after the last detach. Returns a skeleton whose policy map fds are usable.
  */
 int pks_policy_maps_open(struct pktspec_tc_bpf **out)
 {
 	struct pktspec_tc_bpf *skel;
+	struct bpf_map *map;
 	int err;
 
 	err = tc_open(&skel);
 	if (err)
 		return err;
 	bpf_program__set_autoload(skel->progs.pks_tc, false);
-	bpf_map__set_autocreate(skel->maps.pks_flows, false);
-	bpf_map__set_autocreate(skel->maps.pks_flows4, false);
-	bpf_map__set_autocreate(skel->maps.pks_ways4, false);
-	bpf_map__set_autocreate(skel->maps.pks_locks4, false);
+	/* Only the policy's maps: the flow tables and counters are the attachments' (pinned with them). */
+	bpf_object__for_each_map(map, skel->obj)
+		if (map != skel->maps.pks_policy && map != skel->maps.pks_pol_state && !bpf_map__is_internal(map))
+			bpf_map__set_autocreate(map, false);
 	err = pktspec_tc_bpf__load(skel);
 	if (err) {
 		pks_fail("cannot create the policy maps in %s: %s (the pinned maps may come from "

@@ -4,7 +4,7 @@
 # rejected with every bad line's number and changes nothing; a good one
 # replaces the policy whole; `policy list` and bpftool show the same policy
 # with named fields; list output loads back; policies outlive the CLI and a
-# detach.
+# detach, and after the detach they pin nothing but the policy's own maps.
 . "$(dirname "$0")/../lib/common.sh"
 
 P=$PKTSPEC
@@ -146,4 +146,7 @@ printf 'ssh drop\nhttp mark\n' | $P policy load - 2>"$PKS_TMP/err"
 pks_check clear $P policy clear
 out=$($P policy list)
 [ "$out" = "no policy: every packet passes untouched" ] && pks_pass cleared || pks_fail cleared "$out"
+# With nothing attached, the policy commands keep only the policy's own maps pinned.
+extra=$(ls -p /sys/fs/bpf/pktspec | grep -v -x -e pks_policy -e pks_pol_state -e 'links/' | tr '\n' ' ')
+[ -z "$extra" ] && pks_pass policy_pins_only_policy || pks_fail policy_pins_only_policy "also pinned: $extra"
 pks_done
