@@ -8,6 +8,13 @@
  * skb->mark (value under a mask), the tc class, skb->priority, DSCP, or drop.
  * It never classifies: the XDP program does, and this one only reads.
  *
+ * A tunnel's packet (bpf/encap.h) is opened as the classifier opens it, up
+ * to PKS_TUNNEL_MAX deep: the verdict of the flow inside selects the policy,
+ * whose actions apply to the packet as it is on the wire (DSCP to the outer
+ * IP header, which is the one the network reads). When the flow inside
+ * selects none (no entry, no verdict yet, no policy for it), the tunnel's
+ * own flow selects it as any packet's flow does.
+ *
  * It returns TC_ACT_UNSPEC for every packet it passes, so that other filters
  * on the same hook still run after it (and see its mark), and TC_ACT_SHOT for
  * a drop. Exactly one outcome is counted per packet in pks_tc_stats.
@@ -21,6 +28,14 @@
 #include "flow.h"
 #include "maps.h"
 #include "maps_policy.h"
+#include "encap.h"
+
+/* The UDP ports opened as tunnels: the attach command's --tunnel-port, as the classifier's. */
+const volatile struct pks_config pks_cfg = {
+	.vxlan_port = PKS_VXLAN_PORT,
+	.geneve_port = PKS_GENEVE_PORT,
+	.gtpu_port = PKS_GTPU_PORT,
+};
 
 /* include/uapi/linux/pkt_cls.h: not in vmlinux.h, which only carries types. */
 #define TC_ACT_UNSPEC (-1)
@@ -62,6 +77,49 @@ static __noinline int pks_tc_parse(struct __sk_buff *skb, struct pks_pkt *p)
 	return pks_parse(&cur, p);
 }
 
+/*
+ * The packet inside the tunnels around p, parsed into *in as the classifier
+ * keys it (pks_decap); returns the tunnels opened, 0 for none or when a
+ * header does not parse (then the outer flow stands).
+ */
+static __noinline int pks_tc_inner(struct __sk_buff *skb, const struct pks_pkt *p, struct pks_pkt *in)
+{
+	void *data = (void *)(long)skb->data;
+	struct pks_cursor cur;
+	struct pks_tunnel t;
+	__u32 off;
+	__u8 kind;
+	int depth;
+
+	__builtin_memcpy(in, p, sizeof(*in));
+	for (depth = 0; depth < PKS_TUNNEL_MAX; depth++) {
+		kind = pks_tunnel_of(in, pks_cfg.vxlan_port, pks_cfg.geneve_port, pks_cfg.gtpu_port);
+		if (!kind)
+			break;
+		off = in->payload_off;
+		if (off > PKS_PARSE_OFF_MAX)
+			return 0;
+		cur.pos = data + off;
+		cur.end = (void *)(long)skb->data_end;
+		if (pks_tunnel_parse(&cur, kind, in->l4, &t) || t.inner == PKS_IN_OTHER)
+			return 0;
+		__builtin_memset(in, 0, sizeof(*in));
+		in->encap = t.kind;
+		in->depth = depth + 1;
+		in->tunnel_id = t.id;
+		/* A fresh bound for the inner headers' offsets, as in pks_decap. */
+		in->payload_off = cur.pos - data;
+		asm volatile("" ::: "memory");
+		off = *(volatile __u32 *)&in->payload_off;
+		if (off > PKS_PARSE_OFF_MAX)
+			return 0;
+		cur.pos = data + off;
+		if (pks_parse_inner(&cur, data, in, &t))
+			return 0;
+	}
+	return depth;
+}
+
 /* Packets that are not flow packets by design, not because they were cut short. */
 static __always_inline int pks_tc_not_flow(int reason)
 {
@@ -86,6 +144,35 @@ static __always_inline struct pks_policy *pks_pol_find(__u8 table, __u8 match, _
 		return NULL;
 	}
 	return pol;
+}
+
+/*
+ * The policy f's verdict selects (NULL for none) and the outcome: no flow,
+ * pending (no verdict yet, or one less sure than the policy asks), no
+ * policy, or applied.
+ */
+static __always_inline int pks_tc_select(const struct pks_flow *f, __u8 table, struct pks_policy **pol)
+{
+	int too_weak = 0;
+
+	*pol = NULL;
+	if (!f)
+		return PKS_TC_NO_FLOW;
+	if (f->confidence == PKS_C_NONE && !(f->flags & PKS_F_DECIDED))
+		return PKS_TC_PENDING;
+	/* Most specific first: protocol and application, application, protocol. */
+	if (f->app) {
+		*pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, f->app, f->confidence, &too_weak);
+		if (!*pol)
+			*pol = pks_pol_find(table, PKS_PM_APP, 0, f->app, f->confidence, &too_weak);
+	}
+	if (!*pol)
+		*pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, 0, f->confidence, &too_weak);
+	/*
+	 * A policy that exists but asks for a surer verdict than the flow
+	 * has leaves the flow pending: it follows the pending default.
+	 */
+	return *pol ? PKS_TC_APPLIED : too_weak ? PKS_TC_PENDING : PKS_TC_NO_POLICY;
 }
 
 /*
@@ -136,14 +223,14 @@ SEC("tc")
 int pks_tc(struct __sk_buff *skb)
 {
 	struct pks_flow_key key;
-	struct pks_pkt pkt;
+	struct pks_pkt pkt, in;
 	struct pks_flow_key4 key4;
 	struct pks_policy *pol = NULL;
 	struct pks_pol_state *st;
 	struct pks_flow *f;
 	__u32 zero = 0, linear;
 	__u8 table = 0;
-	int reason, outcome, too_weak = 0, is4;
+	int reason, outcome, inner = -1, is4;
 
 	reason = pks_tc_parse(skb, &pkt);
 	linear = skb->data_end - skb->data;
@@ -165,30 +252,44 @@ int pks_tc(struct __sk_buff *skb)
 	if (st)
 		table = st->live & 1;
 
-	is4 = pks_pkt_is4(&pkt);
-	if (is4)
-		pks_flow_key4_make(&pkt, &key4);
-	else
-		pks_flow_key_make(&pkt, &key);
-	f = pks_flow_lookup(is4, &key4, &key);
-	if (!f) {
-		outcome = PKS_TC_NO_FLOW;
-	} else if (f->confidence == PKS_C_NONE && !(f->flags & PKS_F_DECIDED)) {
-		outcome = PKS_TC_PENDING;
-	} else {
-		/* Most specific first: protocol and application, application, protocol. */
-		if (f->app) {
-			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, f->app, f->confidence, &too_weak);
-			if (!pol)
-				pol = pks_pol_find(table, PKS_PM_APP, 0, f->app, f->confidence, &too_weak);
+	if (pks_tunnel_of(&pkt, pks_cfg.vxlan_port, pks_cfg.geneve_port, pks_cfg.gtpu_port)) {
+		linear = skb->data_end - skb->data;
+		if (linear < skb->len && linear < PKS_TC_PULL_MAX) {
+			/* The headers inside go on past the linear data: the outer ones are parsed again after. */
+			__u32 want = skb->len < PKS_TC_PULL_MAX ? skb->len : PKS_TC_PULL_MAX;
+
+			if (bpf_skb_pull_data(skb, want) == 0) {
+				pks_tc_count(PKS_TC_PULLED);
+				if (pks_tc_parse(skb, &pkt)) {
+					pks_tc_count(PKS_TC_MALFORMED);
+					return TC_ACT_UNSPEC;
+				}
+			}
 		}
-		if (!pol)
-			pol = pks_pol_find(table, PKS_PM_PROTO, f->proto, 0, f->confidence, &too_weak);
-		/*
-		 * A policy that exists but asks for a surer verdict than the flow
-		 * has leaves the flow pending: it follows the pending default.
-		 */
-		outcome = pol ? PKS_TC_APPLIED : too_weak ? PKS_TC_PENDING : PKS_TC_NO_POLICY;
+		if (pks_tc_inner(skb, &pkt, &in) > 0) {
+			pks_flow_key_make(&in, &key); /* inside a tunnel: the wide table */
+			f = pks_flow_lookup(0, &key4, &key);
+			inner = pks_tc_select(f, table, &pol);
+			if (inner == PKS_TC_APPLIED)
+				pks_tc_count(PKS_TC_TUNNEL);
+		}
+	}
+	/*
+	 * Otherwise the packet's own flow (a tunnel's: the tunnel's flow)
+	 * selects it; when that selects none either, what the flow inside
+	 * lacked (no entry yet, no verdict yet, no policy) is the outcome.
+	 */
+	outcome = inner;
+	if (outcome != PKS_TC_APPLIED) {
+		is4 = pks_pkt_is4(&pkt);
+		if (is4)
+			pks_flow_key4_make(&pkt, &key4);
+		else
+			pks_flow_key_make(&pkt, &key);
+		f = pks_flow_lookup(is4, &key4, &key);
+		outcome = pks_tc_select(f, table, &pol);
+		if (outcome != PKS_TC_APPLIED && inner >= 0)
+			outcome = inner;
 	}
 	if (outcome != PKS_TC_APPLIED) {
 		struct pks_policy_key k = { .table = table, .match = PKS_PM_PENDING };

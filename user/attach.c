@@ -448,7 +448,7 @@ int cmd_attach(int argc, char **argv)
 					goto out;
 				if (egress)
 					printf("attached the egress classifier to %s\n", argv[optind]);
-				if (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs))
+				if (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs, &lo))
 					goto out;
 				if (tc_dirs)
 					printf("attached the tc policy program to %s\n", argv[optind]);
@@ -495,7 +495,7 @@ int cmd_attach(int argc, char **argv)
 		goto out_cleanup_maps;
 	}
 	if ((egress && pks_egress_attach(ifindex, argv[optind], &lo)) ||
-	    (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs))) {
+	    (tc_dirs && pks_tc_attach(ifindex, argv[optind], tc_dirs, &lo))) {
 		bool found;
 
 		pks_egress_detach(ifindex, argv[optind], &found);

@@ -354,7 +354,7 @@ int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_o
 #define PKS_TC_DIR_EGRESS 2
 struct pktspec_tc_bpf;
 int pks_tc_parse_dirs(const char *s); /* ingress, egress, both (or NULL): mask; -1 when bad */
-int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs);
+int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs, const struct pks_load_opts *lo);
 int pks_tc_detach(unsigned int ifindex, const char *ifname, bool *found);
 int pks_tc_query(unsigned int ifindex, __u32 *ingress_id, __u32 *egress_id);
 int pks_tc_status(bool json, FILE *out); /* attachments in this netns: count or -errno */

@@ -195,7 +195,7 @@ int pks_tc_clsact_ensure(unsigned int ifindex, const char *ifname)
 }
 
 
-int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
+int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs, const struct pks_load_opts *lo)
 {
 	struct pktspec_tc_bpf *skel = NULL;
 	int attached = 0, err, ret = -EINVAL;
@@ -203,6 +203,8 @@ int pks_tc_attach(unsigned int ifindex, const char *ifname, int dirs)
 	err = tc_open(&skel);
 	if (err)
 		return err;
+	/* The tunnels it opens are the classifier's (--tunnel-port). */
+	pks_tunnel_ports_apply(lo, &skel->rodata->pks_cfg);
 	err = pks_skel_load(skel->skeleton, "the tc policy program");
 	if (err) {
 		ret = err;

@@ -67,7 +67,8 @@ struct pks_pol_state {
 /*
  * Why the tc program finished with a packet; exactly one of 0..7 is counted
  * per packet in pks_tc_stats (per CPU), and PULLED in addition when the
- * headers had to be pulled into the linear data. IDs are stable: append only.
+ * headers had to be pulled into the linear data, TUNNEL when the policy
+ * applied came from the flow inside a tunnel. IDs are stable: append only.
  *
  * PKS_TC_REASON(SYMBOL, id, field, "meaning")
  */
@@ -80,7 +81,8 @@ struct pks_pol_state {
 	X(APPLIED, 5, applied, "a policy's actions applied, packet passed")                       \
 	X(DROPPED, 6, dropped, "dropped by a policy or by the pending default")                   \
 	X(REWRITE_FAILED, 7, rewrite_failed, "the DSCP rewrite failed (packet passed unchanged)") \
-	X(PULLED, 8, pulled, "headers were beyond the linear data: pulled, then handled")
+	X(PULLED, 8, pulled, "headers were beyond the linear data: pulled, then handled")              \
+	X(TUNNEL, 9, tunnel, "the policy applied came from the flow inside a tunnel (counted besides applied)")
 
 enum pks_tc_reason {
 #define PKS_TC_REASON_ENUM(sym, id, field, desc) PKS_TC_##sym = id,

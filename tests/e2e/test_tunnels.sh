@@ -10,7 +10,10 @@
 # `pktspec flows --json` must show every inner flow decided with its tunnel
 # (kind and ID: GRE key, VNI), the tunnel's own flow named (gre, ipip, vxlan,
 # geneve), and the tcpdump recording of the underlay replayed must give the
-# same verdicts.
+# same verdicts. The server's end also carries the tc policy program on
+# egress with `http dscp af41`: its HTTP answers leave inside every tunnel
+# with AF41 on the outer IP header (the flow inside selects the policy), and
+# its DNS answers without it.
 #
 # A tunnel is made by the kernel's driver (`ip link add type ...`) when the
 # kernel has it. A kernel built without it (no modules: CONFIG_MODULES unset,
@@ -192,7 +195,8 @@ else
 fi
 
 pks_check "$T:attach-client" pks_in "$PKS_CLI" "$PKTSPEC" attach --mode native "$PKS_CLI_IF"
-pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode native "$PKS_SRV_IF"
+pks_check "$T:attach-server" pks_in "$PKS_SRV" "$PKTSPEC" attach --mode native "$PKS_SRV_IF" --tc egress
+pks_check "$T:policy" "$PKTSPEC" policy set http dscp af41
 pks_tcpdump_start "$PKS_CLI" "$PKS_CLI_IF" "$PKS_TMP/tunnels.pcap" ||
 	pks_fail "$T:tcpdump" "$(cat "$PKS_TMP/tunnels.pcap.log")"
 
@@ -221,6 +225,27 @@ if [ $HAVE_VXLAN = 1 ]; then
 	done
 fi
 pks_tcpdump_stop "$PKS_TMP/tunnels.pcap" 2>"$PKS_TMP/tcpdump.stop" || pks_fail "$T:capture" "$(cat "$PKS_TMP/tcpdump.stop")"
+
+# Outer headers from the server's underlay address: AF41 (DSCP 34, TOS 0x88)
+# on HTTP's answers in each kind of tunnel, on no DNS answer.
+af41() { # FILTER: packets from the server with AF41 outside, matching FILTER
+	tcpdump -r "$PKS_TMP/tunnels.pcap" -nn "$1" 2>/dev/null | wc -l
+}
+af41v4='src host 198.18.0.2 and (ip[1] & 0xfc) = 0x88'
+for spec in "gre:ip proto 47" "ipip:ip proto 4" "sit:ip proto 41" "geneve:udp src port 6081 or udp dst port 6081" \
+	"ip6tnl:src host 2001:db8::2 and (ip6[0:2] & 0x0fc0) = 0x0880" "vxlan:udp dst port 4789"; do
+	name=${spec%%:*} f=${spec#*:}
+	[ "$name" = vxlan ] && [ $HAVE_VXLAN = 0 ] && continue
+	case $name in ip6tnl) n=$(af41 "$f") ;; *) n=$(af41 "$af41v4 and ($f)") ;; esac
+	[ "$n" -gt 0 ] && pks_pass "$T:policy-dscp-$name ($n packets)" ||
+		pks_fail "$T:policy-dscp-$name" "no packet from the server in $name with AF41 outside"
+done
+# DNS's answers (a UDP datagram of its own inside each tunnel) keep DSCP 0 outside.
+dns_marked=$(tcpdump -r "$PKS_TMP/tunnels.pcap" -nn -v "$af41v4" 2>/dev/null | grep -c '\.53 >')
+[ "$dns_marked" -eq 0 ] && pks_pass "$T:policy-dns-unmarked" || pks_fail "$T:policy-dns-unmarked" "$dns_marked DNS answers with AF41"
+tunnel_hits=$(bpftool map dump pinned /sys/fs/bpf/pktspec/pks_tc_stats | jq '[.[0].values[].value.tunnel] | add')
+[ "${tunnel_hits:-0}" -gt 0 ] && pks_pass "$T:policy-tunnel-counter ($tunnel_hits)" ||
+	pks_fail "$T:policy-tunnel-counter" "pks_tc_stats tunnel: ${tunnel_hits:-none}"
 
 pks_in "$PKS_CLI" "$PKTSPEC" flows --json >"$PKS_TMP/live.json" 2>"$PKS_TMP/flows.err" ||
 	pks_fail "$T:flows" "$(cat "$PKS_TMP/flows.err")"

@@ -33,6 +33,70 @@ static size_t l2_len(const struct pkt_spec *s)
 	return 14 + 4 * (size_t)s->vlans;
 }
 
+/* Ethernet + IPv4 (protocol l4, addresses 198.18.9.1 -> .2) of total length ip_len at buf. */
+size_t pkt_outer_ip4(uint8_t *buf, uint8_t l4, size_t ip_len)
+{
+	memset(buf, 0, 34);
+	buf[0] = 0x02;
+	buf[6] = 0x02;
+	buf[12] = 0x08;
+	buf[14] = 0x45;
+	buf[16] = ip_len >> 8;
+	buf[17] = ip_len & 0xff;
+	buf[22] = 64;
+	buf[23] = l4;
+	inet_pton(AF_INET, "198.18.9.1", buf + 26);
+	inet_pton(AF_INET, "198.18.9.2", buf + 30);
+	return 34;
+}
+
+size_t pkt_vxlan_wrap(uint8_t *buf, uint32_t vni, const uint8_t *inner, size_t n)
+{
+	size_t udp_len = 8 + 8 + n, off;
+
+	off = pkt_outer_ip4(buf, 17, 20 + udp_len);
+	memset(buf + off, 0, 16);
+	buf[off] = 50000 >> 8;
+	buf[off + 1] = 50000 & 0xff;
+	buf[off + 2] = 4789 >> 8;
+	buf[off + 3] = 4789 & 0xff;
+	buf[off + 4] = udp_len >> 8;
+	buf[off + 5] = udp_len & 0xff;
+	buf[off + 8] = 0x08; /* I */
+	buf[off + 12] = vni >> 16;
+	buf[off + 13] = vni >> 8;
+	buf[off + 14] = vni;
+	memcpy(buf + off + 16, inner, n);
+	return off + 16 + n;
+}
+
+size_t pkt_gre_nested(uint8_t *buf, int levels, uint16_t flags, const uint8_t *ip, size_t n)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < levels; i++) {
+		size_t rest = (size_t)(levels - i) * (20 + 4) + n;
+
+		if (i == 0) {
+			off = pkt_outer_ip4(buf, 47, rest);
+		} else {
+			/* An inner IPv4 header of its own (no Ethernet): copy the outer one's fields. */
+			memcpy(buf + off, buf + 14, 20);
+			buf[off + 2] = rest >> 8;
+			buf[off + 3] = rest & 0xff;
+			buf[off + 19] = 2 + i; /* distinct tunnel endpoints per level */
+			off += 20;
+		}
+		buf[off] = flags >> 8;
+		buf[off + 1] = flags & 0xff;
+		buf[off + 2] = 0x08;
+		buf[off + 3] = 0x00;
+		off += 4;
+	}
+	memcpy(buf + off, ip, n);
+	return off + n;
+}
+
 size_t pkt_l3_off(const struct pkt_spec *s)
 {
 	return l2_len(s);

@@ -55,6 +55,12 @@ size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t max);
 /* Offset of the IP header and of the L4 header in a frame built from s. */
 size_t pkt_l3_off(const struct pkt_spec *s);
 size_t pkt_l4_off(const struct pkt_spec *s);
+/* Ethernet + IPv4 (protocol l4, addresses 198.18.9.1 -> .2) of total length ip_len at buf: 34 bytes. */
+size_t pkt_outer_ip4(uint8_t *buf, uint8_t l4, size_t ip_len);
+/* A VXLAN frame (UDP 50000 -> 4789) with VNI vni around the inner frame (Ethernet first) of n bytes. */
+size_t pkt_vxlan_wrap(uint8_t *buf, uint32_t vni, const uint8_t *inner, size_t n);
+/* `levels` plain GRE headers (IPv4 payload type) nested around the IP packet ip of n bytes. */
+size_t pkt_gre_nested(uint8_t *buf, int levels, uint16_t flags, const uint8_t *ip, size_t n);
 
 struct pktspec_bpf;
 struct pks_env {

@@ -25,23 +25,6 @@
 static const uint8_t dns_query[] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 				     1,    'x',  0,    0x00, 0x01, 0x00, 0x01 };
 
-/* Ethernet + IPv4 (protocol l4, addresses 198.18.9.1 -> .2) of total length ip_len at buf. */
-static size_t outer_ip4(uint8_t *buf, uint8_t l4, size_t ip_len)
-{
-	memset(buf, 0, 34);
-	buf[0] = 0x02;
-	buf[6] = 0x02;
-	buf[12] = 0x08;
-	buf[14] = 0x45;
-	buf[16] = ip_len >> 8;
-	buf[17] = ip_len & 0xff;
-	buf[22] = 64;
-	buf[23] = l4;
-	inet_pton(AF_INET, "198.18.9.1", buf + 26);
-	inet_pton(AF_INET, "198.18.9.2", buf + 30);
-	return 34;
-}
-
 /* The inner DNS query frame (Ethernet first) into buf; its length. */
 static size_t inner_frame(uint8_t *buf, size_t max)
 {
@@ -52,63 +35,22 @@ static size_t inner_frame(uint8_t *buf, size_t max)
 	return pkt_build(&s, buf, max);
 }
 
-/* A VXLAN frame with VNI vni around the inner frame (Ethernet first) of n bytes. */
-static size_t vxlan_wrap(uint8_t *buf, uint32_t vni, const uint8_t *inner, size_t n)
-{
-	size_t udp_len = 8 + 8 + n, off;
-
-	off = outer_ip4(buf, 17, 20 + udp_len);
-	memset(buf + off, 0, 16);
-	buf[off] = 50000 >> 8;
-	buf[off + 1] = 50000 & 0xff;
-	buf[off + 2] = 4789 >> 8;
-	buf[off + 3] = 4789 & 0xff;
-	buf[off + 4] = udp_len >> 8;
-	buf[off + 5] = udp_len & 0xff;
-	buf[off + 8] = 0x08; /* I */
-	buf[off + 12] = vni >> 16;
-	buf[off + 13] = vni >> 8;
-	buf[off + 14] = vni;
-	memcpy(buf + off + 16, inner, n);
-	return off + 16 + n;
-}
-
 /* A VXLAN frame with VNI vni around the inner DNS query. */
 static size_t vxlan_frame(uint8_t *buf, uint32_t vni)
 {
 	uint8_t inner[256];
 	size_t n = inner_frame(inner, sizeof(inner));
 
-	return vxlan_wrap(buf, vni, inner, n);
+	return pkt_vxlan_wrap(buf, vni, inner, n);
 }
 
 /* `levels` plain GRE headers (IPv4 payload type) nested around the inner DNS query's IP packet. */
 static size_t gre_nested(uint8_t *buf, int levels, uint16_t flags)
 {
 	uint8_t inner[256];
-	size_t n = inner_frame(inner, sizeof(inner)) - 14, off = 0;
+	size_t n = inner_frame(inner, sizeof(inner)) - 14;
 
-	for (int i = 0; i < levels; i++) {
-		size_t rest = (size_t)(levels - i) * (20 + 4) + n;
-
-		if (i == 0) {
-			off = outer_ip4(buf, 47, rest);
-		} else {
-			/* An inner IPv4 header of its own (no Ethernet): copy the outer one's fields. */
-			memcpy(buf + off, buf + 14, 20);
-			buf[off + 2] = rest >> 8;
-			buf[off + 3] = rest & 0xff;
-			buf[off + 19] = 2 + i; /* distinct tunnel endpoints per level */
-			off += 20;
-		}
-		buf[off] = flags >> 8;
-		buf[off + 1] = flags & 0xff;
-		buf[off + 2] = 0x08;
-		buf[off + 3] = 0x00;
-		off += 4;
-	}
-	memcpy(buf + off, inner + 14, n);
-	return off + n;
+	return pkt_gre_nested(buf, levels, flags, inner + 14, n);
 }
 
 TEST(encap_vxlan_tenants_stay_two_flows)
@@ -314,7 +256,7 @@ TEST(encap_dns_name_and_events_carry_the_tunnel)
 	rs.payload = answer;
 	rs.payload_len = sizeof(answer);
 	n = pkt_build(&rs, inner, sizeof(inner));
-	n = vxlan_wrap(frame, 1001, inner, n);
+	n = pkt_vxlan_wrap(frame, 1001, inner, n);
 	CHECK_EQ(pks_env_run_raw(&env, frame, n), 0);
 	pks_engine_poll(eng, 0);
 	fflush(eo.out);

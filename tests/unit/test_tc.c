@@ -553,3 +553,113 @@ TEST(tc_ipv6_extension_headers)
 	CHECK_EQ(r.priority, 0x00020003);
 	tc_env_close(&e);
 }
+
+/* The outer IPv4 header of a frame from pkt_outer_ip4 (at 14) given its checksum. */
+static void outer_csum(uint8_t *frame)
+{
+	uint16_t c;
+
+	frame[24] = frame[25] = 0;
+	c = ip_csum(frame + 14, 20);
+	frame[24] = c >> 8;
+	frame[25] = c & 0xff;
+}
+
+/* SSH's SYN from 198.18.0.1:40000 in VXLAN with VNI vni; returns the frame's length. */
+static size_t ssh_in_vxlan(uint8_t *frame, size_t max, uint32_t vni)
+{
+	struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 22, TCPF_SYN);
+	uint8_t inner[256];
+	size_t n = pkt_build(&s, inner, sizeof(inner)), len;
+
+	if (!n || 34 + 16 + n > max)
+		return 0;
+	len = pkt_vxlan_wrap(frame, vni, inner, n);
+	outer_csum(frame);
+	return len;
+}
+
+/*
+ * A tunnel's packet: the flow inside selects the policy, and DSCP goes to the
+ * outer header (valid checksum, the packet inside untouched). The same inner
+ * 5-tuple in another VNI has no entry: the tunnel's own flow selects.
+ */
+TEST(tc_tunnel_flow_inside_selects_the_policy)
+{
+	struct tc_env e;
+	uint8_t frame[512];
+	size_t len = ssh_in_vxlan(frame, sizeof(frame), 1001);
+	struct tc_run r;
+
+	CHECK(len > 0);
+	CHECK(tc_env_open(&e) == 0);
+	CHECK(tc_rule(&e, "ssh classid 1:10 dscp ef") == 0);
+	CHECK(tc_rule(&e, "vxlan mark 0x9") == 0);
+	CHECK_EQ(pks_env_run_raw(&e.xdp, frame, len), 0);
+	CHECK_EQ(pks_env_flow_count(&e.xdp), 2); /* the tunnel's flow and SSH's inside */
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.retval, TC_ACT_UNSPEC);
+	CHECK_EQ(r.priority, 0x00010010);
+	CHECK_EQ(r.mark, 0);
+	CHECK_EQ(r.out[15], 46 << 2);
+	CHECK_EQ(ip_csum(r.out + 14, 20), 0);
+	CHECK(memcmp(r.out + 26, frame + 26, len - 26) == 0);
+	CHECK_EQ(tc_count(&e, PKS_TC_TUNNEL), 1);
+	CHECK_EQ(tc_count(&e, PKS_TC_APPLIED), 1);
+
+	len = ssh_in_vxlan(frame, sizeof(frame), 1002);
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.mark, 9);
+	CHECK_EQ(r.priority, 0);
+	CHECK_EQ(r.out[15], 0);
+	CHECK_EQ(tc_count(&e, PKS_TC_TUNNEL), 1);
+	CHECK_EQ(tc_count(&e, PKS_TC_APPLIED), 2);
+	tc_env_close(&e);
+}
+
+/* Two GRE tunnels deep, as the classifier opens them: the innermost flow selects. */
+TEST(tc_tunnel_two_levels)
+{
+	struct pkt_spec s = PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 22, TCPF_SYN);
+	uint8_t inner[256], frame[512];
+	size_t n = pkt_build(&s, inner, sizeof(inner)), len;
+	struct tc_env e;
+	struct tc_run r;
+
+	CHECK(n > 14);
+	len = pkt_gre_nested(frame, 2, 0, inner + 14, n - 14);
+	CHECK(tc_env_open(&e) == 0);
+	CHECK(tc_rule(&e, "ssh priority 7") == 0);
+	CHECK_EQ(pks_env_run_raw(&e.xdp, frame, len), 0);
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.priority, 7);
+	CHECK_EQ(tc_count(&e, PKS_TC_TUNNEL), 1);
+	tc_env_close(&e);
+}
+
+/*
+ * The flow inside without a verdict: with no policy for the tunnel, the
+ * pending default applies as to any pending flow; a policy for the tunnel
+ * applies before it.
+ */
+TEST(tc_tunnel_pending_inside)
+{
+	struct pkt_spec s = PKT_UDP4("198.18.0.1", 40000, "198.18.0.2", 40001);
+	uint8_t inner[256], frame[512];
+	size_t n = pkt_build(&s, inner, sizeof(inner)), len;
+	struct tc_env e;
+	struct tc_run r;
+
+	len = pkt_vxlan_wrap(frame, 7, inner, n);
+	CHECK(tc_env_open(&e) == 0);
+	CHECK(tc_rule(&e, "pending mark 0x3") == 0);
+	CHECK_EQ(pks_env_run_raw(&e.xdp, frame, len), 0);
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.mark, 3);
+	CHECK_EQ(tc_count(&e, PKS_TC_PENDING), 1);
+	CHECK(tc_rule(&e, "vxlan mark 0x9") == 0);
+	CHECK_EQ(tc_run_raw(&e, frame, len, 0, &r), 0);
+	CHECK_EQ(r.mark, 9);
+	CHECK_EQ(tc_count(&e, PKS_TC_TUNNEL), 0);
+	tc_env_close(&e);
+}
