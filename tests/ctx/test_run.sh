@@ -16,11 +16,22 @@ pks_in "$PKS_CLI" "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/noattach.err"
 [ $? -eq 1 ] && grep -q "attach to an interface first" "$PKS_TMP/noattach.err" && pks_pass run_without_attachment_fails ||
 	pks_fail run_without_attachment_fails "$(cat "$PKS_TMP/noattach.err")"
 
-nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --mode generic --detach-on-exit --json \
-	>"$PKS_TMP/run.out" 2>"$PKS_TMP/run.err" &
-pid=$!
-PKS_PIDS+=("$pid")
-pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run.err"
+# start_run NAME: `run -i` on the client's end in the background (pid), output in NAME.out and NAME.err.
+start_run() {
+	nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --mode generic --detach-on-exit --json \
+		>"$PKS_TMP/$1.out" 2>"$PKS_TMP/$1.err" &
+	pid=$!
+	PKS_PIDS+=("$pid")
+	pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/$1.err"
+}
+# stop_run: SIGTERM, then its exit status.
+stop_run() {
+	kill -TERM "$pid"
+	pks_wait_for 30 pks_gone "$pid"
+	wait "$pid"
+}
+
+start_run run
 pks_in "$PKS_CLI" "$PKTSPEC" status | grep -q "$PKS_CLI_IF" && pks_pass run_attached || pks_fail run_attached "$(cat "$PKS_TMP/run.err")"
 # Traffic while it runs: printed as JSON lines.
 pks_in "$PKS_SRV" ping -c 1 -W 2 198.18.0.1 >/dev/null 2>&1
@@ -33,9 +44,7 @@ pks_wait_for 30 dns_flow_printed && ok=1
 [ -n "$ok" ] && pks_pass run_prints_flow_events || pks_fail run_prints_flow_events "$(head -3 "$PKS_TMP/run.out")"
 # A flow just before the stop, most likely newer than the daemon's last scan (one a second).
 pks_in "$PKS_SRV" bash -c 'exec 3<>/dev/udp/198.18.0.1/4711; printf late >&3' 2>/dev/null
-kill -TERM "$pid"
-pks_wait_for 30 pks_gone "$pid"
-wait "$pid"
+stop_run
 [ $? -eq 0 ] && pks_pass run_sigterm_exit_0 || pks_fail run_sigterm_exit_0 "$(cat "$PKS_TMP/run.err")"
 pks_in "$PKS_CLI" "$PKTSPEC" status | grep -q "not attached" && pks_pass run_detached_on_exit ||
 	pks_fail run_detached_on_exit "$(pks_in "$PKS_CLI" "$PKTSPEC" status | head -3)"
@@ -50,19 +59,13 @@ shutdown_end "$PKS_TMP/run.out" 53 && shutdown_end "$PKS_TMP/run.out" 4711 && pk
 # daemon of the client side leaves the table, and its flows, to it.
 pks_in "$PKS_SRV" "$PKTSPEC" attach --mode generic "$PKS_SRV_IF" >/dev/null 2>"$PKS_TMP/srv.err" ||
 	pks_fail run_keeps_shared_table "attach: $(cat "$PKS_TMP/srv.err")"
-nsenter --net="/run/netns/$PKS_CLI" "$PKTSPEC" run -i "$PKS_CLI_IF" --mode generic --detach-on-exit --json \
-	>"$PKS_TMP/run2.out" 2>"$PKS_TMP/run2.err" &
-pid=$!
-PKS_PIDS+=("$pid")
-pks_wait_for 60 grep -q "running the context rules" "$PKS_TMP/run2.err"
+start_run run2
 pks_in "$PKS_SRV" bash -c 'exec 3<>/dev/udp/198.18.0.1/4712; printf shared >&3' 2>/dev/null
 shared_flow_printed() {
 	grep '"event":"flow"' "$PKS_TMP/run2.out" | pks_jq_any 'select(.server_port==4712 or .client_port==4712)'
 }
 pks_wait_for 30 shared_flow_printed
-kill -TERM "$pid"
-pks_wait_for 30 pks_gone "$pid"
-wait "$pid"
+stop_run
 rc=$?
 if [ $rc -eq 0 ] && grep -q "another attachment keeps the flow table" "$PKS_TMP/run2.err" &&
 	! grep -q '"reason":"shutdown"' "$PKS_TMP/run2.out" &&
