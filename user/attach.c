@@ -198,6 +198,88 @@ static int our_xdp_tag(__u8 *tag)
 	return err;
 }
 
+/*
+ * The configuration (struct pks_config, .rodata) the classifier behind a
+ * pinned link was loaded with: where it lies in .rodata is where this
+ * build's skeleton puts it. 0 or -errno.
+ */
+static int link_config(const char *path, struct pks_config *cfg)
+{
+	struct pktspec_bpf *skel = pktspec_bpf__open();
+	__u32 map_ids[64], prog_id = 0, zero = 0;
+	struct bpf_prog_info info;
+	unsigned int ifindex;
+	size_t off;
+	int err;
+
+	if (!skel)
+		return -errno;
+	off = (size_t)((const char *)&skel->rodata->pks_cfg - (const char *)skel->rodata);
+	pktspec_bpf__destroy(skel);
+	err = link_ifindex(path, &ifindex, &prog_id, NULL);
+	if (!err)
+		err = prog_info(prog_id, &info, map_ids, 64);
+	if (err)
+		return err;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 64; i++) {
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+		int fd = bpf_map_get_fd_by_id(map_ids[i]);
+		char *val;
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &mi, &len) || strlen(mi.name) < 7 ||
+		    strcmp(mi.name + strlen(mi.name) - 7, ".rodata") ||
+		    mi.value_size < off + sizeof(*cfg) || !(val = malloc(mi.value_size))) {
+			close(fd);
+			continue;
+		}
+		err = bpf_map_lookup_elem(fd, &zero, val) ? -errno : 0;
+		if (!err)
+			memcpy(cfg, val + off, sizeof(*cfg));
+		free(val);
+		close(fd);
+		return err;
+	}
+	return -ENOENT;
+}
+
+/*
+ * The egress classifier and the policy program added beside an attached
+ * classifier open the tunnels it opens and inspect as far as it does:
+ * its configuration, not this command's defaults. An option given here that
+ * differs from it is refused (detach and attach again to change it).
+ */
+static int adopt_config(const char *path, const char *ifname, struct pks_load_opts *lo)
+{
+	static const char *const kinds[3] = { "vxlan", "geneve", "gtp-u" };
+	struct pks_config cfg;
+	unsigned int ports[3];
+	int err = link_config(path, &cfg);
+
+	if (err)
+		return pks_fail("cannot read the configuration of %s's classifier: %s", ifname, strerror(-err)), err;
+	ports[0] = cfg.vxlan_port;
+	ports[1] = cfg.geneve_port;
+	ports[2] = cfg.gtpu_port;
+	for (int i = 0; i < 3; i++) {
+		if (lo->tunnel_ports[i] && lo->tunnel_ports[i] - 1 != ports[i])
+			return pks_fail("%s's classifier opens %s on port %u, not %u: detach it and attach again to "
+					"change it",
+					ifname, kinds[i], ports[i], lo->tunnel_ports[i] - 1),
+			       -EINVAL;
+		lo->tunnel_ports[i] = ports[i] + 1;
+	}
+	if (lo->inspect_max && lo->inspect_max != cfg.inspect_max)
+		return pks_fail("%s's classifier inspects %u payload packets per direction, not %u: detach it and "
+				"attach again to change it",
+				ifname, cfg.inspect_max, lo->inspect_max),
+		       -EINVAL;
+	lo->inspect_max = cfg.inspect_max;
+	return 0;
+}
+
 static void tag_hex(const __u8 *tag, char *out)
 {
 	for (int i = 0; i < BPF_TAG_SIZE; i++)
@@ -337,6 +419,8 @@ static const char attach_help[] =
 	"      --egress         also classify outgoing packets at tc egress (end hosts:\n"
 	"                       a server's replies); on an interface already attached,\n"
 	"                       adds only that\n"
+	"                       (both: with the attached classifier's --tunnel-port and\n"
+	"                       --inspect)\n"
 	"  -v, --verbose        libbpf and verifier messages\n"
 	"  -h, --help           this help\n";
 
@@ -443,7 +527,10 @@ int cmd_attach(int argc, char **argv)
 		if (pins[i].ifindex == ifindex && pins[i].netns == netns_inode()) {
 			if (tc_dirs || egress) {
 				/* The classifier is there: add the egress classifier or policy program beside it. */
+				err = adopt_config(pins[i].path, argv[optind], &lo);
 				free(pins);
+				if (err)
+					goto out;
 				if (egress && pks_egress_attach(ifindex, argv[optind], &lo))
 					goto out;
 				if (egress)

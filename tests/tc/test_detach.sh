@@ -3,7 +3,8 @@
 # attach --tc and detach leave the user's own tc setup as they found it:
 # their root qdisc, classes and filters, their clsact qdisc and its filters;
 # a clsact qdisc pktspec created goes with detach unless the user has put a
-# filter of theirs on it meanwhile. Status lists the tc attachments.
+# filter of theirs on it meanwhile. Status lists the tc attachments. A policy
+# program added to an attached classifier takes its tunnel ports.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
 
@@ -72,4 +73,24 @@ pks_check user_filter_on_our_clsact pks_user_filter "$PKS_SRV" "$dev" ingress 2
 pks_check detach_3 pks_in "$PKS_SRV" "$PKTSPEC" detach "$dev"
 pks_in "$PKS_SRV" tc filter show dev "$dev" ingress | grep -q 'user_mark' && [ "$(ours ingress)" -eq 0 ] &&
 	pks_pass shared_clsact_kept || pks_fail shared_clsact_kept "$(pks_in "$PKS_SRV" tc filter show dev "$dev" ingress)"
+
+# The policy program added beside an attached classifier opens the tunnels it
+# opens: its --tunnel-port, not the defaults; another port given is refused.
+pks_check attach_4 pks_in "$PKS_SRV" "$PKTSPEC" attach "$dev" --mode generic --tunnel-port vxlan=4790
+pks_in "$PKS_SRV" "$PKTSPEC" attach "$dev" --tc egress --tunnel-port vxlan=4789 2>"$PKS_TMP/port.err"
+[ $? -eq 1 ] && grep -q "opens vxlan on port 4790, not 4789" "$PKS_TMP/port.err" && [ "$(ours egress)" -eq 0 ] &&
+	pks_pass tc_other_tunnel_port_refused || pks_fail tc_other_tunnel_port_refused "$(cat "$PKS_TMP/port.err")"
+pks_check add_tc_4 pks_in "$PKS_SRV" "$PKTSPEC" attach "$dev" --tc egress
+# The policy program's .rodata (pks_cfg) as bpftool prints it.
+tc_vxlan_port() {
+	local id map
+	id=$(pks_in "$PKS_SRV" tc -j filter show dev "$dev" egress | jq -r '[.[] | .options.prog.id // empty][0]')
+	for map in $(bpftool -j prog show id "$id" | jq -r '.map_ids[]'); do
+		bpftool -j map show id "$map" | jq -e '.name | endswith(".rodata")' >/dev/null || continue
+		bpftool map dump id "$map" | jq -r '.[0].value[][] | .pks_cfg.vxlan_port // empty'
+	done
+}
+[ "$(tc_vxlan_port)" = 4790 ] && pks_pass tc_takes_classifier_tunnel_ports ||
+	pks_fail tc_takes_classifier_tunnel_ports "vxlan port $(tc_vxlan_port)"
+pks_check detach_4 pks_in "$PKS_SRV" "$PKTSPEC" detach "$dev"
 pks_done
