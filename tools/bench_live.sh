@@ -5,7 +5,9 @@
 # trafgen(8) sending a mix of flows from one end, the other end receiving with
 #   none     no XDP program
 #   pass     bench_pass (XDP_PASS only), attached native
-#   pktspec  `pktspec attach` (native), as a user runs it
+#   pktspec  `pktspec attach` (native)
+#   pktspec_run  the same with `pktspec run -q` consuming its events, as a
+#            user runs it: the context rules' daemon shares the machine
 # One trafgen runs per mix and round while the receiver's modes take turns;
 # each mode keeps the median of its rounds, so the shared machine's drift hits
 # them alike. Received packets per second come
@@ -61,8 +63,15 @@ stop_trafgen() {
 	kill -KILL -- -"$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 }
-TG=""
-trap 'stop_trafgen "$TG"; restore_stats; pks_cleanup' EXIT
+TG="" RUN=""
+# The daemon of pktspec_run: SIGTERM, as a user stops it.
+stop_run() {
+	[ -n "$RUN" ] || return 0
+	kill -TERM "$RUN" 2>/dev/null
+	wait "$RUN" 2>/dev/null
+	RUN=""
+}
+trap 'stop_trafgen "$TG"; stop_run; restore_stats; pks_cleanup' EXIT
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 
 pks_topology
@@ -113,6 +122,10 @@ stats_ns() {
 #   pktspec_array  pktspec as shipped with --flow-table array: its plain IPv4
 #               flows in the array table (bpf/ways4.h) instead of pks_flows4; it
 #               starts from no pinned table, and leaves none
+#   pktspec_run  pktspec attached, and `pktspec run -q` (the context rules'
+#               daemon) reading its events and scanning its table meanwhile:
+#               the ring buffer's wakeups and the daemon's scans cost the
+#               receiving CPU too
 #   cut_parse   pktspec's entry program stopped after the parse
 #   cut_lookup  ... after the flow lookup
 #   cut_count   ... after the counters (direction, flags, packets, bytes, time)
@@ -122,6 +135,19 @@ attach() {
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
+	pktspec_run)
+		pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null || return 1
+		# A plain command: $! is the daemon itself (nsenter execs in place).
+		nsenter --net="/run/netns/$PKS_SRV" "$PKTSPEC" run -q 2>"$PKS_TMP/run.log" &
+		RUN=$!
+		for _ in $(seq 100); do
+			grep -q 'running the context rules' "$PKS_TMP/run.log" && return 0
+			kill -0 "$RUN" 2>/dev/null || break
+			sleep 0.1
+		done
+		echo "bench_live: pktspec run did not start: $(tail -n 3 "$PKS_TMP/run.log" | tr '\n' ' ')" >&2
+		return 1
+		;;
 	pktspec_array)
 		# The LRU table the baselines read is done with: the array's kind and size differ.
 		rm -rf /sys/fs/bpf/pktspec
@@ -135,6 +161,10 @@ detach() {
 	case $1 in
 	none) ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null ;;
+	pktspec_run)
+		stop_run
+		pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null
+		;;
 	pktspec_array) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" >/dev/null ;;
 	*) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off ;;
 	esac
@@ -188,8 +218,8 @@ measure() {
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
 	for mix in mixed new-flows; do
-		modes=${BENCH_LIVE_MIXED-none pass pktspec parse cut_parse cut_lookup cut_count slots pktspec_array}
-		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec parse record slots pktspec_array}
+		modes=${BENCH_LIVE_MIXED-none pass pktspec pktspec_run parse cut_parse cut_lookup cut_count slots pktspec_array}
+		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec pktspec_run parse record slots pktspec_array}
 		[ -n "$modes" ] || continue
 		start_traffic $mix
 		for mode in $modes; do
@@ -325,6 +355,11 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
     ratio_new_flows_pktspec_array_to_pass: (ratio("new-flows"; "pktspec_array"; "pass") | r3),
     ratio_ns_pktspec_array_to_parse: (nsratio("mixed"; "pktspec_array"; "parse") | r3),
     ratio_ns_new_flows_pktspec_array_to_parse: (nsratio("new-flows"; "pktspec_array"; "parse") | r3),
+    # pktspec with its daemon (`pktspec run`) reading the events meanwhile.
+    ratio_pktspec_run_to_pass: (ratio("mixed"; "pktspec_run"; "pass") | r3),
+    ratio_new_flows_pktspec_run_to_pass: (ratio("new-flows"; "pktspec_run"; "pass") | r3),
+    ratio_ns_pktspec_run_to_parse: (nsratio("mixed"; "pktspec_run"; "parse") | r3),
+    ratio_ns_new_flows_pktspec_run_to_parse: (nsratio("new-flows"; "pktspec_run"; "parse") | r3),
     # Captures replayed with tcpreplay: per receiver and phase (first pass,
     # passes 2 to 5) the median and range over rounds; ratios within a round.
     replay: (if $rewrite == null then null else

@@ -346,12 +346,18 @@ def sections(b, ndg):
     t, m = table(rows, ["traffic", "receiver", "packets/s", "rate / XDP_PASS", "BPF ns/packet", "rounds"])
     note = (f"pktspec/XDP_PASS rate: {x(live.get('ratio_pktspec_to_pass'))} (mixed), "
             f"{x(live.get('ratio_new_flows_pktspec_to_pass'))} (new flows) (targets: at least 0.95x and 0.85x); "
-            f"pktspec/no XDP: {x(live.get('ratio_pktspec_to_none'))} (veth's XDP path itself costs). "
+            f"pktspec/no XDP: {x(live.get('ratio_pktspec_to_none'))} (veth's XDP path itself costs); "
+            f"with its daemon (`pktspec run -q`) reading the events, pktspec/XDP_PASS rate "
+            f"{x(live.get('ratio_pktspec_run_to_pass'))} (mixed), "
+            f"{x(live.get('ratio_new_flows_pktspec_run_to_pass'))} (new flows), BPF ns / parse+lookup "
+            f"{x(live.get('ratio_ns_pktspec_run_to_parse'))} (mixed), "
+            f"{x(live.get('ratio_ns_new_flows_pktspec_run_to_parse'))} (new flows). "
             "BPF ns/packet under load include the kernel's statistics clock reads and the cache misses "
             "of a table the test run keeps hot. Receivers besides pktspec: parse (parse, key, one lookup in "
             "the LRU table pktspec filled), record (the same, and each new flow inserted into an LRU table "
             "of its own), slots (parse, key, the flow in a 4-way array table, inserted on a miss: "
             "bpf/bench_slots.h), pktspec_array (pktspec attached with --flow-table array: bpf/ways4.h), "
+            "pktspec_run (pktspec attached, and its daemon `pktspec run -q` reading the events meanwhile), "
             "cut_* (pktspec's entry stopped after the parse, the lookup, the counters); rate / XDP_PASS "
             "is the median over rounds of each round's ratio")
     out.append(("3. Live throughput (veth, native XDP, trafgen)", t + "\n  " + note, m + "\n\n" + note + "."))
