@@ -456,6 +456,10 @@ int cmd_run(int argc, char **argv)
 		uint64_t now = mono_ns();
 		int n, wait_ms = now >= next_scan ? 0 : (int)((next_scan - now + 999999) / 1000000);
 
+		/* Most events do not wake the reader (bpf/context/events.h, pks_cr_wake_lazy): look anyway. */
+		if (wait_ms > PKS_EVENTS_LATENCY_MS)
+			wait_ms = PKS_EVENTS_LATENCY_MS;
+
 		if (poll(pfd, 2, wait_ms) < 0 && errno != EINTR) {
 			ret = pks_fail("waiting for events: %s", strerror(errno));
 			break;

@@ -75,6 +75,44 @@ static __always_inline void pks_cr_update_want(struct pks_flow *f)
 }
 
 /*
+ * When the reader wakes. A wakeup is an irq_work on the packet's CPU, which
+ * interrupts it again and then wakes the daemon on another: with the
+ * kernel's own policy (flags 0: wake whenever the reader has caught up), a
+ * reader that keeps up is woken for nearly every event, and on this project's
+ * machines a stream of new flows paid microseconds a packet for it (doc/
+ * performance.md, "The daemon's cost"). So flow and verdict events, and the
+ * copies of first messages (TLS, QUIC, HTTP: names, not announcements), wake
+ * the reader only when the bytes waiting in the ring cross a multiple of
+ * PKS_EVENTS_WAKE: once per PKS_EVENTS_WAKE bytes however far behind the
+ * reader is (waking it on every event past the mark would be the first policy
+ * again for a reader that cannot keep up). The daemon also reads every
+ * PKS_EVENTS_LATENCY_MS (user/run.c), for what waits below the mark and a
+ * crossing two CPUs raced past. Copies of control channels (FTP, SIP, RTSP,
+ * DNS answers, TFTP) wake the reader at once, forced: what they announce
+ * comes milliseconds later, and the engine must have written it back by then.
+ * (Flags 0 would not do: the kernel wakes only a reader that has read all
+ * before the record, and the lazy events before it are still unread.)
+ *
+ * after: the bytes waiting once this record is in; len: the record's bytes
+ * in the ring (PKS_RB_LEN).
+ */
+#define PKS_RB_LEN(n) ((((__u64)(n) + 7) & ~7ull) + 8) /* a record: 8-byte header, data rounded up to 8 */
+static __always_inline __u64 pks_cr_wake_lazy(__u64 after, __u64 len)
+{
+	return (after >> PKS_EVENTS_WAKE_SHIFT) != ((after - len) >> PKS_EVENTS_WAKE_SHIFT) ? BPF_RB_FORCE_WAKEUP
+												: BPF_RB_NO_WAKEUP;
+}
+
+/* The wakeup flags of a payload copy of len bytes of a flow with this verdict, before it goes in (above). */
+static __always_inline __u64 pks_cr_wake_copy(__u8 proto, __u64 len)
+{
+	if (pks_cr_budget(proto, PKS_DIR_C2S) != PKS_COPY_FIRST)
+		return BPF_RB_FORCE_WAKEUP;
+	len = PKS_RB_LEN(len);
+	return pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) + len, len);
+}
+
+/*
  * A new-flow or verdict-change event; lost (and counted) when the ring is
  * full. `now` is the packet's time. `old` is the verdict before,
  * as proto << 8 | confidence.
@@ -107,7 +145,8 @@ static __always_inline void pks_cr_event(const struct pks_flow *f, const struct 
 	ev->ctx = f->ctx;
 	ev->flags = f->flags;
 	ev->app = f->app;
-	bpf_ringbuf_submit(ev, 0);
+	bpf_ringbuf_submit(ev, pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA),
+						 PKS_RB_LEN(sizeof(*ev))));
 	if (type == PKS_EV_FLOW)
 		PKS_CR_COUNT(ev_flow);
 	else
@@ -284,7 +323,8 @@ static __always_inline int pks_cr_send(struct pks_event_payload *ev)
 	/* Prepared for the kernel rules only: nobody reads the ring. */
 	if (!pks_cr_consumer())
 		return 0;
-	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done, 0)) {
+	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done,
+			       pks_cr_wake_copy(ev->hdr.proto, sizeof(ev->hdr) + done))) {
 		PKS_CR_COUNT(lost_payload);
 		return 0;
 	}

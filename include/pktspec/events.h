@@ -35,6 +35,17 @@
 
 /* Sizes. Every table is bounded: the LRU maps evict, the ring drops and counts. */
 #define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~2000 full payload copies */
+/*
+ * Flow and verdict events (and copies of first messages) wake the reader each
+ * time the bytes waiting cross a multiple of PKS_EVENTS_WAKE, an eighth of the
+ * ring (~6,000 flow events: at 500,000 new flows a second, every 12 ms), so a
+ * reader woken there still has seven eighths of the ring before anything is
+ * lost. Fewer wait for the reader's next look, at most PKS_EVENTS_LATENCY_MS
+ * later (bpf/context/events.h, pks_cr_wake_lazy).
+ */
+#define PKS_EVENTS_WAKE_SHIFT 19
+#define PKS_EVENTS_WAKE (1u << PKS_EVENTS_WAKE_SHIFT)
+#define PKS_EVENTS_LATENCY_MS 50
 #define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */
 #define PKS_SERVERS_MAX 16384      /* remembered server endpoints */
 #define PKS_HOSTS_MAX 16384        /* named server addresses */
@@ -273,6 +284,7 @@ struct pks_ctx_stats {
 
 PKS_ASSERT_SIZE(struct pks_event, 80);
 PKS_ASSERT_SIZE(struct pks_event_payload, 80 + PKS_SNAP_LEN);
+_Static_assert(PKS_EVENTS_WAKE * 8 == PKS_EVENTS_RING, "PKS_EVENTS_WAKE is an eighth of the ring");
 PKS_ASSERT_SIZE(struct pks_scope, 8);
 PKS_ASSERT_SIZE(struct pks_expect_key, 48);
 PKS_ASSERT_SIZE(struct pks_expect, 16);
