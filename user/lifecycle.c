@@ -216,6 +216,8 @@ int pks_lifecycle_new(const struct pks_flowtab *flows, int names_fd, int done_fd
 		lc->o.udp_timeout_ns = PKS_UDP_TIMEOUT_DEFAULT;
 	if (!lc->o.active_timeout_ns)
 		lc->o.active_timeout_ns = PKS_ACTIVE_TIMEOUT_DEFAULT;
+	if (!lc->o.pending_max || lc->o.pending_max > PKS_RESTORE_MAX)
+		lc->o.pending_max = PKS_RESTORE_MAX;
 	lc->emit = emit;
 	lc->ctx = ctx;
 	lc->cap = 1024;
@@ -756,7 +758,15 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		}
 		if (!e->pending) {
 			lc->counts.evicted++;
-			if (expected_back(&e->last) && write_restore(lc, e) == 0) {
+			/*
+			 * No more flows wait than pks_restore holds: past that its LRU
+			 * would drop their entries, and the tracker would keep copies
+			 * the kernel can no longer use, without bound under a flood of
+			 * new flows. Such a flow ends now, as one not expected back.
+			 */
+			if (expected_back(&e->last) && lc->counts.pending >= lc->o.pending_max) {
+				lc->counts.restore_full++;
+			} else if (expected_back(&e->last) && write_restore(lc, e) == 0) {
 				emit_record(lc, e, PKS_END_EVICTED, true);
 				e->pending = true;
 				lc->counts.pending++;

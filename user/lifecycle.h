@@ -63,6 +63,7 @@ struct pks_lifecycle_opts {
 	uint64_t tcp_timeout_ns;    /* idle, open TCP (default 300 s) */
 	uint64_t udp_timeout_ns;    /* idle, UDP (default 60 s) */
 	uint64_t active_timeout_ns; /* interim record of a long flow (default 1800 s) */
+	uint32_t pending_max;       /* evicted flows waiting at once (default PKS_RESTORE_MAX, what pks_restore holds) */
 };
 
 #define PKS_SEC 1000000000ull
@@ -98,6 +99,7 @@ struct pks_lifecycle_counts {
 	uint64_t restored;                            /* back from pks_restore (the kernel rebuilt them) */
 	uint64_t repaired;                            /* back as a new entry, repaired by the tracker */
 	uint64_t pending;                             /* evicted, expected back, not yet seen */
+	uint64_t restore_full;                        /* evicted, expected back, ended: pks_restore was full */
 	uint64_t deleted;                             /* entries the tracker deleted (flows it ended) */
 	uint64_t noted;                               /* decided flows taken in from their events */
 	uint64_t table_evictions;                     /* the kernel-side count (pks_evictions_read), at scans */

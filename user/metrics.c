@@ -126,6 +126,9 @@ static void render_flows(const struct pks_metrics_src *src, FILE *out)
 	sample2(out, "pktspec_flow_restores_total", "by", "daemon", NULL, NULL, c->repaired);
 	family(out, "pktspec_flows_expected_back", "gauge", "Evicted flows waiting in pks_restore for their next packet.");
 	sample(out, "pktspec_flows_expected_back", c->pending);
+	family(out, "pktspec_flow_restore_full_total", "counter",
+	       "Evicted flows that would have waited in pks_restore, ended at once because it was full.");
+	sample(out, "pktspec_flow_restore_full_total", c->restore_full);
 	family(out, "pktspec_flow_scans_total", "counter", "Scans of the flow table by the daemon.");
 	sample(out, "pktspec_flow_scans_total", c->scans);
 }

@@ -518,13 +518,15 @@ int cmd_run(int argc, char **argv)
 		if (lc)
 			fprintf(stderr,
 				"pktspec: %llu flow table scans, %llu evictions (%llu seen by the scans), %llu restored "
-				"by the kernel, %llu repaired, %llu expected back, %llu deletions refused\n",
+				"by the kernel, %llu repaired, %llu expected back, %llu not kept (pks_restore full), "
+				"%llu deletions refused\n",
 				(unsigned long long)pks_lifecycle_counts(lc)->scans,
 				(unsigned long long)pks_lifecycle_counts(lc)->table_evictions,
 				(unsigned long long)pks_lifecycle_evictions(lc),
 				(unsigned long long)pks_lifecycle_counts(lc)->restored,
 				(unsigned long long)pks_lifecycle_counts(lc)->repaired,
 				(unsigned long long)pks_lifecycle_counts(lc)->pending,
+				(unsigned long long)pks_lifecycle_counts(lc)->restore_full,
 				(unsigned long long)pks_lifecycle_counts(lc)->delete_errors);
 	}
 out:
