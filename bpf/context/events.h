@@ -96,7 +96,6 @@ static __always_inline void pks_cr_update_want(struct pks_flow *f)
  * after: the bytes waiting once this record is in; len: the record's bytes
  * in the ring (PKS_RB_LEN).
  */
-#define PKS_RB_LEN(n) ((((__u64)(n) + 7) & ~7ull) + 8) /* a record: 8-byte header, data rounded up to 8 */
 static __always_inline __u64 pks_cr_wake_lazy(__u64 after, __u64 len)
 {
 	return (after >> PKS_EVENTS_WAKE_SHIFT) != ((after - len) >> PKS_EVENTS_WAKE_SHIFT) ? BPF_RB_FORCE_WAKEUP

@@ -46,6 +46,8 @@
 #define PKS_EVENTS_WAKE_SHIFT 19
 #define PKS_EVENTS_WAKE (1u << PKS_EVENTS_WAKE_SHIFT)
 #define PKS_EVENTS_LATENCY_MS 50
+/* The ring bytes of a record of n bytes: the kernel's 8-byte header, the data rounded up to 8. */
+#define PKS_RB_LEN(n) ((((__u64)(n) + 7) & ~7ull) + 8)
 #define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */
 #define PKS_SERVERS_MAX 16384      /* remembered server endpoints */
 #define PKS_HOSTS_MAX 16384        /* named server addresses */

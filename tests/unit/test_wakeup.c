@@ -18,7 +18,7 @@
 
 struct drained {
 	long records;
-	uint64_t bytes; /* in the ring: 8-byte header, data rounded up to 8 */
+	uint64_t bytes; /* in the ring (PKS_RB_LEN) */
 	int copies;
 };
 
@@ -28,7 +28,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	const struct pks_event *ev = data;
 
 	d->records++;
-	d->bytes += 8 + (size + 7) / 8 * 8;
+	d->bytes += PKS_RB_LEN(size);
 	d->copies += ev->type == PKS_EV_PAYLOAD;
 	return 0;
 }
@@ -83,7 +83,7 @@ TEST(wakeup_flow_events_wait_for_the_mark)
 	CHECK_EQ(ring_buffer__consume(rb) > 0, 1);
 	CHECK_EQ(d.records, sent);
 	CHECK(d.bytes >= PKS_EVENTS_WAKE);
-	CHECK(d.bytes - 8 - (sizeof(struct pks_event) + 7) / 8 * 8 < PKS_EVENTS_WAKE);
+	CHECK(d.bytes - PKS_RB_LEN(sizeof(struct pks_event)) < PKS_EVENTS_WAKE);
 	/* Read to the end: no longer ready. */
 	CHECK_EQ(woken(rb), 0);
 	ring_buffer__free(rb);
