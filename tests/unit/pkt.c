@@ -517,6 +517,16 @@ int pks_env_tables_alive(struct pks_env *env)
 	return bpf_map_update_elem(fd, &engine, &c, BPF_ANY) ? -errno : 0;
 }
 
+struct ring_buffer *pks_env_reader(struct pks_env *env, int (*fn)(void *ctx, void *data, size_t size), void *ctx)
+{
+	struct pks_ctl on = { .consumer = 1 };
+	__u32 engine = PKS_CTL_ENGINE;
+
+	if (bpf_map_update_elem(bpf_map__fd(env->skel->maps.pks_ctl), &engine, &on, BPF_ANY))
+		return NULL;
+	return ring_buffer__new(bpf_map__fd(env->skel->maps.pks_events), fn, ctx, NULL);
+}
+
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .data_in = frame, .data_size_in = len, .repeat = 1);

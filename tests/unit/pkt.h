@@ -123,6 +123,13 @@ long pks_map_count(int fd, size_t key_size);
  * of time, else a new flow never looks those tables up. Other fields kept.
  */
 int pks_env_tables_alive(struct pks_env *env);
+/*
+ * A reader of the event ring as the engine is: pks_ctl's engine entry says a
+ * consumer is there (so the kernel sends events and copies), and a libbpf
+ * ring_buffer calls fn for each record. NULL on failure.
+ */
+struct ring_buffer;
+struct ring_buffer *pks_env_reader(struct pks_env *env, int (*fn)(void *ctx, void *data, size_t size), void *ctx);
 /* Runs one frame built from s; returns 0 when the program ran and passed it. */
 int pks_env_run(struct pks_env *env, const struct pkt_spec *s);
 /* Runs raw frame bytes. */

@@ -486,13 +486,9 @@ static int ev_event(void *ctx, void *data, size_t size)
 /* A case with the tracker as a daemon that reads the event ring (pks_ctl says a consumer is there). */
 static int ev_open_reader(struct ev_case *c, struct ring_buffer **rb)
 {
-	struct pks_ctl on = { .consumer = 1 };
-	__u32 engine = PKS_CTL_ENGINE;
-
-	if (ev_open(c, true) ||
-	    bpf_map_update_elem(bpf_map__fd(c->env.skel->maps.pks_ctl), &engine, &on, BPF_ANY))
+	if (ev_open(c, true))
 		return -1;
-	*rb = ring_buffer__new(bpf_map__fd(c->env.skel->maps.pks_events), ev_event, c, NULL);
+	*rb = pks_env_reader(&c->env, ev_event, c);
 	return *rb ? 0 : -1;
 }
 

@@ -6,7 +6,6 @@
  * answer here) at once. The reader is an epoll set on the ring, as the
  * engine's (libbpf's ring_buffer): it becomes ready on a wakeup only.
  */
-#include <errno.h>
 #include <sys/epoll.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -50,16 +49,13 @@ static const uint8_t dns_answer[] = {
 TEST(wakeup_flow_events_wait_for_the_mark)
 {
 	struct pks_env env;
-	struct pks_ctl on = { .consumer = 1 };
-	__u32 engine = PKS_CTL_ENGINE;
 	struct drained d = { 0 };
 	struct ring_buffer *rb;
 	char src[32];
 	long sent = 0;
 
 	CHECK_EQ(pks_env_open(&env), 0);
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
-	rb = ring_buffer__new(bpf_map__fd(env.skel->maps.pks_events), on_record, &d, NULL);
+	rb = pks_env_reader(&env, on_record, &d);
 	CHECK(rb != NULL);
 	CHECK_EQ(woken(rb), 0);
 	/*
@@ -93,16 +89,13 @@ TEST(wakeup_flow_events_wait_for_the_mark)
 TEST(wakeup_control_copy_wakes_at_once)
 {
 	struct pks_env env;
-	struct pks_ctl on = { .consumer = 1 };
 	struct pkt_spec s = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 40000);
 	struct pkt_spec other = PKT_UDP4("198.18.0.1", 40001, "198.18.0.2", 47000);
-	__u32 engine = PKS_CTL_ENGINE;
 	struct drained d = { 0 };
 	struct ring_buffer *rb;
 
 	CHECK_EQ(pks_env_open(&env), 0);
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
-	rb = ring_buffer__new(bpf_map__fd(env.skel->maps.pks_events), on_record, &d, NULL);
+	rb = pks_env_reader(&env, on_record, &d);
 	CHECK(rb != NULL);
 	/* An event waits unread, as the lazy ones do ... */
 	CHECK_EQ(pks_env_run(&env, &other), 0);
