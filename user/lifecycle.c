@@ -757,6 +757,8 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			continue;
 		}
 		if (!e->pending) {
+			bool back = expected_back(&e->last);
+
 			lc->counts.evicted++;
 			/*
 			 * No more flows wait than pks_restore holds: past that its LRU
@@ -764,9 +766,9 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			 * the kernel can no longer use, without bound under a flood of
 			 * new flows. Such a flow ends now, as one not expected back.
 			 */
-			if (expected_back(&e->last) && lc->counts.pending >= lc->o.pending_max) {
+			if (back && lc->counts.pending >= lc->o.pending_max) {
 				lc->counts.restore_full++;
-			} else if (expected_back(&e->last) && write_restore(lc, e) == 0) {
+			} else if (back && write_restore(lc, e) == 0) {
 				emit_record(lc, e, PKS_END_EVICTED, true);
 				e->pending = true;
 				lc->counts.pending++;
