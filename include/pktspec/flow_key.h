@@ -129,6 +129,17 @@ static __always_inline int pks_flow_inspected(const struct pks_flow *f, int dir)
 	return (f->inspected >> ((dir & 1) * 4)) & 0xf;
 }
 
+/* MurmurHash3's 64-bit finalizer: every bit of h reaches every bit of the result. */
+static __always_inline __u64 pks_fmix64(__u64 h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /*
  * The array table's hash of a 16-byte key (struct pks_way4): MurmurHash3's
  * 64-bit finalizer over its two words, so that every bit of the key reaches
@@ -141,12 +152,7 @@ static __always_inline __u64 pks_ways4_hash(const struct pks_flow_key4 *k)
 	__builtin_memcpy(&w0, k, 8);
 	__builtin_memcpy(&w1, (const __u8 *)k + 8, 8);
 	h = w0 ^ (w1 * 0x9E3779B97F4A7C15ULL);
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
+	return pks_fmix64(h);
 }
 
 /* The bucket of a hash among n: its high 32 bits scaled to n (any n, not only powers of two). */
