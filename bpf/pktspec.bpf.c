@@ -567,7 +567,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 	pks_wide_key(s);
 	init = &s->init;
 	/* Only while the daemon has restore entries out: a flood's flows pay nothing for it. */
-	old = pks_restore_may_hold() ? bpf_map_lookup_elem(&pks_restore, &s->key) : NULL;
+	old = pks_restore_may_hold(&s->key) ? bpf_map_lookup_elem(&pks_restore, &s->key) : NULL;
 	if (old) {
 		__builtin_memcpy(init, old, sizeof(*init));
 		init->last = pks_ticks(s->now);

@@ -17,6 +17,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "filter.h"
 #include "pktspec/flow_key.h"
 #include "pktspec/oprules.h"
 
@@ -60,6 +61,8 @@ struct pks_engine {
 	uint32_t op_gen;
 	bool op_read;
 	unsigned int batch_left; /* events this pks_engine_poll may still handle */
+	/* The lookup filter's bits of pks_servers and pks_hosts (user/filter.h). */
+	struct pks_filter_part fservers, fhosts;
 };
 
 /*
@@ -342,6 +345,7 @@ int pks_engine_host(struct pks_engine *e, const struct pks_flow_key *fk, const u
 	snprintf(v.name, sizeof(v.name), "%s", name);
 	v.app = app ? app : pks_engine_app(e, name, NULL);
 	ctl_table_until(e, offsetof(struct pks_ctl, hosts_until), &e->hosts_until, v.expires_ns);
+	pks_filter_part_until(&e->fhosts, PKS_FILTER_SLOT_OF(&k), v.expires_ns);
 	err = map_write(e, e->maps.hosts, &k, &v);
 	if (!err)
 		e->st.hosts++;
@@ -614,6 +618,7 @@ int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, con
 		v.app = n.app_id;
 	}
 	ctl_table_until(e, offsetof(struct pks_ctl, servers_until), &e->servers_until, v.expires_ns);
+	pks_filter_part_until(&e->fservers, PKS_FILTER_SLOT_OF(&k), v.expires_ns);
 	err = map_write(e, e->maps.servers, &k, &v);
 	if (!err)
 		e->st.remembered++;
@@ -676,6 +681,8 @@ static void tick(struct pks_engine *e)
 	if (e->now < e->last_tick + 1000000000ull && e->now >= e->last_tick)
 		return;
 	e->last_tick = e->now;
+	pks_filter_part_sweep(&e->fservers, e->now);
+	pks_filter_part_sweep(&e->fhosts, e->now);
 	for (struct pks_ctx_rule *r = rules; r; r = r->next)
 		if (r->tick)
 			r->tick(e, r->state, e->now);
@@ -740,6 +747,21 @@ static int on_event(void *ctx, void *data, size_t size)
 	return --e->batch_left ? 0 : PKS_ENGINE_YIELD;
 }
 
+/* The filter's parts for pks_servers and pks_hosts, with the entries an earlier daemon left there. */
+static int filters_open(struct pks_engine *e)
+{
+	int fd = e->maps.filter > 0 ? e->maps.filter : -1, err;
+
+	err = pks_filter_part_open(&e->fservers, fd, PKS_FILTER_SERVERS, false, e->maps.servers > 0 ? e->maps.servers : -1,
+				   sizeof(struct pks_server_key), e->now);
+	if (!err)
+		err = pks_filter_part_open(&e->fhosts, fd, PKS_FILTER_HOSTS, false, e->maps.hosts > 0 ? e->maps.hosts : -1,
+					   sizeof(struct pks_host_key), e->now);
+	if (err)
+		pks_fail("cannot map the lookup filter (%s): %s", PKS_MAP_FILTER, strerror(-err));
+	return err;
+}
+
 int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out)
 {
 	struct pks_engine *e = calloc(1, sizeof(*e));
@@ -765,6 +787,9 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 		if (err)
 			goto fail;
 	}
+	err = filters_open(e);
+	if (err)
+		goto fail;
 	e->rb = ring_buffer__new(maps->events, on_event, e, NULL);
 	if (!e->rb) {
 		err = -errno;
@@ -799,6 +824,8 @@ void pks_engine_free(struct pks_engine *e)
 		r->state = NULL;
 	}
 	ring_buffer__free(e->rb);
+	pks_filter_part_close(&e->fservers);
+	pks_filter_part_close(&e->fhosts);
 	pks_flowtab_close(&e->flows);
 	free(e->apps);
 	free(e->app_names);

@@ -84,6 +84,7 @@ struct pks_engine_maps {
 	int ways4; /* pks_ways4, the array table when in use; <= 0: none */
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
 	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */
+	int filter; /* pks_filter, the lookup filter the engine keeps for servers and hosts; <= 0: none */
 };
 
 struct pks_engine_opts {

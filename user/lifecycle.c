@@ -20,6 +20,7 @@
 #include "pktspec.h"
 #include "pktspec/flow_key.h"
 #include "lifecycle.h"
+#include "filter.h"
 
 static const char *const end_names[PKS_END__COUNT] = {
 	[PKS_END_NONE] = "none",       [PKS_END_IDLE] = "idle",       [PKS_END_ACTIVE] = "active",
@@ -49,6 +50,7 @@ struct pks_lifecycle {
 	int names_fd, done_fd;
 	int restore_fd, ctl_fd, ledger_fd, stats_fd; /* pks_restore, pks_ctl, pks_ledger, pks_stats; -1: none */
 	bool restore_on;                             /* pks_ctl's restore field is 1 (as last written or read) */
+	struct pks_filter_part filter;               /* the restore bits of pks_filter: flows out per slot */
 	uint64_t synced_deleted, synced_written; /* what pks_ledger has of counts */
 	struct pks_lifecycle_opts o;
 	pks_flow_record_fn emit;
@@ -241,6 +243,7 @@ void pks_lifecycle_free(struct pks_lifecycle *lc)
 	free(lc->tab);
 	free(lc->slot);
 	pks_flows_free(&lc->set);
+	pks_filter_part_close(&lc->filter);
 	free(lc);
 }
 
@@ -254,7 +257,8 @@ uint64_t pks_lifecycle_evictions(const struct pks_lifecycle *lc)
 	return lc->counts.evicted;
 }
 
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd)
+int pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd,
+			      int filter_fd)
 {
 	__u32 slot = PKS_CTL_ENGINE;
 	struct pks_ctl c;
@@ -263,8 +267,29 @@ void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl
 	lc->ctl_fd = ctl_fd;
 	lc->ledger_fd = ledger_fd;
 	lc->stats_fd = stats_fd;
-	/* An earlier daemon's entries may be out: the field stays until a scan finds the map empty. */
+	/* An earlier daemon's entries may be out: the field stays until a scan finds the map empty, their bits too. */
 	lc->restore_on = ctl_fd >= 0 && bpf_map_lookup_elem(ctl_fd, &slot, &c) == 0 && c.restore;
+	pks_filter_part_close(&lc->filter);
+	if (restore_fd < 0)
+		return 0;
+	return pks_filter_part_open(&lc->filter, filter_fd, PKS_FILTER_RESTORE, true, restore_fd,
+				    sizeof(struct pks_flow_key), 0);
+}
+
+/*
+ * e is no longer expected back: its pks_restore entry was used by the kernel
+ * (gone), or is deleted here (del), then its bit may clear. At shutdown the
+ * entries stay for the next daemon, and so do their bits.
+ */
+static void pending_end(struct pks_lifecycle *lc, struct lc_entry *e, bool del)
+{
+	e->pending = false;
+	lc->counts.pending--;
+	if (lc->restore_fd < 0 || lc->flushing)
+		return;
+	if (del)
+		bpf_map_delete_elem(lc->restore_fd, &e->key);
+	pks_filter_part_dec(&lc->filter, PKS_FILTER_SLOT_OF(&e->key));
 }
 
 /*
@@ -297,7 +322,8 @@ static void restore_quiet(struct pks_lifecycle *lc)
 		return;
 	if (bpf_map_get_next_key(lc->restore_fd, NULL, &k) == 0 || errno != ENOENT)
 		return;
-	ctl_restore(lc, false);
+	if (ctl_restore(lc, false) == 0)
+		pks_filter_part_clear(&lc->filter);
 }
 
 static uint64_t sub0(uint64_t a, uint64_t b)
@@ -401,11 +427,8 @@ static void finish_flow(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 		else if (derr != -ENOENT)
 			lc->counts.delete_errors++;
 	}
-	if (e->pending) {
-		lc->counts.pending--;
-		if (lc->restore_fd >= 0 && !lc->flushing)
-			bpf_map_delete_elem(lc->restore_fd, &e->key);
-	}
+	if (e->pending)
+		pending_end(lc, e, true);
 	/* The record reads the flow's name before it goes. */
 	named = emit_record(lc, e, reason, false);
 	if (!lc->flushing)
@@ -506,8 +529,13 @@ static int write_restore(struct pks_lifecycle *lc, struct lc_entry *e)
 	if (!lc->restore_on && ctl_restore(lc, true))
 		return -EIO;
 	encode_returning(lc, e, &f);
-	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY))
-		return -errno;
+	pks_filter_part_inc(&lc->filter, PKS_FILTER_SLOT_OF(&e->key));
+	if (bpf_map_update_elem(lc->restore_fd, &e->key, &f, BPF_ANY)) {
+		int err = -errno;
+
+		pks_filter_part_dec(&lc->filter, PKS_FILTER_SLOT_OF(&e->key));
+		return err;
+	}
 	lc->counts.restore_written++;
 	return 0;
 }
@@ -653,10 +681,7 @@ void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h)
 static void replace_flow(struct pks_lifecycle *lc, struct lc_entry *e, const struct pks_flow_view *v)
 {
 	if (e->pending) {
-		e->pending = false;
-		lc->counts.pending--;
-		if (lc->restore_fd >= 0 && !lc->flushing)
-			bpf_map_delete_elem(lc->restore_fd, &e->key);
+		pending_end(lc, e, true);
 	} else {
 		lc->counts.evicted++;
 	}
@@ -700,8 +725,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			   repair(lc, e, &cur) == 0) {
 			/* Evicted and back as a new entry before the restore: the same flow goes on. */
 			if (e->pending) {
-				e->pending = false;
-				lc->counts.pending--;
+				pending_end(lc, e, false); /* repair() deleted the entry */
 			} else {
 				emit_record(lc, e, PKS_END_EVICTED, true);
 				lc->counts.evicted++;
@@ -714,9 +738,8 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			replace_flow(lc, e, v);
 			fresh = true;
 		} else if (e->pending) {
-			/* Rebuilt by the kernel from pks_restore: its first packet's time says it is the same flow. */
-			e->pending = false;
-			lc->counts.pending--;
+			/* Rebuilt by the kernel from pks_restore (which it deleted): its first packet's time says it is the same flow. */
+			pending_end(lc, e, false);
 			lc->counts.restored++;
 			count_traffic(lc, e, v, false);
 			e->last = *v;
@@ -779,9 +802,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 			i++;
 			continue;
 		} else {
-			lc->counts.pending--;
-			if (lc->restore_fd >= 0)
-				bpf_map_delete_elem(lc->restore_fd, &e->key);
+			pending_end(lc, e, true);
 		}
 		forget_context(lc, e, emit_record(lc, e, PKS_END_EVICTED, false));
 		lc_remove(lc, e);

@@ -125,9 +125,12 @@ void pks_lifecycle_free(struct pks_lifecycle *lc);
  * first entry is written, cleared at a scan that finds nothing pending and
  * the map empty); ledger_fd, pks_ledger, where the deletions are added for
  * the eviction count; stats_fd, pks_stats, for the entries the programs
- * created (counts.table_evictions after each scan).
+ * created (counts.table_evictions after each scan); filter_fd, pks_filter,
+ * whose restore bits say which keys the kernel looks up (user/filter.h).
+ * 0 or -errno (the filter could not be mapped).
  */
-void pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd);
+int pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_fd, int ledger_fd, int stats_fd,
+			      int filter_fd);
 /*
  * A new-flow or verdict event as the daemon reads it (the engine's on_flow):
  * a flow decided from its payload or better (what an eviction would lose) is

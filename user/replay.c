@@ -159,6 +159,7 @@ int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_o
 		.ctl = bpf_map__fd(skel->maps.pks_ctl),
 		.opstate = bpf_map__fd(skel->maps.pks_opstate),
 		.ophosts = bpf_map__fd(skel->maps.pks_ophosts),
+		.filter = bpf_map__fd(skel->maps.pks_filter),
 	};
 
 	eo.clock = PKS_ENGINE_REPLAY;

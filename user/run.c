@@ -19,6 +19,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/filter.h"
 #include "pktspec/oprules.h"
 #include "ipfix.h"
 #include "lifecycle.h"
@@ -278,10 +279,10 @@ int cmd_run(int argc, char **argv)
 	unsigned long v;
 	struct sigaction sa = {};
 	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.ways4, &maps.expect, &maps.servers, &maps.hosts,
-		       &maps.names, &maps.done, &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts };
+		       &maps.names, &maps.done, &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts, &maps.filter };
 	static const char *const names[] = { PKS_MAP_EVENTS,  PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_WAYS4, PKS_MAP_EXPECT,
 					     PKS_MAP_SERVERS, PKS_MAP_HOSTS, PKS_MAP_NAMES,  PKS_MAP_DONE,  PKS_MAP_CTXSTATS,
-					     PKS_MAP_CTL,     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS };
+					     PKS_MAP_CTL,     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS, PKS_MAP_FILTER };
 
 	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {
@@ -435,7 +436,10 @@ int cmd_run(int argc, char **argv)
 	/* Evictions: counted and survived (doc/design.md); an attachment older than these maps has neither. */
 	restore_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_RESTORE);
 	ledger_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
-	pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd);
+	if (pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd, maps.filter)) {
+		pks_fail("cannot map the lookup filter (%s) for pks_restore", PKS_MAP_FILTER);
+		goto out;
+	}
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
 	if (metrics_addr) {

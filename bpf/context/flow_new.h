@@ -108,13 +108,14 @@ no_expect:
 	server_addr = server_is_src ? p->src : p->dst;
 	server_port = server_is_src ? p->sport : p->dport;
 
-	/* Server memory and host names: only while the engine may have one alive (pks_ctl). */
+	/* Server memory and host names: only while the engine may have one alive (pks_ctl), and only where the filter's bit is set. */
 	if (!e && pks_cr_servers_alive(now)) {
 		pks_cr_addr_copy(sk.addr, server_addr);
 		sk.port = server_port;
 		sk.l4 = p->l4;
 		pks_cr_scope(&sk.scope, p);
-		s = bpf_map_lookup_elem(&pks_servers, &sk);
+		s = pks_filter_may_hold(PKS_FILTER_SERVERS, PKS_FILTER_SLOT_OF(&sk)) ?
+			    bpf_map_lookup_elem(&pks_servers, &sk) : NULL;
 		if (s && s->expires_ns > now) {
 			f->proto = s->proto;
 			f->confidence = PKS_C_EXPECTED;
@@ -130,7 +131,8 @@ no_expect:
 	if (pks_cr_hosts_alive(now)) {
 		pks_cr_addr_copy(hk.addr, server_addr);
 		pks_cr_scope(&hk.scope, p);
-		h = bpf_map_lookup_elem(&pks_hosts, &hk);
+		if (pks_filter_may_hold(PKS_FILTER_HOSTS, PKS_FILTER_SLOT_OF(&hk)))
+			h = bpf_map_lookup_elem(&pks_hosts, &hk);
 	}
 	if (h && h->expires_ns > now) {
 		if (h->app)

@@ -22,6 +22,10 @@
  *   pks_ctl       one record per writer (engine, kernel): whether an engine
  *                 reads the ring, and until when an expectation may be alive
  *   pks_scratch   the kernel's per-CPU payload copy under construction
+ *   pks_filter    the lookup filter: the daemon sets a bit per key before it
+ *                 writes pks_restore, pks_servers or pks_hosts; a new flow
+ *                 looks those up only where its key's bit is set
+ *                 (include/pktspec/filter.h)
  *
  * Names: pks_cr_* is a context rule's; `ctx` is only ever the BPF program's
  * context. The pinned names and the pks_flow.ctx field keep their spelling:
@@ -34,6 +38,7 @@
 #include <bpf/bpf_helpers.h>
 #include "pktspec/pktspec.h"
 #include "pktspec/events.h"
+#include "pktspec/filter.h"
 #include "hook.h"
 #include "parse.h"
 
@@ -92,6 +97,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_ctxstats SEC(".maps");
 
+/* Set and cleared by the daemon, read here before a lookup: include/pktspec/filter.h. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pks_filter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_filter SEC(".maps");
+
+/* Whether the filter's bit for a key of table is set: 0 only where a lookup would miss. */
+static __always_inline int pks_filter_may_hold(__u32 table, __u32 slot)
+{
+	__u32 zero = 0;
+	struct pks_filter *f = bpf_map_lookup_elem(&pks_filter, &zero);
+
+	return !f || pks_filter_bit(f, table, slot);
+}
+
 /* Written by the engine and the kernel rules: include/pktspec/events.h. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -137,12 +161,16 @@ static __always_inline int pks_cr_hosts_alive(__u64 now)
 	return u && now < u->hosts_until;
 }
 
-/* Whether pks_restore may hold entries: the daemon says so before it writes one (bpf/maps.h). */
-static __always_inline int pks_restore_may_hold(void)
+/*
+ * Whether pks_restore may hold the flow of key k: the daemon says so before
+ * it writes an entry (bpf/maps.h), in pks_ctl for the map and in the filter
+ * for the key.
+ */
+static __always_inline int pks_restore_may_hold(const struct pks_flow_key *k)
 {
 	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE);
 
-	return u && u->restore;
+	return u && u->restore && pks_filter_may_hold(PKS_FILTER_RESTORE, PKS_FILTER_SLOT_OF(k));
 }
 
 /*

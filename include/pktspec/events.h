@@ -11,6 +11,8 @@
  *                    pks_servers  server memory: endpoint -> confirmed verdict
  *                    pks_hosts    server address -> name (DNS), with expiry
  *                    pks_done     flows whose rules are done: no more copies
+ *                    pks_filter   a bit per key of pks_servers, pks_hosts
+ *                                 (and pks_restore): include/pktspec/filter.h
  *   user -> readers  pks_names    flow -> host name, ALPN, TLS version, app
  *   kernel counters  pks_ctxstats events sent and lost (ring full), hits
  *

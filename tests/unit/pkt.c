@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 
 #include "pkt.h"
+#include "filter.h"
 #include "pktspec/events.h"
 #include "pktspec/flow_key.h"
 #include "pktspec.skel.h"
@@ -505,6 +506,17 @@ void pks_env_release(void)
 	sections_free(sections, &n_sections);
 }
 
+/* The filter's bits of a table set for the entries it holds, as its daemon writer sets them (user/filter.c). */
+static int env_filter_adopt(struct pks_env *env, enum pks_filter_table table, int table_fd, size_t key_size)
+{
+	struct pks_filter_part p;
+	int err = pks_filter_part_open(&p, bpf_map__fd(env->skel->maps.pks_filter), table,
+				       table == PKS_FILTER_RESTORE, table_fd, key_size, 0);
+
+	pks_filter_part_close(&p);
+	return err;
+}
+
 int pks_env_tables_alive(struct pks_env *env)
 {
 	int fd = bpf_map__fd(env->skel->maps.pks_ctl);
@@ -514,7 +526,18 @@ int pks_env_tables_alive(struct pks_env *env)
 	if (bpf_map_lookup_elem(fd, &engine, &c))
 		return -errno;
 	c.servers_until = c.hosts_until = ~0ull;
-	return bpf_map_update_elem(fd, &engine, &c, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(fd, &engine, &c, BPF_ANY))
+		return -errno;
+	return env_filter_adopt(env, PKS_FILTER_SERVERS, bpf_map__fd(env->skel->maps.pks_servers),
+				sizeof(struct pks_server_key)) ?:
+	       env_filter_adopt(env, PKS_FILTER_HOSTS, bpf_map__fd(env->skel->maps.pks_hosts),
+				sizeof(struct pks_host_key));
+}
+
+int pks_env_restore_bits(struct pks_env *env)
+{
+	return env_filter_adopt(env, PKS_FILTER_RESTORE, bpf_map__fd(env->skel->maps.pks_restore),
+				sizeof(struct pks_flow_key));
 }
 
 struct ring_buffer *pks_env_reader(struct pks_env *env, int (*fn)(void *ctx, void *data, size_t size), void *ctx)

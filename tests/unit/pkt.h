@@ -120,9 +120,12 @@ long pks_map_count(int fd, size_t key_size);
 /*
  * For a case that writes pks_servers or pks_hosts itself, as the engine does
  * (user/engine.c): pks_ctl's servers_until and hosts_until raised to the end
- * of time, else a new flow never looks those tables up. Other fields kept.
+ * of time, and the lookup filter's bits set for the entries the tables hold
+ * (user/filter.c), else a new flow never looks them up. Other fields kept.
  */
 int pks_env_tables_alive(struct pks_env *env);
+/* The same for pks_restore: the filter's bits of the entries it holds (pks_ctl's restore field is the case's). */
+int pks_env_restore_bits(struct pks_env *env);
 /*
  * A reader of the event ring as the engine is: pks_ctl's engine entry says a
  * consumer is there (so the kernel sends events and copies), and a libbpf

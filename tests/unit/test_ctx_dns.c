@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "ctx_env.h"
 #include "dns_parse.h"
+#include "pktspec/filter.h"
 
 /* A DNS message under construction. */
 struct dnsmsg {
@@ -246,6 +247,94 @@ TEST(ctx_dns_ttl_respected)
 	CHECK(connect_to(&c, 0, "198.18.0.2", 40000, &n, NULL) == 0);
 	c.env.clock_ns += 31ull * 1000000000ull;
 	CHECK(connect_to(&c, 0, "198.18.0.2", 40001, &n, NULL) == -ENOENT);
+	ctx_close(&c);
+}
+
+/* The filter's bit of host addr (IPv4, no tunnel) as the kernel reads it; -1 on error. */
+static int host_bit(struct ctx_env *c, const char *addr)
+{
+	struct pks_host_key k = {};
+	struct pks_filter *f = malloc(sizeof(*f));
+	__u32 zero = 0;
+	int r = -1;
+
+	ctx_addr16(0, addr, k.addr);
+	if (f && bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_filter), &zero, f) == 0)
+		r = pks_filter_bit(f, PKS_FILTER_HOSTS, PKS_FILTER_SLOT_OF(&k));
+	free(f);
+	return r;
+}
+
+/*
+ * Issue 12: a new flow looks pks_hosts and pks_servers up only where the
+ * lookup filter's bit of its server is set. The engine sets it before it
+ * writes the entry; entries written behind its back (no bit) are not read
+ * until their bits are set, although pks_ctl says both tables are alive.
+ */
+TEST(ctx_dns_host_lookup_needs_its_filter_bit)
+{
+	struct pks_host_key k = {};
+	struct pks_host v = { .expires_ns = ~0ull, .name = "behind.test" };
+	struct pks_server_key sk = { .port = 443, .l4 = 6 };
+	struct pks_server sv = { .expires_ns = ~0ull, .proto = PKS_P_TLS, .rule = PKS_R_TLS_CLIENT_HELLO };
+	__u32 engine = PKS_CTL_ENGINE;
+	struct pks_ctl ctl;
+	struct ctx_env c;
+	struct dnsmsg m;
+	struct pks_flow_name n;
+	struct pks_flow_view f;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "named.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1);
+	CHECK_EQ(host_bit(&c, "198.18.0.3"), 0); /* another slot: the test needs them apart */
+	ctx_addr16(0, "198.18.0.3", k.addr);
+	memcpy(sk.addr, k.addr, 16);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_hosts), &k, &v, BPF_ANY), 0);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv, BPF_ANY), 0);
+	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &ctl), 0);
+	ctl.servers_until = ~0ull;
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &ctl, BPF_ANY), 0);
+	CHECK(connect_to(&c, 0, "198.18.0.3", 40000, &n, &f) == -ENOENT);
+	CHECK(!(f.ctx & (PKS_X_NAMED | PKS_X_MEMORY)));
+	CHECK(f.rule != PKS_R_SERVER_MEMORY);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40001, &n, &f) == 0);
+	CHECK(f.ctx & PKS_X_NAMED);
+	/* Their bits set (as a daemon starting on these maps does): the next flow has both. */
+	CHECK_EQ(pks_env_tables_alive(&c.env), 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.3"), 1);
+	CHECK(connect_to(&c, 0, "198.18.0.3", 40002, &n, &f) == 0);
+	CHECK_STR(n.host, "behind.test");
+	CHECK(f.ctx & PKS_X_NAMED);
+	CHECK(f.ctx & PKS_X_MEMORY);
+	CHECK_EQ(f.rule, PKS_R_SERVER_MEMORY);
+	ctx_close(&c);
+}
+
+/* The engine clears a name's bit once its TTL has passed (at its next tick, a second of flow clock or more later). */
+TEST(ctx_dns_host_bit_cleared_after_its_ttl)
+{
+	struct ctx_env c;
+	struct dnsmsg m;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "short.test", 1);
+	dns_a(&m, NULL, "198.18.0.2", 30);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1);
+	c.env.clock_ns += 20ull * 1000000000ull;
+	dns_begin(&m, "other.test", 1);
+	dns_a(&m, NULL, "198.18.0.4", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1); /* alive */
+	c.env.clock_ns += 15ull * 1000000000ull;
+	dns_begin(&m, "third.test", 1);
+	dns_a(&m, NULL, "198.18.0.5", 300);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.2"), 0);
+	CHECK_EQ(host_bit(&c, "198.18.0.4"), 1);
 	ctx_close(&c);
 }
 

@@ -80,10 +80,9 @@ static int ev_open(struct ev_case *c, bool daemon)
 	if (pks_lifecycle_new(&c->tab, bpf_map__fd(skel->maps.pks_names), bpf_map__fd(skel->maps.pks_done), &o,
 			      ev_collect, c, &c->lc))
 		return -1;
-	pks_lifecycle_set_restore(c->lc, bpf_map__fd(skel->maps.pks_restore), bpf_map__fd(skel->maps.pks_ctl),
-				  bpf_map__fd(skel->maps.pks_ledger),
-				  bpf_map__fd(skel->maps.pks_stats));
-	return 0;
+	return pks_lifecycle_set_restore(c->lc, bpf_map__fd(skel->maps.pks_restore), bpf_map__fd(skel->maps.pks_ctl),
+					 bpf_map__fd(skel->maps.pks_ledger), bpf_map__fd(skel->maps.pks_stats),
+					 bpf_map__fd(skel->maps.pks_filter));
 }
 
 static void ev_close(struct ev_case *c)
@@ -665,11 +664,13 @@ static __u64 ctl_restore_field(struct ev_case *c)
 
 /*
  * Issue 12: a new flow looks pks_restore up only while pks_ctl's restore
- * field says entries may be there. An entry written behind the daemon's back
- * (the field 0) is not read: the flow comes back midstream, the entry stays;
- * with the field 1 the same entry brings the next eviction back.
+ * field says entries may be there, and the lookup filter's bit of its key is
+ * set (include/pktspec/filter.h). An entry written behind the daemon's back
+ * with one of the two gates closed (gate_ctl: the field 0; else: the bit
+ * clear) is not read: the flow comes back midstream, the entry stays; with
+ * both open the same entry brings the next eviction back.
  */
-TEST(evict_restore_lookup_gated_by_ctl)
+static void restore_gated(bool gate_ctl)
 {
 	struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL), q = ssh_pkt(1, 0, 0, NULL);
 	struct pks_flow_view before, v;
@@ -690,7 +691,11 @@ TEST(evict_restore_lookup_gated_by_ctl)
 	ssh_key(1, &key);
 	pks_flow_encode(&c.tab, &before, &f);
 	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_restore), &key, &f, BPF_ANY), 0);
-	CHECK_EQ(ctl_restore_field(&c), 0);
+	if (gate_ctl)
+		CHECK_EQ(pks_env_restore_bits(&c.env), 0);
+	else
+		CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	CHECK_EQ(ctl_restore_field(&c), !gate_ctl);
 	CHECK(pks_env_run(&c.env, &s) == 0);
 	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
 	CHECK(v.flags & PKS_F_MIDSTREAM);
@@ -698,8 +703,11 @@ TEST(evict_restore_lookup_gated_by_ctl)
 	CHECK(read_ev(&c, &ev) == 0);
 	CHECK_EQ(ev.restored, 0);
 	CHECK_EQ(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_restore), NULL, &next), 0); /* still there */
-	/* The field on: the next eviction of the flow comes back from the entry. */
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	/* The other gate open too: the next eviction of the flow comes back from the entry. */
+	if (gate_ctl)
+		CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &engine, &on, BPF_ANY), 0);
+	else
+		CHECK_EQ(pks_env_restore_bits(&c.env), 0);
 	CHECK(flood_out(&c) > 0);
 	CHECK_EQ(ssh_present(&c, &good), 0);
 	CHECK(pks_env_run(&c.env, &s) == 0);
@@ -710,6 +718,16 @@ TEST(evict_restore_lookup_gated_by_ctl)
 	CHECK(read_ev(&c, &ev) == 0);
 	CHECK_EQ(ev.restored, 1);
 	ev_close(&c);
+}
+
+TEST(evict_restore_lookup_gated_by_ctl)
+{
+	restore_gated(true);
+}
+
+TEST(evict_restore_lookup_gated_by_filter)
+{
+	restore_gated(false);
 }
 
 /* The daemon sets the field before its first restore entry and clears it once nothing is pending and the map is empty. */

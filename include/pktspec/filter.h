@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/*
+ * The lookup filter (pks_filter): one bit per slot, per table the daemon
+ * writes, that a new flow tests before it looks that table up. A clear bit
+ * means no entry of the table hashes there, so the lookup would miss and is
+ * skipped; a set bit means there may be one. The kernel only reads the bits;
+ * the daemon, the tables' only writer, sets a key's bit before it writes the
+ * entry and clears a bit once no entry it wrote for that slot can still be
+ * used (user/filter.c). doc/design.md, "The lookup filter".
+ *
+ *   PKS_FILTER_RESTORE  pks_restore, by struct pks_flow_key (the lifecycle
+ *                       counts the flows it has out per slot)
+ *   PKS_FILTER_SERVERS  pks_servers, by struct pks_server_key (the engine
+ *   PKS_FILTER_HOSTS    pks_hosts, by struct pks_host_key    keeps each slot's
+ *                                                            latest expiry)
+ *
+ * pks_expect has writers in the kernel (FTP, TFTP) and keeps only pks_ctl's
+ * gate. The map is an mmapable array of one element, so the daemon sets and
+ * clears bits without a system call.
+ */
+#ifndef PKTSPEC_FILTER_H
+#define PKTSPEC_FILTER_H
+
+#include "pktspec.h"
+#include "flow_key.h"
+
+#define PKS_MAP_FILTER "pks_filter"
+
+/* 2^18 bits, 32 KiB, a table: at 16,384 entries (the tables' size) a miss finds its bit set 6% of the time. */
+#define PKS_FILTER_BITS 18
+#define PKS_FILTER_SLOTS (1u << PKS_FILTER_BITS)
+#define PKS_FILTER_WORDS (PKS_FILTER_SLOTS / 64)
+
+enum pks_filter_table {
+	PKS_FILTER_RESTORE,
+	PKS_FILTER_SERVERS,
+	PKS_FILTER_HOSTS,
+	PKS_FILTER_TABLES,
+};
+
+struct pks_filter {
+	__u64 bits[PKS_FILTER_TABLES][PKS_FILTER_WORDS];
+};
+
+/*
+ * A key's slot: its 32-bit words taken two at a time, each pair mixed in by a
+ * multiply, then the finalizer of the array table's hash; the top bits. The
+ * keys (struct pks_flow_key, pks_server_key, pks_host_key) are whole 32-bit
+ * words with their padding zeroed, as their maps need them anyway.
+ */
+static __always_inline __u32 pks_filter_slot(const void *key, __u32 words)
+{
+	const __u32 *w = (const __u32 *)key;
+	__u64 h = words;
+
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (__u32 i = 0; i < words; i += 2) {
+		__u64 v = w[i];
+
+		if (i + 1 < words)
+			v |= (__u64)w[i + 1] << 32;
+		h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
+	}
+	return (__u32)(pks_fmix64(h) >> (64 - PKS_FILTER_BITS));
+}
+
+#define PKS_FILTER_SLOT_OF(key) pks_filter_slot((key), sizeof(*(key)) / 4)
+
+static __always_inline int pks_filter_bit(const struct pks_filter *f, __u32 table, __u32 slot)
+{
+	return (f->bits[table][(slot >> 6) & (PKS_FILTER_WORDS - 1)] >> (slot & 63)) & 1;
+}
+
+#endif /* PKTSPEC_FILTER_H */
