@@ -250,6 +250,17 @@ TEST(ctx_dns_ttl_respected)
 	ctx_close(&c);
 }
 
+/* One A record, name -> addr for ttl seconds, answered after s seconds more of the test's clock. */
+static int answer_after(struct ctx_env *c, unsigned s, const char *name, const char *addr, uint32_t ttl)
+{
+	struct dnsmsg m;
+
+	c->env.clock_ns += s * 1000000000ull;
+	dns_begin(&m, name, 1);
+	dns_a(&m, NULL, addr, ttl);
+	return send_answer(c, &m);
+}
+
 /* The filter's bit of host addr (IPv4, no tunnel) as the kernel reads it; -1 on error. */
 static int host_bit(struct ctx_env *c, const char *addr)
 {
@@ -280,14 +291,11 @@ TEST(ctx_dns_host_lookup_needs_its_filter_bit)
 	__u32 engine = PKS_CTL_ENGINE;
 	struct pks_ctl ctl;
 	struct ctx_env c;
-	struct dnsmsg m;
 	struct pks_flow_name n;
 	struct pks_flow_view f;
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	dns_begin(&m, "named.test", 1);
-	dns_a(&m, NULL, "198.18.0.2", 300);
-	CHECK(send_answer(&c, &m) == 0);
+	CHECK(answer_after(&c, 0, "named.test", "198.18.0.2", 300) == 0);
 	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1);
 	CHECK_EQ(host_bit(&c, "198.18.0.3"), 0); /* another slot: the test needs them apart */
 	ctx_addr16(0, "198.18.0.3", k.addr);
@@ -317,22 +325,13 @@ TEST(ctx_dns_host_lookup_needs_its_filter_bit)
 TEST(ctx_dns_host_bit_cleared_after_its_ttl)
 {
 	struct ctx_env c;
-	struct dnsmsg m;
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	dns_begin(&m, "short.test", 1);
-	dns_a(&m, NULL, "198.18.0.2", 30);
-	CHECK(send_answer(&c, &m) == 0);
+	CHECK(answer_after(&c, 0, "short.test", "198.18.0.2", 30) == 0);
 	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1);
-	c.env.clock_ns += 20ull * 1000000000ull;
-	dns_begin(&m, "other.test", 1);
-	dns_a(&m, NULL, "198.18.0.4", 300);
-	CHECK(send_answer(&c, &m) == 0);
+	CHECK(answer_after(&c, 20, "other.test", "198.18.0.4", 300) == 0);
 	CHECK_EQ(host_bit(&c, "198.18.0.2"), 1); /* alive */
-	c.env.clock_ns += 15ull * 1000000000ull;
-	dns_begin(&m, "third.test", 1);
-	dns_a(&m, NULL, "198.18.0.5", 300);
-	CHECK(send_answer(&c, &m) == 0);
+	CHECK(answer_after(&c, 15, "third.test", "198.18.0.5", 300) == 0);
 	CHECK_EQ(host_bit(&c, "198.18.0.2"), 0);
 	CHECK_EQ(host_bit(&c, "198.18.0.4"), 1);
 	ctx_close(&c);
