@@ -30,6 +30,7 @@
 
 #include "pktspec.h"
 #include "engine.h"
+#include "pktspec/flow_key.h"
 #include "http_req.h"
 #include "quic_initial.h"
 #include "tcp_reasm.h"
@@ -71,12 +72,7 @@ struct names_state {
 
 static uint32_t key_hash(const struct pks_flow_key *k)
 {
-	const uint8_t *p = (const uint8_t *)k;
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h & (NAMES_BUCKETS - 1);
+	return (uint32_t)pks_key_hash(k, sizeof(*k) / 4) & (NAMES_BUCKETS - 1);
 }
 
 static void lru_unlink(struct names_state *s, struct names_flow *f)

@@ -43,27 +43,13 @@ struct pks_filter {
 };
 
 /*
- * A key's slot: its 32-bit words taken two at a time, each pair mixed in by a
- * multiply, then the finalizer of the array table's hash; the top bits. The
- * keys (struct pks_flow_key, pks_server_key, pks_host_key) are whole 32-bit
- * words with their padding zeroed, as their maps need them anyway.
+ * A key's slot: the top bits of its pks_key_hash (flow_key.h). The keys
+ * (struct pks_flow_key, pks_server_key, pks_host_key) are whole 32-bit words
+ * with their padding zeroed, as their maps need them anyway.
  */
 static __always_inline __u32 pks_filter_slot(const void *key, __u32 words)
 {
-	const __u32 *w = (const __u32 *)key;
-	__u64 h = words;
-
-#ifdef __clang__
-#pragma unroll
-#endif
-	for (__u32 i = 0; i < words; i += 2) {
-		__u64 v = w[i];
-
-		if (i + 1 < words)
-			v |= (__u64)w[i + 1] << 32;
-		h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
-	}
-	return (__u32)(pks_fmix64(h) >> (64 - PKS_FILTER_BITS));
+	return (__u32)(pks_key_hash(key, words) >> (64 - PKS_FILTER_BITS));
 }
 
 #define PKS_FILTER_SLOT_OF(key) pks_filter_slot((key), sizeof(*(key)) / 4)

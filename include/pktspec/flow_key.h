@@ -141,6 +141,30 @@ static __always_inline __u64 pks_fmix64(__u64 h)
 }
 
 /*
+ * A key of `words` 32-bit words (its padding zeroed, as a map key's must be)
+ * hashed to 64 bits: the words taken two at a time, each pair mixed in by a
+ * multiply, then pks_fmix64. The lookup filter's slot (filter.h) is its top
+ * bits; the daemon's flow indexes use it too.
+ */
+static __always_inline __u64 pks_key_hash(const void *key, __u32 words)
+{
+	const __u32 *w = (const __u32 *)key;
+	__u64 h = words;
+
+#ifdef __clang__
+#pragma unroll
+#endif
+	for (__u32 i = 0; i < words; i += 2) {
+		__u64 v = w[i];
+
+		if (i + 1 < words)
+			v |= (__u64)w[i + 1] << 32;
+		h = (h ^ v) * 0x9E3779B97F4A7C15ULL;
+	}
+	return pks_fmix64(h);
+}
+
+/*
  * The array table's hash of a 16-byte key (struct pks_way4): MurmurHash3's
  * 64-bit finalizer over its two words, so that every bit of the key reaches
  * every bit of the hash. The kernel and the CLI must agree on it.
