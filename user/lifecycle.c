@@ -57,7 +57,7 @@ struct pks_lifecycle {
 	void *ctx;
 	struct lc_entry *tab; /* used entries of cap */
 	size_t cap, used;
-	uint32_t *slot;       /* the index: scap slots, a power of two, used <= scap / 2 */
+	uint64_t *slot;       /* the index: scap slots, a power of two, used <= scap / 2 */
 	size_t scap;
 	uint32_t gen;
 	uint64_t next_id;
@@ -74,72 +74,77 @@ struct pks_lifecycle {
 };
 
 /* FNV-1a over the key: cheap, and keys are not chosen by an attacker's hash-flooding tool alone (ports vary). */
-static size_t key_hash(const struct pks_flow_key *k)
-{
-	const uint8_t *p = (const uint8_t *)k;
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < sizeof(*k); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return (size_t)(h ^ (h >> 29));
-}
-
 /*
  * The tracker: entries packed in one array (what a flow costs is its entry,
- * about 160 bytes), found through an open-addressing index of 32-bit entry
- * numbers (slot value 0: empty, else entry number + 1) kept at most half
- * full. With a full table of 327,680 flows that is 52 MB of entries and 4 MB
- * of index, where slots holding whole entries at half load took three times
- * as much and twice that while growing.
+ * about 160 bytes), found through an open-addressing index kept at most half
+ * full. A slot holds the key's hash in its high 32 bits and the entry number
+ * + 1 in its low 32 (0: empty), so that a probe, a removal's shifts and a
+ * growth read no entry but the one they look for. With a full table of
+ * 327,680 flows that is 52 MB of entries and 8 MB of index, where slots
+ * holding whole entries at half load took three times as much and twice
+ * that while growing.
  */
-static size_t lc_home(const struct pks_lifecycle *lc, const struct pks_flow_key *k)
+static uint32_t lc_hash(const struct pks_flow_key *k)
 {
-	return key_hash(k) & (lc->scap - 1);
+	return (uint32_t)pks_key_hash(k, sizeof(*k) / 4);
+}
+
+static uint64_t lc_slot_value(uint32_t hash, size_t idx)
+{
+	return (uint64_t)hash << 32 | (uint32_t)(idx + 1);
 }
 
 /* The slot that holds entry number idx (it is there: the caller owns it). */
 static size_t lc_slot_of(const struct pks_lifecycle *lc, size_t idx)
 {
-	size_t mask = lc->scap - 1, i = lc_home(lc, &lc->tab[idx].key);
+	uint32_t h = lc_hash(&lc->tab[idx].key);
+	size_t mask = lc->scap - 1, i = h & mask;
 
-	while (lc->slot[i] != idx + 1)
+	while (lc->slot[i] != lc_slot_value(h, idx))
 		i = (i + 1) & mask;
 	return i;
 }
 
 static struct lc_entry *lc_find(struct pks_lifecycle *lc, const struct pks_flow_key *k)
 {
+	uint32_t h = lc_hash(k);
 	size_t mask = lc->scap - 1;
 
-	for (size_t i = lc_home(lc, k); lc->slot[i]; i = (i + 1) & mask) {
-		struct lc_entry *e = &lc->tab[lc->slot[i] - 1];
+	for (size_t i = h & mask; lc->slot[i]; i = (i + 1) & mask) {
+		struct lc_entry *e;
 
+		if ((uint32_t)(lc->slot[i] >> 32) != h)
+			continue;
+		e = &lc->tab[(uint32_t)lc->slot[i] - 1];
 		if (!memcmp(&e->key, k, sizeof(*k)))
 			return e;
 	}
 	return NULL;
 }
 
-static void lc_place(struct pks_lifecycle *lc, size_t idx)
+/* A slot value into the first free slot from its home. */
+static void lc_place(struct pks_lifecycle *lc, uint64_t v)
 {
-	size_t mask = lc->scap - 1, i = lc_home(lc, &lc->tab[idx].key);
+	size_t mask = lc->scap - 1, i = (uint32_t)(v >> 32) & mask;
 
 	while (lc->slot[i])
 		i = (i + 1) & mask;
-	lc->slot[i] = (uint32_t)(idx + 1);
+	lc->slot[i] = v;
 }
 
 static int lc_grow_index(struct pks_lifecycle *lc, size_t scap)
 {
-	uint32_t *slot = calloc(scap, sizeof(*slot));
+	uint64_t *slot = calloc(scap, sizeof(*slot)), *old = lc->slot;
+	size_t ocap = lc->scap;
 
 	if (!slot)
 		return -ENOMEM;
-	free(lc->slot);
 	lc->slot = slot;
 	lc->scap = scap;
-	for (size_t i = 0; i < lc->used; i++)
-		lc_place(lc, i);
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			lc_place(lc, old[i]);
+	free(old);
 	return 0;
 }
 
@@ -163,7 +168,7 @@ static struct lc_entry *lc_insert(struct pks_lifecycle *lc, const struct pks_flo
 	memset(e, 0, sizeof(*e));
 	e->key = *k;
 	e->id = ++lc->next_id;
-	lc_place(lc, lc->used++);
+	lc_place(lc, lc_slot_value(lc_hash(k), lc->used++));
 	return e;
 }
 
@@ -179,7 +184,7 @@ static void lc_remove(struct pks_lifecycle *lc, struct lc_entry *e)
 	size_t hole = lc_slot_of(lc, idx);
 
 	for (size_t i = (hole + 1) & mask; lc->slot[i]; i = (i + 1) & mask) {
-		size_t home = lc_home(lc, &lc->tab[lc->slot[i] - 1].key);
+		size_t home = (uint32_t)(lc->slot[i] >> 32) & mask;
 
 		if (((i - home) & mask) >= ((i - hole) & mask)) {
 			lc->slot[hole] = lc->slot[i];
@@ -188,7 +193,9 @@ static void lc_remove(struct pks_lifecycle *lc, struct lc_entry *e)
 	}
 	lc->slot[hole] = 0;
 	if (idx != last) {
-		lc->slot[lc_slot_of(lc, last)] = (uint32_t)(idx + 1);
+		size_t at = lc_slot_of(lc, last);
+
+		lc->slot[at] = (lc->slot[at] & ~0xffffffffull) | (uint32_t)(idx + 1);
 		lc->tab[idx] = lc->tab[last];
 	}
 	lc->used--;
