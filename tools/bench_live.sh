@@ -125,11 +125,19 @@ stats_ns() {
 #   pktspec_run  pktspec attached, and `pktspec run -q` (the context rules'
 #               daemon) reading its events and scanning its table meanwhile:
 #               the ring buffer's wakeups and the daemon's scans cost the
-#               receiving CPU too
+#               receiving CPU too; the window's events the daemon got and
+#               those a full ring refused are counted (pks_ctxstats)
 #   cut_parse   pktspec's entry program stopped after the parse
 #   cut_lookup  ... after the flow lookup
 #   cut_count   ... after the counters (direction, flags, packets, bytes, time)
 cut_obj() { echo "$PKS_ROOT/.output/bench_$1.bpf.o"; }
+# The kernel's event counts (pks_ctxstats, summed over CPUs): "SENT LOST", the
+# records the daemon got and those a full ring refused (flow, verdict, copy).
+ctx_events() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_ctxstats |
+		jq -r '[(.[0].formatted // .[0]).values[].value] as $v
+		  | "\([$v[] | .ev_flow + .ev_verdict + .ev_payload] | add) \([$v[] | .lost_flow + .lost_verdict + .lost_payload] | add)"'
+}
 attach() {
 	case $1 in
 	none) ;;
@@ -190,7 +198,7 @@ start_traffic() {
 
 # measure MODE MIX: prints one JSON object
 measure() {
-	local mode=$1 mix=$2 id="" s1 s2 a b t1 t2
+	local mode=$1 mix=$2 id="" s1 s2 a b t1 t2 e1="" e2=""
 	attach "$mode" || die "cannot attach $mode to $PKS_SRV_IF"
 	[ "$mode" != none ] && id=$(xdp_prog_id)
 	[ "$mode" != none ] && [ -z "$id" ] && die "$mode: no XDP program on $PKS_SRV_IF"
@@ -203,16 +211,22 @@ measure() {
 		sleep $WARMUP
 	fi
 	[ -n "$id" ] && s1=$(prog_stats "$id")
+	[ "$mode" = pktspec_run ] && e1=$(ctx_events)
 	a=$(rx_packets) t1=$(date +%s.%N)
 	sleep $WINDOW
 	b=$(rx_packets) t2=$(date +%s.%N)
 	[ -n "$id" ] && s2=$(prog_stats "$id")
+	[ "$mode" = pktspec_run ] && e2=$(ctx_events)
 	detach "$mode"
-	local ns=null
+	local ns=null sent=null lost=null
 	[ -n "$id" ] && ns=$(stats_ns "$s1" "$s2")
+	if [ -n "$e1" ] && [ -n "$e2" ]; then
+		sent=$(( ${e2% *} - ${e1% *} )) lost=$(( ${e2#* } - ${e1#* } ))
+	fi
 	jq -nc --arg mode "$mode" --arg mix "$mix" --argjson pkts $((b - a)) \
-		--argjson secs "$(echo "$t2 - $t1" | bc)" --argjson ns "$ns" \
-		'{mode:$mode, mix:$mix, packets:$pkts, seconds:$secs, pps:($pkts/$secs|floor), bpf_ns_per_packet:$ns}'
+		--argjson secs "$(echo "$t2 - $t1" | bc)" --argjson ns "$ns" --argjson sent "$sent" --argjson lost "$lost" \
+		'{mode:$mode, mix:$mix, packets:$pkts, seconds:$secs, pps:($pkts/$secs|floor), bpf_ns_per_packet:$ns}
+		 + (if $sent == null then {} else {events_sent:$sent, events_lost:$lost} end)'
 }
 
 : >"$PKS_TMP/runs.jsonl"
@@ -331,7 +345,12 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
     rate_to_pass: (ratio($mx; $md; "pass") | r3),
     bpf_ns_per_packet: (map(.bpf_ns_per_packet) | map(select(. != null)) | median),
     runs: map(.pps)
-  }) as $m
+  } + (map(select(.events_sent != null)) | if length == 0 then {} else {
+    # pktspec_run: the share of the events the daemon got (a full ring refused the rest), and how many a second.
+    events_read_share: (map(select(.events_sent + .events_lost > 0) | .events_sent / (.events_sent + .events_lost))
+                        | median | r3),
+    events_read_per_second: (map(.events_sent / .seconds) | median | floor)
+  } end)) as $m
   | {
     window_seconds: $window, rounds: $rounds, generator: "trafgen",
     modes: $m,

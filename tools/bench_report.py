@@ -254,6 +254,23 @@ def issue_table(live):
     return t, m, note
 
 
+def daemon_events(live):
+    """What share of the kernel's events the daemon got, per mix (pktspec_run), as a sentence."""
+    parts = []
+    for m_ in live["modes"]:
+        if m_["mode"] != "pktspec_run" or "events_read_per_second" not in m_:
+            continue
+        if m_.get("events_read_share") is None:
+            parts.append(f"none on the {m_['mix']} traffic (its flows were made before the window)")
+        else:
+            parts.append(f"{m_['events_read_share'] * 100:.1f}% on the {m_['mix']} traffic "
+                         f"({m_['events_read_per_second']:,} a second)")
+    if not parts:
+        return ""
+    return ("Of the kernel's events (new flows, verdicts, payload copies) the daemon got "
+            + " and ".join(parts) + "; a full ring refused the rest, and counted them. ")
+
+
 def sections(b, ndg):
     """(title, text, markdown) per section."""
     tr, out = b["testrun"], []
@@ -340,6 +357,7 @@ def sections(b, ndg):
     out.append(("2. Side by side with nDPI", "  " + note + "\n" + t, note + ".\n\n" + m))
 
     live = b["live"]
+
     rows = [[m_["mix"], m_["mode"], m_["pps"], x(m_.get("rate_to_pass")), fmt(m_["bpf_ns_per_packet"], 1),
              m_["rounds"]]
             for m_ in live["modes"]]
@@ -352,6 +370,7 @@ def sections(b, ndg):
             f"{x(live.get('ratio_new_flows_pktspec_run_to_pass'))} (new flows), BPF ns / parse+lookup "
             f"{x(live.get('ratio_ns_pktspec_run_to_parse'))} (mixed), "
             f"{x(live.get('ratio_ns_new_flows_pktspec_run_to_parse'))} (new flows). "
+            + daemon_events(live) +
             "BPF ns/packet under load include the kernel's statistics clock reads and the cache misses "
             "of a table the test run keeps hot. Receivers besides pktspec: parse (parse, key, one lookup in "
             "the LRU table pktspec filled), record (the same, and each new flow inserted into an LRU table "

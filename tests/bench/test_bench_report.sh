@@ -35,6 +35,14 @@ assert sum(r[6] is not None for r in rows) == 5, rows
 assert [r[3] for r in rows] == [True, True, True, True, True, False, False], [r[3] for r in rows]
 assert [r[7] for r in rows] == [False, False, False, False, True, None, None], [r[7] for r in rows]
 
+# The daemon's share of the events (pktspec_run), per mix; none where no event came in the window.
+modes = [{"mix": "mixed", "mode": "pktspec_run", "events_read_share": None, "events_read_per_second": 0},
+         {"mix": "new-flows", "mode": "pktspec_run", "events_read_share": 0.204, "events_read_per_second": 232077},
+         {"mix": "new-flows", "mode": "pktspec"}]
+said = br.daemon_events({"modes": modes})
+assert "none on the mixed traffic" in said and "20.4% on the new-flows traffic (232,077 a second)" in said, said
+assert br.daemon_events({"modes": modes[2:]}) == "", "a run without the counts says nothing of them"
+
 # The History row has the columns of the document's History header.
 doc = open(sys.argv[1]).read()
 head = re.search(r"^\| date \| commit \| kernel \|.*\|$", doc, re.M)
