@@ -22,7 +22,10 @@
 
 static uint32_t coarse_until(uint64_t expires_ns)
 {
-	return (uint32_t)(expires_ns >> TICK_SHIFT) + 2;
+	uint64_t u = (expires_ns >> TICK_SHIFT) + 2;
+
+	/* Past 2^32 units (146 years of boot time; an entry that never expires): kept for good. */
+	return u > UINT32_MAX ? UINT32_MAX : (uint32_t)u;
 }
 
 static void bit_set(struct pks_filter_part *p, uint32_t slot)

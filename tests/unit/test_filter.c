@@ -90,6 +90,10 @@ TEST(filter_expiring_bit_outlives_the_latest_entry)
 	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 1);
 	pks_filter_part_sweep(&p, 204 * SEC_NS);
 	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 0);
+	/* An entry that never expires (~0) keeps its bit, however late the sweep. */
+	pks_filter_part_until(&p, 7, ~0ull);
+	pks_filter_part_sweep(&p, 1000000 * SEC_NS);
+	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 7), 1);
 	pks_filter_part_close(&p);
 	pks_env_close(&env);
 }
