@@ -25,6 +25,7 @@
 #include "ipfix.h"
 #include "lifecycle.h"
 #include "metrics.h"
+#include "pktspec/filter.h"
 
 #define PKS_METRICS_CONN_MAX 16     /* concurrent scrapers */
 #define PKS_METRICS_CONN_TIMEOUT 10 /* seconds an idle connection is kept */
@@ -133,6 +134,28 @@ static void render_flows(const struct pks_metrics_src *src, FILE *out)
 	sample(out, "pktspec_flow_scans_total", c->scans);
 }
 
+/* The bits set in each table's part of the lookup filter (include/pktspec/filter.h). */
+static void render_filter(int fd, FILE *out)
+{
+	static const char *const tables[PKS_FILTER_TABLES] = { "restore", "servers", "hosts" };
+	struct pks_filter *f = malloc(sizeof(*f));
+	__u32 zero = 0;
+
+	if (f && bpf_map_lookup_elem(fd, &zero, f) == 0) {
+		family(out, "pktspec_lookup_filter_bits", "gauge",
+		       "Bits set in the lookup filter, per table the daemon writes (of 262144 each): a new flow "
+		       "looks the table up only where its key's bit is set.");
+		for (int t = 0; t < PKS_FILTER_TABLES; t++) {
+			unsigned long long n = 0;
+
+			for (unsigned w = 0; w < PKS_FILTER_WORDS; w++)
+				n += (unsigned)__builtin_popcountll(f->bits[t][w]);
+			sample2(out, "pktspec_lookup_filter_bits", "table", tables[t], NULL, NULL, n);
+		}
+	}
+	free(f);
+}
+
 static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 {
 	__u64 reasons[PKS_REASON__COUNT];
@@ -181,6 +204,8 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 		sample2(out, "pktspec_context_hits_total", "kind", "user", NULL, NULL, cs.user_hit);
 		sample2(out, "pktspec_context_hits_total", "kind", "snap_cut", NULL, NULL, cs.snap_cut);
 	}
+	if (src->filter_fd > 0)
+		render_filter(src->filter_fd, out);
 }
 
 static void render_daemon(const struct pks_metrics_src *src, FILE *out)

@@ -21,6 +21,7 @@ struct pks_metrics_src {
 	struct pks_ipfix *ipfix;
 	const struct pks_flowtab *flows; /* NULL: no table figures */
 	int stats_fd, ctxstats_fd;
+	int filter_fd; /* pks_filter, the lookup filter; <= 0: none (a struct left zero has none) */
 };
 
 struct pks_metrics;

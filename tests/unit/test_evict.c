@@ -19,6 +19,7 @@
 #include "pktspec.skel.h"
 #include "lifecycle.h"
 #include "metrics.h"
+#include "pktspec/filter.h"
 #include "pktspec/flow_key.h"
 
 #define EV_TABLE 512  /* pks_flows4 entries */
@@ -287,6 +288,33 @@ TEST(evict_count_exact_without_daemon)
  * pks_restore at the scan after the flood, and their next packets bring them
  * back whole; the flood's flows (no verdict) are not written.
  */
+static void ssh_key(int i, struct pks_flow_key *k);
+
+/* The daemon's metrics as `run --metrics` serves them, with the lookup filter's bits; free() it. */
+static char *metrics_text(struct ev_case *c)
+{
+	struct pks_metrics_src src = { .lc = c->lc, .stats_fd = -1, .ctxstats_fd = -1,
+				       .filter_fd = bpf_map__fd(c->env.skel->maps.pks_filter) };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	pks_metrics_render(&src, f);
+	fclose(f);
+	return buf;
+}
+
+/* Whether the metrics text has the line "\nNAME VALUE\n". */
+static bool metrics_line(const char *text, const char *name, unsigned long long value)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "\n%s %llu\n", name, value);
+	return text && strstr(text, want) != NULL;
+}
+
 TEST(evict_restored_flows_keep_verdict_side_and_counters)
 {
 	struct pks_flow_view before[EV_SSH];
@@ -320,6 +348,27 @@ TEST(evict_restored_flows_keep_verdict_side_and_counters)
 	CHECK(read_ev(&c, &ev) == 0);
 	CHECK_EQ(ev.evicted, EV_SSH + rounds * EV_FLOOD - present);
 	CHECK_EQ(ev.restore_written, EV_SSH);
+	/* The lookup filter has a bit for each flow out (the keys' slots, as the kernel hashes them). */
+	{
+		struct pks_flow_key key;
+		uint32_t slots[EV_SSH];
+		int distinct = 0;
+		char *text;
+
+		for (int i = 0; i < EV_SSH; i++) {
+			bool seen = false;
+
+			ssh_key(i, &key);
+			slots[i] = PKS_FILTER_SLOT_OF(&key);
+			for (int j = 0; j < i; j++)
+				seen |= slots[j] == slots[i];
+			distinct += !seen;
+		}
+		text = metrics_text(&c);
+		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", distinct));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"servers\"}", 0));
+		free(text);
+	}
 
 	/* Each flow's next packet comes from the server, with a payload (midstream it would be inspected). */
 	for (int i = 0; i < EV_SSH; i++) {
@@ -342,23 +391,15 @@ TEST(evict_restored_flows_keep_verdict_side_and_counters)
 	CHECK_EQ(c.restored, EV_SSH);
 	CHECK_EQ(c.last_restored.id != 0, 1);
 	CHECK_EQ(c.last_restored.val.confidence, PKS_C_CONFIRMED);
-	/* The metrics carry the same figures. */
+	/* The metrics carry the same figures; nothing is out, so no restore bit is left. */
 	{
-		struct pks_metrics_src src = { .lc = c.lc, .stats_fd = -1, .ctxstats_fd = -1 };
-		char want[128], *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
+		char *text = metrics_text(&c);
 
-		CHECK(f != NULL);
-		pks_metrics_render(&src, f);
-		fclose(f);
 		present = known_present(&c, rounds); /* the flows back may have evicted more */
-		snprintf(want, sizeof(want), "\npktspec_flow_evictions_total %llu\n",
-			 (unsigned long long)(EV_SSH + rounds * EV_FLOOD + EV_SSH - present));
-		CHECK(strstr(buf, want) != NULL);
-		snprintf(want, sizeof(want), "\npktspec_flow_restores_total{by=\"kernel\"} %d\n", EV_SSH);
-		CHECK(strstr(buf, want) != NULL);
-		free(buf);
+		CHECK(metrics_line(text, "pktspec_flow_evictions_total", EV_SSH + rounds * EV_FLOOD + EV_SSH - present));
+		CHECK(metrics_line(text, "pktspec_flow_restores_total{by=\"kernel\"}", EV_SSH));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", 0));
+		free(text);
 	}
 	ev_close(&c);
 }
@@ -756,6 +797,17 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
 	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
 	CHECK_EQ(k->restored, 1);
 	CHECK_EQ(ctl_restore_field(&c), 1);
+	/* The filter keeps the bit of the flow still out and has dropped the one back. */
+	{
+		struct pks_flow_key k0, k1;
+		char *text = metrics_text(&c);
+
+		ssh_key(0, &k0);
+		ssh_key(1, &k1);
+		CHECK(PKS_FILTER_SLOT_OF(&k0) != PKS_FILTER_SLOT_OF(&k1));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", 1));
+		free(text);
+	}
 	/* The other back too: nothing pending, the map empty, the field cleared. */
 	{
 		struct pkt_spec s = ssh_pkt(1, 1, TCPF_ACK, NULL);
