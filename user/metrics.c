@@ -142,15 +142,15 @@ static void render_filter(int fd, FILE *out)
 	__u32 zero = 0;
 
 	if (f && bpf_map_lookup_elem(fd, &zero, f) == 0) {
-		family(out, "pktspec_lookup_filter_bits", "gauge",
-		       "Bits set in the lookup filter, per table the daemon writes (of 262144 each): a new flow "
+		family(out, "pktspec_lookup_filter_slots_set", "gauge",
+		       "Slots (bits) set in the lookup filter, per table the daemon writes (of 262144 each): a new flow "
 		       "looks the table up only where its key's bit is set.");
 		for (int t = 0; t < PKS_FILTER_TABLES; t++) {
 			unsigned long long n = 0;
 
 			for (unsigned w = 0; w < PKS_FILTER_WORDS; w++)
 				n += (unsigned)__builtin_popcountll(f->bits[t][w]);
-			sample2(out, "pktspec_lookup_filter_bits", "table", tables[t], NULL, NULL, n);
+			sample2(out, "pktspec_lookup_filter_slots_set", "table", tables[t], NULL, NULL, n);
 		}
 	}
 	free(f);

@@ -365,8 +365,8 @@ TEST(evict_restored_flows_keep_verdict_side_and_counters)
 			distinct += !seen;
 		}
 		text = metrics_text(&c);
-		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", distinct));
-		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"servers\"}", 0));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_slots_set{table=\"restore\"}", distinct));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_slots_set{table=\"servers\"}", 0));
 		free(text);
 	}
 
@@ -398,7 +398,7 @@ TEST(evict_restored_flows_keep_verdict_side_and_counters)
 		present = known_present(&c, rounds); /* the flows back may have evicted more */
 		CHECK(metrics_line(text, "pktspec_flow_evictions_total", EV_SSH + rounds * EV_FLOOD + EV_SSH - present));
 		CHECK(metrics_line(text, "pktspec_flow_restores_total{by=\"kernel\"}", EV_SSH));
-		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", 0));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_slots_set{table=\"restore\"}", 0));
 		free(text);
 	}
 	ev_close(&c);
@@ -805,7 +805,7 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
 		ssh_key(0, &k0);
 		ssh_key(1, &k1);
 		CHECK(PKS_FILTER_SLOT_OF(&k0) != PKS_FILTER_SLOT_OF(&k1));
-		CHECK(metrics_line(text, "pktspec_lookup_filter_bits{table=\"restore\"}", 1));
+		CHECK(metrics_line(text, "pktspec_lookup_filter_slots_set{table=\"restore\"}", 1));
 		free(text);
 	}
 	/* The other back too: nothing pending, the map empty, the field cleared. */
