@@ -73,7 +73,6 @@ struct pks_lifecycle {
 	size_t n_names;
 };
 
-/* FNV-1a over the key: cheap, and keys are not chosen by an attacker's hash-flooding tool alone (ports vary). */
 /*
  * The tracker: entries packed in one array (what a flow costs is its entry,
  * about 160 bytes), found through an open-addressing index kept at most half
@@ -195,7 +194,7 @@ static void lc_remove(struct pks_lifecycle *lc, struct lc_entry *e)
 	if (idx != last) {
 		size_t at = lc_slot_of(lc, last);
 
-		lc->slot[at] = (lc->slot[at] & ~0xffffffffull) | (uint32_t)(idx + 1);
+		lc->slot[at] = lc_slot_value((uint32_t)(lc->slot[at] >> 32), idx);
 		lc->tab[idx] = lc->tab[last];
 	}
 	lc->used--;
