@@ -20,6 +20,14 @@
  */
 #define TICK_SHIFT 30
 
+/* The map's memory as mapped: its one value, in whole pages. */
+static size_t map_bytes(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (sizeof(struct pks_filter) + page - 1) / page * page;
+}
+
 static uint32_t coarse_until(uint64_t expires_ns)
 {
 	uint64_t u = (expires_ns >> TICK_SHIFT) + 2;
@@ -76,7 +84,6 @@ int pks_filter_part_open(struct pks_filter_part *p, int fd, enum pks_filter_tabl
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	size_t size = (sizeof(struct pks_filter) + 4095) & ~(size_t)4095;
 
 	memset(p, 0, sizeof(*p));
 	if (fd < 0)
@@ -91,7 +98,7 @@ int pks_filter_part_open(struct pks_filter_part *p, int fd, enum pks_filter_tabl
 		p->until = calloc(PKS_FILTER_SLOTS, sizeof(*p->until));
 	if (!p->count && !p->until)
 		return -ENOMEM;
-	p->mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p->mem = mmap(NULL, map_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p->mem == MAP_FAILED) {
 		int err = -errno;
 
@@ -123,7 +130,7 @@ int pks_filter_part_open(struct pks_filter_part *p, int fd, enum pks_filter_tabl
 void pks_filter_part_close(struct pks_filter_part *p)
 {
 	if (p->mem)
-		munmap(p->mem, (sizeof(struct pks_filter) + 4095) & ~(size_t)4095);
+		munmap(p->mem, map_bytes());
 	free(p->until);
 	free(p->count);
 	memset(p, 0, sizeof(*p));
