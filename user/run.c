@@ -436,9 +436,13 @@ int cmd_run(int argc, char **argv)
 	/* Evictions: counted and survived (doc/design.md); an attachment older than these maps has neither. */
 	restore_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_RESTORE);
 	ledger_fd = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_LEDGER);
-	if (pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd, maps.filter)) {
-		pks_fail("cannot map the lookup filter (%s) for pks_restore", PKS_MAP_FILTER);
-		goto out;
+	{
+		int err = pks_lifecycle_set_restore(lc, restore_fd, maps.ctl, ledger_fd, stats_fd, maps.filter);
+
+		if (err) {
+			pks_fail("cannot map the lookup filter (%s) for pks_restore: %s", PKS_MAP_FILTER, strerror(-err));
+			goto out;
+		}
 	}
 	if (xo.target && pks_ipfix_new(&xo, &sinks.ipfix))
 		goto out;
