@@ -534,6 +534,18 @@ int pks_env_tables_alive(struct pks_env *env)
 				sizeof(struct pks_host_key));
 }
 
+int pks_env_filter_bit(struct pks_env *env, int table, uint32_t slot)
+{
+	struct pks_filter *f = malloc(sizeof(*f));
+	__u32 zero = 0;
+	int r = -1;
+
+	if (f && bpf_map_lookup_elem(bpf_map__fd(env->skel->maps.pks_filter), &zero, f) == 0)
+		r = pks_filter_bit(f, table, slot);
+	free(f);
+	return r;
+}
+
 int pks_env_restore_bits(struct pks_env *env)
 {
 	return env_filter_adopt(env, PKS_FILTER_RESTORE, bpf_map__fd(env->skel->maps.pks_restore),

@@ -126,6 +126,8 @@ long pks_map_count(int fd, size_t key_size);
 int pks_env_tables_alive(struct pks_env *env);
 /* The same for pks_restore: the filter's bits of the entries it holds (pks_ctl's restore field is the case's). */
 int pks_env_restore_bits(struct pks_env *env);
+/* The lookup filter's bit of slot in table (enum pks_filter_table) as the kernel reads it, through the map; -1 on error. */
+int pks_env_filter_bit(struct pks_env *env, int table, uint32_t slot);
 /*
  * A reader of the event ring as the engine is: pks_ctl's engine entry says a
  * consumer is there (so the kernel sends events and copies), and a libbpf

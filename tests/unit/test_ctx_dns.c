@@ -265,15 +265,9 @@ static int answer_after(struct ctx_env *c, unsigned s, const char *name, const c
 static int host_bit(struct ctx_env *c, const char *addr)
 {
 	struct pks_host_key k = {};
-	struct pks_filter *f = malloc(sizeof(*f));
-	__u32 zero = 0;
-	int r = -1;
 
 	ctx_addr16(0, addr, k.addr);
-	if (f && bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_filter), &zero, f) == 0)
-		r = pks_filter_bit(f, PKS_FILTER_HOSTS, PKS_FILTER_SLOT_OF(&k));
-	free(f);
-	return r;
+	return pks_env_filter_bit(&c->env, PKS_FILTER_HOSTS, PKS_FILTER_SLOT_OF(&k));
 }
 
 /*

@@ -5,7 +5,6 @@
  * That the kernel skips a lookup on a clear bit is in test_ctx_dns.c and
  * test_evict.c (..._gated_by_filter).
  */
-#include <stdlib.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -17,19 +16,6 @@
 #include "pktspec.skel.h"
 
 #define SEC_NS 1000000000ull
-
-/* The bit of slot in table as the kernel reads it (through the map, not the part's mapping); -1 on error. */
-static int kernel_bit(struct pks_env *env, enum pks_filter_table table, uint32_t slot)
-{
-	struct pks_filter *f = malloc(sizeof(*f));
-	__u32 zero = 0;
-	int r = -1;
-
-	if (f && bpf_map_lookup_elem(bpf_map__fd(env->skel->maps.pks_filter), &zero, f) == 0)
-		r = pks_filter_bit(f, table, slot);
-	free(f);
-	return r;
-}
 
 static int filter_fd(struct pks_env *env)
 {
@@ -44,26 +30,26 @@ TEST(filter_counted_bit_follows_the_count)
 
 	CHECK(pks_env_open(&env) == 0);
 	CHECK_EQ(pks_filter_part_open(&p, filter_fd(&env), PKS_FILTER_RESTORE, true, -1, 0, 0), 0);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 0);
 	pks_filter_part_inc(&p, 77);
 	pks_filter_part_inc(&p, 77);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 1);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_SERVERS, 77), 0); /* another table's bit */
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_SERVERS, 77), 0); /* another table's bit */
 	pks_filter_part_dec(&p, 77);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 1);
 	pks_filter_part_dec(&p, 77);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 0);
 	/* One fewer than none is none: a later one sets it again. */
 	pks_filter_part_dec(&p, 77);
 	pks_filter_part_inc(&p, 77);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 1);
 	pks_filter_part_inc(&p, PKS_FILTER_SLOTS - 1);
 	pks_filter_part_clear(&p);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 0);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, PKS_FILTER_SLOTS - 1), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, PKS_FILTER_SLOTS - 1), 0);
 	pks_filter_part_inc(&p, 77);
 	pks_filter_part_dec(&p, 77);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_RESTORE, 77), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_RESTORE, 77), 0);
 	pks_filter_part_close(&p);
 	pks_env_close(&env);
 }
@@ -79,21 +65,21 @@ TEST(filter_expiring_bit_outlives_the_latest_entry)
 	pks_filter_part_until(&p, 5, 100 * SEC_NS);
 	pks_filter_part_until(&p, 5, 200 * SEC_NS);
 	pks_filter_part_until(&p, 6, 50 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 1);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 6), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 5), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 6), 1);
 	pks_filter_part_sweep(&p, 50 * SEC_NS); /* 6 expires now: the kernel's clock may lag, it stays */
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 6), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 6), 1);
 	pks_filter_part_sweep(&p, 150 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 6), 0);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 1); /* its first entry is dead, its second is not */
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 6), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 5), 1); /* its first entry is dead, its second is not */
 	pks_filter_part_sweep(&p, 200 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 5), 1);
 	pks_filter_part_sweep(&p, 204 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 5), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 5), 0);
 	/* An entry that never expires (~0) keeps its bit, however late the sweep. */
 	pks_filter_part_until(&p, 7, ~0ull);
 	pks_filter_part_sweep(&p, 1000000 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 7), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 7), 1);
 	pks_filter_part_close(&p);
 	pks_env_close(&env);
 }
@@ -127,17 +113,17 @@ TEST(filter_adopts_what_the_table_holds)
 	pks_filter_part_until(&p, sd, 10 * SEC_NS);
 	pks_filter_part_until(&p, 9, 1000 * SEC_NS);
 	pks_filter_part_close(&p);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 9), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 9), 1);
 	CHECK_EQ(pks_filter_part_open(&p, filter_fd(&env), PKS_FILTER_HOSTS, false, hosts, sizeof(live), 50 * SEC_NS),
 		 0);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, sl), 1);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, sd), 0);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, 9), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, sl), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, sd), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, 9), 0);
 	/* The adopted entry's expiry is kept: the sweep after it clears its bit. */
 	pks_filter_part_sweep(&p, 99 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, sl), 1);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, sl), 1);
 	pks_filter_part_sweep(&p, 104 * SEC_NS);
-	CHECK_EQ(kernel_bit(&env, PKS_FILTER_HOSTS, sl), 0);
+	CHECK_EQ(pks_env_filter_bit(&env, PKS_FILTER_HOSTS, sl), 0);
 	pks_filter_part_close(&p);
 	pks_env_close(&env);
 }
