@@ -49,12 +49,13 @@ static void rnd_seed(uint64_t salt)
 
 static uint64_t reasons_total(struct pks_env *env)
 {
-	__u64 sum[PKS_REASON__COUNT], t = 0;
+	struct pks_stats st;
+	__u64 t = 0;
 
-	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), sum))
+	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), &st))
 		return 0;
 	for (int i = 0; i < PKS_REASON__COUNT; i++)
-		t += sum[i];
+		t += pks_stats_reasons(&st)[i];
 	return t;
 }
 
