@@ -61,10 +61,7 @@ const volatile struct pks_config pks_cfg = {
 	.vxlan_port = PKS_VXLAN_PORT,
 	.geneve_port = PKS_GENEVE_PORT,
 	.gtpu_port = PKS_GTPU_PORT,
-	.fresh_new = PKS_FRESH_NEW_DEFAULT,
 };
-
-#include "fresh.h"
 
 /* Set by `pktspec replay` before each test run; zero on a live attachment. */
 struct pks_replay pks_replay;
@@ -96,27 +93,15 @@ static __always_inline void pks_count(__u32 reason)
 	counters[reason]++; /* per-CPU: no other writer */
 }
 
-/*
- * A new flow's insertion: err 0, a new entry in a flow table (restored:
- * brought back from pks_restore), else -EEXIST, the entry was there. why:
- * enum pks_new, how the packet came to pks_track.
- */
-static __always_inline void pks_count_insert(long err, int restored, __u8 why)
+/* A new entry in a flow table; restored: brought back from pks_restore. */
+static __always_inline void pks_count_created(int restored)
 {
 	__u32 zero = 0;
 	struct pks_stats *st = bpf_map_lookup_elem(&pks_stats, &zero);
 
 	if (!st)
 		return;
-	/* per-CPU: no other writer */
-	if (why == PKS_NEW_FRESH) {
-		st->fresh_skipped++;
-		if (err)
-			st->fresh_stale++;
-	}
-	if (err)
-		return;
-	st->flows_created++;
+	st->flows_created++; /* per-CPU: no other writer */
 	if (restored)
 		st->flows_restored++;
 }
@@ -473,33 +458,17 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	s->copied = 0;
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
-	if (pks_fresh_on(s)) {
-		struct pks_fresh_line *l;
-		__u8 gen = pks_fresh_gen(s->now);
-		__u32 at;
-
-		l = pks_fresh_line_of(s, &at);
-		if (l && (__u8)(gen - l->gen[at]) > 1) {
-			s->new_flow = PKS_NEW_FRESH;
-			return pks_next(ctx, PKS_ST_TRACK);
-		}
-		f = pks_flow_find(s);
-		/* A flow seen keeps its slot current while the filter is on. */
-		if (f && l && l->gen[at] != gen)
-			l->gen[at] = gen;
-	} else {
-		f = pks_flow_find(s);
-	}
+	f = pks_flow_find(s);
 #if PKS_BENCH_CUT == 2
 	if (f)
 		pks_bench_hits++; /* as bench_parse: the lookup's result is used */
 	return PKS_PASS;
 #endif
 	if (!f) {
-		s->new_flow = PKS_NEW_MISSED;
+		s->new_flow = 1;
 		return pks_next(ctx, PKS_ST_TRACK);
 	}
-	s->new_flow = PKS_NEW_NO;
+	s->new_flow = 0;
 	pks_flow_touch(ctx, s, f);
 #if PKS_BENCH_CUT == 3
 	return PKS_PASS;
@@ -610,12 +579,8 @@ int pks_track(struct pks_hook_ctx *ctx)
 	f = pks_flow_insert(s, init, &err);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	pks_count_insert(err, old != NULL, s->new_flow);
-	pks_fresh_inserted(s, !err);
-	if (err) {
-		/* Another CPU inserted it first, or the filter took a known flow for a new one: a packet of its flow. */
-		s->new_flow = PKS_NEW_NO;
-	} else {
+	if (!err) {
+		pks_count_created(old != NULL);
 		if (old)
 			bpf_map_delete_elem(&pks_restore, &s->key);
 		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
@@ -910,8 +875,8 @@ int pks_decap(struct pks_hook_ctx *ctx)
 		f = pks_flow_insert(s, init, &err);
 		if (!f)
 			return pks_end(PKS_REASON_FLOW_FULL);
-		pks_count_insert(err, 0, PKS_NEW_MISSED);
 		if (!err) {
+			pks_count_created(0);
 			pks_wide_key(s);
 			pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
 		}

@@ -70,13 +70,6 @@ enum pks_then {
 };
 
 /* One packet's state, handed from stage to stage. */
-/* Why a packet goes to pks_track (struct pks_state.new_flow). */
-enum pks_new {
-	PKS_NEW_NO = 0,     /* its flow is in the table */
-	PKS_NEW_MISSED = 1, /* the lookup missed */
-	PKS_NEW_FRESH = 2,  /* the new-flow filter (bpf/fresh.h) said so, without a lookup */
-};
-
 struct pks_state {
 	struct pks_pkt pkt;       /* what the entry parsed */
 	struct pks_flow_key key;  /* its flow: the table's key for IPv6, filled by pks_wide_key() for IPv4 */
@@ -88,13 +81,10 @@ struct pks_state {
 	__u64 clock_jiffies;      /* pks_now's per-CPU cache: the jiffy of clock_ns... */
 	__u64 clock_ns;           /* ...and the coarse clock read in it */
 	__u64 wire;               /* its length on the wire */
-	__u64 fresh_period;       /* the new-flow filter (bpf/fresh.h) on this CPU: the period counted... */
-	__u64 fresh_until;        /* ...and the last period it is on for */
-	__u32 fresh_new;          /* new flows this CPU inserted in fresh_period */
 	__u32 reason;             /* what the last stage counts (enum pks_reason) */
 	__u8 dir;                 /* enum pks_dir of this packet */
 	__u8 src_side;            /* key side of its sender */
-	__u8 new_flow;            /* enum pks_new: the entry is to be created for this packet */
+	__u8 new_flow;            /* the entry is created for this packet */
 	__u8 copied;              /* a payload copy of it went out */
 	__u8 matched;             /* a signature stage matched */
 	__u8 then;                /* enum pks_then */

@@ -31,12 +31,12 @@ _pktspec()
 	esac
 	local opts
 	case "$cmd" in
-	attach) opts="--mode --max-flows --flow-table --new-flow-filter --inspect --tc --egress --verbose --help" ;;
+	attach) opts="--mode --max-flows --flow-table --inspect --tc --egress --verbose --help" ;;
 	detach) opts="--keep-maps --verbose --help" ;;
 	status | protocols) opts="--json --help" ;;
 	flows) opts="--json --summary --proto --addr --port --sort --help" ;;
 	top) opts="--interval --sort --proto --once --help" ;;
-	replay) opts="--json --summary --proto --addr --port --sort --stats --apps --no-apps --no-context --max-flows --flow-table --new-flow-filter --inspect --verbose --help" ;;
+	replay) opts="--json --summary --proto --addr --port --sort --stats --apps --no-apps --no-context --max-flows --flow-table --inspect --verbose --help" ;;
 	policy) opts="set del list clear load --apps --json --help" ;;
 	rules) opts="load list clear --apps --help" ;;
 	run) opts="--interface --mode --detach-on-exit --apps --no-apps --server-ttl --expect-ttl --linger --fin-timeout --tcp-timeout --udp-timeout --active-timeout --ipfix --ipfix-domain --ipfix-refresh --metrics --json --quiet --verbose --help" ;;

@@ -410,10 +410,6 @@ static const char attach_help[] =
 	"                       array (4-way buckets, two ways a flow: cheaper per packet,\n"
 	"                       a flow may leave early when its bucket is full); must match\n"
 	"                       the pinned table\n"
-	"      --new-flow-filter MODE  auto (the default: on for a CPU while it inserts\n"
-	"                       more than about 15,000 new flows a second), always or\n"
-	"                       never: a packet whose key the filter has not seen lately\n"
-	"                       goes straight to insertion, without a flow lookup\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -434,7 +430,6 @@ int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },  { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
 		{ "flow-table", required_argument, NULL, 'K' },
-		{ "new-flow-filter", required_argument, NULL, 'W' },
 		{ "inspect", required_argument, NULL, 'I' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },         { "tc", optional_argument, NULL, 'T' },
 		{ "egress", no_argument, NULL, 'E' },       { "tunnel-port", required_argument, NULL, 'U' },
@@ -466,10 +461,6 @@ int cmd_attach(int argc, char **argv)
 			break;
 		case 'K':
 			if (pks_flow_table_opt("attach", optarg, &lo.table))
-				return PKS_EXIT_USAGE;
-			break;
-		case 'W':
-			if (pks_fresh_mode_opt("attach", optarg, &lo.fresh_mode))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'I':
@@ -745,7 +736,8 @@ int pks_attachments(struct pks_attachment **out)
 	return n;
 }
 
-int pks_stats_read(int fd, struct pks_stats *sum)
+/* Sums the per-CPU reason counters of a pinned or private stats map. */
+int pks_stats_read(int fd, __u64 *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct pks_stats *per_cpu;
@@ -762,21 +754,12 @@ int pks_stats_read(int fd, struct pks_stats *sum)
 		free(per_cpu);
 		return err;
 	}
-	memset(sum, 0, sizeof(*sum));
+	memset(sum, 0, sizeof(__u64) * PKS_REASON__COUNT);
 	for (int c = 0; c < ncpu; c++)
-		for (size_t w = 0; w < sizeof(*sum) / sizeof(__u64); w++)
-			((__u64 *)sum)[w] += ((const __u64 *)&per_cpu[c])[w];
+		for (int r = 0; r < PKS_REASON__COUNT; r++)
+			sum[r] += ((__u64 *)&per_cpu[c])[r];
 	free(per_cpu);
 	return 0;
-}
-
-void pks_fresh_print(const struct pks_stats *st, FILE *out)
-{
-	if (!st->fresh_skipped)
-		return;
-	fprintf(out, "new-flow filter: %llu packets went to insertion without a flow lookup; %llu of them found "
-		     "their flow there\n",
-		(unsigned long long)st->fresh_skipped, (unsigned long long)st->fresh_stale);
 }
 
 static const char status_help[] =
@@ -794,8 +777,7 @@ int cmd_status(int argc, char **argv)
 					      { "verbose", no_argument, NULL, 'v' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
-	struct pks_stats st = {};
-	const __u64 *reasons = pks_stats_reasons(&st);
+	__u64 reasons[PKS_REASON__COUNT] = {};
 	bool json = false, have_stats = false;
 	struct pks_attachment *atts = NULL;
 	struct pks_flowtab tab;
@@ -853,7 +835,7 @@ int cmd_status(int argc, char **argv)
 		pks_flowtab_close(&tab);
 	}
 	if (fd >= 0) {
-		have_stats = pks_stats_read(fd, &st) == 0;
+		have_stats = pks_stats_read(fd, reasons) == 0;
 		close(fd);
 	}
 
@@ -902,8 +884,7 @@ int cmd_status(int argc, char **argv)
 		for (int r = 0; r < PKS_REASON__COUNT; r++)
 			printf("%s\"%s\":%llu", r ? "," : "", pks_reason_name(r),
 			       (unsigned long long)reasons[r]);
-		printf("},\"new_flow_filter\":{\"skipped\":%llu,\"known\":%llu}}\n",
-		       (unsigned long long)st.fresh_skipped, (unsigned long long)st.fresh_stale);
+		printf("}}\n");
 		return PKS_EXIT_OK;
 	}
 	if (daemon_pid)
@@ -926,7 +907,6 @@ int cmd_status(int argc, char **argv)
 		for (int r = 0; r < PKS_REASON__COUNT; r++)
 			printf("%-16s %14llu  %s\n", pks_reason_name(r), (unsigned long long)reasons[r],
 			       pks_reason_desc(r));
-		pks_fresh_print(&st, stdout);
 	}
 	return PKS_EXIT_OK;
 }

@@ -602,11 +602,24 @@ static void ledger_sync(struct pks_lifecycle *lc)
 /* Entries the programs created, summed over CPUs (struct pks_stats after the reasons). */
 static int stats_created(int stats_fd, uint64_t *created, uint64_t *restored)
 {
-	struct pks_stats st;
-	int err = pks_stats_read(stats_fd, &st);
+	int ncpu = libbpf_num_possible_cpus();
+	struct pks_stats *per_cpu;
+	__u32 zero = 0;
+	int err = 0;
 
-	*created = err ? 0 : st.flows_created;
-	*restored = err ? 0 : st.flows_restored;
+	*created = *restored = 0;
+	if (ncpu <= 0)
+		return -EINVAL;
+	per_cpu = calloc(ncpu, sizeof(*per_cpu));
+	if (!per_cpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(stats_fd, &zero, per_cpu))
+		err = -errno;
+	for (int c = 0; c < ncpu && !err; c++) {
+		*created += per_cpu[c].flows_created;
+		*restored += per_cpu[c].flows_restored;
+	}
+	free(per_cpu);
 	return err;
 }
 

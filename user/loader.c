@@ -127,20 +127,6 @@ int pks_flow_table_opt(const char *cmd, const char *arg, enum pks_table_kind *ki
 	return 0;
 }
 
-int pks_fresh_mode_opt(const char *cmd, const char *arg, unsigned int *mode)
-{
-	static const char *const names[] = { [PKS_FRESH_AUTO] = "auto", [PKS_FRESH_ALWAYS] = "always",
-					     [PKS_FRESH_NEVER] = "never" };
-
-	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strcmp(arg, names[i])) {
-			*mode = i;
-			return 0;
-		}
-	}
-	return pks_usage_error(cmd, "--new-flow-filter takes auto, always or never, not '%s'", arg);
-}
-
 int pks_max_flows_opt(const char *cmd, const char *opt, const char *arg, unsigned int *out)
 {
 	unsigned long v;
@@ -445,7 +431,6 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
 	pks_tunnel_ports_apply(o, &skel->rodata->pks_cfg);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
-	skel->rodata->pks_cfg.fresh_mode = o->fresh_mode;
 
 	err = pks_skel_load(skel->skeleton, "the classifier");
 	if (err) {

@@ -158,7 +158,7 @@ static void render_filter(int fd, FILE *out)
 
 static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 {
-	struct pks_stats st;
+	__u64 reasons[PKS_REASON__COUNT];
 	struct pks_ctx_stats cs;
 
 	if (src->flows) {
@@ -172,18 +172,12 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 			for (int i = 0; i < 2; i++)
 				sample2(out, "pktspec_flow_table_capacity", "table", family_of[i], NULL, NULL, cap[i]);
 	}
-	if (src->stats_fd >= 0 && pks_stats_read(src->stats_fd, &st) == 0) {
+	if (src->stats_fd >= 0 && pks_stats_read(src->stats_fd, reasons) == 0) {
 		family(out, "pktspec_packet_reasons_total", "counter",
 		       "Packets by why the classifier finished with them (one reason per packet).");
 		for (int r = 0; r < PKS_REASON__COUNT; r++)
 			sample2(out, "pktspec_packet_reasons_total", "reason", pks_reason_name(r), NULL, NULL,
-				pks_stats_reasons(&st)[r]);
-		family(out, "pktspec_new_flow_filter_packets_total", "counter",
-		       "Packets the new-flow filter sent to insertion without a flow lookup: result new, "
-		       "a new flow; known, the insertion found the flow there.");
-		sample2(out, "pktspec_new_flow_filter_packets_total", "result", "new", NULL, NULL,
-			st.fresh_skipped - st.fresh_stale);
-		sample2(out, "pktspec_new_flow_filter_packets_total", "result", "known", NULL, NULL, st.fresh_stale);
+				reasons[r]);
 	}
 	if (src->ctxstats_fd >= 0 && pks_ctx_stats_read(src->ctxstats_fd, &cs) == 0) {
 		static const char *const types[] = { "flow", "verdict", "payload" };

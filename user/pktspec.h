@@ -97,13 +97,10 @@ struct pks_load_opts {
 	unsigned int max_flows6; /* pks_flows (IPv6); 0: a quarter of max_flows, or its default */
 	unsigned int inspect_max; /* 0: default */
 	unsigned int tunnel_ports[3]; /* --tunnel-port: vxlan, geneve, gtp-u UDP port + 1; 0: default */
-	unsigned int fresh_mode; /* --new-flow-filter: enum pks_fresh_mode (0: auto) */
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
 /* "--tunnel-port KIND=PORT" (vxlan, geneve, gtp-u; port 0 turns the kind off) into *o: 0 or -EINVAL. */
 int pks_tunnel_port_opt(struct pks_load_opts *o, const char *arg);
-/* "--new-flow-filter auto|always|never" into *mode (enum pks_fresh_mode): 0, or a usage error's -1. */
-int pks_fresh_mode_opt(const char *cmd, const char *arg, unsigned int *mode);
 struct pks_config;
 void pks_tunnel_ports_apply(const struct pks_load_opts *o, volatile struct pks_config *cfg);
 struct bpf_map;
@@ -329,15 +326,8 @@ struct pks_attachment {
 };
 int pks_attachments(struct pks_attachment **out); /* count (0: *out NULL), or -errno */
 
-/* Sums the per-CPU counters of a pks_stats map (every field: reasons, flow entries, new-flow filter). */
-int pks_stats_read(int fd, struct pks_stats *sum);
-/* The new-flow filter's line of `status` and `replay --stats`, when it skipped a lookup. */
-void pks_fresh_print(const struct pks_stats *st, FILE *out);
-/* The reason counters of struct pks_stats, indexed by enum pks_reason: its first fields. */
-static inline const __u64 *pks_stats_reasons(const struct pks_stats *st)
-{
-	return (const __u64 *)st;
-}
+/* Sums the per-CPU reason counters of a pks_stats map into sum[PKS_REASON__COUNT]. */
+int pks_stats_read(int fd, __u64 *sum);
 
 /* Replay of a capture through the XDP program with BPF_PROG_TEST_RUN. */
 struct pks_replay_stats {

@@ -129,10 +129,6 @@ static const char replay_help[] =
 	"      --flow-table KIND  the IPv4 flow table: lru (an LRU hash, the default) or\n"
 	"                       array (4-way buckets, two ways a flow: cheaper per packet,\n"
 	"                       a flow may leave early when its bucket is full)\n"
-	"      --new-flow-filter MODE  auto (the default: on for a CPU while it inserts\n"
-	"                       more than about 15,000 new flows a second), always or\n"
-	"                       never: a packet whose key the filter has not seen lately\n"
-	"                       goes straight to insertion, without a flow lookup\n"
 	"      --inspect N      payload packets inspected per direction, 1-4 (default 4)\n"
 	"      --tunnel-port KIND=PORT  UDP port a tunnel is opened on (vxlan 4789,\n"
 	"                       geneve 6081, gtp-u 2152; 0 turns it off); repeatable\n"
@@ -185,7 +181,6 @@ int cmd_replay(int argc, char **argv)
 					      { "max-flows", required_argument, NULL, 'F' },
 		{ "max-flows6", required_argument, NULL, '6' },
 		{ "flow-table", required_argument, NULL, 'K' },
-		{ "new-flow-filter", required_argument, NULL, 'W' },
 					      { "inspect", required_argument, NULL, 'I' },
 					      { "tunnel-port", required_argument, NULL, 'U' },
 					      { "verbose", no_argument, NULL, 'v' },
@@ -246,10 +241,6 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'K':
 			if (pks_flow_table_opt("replay", optarg, &lo.table))
-				return PKS_EXIT_USAGE;
-			break;
-		case 'W':
-			if (pks_fresh_mode_opt("replay", optarg, &lo.fresh_mode))
 				return PKS_EXIT_USAGE;
 			break;
 		case 'I':
@@ -349,15 +340,13 @@ int cmd_replay(int argc, char **argv)
 	}
 	pks_flows_free(&set);
 	if (stats) {
-		struct pks_stats st;
+		__u64 reasons[PKS_REASON__COUNT];
 
-		if (pks_stats_read(bpf_map__fd(skel->maps.pks_stats), &st) == 0) {
+		if (pks_stats_read(bpf_map__fd(skel->maps.pks_stats), reasons) == 0)
 			for (int r = 0; r < PKS_REASON__COUNT; r++)
-				if (pks_stats_reasons(&st)[r])
+				if (reasons[r])
 					fprintf(stderr, "  %-16s %llu\n", pks_reason_name(r),
-						(unsigned long long)pks_stats_reasons(&st)[r]);
-			pks_fresh_print(&st, stderr);
-		}
+						(unsigned long long)reasons[r]);
 	}
 out:
 	pks_engine_free(engine);

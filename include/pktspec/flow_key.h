@@ -151,8 +151,7 @@ static __always_inline __u64 pks_key_hash(const void *key, __u32 words)
 	const __u32 *w = (const __u32 *)key;
 	__u64 h = words;
 
-	/* In BPF, words is a constant at every call; user space passes it at run time, where nothing unrolls. */
-#ifdef __bpf__
+#ifdef __clang__
 #pragma unroll
 #endif
 	for (__u32 i = 0; i < words; i += 2) {

@@ -77,10 +77,6 @@ struct pks_stats {
 #undef PKS_REASON
 	__u64 flows_created;  /* entries pks_flows4/pks_flows gained from the programs */
 	__u64 flows_restored; /* of those, entries made from a pks_restore entry */
-	/* The new-flow filter (bpf/fresh.h): packets taken for a new flow without a lookup... */
-	__u64 fresh_skipped;
-	/* ...and of those, the ones whose flow the insertion found there (a flow quiet longer than the filter's memory). */
-	__u64 fresh_stale;
 };
 
 /*
@@ -243,28 +239,7 @@ struct pks_config {
 	__u16 vxlan_port;
 	__u16 geneve_port;
 	__u16 gtpu_port;
-	__u8 fresh_mode; /* enum pks_fresh_mode (--new-flow-filter) */
-	__u8 pad[3];
-	__u32 fresh_new; /* PKS_FRESH_AUTO: new flows one CPU inserts in one period that turn the filter on */
 };
-
-/*
- * The new-flow filter (bpf/fresh.h, doc/design.md "Floods of new flows"):
- * a byte per slot, PKS_FRESH_SLOTS of them, holding the period (2^PKS_FRESH_SHIFT
- * ns of the flow clock, modulo 256) in which a key of the slot was last
- * inserted or, while the filter is on, last found. A packet whose slot was
- * written in neither this period nor the one before is taken for a new flow
- * without looking it up; the insertion tells if it was not.
- */
-enum pks_fresh_mode {
-	PKS_FRESH_AUTO = 0,   /* on for a CPU from PKS_FRESH_NEW_DEFAULT new flows in one period, for two more */
-	PKS_FRESH_ALWAYS = 1, /* on for every packet */
-	PKS_FRESH_NEVER = 2,  /* every packet looks its flow up */
-};
-#define PKS_FRESH_SLOTS (1u << 20)
-#define PKS_FRESH_LINE 64
-#define PKS_FRESH_SHIFT 28 /* a period: 2^28 ns, 268 ms */
-#define PKS_FRESH_NEW_DEFAULT 4096 /* in one period on one CPU: about 15,000 new flows a second */
 
 #define PKS_VXLAN_PORT 4789  /* RFC 7348 5 */
 #define PKS_GENEVE_PORT 6081 /* RFC 8926 3.3 */
@@ -323,9 +298,9 @@ PKS_ASSERT_SIZE(struct pks_flow, 48);
 PKS_ASSERT_SIZE(struct pks_flow_key4, 16);
 PKS_ASSERT_SIZE(struct pks_way4, 64);
 PKS_ASSERT_SIZE(struct pks_bucket4, 64 * PKS_WAYS4);
-PKS_ASSERT_SIZE(struct pks_stats, (PKS_REASON__COUNT + 4) * 8);
+PKS_ASSERT_SIZE(struct pks_stats, (PKS_REASON__COUNT + 2) * 8);
 PKS_ASSERT_SIZE(struct pks_ledger, 16);
-PKS_ASSERT_SIZE(struct pks_config, 16);
+PKS_ASSERT_SIZE(struct pks_config, 8);
 PKS_ASSERT_SIZE(struct pks_replay, 24);
 
 #endif /* PKTSPEC_PKTSPEC_H */

@@ -273,15 +273,9 @@ static long count_flows(int fd4, int fd6)
 	return n4 < 0 || n6 < 0 ? -1 : n4 + n6;
 }
 
-/* The reason counters, summed over CPUs, into sum[PKS_REASON__COUNT]. */
 static int stats_total(int fd, __u64 *sum)
 {
-	struct pks_stats st;
-	int err = pks_stats_read(fd, &st);
-
-	if (!err)
-		memcpy(sum, pks_stats_reasons(&st), sizeof(__u64) * PKS_REASON__COUNT);
-	return err;
+	return pks_stats_read(fd, sum);
 }
 
 static int cold_pass(struct bench *b, struct bcap *c, int round)

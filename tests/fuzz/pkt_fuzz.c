@@ -49,13 +49,12 @@ static void rnd_seed(uint64_t salt)
 
 static uint64_t reasons_total(struct pks_env *env)
 {
-	struct pks_stats st;
-	__u64 t = 0;
+	__u64 sum[PKS_REASON__COUNT], t = 0;
 
-	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), &st))
+	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), sum))
 		return 0;
 	for (int i = 0; i < PKS_REASON__COUNT; i++)
-		t += pks_stats_reasons(&st)[i];
+		t += sum[i];
 	return t;
 }
 

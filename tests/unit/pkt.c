@@ -615,13 +615,13 @@ int pks_env_flow(struct pks_env *env, const struct pkt_spec *s, struct pks_flow_
 
 uint64_t pks_env_reason(struct pks_env *env, int reason)
 {
-	struct pks_stats st;
+	__u64 sum[PKS_REASON__COUNT];
 
 	if (reason < 0 || reason >= PKS_REASON__COUNT)
 		return 0;
-	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), &st))
+	if (pks_stats_read(bpf_map__fd(env->skel->maps.pks_stats), sum))
 		return 0;
-	return pks_stats_reasons(&st)[reason];
+	return sum[reason];
 }
 
 long pks_env_flow_count(struct pks_env *env)
