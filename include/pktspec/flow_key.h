@@ -151,7 +151,8 @@ static __always_inline __u64 pks_key_hash(const void *key, __u32 words)
 	const __u32 *w = (const __u32 *)key;
 	__u64 h = words;
 
-#ifdef __clang__
+	/* In BPF, words is a constant at every call; user space passes it at run time, where nothing unrolls. */
+#ifdef __bpf__
 #pragma unroll
 #endif
 	for (__u32 i = 0; i < words; i += 2) {
