@@ -8,6 +8,9 @@
 #   pktspec  `pktspec attach` (native)
 #   pktspec_run  the same with `pktspec run -q` consuming its events, as a
 #            user runs it: the context rules' daemon shares the machine
+#   pktspec_run_full  the same, with the context tables of a busy network:
+#            16,384 DNS-named hosts and 16,384 remembered servers written
+#            (pktspec-bench fill-context) before the daemon starts
 # One trafgen runs per mix and round while the receiver's modes take turns;
 # each mode keeps the median of its rounds, so the shared machine's drift hits
 # them alike. Received packets per second come
@@ -21,6 +24,12 @@
 #              flows stay in the table, the steady state
 #   new-flows  every packet from a random address and port (trafgen drnd):
 #              nearly every packet a new flow, the table churning
+#   servers    the same, each packet to a random server of 198.18.0.0/16:
+#              new flows whose server the context tables are asked about,
+#              measured with the tables empty (pktspec_run) and full
+#              (pktspec_run_full, after pktspec_run: the fill stays pinned
+#              until the mix ends), where the lookup filter must keep their
+#              cost (doc/design.md, "The lookup filter")
 # Frames are addressed to a MAC that is not the receiver's, so the stack drops
 # them right after XDP (PACKET_OTHERHOST): no replies, no neighbour lookups
 # for thousands of addresses, and the least stack work to hide XDP's cost in.
@@ -30,7 +39,8 @@
 # while the new-flows mix streams in.
 # Usage: tools/bench_live.sh OUT.json [RSS.json]   (BENCH_QUICK=1: shorter)
 # For A/B work on one section: BENCH_LIVE_ROUNDS=N, BENCH_LIVE_MIXED="MODE..."
-# and BENCH_LIVE_NEW="MODE..." (the modes of each mix; empty skips the mix).
+# BENCH_LIVE_NEW="MODE..." and BENCH_LIVE_SERVERS="MODE..." (the modes of each
+# mix; empty skips the mix).
 # Reuses the test library for namespaces, a private bpffs and cleanup.
 PKS_TEST=bench_live
 . "$(dirname "$0")/../tests/lib/common.sh"
@@ -89,6 +99,8 @@ cat >"$PKS_TMP/new-flows.cfg" <<EOF
 { $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
 { $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
 EOF
+# Servers: the same packets, each to a random server in 198.18.0.0/16.
+sed 's/da=198.18.0.2,/da=198.18.0.2, da[2:2]=drnd(),/' "$PKS_TMP/new-flows.cfg" >"$PKS_TMP/servers.cfg"
 
 rx_packets() {
 	pks_in "$PKS_SRV" ip -j -s link show dev "$PKS_SRV_IF" | jq '.[0].stats64.rx.packets'
@@ -143,8 +155,11 @@ attach() {
 	none) ;;
 	pass) pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv obj "$PASS_OBJ" sec xdp ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null ;;
-	pktspec_run)
+	pktspec_run | pktspec_run_full)
 		pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null || return 1
+		if [ $1 = pktspec_run_full ]; then
+			"$BENCH" fill-context 16384 >/dev/null || return 1
+		fi
 		# A plain command: $! is the daemon itself (nsenter execs in place).
 		nsenter --net="/run/netns/$PKS_SRV" "$PKTSPEC" run -q 2>"$PKS_TMP/run.log" &
 		RUN=$!
@@ -169,7 +184,7 @@ detach() {
 	case $1 in
 	none) ;;
 	pktspec) pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null ;;
-	pktspec_run)
+	pktspec_run | pktspec_run_full)
 		stop_run
 		pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" --keep-maps >/dev/null
 		;;
@@ -231,9 +246,10 @@ measure() {
 
 : >"$PKS_TMP/runs.jsonl"
 for r in $(seq "$ROUNDS"); do
-	for mix in mixed new-flows; do
+	for mix in mixed new-flows servers; do
 		modes=${BENCH_LIVE_MIXED-none pass pktspec pktspec_run parse cut_parse cut_lookup cut_count slots pktspec_array}
 		[ $mix = new-flows ] && modes=${BENCH_LIVE_NEW-pass pktspec pktspec_run parse record slots pktspec_array}
+		[ $mix = servers ] && modes=${BENCH_LIVE_SERVERS-pass pktspec_run pktspec_run_full}
 		[ -n "$modes" ] || continue
 		start_traffic $mix
 		for mode in $modes; do
@@ -379,6 +395,9 @@ jq -s --argjson window "$WINDOW" --argjson rounds "$ROUNDS" --argjson rewrite "$
     ratio_new_flows_pktspec_run_to_pass: (ratio("new-flows"; "pktspec_run"; "pass") | r3),
     ratio_ns_pktspec_run_to_parse: (nsratio("mixed"; "pktspec_run"; "parse") | r3),
     ratio_ns_new_flows_pktspec_run_to_parse: (nsratio("new-flows"; "pktspec_run"; "parse") | r3),
+    # New flows to many servers with the context tables full, against the same with them empty.
+    ratio_ns_servers_full_to_empty: (nsratio("servers"; "pktspec_run_full"; "pktspec_run") | r3),
+    ratio_servers_full_to_empty: (ratio("servers"; "pktspec_run_full"; "pktspec_run") | r3),
     # Captures replayed with tcpreplay: per receiver and phase (first pass,
     # passes 2 to 5) the median and range over rounds; ratios within a round.
     replay: (if $rewrite == null then null else

@@ -271,6 +271,19 @@ def daemon_events(live):
             + " and ".join(parts) + "; a full ring refused the rest, and counted them. ")
 
 
+def context_tables(live):
+    """New flows to many servers with the context tables full against empty (servers mix), as a sentence."""
+    r_ns, r_rate = live.get("ratio_ns_servers_full_to_empty"), live.get("ratio_servers_full_to_empty")
+    if r_ns is None:
+        return ""
+    ns = {m_["mode"]: m_.get("bpf_ns_per_packet") for m_ in live["modes"] if m_["mix"] == "servers"}
+    return (f"New flows each to a random server of 198.18.0.0/16, with the daemon: with its context tables "
+            f"full (16,384 DNS-named hosts and 16,384 remembered servers, none of them this traffic's: "
+            f"pktspec_run_full) a packet costs {fmt(ns.get('pktspec_run_full'), 1)} BPF ns against "
+            f"{fmt(ns.get('pktspec_run'), 1)} with them empty, {x(r_ns)} (rate {x(r_rate)}); the lookup filter "
+            "keeps a new flow's lookups in them to the keys they may hold (doc/design.md). ")
+
+
 def sections(b, ndg):
     """(title, text, markdown) per section."""
     tr, out = b["testrun"], []
@@ -370,13 +383,14 @@ def sections(b, ndg):
             f"{x(live.get('ratio_new_flows_pktspec_run_to_pass'))} (new flows), BPF ns / parse+lookup "
             f"{x(live.get('ratio_ns_pktspec_run_to_parse'))} (mixed), "
             f"{x(live.get('ratio_ns_new_flows_pktspec_run_to_parse'))} (new flows). "
-            + daemon_events(live) +
+            + daemon_events(live) + context_tables(live) +
             "BPF ns/packet under load include the kernel's statistics clock reads and the cache misses "
             "of a table the test run keeps hot. Receivers besides pktspec: parse (parse, key, one lookup in "
             "the LRU table pktspec filled), record (the same, and each new flow inserted into an LRU table "
             "of its own), slots (parse, key, the flow in a 4-way array table, inserted on a miss: "
             "bpf/bench_slots.h), pktspec_array (pktspec attached with --flow-table array: bpf/ways4.h), "
             "pktspec_run (pktspec attached, and its daemon `pktspec run -q` reading the events meanwhile), "
+            "pktspec_run_full (the same, its context tables filled first), "
             "cut_* (pktspec's entry stopped after the parse, the lookup, the counters); rate / XDP_PASS "
             "is the median over rounds of each round's ratio")
     out.append(("3. Live throughput (veth, native XDP, trafgen)", t + "\n  " + note, m + "\n\n" + note + "."))

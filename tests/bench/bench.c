@@ -246,6 +246,7 @@ static void usage(FILE *out)
 	      "  gen --flows N FILE         write a capture of N new flows of mixed protocols\n"
 	      "  xdp OBJ PROG IFACE         attach a program natively, its maps pinned by name reused\n"
 	      "  rewrite OUT CAPTURE...     the captures' IP frames with test addresses, to send live\n"
+	      "  fill-context N             N hosts and N servers in the pinned context tables\n"
 	      "Every command prints one JSON object on stdout (--json FILE to write it there).\n"
 	      "Part of `make bench`; see doc/performance.md.\n",
 	      out);
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "testrun", bench_testrun }, { "verifier", bench_verifier }, { "memory", bench_memory },
 		{ "rss", bench_rss },	      { "gen", bench_gen },	    { "xdp", bench_xdp },
-		{ "rewrite", bench_rewrite },
+		{ "rewrite", bench_rewrite }, { "fill-context", bench_fill_context },
 	};
 
 	if (argc < 2) {

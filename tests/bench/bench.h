@@ -48,6 +48,7 @@ int bench_rss(int argc, char **argv);
 int bench_gen(int argc, char **argv);
 int bench_xdp(int argc, char **argv);
 int bench_rewrite(int argc, char **argv);
+int bench_fill_context(int argc, char **argv);
 
 /* Packet helpers: RFC 1071 sums, an IPv4 header's checksum, the L3 offset past VLAN tags. */
 uint32_t csum_add(uint32_t s, const uint8_t *p, size_t n);

@@ -34,6 +34,7 @@
 #include "pktspec.skel.h"
 #include "bench.h"
 #include "pktspec/flow_key.h"
+#include "pktspec/events.h"
 #include <math.h>
 
 static long long fdinfo_memlock(int fd)
@@ -778,4 +779,64 @@ int bench_xdp(int argc, char **argv)
 	if (err)
 		return pks_fail("cannot attach %s from %s to %s: %s", argv[2], argv[1], argv[3], strerror(-err));
 	return PKS_EXIT_OK;
+}
+
+/*
+ * fill-context N: N DNS-named hosts in pks_hosts and N remembered servers in
+ * pks_servers, pinned under PKS_PIN_DIR, at random addresses of
+ * 2001:db8:ffff::/48 that no benchmark flow has, and never expiring: the
+ * context tables of a busy network, every lookup of the bench's new flows
+ * in them a miss. Written before `pktspec run` starts, which adopts them
+ * (their lookup filter bits; doc/design.md, "The lookup filter").
+ */
+int bench_fill_context(int argc, char **argv)
+{
+	int fd_hosts = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_HOSTS);
+	int fd_servers = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_SERVERS);
+	unsigned long n = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+	int err = 0;
+
+	if (argc != 2 || pks_parse_uint(argv[1], 1u << 20, &n) || !n) {
+		fprintf(stderr, "Usage: pktspec-bench fill-context N   (1 to 1048576 entries in each table)\n");
+		err = PKS_EXIT_USAGE;
+		goto out;
+	}
+	if (fd_hosts < 0 || fd_servers < 0) {
+		fprintf(stderr, "pktspec-bench fill-context: no %s or %s under %s: attach pktspec first\n",
+			PKS_MAP_HOSTS, PKS_MAP_SERVERS, PKS_PIN_DIR);
+		err = PKS_EXIT_FAIL;
+		goto out;
+	}
+	for (unsigned long i = 0; i < n && !err; i++) {
+		struct pks_host_key hk = {};
+		struct pks_host hv = { .expires_ns = ~0ull };
+		struct pks_server_key sk = {};
+		struct pks_server sv = { .expires_ns = ~0ull, .rule = PKS_R_HTTP_REQUEST, .proto = PKS_P_HTTP };
+		uint8_t addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff };
+
+		/* xorshift64: 10 random bytes under the /48 */
+		for (int b = 6; b < 16; b += 5) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			memcpy(addr + b, &x, 5);
+		}
+		memcpy(hk.addr, addr, 16);
+		snprintf(hv.name, sizeof(hv.name), "fill%lu.bench.test", i);
+		memcpy(sk.addr, addr, 16);
+		sk.port = 443;
+		sk.l4 = IPPROTO_TCP;
+		if (bpf_map_update_elem(fd_hosts, &hk, &hv, BPF_ANY) ||
+		    bpf_map_update_elem(fd_servers, &sk, &sv, BPF_ANY)) {
+			fprintf(stderr, "pktspec-bench fill-context: cannot write entry %lu: %s\n", i, strerror(errno));
+			err = PKS_EXIT_FAIL;
+		}
+	}
+	if (!err)
+		printf("{\"hosts\":%lu,\"servers\":%lu}\n", n, n);
+out:
+	if (fd_hosts >= 0)
+		close(fd_hosts);
+	if (fd_servers >= 0)
+		close(fd_servers);
+	return err;
 }

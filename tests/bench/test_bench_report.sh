@@ -43,6 +43,14 @@ said = br.daemon_events({"modes": modes})
 assert "none on the mixed traffic" in said and "20.4% on the new-flows traffic (232,077 a second)" in said, said
 assert br.daemon_events({"modes": modes[2:]}) == "", "a run without the counts says nothing of them"
 
+# The context tables full against empty (servers mix), with both receivers' figures.
+srv = {"modes": [{"mix": "servers", "mode": "pktspec_run", "bpf_ns_per_packet": 1600.25},
+                 {"mix": "servers", "mode": "pktspec_run_full", "bpf_ns_per_packet": 1738.3}],
+       "ratio_ns_servers_full_to_empty": 1.086, "ratio_servers_full_to_empty": 0.97}
+said = br.context_tables(srv)
+assert "costs 1738.3 BPF ns against 1600.2 with them empty, 1.09x (rate 0.97x)" in said, said
+assert br.context_tables({"modes": []}) == "", "a run without the servers mix says nothing of it"
+
 # The History row has the columns of the document's History header.
 doc = open(sys.argv[1]).read()
 head = re.search(r"^\| date \| commit \| kernel \|.*\|$", doc, re.M)
