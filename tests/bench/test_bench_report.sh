@@ -48,7 +48,8 @@ srv = {"modes": [{"mix": "servers", "mode": "pktspec_run", "bpf_ns_per_packet": 
                  {"mix": "servers", "mode": "pktspec_run_full", "bpf_ns_per_packet": 1738.3}],
        "ratio_ns_servers_full_to_empty": 1.086, "ratio_servers_full_to_empty": 0.97}
 said = br.context_tables(srv)
-assert "costs 1738.3 BPF ns against 1600.2 with them empty, 1.09x (rate 0.97x)" in said, said
+assert ("costs 1738.3 BPF ns against 1600.2 with them empty (medians over rounds); within a round, "
+        "full against empty is 1.09x (rate 0.97x;") in said, said
 assert br.context_tables({"modes": []}) == "", "a run without the servers mix says nothing of it"
 
 # The History row has the columns of the document's History header.
