@@ -103,4 +103,21 @@ for _ in range(4):
 	pks_in "$PKS_SRV" ip link set dev "$PKS_SRV_IF" xdpdrv off
 done
 
+# fill-context (the servers mix's full tables): refused before anything is
+# pinned and for a bad count, then N entries in each pinned context table.
+pinned_entries() { bpftool -j map dump pinned "/sys/fs/bpf/pktspec/$1" | jq length; }
+"$BENCH" fill-context 5 >/dev/null 2>"$PKS_TMP/f.err"
+pks_check fill_context_needs_pins test "$?" = 1
+"$BENCH" fill-context 0 >/dev/null 2>"$PKS_TMP/f.err"
+pks_check fill_context_usage test "$?" = 2
+if pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null 2>"$PKS_TMP/a.err" &&
+	"$BENCH" fill-context 100 >"$PKS_TMP/fill.json" 2>"$PKS_TMP/f.err"; then
+	pks_check fill_context_says test "$(jq -c . "$PKS_TMP/fill.json")" = '{"hosts":100,"servers":100}'
+	pks_check fill_context_hosts test "$(pinned_entries pks_hosts)" = 100
+	pks_check fill_context_servers test "$(pinned_entries pks_servers)" = 100
+else
+	pks_fail fill_context "$(tail -n 3 "$PKS_TMP/a.err" "$PKS_TMP/f.err")"
+fi
+pks_in "$PKS_SRV" "$PKTSPEC" detach "$PKS_SRV_IF" >/dev/null 2>&1
+
 pks_done
