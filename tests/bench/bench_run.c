@@ -136,6 +136,11 @@ static int load_programs(struct bench *b)
 	}
 	bpf_object__for_each_map(map, b->parse->obj)
 		bpf_map__set_pin_path(map, NULL);
+	/* The array-table baselines are for the live bench only: not their programs, nor their 16 MiB of tables. */
+	bpf_program__set_autoload(b->parse->progs.bench_slots, false);
+	bpf_program__set_autoload(b->parse->progs.bench_slots_dm, false);
+	bpf_map__set_autocreate(b->parse->maps.pks_bench_slots, false);
+	bpf_map__set_autocreate(b->parse->maps.pks_bench_dm, false);
 	/* The baseline looks flows up in pktspec's own table, in the state pktspec sees. */
 	err = bpf_map__reuse_fd(b->parse->maps.pks_flows, bpf_map__fd(b->pks->maps.pks_flows));
 	if (!err)
