@@ -101,6 +101,7 @@ cat >"$PKS_TMP/new-flows.cfg" <<EOF
 EOF
 # Servers: the same packets, each to a random server in 198.18.0.0/16.
 sed 's/da=198.18.0.2,/da=198.18.0.2, da[2:2]=drnd(),/' "$PKS_TMP/new-flows.cfg" >"$PKS_TMP/servers.cfg"
+grep -qF 'da[2:2]=drnd()' "$PKS_TMP/servers.cfg" || die "the servers mix is the new-flows mix: its server address was not made random"
 
 rx_packets() {
 	pks_in "$PKS_SRV" ip -j -s link show dev "$PKS_SRV_IF" | jq '.[0].stats64.rx.packets'
