@@ -371,7 +371,6 @@ def sections(b, ndg):
     out.append(("2. Side by side with nDPI", "  " + note + "\n" + t, note + ".\n\n" + m))
 
     live = b["live"]
-
     rows = [[m_["mix"], m_["mode"], m_["pps"], x(m_.get("rate_to_pass")), fmt(m_["bpf_ns_per_packet"], 1),
              m_["rounds"]]
             for m_ in live["modes"]]
