@@ -38,12 +38,12 @@ static uint32_t coarse_until(uint64_t expires_ns)
 
 static void bit_set(struct pks_filter_part *p, uint32_t slot)
 {
-	__atomic_fetch_or(&p->bits[slot >> 6], 1ull << (slot & 63), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&p->bits[pks_filter_word(slot)], pks_filter_mask(slot), __ATOMIC_SEQ_CST);
 }
 
 static void bit_clear(struct pks_filter_part *p, uint32_t slot)
 {
-	__atomic_fetch_and(&p->bits[slot >> 6], ~(1ull << (slot & 63)), __ATOMIC_SEQ_CST);
+	__atomic_fetch_and(&p->bits[pks_filter_word(slot)], ~pks_filter_mask(slot), __ATOMIC_SEQ_CST);
 }
 
 /* The table's entries: each one's slot is counted, or its expiry kept. */

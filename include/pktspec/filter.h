@@ -54,9 +54,20 @@ static __always_inline __u32 pks_filter_slot(const void *key, __u32 words)
 
 #define PKS_FILTER_SLOT_OF(key) pks_filter_slot((key), sizeof(*(key)) / 4)
 
+/* A slot's word in its table's bits, and its bit in that word: for the kernel's reads and the daemon's writes. */
+static __always_inline __u32 pks_filter_word(__u32 slot)
+{
+	return (slot >> 6) & (PKS_FILTER_WORDS - 1);
+}
+
+static __always_inline __u64 pks_filter_mask(__u32 slot)
+{
+	return 1ull << (slot & 63);
+}
+
 static __always_inline int pks_filter_bit(const struct pks_filter *f, __u32 table, __u32 slot)
 {
-	return (f->bits[table][(slot >> 6) & (PKS_FILTER_WORDS - 1)] >> (slot & 63)) & 1;
+	return (f->bits[table][pks_filter_word(slot)] & pks_filter_mask(slot)) != 0;
 }
 
 #endif /* PKTSPEC_FILTER_H */
