@@ -127,68 +127,109 @@ static __always_inline int pks_mc_scan(const struct pks_payload *p)
 }
 
 #define PKS_MC_NUM(t) (1u << (t))
+/* A command word's grammar: token count lo..hi, the numeric tokens it needs. */
+#define PKS_MC_CMD(lo, hi, need) ((__u32)(lo) | (__u32)(hi) << 8 | (__u32)(need) << 16)
+#define PKS_MC_CMD_LO(c) ((c) & 0xff)
+#define PKS_MC_CMD_HI(c) (((c) >> 8) & 0xff)
+#define PKS_MC_CMD_NEED(c) ((c) >> 16)
 
-/* scan is pks_mc_scan()'s result for this payload. */
-static __always_inline int pks_mc_text(const struct pks_payload *p, struct pks_match *m, int scan)
+/* The command word, by its first four bytes and what ends it: its grammar, or 0. */
+static __always_inline __u32 pks_mc_command(const struct pks_payload *p)
 {
-	__u32 w = pks_be32(p, 0), ntok, need = 0, lo, hi;
-	int r;
+	__u32 w = pks_be32(p, 0);
 	__u8 c4 = p->b[4];
 
-	/* The command word, by its first four bytes and what ends it. */
 	switch (w) {
-	case PKS_C4('g', 'e', 't', ' '): lo = 2; hi = 255; break;
-	case PKS_C4('g', 'e', 't', 's'): if (c4 != ' ') return 0; lo = 2; hi = 255; break;
-	case PKS_C4('g', 'a', 't', ' '): lo = 3; hi = 255; need = PKS_MC_NUM(1); break;
-	case PKS_C4('g', 'a', 't', 's'): if (c4 != ' ') return 0; lo = 3; hi = 255; need = PKS_MC_NUM(1); break;
+	case PKS_C4('g', 'e', 't', ' '): return PKS_MC_CMD(2, 255, 0);
+	case PKS_C4('g', 'e', 't', 's'): return c4 == ' ' ? PKS_MC_CMD(2, 255, 0) : 0;
+	case PKS_C4('g', 'a', 't', ' '): return PKS_MC_CMD(3, 255, PKS_MC_NUM(1));
+	case PKS_C4('g', 'a', 't', 's'): return c4 == ' ' ? PKS_MC_CMD(3, 255, PKS_MC_NUM(1)) : 0;
 	case PKS_C4('s', 'e', 't', ' '):
 	case PKS_C4('a', 'd', 'd', ' '):
-		lo = 5; hi = 6; need = PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4); break;
+		return PKS_MC_CMD(5, 6, PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4));
 	case PKS_C4('r', 'e', 'p', 'l'): /* replace */
 		if (pks_be32(p, 4) != PKS_C4('a', 'c', 'e', ' ')) return 0;
-		lo = 5; hi = 6; need = PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4); break;
+		return PKS_MC_CMD(5, 6, PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4));
 	case PKS_C4('a', 'p', 'p', 'e'): /* append */
 		if (pks_be16(p, 4) != ('n' << 8 | 'd') || p->b[6] != ' ') return 0;
-		lo = 5; hi = 6; need = PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4); break;
+		return PKS_MC_CMD(5, 6, PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4));
 	case PKS_C4('p', 'r', 'e', 'p'): /* prepend */
 		if (pks_be32(p, 4) != PKS_C4('e', 'n', 'd', ' ')) return 0;
-		lo = 5; hi = 6; need = PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4); break;
+		return PKS_MC_CMD(5, 6, PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4));
 	case PKS_C4('c', 'a', 's', ' '):
-		lo = 6; hi = 7; need = PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4) | PKS_MC_NUM(5); break;
+		return PKS_MC_CMD(6, 7, PKS_MC_NUM(2) | PKS_MC_NUM(3) | PKS_MC_NUM(4) | PKS_MC_NUM(5));
 	case PKS_C4('d', 'e', 'l', 'e'): /* delete */
 		if (pks_be16(p, 4) != ('t' << 8 | 'e') || p->b[6] != ' ') return 0;
-		lo = 2; hi = 3; break;
+		return PKS_MC_CMD(2, 3, 0);
 	case PKS_C4('i', 'n', 'c', 'r'):
 	case PKS_C4('d', 'e', 'c', 'r'):
-		if (c4 != ' ') return 0;
-		lo = 3; hi = 4; need = PKS_MC_NUM(2); break;
+		return c4 == ' ' ? PKS_MC_CMD(3, 4, PKS_MC_NUM(2)) : 0;
 	case PKS_C4('t', 'o', 'u', 'c'): /* touch */
 		if (p->b[4] != 'h' || p->b[5] != ' ') return 0;
-		lo = 3; hi = 4; need = PKS_MC_NUM(2); break;
+		return PKS_MC_CMD(3, 4, PKS_MC_NUM(2));
 	case PKS_C4('v', 'e', 'r', 's'): /* version */
 		if (pks_be32(p, 4) != PKS_C4('i', 'o', 'n', '\r')) return 0;
-		lo = 1; hi = 1; break;
+		return PKS_MC_CMD(1, 1, 0);
 	case PKS_C4('s', 't', 'a', 't'): /* stats [group] */
-		if (c4 != 's') return 0;
-		lo = 1; hi = 3; break;
+		return c4 == 's' ? PKS_MC_CMD(1, 3, 0) : 0;
 	case PKS_C4('f', 'l', 'u', 's'): /* flush_all [delay] [noreply] */
 		if (pks_be32(p, 4) != PKS_C4('h', '_', 'a', 'l') || p->b[8] != 'l') return 0;
-		lo = 1; hi = 3; break;
+		return PKS_MC_CMD(1, 3, 0);
 	case PKS_C4('v', 'e', 'r', 'b'): /* verbosity <level> */
 		if (pks_be32(p, 4) != PKS_C4('o', 's', 'i', 't') || p->b[8] != 'y') return 0;
-		lo = 2; hi = 3; need = PKS_MC_NUM(1); break;
-	default:
-		/* Meta commands: mg/md/ma/me <key> <flags>*, ms <key> <datalen> <flags>*, mn. */
-		if (p->b[0] != 'm' || (p->b[2] != ' ' && p->b[2] != '\r'))
-			return 0;
-		switch (p->b[1]) {
-		case 'g': case 'd': case 'a': case 'e': lo = 2; hi = 255; break;
-		case 's': lo = 3; hi = 255; need = PKS_MC_NUM(2); break;
-		case 'n': lo = 1; hi = 1; break;
-		default: return 0;
-		}
+		return PKS_MC_CMD(2, 3, PKS_MC_NUM(1));
 	}
-	r = scan;
+	/* Meta commands: mg/md/ma/me <key> <flags>*, ms <key> <datalen> <flags>*, mn. */
+	if (p->b[0] != 'm' || (p->b[2] != ' ' && p->b[2] != '\r'))
+		return 0;
+	switch (p->b[1]) {
+	case 'g': case 'd': case 'a': case 'e': return PKS_MC_CMD(2, 255, 0);
+	case 's': return PKS_MC_CMD(3, 255, PKS_MC_NUM(2));
+	case 'n': return PKS_MC_CMD(1, 1, 0);
+	}
+	return 0;
+}
+
+/*
+ * Whether the window holds " HTTP/" inside its valid bytes. "get / HTTP/1.1"
+ * follows memcached's retrieval grammar (get <key>*, keys being any
+ * printable bytes: protocol.txt "Keys"), but it is an HTTP request line with
+ * its method in the wrong case (RFC 9112 3): an explicit separation, so that
+ * a malformed HTTP request is not named memcached.
+ */
+static __always_inline __u64 pks_mc_http_version_seen(const struct pks_payload *p)
+{
+	__u64 hit = 0;
+	__u32 i;
+
+	for (i = 0; i + 6 <= PKS_WIN; i++)
+		hit |= pks_is(p->b[i], ' ') & pks_is(p->b[i + 1], 'H') & pks_is(p->b[i + 2], 'T') &
+		       pks_is(p->b[i + 3], 'T') & pks_is(p->b[i + 4], 'P') & pks_is(p->b[i + 5], '/') &
+		       pks_lt(i + 5, p->len);
+	return hit;
+}
+
+/*
+ * A text command: its word first, and only then the line's scan, which reads
+ * every byte of the window twice: payloads that start with no command word
+ * (nearly all that reach this stage) skip it. The word's grammar and the
+ * scan's result both pass through pks_forget(), so that what follows is
+ * verified once, not once per command word or per value the scan can return.
+ */
+static __always_inline int pks_mc_text(const struct pks_payload *p, struct pks_match *m)
+{
+	__u32 cmd = pks_mc_command(p), lo, hi, need, ntok;
+	int r;
+
+	if (!cmd)
+		return 0;
+	cmd = pks_forget(m, cmd);
+	if (p->from_client && pks_mc_http_version_seen(p))
+		return 0;
+	r = (int)pks_forget(m, pks_mc_scan(p));
+	lo = PKS_MC_CMD_LO(cmd);
+	hi = PKS_MC_CMD_HI(cmd);
+	need = PKS_MC_CMD_NEED(cmd);
 	ntok = PKS_MC_NTOK(r);
 	if (ntok < lo || ntok > hi || (PKS_MC_NUMS(r) & need) != need)
 		return 0;
@@ -302,7 +343,11 @@ static __always_inline int pks_sig_memcached_binary(const struct pks_payload *p,
 	return pks_mc_binary(p, m);
 }
 
-static __always_inline int pks_sig_memcached_text(const struct pks_payload *p, struct pks_match *m, int scan)
+/*
+ * The text protocol on TCP: a reply only after a text command of ours, else
+ * a command (never what reads as an HTTP request: pks_mc_text).
+ */
+static __always_inline int pks_sig_memcached_text_tcp(const struct pks_payload *p, struct pks_match *m)
 {
 	if (p->l4 != IPPROTO_TCP || p->len < 5)
 		return 0;
@@ -311,40 +356,7 @@ static __always_inline int pks_sig_memcached_text(const struct pks_payload *p, s
 			return pks_match_set(m, PKS_P_MEMCACHED, PKS_R_MEMCACHED_TEXT_REPLY, PKS_ROLE_SERVER);
 		return 0;
 	}
-	return pks_mc_text(p, m, scan);
-}
-
-/*
- * Whether the window holds " HTTP/" inside its valid bytes. "get / HTTP/1.1"
- * follows memcached's retrieval grammar (get <key>*, keys being any
- * printable bytes: protocol.txt "Keys"), but it is an HTTP request line with
- * its method in the wrong case (RFC 9112 3): an explicit separation, so that
- * a malformed HTTP request is not named memcached.
- */
-static __always_inline __u64 pks_mc_http_version_seen(const struct pks_payload *p)
-{
-	__u64 hit = 0;
-	__u32 i;
-
-	for (i = 0; i + 6 <= PKS_WIN; i++)
-		hit |= pks_is(p->b[i], ' ') & pks_is(p->b[i + 1], 'H') & pks_is(p->b[i + 2], 'T') &
-		       pks_is(p->b[i + 3], 'T') & pks_is(p->b[i + 4], 'P') & pks_is(p->b[i + 5], '/') &
-		       pks_lt(i + 5, p->len);
-	return hit;
-}
-
-/*
- * The text protocol as the TCP stage runs it: never on what reads as an HTTP
- * request, and with the scan's result passed through pks_forget(), so that
- * the command check is verified once, not once per value the scan can return.
- */
-static __always_inline int pks_sig_memcached_text_tcp(const struct pks_payload *p, struct pks_match *m)
-{
-	if (p->l4 != IPPROTO_TCP || p->len < 5)
-		return 0;
-	if (p->from_client && pks_mc_http_version_seen(p))
-		return 0;
-	return pks_sig_memcached_text(p, m, (int)pks_forget(m, pks_mc_scan(p)));
+	return pks_mc_text(p, m);
 }
 
 #endif

@@ -578,6 +578,85 @@ TEST(tcp_b2_near_misses_random_and_others_stay_apart)
 	pks_env_close(&env);
 }
 
+/*
+ * memcached's text commands (protocol.txt), each word with the grammar of its
+ * line, and the same lines broken: the command word alone never names the
+ * flow (bpf/sig/memcached.h reads the word first and the line after it).
+ */
+TEST(tcp_b2_memcached_text_grammar)
+{
+	static const struct {
+		const char *line;
+		int named;
+	} t[] = {
+		{ "get foo\r\n", 1 },
+		{ "gets a b c\r\n", 1 },
+		{ "gat 300 foo\r\n", 1 },
+		{ "gats 300 foo bar\r\n", 1 },
+		{ "set k 0 60 3\r\nabc\r\n", 1 },
+		{ "set k 0 0 5 noreply\r\nhello\r\n", 1 },
+		{ "add k 1 0 2\r\nhi\r\n", 1 },
+		{ "replace k 0 0 1\r\nx\r\n", 1 },
+		{ "append k 0 0 1\r\nx\r\n", 1 },
+		{ "prepend k 0 0 1\r\nx\r\n", 1 },
+		{ "cas k 0 0 1 42\r\nx\r\n", 1 },
+		{ "set big 0 0 5000\r\n", 1 }, /* the data block follows in later segments */
+		{ "delete k\r\n", 1 },
+		{ "delete k noreply\r\n", 1 },
+		{ "incr n 5\r\n", 1 },
+		{ "decr n 1 noreply\r\n", 1 },
+		{ "touch k 60\r\n", 1 },
+		{ "version\r\n", 1 },
+		{ "stats\r\n", 1 },
+		{ "stats slabs\r\n", 1 },
+		{ "flush_all\r\n", 1 },
+		{ "flush_all 10 noreply\r\n", 1 },
+		{ "verbosity 1\r\n", 1 },
+		{ "mg foo v\r\n", 1 },
+		{ "ms foo 2 T60\r\nhi\r\n", 1 },
+		{ "mn\r\nmg foo v\r\n", 1 },         /* mn pipelined; alone its 4 bytes are under the 5 read */
+		{ "gets\r\n", 0 },                      /* no key */
+		{ "gat foo bar\r\n", 0 },               /* exptime not a number */
+		{ "set k 0 60\r\nabc\r\n", 0 },         /* <bytes> missing */
+		{ "set k x 60 3\r\nabc\r\n", 0 },       /* flags not a number */
+		{ "set k 0 60 10\r\nabc\r\n", 0 },      /* a small data block cut short */
+		{ "cas k 0 0 1\r\nx\r\n", 0 },          /* cas without its unique */
+		{ "get  foo\r\n", 0 },                  /* an empty token */
+		{ "get foo \r\n", 0 },                  /* a trailing space */
+		{ "get foo", 0 },                       /* no line end */
+		{ "get foo\n", 0 },                     /* LF without CR */
+		{ "get fo\001o\r\n", 0 },               /* a control byte */
+		{ "delete k a b\r\n", 0 },              /* too many tokens */
+		{ "incr n x\r\n", 0 },                  /* the delta not a number */
+		{ "touch k\r\n", 0 },                   /* exptime missing */
+		{ "version 1\r\n", 0 },                 /* version takes nothing */
+		{ "stat\r\n", 0 },                      /* not stats */
+		{ "flush_al\r\n", 0 },
+		{ "verbosity x\r\n", 0 },
+		{ "mx foo\r\n", 0 },                    /* no such meta command */
+		{ "ms foo\r\n", 0 },                    /* ms without datalen */
+		{ "get / HTTP/1.1\r\n", 0 },            /* an HTTP request line */
+		{ "GET foo\r\n", 0 },                   /* commands are lower case */
+	};
+	struct pks_env env;
+
+	CHECK(pks_env_open(&env) == 0);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct msg c = { 0 };
+		struct pks_flow_view f;
+		int named;
+
+		str(&c, t[i].line);
+		/* Port 7300 + i: not memcached's, so the payload alone decides. */
+		CHECK(exchange(&env, 43000 + i, 7300 + i, &c, NULL, &f) == 0);
+		named = f.proto == PKS_P_MEMCACHED && f.confidence >= PKS_C_SIGNATURE;
+		if (named != t[i].named || (named && f.rule != PKS_R_MEMCACHED_TEXT))
+			pks_test_fail(__FILE__, __LINE__, "\"%s\": proto %d conf %d rule %d, expected %s", t[i].line,
+				      f.proto, f.confidence, f.rule, t[i].named ? "memcached text" : "not memcached");
+	}
+	pks_env_close(&env);
+}
+
 /* IEEE 1815-2012 9.2.4.1.2: CRC-16/DNP over the header block, sent low octet first. */
 static void dnp3_frame(struct msg *m, uint8_t ctrl, uint16_t dst, uint16_t src)
 {
