@@ -481,14 +481,18 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return pks_next(ctx, PKS_ST_WINDOW);
 }
 
+/* Signature stage `stage` (a constant), or the verdict past the chain's end. */
+static __always_inline int pks_next_stage(struct pks_hook_ctx *ctx, __u32 stage)
+{
+	if (stage >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + stage);
+}
+
 /* The first signature stage of l4 (a constant), else the verdict. */
 static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
 {
-	__u32 first = pks_sig_stage_first(l4);
-
-	if (first >= PKS_SG__COUNT)
-		return pks_next(ctx, PKS_ST_VERDICT);
-	return pks_next(ctx, PKS_ST_SIG0 + first);
+	return pks_next_stage(ctx, pks_sig_stage_first(l4));
 }
 
 /*
@@ -656,7 +660,11 @@ int pks_window(struct pks_hook_ctx *ctx)
 	return pks_window_fill(ctx, s, f);
 }
 
-/* One signature stage of bpf/sig/signatures.def: a match, or the chain's next stage. */
+/*
+ * One signature stage of bpf/sig/signatures.def: a match, or the chain's
+ * next stage that runs on this payload (a flow whose handshake was seen
+ * skips the mid-session stage).
+ */
 static __always_inline int pks_sig_stage(struct pks_hook_ctx *ctx, __u32 stage)
 {
 	struct pks_state *s = pks_state_get();
@@ -668,9 +676,10 @@ static __always_inline int pks_sig_stage(struct pks_hook_ctx *ctx, __u32 stage)
 		s->matched = 1;
 		return pks_next(ctx, PKS_ST_VERDICT);
 	}
-	if (next >= PKS_SG__COUNT)
-		return pks_next(ctx, PKS_ST_VERDICT);
-	return pks_next(ctx, PKS_ST_SIG0 + next);
+	/* Two tail calls, each with its own constant slot (see pks_window_fill). */
+	if (next < PKS_SG__COUNT && !pks_sig_stage_runs(next, &s->pl))
+		return pks_next_stage(ctx, pks_sig_stage_next(next));
+	return pks_next_stage(ctx, next);
 }
 
 #define PKS_STAGE(stage, l4)                           \

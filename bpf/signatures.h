@@ -40,6 +40,22 @@ static __always_inline __u32 pks_sig_stage_first(__u8 l4)
 	return PKS_SG__COUNT;
 }
 
+/* Whether a stage serves only flows picked up mid-session (PKS_STAGE_MID). */
+static __always_inline int pks_sig_stage_mid(__u32 stage)
+{
+#define PKS_STAGE_MID(stage_, l4)              \
+	if (stage == PKS_SG_##stage_)          \
+		return 1;
+#include "sig/signatures.def"
+	return 0;
+}
+
+/* Whether a stage runs on this payload: a mid-session stage only for a flow picked up mid-session. */
+static __always_inline int pks_sig_stage_runs(__u32 stage, const struct pks_payload *p)
+{
+	return !pks_sig_stage_mid(stage) || p->flow_mid;
+}
+
 /*
  * The stage after `stage` in its L4's chain, or PKS_SG__COUNT at the end.
  * Called with a constant: the compiler folds it to a constant too.
