@@ -430,10 +430,66 @@ static __always_inline __u32 pks_quiet_reason(const struct pks_state *s, const s
 	return (f->flags & PKS_F_DECIDED) ? PKS_REASON_DECIDED : PKS_REASON_TRACKED;
 }
 
+/* Signature stage `stage` (a constant), or the verdict past the chain's end. */
+static __always_inline int pks_next_stage(struct pks_hook_ctx *ctx, __u32 stage)
+{
+	if (stage >= PKS_SG__COUNT)
+		return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_next(ctx, PKS_ST_SIG0 + stage);
+}
+
+/* The first signature stage of l4 (a constant), else the verdict. */
+static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
+{
+	return pks_next_stage(ctx, pks_sig_stage_first(l4));
+}
+
+/*
+ * The payload window the signatures read (s->pl), then the first signature
+ * stage of the packet's L4: pks_window's work, which the entry (a payload of
+ * a known flow) and pks_track (a new flow's first payload) do themselves, a
+ * tail call and a flow lookup fewer. pks_window is left to the payload copy.
+ */
+static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	struct pks_payload *pl = &s->pl;
+	int dir = s->dir & 1;
+
+	__builtin_memset(pl, 0, sizeof(*pl));
+	__builtin_memset(&s->m, 0, sizeof(s->m));
+	if (pks_hook_window(ctx, pl, &s->pkt))
+		return pks_end(pks_quiet_reason(s, f));
+	pl->sport = s->pkt.sport;
+	pl->dport = s->pkt.dport;
+	pl->l4 = s->pkt.l4;
+	pl->from_client = dir == PKS_DIR_C2S;
+	pl->nth = pks_flow_inspected(f, dir);
+	pl->flow_proto = f->proto;
+	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
+	pl->flow_rule = f->rule;
+	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
+	pl->cookie = f->cookie;
+	if (pks_crlf_keepalive(pl))
+		return pks_end(pks_quiet_reason(s, f));
+	if (pl->nth < 15)
+		f->inspected += 1 << (dir * 4);
+	s->matched = 0;
+	/*
+	 * A constant slot per L4: the JIT turns such a tail call into a direct
+	 * jump, where a slot computed at run time is an indirect one (a
+	 * retpoline on kernels with Spectre v2 mitigations).
+	 */
+	if (s->pkt.l4 == IPPROTO_TCP)
+		return pks_next_sig(ctx, IPPROTO_TCP);
+	if (s->pkt.l4 == IPPROTO_UDP)
+		return pks_next_sig(ctx, IPPROTO_UDP);
+	return pks_next(ctx, PKS_ST_VERDICT);
+}
+
 /*
  * What every packet needs, for both entry programs: the flow looked up and
- * counted. A new flow, a payload a context rule wants and a payload still to
- * inspect go on to pks_track.
+ * counted. A new flow goes on to pks_track, a payload a context rule wants to
+ * pks_copy, and a payload still to inspect to the signature stages.
  */
 static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state *s)
 {
@@ -478,62 +534,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 		return pks_next(ctx, PKS_ST_COPY);
 	if (!pks_inspects(s, f))
 		return pks_end(pks_quiet_reason(s, f));
-	return pks_next(ctx, PKS_ST_WINDOW);
-}
-
-/* Signature stage `stage` (a constant), or the verdict past the chain's end. */
-static __always_inline int pks_next_stage(struct pks_hook_ctx *ctx, __u32 stage)
-{
-	if (stage >= PKS_SG__COUNT)
-		return pks_next(ctx, PKS_ST_VERDICT);
-	return pks_next(ctx, PKS_ST_SIG0 + stage);
-}
-
-/* The first signature stage of l4 (a constant), else the verdict. */
-static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
-{
-	return pks_next_stage(ctx, pks_sig_stage_first(l4));
-}
-
-/*
- * The payload window the signatures read (s->pl), then the first signature
- * stage of the packet's L4: pks_window's work, which pks_track does itself
- * for a new flow's first payload (a tail call and a flow lookup fewer).
- */
-static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
-{
-	struct pks_payload *pl = &s->pl;
-	int dir = s->dir & 1;
-
-	__builtin_memset(pl, 0, sizeof(*pl));
-	__builtin_memset(&s->m, 0, sizeof(s->m));
-	if (pks_hook_window(ctx, pl, &s->pkt))
-		return pks_end(pks_quiet_reason(s, f));
-	pl->sport = s->pkt.sport;
-	pl->dport = s->pkt.dport;
-	pl->l4 = s->pkt.l4;
-	pl->from_client = dir == PKS_DIR_C2S;
-	pl->nth = pks_flow_inspected(f, dir);
-	pl->flow_proto = f->proto;
-	pl->flow_upgrade = !!(f->flags & PKS_F_UPGRADE);
-	pl->flow_rule = f->rule;
-	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
-	pl->cookie = f->cookie;
-	if (pks_crlf_keepalive(pl))
-		return pks_end(pks_quiet_reason(s, f));
-	if (pl->nth < 15)
-		f->inspected += 1 << (dir * 4);
-	s->matched = 0;
-	/*
-	 * A constant slot per L4: the JIT turns such a tail call into a direct
-	 * jump, where a slot computed at run time is an indirect one (a
-	 * retpoline on kernels with Spectre v2 mitigations).
-	 */
-	if (s->pkt.l4 == IPPROTO_TCP)
-		return pks_next_sig(ctx, IPPROTO_TCP);
-	if (s->pkt.l4 == IPPROTO_UDP)
-		return pks_next_sig(ctx, IPPROTO_UDP);
-	return pks_next(ctx, PKS_ST_VERDICT);
+	return pks_window_fill(ctx, s, f);
 }
 
 /*
