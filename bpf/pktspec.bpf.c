@@ -678,7 +678,7 @@ static __always_inline int pks_sig_stage(struct pks_hook_ctx *ctx, __u32 stage)
 		return pks_next(ctx, PKS_ST_VERDICT);
 	}
 	/* Two tail calls, each with its own constant slot (see pks_window_fill). */
-	if (next < PKS_SG__COUNT && !pks_sig_stage_runs(next, &s->pl))
+	if (!pks_sig_stage_runs(next, &s->pl))
 		return pks_next_stage(ctx, pks_sig_stage_next(next));
 	return pks_next_stage(ctx, next);
 }
