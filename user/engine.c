@@ -274,6 +274,27 @@ static void ctl_table_until(struct pks_engine *e, size_t off, uint64_t *seen, ui
 	*seen = until;
 }
 
+int pks_expect_gate_raise(int gate_fd, const struct pks_expect_key *k, uint64_t expires_ns)
+{
+	__u32 i = pks_expect_gate_index(pks_expect_gate_slot(k), PKS_CTL_ENGINE), cur = 0,
+	      u = pks_expect_gate_until(expires_ns);
+
+	if (bpf_map_lookup_elem(gate_fd, &i, &cur))
+		return -errno;
+	if (cur < u && bpf_map_update_elem(gate_fd, &i, &u, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int expect_gate_raise(struct pks_engine *e, const struct pks_expect_key *k, uint64_t expires_ns)
+{
+	int err = e->maps.expect_gate > 0 ? pks_expect_gate_raise(e->maps.expect_gate, k, expires_ns) : 0;
+
+	if (err)
+		e->st.map_errors++;
+	return err;
+}
+
 int pks_engine_expect(struct pks_engine *e, const struct pks_flow_key *fk, const struct pks_expect_key *k,
 		      uint8_t proto, uint16_t rule, uint64_t ttl_ns, uint8_t flags)
 {
@@ -291,7 +312,9 @@ int pks_engine_expect(struct pks_engine *e, const struct pks_flow_key *fk, const
 	v.flags = flags;
 	/* Before the entry: XDP must not skip pks_expect once the entry is there. */
 	ctl_expect_until(e, v.expires_ns);
-	err = map_write(e, e->maps.expect, &key, &v);
+	err = expect_gate_raise(e, &key, v.expires_ns);
+	if (!err)
+		err = map_write(e, e->maps.expect, &key, &v);
 	if (!err)
 		e->st.expects++;
 	if (!err && pks_verbose) {

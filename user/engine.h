@@ -85,6 +85,7 @@ struct pks_engine_maps {
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
 	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */
 	int filter; /* pks_filter, the lookup filter the engine keeps for servers and hosts; <= 0: none */
+	int expect_gate; /* pks_expect_gate, raised before each expectation; <= 0: none */
 };
 
 struct pks_engine_opts {
@@ -143,6 +144,13 @@ int pks_ctx_stats_read(int fd, struct pks_ctx_stats *sum);
 uint64_t pks_engine_now(const struct pks_engine *e);
 void pks_engine_count_malformed(struct pks_engine *e);
 
+/*
+ * Raises the engine's element of the expectation gate of k's listen side
+ * (pks_expect_gate, include/pktspec/events.h) to expires_ns, before the
+ * entry is written: only that element, so that a concurrent write of the
+ * kernel's is never lost. 0 or -errno.
+ */
+int pks_expect_gate_raise(int gate_fd, const struct pks_expect_key *k, uint64_t expires_ns);
 /*
  * An announced flow: its first packet gets proto, confidence "expected" and
  * rule. ttl_ns 0 takes the engine's default. flags: PKS_EXP_*. The flow comes

@@ -160,6 +160,7 @@ int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_o
 		.opstate = bpf_map__fd(skel->maps.pks_opstate),
 		.ophosts = bpf_map__fd(skel->maps.pks_ophosts),
 		.filter = bpf_map__fd(skel->maps.pks_filter),
+		.expect_gate = bpf_map__fd(skel->maps.pks_expect_gate),
 	};
 
 	eo.clock = PKS_ENGINE_REPLAY;

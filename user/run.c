@@ -279,10 +279,12 @@ int cmd_run(int argc, char **argv)
 	unsigned long v;
 	struct sigaction sa = {};
 	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.ways4, &maps.expect, &maps.servers, &maps.hosts,
-		       &maps.names, &maps.done, &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts, &maps.filter };
+		       &maps.names, &maps.done, &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts, &maps.filter,
+		       &maps.expect_gate };
 	static const char *const names[] = { PKS_MAP_EVENTS,  PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_WAYS4, PKS_MAP_EXPECT,
 					     PKS_MAP_SERVERS, PKS_MAP_HOSTS, PKS_MAP_NAMES,  PKS_MAP_DONE,  PKS_MAP_CTXSTATS,
-					     PKS_MAP_CTL,     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS, PKS_MAP_FILTER };
+					     PKS_MAP_CTL,     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS, PKS_MAP_FILTER,
+					     PKS_MAP_EXPECT_GATE };
 
 	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {

@@ -41,7 +41,8 @@ struct {
  * Writes one expectation (listen endpoint, peer address, any peer port, in
  * the tunnel of the announcing packet p) with
  * the kernel's lifetime, and tells new flows to look pks_expect up until it
- * expires (pks_ctl, the kernel's record).
+ * expires (pks_ctl, the kernel's record; pks_expect_gate, the kernel's
+ * element of the listen side's slot).
  */
 static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const struct pks_pkt *p, const __u8 *listen,
 					 __u16 port, const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags,
@@ -62,17 +63,20 @@ static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const struc
 	v->proto = proto;
 	v->rule = rule;
 	v->flags = flags;
-	bpf_map_update_elem(&pks_expect, k, v, BPF_ANY);
+	/*
+	 * The gates first, so that a new flow never skips an entry already
+	 * there: pks_ctl's for all new flows, then the listen side's. Two CPUs
+	 * writing at once may store the earlier of two expiries microseconds
+	 * apart (the gate's margin covers it).
+	 */
 	{
 		struct pks_ctl *ctl = pks_ctl_get(PKS_CTL_KERNEL);
 
-		/*
-		 * New flows look pks_expect up until then. Two CPUs writing at
-		 * once may store the earlier of two expiries microseconds apart.
-		 */
 		if (ctl && ctl->expect_until < v->expires_ns)
 			ctl->expect_until = v->expires_ns;
 	}
+	pks_cr_expect_gate_raise(k, v->expires_ns);
+	bpf_map_update_elem(&pks_expect, k, v, BPF_ANY);
 }
 
 #endif /* PKTSPEC_BPF_CONTEXT_KEXP_H */

@@ -21,6 +21,11 @@
  *   pks_ctxstats  the kernel's counters (PKS_CR_COUNT)
  *   pks_ctl       one record per writer (engine, kernel): whether an engine
  *                 reads the ring, and until when an expectation may be alive
+ *   pks_expect_gate  per slot of an expectation's listen side and per writer
+ *                 (engine, kernel), until when one may be alive there: each
+ *                 writer raises it before it writes pks_expect, a new flow
+ *                 looks pks_expect up only through an open gate
+ *                 (include/pktspec/events.h)
  *   pks_scratch   the kernel's per-CPU payload copy under construction
  *   pks_filter    the lookup filter: the daemon sets a bit per key before it
  *                 writes pks_restore, pks_servers or pks_hosts; a new flow
@@ -55,6 +60,14 @@ struct {
 	__type(value, struct pks_expect);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_expect SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PKS_EXPECT_GATE_SLOTS * 2);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_expect_gate SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -144,6 +157,26 @@ static __always_inline int pks_cr_expect_alive(__u64 now)
 	struct pks_ctl *u = pks_ctl_get(PKS_CTL_ENGINE), *k = pks_ctl_get(PKS_CTL_KERNEL);
 
 	return (u && now < u->expect_until) || (k && now < k->expect_until);
+}
+
+/* Whether either writer may have an expectation alive at now on k's listen side (its peer fields do not count). */
+static __always_inline int pks_cr_expect_gate_open(const struct pks_expect_key *k, __u64 now)
+{
+	__u32 slot = pks_expect_gate_slot(k);
+	__u32 ie = pks_expect_gate_index(slot, PKS_CTL_ENGINE), ik = pks_expect_gate_index(slot, PKS_CTL_KERNEL);
+	__u32 *ue = bpf_map_lookup_elem(&pks_expect_gate, &ie), *uk = bpf_map_lookup_elem(&pks_expect_gate, &ik);
+
+	return (ue && pks_expect_gate_open(*ue, now)) || (uk && pks_expect_gate_open(*uk, now));
+}
+
+/* Opens k's gate for the kernel's writes until expires_ns: before the entry is written. */
+static __always_inline void pks_cr_expect_gate_raise(const struct pks_expect_key *k, __u64 expires_ns)
+{
+	__u32 i = pks_expect_gate_index(pks_expect_gate_slot(k), PKS_CTL_KERNEL), u = pks_expect_gate_until(expires_ns);
+	__u32 *g = bpf_map_lookup_elem(&pks_expect_gate, &i);
+
+	if (g && *g < u)
+		*g = u;
 }
 
 /* Whether pks_servers, pks_hosts may hold an entry alive at now: the engine says until when (pks_ctl). */

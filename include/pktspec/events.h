@@ -24,6 +24,7 @@
 #define PKTSPEC_EVENTS_H
 
 #include "pktspec.h"
+#include "flow_key.h"
 
 /* Map names (at most 15 characters). */
 #define PKS_MAP_EVENTS "pks_events"
@@ -34,6 +35,7 @@
 #define PKS_MAP_DONE "pks_done"
 #define PKS_MAP_CTXSTATS "pks_ctxstats"
 #define PKS_MAP_CTL "pks_ctl"
+#define PKS_MAP_EXPECT_GATE "pks_expect_gate"
 
 /* Sizes. Every table is bounded: the LRU maps evict, the ring drops and counts. */
 #define PKS_EVENTS_RING (4u << 20) /* ring buffer bytes: ~2000 full payload copies */
@@ -267,6 +269,59 @@ struct pks_ctl {
 	__u64 servers_until;
 	__u64 hosts_until;
 };
+
+/*
+ * The expectation gate (pks_expect_gate): until when an expectation may be
+ * alive at each of 2^PKS_EXPECT_GATE_BITS slots, per writer, so that a new
+ * flow looks pks_expect up only for an endpoint an announcement named. Each
+ * slot's element for writer w (PKS_CTL_ENGINE, PKS_CTL_KERNEL) is index
+ * slot * 2 + w, so a slot's two elements share a cache line and each writer
+ * writes only its own. A slot is an expectation's listen side: address,
+ * port, L4 and tunnel, what all of a new flow's lookups on one side share
+ * (struct pks_expect_key). A writer raises the slot's time before it
+ * writes the entry; nobody ever clears it: a time in the past is a closed
+ * gate. Times are in units of 2^30 ns (about 1.07 s) of the expectations'
+ * clock, rounded up, plus one unit of margin for two CPUs of one writer
+ * storing at once (the later store may be the earlier expiry, by
+ * microseconds). A slot opened by another endpoint's expectation only costs
+ * the lookups it would have cost without the gate.
+ */
+#define PKS_EXPECT_GATE_BITS 14
+#define PKS_EXPECT_GATE_SLOTS (1u << PKS_EXPECT_GATE_BITS)
+#define PKS_EXPECT_GATE_SHIFT 30
+
+static __always_inline __u32 pks_expect_gate_slot(const struct pks_expect_key *k)
+{
+	const __u32 *a = (const __u32 *)k->listen_addr;
+	__u64 h = 0;
+
+	/* The fields, not the bytes: struct pks_scope has a padding byte nobody zeroes. */
+	h = (h ^ (a[0] | (__u64)a[1] << 32)) * 0x9E3779B97F4A7C15ULL;
+	h = (h ^ (a[2] | (__u64)a[3] << 32)) * 0x9E3779B97F4A7C15ULL;
+	h = (h ^ (k->listen_port | (__u64)k->l4 << 16 | (__u64)k->scope.depth << 24 |
+		  (__u64)(__u32)k->scope.encap << 32)) * 0x9E3779B97F4A7C15ULL;
+	h = (h ^ k->scope.tunnel_id) * 0x9E3779B97F4A7C15ULL;
+	return (__u32)(pks_fmix64(h) >> (64 - PKS_EXPECT_GATE_BITS));
+}
+
+static __always_inline __u32 pks_expect_gate_index(__u32 slot, __u32 writer)
+{
+	return (slot & (PKS_EXPECT_GATE_SLOTS - 1)) * 2 + (writer & 1);
+}
+
+/* The gate's time for an expectation that expires at expires_ns. */
+static __always_inline __u32 pks_expect_gate_until(__u64 expires_ns)
+{
+	__u64 u = (expires_ns >> PKS_EXPECT_GATE_SHIFT) + 2;
+
+	return u > 0xffffffffULL ? 0xffffffffU : (__u32)u;
+}
+
+/* Whether a gate time lets a new flow at now look pks_expect up. */
+static __always_inline int pks_expect_gate_open(__u32 until, __u64 now)
+{
+	return (now >> PKS_EXPECT_GATE_SHIFT) < until;
+}
 
 /* Per-CPU counters of the context machinery, one named field each. */
 struct pks_ctx_stats {

@@ -14,9 +14,10 @@
  *   PKS_FILTER_HOSTS    pks_hosts, by struct pks_host_key    keeps each slot's
  *                                                            latest expiry)
  *
- * pks_expect has writers in the kernel (FTP, TFTP) and keeps only pks_ctl's
- * gate. The map is an mmapable array of one element, so the daemon sets and
- * clears bits without a system call.
+ * pks_expect has writers in the kernel too (FTP, TFTP), which cannot keep
+ * counts or sweep: it has a gate of times that expire by themselves instead
+ * (pks_expect_gate, events.h). The map is an mmapable array of one element,
+ * so the daemon sets and clears bits without a system call.
  */
 #ifndef PKTSPEC_FILTER_H
 #define PKTSPEC_FILTER_H

@@ -326,3 +326,77 @@ TEST(ctx_daemon_owned_rules_need_the_engine)
 	CHECK(f.rule != PKS_R_SERVER_MEMORY);
 	pks_env_close(&env);
 }
+
+/* This writer's element of the expectation gate of (addr, port, UDP), no tunnel, as the kernel reads it; ~0 on error. */
+static uint32_t gate_of(struct ctx_env *c, const char *addr, uint16_t port, uint32_t writer, uint32_t *index)
+{
+	struct pks_expect_key k = { .listen_port = port, .l4 = IPPROTO_UDP };
+	uint32_t i, v;
+
+	ctx_addr16(0, addr, k.listen_addr);
+	i = pks_expect_gate_index(pks_expect_gate_slot(&k), writer);
+	if (index)
+		*index = i;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_expect_gate), &i, &v))
+		return ~0u;
+	return v;
+}
+
+/*
+ * Issue 12: while any expectation is alive, a new flow looks pks_expect up
+ * only on a side whose gate an announcement opened (pks_expect_gate). The
+ * engine opens its own element before it writes the entry; an entry written
+ * behind the gates' back is not read until its gate is open, on either
+ * side of a UDP flow.
+ */
+TEST(ctx_expect_lookup_needs_its_gate)
+{
+	struct pks_expect_key k = { .listen_port = 6010, .l4 = IPPROTO_UDP };
+	struct pks_expect v = { .expires_ns = ~0ull, .rule = PKS_R_SIP_SDP, .proto = PKS_P_RTP };
+	__u32 kernel = PKS_CTL_KERNEL;
+	struct pks_ctl ctl;
+	struct ctx_env c;
+	struct pks_flow_view f;
+	uint32_t i, open;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAS, 5060, UAC, 5060), ok200) == 0);
+	/* The engine's element of the announced port is open, the kernel's untouched, another port's closed. */
+	open = gate_of(&c, UAC, 6000, PKS_CTL_ENGINE, NULL);
+	CHECK(open != ~0u && pks_expect_gate_open(open, c.env.clock_ns));
+	CHECK_EQ(gate_of(&c, UAC, 6000, PKS_CTL_KERNEL, NULL), 0);
+	/* 6010's slot is apart from every announced endpoint's: the engine wrote them all. */
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_ENGINE, NULL), 0);
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, &i), 0);
+	/* pks_ctl says an expectation may be alive for good: from here only the gates decide. */
+	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &kernel, &ctl), 0);
+	ctl.expect_until = ~0ull;
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &kernel, &ctl, BPF_ANY), 0);
+	/* An entry for UAC:6010 written behind the gate: not read, from either side. */
+	ctx_addr16(0, UAC, k.listen_addr);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_expect), &k, &v, BPF_ANY), 0);
+	CHECK(udp_first(&c, UAS, 7100, UAC, 6010, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	CHECK(udp_first(&c, UAC, 6010, "198.18.0.77", 9100, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	/* The announced endpoint on the sending side goes through its open gate (lookups 4 and 5). */
+	CHECK(udp_first(&c, UAC, 6000, "198.18.0.77", 9000, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtp");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	/* Its gate opened (here the kernel's element): the next new flows on either side take it. */
+	open = pks_expect_gate_until(c.env.clock_ns + 60000000000ull);
+	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_expect_gate), &i, &open, BPF_ANY), 0);
+	CHECK(udp_first(&c, UAS, 7101, UAC, 6010, &f) == 0);
+	CHECK_STR(pks_proto_name(f.proto), "rtp");
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	CHECK(udp_first(&c, UAC, 6010, "198.18.0.77", 9101, &f) == 0);
+	CHECK_STR(pks_confidence_name(f.confidence), "expected");
+	/* Past the gate's time, closed again, though the entry itself never expires. */
+	c.env.clock_ns += 62000000000ull + (2ull << PKS_EXPECT_GATE_SHIFT);
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, NULL), open);
+	CHECK(!pks_expect_gate_open(open, c.env.clock_ns));
+	CHECK(udp_first(&c, UAS, 7102, UAC, 6010, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	ctx_close(&c);
+}
