@@ -9,8 +9,9 @@
 #   pktspec_run  the same with `pktspec run -q` consuming its events, as a
 #            user runs it: the context rules' daemon shares the machine
 #   pktspec_run_full  the same, with the context tables of a busy network:
-#            16,384 DNS-named hosts and 16,384 remembered servers written
-#            (pktspec-bench fill-context) before the daemon starts
+#            16,384 DNS-named hosts, 16,384 remembered servers and 1,024
+#            announced media endpoints (expectations that never expire)
+#            written (pktspec-bench fill-context) before the daemon starts
 # One trafgen runs per mix and round while the receiver's modes take turns;
 # each mode keeps the median of its rounds, so the shared machine's drift hits
 # them alike. Received packets per second come
@@ -28,8 +29,9 @@
 #              new flows whose server the context tables are asked about,
 #              measured with the tables empty (pktspec_run) and full
 #              (pktspec_run_full, after pktspec_run: the fill stays pinned
-#              until the mix ends), where the lookup filter must keep their
-#              cost (doc/design.md, "The lookup filter")
+#              until the mix ends), where the lookup filter and the
+#              expectation gate must keep their cost (doc/design.md, "The
+#              lookup filter", "The expectation gate")
 # Frames are addressed to a MAC that is not the receiver's, so the stack drops
 # them right after XDP (PACKET_OTHERHOST): no replies, no neighbour lookups
 # for thousands of addresses, and the least stack work to hide XDP's cost in.

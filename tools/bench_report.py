@@ -278,11 +278,13 @@ def context_tables(live):
         return ""
     ns = {m_["mode"]: m_.get("bpf_ns_per_packet") for m_ in live["modes"] if m_["mix"] == "servers"}
     return (f"New flows each to a random server of 198.18.0.0/16, with the daemon: with its context tables "
-            f"full (16,384 DNS-named hosts and 16,384 remembered servers, none of them this traffic's: "
+            f"full (16,384 DNS-named hosts, 16,384 remembered servers and 1,024 announced media endpoints, "
+            f"none of them this traffic's: "
             f"pktspec_run_full) a packet costs {fmt(ns.get('pktspec_run_full'), 1)} BPF ns against "
             f"{fmt(ns.get('pktspec_run'), 1)} with them empty (medians over rounds); within a round, full "
             f"against empty is {x(r_ns)} (rate {x(r_rate)}; medians of the rounds' ratios). The lookup filter "
-            "keeps a new flow's lookups in them to the keys they may hold (doc/design.md). ")
+            "and the expectation gate keep a new flow's lookups in them to the keys they may hold "
+            "(doc/design.md). ")
 
 
 def sections(b, ndg):

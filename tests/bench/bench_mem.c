@@ -35,6 +35,7 @@
 #include "bench.h"
 #include "pktspec/flow_key.h"
 #include "pktspec/events.h"
+#include "engine.h"
 #include <math.h>
 
 static long long fdinfo_memlock(int fd)
@@ -782,29 +783,68 @@ int bench_xdp(int argc, char **argv)
 }
 
 /*
- * fill-context N: N DNS-named hosts in pks_hosts and N remembered servers in
- * pks_servers, pinned under PKS_PIN_DIR, at random addresses of
- * 2001:db8:ffff::/48 that no benchmark flow has, and never expiring: the
- * context tables of a busy network, every lookup of the bench's new flows
- * in them a miss. Written before `pktspec run` starts, which adopts them
- * (their lookup filter bits; doc/design.md, "The lookup filter").
+ * fill-context N [--expect M]: N DNS-named hosts in pks_hosts, N remembered
+ * servers in pks_servers and M announced media endpoints in pks_expect
+ * (default: N / 16, at most PKS_EXPECT_MAX), pinned under PKS_PIN_DIR, at
+ * random addresses of 2001:db8:ffff::/48 that no benchmark flow has, and
+ * never expiring: the context tables of a busy network, every lookup of the
+ * bench's new flows in them a miss. Written before `pktspec run` starts,
+ * which adopts the first two (their lookup filter bits; doc/design.md, "The
+ * lookup filter"). The expectations are written as the engine writes them:
+ * pks_ctl's expect_until and their gate raised first (doc/design.md, "The
+ * expectation gate"), so that pks_ctl says they are alive for good.
  */
+static void fill_addr(uint64_t *x, uint8_t addr[16])
+{
+	static const uint8_t prefix[6] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff };
+
+	memcpy(addr, prefix, sizeof(prefix));
+	/* xorshift64: 10 random bytes under the /48 */
+	for (int b = 6; b < 16; b += 5) {
+		*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+		memcpy(addr + b, x, 5);
+	}
+}
+
+/* pks_ctl's engine entry says an expectation may be alive until `until`. */
+static int fill_ctl_expect(int fd, uint64_t until)
+{
+	__u32 slot = PKS_CTL_ENGINE;
+	struct pks_ctl c;
+
+	if (bpf_map_lookup_elem(fd, &slot, &c))
+		return -errno;
+	if (c.expect_until >= until)
+		return 0;
+	c.expect_until = until;
+	return bpf_map_update_elem(fd, &slot, &c, BPF_ANY) ? -errno : 0;
+}
+
 int bench_fill_context(int argc, char **argv)
 {
 	int fd_hosts = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_HOSTS);
 	int fd_servers = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_SERVERS);
-	unsigned long n = 0;
+	int fd_expect = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_EXPECT);
+	int fd_ctl = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_CTL);
+	int fd_gate = bpf_obj_get(PKS_PIN_DIR "/" PKS_MAP_EXPECT_GATE);
+	unsigned long n = 0, m = 0;
 	uint64_t x = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
 	int err = 0;
 
-	if (argc != 2 || pks_parse_uint(argv[1], 1u << 20, &n) || !n) {
-		fprintf(stderr, "Usage: pktspec-bench fill-context N   (1 to 1048576 entries in each table)\n");
+	if ((argc != 2 && argc != 4) || pks_parse_uint(argv[1], 1u << 20, &n) || !n ||
+	    (argc == 4 && (strcmp(argv[2], "--expect") || pks_parse_uint(argv[3], PKS_EXPECT_MAX, &m)))) {
+		fprintf(stderr, "Usage: pktspec-bench fill-context N [--expect M]\n"
+				"  N: 1 to 1048576 hosts and as many servers; M: 0 to %u expectations (default N / 16)\n",
+			PKS_EXPECT_MAX);
 		err = PKS_EXIT_USAGE;
 		goto out;
 	}
-	if (fd_hosts < 0 || fd_servers < 0) {
-		fprintf(stderr, "pktspec-bench fill-context: no %s or %s under %s: attach pktspec first\n",
-			PKS_MAP_HOSTS, PKS_MAP_SERVERS, PKS_PIN_DIR);
+	if (argc == 2)
+		m = n / 16 < PKS_EXPECT_MAX ? n / 16 : PKS_EXPECT_MAX;
+	/* The gate's pin is absent only under a classifier built before it, which reads no gate. */
+	if (fd_hosts < 0 || fd_servers < 0 || fd_expect < 0 || fd_ctl < 0) {
+		fprintf(stderr, "pktspec-bench fill-context: no %s, %s, %s or %s under %s: attach pktspec first\n",
+			PKS_MAP_HOSTS, PKS_MAP_SERVERS, PKS_MAP_EXPECT, PKS_MAP_CTL, PKS_PIN_DIR);
 		err = PKS_EXIT_FAIL;
 		goto out;
 	}
@@ -813,13 +853,9 @@ int bench_fill_context(int argc, char **argv)
 		struct pks_host hv = { .expires_ns = ~0ull };
 		struct pks_server_key sk = {};
 		struct pks_server sv = { .expires_ns = ~0ull, .rule = PKS_R_HTTP_REQUEST, .proto = PKS_P_HTTP };
-		uint8_t addr[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff };
+		uint8_t addr[16];
 
-		/* xorshift64: 10 random bytes under the /48 */
-		for (int b = 6; b < 16; b += 5) {
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			memcpy(addr + b, &x, 5);
-		}
+		fill_addr(&x, addr);
 		memcpy(hk.addr, addr, 16);
 		snprintf(hv.name, sizeof(hv.name), "fill%lu.bench.test", i);
 		memcpy(sk.addr, addr, 16);
@@ -831,12 +867,36 @@ int bench_fill_context(int argc, char **argv)
 			err = PKS_EXIT_FAIL;
 		}
 	}
+	if (!err && m && (err = fill_ctl_expect(fd_ctl, ~0ull))) {
+		fprintf(stderr, "pktspec-bench fill-context: cannot write %s: %s\n", PKS_MAP_CTL, strerror(-err));
+		err = PKS_EXIT_FAIL;
+	}
+	for (unsigned long i = 0; i < m && !err; i++) {
+		/* An SDP media endpoint, any peer: RTP the engine would expect. */
+		struct pks_expect_key k = { .l4 = IPPROTO_UDP };
+		struct pks_expect v = { .expires_ns = ~0ull, .rule = PKS_R_SIP_SDP, .proto = PKS_P_RTP };
+		int e = 0;
+
+		fill_addr(&x, k.listen_addr);
+		k.listen_port = 1024 + (uint16_t)(x % 64512);
+		if (fd_gate >= 0)
+			e = pks_expect_gate_raise(fd_gate, &k, v.expires_ns);
+		if (!e && bpf_map_update_elem(fd_expect, &k, &v, BPF_ANY))
+			e = -errno;
+		if (e) {
+			fprintf(stderr, "pktspec-bench fill-context: cannot write expectation %lu: %s\n", i, strerror(-e));
+			err = PKS_EXIT_FAIL;
+		}
+	}
 	if (!err)
-		printf("{\"hosts\":%lu,\"servers\":%lu}\n", n, n);
+		printf("{\"hosts\":%lu,\"servers\":%lu,\"expectations\":%lu}\n", n, n, m);
 out:
-	if (fd_hosts >= 0)
-		close(fd_hosts);
-	if (fd_servers >= 0)
-		close(fd_servers);
+	{
+		int fds[] = { fd_hosts, fd_servers, fd_expect, fd_ctl, fd_gate };
+
+		for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++)
+			if (fds[k] >= 0)
+				close(fds[k]);
+	}
 	return err;
 }

@@ -110,11 +110,24 @@ pinned_entries() { bpftool -j map dump pinned "/sys/fs/bpf/pktspec/$1" | jq leng
 pks_check fill_context_needs_pins test "$?" = 1
 "$BENCH" fill-context 0 >/dev/null 2>"$PKS_TMP/f.err"
 pks_check fill_context_usage test "$?" = 2
+"$BENCH" fill-context 5 --expect 8193 >/dev/null 2>"$PKS_TMP/f.err"
+pks_check fill_context_usage_expect test "$?" = 2
+# Open gate elements: the engine's (even indexes) whose time is in the future.
+open_gates() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_expect_gate |
+		jq '[.[] | (.formatted // .) | select(.key % 2 == 0 and .value > 0)] | length'
+}
 if pks_in "$PKS_SRV" "$PKTSPEC" attach "$PKS_SRV_IF" --mode native >/dev/null 2>"$PKS_TMP/a.err" &&
-	"$BENCH" fill-context 100 >"$PKS_TMP/fill.json" 2>"$PKS_TMP/f.err"; then
-	pks_check fill_context_says test "$(jq -c . "$PKS_TMP/fill.json")" = '{"hosts":100,"servers":100}'
+	"$BENCH" fill-context 100 --expect 40 >"$PKS_TMP/fill.json" 2>"$PKS_TMP/f.err"; then
+	pks_check fill_context_says test "$(jq -c . "$PKS_TMP/fill.json")" = '{"hosts":100,"servers":100,"expectations":40}'
 	pks_check fill_context_hosts test "$(pinned_entries pks_hosts)" = 100
 	pks_check fill_context_servers test "$(pinned_entries pks_servers)" = 100
+	pks_check fill_context_expect test "$(pinned_entries pks_expect)" = 40
+	# Each expectation's gate open (fewer where two share a slot, 40 of 16,384: rarely).
+	g=$(open_gates)
+	pks_check fill_context_expect_gates test "$g" -ge 38 -a "$g" -le 40
+	pks_check fill_context_expect_ctl test "$(bpftool -j map lookup pinned /sys/fs/bpf/pktspec/pks_ctl key 0 0 0 0 |
+		jq '(.formatted // .).value.expect_until > 1e18')" = true
 else
 	pks_fail fill_context "$(tail -n 3 "$PKS_TMP/a.err" "$PKS_TMP/f.err")"
 fi
