@@ -274,16 +274,23 @@ static void ctl_table_until(struct pks_engine *e, size_t off, uint64_t *seen, ui
 	*seen = until;
 }
 
-int pks_expect_gate_raise(int gate_fd, const struct pks_expect_key *k, uint64_t expires_ns)
+static int gate_element_raise(int gate_fd, __u32 i, __u32 u)
 {
-	__u32 i = pks_expect_gate_index(pks_expect_gate_slot(k), PKS_CTL_ENGINE), cur = 0,
-	      u = pks_expect_gate_until(expires_ns);
+	__u32 cur = 0;
 
 	if (bpf_map_lookup_elem(gate_fd, &i, &cur))
 		return -errno;
 	if (cur < u && bpf_map_update_elem(gate_fd, &i, &u, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+int pks_expect_gate_raise(int gate_fd, const struct pks_expect_key *k, uint64_t expires_ns)
+{
+	__u32 slot = pks_expect_gate_slot(k), u = pks_expect_gate_until(expires_ns);
+	int err = gate_element_raise(gate_fd, pks_expect_gate_l1_index(slot, PKS_CTL_ENGINE), u);
+
+	return err ? err : gate_element_raise(gate_fd, pks_expect_gate_index(slot, PKS_CTL_ENGINE), u);
 }
 
 static int expect_gate_raise(struct pks_engine *e, const struct pks_expect_key *k, uint64_t expires_ns)

@@ -145,10 +145,10 @@ uint64_t pks_engine_now(const struct pks_engine *e);
 void pks_engine_count_malformed(struct pks_engine *e);
 
 /*
- * Raises the engine's element of the expectation gate of k's listen side
- * (pks_expect_gate, include/pktspec/events.h) to expires_ns, before the
- * entry is written: only that element, so that a concurrent write of the
- * kernel's is never lost. 0 or -errno.
+ * Raises the engine's elements of the expectation gate of k's listen side,
+ * both levels (pks_expect_gate, include/pktspec/events.h), to expires_ns,
+ * before the entry is written: only the engine's, so that a concurrent
+ * write of the kernel's is never lost. 0 or -errno.
  */
 int pks_expect_gate_raise(int gate_fd, const struct pks_expect_key *k, uint64_t expires_ns);
 /*

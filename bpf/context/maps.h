@@ -63,7 +63,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, PKS_EXPECT_GATE_SLOTS * 2);
+	__uint(max_entries, PKS_EXPECT_GATE_ENTRIES);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -159,24 +159,43 @@ static __always_inline int pks_cr_expect_alive(__u64 now)
 	return (u && now < u->expect_until) || (k && now < k->expect_until);
 }
 
-/* Whether either writer may have an expectation alive at now on k's listen side (its peer fields do not count). */
-static __always_inline int pks_cr_expect_gate_open(const struct pks_expect_key *k, __u64 now)
+/* Whether either writer's element of the gate pair at first (the engine's) is open at now. */
+static __always_inline int pks_cr_gate_pair_open(__u32 first, __u64 now)
 {
-	__u32 slot = pks_expect_gate_slot(k);
-	__u32 ie = pks_expect_gate_index(slot, PKS_CTL_ENGINE), ik = pks_expect_gate_index(slot, PKS_CTL_KERNEL);
-	__u32 *ue = bpf_map_lookup_elem(&pks_expect_gate, &ie), *uk = bpf_map_lookup_elem(&pks_expect_gate, &ik);
+	__u32 second = first + 1;
+	__u32 *ue = bpf_map_lookup_elem(&pks_expect_gate, &first), *uk = bpf_map_lookup_elem(&pks_expect_gate, &second);
 
 	return (ue && pks_expect_gate_open(*ue, now)) || (uk && pks_expect_gate_open(*uk, now));
 }
 
-/* Opens k's gate for the kernel's writes until expires_ns: before the entry is written. */
-static __always_inline void pks_cr_expect_gate_raise(const struct pks_expect_key *k, __u64 expires_ns)
+/*
+ * Whether either writer may have an expectation alive at now on k's listen
+ * side (its peer fields do not count): the coarse slot first, which stays
+ * cached, then the fine one.
+ */
+static __always_inline int pks_cr_expect_gate_open(const struct pks_expect_key *k, __u64 now)
 {
-	__u32 i = pks_expect_gate_index(pks_expect_gate_slot(k), PKS_CTL_KERNEL), u = pks_expect_gate_until(expires_ns);
+	__u32 slot = pks_expect_gate_slot(k);
+
+	return pks_cr_gate_pair_open(pks_expect_gate_l1_index(slot, PKS_CTL_ENGINE), now) &&
+	       pks_cr_gate_pair_open(pks_expect_gate_index(slot, PKS_CTL_ENGINE), now);
+}
+
+static __always_inline void pks_cr_gate_raise(__u32 i, __u32 u)
+{
 	__u32 *g = bpf_map_lookup_elem(&pks_expect_gate, &i);
 
 	if (g && *g < u)
 		*g = u;
+}
+
+/* Opens both levels of k's gate for the kernel's writes until expires_ns: before the entry is written. */
+static __always_inline void pks_cr_expect_gate_raise(const struct pks_expect_key *k, __u64 expires_ns)
+{
+	__u32 slot = pks_expect_gate_slot(k), u = pks_expect_gate_until(expires_ns);
+
+	pks_cr_gate_raise(pks_expect_gate_l1_index(slot, PKS_CTL_KERNEL), u);
+	pks_cr_gate_raise(pks_expect_gate_index(slot, PKS_CTL_KERNEL), u);
 }
 
 /* Whether pks_servers, pks_hosts may hold an entry alive at now: the engine says until when (pks_ctl). */

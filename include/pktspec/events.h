@@ -272,22 +272,28 @@ struct pks_ctl {
 
 /*
  * The expectation gate (pks_expect_gate): until when an expectation may be
- * alive at each of 2^PKS_EXPECT_GATE_BITS slots, per writer, so that a new
- * flow looks pks_expect up only for an endpoint an announcement named. Each
- * slot's element for writer w (PKS_CTL_ENGINE, PKS_CTL_KERNEL) is index
- * slot * 2 + w, so a slot's two elements share a cache line and each writer
- * writes only its own. A slot is an expectation's listen side: address,
- * port, L4 and tunnel, what all of a new flow's lookups on one side share
- * (struct pks_expect_key). A writer raises the slot's time before it
- * writes the entry; nobody ever clears it: a time in the past is a closed
- * gate. Times are in units of 2^30 ns (about 1.07 s) of the expectations'
- * clock, rounded up, plus one unit of margin for two CPUs of one writer
- * storing at once (the later store may be the earlier expiry, by
- * microseconds). A slot opened by another endpoint's expectation only costs
- * the lookups it would have cost without the gate.
+ * alive at each slot of an expectation's listen side (address, port, L4 and
+ * tunnel: what all of a new flow's lookups on one side share, struct
+ * pks_expect_key), per writer, so that a new flow looks pks_expect up only
+ * for an endpoint an announcement named. Two levels, in one array of
+ * 32-bit times: 2^PKS_EXPECT_GATE_BITS fine slots, then
+ * 2^PKS_EXPECT_GATE_L1_BITS coarse ones (4 KiB, which every new flow
+ * reads and so stays cached), each covering the fine slots that share its
+ * top bits. A slot's element for writer w (PKS_CTL_ENGINE, PKS_CTL_KERNEL)
+ * is the slot's pair's first + w, so a slot's two elements share a cache
+ * line and each writer writes only its own. A writer raises both levels
+ * before it writes the entry; a new flow reads the fine slot only where
+ * the coarse one is open. Nobody ever clears a slot: a time in the past is
+ * a closed gate. Times are in units of 2^30 ns (about 1.07 s) of the
+ * expectations' clock, rounded up, plus one unit of margin for two CPUs of
+ * one writer storing at once (the later store may be the earlier expiry,
+ * by microseconds). A slot opened by another endpoint's expectation only
+ * costs the lookups it would have cost without the gate.
  */
 #define PKS_EXPECT_GATE_BITS 14
 #define PKS_EXPECT_GATE_SLOTS (1u << PKS_EXPECT_GATE_BITS)
+#define PKS_EXPECT_GATE_L1_BITS 9
+#define PKS_EXPECT_GATE_ENTRIES ((PKS_EXPECT_GATE_SLOTS + (1u << PKS_EXPECT_GATE_L1_BITS)) * 2)
 #define PKS_EXPECT_GATE_SHIFT 30
 
 static __always_inline __u32 pks_expect_gate_slot(const struct pks_expect_key *k)
@@ -304,9 +310,17 @@ static __always_inline __u32 pks_expect_gate_slot(const struct pks_expect_key *k
 	return (__u32)(pks_fmix64(h) >> (64 - PKS_EXPECT_GATE_BITS));
 }
 
+/* The element of writer for fine slot `slot`, and for the coarse slot that covers it. */
 static __always_inline __u32 pks_expect_gate_index(__u32 slot, __u32 writer)
 {
 	return (slot & (PKS_EXPECT_GATE_SLOTS - 1)) * 2 + (writer & 1);
+}
+
+static __always_inline __u32 pks_expect_gate_l1_index(__u32 slot, __u32 writer)
+{
+	return PKS_EXPECT_GATE_SLOTS * 2 +
+	       ((slot & (PKS_EXPECT_GATE_SLOTS - 1)) >> (PKS_EXPECT_GATE_BITS - PKS_EXPECT_GATE_L1_BITS)) * 2 +
+	       (writer & 1);
 }
 
 /* The gate's time for an expectation that expires at expires_ns. */

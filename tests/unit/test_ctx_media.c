@@ -327,14 +327,16 @@ TEST(ctx_daemon_owned_rules_need_the_engine)
 	pks_env_close(&env);
 }
 
-/* This writer's element of the expectation gate of (addr, port, UDP), no tunnel, as the kernel reads it; ~0 on error. */
-static uint32_t gate_of(struct ctx_env *c, const char *addr, uint16_t port, uint32_t writer, uint32_t *index)
+/* This writer's element of the expectation gate of (addr, port, UDP), no tunnel, fine or coarse, as the kernel reads it; ~0 on error. */
+static uint32_t gate_of(struct ctx_env *c, const char *addr, uint16_t port, uint32_t writer, bool coarse,
+			uint32_t *index)
 {
 	struct pks_expect_key k = { .listen_port = port, .l4 = IPPROTO_UDP };
-	uint32_t i, v;
+	uint32_t i, v, slot;
 
 	ctx_addr16(0, addr, k.listen_addr);
-	i = pks_expect_gate_index(pks_expect_gate_slot(&k), writer);
+	slot = pks_expect_gate_slot(&k);
+	i = coarse ? pks_expect_gate_l1_index(slot, writer) : pks_expect_gate_index(slot, writer);
 	if (index)
 		*index = i;
 	if (bpf_map_lookup_elem(bpf_map__fd(c->env.skel->maps.pks_expect_gate), &i, &v))
@@ -342,12 +344,17 @@ static uint32_t gate_of(struct ctx_env *c, const char *addr, uint16_t port, uint
 	return v;
 }
 
+static int gate_set(struct ctx_env *c, uint32_t i, uint32_t v)
+{
+	return bpf_map_update_elem(bpf_map__fd(c->env.skel->maps.pks_expect_gate), &i, &v, BPF_ANY);
+}
+
 /*
  * Issue 12: while any expectation is alive, a new flow looks pks_expect up
- * only on a side whose gate an announcement opened (pks_expect_gate). The
- * engine opens its own element before it writes the entry; an entry written
- * behind the gates' back is not read until its gate is open, on either
- * side of a UDP flow.
+ * only on a side whose gate an announcement opened (pks_expect_gate), at
+ * both levels. The engine opens its own elements before it writes the
+ * entry; an entry written behind the gates' back is not read until both
+ * levels of its gate are open, on either side of a UDP flow.
  */
 TEST(ctx_expect_lookup_needs_its_gate)
 {
@@ -357,18 +364,21 @@ TEST(ctx_expect_lookup_needs_its_gate)
 	struct pks_ctl ctl;
 	struct ctx_env c;
 	struct pks_flow_view f;
-	uint32_t i, open;
+	uint32_t fine, coarse, open;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
 	CHECK(ctx_run_text(&c, PKT_UDP4(UAS, 5060, UAC, 5060), ok200) == 0);
-	/* The engine's element of the announced port is open, the kernel's untouched, another port's closed. */
-	open = gate_of(&c, UAC, 6000, PKS_CTL_ENGINE, NULL);
+	/* The engine's elements of the announced port are open at both levels, the kernel's untouched. */
+	open = gate_of(&c, UAC, 6000, PKS_CTL_ENGINE, false, NULL);
 	CHECK(open != ~0u && pks_expect_gate_open(open, c.env.clock_ns));
-	CHECK_EQ(gate_of(&c, UAC, 6000, PKS_CTL_KERNEL, NULL), 0);
-	/* 6010's slot is apart from every announced endpoint's: the engine wrote them all. */
-	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_ENGINE, NULL), 0);
-	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, &i), 0);
+	CHECK_EQ(gate_of(&c, UAC, 6000, PKS_CTL_ENGINE, true, NULL), open);
+	CHECK_EQ(gate_of(&c, UAC, 6000, PKS_CTL_KERNEL, false, NULL), 0);
+	/* 6010's slots, fine and coarse, are apart from every announced endpoint's: the engine wrote them all. */
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_ENGINE, false, NULL), 0);
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_ENGINE, true, NULL), 0);
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, false, &fine), 0);
+	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, true, &coarse), 0);
 	/* pks_ctl says an expectation may be alive for good: from here only the gates decide. */
 	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_ctl), &kernel, &ctl), 0);
 	ctl.expect_until = ~0ull;
@@ -384,19 +394,26 @@ TEST(ctx_expect_lookup_needs_its_gate)
 	CHECK(udp_first(&c, UAC, 6000, "198.18.0.77", 9000, &f) == 0);
 	CHECK_STR(pks_proto_name(f.proto), "rtp");
 	CHECK_STR(pks_confidence_name(f.confidence), "expected");
-	/* Its gate opened (here the kernel's element): the next new flows on either side take it. */
+	/* One level open is not enough, either one (here the kernel's elements). */
 	open = pks_expect_gate_until(c.env.clock_ns + 60000000000ull);
-	CHECK_EQ(bpf_map_update_elem(bpf_map__fd(c.env.skel->maps.pks_expect_gate), &i, &open, BPF_ANY), 0);
+	CHECK_EQ(gate_set(&c, coarse, open), 0);
 	CHECK(udp_first(&c, UAS, 7101, UAC, 6010, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	CHECK_EQ(gate_set(&c, coarse, 0), 0);
+	CHECK_EQ(gate_set(&c, fine, open), 0);
+	CHECK(udp_first(&c, UAS, 7102, UAC, 6010, &f) == 0);
+	CHECK(f.confidence != PKS_C_EXPECTED);
+	/* Both open: the next new flows on either side take the entry. */
+	CHECK_EQ(gate_set(&c, coarse, open), 0);
+	CHECK(udp_first(&c, UAS, 7103, UAC, 6010, &f) == 0);
 	CHECK_STR(pks_proto_name(f.proto), "rtp");
 	CHECK_STR(pks_confidence_name(f.confidence), "expected");
 	CHECK(udp_first(&c, UAC, 6010, "198.18.0.77", 9101, &f) == 0);
 	CHECK_STR(pks_confidence_name(f.confidence), "expected");
 	/* Past the gate's time, closed again, though the entry itself never expires. */
 	c.env.clock_ns += 62000000000ull + (2ull << PKS_EXPECT_GATE_SHIFT);
-	CHECK_EQ(gate_of(&c, UAC, 6010, PKS_CTL_KERNEL, NULL), open);
 	CHECK(!pks_expect_gate_open(open, c.env.clock_ns));
-	CHECK(udp_first(&c, UAS, 7102, UAC, 6010, &f) == 0);
+	CHECK(udp_first(&c, UAS, 7104, UAC, 6010, &f) == 0);
 	CHECK(f.confidence != PKS_C_EXPECTED);
 	ctx_close(&c);
 }
