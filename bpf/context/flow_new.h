@@ -62,7 +62,7 @@ static __always_inline void pks_cr_flow_new(struct pks_flow *f, const struct pks
 	pks_cr_scope(&k.scope, p);
 	pks_cr_addr_copy(k.listen_addr, p->dst);
 	k.listen_port = p->dport;
-	/* Each side's lookups only through its open gate: one array read instead of up to three lookups. */
+	/* Each side's lookups only through its open gate (a cached coarse slot, then a fine one): not three lookups. */
 	if (pks_cr_expect_gate_open(&k, now)) {
 		pks_cr_addr_copy(k.peer_addr, p->src);
 		k.peer_port = p->sport;

@@ -42,7 +42,7 @@ struct {
  * the tunnel of the announcing packet p) with
  * the kernel's lifetime, and tells new flows to look pks_expect up until it
  * expires (pks_ctl, the kernel's record; pks_expect_gate, the kernel's
- * element of the listen side's slot).
+ * elements of the listen side's two slots).
  */
 static __always_inline void pks_kexp_put(struct pks_kexp_scratch *s, const struct pks_pkt *p, const __u8 *listen,
 					 __u16 port, const __u8 *peer, __u8 l4, __u8 proto, __u16 rule, __u8 flags,
