@@ -10,9 +10,11 @@
  * one, and needs no lock.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -156,6 +158,45 @@ static void render_filter(int fd, FILE *out)
 	free(f);
 }
 
+/*
+ * The slots of the expectation gate open at now, fine and coarse
+ * (include/pktspec/events.h): a new flow makes the lookups of pks_expect
+ * only through an open fine slot whose coarse slot is open too.
+ */
+static void render_gate(int fd, uint64_t now, FILE *out)
+{
+	/* Fine slots' pairs first, then the coarse ones' (pks_expect_gate_index, _l1_index). */
+	const __u32 fine = PKS_EXPECT_GATE_SLOTS, n = PKS_EXPECT_GATE_ENTRIES;
+	__u32 *keys = calloc(n, sizeof(*keys)), *vals = calloc(n, sizeof(*vals)), got = 0;
+	unsigned long long open[2] = { 0, 0 };
+	bool ok = keys && vals;
+
+	/* One system call for the whole array where the kernel batches arrays (5.6+), else one per element. */
+	if (ok) {
+		__u32 out_batch = 0, count = n;
+
+		if (!bpf_map_lookup_batch(fd, NULL, &out_batch, keys, vals, &count, NULL) || errno == ENOENT)
+			got = count;
+		for (__u32 i = got; i < n && ok; i++) {
+			keys[i] = i;
+			ok = bpf_map_lookup_elem(fd, &i, &vals[i]) == 0;
+		}
+		for (__u32 i = 0; i < n && ok; i++)
+			ok = keys[i] == i;
+	}
+	for (__u32 i = 0; ok && i + 1 < n; i += 2)
+		open[i >= fine * 2] += pks_expect_gate_open(vals[i], now) || pks_expect_gate_open(vals[i + 1], now);
+	if (ok) {
+		family(out, "pktspec_expect_gate_slots_open", "gauge",
+		       "Slots of the expectation gate open now (of 16384 fine and 512 coarse): a new flow looks the "
+		       "expectations up only where both its fine slot and the coarse one covering it are open.");
+		sample2(out, "pktspec_expect_gate_slots_open", "level", "fine", NULL, NULL, open[0]);
+		sample2(out, "pktspec_expect_gate_slots_open", "level", "coarse", NULL, NULL, open[1]);
+	}
+	free(keys);
+	free(vals);
+}
+
 static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 {
 	__u64 reasons[PKS_REASON__COUNT];
@@ -206,6 +247,15 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 	}
 	if (src->filter_fd > 0)
 		render_filter(src->filter_fd, out);
+	if (src->gate_fd > 0) {
+		/* The expectations' clock: the engine's (its last event), else the kernel's monotonic one. */
+		uint64_t now = src->engine ? pks_engine_now(src->engine) : 0;
+		struct timespec ts;
+
+		if (!now && clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+			now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		render_gate(src->gate_fd, now, out);
+	}
 }
 
 static void render_daemon(const struct pks_metrics_src *src, FILE *out)

@@ -22,6 +22,7 @@ struct pks_metrics_src {
 	const struct pks_flowtab *flows; /* NULL: no table figures */
 	int stats_fd, ctxstats_fd;
 	int filter_fd; /* pks_filter, the lookup filter; <= 0: none (a struct left zero has none) */
+	int gate_fd;   /* pks_expect_gate, the expectation gate; <= 0: none */
 };
 
 struct pks_metrics;

@@ -450,7 +450,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (metrics_addr) {
 		struct pks_metrics_src src = { .lc = lc, .engine = e, .ipfix = sinks.ipfix, .flows = &flowtab,
-					       .filter_fd = maps.filter,
+					       .filter_fd = maps.filter, .gate_fd = maps.expect_gate,
 					       .stats_fd = stats_fd, .ctxstats_fd = maps.ctxstats };
 
 		if (pks_metrics_new(metrics_addr, &src, &metrics))

@@ -129,6 +129,7 @@ pks_wait_for 60 prom_per_proto
 pks_in "$PKS_SRV" curl -s http://127.0.0.1:9465/metrics >"$PKS_TMP/metrics.txt"
 promtool check metrics <"$PKS_TMP/metrics.txt" >"$PKS_TMP/promtool.out" 2>&1 &&
 	grep -q '^pktspec_attached{interface="'"$PKS_SRV_IF"'"' "$PKS_TMP/metrics.txt" &&
+	grep -q '^pktspec_expect_gate_slots_open{level="coarse"} [0-9]' "$PKS_TMP/metrics.txt" &&
 	pks_pass promtool_check_metrics || pks_fail promtool_check_metrics "$(cat "$PKS_TMP/promtool.out")"
 
 # nfcapd writes its file when it stops; nfdump shows both directions with the application ID.

@@ -3,6 +3,7 @@
 #include "harness.h"
 #include "ctx_env.h"
 #include "sdp_parse.h"
+#include "metrics.h"
 
 #define UAC "198.18.0.1"
 #define UAS "198.18.0.2"
@@ -415,5 +416,81 @@ TEST(ctx_expect_lookup_needs_its_gate)
 	CHECK(!pks_expect_gate_open(open, c.env.clock_ns));
 	CHECK(udp_first(&c, UAS, 7104, UAC, 6010, &f) == 0);
 	CHECK(f.confidence != PKS_C_EXPECTED);
+	ctx_close(&c);
+}
+
+/* Whether the metrics text has the line "\nNAME VALUE\n". */
+static bool has_metric(const char *text, const char *name, unsigned long long value)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "\n%s %llu\n", name, value);
+	return text && strstr(text, want) != NULL;
+}
+
+static char *gate_metrics(struct ctx_env *c)
+{
+	struct pks_metrics_src src = { .engine = c->eng, .stats_fd = -1, .ctxstats_fd = -1,
+				       .gate_fd = bpf_map__fd(c->env.skel->maps.pks_expect_gate) };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	pks_metrics_render(&src, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The metrics count the gate's open slots, fine and coarse: those of the
+ * expectations the engine wrote (the slots of pks_expect's keys, as the
+ * kernel hashes them), and none once their time has passed.
+ */
+TEST(ctx_expect_gate_metrics)
+{
+	int fd, fine_n = 0, coarse_n = 0;
+	uint32_t fine[64], coarse[64];
+	struct pks_expect_key k, next;
+	struct ctx_env c;
+	bool first = true;
+	char *text;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	text = gate_metrics(&c);
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
+	free(text);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
+	CHECK(ctx_run_text(&c, PKT_UDP4(UAS, 5060, UAC, 5060), ok200) == 0);
+	fd = bpf_map__fd(c.env.skel->maps.pks_expect);
+	while (bpf_map_get_next_key(fd, first ? NULL : &k, &next) == 0 && fine_n < 64) {
+		uint32_t slot = pks_expect_gate_slot(&next), l1 = pks_expect_gate_l1_index(slot, 0);
+		bool seen = false, seen1 = false;
+
+		first = false;
+		k = next;
+		for (int i = 0; i < fine_n; i++)
+			seen |= fine[i] == slot;
+		for (int i = 0; i < coarse_n; i++)
+			seen1 |= coarse[i] == l1;
+		if (!seen)
+			fine[fine_n++] = slot;
+		if (!seen1)
+			coarse[coarse_n++] = l1;
+	}
+	CHECK(fine_n >= 3); /* the offer's and the answer's media, and the answer's a=rtcp */
+	text = gate_metrics(&c);
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", fine_n));
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", coarse_n));
+	free(text);
+	/* Past their expiry and the gate's margin, by the engine's clock: all closed again. */
+	c.env.clock_ns += PKS_EXPECT_TTL_DEFAULT + (3ull << PKS_EXPECT_GATE_SHIFT);
+	CHECK(ctx_run(&c, &PKT_UDP4(UAC, 40000, UAS, 53)) == 0);
+	text = gate_metrics(&c);
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
+	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
+	free(text);
 	ctx_close(&c);
 }
