@@ -3,7 +3,7 @@
 #include "harness.h"
 #include "ctx_env.h"
 #include "sdp_parse.h"
-#include "metrics.h"
+#include "metrics_text.h"
 
 #define UAC "198.18.0.1"
 #define UAS "198.18.0.2"
@@ -419,28 +419,12 @@ TEST(ctx_expect_lookup_needs_its_gate)
 	ctx_close(&c);
 }
 
-/* Whether the metrics text has the line "\nNAME VALUE\n". */
-static bool has_metric(const char *text, const char *name, unsigned long long value)
-{
-	char want[160];
-
-	snprintf(want, sizeof(want), "\n%s %llu\n", name, value);
-	return text && strstr(text, want) != NULL;
-}
-
 static char *gate_metrics(struct ctx_env *c)
 {
 	struct pks_metrics_src src = { .engine = c->eng, .stats_fd = -1, .ctxstats_fd = -1,
 				       .gate_fd = bpf_map__fd(c->env.skel->maps.pks_expect_gate) };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
 
-	if (!f)
-		return NULL;
-	pks_metrics_render(&src, f);
-	fclose(f);
-	return buf;
+	return metrics_text_of(&src);
 }
 
 /*
@@ -459,8 +443,8 @@ TEST(ctx_expect_gate_metrics)
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	text = gate_metrics(&c);
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
 	free(text);
 	CHECK(ctx_run_text(&c, PKT_UDP4(UAC, 5060, UAS, 5060), invite) == 0);
 	CHECK(ctx_run_text(&c, PKT_UDP4(UAS, 5060, UAC, 5060), ok200) == 0);
@@ -482,15 +466,15 @@ TEST(ctx_expect_gate_metrics)
 	}
 	CHECK(fine_n >= 3); /* the offer's and the answer's media, and the answer's a=rtcp */
 	text = gate_metrics(&c);
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", fine_n));
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", coarse_n));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", fine_n));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", coarse_n));
 	free(text);
 	/* Past their expiry and the gate's margin, by the engine's clock: all closed again. */
 	c.env.clock_ns += PKS_EXPECT_TTL_DEFAULT + (3ull << PKS_EXPECT_GATE_SHIFT);
 	CHECK(ctx_run(&c, &PKT_UDP4(UAC, 40000, UAS, 53)) == 0);
 	text = gate_metrics(&c);
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
-	CHECK(has_metric(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"fine\"}", 0));
+	CHECK(metrics_line(text, "pktspec_expect_gate_slots_open{level=\"coarse\"}", 0));
 	free(text);
 	ctx_close(&c);
 }

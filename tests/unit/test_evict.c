@@ -18,7 +18,7 @@
 #include "pkt.h"
 #include "pktspec.skel.h"
 #include "lifecycle.h"
-#include "metrics.h"
+#include "metrics_text.h"
 #include "pktspec/filter.h"
 #include "pktspec/flow_key.h"
 
@@ -295,24 +295,8 @@ static char *metrics_text(struct ev_case *c)
 {
 	struct pks_metrics_src src = { .lc = c->lc, .stats_fd = -1, .ctxstats_fd = -1,
 				       .filter_fd = bpf_map__fd(c->env.skel->maps.pks_filter) };
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
 
-	if (!f)
-		return NULL;
-	pks_metrics_render(&src, f);
-	fclose(f);
-	return buf;
-}
-
-/* Whether the metrics text has the line "\nNAME VALUE\n". */
-static bool metrics_line(const char *text, const char *name, unsigned long long value)
-{
-	char want[160];
-
-	snprintf(want, sizeof(want), "\n%s %llu\n", name, value);
-	return text && strstr(text, want) != NULL;
+	return metrics_text_of(&src);
 }
 
 TEST(evict_restored_flows_keep_verdict_side_and_counters)
