@@ -276,10 +276,10 @@ struct pks_ctl {
  * tunnel: what all of a new flow's lookups on one side share, struct
  * pks_expect_key), per writer, so that a new flow looks pks_expect up only
  * for an endpoint an announcement named. Two levels, in one array of
- * 32-bit times: 2^PKS_EXPECT_GATE_BITS fine slots, then
- * 2^PKS_EXPECT_GATE_L1_BITS coarse ones (4 KiB, which every new flow
- * reads and so stays cached), each covering the fine slots that share its
- * top bits. A slot's element for writer w (PKS_CTL_ENGINE, PKS_CTL_KERNEL)
+ * 32-bit times (each element takes 8 bytes): 2^PKS_EXPECT_GATE_BITS fine
+ * slots (256 KiB), then 2^PKS_EXPECT_GATE_L1_BITS coarse ones (8 KiB,
+ * which every new flow reads and so stays cached), each covering the fine
+ * slots that share its top bits. A slot's element for writer w (PKS_CTL_ENGINE, PKS_CTL_KERNEL)
  * is the slot's pair's first + w, so a slot's two elements share a cache
  * line and each writer writes only its own. A writer raises both levels
  * before it writes the entry; a new flow reads the fine slot only where
