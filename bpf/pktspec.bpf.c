@@ -362,10 +362,13 @@ static __always_inline __u8 pks_inspect_max(void)
 }
 
 /*
- * A packet of an existing flow: the direction (the SYN-ACK corrects a guessed
- * client), the TCP flags, the counters and the last-seen time.
+ * A packet of a flow: the direction (the SYN-ACK corrects a guessed client),
+ * the TCP flags, the counters and the last-seen time. fresh (a constant): f
+ * is a new entry not yet in a table (pks_track), which no other CPU can see,
+ * so its counters take plain adds.
  */
-static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+static __always_inline void pks_flow_count(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f,
+					   int fresh)
 {
 	const struct pks_pkt *p = &s->pkt;
 	int dir = s->src_side == pks_flow_client(f) ? PKS_DIR_C2S : PKS_DIR_S2C;
@@ -387,10 +390,21 @@ static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_
 		if (p->tcp_flags & TCP_RST)
 			f->flags |= PKS_F_FIN | PKS_F_RST;
 	}
-	__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
-	__sync_fetch_and_add(&f->bytes[dir & 1], s->wire);
+	if (fresh) {
+		f->packets[dir & 1] += pks_hook_segs(ctx);
+		f->bytes[dir & 1] += s->wire;
+	} else {
+		__sync_fetch_and_add(&f->packets[dir & 1], pks_hook_segs(ctx));
+		__sync_fetch_and_add(&f->bytes[dir & 1], s->wire);
+	}
 	f->last = pks_ticks(s->now);
 	s->dir = dir;
+}
+
+/* A packet of a flow in a table, which other CPUs may count at once. */
+static __always_inline void pks_flow_touch(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	pks_flow_count(ctx, s, f, 0);
 }
 
 
@@ -445,12 +459,12 @@ static __always_inline int pks_next_sig(struct pks_hook_ctx *ctx, __u8 l4)
 }
 
 /*
- * The payload window the signatures read (s->pl), then the first signature
- * stage of the packet's L4: pks_window's work, which the entry (a payload of
- * a known flow) and pks_track (a new flow's first payload) do themselves, a
- * tail call and a flow lookup fewer. pks_window is left to the payload copy.
+ * The payload window the signatures read (s->pl) for a packet of flow f,
+ * whose inspection budget it uses: PKS_GO_ON, or the reason the packet ends
+ * with when there is nothing to inspect after all.
  */
-static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+#define PKS_GO_ON (-1)
+static __always_inline int pks_window_prep(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
 {
 	struct pks_payload *pl = &s->pl;
 	int dir = s->dir & 1;
@@ -458,7 +472,7 @@ static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_
 	__builtin_memset(pl, 0, sizeof(*pl));
 	__builtin_memset(&s->m, 0, sizeof(s->m));
 	if (pks_hook_window(ctx, pl, &s->pkt))
-		return pks_end(pks_quiet_reason(s, f));
+		return pks_quiet_reason(s, f);
 	pl->sport = s->pkt.sport;
 	pl->dport = s->pkt.dport;
 	pl->l4 = s->pkt.l4;
@@ -470,10 +484,16 @@ static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_
 	pl->flow_mid = s->pkt.l4 == IPPROTO_TCP && !(f->flags & PKS_F_SYN);
 	pl->cookie = f->cookie;
 	if (pks_crlf_keepalive(pl))
-		return pks_end(pks_quiet_reason(s, f));
+		return pks_quiet_reason(s, f);
 	if (pl->nth < 15)
 		f->inspected += 1 << (dir * 4);
 	s->matched = 0;
+	return PKS_GO_ON;
+}
+
+/* The first signature stage of the packet's L4, for the window pks_window_prep() filled. */
+static __always_inline int pks_window_go(struct pks_hook_ctx *ctx, struct pks_state *s)
+{
 	/*
 	 * A constant slot per L4: the JIT turns such a tail call into a direct
 	 * jump, where a slot computed at run time is an indirect one (a
@@ -484,6 +504,21 @@ static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_
 	if (s->pkt.l4 == IPPROTO_UDP)
 		return pks_next_sig(ctx, IPPROTO_UDP);
 	return pks_next(ctx, PKS_ST_VERDICT);
+}
+
+/*
+ * The payload window, then the first signature stage of the packet's L4:
+ * pks_window's work, which the entry (a payload of a known flow) does itself,
+ * a tail call and a flow lookup fewer. pks_window is left to the payload
+ * copy; pks_track runs the two halves on each side of its insertion.
+ */
+static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	int end = pks_window_prep(ctx, s, f);
+
+	if (end != PKS_GO_ON)
+		return pks_end(end);
+	return pks_window_go(ctx, s);
 }
 
 /*
@@ -560,6 +595,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	struct pks_flow *f, *init, *old;
+	int copy, end;
 	long err;
 
 	if (!s)
@@ -581,22 +617,44 @@ int pks_track(struct pks_hook_ctx *ctx)
 		pks_flow_init(init, &s->pkt, s->src_side, s->now);
 		pks_cr_flow_new(init, &s->pkt, s->src_side, s->now);
 	}
-	f = pks_flow_insert(s, init, &err);
-	if (!f)
-		return pks_end(PKS_REASON_FLOW_FULL);
-	if (!err) {
-		pks_count_created(old != NULL);
-		if (old)
-			bpf_map_delete_elem(&pks_restore, &s->key);
-		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+	/*
+	 * The packet's own changes (counters, flags, the window's share of the
+	 * inspection budget) go into the entry before it is inserted: the
+	 * entry is complete when other CPUs first see it, and no lookup after
+	 * the insertion fetches it back (an LRU hash's insertion returns no
+	 * pointer). pks_after_copy's work (s->then is PKS_THEN_INSPECT from the
+	 * entry) is decided here for the same reason.
+	 */
+	pks_flow_count(ctx, s, init, 1);
+	copy = pks_cr_copy_wanted(init, &s->pkt);
+	end = PKS_GO_ON;
+	if (!copy)
+		end = pks_inspects(s, init) ? pks_window_prep(ctx, s, init) : (int)pks_quiet_reason(s, init);
+	f = pks_flow_insert_new(s, init, &err);
+	if (err == -EEXIST) {
+		/* Another CPU inserted the flow first: this packet is one more of its entry's. */
+		if (!f)
+			f = pks_flow_find(s);
+		if (!f)
+			return pks_end(PKS_REASON_FLOW_FULL);
+		pks_flow_touch(ctx, s, f);
+		if (pks_cr_copy_wanted(f, &s->pkt))
+			return pks_next(ctx, PKS_ST_COPY);
+		if (!pks_inspects(s, f))
+			return pks_end(pks_quiet_reason(s, f));
+		return pks_window_fill(ctx, s, f);
 	}
-	pks_flow_touch(ctx, s, f);
-	if (pks_cr_copy_wanted(f, &s->pkt))
+	if (err)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	pks_count_created(old != NULL);
+	if (old)
+		bpf_map_delete_elem(&pks_restore, &s->key);
+	pks_cr_event(init, &s->key, PKS_EV_FLOW, 0, s->now);
+	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
-	/* pks_after_copy's work (s->then is PKS_THEN_INSPECT from the entry), the window here. */
-	if (!pks_inspects(s, f))
-		return pks_end(pks_quiet_reason(s, f));
-	return pks_window_fill(ctx, s, f);
+	if (end != PKS_GO_ON)
+		return pks_end(end);
+	return pks_window_go(ctx, s);
 }
 
 /*

@@ -115,13 +115,12 @@ static __always_inline struct pks_flow *pks_flow_find(struct pks_state *s)
 }
 
 /*
- * Inserts a new flow entry and returns it, or the entry another CPU
- * inserted first (*err -EEXIST); NULL when neither is there (*err says why,
- * or 0 when the entry went at once). One update call per table, as in
- * pks_flow_lookup(). The array table returns the way it wrote: no lookup
- * after the insertion.
+ * Inserts a new flow entry (*err 0), or finds that another CPU inserted it
+ * first (*err -EEXIST), without looking it up after: an LRU hash's insertion
+ * returns no pointer, and the caller has the entry it wrote. Returns the
+ * entry in the table where that came free (the array table's way), else NULL.
  */
-static __always_inline struct pks_flow *pks_flow_insert(struct pks_state *s, const struct pks_flow *f, long *err)
+static __always_inline struct pks_flow *pks_flow_insert_new(struct pks_state *s, const struct pks_flow *f, long *err)
 {
 	long e;
 
@@ -134,8 +133,21 @@ static __always_inline struct pks_flow *pks_flow_insert(struct pks_state *s, con
 		e = bpf_map_update_elem(&pks_flows, &s->key, f, BPF_NOEXIST);
 	}
 	*err = e;
-	if (e && e != -EEXIST)
-		return NULL;
+	return NULL;
+}
+
+/*
+ * Inserts a new flow entry and returns it, or the entry another CPU
+ * inserted first (*err -EEXIST); NULL when neither is there (*err says why,
+ * or 0 when the entry went at once). The array table returns the way it
+ * wrote: no lookup after the insertion.
+ */
+static __always_inline struct pks_flow *pks_flow_insert(struct pks_state *s, const struct pks_flow *f, long *err)
+{
+	struct pks_flow *in = pks_flow_insert_new(s, f, err);
+
+	if (in || (*err && *err != -EEXIST))
+		return in;
 	return pks_flow_find(s);
 }
 

@@ -11,10 +11,11 @@
       COUNT connections per port; banners exchanged, the file READY is
       written; then each connection answers the server's bytes, and all stay
       open until the process is killed.
-  evict_flows.py flood IFACE DSTMAC N [FIRST]
-      N new UDP flows as raw Ethernet frames on IFACE, one frame each, from
-      198.18.64.0/18 to 198.18.0.1 port 40999 (no protocol on either port);
-      flow numbers FIRST..FIRST+N-1 (default 0), so rounds never repeat one.
+  evict_flows.py flood IFACE DSTMAC N [FIRST [FRAMES]]
+      N new UDP flows as raw Ethernet frames on IFACE, FRAMES frames each
+      (default 1), from 198.18.64.0/18 to 198.18.0.1 port 40999 (no protocol
+      on either port); flow numbers FIRST..FIRST+N-1 (default 0), so rounds
+      never repeat one.
 """
 import os
 import socket
@@ -108,7 +109,7 @@ def csum(b):
     return ~s & 0xFFFF
 
 
-def flood(iface, dstmac, n, first):
+def flood(iface, dstmac, n, first, frames):
     dst = bytes.fromhex(dstmac.replace(":", ""))
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     sock.bind((iface, 0))
@@ -121,7 +122,8 @@ def flood(iface, dstmac, n, first):
         udp = struct.pack("!HHHH", sport, 40999, 8 + len(payload), 0) + payload
         ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0, saddr, daddr)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        sock.send(dst + src + b"\x08\x00" + ip + udp)
+        for _ in range(frames):
+            sock.send(dst + src + b"\x08\x00" + ip + udp)
     sock.close()
 
 
@@ -132,7 +134,8 @@ def main():
     elif cmd == "connect":
         connect(sys.argv[2], [int(p) for p in sys.argv[3].split(",")], int(sys.argv[4]), sys.argv[5])
     elif cmd == "flood":
-        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0)
+        flood(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0,
+              int(sys.argv[6]) if len(sys.argv) > 6 else 1)
     else:
         sys.exit("usage: evict_flows.py serve|connect|flood ...")
 

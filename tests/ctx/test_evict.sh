@@ -55,10 +55,12 @@ ssh_flows >"$PKS_TMP/before.json"
 mac=$(pks_in "$PKS_CLI" ip -j link show dev "$PKS_CLI_IF" | pks_jq '.[0].address')
 # The LRU keeps entries that were used more than once a while longer (its
 # active list); how long depends on which CPUs the flood lands on: rounds of
-# new flows until every held flow is out, six at most.
+# new flows until every held flow is out, six at most. Two frames a flow: the
+# LRU evicts first the entries no packet used after the first, so flows of
+# one frame could evict one another instead (doc/design.md, "Evictions").
 rounds=0 left=$FLOWS
 while [ "$left" -gt 0 ] && [ "$rounds" -lt 6 ]; do
-	pks_in "$PKS_SRV" "$PY" "$HELPER" flood "$PKS_SRV_IF" "$mac" "$FLOOD" $((rounds * FLOOD)) 2>"$PKS_TMP/flood.err" ||
+	pks_in "$PKS_SRV" "$PY" "$HELPER" flood "$PKS_SRV_IF" "$mac" "$FLOOD" $((rounds * FLOOD)) 2 2>"$PKS_TMP/flood.err" ||
 		pks_fail evict_flood "$(cat "$PKS_TMP/flood.err")"
 	rounds=$((rounds + 1))
 	left=$(ssh_flows | wc -l)

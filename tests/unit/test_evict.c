@@ -155,15 +155,28 @@ static struct pkt_spec flood_pkt(int r, int j)
 	return (struct pkt_spec)PKT_UDP4(src, 30000, "198.18.3.1", 9999);
 }
 
-static int flood(struct ev_case *c, int r)
+/*
+ * Round r of the flood: each flow sends two packets, so that its entry is
+ * used after the packet that made it, as any flow's with traffic is. An
+ * entry no packet used again is the LRU's first to go (doc/design.md,
+ * "Eviction"): flows of one packet each evict one another, not the SSH flows
+ * (evict_one_packet_flood_keeps_used_flows).
+ */
+static int flood_n(struct ev_case *c, int r, int packets)
 {
 	for (int j = 0; j < EV_FLOOD; j++) {
 		struct pkt_spec s = flood_pkt(r, j);
 
-		if (pks_env_run(&c->env, &s))
-			return -1;
+		for (int n = 0; n < packets; n++)
+			if (pks_env_run(&c->env, &s))
+				return -1;
 	}
 	return 0;
+}
+
+static int flood(struct ev_case *c, int r)
+{
+	return flood_n(c, r, 2);
 }
 
 static int ssh_present(struct ev_case *c, int *good);
@@ -803,6 +816,42 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
 	CHECK_EQ(k->pending, 0);
 	CHECK(bpf_map_get_next_key(bpf_map__fd(c.env.skel->maps.pks_restore), NULL, &next) != 0);
 	CHECK_EQ(ctl_restore_field(&c), 0);
+	ev_close(&c);
+}
+
+/*
+ * The LRU hash evicts first the entries no packet used after the one that
+ * made them: a flood of one-packet flows with nothing to inspect (a scan, a
+ * SYN flood from spoofed sources) evicts its own flows, and the flows that
+ * carried traffic stay. A new flow's first
+ * packet looks its entry up nowhere after inserting it (bpf/stages.h,
+ * pks_flow_insert_new), so the kernel's LRU sees it unused until its second
+ * packet. Four rounds of four tables' worth of one-packet flows leave every
+ * SSH flow, decided and counted, and the count of evictions exact; the same
+ * flood with two packets a flow evicts them (evict_count_exact_without_daemon).
+ */
+TEST(evict_one_packet_flood_keeps_used_flows)
+{
+	struct pks_evictions ev;
+	struct ev_case c;
+	uint64_t present;
+	int good;
+
+	CHECK(ev_open(&c, false) == 0);
+	for (int i = 0; i < EV_SSH; i++)
+		CHECK(ssh_flow(&c, i) == 0);
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	for (int r = 0; r < EV_ROUNDS; r++) {
+		CHECK(flood_n(&c, r, 1) == 0);
+		CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+		CHECK_EQ(good, EV_SSH);
+	}
+	present = known_present(&c, EV_ROUNDS);
+	CHECK(read_ev(&c, &ev) == 0);
+	CHECK_EQ(ev.created, EV_SSH + EV_ROUNDS * EV_FLOOD);
+	CHECK_EQ(ev.entries, present);
+	CHECK_EQ(ev.evicted, EV_SSH + EV_ROUNDS * EV_FLOOD - present);
+	CHECK(ev.evicted >= EV_ROUNDS * EV_FLOOD - ev_capacity());
 	ev_close(&c);
 }
 
