@@ -124,10 +124,18 @@ static __always_inline int pks_next(struct pks_hook_ctx *ctx, __u32 slot)
 	return pks_end(PKS_REASON_STAGE_FAIL);
 }
 
+/*
+ * A field of the replay clock (.bss), read only where the loader set
+ * pks_cfg.replay. The volatile read keeps LLVM from loading it ahead of that
+ * test, so that in an attachment the verifier drops the read with the branch
+ * and no packet touches the .bss page (tests/kernel/test_map_calls.sh).
+ */
+#define pks_replay_get(field) (pks_cfg.replay ? *(volatile typeof(pks_replay.field) *)&pks_replay.field : 0)
+
 /* A time in a flow entry's ticks (include/pktspec/pktspec.h): from the epoch, which replay sets. */
 static __always_inline __u32 pks_ticks(__u64 now)
 {
-	__u64 epoch = pks_replay.epoch_ns;
+	__u64 epoch = pks_replay_get(epoch_ns);
 
 	return now > epoch ? (now - epoch) >> PKS_TICK_SHIFT : 0;
 }
@@ -143,10 +151,10 @@ static __always_inline __u32 pks_ticks(__u64 now)
  */
 static __always_inline __u64 pks_now(struct pks_state *s)
 {
-	__u64 j;
+	__u64 j = pks_replay_get(now_ns);
 
-	if (pks_replay.now_ns)
-		return pks_replay.now_ns;
+	if (j)
+		return j;
 	/* Linux 5.11+: older verifiers never see the calls (pks_cfg is constant). */
 	if (pks_cfg.coarse_clock) {
 		j = bpf_jiffies64();
@@ -534,7 +542,9 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	return PKS_PASS;
 #endif
 	s->now = pks_now(s);
-	s->wire = pks_replay.wire_len ? pks_replay.wire_len : pks_hook_wire(ctx, &s->pkt);
+	s->wire = pks_replay_get(wire_len);
+	if (!s->wire)
+		s->wire = pks_hook_wire(ctx, &s->pkt);
 	s->v4 = pks_pkt_is4(&s->pkt);
 	if (s->v4)
 		s->src_side = pks_flow_key4_make(&s->pkt, &s->key4);

@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	pks_libbpf_logging();
 
-	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096 };
+	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096, .replay = true };
 
 	if (pks_load(&lo, &env.skel))
 		return PKS_EXIT_FAIL;

@@ -254,7 +254,7 @@ static int link_config(const char *path, struct pks_config *cfg)
 static int adopt_config(const char *path, const char *ifname, struct pks_load_opts *lo)
 {
 	static const char *const kinds[3] = { "vxlan", "geneve", "gtp-u" };
-	struct pks_config cfg;
+	struct pks_config cfg = {};
 	unsigned int ports[3];
 	int err = link_config(path, &cfg);
 

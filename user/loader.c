@@ -431,6 +431,7 @@ int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out)
 		skel->rodata->pks_cfg.inspect_max = o->inspect_max;
 	pks_tunnel_ports_apply(o, &skel->rodata->pks_cfg);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_XDP);
+	skel->rodata->pks_cfg.replay = o->replay;
 
 	err = pks_skel_load(skel->skeleton, "the classifier");
 	if (err) {

@@ -97,6 +97,7 @@ struct pks_load_opts {
 	unsigned int max_flows6; /* pks_flows (IPv6); 0: a quarter of max_flows, or its default */
 	unsigned int inspect_max; /* 0: default */
 	unsigned int tunnel_ports[3]; /* --tunnel-port: vxlan, geneve, gtp-u UDP port + 1; 0: default */
+	bool replay; /* times and wire lengths from .bss (pks_config.replay): replay and tests */
 };
 int pks_load(const struct pks_load_opts *o, struct pktspec_bpf **out);
 /* "--tunnel-port KIND=PORT" (vxlan, geneve, gtp-u; port 0 turns the kind off) into *o: 0 or -EINVAL. */

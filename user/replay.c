@@ -188,7 +188,7 @@ int cmd_replay(int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
 	struct pks_print_opts po = { .proto = -1, .clock = PKS_CLOCK_REALTIME };
-	struct pks_load_opts lo = { .pinned = false };
+	struct pks_load_opts lo = { .pinned = false, .replay = true };
 	struct pktspec_bpf *skel = NULL;
 	struct pks_flow_set set;
 	struct pks_flowtab tab;

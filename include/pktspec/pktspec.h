@@ -239,6 +239,14 @@ struct pks_config {
 	__u16 vxlan_port;
 	__u16 geneve_port;
 	__u16 gtpu_port;
+	/*
+	 * The packet's time and wire length come from .bss (struct pks_replay):
+	 * `pktspec replay` and the tests that set the clock. An attachment
+	 * leaves it 0, and the verifier drops those reads: the hot path never
+	 * touches the .bss page.
+	 */
+	__u8 replay;
+	__u8 pad;
 };
 
 #define PKS_VXLAN_PORT 4789  /* RFC 7348 5 */
@@ -300,7 +308,7 @@ PKS_ASSERT_SIZE(struct pks_way4, 64);
 PKS_ASSERT_SIZE(struct pks_bucket4, 64 * PKS_WAYS4);
 PKS_ASSERT_SIZE(struct pks_stats, (PKS_REASON__COUNT + 2) * 8);
 PKS_ASSERT_SIZE(struct pks_ledger, 16);
-PKS_ASSERT_SIZE(struct pks_config, 8);
+PKS_ASSERT_SIZE(struct pks_config, 10);
 PKS_ASSERT_SIZE(struct pks_replay, 24);
 
 #endif /* PKTSPEC_PKTSPEC_H */

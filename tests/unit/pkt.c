@@ -205,7 +205,7 @@ static int n_sections;
 
 static int load(struct pktspec_bpf **out)
 {
-	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096 };
+	struct pks_load_opts lo = { .pinned = false, .max_flows = 4096, .replay = true };
 
 	return pks_load(&lo, out);
 }

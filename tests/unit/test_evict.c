@@ -65,7 +65,7 @@ static uint32_t ev_pending_max;
 
 static int ev_open(struct ev_case *c, bool daemon)
 {
-	struct pks_load_opts lo = { .pinned = false, .max_flows = EV_TABLE, .table = ev_table };
+	struct pks_load_opts lo = { .pinned = false, .max_flows = EV_TABLE, .table = ev_table, .replay = true };
 	const struct pks_lifecycle_opts o = { .linger_ns = PKS_LINGER_DEFAULT, .pending_max = ev_pending_max };
 	struct pktspec_bpf *skel;
 

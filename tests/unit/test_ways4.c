@@ -24,7 +24,7 @@
 
 static int w4_open(struct pks_env *env, struct pks_flowtab *t)
 {
-	struct pks_load_opts lo = { .pinned = false, .max_flows = W4_FLOWS, .table = PKS_TABLE_ARRAY };
+	struct pks_load_opts lo = { .pinned = false, .max_flows = W4_FLOWS, .table = PKS_TABLE_ARRAY, .replay = true };
 
 	memset(env, 0, sizeof(*env));
 	env->clock_ns = 1000000000ull;
