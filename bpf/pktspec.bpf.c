@@ -530,6 +530,21 @@ static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_
 }
 
 /*
+ * A counted packet of a flow in the table: a payload a context rule wants goes
+ * to pks_copy, a payload still to inspect to the signature stages; else the
+ * packet ends.
+ */
+static __always_inline int pks_flow_next(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
+{
+	/* Context rules read control channels long after the verdict is decided. */
+	if ((f->ctx & PKS_X_WANT) && pks_cr_copy_wanted(f, &s->pkt))
+		return pks_next(ctx, PKS_ST_COPY);
+	if (!pks_inspects(s, f))
+		return pks_end(pks_quiet_reason(s, f));
+	return pks_window_fill(ctx, s, f);
+}
+
+/*
  * What every packet needs, for both entry programs: the flow looked up and
  * counted. A new flow goes on to pks_track, a payload a context rule wants to
  * pks_copy, and a payload still to inspect to the signature stages.
@@ -574,12 +589,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 #if PKS_BENCH_CUT == 3
 	return PKS_PASS;
 #endif
-	/* Context rules read control channels long after the verdict is decided. */
-	if ((f->ctx & PKS_X_WANT) && pks_cr_copy_wanted(f, &s->pkt))
-		return pks_next(ctx, PKS_ST_COPY);
-	if (!pks_inspects(s, f))
-		return pks_end(pks_quiet_reason(s, f));
-	return pks_window_fill(ctx, s, f);
+	return pks_flow_next(ctx, s, f);
 }
 
 /*
@@ -648,11 +658,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 		if (!f)
 			return pks_end(PKS_REASON_FLOW_FULL);
 		pks_flow_touch(ctx, s, f);
-		if (pks_cr_copy_wanted(f, &s->pkt))
-			return pks_next(ctx, PKS_ST_COPY);
-		if (!pks_inspects(s, f))
-			return pks_end(pks_quiet_reason(s, f));
-		return pks_window_fill(ctx, s, f);
+		return pks_flow_next(ctx, s, f);
 	}
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
