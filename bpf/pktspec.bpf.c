@@ -151,10 +151,10 @@ static __always_inline __u32 pks_ticks(__u64 now)
  */
 static __always_inline __u64 pks_now(struct pks_state *s)
 {
-	__u64 j = pks_replay_get(now_ns);
+	__u64 t = pks_replay_get(now_ns), j;
 
-	if (j)
-		return j;
+	if (t)
+		return t;
 	/* Linux 5.11+: older verifiers never see the calls (pks_cfg is constant). */
 	if (pks_cfg.coarse_clock) {
 		j = bpf_jiffies64();

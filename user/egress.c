@@ -90,7 +90,6 @@ int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks
 	if (lo)
 		pks_tunnel_ports_apply(lo, &skel->rodata->pks_cfg);
 	skel->rodata->pks_cfg.coarse_clock = pks_have_coarse_clock(BPF_PROG_TYPE_SCHED_CLS);
-	skel->rodata->pks_cfg.replay = lo && lo->replay;
 	err = pks_skel_load(skel->skeleton, "the egress classifier");
 	if (err)
 		goto out;

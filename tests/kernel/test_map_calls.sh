@@ -38,14 +38,12 @@ for obj in pktspec pktspec_egress pktspec_tc; do
 		bss=$(bpftool -j prog show pinned "$p" | pks_jq '.map_ids[]?' | while read -r id; do
 			bpftool -j map show id "$id" | pks_jq 'select(.name | endswith(".bss")) | .id'
 		done)
-		if [ "$obj" != pktspec_tc ]; then
-			reads=0
-			[ -n "$bss" ] && reads=$(grep -c "map\[id:$bss\]" "$PKS_TMP/xlated.txt")
-			if [ "$reads" -eq 0 ]; then
-				pks_pass "$obj/$prog: reads nothing in .bss"
-			else
-				pks_fail "$obj/$prog: reads nothing in .bss" "$reads read(s) of map $bss: $(grep -m 1 -B 3 "map\[id:$bss\]" "$PKS_TMP/xlated.txt" | grep '^;' | tr '\n' ' ')"
-			fi
+		reads=0
+		[ -n "$bss" ] && reads=$(grep -c "map\[id:$bss\]" "$PKS_TMP/xlated.txt")
+		if [ "$reads" -eq 0 ]; then
+			pks_pass "$obj/$prog: reads nothing in .bss"
+		else
+			pks_fail "$obj/$prog: reads nothing in .bss" "$reads read(s) of map $bss: $(grep -m 1 -B 3 "map\[id:$bss\]" "$PKS_TMP/xlated.txt" | grep '^;' | tr '\n' ' ')"
 		fi
 		if [ "$generic" -eq 0 ]; then
 			pks_pass "$obj/$prog: every map call sees one map"

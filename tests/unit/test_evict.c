@@ -159,7 +159,7 @@ static struct pkt_spec flood_pkt(int r, int j)
  * Round r of the flood: each flow sends two packets, so that its entry is
  * used after the packet that made it, as any flow's with traffic is. An
  * entry no packet used again is the LRU's first to go (doc/design.md,
- * "Eviction"): flows of one packet each evict one another, not the SSH flows
+ * "Evictions"): flows of one packet each evict one another, not the SSH flows
  * (evict_one_packet_flood_keeps_used_flows).
  */
 static int flood_n(struct ev_case *c, int r, int packets)
@@ -823,10 +823,9 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
  * The LRU hash evicts first the entries no packet used after the one that
  * made them: a flood of one-packet flows with nothing to inspect (a scan, a
  * SYN flood from spoofed sources) evicts its own flows, and the flows that
- * carried traffic stay. A new flow's first
- * packet looks its entry up nowhere after inserting it (bpf/stages.h,
- * pks_flow_insert_new), so the kernel's LRU sees it unused until its second
- * packet. Four rounds of four tables' worth of one-packet flows leave every
+ * carried traffic stay. A new flow's first packet looks its entry up nowhere
+ * after inserting it (bpf/stages.h, pks_flow_insert_new), so the kernel's LRU
+ * sees it unused until its second packet. Four rounds of four tables' worth of one-packet flows leave every
  * SSH flow, decided and counted, and the count of evictions exact; the same
  * flood with two packets a flow evicts them (evict_count_exact_without_daemon).
  */
