@@ -574,6 +574,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	s->copied = 0;
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
+	s->pending = PKS_PENDING_NONE;
 	f = pks_flow_find(s);
 #if PKS_BENCH_CUT == 2
 	if (f)
@@ -603,6 +604,43 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 	if (!pks_inspects(s, f))
 		return pks_end(pks_quiet_reason(s, f));
 	return pks_next(ctx, PKS_ST_WINDOW);
+}
+
+/*
+ * Inserts the new flow s->init, complete (nothing looks it up after: see
+ * pks_track), counts it and sends its flow event with `first`, the entry as
+ * its first packet made it. Returns 0 or the insertion's error; with -EEXIST,
+ * *in is the entry another CPU inserted first where the table hands it back
+ * (the array table's way), else NULL.
+ */
+static __always_inline long pks_flow_commit(struct pks_state *s, const struct pks_flow *first, int restored,
+					     struct pks_flow **in)
+{
+	long err;
+
+	*in = pks_flow_insert_new(s, &s->init, &err);
+	if (err)
+		return err;
+	pks_count_created(restored);
+	if (restored)
+		bpf_map_delete_elem(&pks_restore, &s->key);
+	pks_cr_event(first, &s->key, PKS_EV_FLOW, 0, s->now);
+	return 0;
+}
+
+/*
+ * Another CPU inserted the flow first (in: its entry, when the table handed
+ * it back): this packet is one more of that entry's, counted and inspected
+ * against it.
+ */
+static __always_inline int pks_flow_raced(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *in)
+{
+	struct pks_flow *f = in ? in : pks_flow_find(s);
+
+	if (!f)
+		return pks_end(PKS_REASON_FLOW_FULL);
+	pks_flow_touch(ctx, s, f);
+	return pks_flow_next(ctx, s, f);
 }
 
 /*
@@ -650,27 +688,24 @@ int pks_track(struct pks_hook_ctx *ctx)
 	end = PKS_GO_ON;
 	if (!copy)
 		end = pks_inspects(s, init) ? pks_window_prep(ctx, s, init) : (int)pks_quiet_reason(s, init);
-	f = pks_flow_insert_new(s, init, &err);
-	if (err == -EEXIST) {
-		/* Another CPU inserted the flow first: this packet is one more of its entry's. */
-		if (!f)
-			f = pks_flow_find(s);
-		if (!f)
-			return pks_end(PKS_REASON_FLOW_FULL);
-		pks_flow_touch(ctx, s, f);
-		return pks_flow_next(ctx, s, f);
+	if (end == PKS_GO_ON && !copy) {
+		/*
+		 * A payload for the signatures: pks_verdict inserts the entry
+		 * with its verdict, and needs no lookup to write it. A packet
+		 * whose chain breaks (an empty stage slot) ends stage_failed and
+		 * leaves no entry.
+		 */
+		s->pending = old ? PKS_PENDING_RESTORED : PKS_PENDING_NEW;
+		return pks_window_go(ctx, s);
 	}
+	err = pks_flow_commit(s, init, old != NULL, &f);
+	if (err == -EEXIST)
+		return pks_flow_raced(ctx, s, f);
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	pks_count_created(old != NULL);
-	if (old)
-		bpf_map_delete_elem(&pks_restore, &s->key);
-	pks_cr_event(init, &s->key, PKS_EV_FLOW, 0, s->now);
 	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
-	if (end != PKS_GO_ON)
-		return pks_end(end);
-	return pks_window_go(ctx, s);
+	return pks_end(end);
 }
 
 /*
@@ -867,20 +902,34 @@ static __always_inline int pks_apply(struct pks_state *s, struct pks_flow *f, in
 	return dir;
 }
 
-/* The end of the signature chain: the verdict moves, and who needs to know is told. */
+/*
+ * The end of the signature chain: the verdict moves, and who needs to know is
+ * told. A new flow's entry (s->pending) is still the per-CPU copy pks_track
+ * made: the verdict goes into it, and it is inserted here, complete.
+ */
 SEC(PKS_SEC)
 int pks_verdict(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	__u8 max = pks_inspect_max();
-	__u8 old_proto, old_confidence, old_ctx;
-	struct pks_flow *f;
+	__u8 old_proto, old_confidence, old_ctx, pending;
+	struct pks_flow *f, *in;
+	int moved;
+	long err;
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
-	f = pks_flow_find(s);
-	if (!f)
-		return pks_end(PKS_REASON_FLOW_FULL);
+	pending = s->pending;
+	if (pending) {
+		f = &s->init;
+		/* Its flow event says what the first packet made of it, before this verdict. */
+		if (pks_cr_consumer())
+			__builtin_memcpy(&s->first, f, sizeof(*f));
+	} else {
+		f = pks_flow_find(s);
+		if (!f)
+			return pks_end(PKS_REASON_FLOW_FULL);
+	}
 	pks_wide_key(s);
 	old_proto = f->proto;
 	old_confidence = f->confidence;
@@ -902,8 +951,18 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	 * backed: the daemon takes its copy of the flow from this event
 	 * (user/lifecycle.c), which must not be the one from the first packet.
 	 */
-	if (f->proto != old_proto || f->confidence != old_confidence || (old_ctx & ~f->ctx & PKS_X_MEMORY)) {
+	moved = f->proto != old_proto || f->confidence != old_confidence || (old_ctx & ~f->ctx & PKS_X_MEMORY);
+	if (moved)
 		pks_cr_update_want(f);
+	if (pending) {
+		s->pending = PKS_PENDING_NONE;
+		err = pks_flow_commit(s, &s->first, pending == PKS_PENDING_RESTORED, &in);
+		if (err == -EEXIST)
+			return pks_flow_raced(ctx, s, in);
+		if (err)
+			return pks_end(PKS_REASON_FLOW_FULL);
+	}
+	if (moved) {
 		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
 		/* The packet that named the protocol is the one its rule needs first. */
 		if (!s->copied && pks_cr_copy_wanted(f, &s->pkt)) {

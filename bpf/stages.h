@@ -77,6 +77,7 @@ struct pks_state {
 	struct pks_payload pl;    /* the payload window the signatures read */
 	struct pks_match m;       /* what a signature matched */
 	struct pks_flow init;     /* a new flow entry, before insertion */
+	struct pks_flow first;    /* a deferred new flow as its first packet made it: its flow event */
 	__u64 now;                /* the packet's time (capture time in replay) */
 	__u64 clock_jiffies;      /* pks_now's per-CPU cache: the jiffy of clock_ns... */
 	__u64 clock_ns;           /* ...and the coarse clock read in it */
@@ -90,6 +91,14 @@ struct pks_state {
 	__u8 then;                /* enum pks_then */
 	__u8 v4;                  /* the flow lives in pks_flows4 */
 	__u8 tunnel;              /* enum pks_encap of the tunnel the packet starts: pks_decap opens it */
+	__u8 pending;             /* enum pks_pending: s->init awaits its insertion by pks_verdict */
+};
+
+/* A new flow whose first packet the signatures read: pks_verdict inserts it, verdict and all. */
+enum pks_pending {
+	PKS_PENDING_NONE = 0,
+	PKS_PENDING_NEW = 1,      /* a flow never seen */
+	PKS_PENDING_RESTORED = 2, /* brought back from pks_restore, whose entry goes with the insertion */
 };
 
 /* Pinned, and shared by every attachment's chain: bpf/hook.h. */

@@ -162,11 +162,13 @@ static struct pkt_spec flood_pkt(int r, int j)
  * "Evictions"): flows of one packet each evict one another, not the SSH flows
  * (evict_one_packet_flood_keeps_used_flows).
  */
-static int flood_n(struct ev_case *c, int r, int packets)
+static int flood_n(struct ev_case *c, int r, int packets, const char *payload)
 {
 	for (int j = 0; j < EV_FLOOD; j++) {
 		struct pkt_spec s = flood_pkt(r, j);
 
+		s.payload = payload;
+		s.payload_len = payload ? strlen(payload) : 0;
 		for (int n = 0; n < packets; n++)
 			if (pks_env_run(&c->env, &s))
 				return -1;
@@ -176,7 +178,7 @@ static int flood_n(struct ev_case *c, int r, int packets)
 
 static int flood(struct ev_case *c, int r)
 {
-	return flood_n(c, r, 2);
+	return flood_n(c, r, 2, NULL);
 }
 
 static int ssh_present(struct ev_case *c, int *good);
@@ -821,15 +823,19 @@ TEST(evict_daemon_sets_and_clears_ctl_restore)
 
 /*
  * The LRU hash evicts first the entries no packet used after the one that
- * made them: a flood of one-packet flows with nothing to inspect (a scan, a
- * SYN flood from spoofed sources) evicts its own flows, and the flows that
- * carried traffic stay. A new flow's first packet looks its entry up nowhere
- * after inserting it (bpf/stages.h, pks_flow_insert_new), so the kernel's LRU
- * sees it unused until its second packet. Four rounds of four tables' worth of one-packet flows leave every
- * SSH flow, decided and counted, and the count of evictions exact; the same
- * flood with two packets a flow evicts them (evict_count_exact_without_daemon).
+ * made them: a flood of one-packet flows (a scan, a SYN flood from spoofed
+ * sources, a UDP flood with junk payloads) evicts its own flows, and the
+ * flows that carried traffic stay. A new flow's first packet looks its entry
+ * up nowhere after inserting it: pks_track inserts it complete, or, when the
+ * signatures read its payload, pks_verdict does with the verdict in it
+ * (doc/design.md, "Evictions"). So the kernel's LRU sees it unused until its
+ * second packet. Four rounds of four tables' worth of one-packet flows, with
+ * payload (`payload`, which every flood flow's entry must show inspected) or
+ * without, leave every SSH flow, decided and counted, and the count of
+ * evictions exact; the same flood with two packets a flow evicts them
+ * (evict_count_exact_without_daemon).
  */
-TEST(evict_one_packet_flood_keeps_used_flows)
+static void one_packet_flood_keeps_used_flows(const char *payload)
 {
 	struct pks_evictions ev;
 	struct ev_case c;
@@ -841,9 +847,16 @@ TEST(evict_one_packet_flood_keeps_used_flows)
 		CHECK(ssh_flow(&c, i) == 0);
 	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
 	for (int r = 0; r < EV_ROUNDS; r++) {
-		CHECK(flood_n(&c, r, 1) == 0);
+		struct pkt_spec last = flood_pkt(r, EV_FLOOD - 1);
+		struct pks_flow_view v;
+
+		CHECK(flood_n(&c, r, 1, payload) == 0);
 		CHECK_EQ(ssh_present(&c, &good), EV_SSH);
 		CHECK_EQ(good, EV_SSH);
+		/* The round's last flow is in, counted once, inspected only when it carried a payload. */
+		CHECK(pks_env_flow(&c.env, &last, &v) == 0);
+		CHECK_EQ(v.packets[0] + v.packets[1], 1);
+		CHECK_EQ(v.inspected[0] + v.inspected[1], payload ? 1 : 0);
 	}
 	present = known_present(&c, EV_ROUNDS);
 	CHECK(read_ev(&c, &ev) == 0);
@@ -852,6 +865,17 @@ TEST(evict_one_packet_flood_keeps_used_flows)
 	CHECK_EQ(ev.evicted, EV_SSH + EV_ROUNDS * EV_FLOOD - present);
 	CHECK(ev.evicted >= EV_ROUNDS * EV_FLOOD - ev_capacity());
 	ev_close(&c);
+}
+
+TEST(evict_one_packet_flood_keeps_used_flows)
+{
+	one_packet_flood_keeps_used_flows(NULL);
+}
+
+/* 24 bytes no signature names, to a port none guesses: the whole UDP signature chain and the verdict run on each. */
+TEST(evict_payload_flood_keeps_used_flows)
+{
+	one_packet_flood_keeps_used_flows("\x7f\x13junk of no protocol\x01\x02");
 }
 
 /*
