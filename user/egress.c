@@ -25,27 +25,6 @@
 
 #define EGRESS_PROG_NAME "pks_egress"
 
-int pks_egress_share_maps(struct pktspec_egress_bpf *eg, struct pktspec_bpf *xdp)
-{
-	struct bpf_map *map, *twin;
-	int err;
-
-	bpf_object__for_each_map(map, eg->obj) {
-		/* Per-object scratch maps are not pinned and not shared. */
-		if (!bpf_map__pin_path(map))
-			continue;
-		twin = bpf_object__find_map_by_name(xdp->obj, bpf_map__name(map));
-		/* The egress stage chain's own maps (bpf/hook.h) have no twin: private too. */
-		if (twin) {
-			err = bpf_map__reuse_fd(map, bpf_map__fd(twin));
-			if (err)
-				return err;
-		}
-		bpf_map__set_pin_path(map, NULL);
-	}
-	return 0;
-}
-
 __u32 pks_egress_query(unsigned int ifindex)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);

@@ -269,6 +269,27 @@ void pks_verifier_reason(const char *log, char *out, size_t len)
 	}
 }
 
+int pks_share_maps(struct bpf_object *obj, struct bpf_object *from)
+{
+	struct bpf_map *map, *twin;
+	int err;
+
+	bpf_object__for_each_map(map, obj) {
+		/* Per-object scratch maps are not pinned and not shared. */
+		if (!bpf_map__pin_path(map))
+			continue;
+		twin = bpf_object__find_map_by_name(from, bpf_map__name(map));
+		/* A map with no twin (the egress stage chain's own, bpf/hook.h) stays private. */
+		if (twin) {
+			err = bpf_map__reuse_fd(map, bpf_map__fd(twin));
+			if (err)
+				return err;
+		}
+		bpf_map__set_pin_path(map, NULL);
+	}
+	return 0;
+}
+
 /* The tail-call table's slots by program name: include/pktspec/pktspec.h. */
 static const char *const stage_names[] = {
 #define PKS_FIXED_STAGE(sym, name) name,

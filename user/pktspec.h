@@ -116,6 +116,12 @@ struct bpf_object_skeleton;
 int pks_skel_load(struct bpf_object_skeleton *s, const char *what);
 /* Fills an object's tail-call table (pks_stages) from its loaded programs; 0 or -errno. */
 int pks_stages_fill(struct bpf_object *obj);
+/*
+ * Before obj is loaded: each of its pinned maps that `from` (loaded) also
+ * has becomes `from`'s, and none of obj's maps is pinned (tests: a second
+ * object over the classifier's maps, as a live attachment shares them).
+ */
+int pks_share_maps(struct bpf_object *obj, struct bpf_object *from);
 
 /* A program's verifier statistics, from its BPF_LOG_STATS log. */
 struct pks_verifier_stats {
@@ -399,12 +405,9 @@ int pks_tc_clsact_ensure(unsigned int ifindex, const char *ifname);
 
 /* The egress classifier (user/egress.c): one tc priority before the policy filter. */
 #define PKS_EGRESS_PRIO (PKS_TC_PRIO - 1)
-struct pktspec_egress_bpf;
-struct pktspec_bpf;
 int pks_egress_attach(unsigned int ifindex, const char *ifname, const struct pks_load_opts *lo);
 int pks_egress_detach(unsigned int ifindex, const char *ifname, bool *found);
 __u32 pks_egress_query(unsigned int ifindex); /* its program ID, 0 when not attached */
-int pks_egress_share_maps(struct pktspec_egress_bpf *eg, struct pktspec_bpf *xdp); /* tests */
 
 /* Policy rules (user/policy.c, doc/policy.md). */
 struct pks_policy_rule {

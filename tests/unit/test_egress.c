@@ -39,7 +39,7 @@ static int eg_load(struct pks_env *xdp, void **skel, struct bpf_object **obj)
 	if (!eg)
 		return -errno;
 	eg->rodata->pks_cfg.replay = 1; /* the tests set its clock (pks_replay.now_ns) */
-	err = pks_egress_share_maps(eg, xdp->skel);
+	err = pks_share_maps(eg->obj, xdp->skel->obj);
 	if (!err)
 		err = pks_skel_load(eg->skeleton, "the egress classifier");
 	if (err) {
