@@ -93,7 +93,7 @@ $(OUTPUT)/pktspec: user/main.c $(USER_SRCS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(USER_CFLAGS) user/main.c $(USER_SRCS) -o $@ $(LDLIBS)
 
-$(OUTPUT)/%.bpf.o: tests/unit/%.bpf.c | $(OUTPUT)
+$(OUTPUT)/%.bpf.o: tests/unit/%.bpf.c $(BPF_HDRS) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -608,13 +608,11 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 
 /*
  * Inserts the new flow s->init, complete (nothing looks it up after: see
- * pks_track), counts it and sends its flow event with `first`, the entry as
- * its first packet made it. Returns 0 or the insertion's error; with -EEXIST,
- * *in is the entry another CPU inserted first where the table hands it back
- * (the array table's way), else NULL.
+ * pks_track), counts it and sends its flow event. Returns 0 or the
+ * insertion's error; with -EEXIST, *in is the entry another CPU inserted
+ * first where the table hands it back (the array table's way), else NULL.
  */
-static __always_inline long pks_flow_commit(struct pks_state *s, const struct pks_flow *first, int restored,
-					     struct pks_flow **in)
+static __always_inline long pks_flow_commit(struct pks_state *s, int restored, struct pks_flow **in)
 {
 	long err;
 
@@ -624,7 +622,7 @@ static __always_inline long pks_flow_commit(struct pks_state *s, const struct pk
 	pks_count_created(restored);
 	if (restored)
 		bpf_map_delete_elem(&pks_restore, &s->key);
-	pks_cr_event(first, &s->key, PKS_EV_FLOW, 0, s->now);
+	pks_cr_event(&s->init, &s->key, PKS_EV_FLOW, 0, s->now);
 	return 0;
 }
 
@@ -688,24 +686,30 @@ int pks_track(struct pks_hook_ctx *ctx)
 	end = PKS_GO_ON;
 	if (!copy)
 		end = pks_inspects(s, init) ? pks_window_prep(ctx, s, init) : (int)pks_quiet_reason(s, init);
-	if (end == PKS_GO_ON && !copy) {
+	if (end == PKS_GO_ON && !copy && !pks_cr_consumer()) {
 		/*
 		 * A payload for the signatures: pks_verdict inserts the entry
 		 * with its verdict, and needs no lookup to write it. A packet
 		 * whose chain breaks (an empty stage slot) ends stage_failed and
-		 * leaves no entry.
+		 * leaves no entry. Not while an engine reads the ring: there
+		 * the copies' lookups mark some new entries used in the LRU and
+		 * not others, and under a flood of new flows that measured
+		 * about a fifth dearer a packet than marking them all
+		 * (doc/performance.md, "The verdict inserts a new flow").
 		 */
 		s->pending = old ? PKS_PENDING_RESTORED : PKS_PENDING_NEW;
 		return pks_window_go(ctx, s);
 	}
-	err = pks_flow_commit(s, init, old != NULL, &f);
+	err = pks_flow_commit(s, old != NULL, &f);
 	if (err == -EEXIST)
 		return pks_flow_raced(ctx, s, f);
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
-	return pks_end(end);
+	if (end != PKS_GO_ON)
+		return pks_end(end);
+	return pks_window_go(ctx, s);
 }
 
 /*
@@ -922,9 +926,6 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	pending = s->pending;
 	if (pending) {
 		f = &s->init;
-		/* Its flow event says what the first packet made of it, before this verdict. */
-		if (pks_cr_consumer())
-			__builtin_memcpy(&s->first, f, sizeof(*f));
 	} else {
 		f = pks_flow_find(s);
 		if (!f)
@@ -956,7 +957,8 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 		pks_cr_update_want(f);
 	if (pending) {
 		s->pending = PKS_PENDING_NONE;
-		err = pks_flow_commit(s, &s->first, pending == PKS_PENDING_RESTORED, &in);
+		/* No engine read the ring at pks_track: one that came since gets the entry with its verdict. */
+		err = pks_flow_commit(s, pending == PKS_PENDING_RESTORED, &in);
 		if (err == -EEXIST)
 			return pks_flow_raced(ctx, s, in);
 		if (err)

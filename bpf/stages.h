@@ -77,7 +77,6 @@ struct pks_state {
 	struct pks_payload pl;    /* the payload window the signatures read */
 	struct pks_match m;       /* what a signature matched */
 	struct pks_flow init;     /* a new flow entry, before insertion */
-	struct pks_flow first;    /* a deferred new flow as its first packet made it: its flow event */
 	__u64 now;                /* the packet's time (capture time in replay) */
 	__u64 clock_jiffies;      /* pks_now's per-CPU cache: the jiffy of clock_ns... */
 	__u64 clock_ns;           /* ...and the coarse clock read in it */
