@@ -764,8 +764,8 @@ static void handle_event(struct pks_engine *e, void *data, size_t size)
 		r->event(e, r->state, &c);
 	if (e->opts.print && h->type != PKS_EV_PAYLOAD)
 		print_event(e, &c);
-	if (e->opts.on_flow && h->type != PKS_EV_PAYLOAD)
-		e->opts.on_flow(e->opts.on_flow_ctx, h);
+	if (e->opts.on_flow && h->type != PKS_EV_PAYLOAD && size >= sizeof(struct pks_event_flow))
+		e->opts.on_flow(e->opts.on_flow_ctx, data);
 	tick(e);
 }
 

@@ -102,9 +102,10 @@ struct pks_engine_opts {
 	/*
 	 * Called with every new-flow and verdict event as it is read, after the
 	 * rules (pktspec run: the flow lifecycle takes decided flows in at once,
-	 * user/lifecycle.h), or NULL.
+	 * user/lifecycle.h), or NULL. A record too short to carry the flow's
+	 * entry is not passed on.
 	 */
-	void (*on_flow)(void *ctx, const struct pks_event *h);
+	void (*on_flow)(void *ctx, const struct pks_event_flow *ev);
 	void *on_flow_ctx;
 };
 

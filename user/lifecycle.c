@@ -60,6 +60,7 @@ struct pks_lifecycle {
 	uint64_t *slot;       /* the index: scap slots, a power of two, used <= scap / 2 */
 	size_t scap;
 	uint32_t gen;
+	uint64_t scan_ns; /* flow clock of the last scan */
 	uint64_t next_id;
 	struct pks_flow_set set; /* reused by every scan */
 	struct pks_lifecycle_counts counts;
@@ -647,28 +648,42 @@ static void table_evictions(struct pks_lifecycle *lc, uint64_t created, uint64_t
  * Scans see a flow at most once a second, and a flood evicts in less: a flow
  * decided since the last scan (or created since: the tracker did not know it)
  * would be found gone with no verdict in the tracker's copy, ended instead of
- * restored. Its event comes first, so its entry is read here, while it is
- * there. The next scan takes it on from this copy (counted once: the traffic
- * to now is counted here). A flow gone already, pending, or a new one under
- * the key of a known flow is left to the scan, which has the rules for it.
+ * restored. Its event comes first and carries the entry as that packet left
+ * it, so the tracker takes its copy from the event, with no read of the
+ * table: under a flood the daemon reads its events late, and the table may
+ * have evicted the flow by then, which is when the copy matters most. The
+ * next scan takes it on from this copy (counted once: the traffic to the
+ * event is counted here).
+ *
+ * Left to the scan, which has the rules for them: a flow pending in
+ * pks_restore; a new one under the key of a known flow; a copy older than
+ * the tracker's (the scan read the table after the event was sent); and a
+ * flow the tracker does not know whose event is older than the linger at
+ * the last scan, which that scan may have ended (a scan ends a flow quiet
+ * for the linger at least), so that a late event cannot bring it back.
  */
-void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h)
+void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event_flow *ev)
 {
+	const struct pks_event *h = &ev->hdr;
 	struct pks_flow_view v;
 	struct lc_entry *e;
 
 	if ((h->type != PKS_EV_FLOW && h->type != PKS_EV_VERDICT) || h->confidence < PKS_C_SIGNATURE)
 		return;
-	if (pks_flowtab_get(&lc->flows, &h->key, &v) || !expected_back(&v))
+	pks_flow_decode(&lc->flows, &h->key, &ev->flow, &v);
+	if (!expected_back(&v))
 		return;
 	e = lc_find(lc, &h->key);
 	if (!e) {
+		if (h->ts_ns + lc->o.linger_ns <= lc->scan_ns)
+			return;
 		e = lc_insert(lc, &h->key);
 		if (!e)
 			return;
 		e->report_ns = v.first_ns;
 		count_traffic(lc, e, &v, true);
-	} else if (e->pending || v.first_ns != e->last.first_ns) {
+	} else if (e->pending || v.first_ns != e->last.first_ns ||
+		   (uint64_t)v.packets[0] + v.packets[1] < (uint64_t)e->last.packets[0] + e->last.packets[1]) {
 		return;
 	} else {
 		if (v.client != e->last.client)
@@ -709,6 +724,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 	if (err)
 		return err;
 	lc->gen++;
+	lc->scan_ns = now;
 	lc->counts.scans++;
 	memset(lc->counts.active, 0, sizeof(lc->counts.active));
 	lc->counts.entries = lc->set.n;

@@ -133,12 +133,13 @@ int pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_
 			      int filter_fd);
 /*
  * A new-flow or verdict event as the daemon reads it (the engine's on_flow):
- * a flow decided from its payload or better (what an eviction would lose) is
- * read from its table now and the tracker's copy is taken or refreshed from
- * it, so that an eviction before the next scan finds the flow known and
- * decided (it goes to pks_restore). Events of flows not decided cost nothing.
+ * for a flow decided from its payload or better (what an eviction would
+ * lose), the tracker's copy is taken or refreshed from the entry the event
+ * carries, so that an eviction before the next scan finds the flow known and
+ * decided (it goes to pks_restore), even one the table lost before the event
+ * was read. Events of flows not decided cost nothing.
  */
-void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event *h);
+void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event_flow *ev);
 /* One scan at flow-clock time now; returns flows ended or -errno. */
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
 /*

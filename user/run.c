@@ -182,12 +182,12 @@ static void run_emit(void *ctx, const struct pks_flow_record *r)
 }
 
 /* New-flow and verdict events into the lifecycle (ctx: the daemon's tracker, once it exists). */
-static void run_on_flow(void *ctx, const struct pks_event *h)
+static void run_on_flow(void *ctx, const struct pks_event_flow *ev)
 {
 	struct pks_lifecycle **lc = ctx;
 
 	if (*lc)
-		pks_lifecycle_event(*lc, h);
+		pks_lifecycle_event(*lc, ev);
 }
 
 /*

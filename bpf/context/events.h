@@ -112,25 +112,27 @@ static __always_inline __u64 pks_cr_wake_copy(__u8 proto, __u64 len)
 }
 
 /*
- * A new-flow or verdict-change event; lost (and counted) when the ring is
- * full. `now` is the packet's time. `old` is the verdict before,
+ * A new-flow or verdict-change event, with a copy of the flow's entry f;
+ * lost (and counted) when the ring is full. `now` is the packet's time. `old` is the verdict before,
  * as proto << 8 | confidence.
  */
 static __always_inline void pks_cr_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
 					 __u32 old, __u64 now)
 {
+	struct pks_event_flow *rec;
 	struct pks_event *ev;
 
 	if (!pks_cr_consumer())
 		return;
-	ev = bpf_ringbuf_reserve(&pks_events, sizeof(*ev), 0);
-	if (!ev) {
+	rec = bpf_ringbuf_reserve(&pks_events, sizeof(*rec), 0);
+	if (!rec) {
 		if (type == PKS_EV_FLOW)
 			PKS_CR_COUNT(lost_flow);
 		else
 			PKS_CR_COUNT(lost_verdict);
 		return;
 	}
+	ev = &rec->hdr;
 	__builtin_memset(ev, 0, sizeof(*ev));
 	ev->ts_ns = now;
 	__builtin_memcpy(&ev->key, key, sizeof(*key));
@@ -144,8 +146,9 @@ static __always_inline void pks_cr_event(const struct pks_flow *f, const struct 
 	ev->ctx = f->ctx;
 	ev->flags = f->flags;
 	ev->app = f->app;
-	bpf_ringbuf_submit(ev, pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA),
-						 PKS_RB_LEN(sizeof(*ev))));
+	__builtin_memcpy(&rec->flow, f, sizeof(*f));
+	bpf_ringbuf_submit(rec, pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA),
+						  PKS_RB_LEN(sizeof(*rec))));
 	if (type == PKS_EV_FLOW)
 		PKS_CR_COUNT(ev_flow);
 	else

@@ -115,6 +115,17 @@ struct pks_event {
 	__u32 caplen;           /* payload bytes that follow (<= PKS_SNAP_LEN) */
 };
 
+/*
+ * A new-flow or verdict event: the header, then the flow's entry as the
+ * packet left it (the daemon's tracker takes its copy of the flow from it,
+ * with no read of the flow table, which may have evicted the flow by the
+ * time the event is read: user/lifecycle.c).
+ */
+struct pks_event_flow {
+	struct pks_event hdr;
+	struct pks_flow flow;
+};
+
 /* A payload event as the kernel builds it (header + bounded copy). */
 struct pks_event_payload {
 	struct pks_event hdr;
@@ -356,6 +367,7 @@ struct pks_ctx_stats {
 };
 
 PKS_ASSERT_SIZE(struct pks_event, 80);
+PKS_ASSERT_SIZE(struct pks_event_flow, 80 + 48);
 PKS_ASSERT_SIZE(struct pks_event_payload, 80 + PKS_SNAP_LEN);
 _Static_assert(PKS_EVENTS_WAKE * 8 == PKS_EVENTS_RING, "PKS_EVENTS_WAKE is an eighth of the ring");
 PKS_ASSERT_SIZE(struct pks_scope, 8);

@@ -33,6 +33,7 @@ struct ev_case {
 	struct pks_flowtab tab;
 	int n, evicted_live, restored, ended_evicted;
 	int memory_backed; /* verdict events of a server-memory verdict the payload backed (proto and confidence as they were) */
+	int short_events;  /* flow and verdict records too short to carry the entry */
 	struct pks_flow_record last_restored;
 };
 
@@ -515,7 +516,11 @@ static int ev_event(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*h) || h->type == PKS_EV_PAYLOAD)
 		return 0;
-	pks_lifecycle_event(c->lc, h);
+	if (size < sizeof(struct pks_event_flow)) {
+		c->short_events++;
+		return 0;
+	}
+	pks_lifecycle_event(c->lc, data);
 	if (h->type == PKS_EV_VERDICT && h->rule == PKS_R_SERVER_MEMORY && h->proto == h->old_proto &&
 	    h->confidence == h->old_confidence)
 		c->memory_backed++;
@@ -538,9 +543,11 @@ static int ev_open_reader(struct ev_case *c, struct ring_buffer **rb)
  * their events, so the scan after the flood finds them gone and decided, and
  * writes them to pks_restore. Without the events it ended them (a copy from
  * before the banners: no verdict) or never knew them, and they came back
- * rebuilt midstream.
+ * rebuilt midstream. late: the daemon reads the events only after the flood
+ * evicted the flows, as a daemon behind a flood does; the entry each event
+ * carries is all the tracker has of them then.
  */
-TEST(evict_flow_decided_since_the_last_scan_is_restored)
+static void decided_since_the_last_scan_restored(bool late)
 {
 	const struct pks_lifecycle_counts *k;
 	struct pks_flow_view before[EV_SSH];
@@ -566,8 +573,9 @@ TEST(evict_flow_decided_since_the_last_scan_is_restored)
 		CHECK(pks_env_flow(&c.env, &q, &before[i]) == 0);
 		CHECK(before[i].confidence >= PKS_C_SIGNATURE);
 	}
-	/* The daemon reads the events, then the flood comes before its next scan. */
-	CHECK(ring_buffer__consume(rb) >= 0);
+	/* The daemon reads the events (late: after the flood), the flood comes before its next scan. */
+	if (!late)
+		CHECK(ring_buffer__consume(rb) >= 0);
 	CHECK(flood_out(&c) > 0);
 	CHECK_EQ(ssh_present(&c, &good), 0);
 	CHECK(ring_buffer__consume(rb) >= 0); /* the flood's events: nothing decided */
@@ -591,6 +599,100 @@ TEST(evict_flow_decided_since_the_last_scan_is_restored)
 	CHECK_EQ(k->restored, EV_SSH);
 	CHECK_EQ(c.restored, EV_SSH);
 	CHECK(k->noted >= EV_SSH);
+	CHECK_EQ(c.short_events, 0);
+	ring_buffer__free(rb);
+	ev_close(&c);
+}
+
+TEST(evict_flow_decided_since_the_last_scan_is_restored)
+{
+	decided_since_the_last_scan_restored(false);
+}
+
+TEST(evict_flow_decided_and_evicted_before_its_event_is_read_is_restored)
+{
+	decided_since_the_last_scan_restored(true);
+}
+
+/* Packets the tracker has counted, over all verdicts. */
+static uint64_t counted_packets(const struct pks_lifecycle_counts *k)
+{
+	uint64_t n = 0;
+
+	for (int p = 0; p < PKS_P__COUNT; p++)
+		for (int q = 0; q < PKS_C__COUNT; q++)
+			n += k->packets[p][q];
+	return n;
+}
+
+/*
+ * A scan that read the table after a flow's verdict event was sent and
+ * before it was read has the newer copy: the event's older entry must not
+ * replace it, or the next scan counts the packets between the two again.
+ */
+TEST(evict_event_older_than_the_scan_keeps_the_scan_copy)
+{
+	const struct pks_lifecycle_counts *k;
+	struct ring_buffer *rb;
+	struct pks_flow_view v;
+	struct pkt_spec q = ssh_pkt(0, 0, 0, NULL);
+	struct ev_case c;
+
+	CHECK(ev_open_reader(&c, &rb) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	CHECK(ssh_flow(&c, 0) == 0);
+	for (int i = 0; i < 3; i++) {
+		struct pkt_spec more = ssh_pkt(0, i & 1, TCPF_PSH | TCPF_ACK, "\x00\x00\x01\x0c\x0a\x14 encrypted");
+
+		more.payload_len = 16;
+		CHECK(pks_env_run(&c.env, &more) == 0);
+	}
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(ring_buffer__consume(rb) > 0);
+	CHECK(k->noted == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK(pks_env_flow(&c.env, &q, &v) == 0);
+	CHECK_EQ(counted_packets(k), (uint64_t)v.packets[0] + v.packets[1]);
+	ring_buffer__free(rb);
+	ev_close(&c);
+}
+
+/*
+ * The other side of taking the tracker's copy from a late event: a flow that
+ * a scan ended (FIN both ways, quiet for the linger) while its verdict event
+ * still waited in the ring. The event carries the entry from before the
+ * FINs, decided and open; read after the scan, it must not bring the flow
+ * back into the tracker, where the next scan would find it gone, take it for
+ * evicted and write it to pks_restore: one flow, one record.
+ */
+TEST(evict_late_event_of_an_ended_flow_is_ignored)
+{
+	const struct pks_lifecycle_counts *k;
+	struct ring_buffer *rb;
+	struct pkt_spec fin_c = ssh_pkt(0, 0, TCPF_FIN | TCPF_ACK, NULL), fin_s = ssh_pkt(0, 1, TCPF_FIN | TCPF_ACK, NULL);
+	struct ev_case c;
+	int good;
+
+	CHECK(ev_open_reader(&c, &rb) == 0);
+	k = pks_lifecycle_counts(c.lc);
+	CHECK(ssh_flow(&c, 0) == 0);
+	CHECK_EQ(ssh_present(&c, &good), 1);
+	CHECK_EQ(good, 1);
+	CHECK(pks_env_run(&c.env, &fin_c) == 0);
+	CHECK(pks_env_run(&c.env, &fin_s) == 0);
+	c.env.clock_ns += PKS_LINGER_DEFAULT + PKS_SEC;
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 1);
+	CHECK_EQ(c.n, 1);
+	CHECK_EQ(ssh_present(&c, &good), 0);
+	/* The daemon reads the flow's events only now. */
+	CHECK(ring_buffer__consume(rb) > 0);
+	c.env.clock_ns += PKS_SEC;
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK_EQ(c.evicted_live + c.ended_evicted, 0);
+	CHECK_EQ(k->restore_written, 0);
+	CHECK_EQ(k->pending, 0);
+	CHECK_EQ(c.short_events, 0);
 	ring_buffer__free(rb);
 	ev_close(&c);
 }
@@ -598,8 +700,8 @@ TEST(evict_flow_decided_since_the_last_scan_is_restored)
 /*
  * Flows named by server memory at their first packet, whose banners then
  * back the memory: protocol and confidence stay, yet the kernel sends a
- * verdict event, and the daemon's copy is taken from it (flows 1, 5, 9, 13:
- * their counters go on from the banners). Flows 3, 7, 11, 15 have their
+ * verdict event, and the daemon's copy is taken from the entry it carries
+ * (flows 1, 5, 9, 13: their counters go on from the server's banner). Flows 3, 7, 11, 15 have their
  * banners' events read only after the flood (the copy is the first packet's,
  * memory open): back midstream, the client's first continuation bytes must
  * not count as the first message SSH did not send, which made such flows
@@ -670,8 +772,13 @@ TEST(evict_memory_flow_comes_back_on_its_verdict)
 		CHECK(!(v.ctx & PKS_X_MEMORY));
 		CHECK(ssh_sides_right(i, &v));
 		CHECK_EQ(v.first_ns, before[i].first_ns);
+		/*
+		 * The tracker's copy is the entry the verdict event carried, sent
+		 * on the server's banner: the client's banner after it was counted
+		 * by no event and no scan before the eviction.
+		 */
 		if (i % 4 == 1) {
-			CHECK_EQ(v.packets[PKS_DIR_C2S], before[i].packets[PKS_DIR_C2S] + 1);
+			CHECK_EQ(v.packets[PKS_DIR_C2S], before[i].packets[PKS_DIR_C2S] - 1 + 1);
 			CHECK_EQ(v.packets[PKS_DIR_S2C], before[i].packets[PKS_DIR_S2C] + 1);
 		}
 	}

@@ -79,7 +79,7 @@ TEST(wakeup_flow_events_wait_for_the_mark)
 	CHECK_EQ(ring_buffer__consume(rb) > 0, 1);
 	CHECK_EQ(d.records, sent);
 	CHECK(d.bytes >= PKS_EVENTS_WAKE);
-	CHECK(d.bytes - PKS_RB_LEN(sizeof(struct pks_event)) < PKS_EVENTS_WAKE);
+	CHECK(d.bytes - PKS_RB_LEN(sizeof(struct pks_event_flow)) < PKS_EVENTS_WAKE);
 	/* Read to the end: no longer ready. */
 	CHECK_EQ(woken(rb), 0);
 	ring_buffer__free(rb);
