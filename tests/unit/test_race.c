@@ -99,30 +99,38 @@ static uint64_t race_created(struct race_case *c)
 }
 
 /*
- * A UDP flow's first packet, with a payload the signatures read: the fixture
- * inserts the flow before the first UDP stage, so pks_verdict's insertion
- * meets it. The packet is counted once into that entry and inspected against
- * it (the chain runs again from the window, and the fixture with it, whose
- * second insertion is refused).
+ * verdict: a UDP flow's first packet, with a payload the signatures read;
+ * the fixture inserts the flow before the first UDP stage, so pks_verdict's
+ * insertion meets it, and the packet is inspected against that entry (the
+ * chain runs again from the window, and the fixture with it, whose second
+ * insertion is refused). Else a SYN, nothing to inspect: the fixture inserts
+ * the flow before pks_track, whose insertion meets it. Either way the packet
+ * is counted once into the other CPU's entry, and nothing else is created.
  */
-static void verdict_meets_other_cpu(enum pks_table_kind table)
+static void meets_other_cpu(enum pks_table_kind table, bool verdict)
 {
-	struct pkt_spec p = PKT_UDP4("198.18.5.1", 30000, "198.18.3.1", 9999);
+	struct pkt_spec p = verdict ? PKT_UDP4("198.18.5.1", 30000, "198.18.3.1", 9999)
+				    : PKT_TCP4("198.18.5.1", 40000, "198.18.3.1", 5432, TCPF_SYN);
 	struct pks_flow_view v;
 	struct race_case c;
 
-	p.payload = "\x7f\x13junk of no protocol";
-	p.payload_len = 22;
+	if (verdict) {
+		p.payload = "\x7f\x13junk of no protocol";
+		p.payload_len = 22;
+	}
 	CHECK(race_open(&c, table) == 0);
-	CHECK(race_before(&c, c.env.skel->progs.pks_sg_udp_core) == 0);
+	CHECK(race_before(&c, verdict ? c.env.skel->progs.pks_sg_udp_core : c.env.skel->progs.pks_track) == 0);
 	CHECK(pks_env_run(&c.env, &p) == 0);
 	CHECK_EQ(c.r->bss->race_inserted, 1);
-	CHECK_EQ(c.r->bss->race_runs, 2);
+	CHECK_EQ(c.r->bss->race_runs, verdict ? 2 : 1);
 	CHECK(pks_env_flow(&c.env, &p, &v) == 0);
 	CHECK_EQ(v.packets[PKS_DIR_C2S], RACE_PACKETS + 1);
 	CHECK_EQ(v.packets[PKS_DIR_S2C], 0);
 	CHECK(v.bytes[PKS_DIR_C2S] > RACE_BYTES);
-	CHECK_EQ(v.inspected[PKS_DIR_C2S], 1);
+	if (verdict)
+		CHECK_EQ(v.inspected[PKS_DIR_C2S], 1);
+	else
+		CHECK(v.flags & PKS_F_SYN);
 	CHECK_EQ(pks_env_flow_count(&c.env), 1);
 	CHECK_EQ(race_created(&c), 0);
 	CHECK_EQ(pks_env_reason(&c.env, PKS_REASON_NEW_FLOW), 1);
@@ -131,36 +139,14 @@ static void verdict_meets_other_cpu(enum pks_table_kind table)
 	race_close(&c);
 }
 
-/* A SYN, nothing to inspect: the fixture inserts the flow before pks_track, whose insertion meets it. */
-static void track_meets_other_cpu(enum pks_table_kind table)
-{
-	struct pkt_spec p = PKT_TCP4("198.18.5.1", 40000, "198.18.3.1", 5432, TCPF_SYN);
-	struct pks_flow_view v;
-	struct race_case c;
-
-	CHECK(race_open(&c, table) == 0);
-	CHECK(race_before(&c, c.env.skel->progs.pks_track) == 0);
-	CHECK(pks_env_run(&c.env, &p) == 0);
-	CHECK_EQ(c.r->bss->race_inserted, 1);
-	CHECK_EQ(c.r->bss->race_runs, 1);
-	CHECK(pks_env_flow(&c.env, &p, &v) == 0);
-	CHECK_EQ(v.packets[PKS_DIR_C2S], RACE_PACKETS + 1);
-	CHECK(v.flags & PKS_F_SYN);
-	CHECK_EQ(pks_env_flow_count(&c.env), 1);
-	CHECK_EQ(race_created(&c), 0);
-	CHECK_EQ(pks_env_reason(&c.env, PKS_REASON_NEW_FLOW), 1);
-	CHECK_EQ(pks_env_reason(&c.env, PKS_REASON_STAGE_FAIL), 0);
-	race_close(&c);
-}
-
 TEST(race_verdict_insertion_meets_other_cpu)
 {
-	verdict_meets_other_cpu(PKS_TABLE_LRU);
-	verdict_meets_other_cpu(PKS_TABLE_ARRAY);
+	meets_other_cpu(PKS_TABLE_LRU, true);
+	meets_other_cpu(PKS_TABLE_ARRAY, true);
 }
 
 TEST(race_track_insertion_meets_other_cpu)
 {
-	track_meets_other_cpu(PKS_TABLE_LRU);
-	track_meets_other_cpu(PKS_TABLE_ARRAY);
+	meets_other_cpu(PKS_TABLE_LRU, false);
+	meets_other_cpu(PKS_TABLE_ARRAY, false);
 }
