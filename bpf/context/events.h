@@ -113,8 +113,8 @@ static __always_inline __u64 pks_cr_wake_copy(__u8 proto, __u64 len)
 
 /*
  * A new-flow or verdict-change event, with a copy of the flow's entry f;
- * lost (and counted) when the ring is full. `now` is the packet's time. `old` is the verdict before,
- * as proto << 8 | confidence.
+ * lost (and counted) when the ring is full. `now` is the packet's time.
+ * `old` is the verdict before, as proto << 8 | confidence.
  */
 static __always_inline void pks_cr_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
 					 __u32 old, __u64 now)
