@@ -9,7 +9,7 @@
 set -eu
 
 pkgs_build="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libpcap-dev pkg-config gcc make libc6-dev libssl-dev libmicrohttpd-dev"
-pkgs_test="iproute2 tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool ngtcp2-client ngtcp2-server ethtool nfdump tshark prometheus tmux postgresql mosquitto mosquitto-clients python3-aiosmtpd dovecot-pop3d dovecot-imapd ngircd tnftp"
+pkgs_test="iproute2 netsniff-ng tcpdump python3 python3-scapy nginx-light openssl dnsmasq-base openssh-server openssh-client dnsutils curl jq procps util-linux nftables vsftpd sip-tester bpftool ngtcp2-client ngtcp2-server ethtool nfdump tshark prometheus tmux postgresql mosquitto mosquitto-clients python3-aiosmtpd dovecot-pop3d dovecot-imapd ngircd tnftp"
 # The kernel matrix (tests/vm): qemu, the guest's userland, module and archive tools.
 pkgs_vm="qemu-system-x86 busybox-static cpio gzip kmod xz-utils zstd dnsmasq-base bpftool iproute2 python3 debian-archive-keyring"
 pkgs_bench="libndpi-bin netsniff-ng tcpreplay gnuplot-nox python3 jq bc iproute2 procps util-linux"

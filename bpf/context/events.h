@@ -102,29 +102,52 @@ static __always_inline __u64 pks_cr_wake_lazy(__u64 after, __u64 len)
 												: BPF_RB_NO_WAKEUP;
 }
 
+/* Whether copies of this verdict's payloads are lazy (first messages: names), not control channels. */
+static __always_inline int pks_cr_copy_lazy(__u8 proto)
+{
+	return pks_cr_budget(proto, PKS_DIR_C2S) == PKS_COPY_FIRST;
+}
+
 /* The wakeup flags of a payload copy of len bytes of a flow with this verdict, before it goes in (above). */
 static __always_inline __u64 pks_cr_wake_copy(__u8 proto, __u64 len)
 {
-	if (pks_cr_budget(proto, PKS_DIR_C2S) != PKS_COPY_FIRST)
+	if (!pks_cr_copy_lazy(proto))
 		return BPF_RB_FORCE_WAKEUP;
 	len = PKS_RB_LEN(len);
 	return pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) + len, len);
 }
 
 /*
+ * Whether a lazy record of len bytes (a flow or verdict event, a copy of a
+ * first message) may go in: only while the ring keeps PKS_EVENTS_KEEP bytes
+ * free after it, for the copies of control channels. *after: the bytes
+ * waiting once it is in. Asked before anything is reserved or copied, so
+ * that under a flood a refused record costs one query, not a reservation
+ * that fails under the ring's lock or a copy of the payload sent nowhere.
+ */
+static __always_inline int pks_cr_room_lazy(__u64 len, __u64 *after)
+{
+	*after = bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) + PKS_RB_LEN(len);
+	return *after <= PKS_EVENTS_RING - PKS_EVENTS_KEEP;
+}
+
+/*
  * A new-flow or verdict-change event, with a copy of the flow's entry f;
- * lost (and counted) when the ring is full. `now` is the packet's time.
+ * lost (and counted) when the ring has no room for it above its reserve
+ * (pks_cr_room_lazy). `now` is the packet's time.
  * `old` is the verdict before, as proto << 8 | confidence.
  */
 static __always_inline void pks_cr_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
 					 __u32 old, __u64 now)
 {
-	struct pks_event_flow *rec;
+	struct pks_event_flow *rec = NULL;
 	struct pks_event *ev;
+	__u64 after;
 
 	if (!pks_cr_consumer())
 		return;
-	rec = bpf_ringbuf_reserve(&pks_events, sizeof(*rec), 0);
+	if (pks_cr_room_lazy(sizeof(*rec), &after))
+		rec = bpf_ringbuf_reserve(&pks_events, sizeof(*rec), 0);
 	if (!rec) {
 		if (type == PKS_EV_FLOW)
 			PKS_CR_COUNT(lost_flow);
@@ -147,8 +170,7 @@ static __always_inline void pks_cr_event(const struct pks_flow *f, const struct 
 	ev->flags = f->flags;
 	ev->app = f->app;
 	__builtin_memcpy(&rec->flow, f, sizeof(*f));
-	bpf_ringbuf_submit(rec, pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA),
-						  PKS_RB_LEN(sizeof(*rec))));
+	bpf_ringbuf_submit(rec, pks_cr_wake_lazy(after, PKS_RB_LEN(sizeof(*rec))));
 	if (type == PKS_EV_FLOW)
 		PKS_CR_COUNT(ev_flow);
 	else
@@ -252,6 +274,7 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 {
 	struct pks_event_payload *ev;
 	__u32 zero = 0, off, n;
+	__u64 after;
 
 	dir &= 1;
 	if (f->copied[dir] >= pks_cr_budget(f->proto, dir))
@@ -260,6 +283,19 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 		f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
 		bpf_map_delete_elem(&pks_done, key);
 		PKS_CR_COUNT(done);
+		return NULL;
+	}
+	n = p->payload_len;
+	if (n > PKS_SNAP_LEN)
+		n = PKS_SNAP_LEN;
+	/*
+	 * A first message's copy with no room above the ring's reserve is lost
+	 * here, spent from the budget as one the full ring refuses, before its
+	 * bytes are copied. (The kernel rules read FTP, a control channel.)
+	 */
+	if (pks_cr_copy_lazy(f->proto) && !pks_cr_room_lazy(sizeof(ev->hdr) + n, &after)) {
+		f->copied[dir]++;
+		PKS_CR_COUNT(lost_payload);
 		return NULL;
 	}
 	ev = bpf_map_lookup_elem(&pks_scratch, &zero);

@@ -50,6 +50,16 @@
 #define PKS_EVENTS_WAKE_SHIFT 19
 #define PKS_EVENTS_WAKE (1u << PKS_EVENTS_WAKE_SHIFT)
 #define PKS_EVENTS_LATENCY_MS 50
+/*
+ * The ring's last quarter is kept for copies of control channels (FTP, SIP,
+ * RTSP, DNS answers, TFTP): flow and verdict events and copies of first
+ * messages go in only while PKS_EVENTS_KEEP bytes stay free after them
+ * (bpf/context/events.h, pks_cr_room_lazy). A flood of new flows fills the
+ * ring with their events faster than a reader empties it; the announcements
+ * the engine must write back within milliseconds still find room (~500 full
+ * copies, thousands of DNS answers).
+ */
+#define PKS_EVENTS_KEEP (PKS_EVENTS_RING / 4)
 /* The ring bytes of a record of n bytes: the kernel's 8-byte header, the data rounded up to 8. */
 #define PKS_RB_LEN(n) ((((__u64)(n) + 7) & ~7ull) + 8)
 #define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */

@@ -27,6 +27,7 @@ mount -t bpf bpf /sys/fs/bpf || { echo "FAIL: $PKS_TEST: cannot mount a private 
 PKS_TMP=$(mktemp -d "/tmp/pktspec-$PKS_TEST.XXXXXX")
 PKS_NETNS=()
 PKS_PIDS=()
+PKS_GROUPS=()
 PKS_FAILED=0
 # Short suffix for names that must be unique machine-wide (netns, links): this
 # process's PID, which no other live test has (a random suffix could meet the one
@@ -36,6 +37,9 @@ PKS_ID=$(printf '%x' $$)
 
 pks_cleanup() {
 	local pid ns
+	for pid in "${PKS_GROUPS[@]}"; do
+		pks_group_stop "$pid"
+	done
 	for pid in "${PKS_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -78,6 +82,24 @@ pks_bg() {
 	shift 2
 	nsenter --net="/run/netns/$ns" "$@" >"$log" 2>&1 &
 	PKS_PIDS+=($!)
+}
+
+# pks_bg_group NS LOG COMMAND...: as pks_bg, for a command that forks workers
+# (trafgen): it leads a process group of its own, PKS_GROUP its PID, and
+# pks_group_stop (or the cleanup) stops the whole group.
+pks_bg_group() {
+	local ns=$1 log=$2
+	shift 2
+	nsenter --net="/run/netns/$ns" setsid "$@" >"$log" 2>&1 &
+	PKS_GROUP=$!
+	PKS_GROUPS+=("$PKS_GROUP")
+}
+# pks_group_stop PID: SIGINT to the group PID leads (trafgen stops on it), then SIGKILL.
+pks_group_stop() {
+	kill -INT -- -"$1" 2>/dev/null
+	pks_wait_for 3 pks_gone "$1" || kill -KILL -- -"$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
 }
 
 # pks_topology: two namespaces, client and server, joined by a veth pair.

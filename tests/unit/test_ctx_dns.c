@@ -471,6 +471,75 @@ TEST(ctx_ring_full_is_counted_never_blocks)
 }
 
 /*
+ * A flood of new flows fills the ring with their events while the engine
+ * reads nothing. The ring's last quarter stays for copies of control
+ * channels: a DNS answer that comes then is still copied, and once the
+ * engine reads, its rule names the server. A first message's copy (an HTTP
+ * request) is refused above the reserve as the flow events are, and counted.
+ */
+TEST(ctx_flood_of_flow_events_leaves_room_for_control_copies)
+{
+	const uint64_t rec = PKS_RB_LEN(sizeof(struct pks_event_flow));
+	static const char get[] = "GET / HTTP/1.1\r\nHost: www.flood.test\r\n\r\n";
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1 };
+	struct pkt_spec q = PKT_UDP4("198.18.0.1", 33333, "198.18.0.53", 53);
+	struct pkt_spec r = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 33333);
+	struct pkt_spec h = PKT_TCP4("198.18.0.1", 40000, "198.18.0.80", 80, TCPF_PSH | TCPF_ACK);
+	struct pks_flow_name n;
+	struct ctx_env c;
+	struct dnsmsg m;
+	uint64_t flows;
+	long got;
+	int polls = 0;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	/* More new flows than the whole ring has room for: one SYN each, nobody reading. */
+	for (int i = 0; i < (int)(PKS_EVENTS_RING / rec) + 1000; i++) {
+		char dst[32];
+		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
+
+		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
+		s.sport = (uint16_t)(1024 + (i >> 16));
+		CHECK_EQ(pks_env_run(&c.env, &s), 0);
+	}
+	flows = CTX_STAT(&c, ev_flow);
+	CHECK(CTX_STAT(&c, lost_flow) > 0);
+	/* The flow events filled the ring up to its reserve, and not into it. */
+	CHECK(flows * rec <= PKS_EVENTS_RING - PKS_EVENTS_KEEP);
+	CHECK(flows * rec > PKS_EVENTS_RING - PKS_EVENTS_KEEP - rec);
+
+	/* A first message above the reserve: lost and counted, as a flow event. */
+	h.payload = get;
+	h.payload_len = sizeof(get) - 1;
+	CHECK_EQ(pks_env_run(&c.env, &h), 0);
+	CHECK_EQ(CTX_STAT(&c, lost_payload), 1);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 0);
+
+	/* A DNS answer of about 600 bytes: copied into the reserve. */
+	dns_begin(&m, "www.flood.test", 1);
+	for (int i = 0; i < 36; i++)
+		dns_a(&m, NULL, i ? "198.19.255.1" : "198.18.0.2", 300);
+	dns_end(&m);
+	q.payload = query;
+	q.payload_len = sizeof(query);
+	r.payload = m.b;
+	r.payload_len = m.len;
+	CHECK_EQ(pks_env_run(&c.env, &q), 0);
+	CHECK_EQ(pks_env_run(&c.env, &r), 0);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 1);
+	CHECK_EQ(CTX_STAT(&c, lost_payload), 1);
+
+	/* The engine reads the ring; a later flow to the answer's address has its name. */
+	do
+		got = pks_engine_poll(c.eng, 0);
+	while (got > 0 && ++polls < 100);
+	CHECK_EQ(got, 0);
+	CHECK(connect_to(&c, 0, "198.18.0.2", 40001, &n, NULL) == 0);
+	CHECK_STR(n.host, "www.flood.test");
+	ctx_close(&c);
+}
+
+/*
  * One pks_engine_poll handles at most 4096 events and says so: `pktspec run`
  * must get back to its scans, metrics and signals while the kernel fills the
  * ring faster than the rules empty it. The events past the bound wait in the
@@ -483,7 +552,7 @@ TEST(ctx_engine_poll_yields_every_4096_events_and_loses_none)
 	uint64_t sent;
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	/* 10,000 new UDP flows, nobody reading: one flow event each, 10,000 events of 88 bytes in the 4 MiB ring. */
+	/* 10,000 new UDP flows, nobody reading: one flow event each, 10,000 events of 128 bytes in the 4 MiB ring. */
 	for (int f = 0; f < 10000; f++) {
 		struct pkt_spec s = PKT_UDP4("198.18.0.1", 0, "198.18.0.53", 40000);
 

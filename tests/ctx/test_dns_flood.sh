@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# DNS names under a flood of new flows. trafgen sends new flows at full rate
+# (HTTP requests, TLS ClientHellos, DNS queries, SSH banners, unknown UDP:
+# each a flow event, the HTTP and TLS ones a first message's copy too) while
+# `pktspec run` reads the event ring; the daemon cannot keep up, so the ring
+# stays full and the kernel refuses events (lost_flow). The ring's last
+# quarter is kept for copies of control channels (PKS_EVENTS_KEEP): each DNS
+# answer asked for meanwhile must still be copied and its name written into
+# pks_hosts, where a new flow reads it.
+. "$(dirname "$0")/../lib/common.sh"
+. "$(dirname "$0")/lib.sh"
+
+NAMES=8
+pks_topology
+records=()
+for i in $(seq "$NAMES"); do
+	records+=("--host-record=name$i.flood.test,198.18.3.$i")
+done
+pks_bg "$PKS_SRV" "$PKS_TMP/dnsmasq.log" dnsmasq --no-daemon --no-resolv --no-hosts --port=53 \
+	--listen-address=198.18.0.2 --bind-interfaces "${records[@]}" --pid-file= --user=root
+pks_wait_udp "$PKS_SRV" 53 || { pks_fail dns_flood_server "dnsmasq did not start"; pks_done; }
+# No recording: tcpdump would lose the flood's frames and fail ctx_stop.
+CTX_NO_CAPTURE=1 ctx_start || { pks_fail dns_flood_run "pktspec run did not start"; pks_done; }
+
+# New flows to a MAC that is not the server's: XDP sees them, the stack drops them after.
+smac=$(pks_in "$PKS_CLI" ip -j link show dev "$PKS_CLI_IF" | jq -r '.[0].address')
+ip4="eth(da=02:00:00:00:00:99, sa=$smac), ipv4(sa=198.19.0.1, sa[2:2]=drnd(), da=198.18.0.2, ttl=64)"
+cat >"$PKS_TMP/flood.cfg" <<EOF
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=80, ack, psh, win=64000), "GET /index.html HTTP/1.1\r\nHost: flood.test\r\n\r\n" }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=443, ack, psh, win=64000), 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, fill(0x5a, 32), 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00, 0x00, 0x00 }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=53), 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 5, "flood", 4, "test", 0, 0x00, 0x01, 0x00, 0x01 }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
+EOF
+
+# ctx_stat FIELD: the kernel's event counter, summed over CPUs.
+ctx_stat() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_ctxstats |
+		jq --arg f "$1" '[(.[0].formatted // .[0]).values[].value[$f]] | add'
+}
+lost_flow_grows() { [ "$(ctx_stat lost_flow)" -gt "$LOST0" ]; }
+
+LOST0=$(ctx_stat lost_flow)
+pks_bg_group "$PKS_CLI" "$PKS_TMP/trafgen.log" trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/flood.cfg" --cpus 1
+TG=$PKS_GROUP
+# The flood must overrun the daemon, or this test shows nothing.
+if pks_wait_for 60 lost_flow_grows; then
+	pks_pass dns_flood_overruns_the_reader
+else
+	pks_fail dns_flood_overruns_the_reader "no event refused: $(tail -n 2 "$PKS_TMP/trafgen.log" | tr '\n' ' ')"
+fi
+
+named=0
+for i in $(seq "$NAMES"); do
+	a=$(pks_in "$PKS_CLI" dig +short +time=2 +tries=3 @198.18.0.2 "name$i.flood.test" A)
+	if [ "$a" != "198.18.3.$i" ]; then
+		pks_fail "dns_flood_answer_$i" "got '$a'"
+		continue
+	fi
+	# The copy goes in at once or is lost: the name is written within a reading, not later.
+	pks_wait_for 5 pks_host_known "name$i.flood.test" && named=$((named + 1))
+done
+lost_during=$(( $(ctx_stat lost_flow) - LOST0 ))
+pks_group_stop "$TG"
+if [ "$named" -eq "$NAMES" ]; then
+	pks_pass dns_flood_every_answer_named
+else
+	pks_fail dns_flood_every_answer_named "$named of $NAMES names written while the ring refused $lost_during flow events"
+fi
+ctx_stop || pks_fail dns_flood_run_stops "pktspec run did not exit 0: $(tail -n 3 "$PKS_TMP/run.err" | tr '\n' ' ')"
+pks_done
