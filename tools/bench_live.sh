@@ -64,16 +64,9 @@ command -v trafgen >/dev/null || die "trafgen is missing (Debian package netsnif
 
 OLD_STATS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 restore_stats() { echo "$OLD_STATS" >/proc/sys/kernel/bpf_stats_enabled; }
-# trafgen forks its sender and both must see the signal for the parent to
-# reap the sender and exit: trafgen runs in its own process group (setsid),
-# which is signalled whole.
+# trafgen runs as a process group of its own (pks_bg_group), stopped whole.
 stop_trafgen() {
-	local pid=$1
-	[ -n "$pid" ] || return 0
-	kill -INT -- -"$pid" 2>/dev/null
-	for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL -- -"$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	[ -z "$1" ] || pks_group_stop "$1"
 }
 TG="" RUN=""
 # The daemon of pktspec_run: SIGTERM, as a user stops it.
@@ -200,11 +193,8 @@ detach() {
 # its start-up (compiling the configuration takes seconds) is paid once.
 start_traffic() {
 	local a
-	# A plain command, not the pks_in function: $! is then trafgen's own PID
-	# (nsenter and setsid exec in place) and its process group.
-	nsenter --net="/run/netns/$PKS_CLI" setsid trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/$1.cfg" \
-		--cpus 1 >"$PKS_TMP/trafgen.log" 2>&1 &
-	TG=$!
+	pks_bg_group "$PKS_CLI" "$PKS_TMP/trafgen.log" trafgen --dev "$PKS_CLI_IF" --conf "$PKS_TMP/$1.cfg" --cpus 1
+	TG=$PKS_GROUP
 	a=$(rx_packets)
 	# Wait for traffic rather than for a fixed time.
 	for _ in $(seq 300); do

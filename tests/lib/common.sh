@@ -85,8 +85,10 @@ pks_bg() {
 }
 
 # pks_bg_group NS LOG COMMAND...: as pks_bg, for a command that forks workers
-# (trafgen): it leads a process group of its own, PKS_GROUP its PID, and
-# pks_group_stop (or the cleanup) stops the whole group.
+# (trafgen forks its sender, and both must see the signal for the parent to
+# reap the sender and exit): it leads a process group of its own (nsenter and
+# setsid exec in place, so PKS_GROUP, its PID, is the group's ID), and
+# pks_group_stop (or the cleanup) signals the whole group.
 pks_bg_group() {
 	local ns=$1 log=$2
 	shift 2
