@@ -86,14 +86,7 @@ OTHER_MAC=02:00:00:00:00:99
 "$BENCH" gen --trafgen --flows 20000 --dst-mac $OTHER_MAC --src-mac "$SMAC" --dst 198.18.0.2 \
 	--src-net 198.19.0.0 "$PKS_TMP/mixed.cfg" || die "cannot generate the traffic"
 # New flows: random client address in 198.19.0.0/16 and random source port.
-ip4="eth(da=$OTHER_MAC, sa=$SMAC), ipv4(sa=198.19.0.1, sa[2:2]=drnd(), da=198.18.0.2, ttl=64)"
-cat >"$PKS_TMP/new-flows.cfg" <<EOF
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=80, ack, psh, win=64000), "GET /index.html HTTP/1.1\r\nHost: bench.test\r\n\r\n" }
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=443, ack, psh, win=64000), 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, fill(0x5a, 32), 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00, 0x00, 0x00 }
-{ $ip4, udp(sp=drnd(1024, 65535), dp=53), 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 5, "bench", 4, "test", 0, 0x00, 0x01, 0x00, 0x01 }
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
-{ $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
-EOF
+pks_newflows_cfg "$PKS_TMP/new-flows.cfg" "$SMAC" $OTHER_MAC
 # Servers: the same packets, each to a random server in 198.18.0.0/16.
 sed 's/da=198.18.0.2,/da=198.18.0.2, da[2:2]=drnd(),/' "$PKS_TMP/new-flows.cfg" >"$PKS_TMP/servers.cfg"
 grep -qF 'da[2:2]=drnd()' "$PKS_TMP/servers.cfg" || die "the servers mix is the new-flows mix: its server address was not made random"

@@ -25,14 +25,7 @@ CTX_NO_CAPTURE=1 ctx_start || { pks_fail dns_flood_run "pktspec run did not star
 
 # New flows to a MAC that is not the server's: XDP sees them, the stack drops them after.
 smac=$(pks_in "$PKS_CLI" ip -j link show dev "$PKS_CLI_IF" | jq -r '.[0].address')
-ip4="eth(da=02:00:00:00:00:99, sa=$smac), ipv4(sa=198.19.0.1, sa[2:2]=drnd(), da=198.18.0.2, ttl=64)"
-cat >"$PKS_TMP/flood.cfg" <<EOF
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=80, ack, psh, win=64000), "GET /index.html HTTP/1.1\r\nHost: flood.test\r\n\r\n" }
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=443, ack, psh, win=64000), 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, fill(0x5a, 32), 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00, 0x00, 0x00 }
-{ $ip4, udp(sp=drnd(1024, 65535), dp=53), 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 5, "flood", 4, "test", 0, 0x00, 0x01, 0x00, 0x01 }
-{ $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
-{ $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
-EOF
+pks_newflows_cfg "$PKS_TMP/flood.cfg" "$smac" 02:00:00:00:00:99
 
 # ctx_stat FIELD: the kernel's event counter, summed over CPUs.
 ctx_stat() {

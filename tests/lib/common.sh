@@ -104,6 +104,23 @@ pks_group_stop() {
 	return 0
 }
 
+# pks_newflows_cfg FILE SRC_MAC DST_MAC: a trafgen configuration of new flows
+# to 198.18.0.2, each from a random client address of 198.19.0.0/16 and a
+# random source port: the first packets of HTTP, TLS, DNS, SSH and unknown
+# UDP flows, taking turns (tools/bench_live.sh's new-flows mix, and the floods
+# of the tests). Frames to a MAC not the receiver's reach XDP and are dropped
+# by the stack after it.
+pks_newflows_cfg() {
+	local ip4="eth(da=$3, sa=$2), ipv4(sa=198.19.0.1, sa[2:2]=drnd(), da=198.18.0.2, ttl=64)"
+	cat >"$1" <<EOF
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=80, ack, psh, win=64000), "GET /index.html HTTP/1.1\r\nHost: bench.test\r\n\r\n" }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=443, ack, psh, win=64000), 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, fill(0x5a, 32), 0x00, 0x00, 0x02, 0x13, 0x01, 0x01, 0x00, 0x00, 0x00 }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=53), 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 5, "bench", 4, "test", 0, 0x00, 0x01, 0x00, 0x01 }
+{ $ip4, tcp(sp=drnd(1024, 65535), dp=22, ack, psh, win=64000), "SSH-2.0-OpenSSH_9.2p1\r\n" }
+{ $ip4, udp(sp=drnd(1024, 65535), dp=40000), rnd(48) }
+EOF
+}
+
 # pks_topology: two namespaces, client and server, joined by a veth pair.
 # Sets PKS_CLI, PKS_SRV (namespace names), PKS_CLI_IF, PKS_SRV_IF, and
 # addresses 198.18.0.1 / 2001:db8::1 (client), 198.18.0.2 / 2001:db8::2 (server).
