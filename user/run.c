@@ -71,7 +71,7 @@ static const char run_help[] =
 	"  -q, --quiet            print nothing per event\n"
 	"  -v, --verbose          libbpf messages, expectations as they are written, and\n"
 	"                         on exit the engine's and the kernel's context counters\n"
-	"                         (events sent, lost because the ring was full, ...)\n"
+	"                         (events sent, lost for want of room in the ring, ...)\n"
 	"  -h, --help             this help\n";
 
 #define PKS_RUN_IFACES_MAX 64

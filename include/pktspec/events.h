@@ -363,9 +363,9 @@ struct pks_ctx_stats {
 	__u64 ev_flow;          /* new-flow events sent */
 	__u64 ev_verdict;       /* verdict-change events sent */
 	__u64 ev_payload;       /* payload copies sent */
-	__u64 lost_flow;        /* new-flow events lost: ring full */
-	__u64 lost_verdict;     /* verdict events lost: ring full */
-	__u64 lost_payload;     /* payload copies lost: ring full */
+	__u64 lost_flow;        /* new-flow events lost: no room above the reserve */
+	__u64 lost_verdict;     /* verdict events lost: no room above the reserve */
+	__u64 lost_payload;     /* payload copies lost: ring full (first messages: above the reserve) */
 	__u64 snap_cut;         /* payload copies cut to PKS_SNAP_LEN */
 	__u64 expect_hit;       /* flows classified from pks_expect */
 	__u64 expect_expired;   /* stale pks_expect entries removed on lookup */
