@@ -51,7 +51,7 @@ for i in $(seq "$NAMES"); do
 		pks_fail "dns_flood_answer_$i" "got '$a'"
 		continue
 	fi
-	# The copy goes in at once or is lost: the name is written within a reading, not later.
+	# A copy the ring refused is lost for good: a name not written within 5 s never will be.
 	pks_wait_for 5 pks_host_known "name$i.flood.test" && named=$((named + 1))
 done
 lost_during=$(( $(ctx_stat lost_flow) - LOST0 ))
