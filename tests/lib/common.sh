@@ -96,7 +96,7 @@ pks_bg_group() {
 	PKS_GROUP=$!
 	PKS_GROUPS+=("$PKS_GROUP")
 }
-# pks_group_stop PID: SIGINT to the group PID leads (trafgen stops on it), then SIGKILL.
+# pks_group_stop PID: SIGINT to the process group that PID leads (trafgen stops on it); SIGKILL after 3 s.
 pks_group_stop() {
 	kill -INT -- -"$1" 2>/dev/null
 	pks_wait_for 3 pks_gone "$1" || kill -KILL -- -"$1" 2>/dev/null
