@@ -820,10 +820,20 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 	err = filters_open(e);
 	if (err)
 		goto fail;
-	e->rb = ring_buffer__new(maps->events, on_event, e, NULL);
+	/*
+	 * One reader over both rings, the control channels' first: libbpf
+	 * consumes them in the order they were added, so a DNS answer's copy
+	 * waits behind at most one batch of a flood's events, not behind the
+	 * whole of pks_events.
+	 */
+	e->rb = ring_buffer__new(maps->ctlevents > 0 ? maps->ctlevents : maps->events, on_event, e, NULL);
+	if (e->rb && maps->ctlevents > 0 && ring_buffer__add(e->rb, maps->events, on_event, e)) {
+		ring_buffer__free(e->rb);
+		e->rb = NULL;
+	}
 	if (!e->rb) {
 		err = -errno;
-		pks_fail("cannot open the event ring buffer: %s", strerror(errno));
+		pks_fail("cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
 	}
 	for (struct pks_ctx_rule *r = rules; r; r = r->next) {

@@ -81,6 +81,7 @@ void pks_ctx_rule_register(struct pks_ctx_rule *r);
 /* The maps the engine reads and writes (fds it does not own). */
 struct pks_engine_maps {
 	int events, flows, flows4, expect, servers, hosts, names, done, ctxstats;
+	int ctlevents; /* pks_ctlevents, control channels' copies, read before events; <= 0: none */
 	int ways4; /* pks_ways4, the array table when in use; <= 0: none */
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
 	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */
@@ -128,9 +129,11 @@ struct pks_engine_stats {
 int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_opts *o, struct pks_engine **out);
 void pks_engine_free(struct pks_engine *e);
 /*
- * Consumes what the ring holds (timeout_ms 0) or waits up to timeout_ms;
- * returns the events handled or -errno. It handles at most 4096 events a
- * call (PKS_ENGINE_BATCH in engine.c): it returns 4096 while more wait.
+ * Consumes what the rings hold (timeout_ms 0) or waits up to timeout_ms;
+ * returns the events handled or -errno. Control channels' copies
+ * (pks_ctlevents) come first, then pks_events. It handles at most 4096
+ * events a call (PKS_ENGINE_BATCH in engine.c): it returns 4096 while more
+ * wait.
  */
 int pks_engine_poll(struct pks_engine *e, int timeout_ms);
 /* The ring buffer's epoll fd, to wait on it with other fds. */

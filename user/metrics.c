@@ -229,8 +229,7 @@ static void render_kernel(const struct pks_metrics_src *src, FILE *out)
 		for (int t = 0; t < 3; t++)
 			sample2(out, "pktspec_events_total", "type", types[t], NULL, NULL, sent[t]);
 		family(out, "pktspec_events_lost_total", "counter",
-		       "Events lost because the ring buffer had no room (control-channel copies: "
-		       "none at all; the rest: none above its reserved last quarter), by type.");
+		       "Events lost because their ring buffer was full, by type.");
 		for (int t = 0; t < 3; t++)
 			sample2(out, "pktspec_events_lost_total", "type", types[t], NULL, NULL, lost[t]);
 		family(out, "pktspec_context_hits_total", "counter",

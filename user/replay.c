@@ -147,6 +147,7 @@ int pks_engine_for_skel_opts(struct pktspec_bpf *skel, const struct pks_engine_o
 	struct pks_engine_opts eo = *o;
 	struct pks_engine_maps m = {
 		.events = bpf_map__fd(skel->maps.pks_events),
+		.ctlevents = bpf_map__fd(skel->maps.pks_ctlevents),
 		.flows = bpf_map__fd(skel->maps.pks_flows),
 		.flows4 = bpf_map__fd(skel->maps.pks_flows4),
 		.ways4 = bpf_map__fd(skel->maps.pks_ways4),

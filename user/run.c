@@ -71,7 +71,7 @@ static const char run_help[] =
 	"  -q, --quiet            print nothing per event\n"
 	"  -v, --verbose          libbpf messages, expectations as they are written, and\n"
 	"                         on exit the engine's and the kernel's context counters\n"
-	"                         (events sent, lost for want of room in the ring, ...)\n"
+	"                         (events sent, lost because a ring was full, ...)\n"
 	"  -h, --help             this help\n";
 
 #define PKS_RUN_IFACES_MAX 64
@@ -278,13 +278,13 @@ int cmd_run(int argc, char **argv)
 	char apps_buf[PATH_MAX];
 	unsigned long v;
 	struct sigaction sa = {};
-	int *fds[] = { &maps.events, &maps.flows, &maps.flows4, &maps.ways4, &maps.expect, &maps.servers, &maps.hosts,
-		       &maps.names, &maps.done, &maps.ctxstats, &maps.ctl, &maps.opstate, &maps.ophosts, &maps.filter,
-		       &maps.expect_gate };
-	static const char *const names[] = { PKS_MAP_EVENTS,  PKS_MAP_FLOWS, PKS_MAP_FLOWS4, PKS_MAP_WAYS4, PKS_MAP_EXPECT,
-					     PKS_MAP_SERVERS, PKS_MAP_HOSTS, PKS_MAP_NAMES,  PKS_MAP_DONE,  PKS_MAP_CTXSTATS,
-					     PKS_MAP_CTL,     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS, PKS_MAP_FILTER,
-					     PKS_MAP_EXPECT_GATE };
+	int *fds[] = { &maps.events,  &maps.ctlevents, &maps.flows,  &maps.flows4,   &maps.ways4,   &maps.expect,
+		       &maps.servers, &maps.hosts,     &maps.names,  &maps.done,     &maps.ctxstats, &maps.ctl,
+		       &maps.opstate, &maps.ophosts,   &maps.filter, &maps.expect_gate };
+	static const char *const names[] = { PKS_MAP_EVENTS,  PKS_MAP_CTLEVENTS, PKS_MAP_FLOWS,  PKS_MAP_FLOWS4,
+					     PKS_MAP_WAYS4,   PKS_MAP_EXPECT,    PKS_MAP_SERVERS, PKS_MAP_HOSTS,
+					     PKS_MAP_NAMES,   PKS_MAP_DONE,      PKS_MAP_CTXSTATS, PKS_MAP_CTL,
+					     PKS_MAP_OPSTATE, PKS_MAP_OPHOSTS,   PKS_MAP_FILTER, PKS_MAP_EXPECT_GATE };
 
 	pks_flowtab_init(&flowtab);
 	while ((c = getopt_long(argc, argv, "i:m:a:jqvh", opts, NULL)) != -1) {

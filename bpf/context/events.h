@@ -88,10 +88,11 @@ static __always_inline void pks_cr_update_want(struct pks_flow *f)
  * again for a reader that cannot keep up). The daemon also reads every
  * PKS_EVENTS_LATENCY_MS (user/run.c), for what waits below the mark and a
  * crossing two CPUs raced past. Copies of control channels (FTP, SIP, RTSP,
- * DNS answers, TFTP) wake the reader at once, forced: what they announce
- * comes milliseconds later, and the engine must have written it back by then.
+ * DNS answers) go to a ring of their own, pks_ctlevents, which the engine
+ * reads first, and wake the reader at once, forced: what they announce comes
+ * milliseconds later, and the engine must have written it back by then.
  * (Flags 0 would not do: the kernel wakes only a reader that has read all
- * before the record, and the lazy events before it are still unread.)
+ * before the record, and a reader still busy with pks_events has not.)
  *
  * after: the bytes waiting once this record is in; len: the record's bytes
  * in the ring (PKS_RB_LEN).
@@ -108,33 +109,23 @@ static __always_inline int pks_cr_copy_lazy(__u8 proto)
 	return pks_cr_budget(proto, PKS_DIR_C2S) == PKS_COPY_FIRST;
 }
 
-/* The wakeup flags of a payload copy of len bytes of a flow with this verdict, before it goes in (above). */
-static __always_inline __u64 pks_cr_wake_copy(__u8 proto, __u64 len)
-{
-	if (!pks_cr_copy_lazy(proto))
-		return BPF_RB_FORCE_WAKEUP;
-	len = PKS_RB_LEN(len);
-	return pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) + len, len);
-}
-
 /*
- * Whether a lazy record of len bytes (a flow or verdict event, a copy of a
- * first message) may go in: only while the ring keeps PKS_EVENTS_KEEP bytes
- * free after it, for the copies of control channels. *after: the bytes
- * waiting once it is in. Asked before anything is reserved or copied, so
- * that under a flood a refused record costs one query, not a reservation
- * that fails under the ring's lock or a copy of the payload sent nowhere.
+ * Whether a record of len bytes for pks_events (a flow or verdict event, a
+ * copy of a first message) finds room there. *after: the bytes waiting once
+ * it is in. Asked before anything is reserved or copied, so that under a
+ * flood a refused record costs one query, not a reservation that fails
+ * under the ring's lock or a copy of the payload sent nowhere.
  */
 static __always_inline int pks_cr_room_lazy(__u64 len, __u64 *after)
 {
 	*after = bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) + PKS_RB_LEN(len);
-	return *after <= PKS_EVENTS_RING - PKS_EVENTS_KEEP;
+	return *after <= PKS_EVENTS_RING;
 }
 
 /*
  * A new-flow or verdict-change event, with a copy of the flow's entry f;
- * lost (and counted) when the ring has no room for it above its reserve
- * (pks_cr_room_lazy). `now` is the packet's time.
+ * lost (and counted) when pks_events has no room for it. `now` is the
+ * packet's time.
  * `old` is the verdict before, as proto << 8 | confidence.
  */
 static __always_inline void pks_cr_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
@@ -289,9 +280,9 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 	if (n > PKS_SNAP_LEN)
 		n = PKS_SNAP_LEN;
 	/*
-	 * A first message's copy with no room above the ring's reserve is lost
-	 * here, spent from the budget as one the full ring refuses, before its
-	 * bytes are copied. (The kernel rules read FTP, a control channel.)
+	 * A first message's copy with no room in pks_events is lost here,
+	 * spent from the budget as one the full ring refuses, before its bytes
+	 * are copied. (The kernel rules read FTP, a control channel.)
 	 */
 	if (pks_cr_copy_lazy(f->proto) && !pks_cr_room_lazy(sizeof(ev->hdr) + n, &after)) {
 		f->copied[dir]++;
@@ -353,16 +344,27 @@ static __always_inline int pks_cr_copy_wanted(const struct pks_flow *f, const st
 	return p->payload_len && (f->ctx & PKS_X_WANT) && (pks_cr_kernel_wants(f, p) || pks_cr_consumer());
 }
 
-/* Sends a prepared copy at its real length; lost (and counted) when the ring is full. */
+/*
+ * Sends a prepared copy at its real length, a control channel's to
+ * pks_ctlevents, a first message's to pks_events; lost (and counted) when
+ * its ring is full.
+ */
 static __always_inline int pks_cr_send(struct pks_event_payload *ev)
 {
-	__u64 done = pks_cr_caplen(ev);
+	__u64 len = sizeof(ev->hdr) + pks_cr_caplen(ev);
+	long err;
 
 	/* Prepared for the kernel rules only: nobody reads the ring. */
 	if (!pks_cr_consumer())
 		return 0;
-	if (bpf_ringbuf_output(&pks_events, ev, sizeof(ev->hdr) + done,
-			       pks_cr_wake_copy(ev->hdr.proto, sizeof(ev->hdr) + done))) {
+	if (pks_cr_copy_lazy(ev->hdr.proto))
+		err = bpf_ringbuf_output(&pks_events, ev, len,
+					 pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) +
+								  PKS_RB_LEN(len),
+							  PKS_RB_LEN(len)));
+	else
+		err = bpf_ringbuf_output(&pks_ctlevents, ev, len, BPF_RB_FORCE_WAKEUP);
+	if (err) {
 		PKS_CR_COUNT(lost_payload);
 		return 0;
 	}

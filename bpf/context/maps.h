@@ -4,7 +4,8 @@
  * include/pktspec/events.h), their small accessors and the rules' counter.
  * Who writes what:
  *
- *   pks_events    kernel -> engine: new-flow, verdict and payload events
+ *   pks_events    kernel -> engine: new-flow and verdict events, first messages' copies
+ *   pks_ctlevents kernel -> engine: copies of control channels, read first
  *                 (context/events.h)
  *   pks_expect    announced flows: the engine writes SIP/SDP, RTSP and FTP
  *                 EPRT with IPv6; the kernel writes FTP 227/229/PORT/EPRT|1|
@@ -52,6 +53,12 @@ struct {
 	__uint(max_entries, PKS_EVENTS_RING);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pks_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PKS_CTLEVENTS_RING);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pks_ctlevents SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
  * The context-rule contract between the XDP classifier and `pktspec run` /
- * `pktspec replay` (user/engine.c): the event ring buffer pks_events, and the
- * maps the engine writes back so that XDP classifies later packets and flows
+ * `pktspec replay` (user/engine.c): the event ring buffers pks_events and
+ * pks_ctlevents, and the maps the engine writes back so that XDP classifies later packets and flows
  * with what earlier ones said.
  *
  *   kernel -> user   pks_events   ring buffer: new flow, verdict change, and
- *                                 payload copies of flows a rule asked for
+ *                                 copies of first messages (TLS, QUIC, HTTP)
+ *                    pks_ctlevents ring buffer: copies of control channels
+ *                                 (FTP, SIP, RTSP, DNS answers), read first
  *   user -> kernel   pks_expect   announced flows (FTP, SIP/SDP, RTSP, TFTP)
  *                    pks_servers  server memory: endpoint -> confirmed verdict
  *                    pks_hosts    server address -> name (DNS), with expiry
@@ -28,6 +30,7 @@
 
 /* Map names (at most 15 characters). */
 #define PKS_MAP_EVENTS "pks_events"
+#define PKS_MAP_CTLEVENTS "pks_ctlevents"
 #define PKS_MAP_EXPECT "pks_expect"
 #define PKS_MAP_SERVERS "pks_servers"
 #define PKS_MAP_HOSTS "pks_hosts"
@@ -51,15 +54,14 @@
 #define PKS_EVENTS_WAKE (1u << PKS_EVENTS_WAKE_SHIFT)
 #define PKS_EVENTS_LATENCY_MS 50
 /*
- * The ring's last quarter is kept for copies of control channels (FTP, SIP,
- * RTSP, DNS answers, TFTP): flow and verdict events and copies of first
- * messages go in only while PKS_EVENTS_KEEP bytes stay free after them
- * (bpf/context/events.h, pks_cr_room_lazy). A flood of new flows fills the
- * ring with their events faster than a reader empties it; the announcements
- * the engine must write back within milliseconds still find room (~500 full
- * copies, thousands of DNS answers).
+ * Copies of control channels (FTP, SIP, RTSP, DNS answers) have a ring of
+ * their own, pks_ctlevents, which the engine reads before pks_events (~500
+ * full copies, thousands of DNS answers). A flood of new flows fills
+ * pks_events with their events faster than a reader empties it; the
+ * announcements the engine must write back within milliseconds neither
+ * find that ring full nor wait behind what it holds.
  */
-#define PKS_EVENTS_KEEP (PKS_EVENTS_RING / 4)
+#define PKS_CTLEVENTS_RING (1u << 20)
 /* The ring bytes of a record of n bytes: the kernel's 8-byte header, the data rounded up to 8. */
 #define PKS_RB_LEN(n) ((((__u64)(n) + 7) & ~7ull) + 8)
 #define PKS_EXPECT_MAX 8192        /* announced flows waiting for their first packet */
@@ -363,9 +365,9 @@ struct pks_ctx_stats {
 	__u64 ev_flow;          /* new-flow events sent */
 	__u64 ev_verdict;       /* verdict-change events sent */
 	__u64 ev_payload;       /* payload copies sent */
-	__u64 lost_flow;        /* new-flow events lost: no room above the reserve */
-	__u64 lost_verdict;     /* verdict events lost: no room above the reserve */
-	__u64 lost_payload;     /* payload copies lost: ring full (first messages: above the reserve) */
+	__u64 lost_flow;        /* new-flow events lost: ring full */
+	__u64 lost_verdict;     /* verdict events lost: ring full */
+	__u64 lost_payload;     /* payload copies lost: their ring full */
 	__u64 snap_cut;         /* payload copies cut to PKS_SNAP_LEN */
 	__u64 expect_hit;       /* flows classified from pks_expect */
 	__u64 expect_expired;   /* stale pks_expect entries removed on lookup */

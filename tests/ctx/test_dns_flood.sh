@@ -4,8 +4,8 @@
 # (HTTP requests, TLS ClientHellos, DNS queries, SSH banners, unknown UDP:
 # each a flow event, the HTTP and TLS ones a first message's copy too) while
 # `pktspec run` reads the event ring; the daemon cannot keep up, so the ring
-# stays full and the kernel refuses events (lost_flow). The ring's last
-# quarter is kept for copies of control channels (PKS_EVENTS_KEEP): each DNS
+# stays full and the kernel refuses events (lost_flow). Copies of control
+# channels have a ring of their own (pks_ctlevents), read first: each DNS
 # answer asked for meanwhile must still be copied and its name written into
 # pks_hosts, where a new flow reads it.
 . "$(dirname "$0")/../lib/common.sh"

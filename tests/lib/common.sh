@@ -227,14 +227,26 @@ pks_host_known() {
 	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_hosts | grep -qF "\"$1\""
 }
 
-# pks_daemon_mark NS IFACE N: sends from NS out of IFACE (whose peer has the
-# classifier) a DNS answer naming markN.pktspec.test; true once `pktspec run`
-# has handled it, and so everything the ring held before it (one ring, read in
-# order). Use as `pks_wait_for 120 pks_daemon_mark ...`: each try sends again,
-# as a mark may be lost while the ring is full.
+# pks_daemon_mark NS IFACE N: true once `pktspec run` has handled everything
+# both rings held before the mark. It sends from NS out of IFACE (whose peer
+# has the classifier) a DNS answer naming markN.pktspec.test, whose copy goes
+# to the control channels' ring, read first: once the name is in pks_hosts,
+# that ring is read up to it. Then a SYN to the named address: its flow event
+# goes to pks_events behind everything there, and once the daemon has read it,
+# it writes the flow's name into pks_names. Use as `pks_wait_for 120
+# pks_daemon_mark ...`: each try sends again, as a mark may be lost while a
+# ring is full.
 pks_daemon_mark() {
-	pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "mark$3.pktspec.test" \
-		"198.18.0.$((100 + $3 % 100))" && pks_wait_for 2 pks_host_known "mark$3.pktspec.test"
+	local name="mark$3.pktspec.test" addr="198.18.0.$((100 + $3 % 100))"
+	pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "$name" "$addr" &&
+		pks_wait_for 2 pks_host_known "$name" &&
+		pks_in "$1" /usr/bin/python3 "$PKS_ROOT/tests/lib/dns_answer.py" "$2" "$name" "$addr" syn &&
+		pks_wait_for 2 pks_name_known "$name"
+}
+
+# pks_name_known NAME: true once some flow's entry in pks_names carries host NAME.
+pks_name_known() {
+	bpftool -j map dump pinned /sys/fs/bpf/pktspec/pks_names | grep -qF "\"$1\""
 }
 
 # pks_jq_any [JQ-OPTIONS...] FILTER [FILE...]: true when FILTER (a select) outputs

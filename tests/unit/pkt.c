@@ -559,7 +559,13 @@ struct ring_buffer *pks_env_reader(struct pks_env *env, int (*fn)(void *ctx, voi
 
 	if (bpf_map_update_elem(bpf_map__fd(env->skel->maps.pks_ctl), &engine, &on, BPF_ANY))
 		return NULL;
-	return ring_buffer__new(bpf_map__fd(env->skel->maps.pks_events), fn, ctx, NULL);
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(env->skel->maps.pks_ctlevents), fn, ctx, NULL);
+
+	if (rb && ring_buffer__add(rb, bpf_map__fd(env->skel->maps.pks_events), fn, ctx)) {
+		ring_buffer__free(rb);
+		return NULL;
+	}
+	return rb;
 }
 
 int pks_env_run_raw(struct pks_env *env, const uint8_t *frame, size_t len)

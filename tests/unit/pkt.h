@@ -129,7 +129,7 @@ int pks_env_restore_bits(struct pks_env *env);
 /* The lookup filter's bit of slot in table (enum pks_filter_table) as the kernel reads it, through the map; -1 on error. */
 int pks_env_filter_bit(struct pks_env *env, int table, uint32_t slot);
 /*
- * A reader of the event ring as the engine is: pks_ctl's engine entry says a
+ * A reader of the event rings as the engine is (pks_ctlevents first): pks_ctl's engine entry says a
  * consumer is there (so the kernel sends events and copies), and a libbpf
  * ring_buffer calls fn for each record. NULL on failure.
  */

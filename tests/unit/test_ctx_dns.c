@@ -471,13 +471,14 @@ TEST(ctx_ring_full_is_counted_never_blocks)
 }
 
 /*
- * A flood of new flows fills the ring with their events while the engine
- * reads nothing. The ring's last quarter stays for copies of control
- * channels: a DNS answer that comes then is still copied, and once the
- * engine reads, its rule names the server. A first message's copy (an HTTP
- * request) is refused above the reserve as the flow events are, and counted.
+ * A flood of new flows fills pks_events with their events while the engine
+ * reads nothing. Copies of control channels have their own ring: a DNS
+ * answer that comes then is still copied, and the engine's next read takes
+ * it before the flood's events, so its name is written within one batch. A
+ * first message's copy (an HTTP request) is refused by the full pks_events
+ * as the flow events are, and counted.
  */
-TEST(ctx_flood_of_flow_events_leaves_room_for_control_copies)
+TEST(ctx_flood_of_flow_events_leaves_control_copies_first_in_line)
 {
 	const uint64_t rec = PKS_RB_LEN(sizeof(struct pks_event_flow));
 	static const char get[] = "GET / HTTP/1.1\r\nHost: www.flood.test\r\n\r\n";
@@ -485,15 +486,18 @@ TEST(ctx_flood_of_flow_events_leaves_room_for_control_copies)
 	struct pkt_spec q = PKT_UDP4("198.18.0.1", 33333, "198.18.0.53", 53);
 	struct pkt_spec r = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 33333);
 	struct pkt_spec h = PKT_TCP4("198.18.0.1", 40000, "198.18.0.80", 80, TCPF_PSH | TCPF_ACK);
+	int hosts_fd, polls = 1;
+	struct pks_host_key hk = {};
 	struct pks_flow_name n;
+	struct pks_host hv;
 	struct ctx_env c;
 	struct dnsmsg m;
 	uint64_t flows;
 	long got;
-	int polls = 0;
 
 	CHECK(ctx_open(&c, NULL) == 0);
-	/* More new flows than the whole ring has room for: one SYN each, nobody reading. */
+	hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
+	/* More new flows than pks_events has room for: one SYN each, nobody reading. */
 	for (int i = 0; i < (int)(PKS_EVENTS_RING / rec) + 1000; i++) {
 		char dst[32];
 		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
@@ -504,18 +508,19 @@ TEST(ctx_flood_of_flow_events_leaves_room_for_control_copies)
 	}
 	flows = CTX_STAT(&c, ev_flow);
 	CHECK(CTX_STAT(&c, lost_flow) > 0);
-	/* The flow events filled the ring up to its reserve, and not into it. */
-	CHECK(flows * rec <= PKS_EVENTS_RING - PKS_EVENTS_KEEP);
-	CHECK(flows * rec > PKS_EVENTS_RING - PKS_EVENTS_KEEP - rec);
+	/* The flow events filled the ring to the last record that fits. */
+	CHECK(flows * rec <= PKS_EVENTS_RING);
+	CHECK(flows * rec > PKS_EVENTS_RING - rec);
+	CHECK(flows > 3 * 4096);
 
-	/* A first message above the reserve: lost and counted, as a flow event. */
+	/* A first message into the full ring: lost and counted, as a flow event. */
 	h.payload = get;
 	h.payload_len = sizeof(get) - 1;
 	CHECK_EQ(pks_env_run(&c.env, &h), 0);
 	CHECK_EQ(CTX_STAT(&c, lost_payload), 1);
 	CHECK_EQ(CTX_STAT(&c, ev_payload), 0);
 
-	/* A DNS answer of about 600 bytes: copied into the reserve. */
+	/* A DNS answer of about 600 bytes: copied into the control channels' ring. */
 	dns_begin(&m, "www.flood.test", 1);
 	for (int i = 0; i < 36; i++)
 		dns_a(&m, NULL, i ? "198.19.255.1" : "198.18.0.2", 300);
@@ -529,11 +534,18 @@ TEST(ctx_flood_of_flow_events_leaves_room_for_control_copies)
 	CHECK_EQ(CTX_STAT(&c, ev_payload), 1);
 	CHECK_EQ(CTX_STAT(&c, lost_payload), 1);
 
-	/* The engine reads the ring; a later flow to the answer's address has its name. */
+	/* One read, one batch: the answer is in it, ahead of thousands of flow events. */
+	ctx_addr16(0, "198.18.0.2", hk.addr);
+	CHECK_EQ(pks_engine_poll(c.eng, 0), 4096);
+	CHECK_EQ(bpf_map_lookup_elem(hosts_fd, &hk, &hv), 0);
+	CHECK_STR(hv.name, "www.flood.test");
+
+	/* The rest, in later reads; a later flow to the answer's address has its name. */
 	do
 		got = pks_engine_poll(c.eng, 0);
 	while (got > 0 && ++polls < 100);
 	CHECK_EQ(got, 0);
+	CHECK(polls > 3);
 	CHECK(connect_to(&c, 0, "198.18.0.2", 40001, &n, NULL) == 0);
 	CHECK_STR(n.host, "www.flood.test");
 	ctx_close(&c);
