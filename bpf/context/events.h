@@ -295,11 +295,8 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 	off = p->payload_off;
 	if (off > PKS_CR_OFF_MAX)
 		return NULL;
-	n = p->payload_len;
-	if (n > PKS_SNAP_LEN) {
-		n = PKS_SNAP_LEN;
+	if (p->payload_len > PKS_SNAP_LEN)
 		PKS_CR_COUNT(snap_cut);
-	}
 	/*
 	 * The length goes into the record at once and is read back from there
 	 * (pks_cr_caplen): each way out of the copy loop leaves it with its
@@ -351,17 +348,15 @@ static __always_inline int pks_cr_copy_wanted(const struct pks_flow *f, const st
  */
 static __always_inline int pks_cr_send(struct pks_event_payload *ev)
 {
-	__u64 len = sizeof(ev->hdr) + pks_cr_caplen(ev);
+	__u64 len = sizeof(ev->hdr) + pks_cr_caplen(ev), after;
 	long err;
 
 	/* Prepared for the kernel rules only: nobody reads the ring. */
 	if (!pks_cr_consumer())
 		return 0;
 	if (pks_cr_copy_lazy(ev->hdr.proto))
-		err = bpf_ringbuf_output(&pks_events, ev, len,
-					 pks_cr_wake_lazy(bpf_ringbuf_query(&pks_events, BPF_RB_AVAIL_DATA) +
-								  PKS_RB_LEN(len),
-							  PKS_RB_LEN(len)));
+		err = !pks_cr_room_lazy(len, &after) ||
+		      bpf_ringbuf_output(&pks_events, ev, len, pks_cr_wake_lazy(after, PKS_RB_LEN(len)));
 	else
 		err = bpf_ringbuf_output(&pks_ctlevents, ev, len, BPF_RB_FORCE_WAKEUP);
 	if (err) {
