@@ -471,6 +471,32 @@ TEST(ctx_ring_full_is_counted_never_blocks)
 }
 
 /*
+ * A copy holds at most PKS_SNAP_LEN bytes: a longer answer is copied cut,
+ * with its whole length in the header, and counted in snap_cut; a shorter
+ * one is not counted.
+ */
+TEST(ctx_copy_longer_than_snap_len_is_cut_and_counted)
+{
+	struct ctx_env c;
+	struct dnsmsg m;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	dns_begin(&m, "long.test", 1);
+	for (int i = 0; i < 200; i++) /* 16 bytes each: over 3,000 bytes */
+		dns_a(&m, NULL, "198.18.0.9", 60);
+	CHECK(m.len > PKS_SNAP_LEN);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 1);
+	CHECK_EQ(CTX_STAT(&c, snap_cut), 1);
+	dns_begin(&m, "short.test", 1);
+	dns_a(&m, NULL, "198.18.0.10", 60);
+	CHECK(send_answer(&c, &m) == 0);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 2);
+	CHECK_EQ(CTX_STAT(&c, snap_cut), 1);
+	ctx_close(&c);
+}
+
+/*
  * A flood of new flows fills pks_events with their events while the engine
  * reads nothing. Copies of control channels have their own ring: a DNS
  * answer that comes then is still copied, and the engine's next read takes
