@@ -826,8 +826,8 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 	 * waits behind at most one batch of a flood's events, not behind the
 	 * whole of pks_events.
 	 */
-	e->rb = ring_buffer__new(maps->ctlevents > 0 ? maps->ctlevents : maps->events, on_event, e, NULL);
-	if (e->rb && maps->ctlevents > 0 && ring_buffer__add(e->rb, maps->events, on_event, e)) {
+	e->rb = ring_buffer__new(maps->ctlevents, on_event, e, NULL);
+	if (e->rb && ring_buffer__add(e->rb, maps->events, on_event, e)) {
 		ring_buffer__free(e->rb);
 		e->rb = NULL;
 	}

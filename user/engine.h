@@ -81,7 +81,7 @@ void pks_ctx_rule_register(struct pks_ctx_rule *r);
 /* The maps the engine reads and writes (fds it does not own). */
 struct pks_engine_maps {
 	int events, flows, flows4, expect, servers, hosts, names, done, ctxstats;
-	int ctlevents; /* pks_ctlevents, control channels' copies, read before events; <= 0: none */
+	int ctlevents; /* pks_ctlevents: control channels' copies, read before events */
 	int ways4; /* pks_ways4, the array table when in use; <= 0: none */
 	int ctl; /* pks_ctl: this engine is the consumer; <= 0: none */
 	int opstate, ophosts; /* the operator's host-name rules (oprules.h); <= 0: none */

@@ -2,8 +2,8 @@
 /*
  * The context-rule contract between the XDP classifier and `pktspec run` /
  * `pktspec replay` (user/engine.c): the event ring buffers pks_events and
- * pks_ctlevents, and the maps the engine writes back so that XDP classifies later packets and flows
- * with what earlier ones said.
+ * pks_ctlevents, and the maps the engine writes back so that XDP classifies
+ * later packets and flows with what earlier ones said.
  *
  *   kernel -> user   pks_events   ring buffer: new flow, verdict change, and
  *                                 copies of first messages (TLS, QUIC, HTTP)

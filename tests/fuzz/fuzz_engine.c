@@ -48,7 +48,10 @@ static struct pks_engine *engine_new(void)
 
 	if (!e)
 		abort();
-	e->maps = (struct pks_engine_maps){ -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1 };
+	e->maps = (struct pks_engine_maps){ .events = -1,  .ctlevents = -1, .flows = -1,   .flows4 = -1,
+					    .expect = -1,  .servers = -1,   .hosts = -1,   .names = -1,
+					    .done = -1,    .ctxstats = -1,  .ways4 = -1,   .ctl = -1,
+					    .opstate = -1, .ophosts = -1,   .filter = -1,  .expect_gate = -1 };
 	e->opts.clock = PKS_ENGINE_REPLAY;
 	e->opts.server_ttl_ns = PKS_SERVER_TTL_DEFAULT;
 	e->opts.expect_ttl_ns = PKS_EXPECT_TTL_DEFAULT;
