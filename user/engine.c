@@ -43,6 +43,7 @@ struct pks_engine {
 	struct pks_engine_maps maps;
 	struct pks_engine_opts opts;
 	struct ring_buffer *rb;
+	struct ring_buffer *ctl; /* pks_ctlevents alone: read between a batch's lazy events */
 	uint64_t now, last_tick;
 	uint64_t servers_until, hosts_until; /* what pks_ctl says, as far as this engine raised it */
 	struct pks_engine_stats st;
@@ -61,6 +62,7 @@ struct pks_engine {
 	uint32_t op_gen;
 	bool op_read;
 	unsigned int batch_left; /* events this pks_engine_poll may still handle */
+	unsigned int lazy_left;  /* pks_events' records until the next look at pks_ctlevents */
 	/* The lookup filter's bits of pks_servers and pks_hosts (user/filter.h). */
 	struct pks_filter_part fservers, fhosts;
 };
@@ -76,6 +78,14 @@ struct pks_engine {
 #define PKS_ENGINE_BATCH 4096
 /* on_event's answer at the bound: libbpf stops there, the event counted as read. */
 #define PKS_ENGINE_YIELD (-EINPROGRESS)
+/*
+ * pks_events' records handled between two looks at pks_ctlevents. A batch of
+ * a flood's events takes milliseconds (4096 of them, each through the rules
+ * and the flow lifecycle), and a DNS answer's copy that comes meanwhile must
+ * not wait for its end: the client's connection follows the answer by less
+ * than that. A look at an empty ring reads its two positions, no system call.
+ */
+#define PKS_ENGINE_CTL_EVERY 32
 
 uint64_t pks_engine_now(const struct pks_engine *e)
 {
@@ -769,12 +779,38 @@ static void handle_event(struct pks_engine *e, void *data, size_t size)
 	tick(e);
 }
 
+/* A record of pks_ctlevents, read by pks_engine_poll: counted in its batch. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct pks_engine *e = ctx;
 
 	handle_event(e, data, size);
 	return --e->batch_left ? 0 : PKS_ENGINE_YIELD;
+}
+
+/* A record of pks_ctlevents read between lazy records: all of them, at once. */
+static int on_ctl_between(void *ctx, void *data, size_t size)
+{
+	handle_event(ctx, data, size);
+	return 0;
+}
+
+/*
+ * A record of pks_events (flows, verdicts, first messages' copies); every
+ * PKS_ENGINE_CTL_EVERY of them, what pks_ctlevents holds by then is handled
+ * before the next. (The two readers of pks_ctlevents share its consumer
+ * position, in the page the kernel maps to both, and never run at once.)
+ */
+static int on_lazy_event(void *ctx, void *data, size_t size)
+{
+	struct pks_engine *e = ctx;
+	int ret = on_event(ctx, data, size);
+
+	if (!--e->lazy_left) {
+		e->lazy_left = PKS_ENGINE_CTL_EVERY;
+		ring_buffer__consume(e->ctl); /* on_ctl_between fails nothing */
+	}
+	return ret;
 }
 
 /* The filter's parts for pks_servers and pks_hosts, with the entries an earlier daemon left there. */
@@ -822,16 +858,19 @@ int pks_engine_new(const struct pks_engine_maps *maps, const struct pks_engine_o
 		goto fail;
 	/*
 	 * One reader over both rings, the control channels' first: libbpf
-	 * consumes them in the order they were added, so a DNS answer's copy
-	 * waits behind at most one batch of a flood's events, not behind the
-	 * whole of pks_events.
+	 * consumes them in the order they were added. A second reader of
+	 * pks_ctlevents alone takes what comes there while a batch of
+	 * pks_events is being read (on_lazy_event): a DNS answer's copy waits
+	 * behind at most PKS_ENGINE_CTL_EVERY of a flood's events.
 	 */
 	e->rb = ring_buffer__new(maps->ctlevents, on_event, e, NULL);
-	if (e->rb && ring_buffer__add(e->rb, maps->events, on_event, e)) {
+	if (e->rb && ring_buffer__add(e->rb, maps->events, on_lazy_event, e)) {
 		ring_buffer__free(e->rb);
 		e->rb = NULL;
 	}
-	if (!e->rb) {
+	if (e->rb)
+		e->ctl = ring_buffer__new(maps->ctlevents, on_ctl_between, e, NULL);
+	if (!e->rb || !e->ctl) {
 		err = -errno;
 		pks_fail("cannot open the event ring buffers: %s", strerror(errno));
 		goto fail;
@@ -864,6 +903,7 @@ void pks_engine_free(struct pks_engine *e)
 		r->state = NULL;
 	}
 	ring_buffer__free(e->rb);
+	ring_buffer__free(e->ctl);
 	pks_filter_part_close(&e->fservers);
 	pks_filter_part_close(&e->fhosts);
 	pks_flowtab_close(&e->flows);
@@ -878,6 +918,7 @@ int pks_engine_poll(struct pks_engine *e, int timeout_ms)
 	int n;
 
 	e->batch_left = PKS_ENGINE_BATCH;
+	e->lazy_left = PKS_ENGINE_CTL_EVERY;
 	n = timeout_ms ? ring_buffer__poll(e->rb, timeout_ms) : ring_buffer__consume(e->rb);
 	return n == PKS_ENGINE_YIELD ? PKS_ENGINE_BATCH : n;
 }

@@ -131,9 +131,11 @@ void pks_engine_free(struct pks_engine *e);
 /*
  * Consumes what the rings hold (timeout_ms 0) or waits up to timeout_ms;
  * returns the events handled or -errno. Control channels' copies
- * (pks_ctlevents) come first, then pks_events. It handles at most 4096
- * events a call (PKS_ENGINE_BATCH in engine.c): it returns 4096 while more
- * wait.
+ * (pks_ctlevents) come first, then pks_events, and pks_ctlevents again
+ * after every 32 records of pks_events (PKS_ENGINE_CTL_EVERY). It handles
+ * at most 4096 events a call (PKS_ENGINE_BATCH in engine.c) from the two
+ * rings, not counting those taken between records: it returns 4096 while
+ * more wait.
  */
 int pks_engine_poll(struct pks_engine *e, int timeout_ms);
 /* The ring buffer's epoll fd, to wait on it with other fds. */

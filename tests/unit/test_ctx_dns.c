@@ -578,6 +578,90 @@ TEST(ctx_flood_of_flow_events_leaves_control_copies_first_in_line)
 }
 
 /*
+ * The engine is in the middle of a batch of a flood's flow events when a DNS
+ * answer is copied into pks_ctlevents: the answer's name is written within
+ * PKS_ENGINE_CTL_EVERY (32) of the batch's events, not after the batch.
+ */
+struct mid_batch {
+	struct ctx_env *c;
+	int hosts_fd;
+	struct pks_host_key hk;
+	int flows;        /* flow events the engine handed over so far */
+	int named_at;     /* the flow event at which the name was first there; 0: not yet */
+	int sent_at;      /* the flow event after which the answer was sent */
+	struct pkt_spec q, r;
+	struct dnsmsg m;
+};
+
+static void mid_batch_on_flow(void *ctx, const struct pks_event_flow *ev)
+{
+	struct mid_batch *mb = ctx;
+	struct pks_host hv;
+
+	(void)ev;
+	mb->flows++;
+	if (!mb->named_at && bpf_map_lookup_elem(mb->hosts_fd, &mb->hk, &hv) == 0 && !strcmp(hv.name, "mid.flood.test"))
+		mb->named_at = mb->flows;
+	if (mb->flows == mb->sent_at) {
+		/* The client's query, then the answer: its copy goes to pks_ctlevents while the engine reads. */
+		if (pks_env_run(&mb->c->env, &mb->q) || pks_env_run(&mb->c->env, &mb->r))
+			mb->sent_at = -1;
+	}
+}
+
+TEST(ctx_control_copy_is_read_within_a_batch_of_flow_events)
+{
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1 };
+	struct pks_engine_opts eo = {};
+	struct mid_batch mb = { .sent_at = 10 };
+	struct ctx_env c;
+	int i, got;
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(pks_env_open(&c.env), 0);
+	eo.on_flow = mid_batch_on_flow;
+	eo.on_flow_ctx = &mb;
+	CHECK_EQ(pks_engine_for_skel_opts(c.env.skel, &eo, &c.eng), 0);
+	mb.c = &c;
+	mb.hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
+	ctx_addr16(0, "198.18.0.2", mb.hk.addr);
+	mb.q = (struct pkt_spec)PKT_UDP4("198.18.0.1", 33334, "198.18.0.53", 53);
+	mb.r = (struct pkt_spec)PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 33334);
+	dns_begin(&mb.m, "mid.flood.test", 1);
+	dns_a(&mb.m, NULL, "198.18.0.2", 300);
+	dns_end(&mb.m);
+	mb.q.payload = query;
+	mb.q.payload_len = sizeof(query);
+	mb.r.payload = mb.m.b;
+	mb.r.payload_len = mb.m.len;
+
+	/* 1,000 new flows, nobody reading: one flow event each, all in pks_events. */
+	for (i = 0; i < 1000; i++) {
+		char dst[32];
+		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
+
+		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
+		s.sport = (uint16_t)(1024 + i);
+		CHECK_EQ(pks_env_run(&c.env, &s), 0);
+	}
+	CHECK_EQ(CTX_STAT(&c, ev_flow), 1000);
+
+	/*
+	 * One read takes them all (fewer than a batch), and the DNS flow's own
+	 * events, which come behind them; the answer comes after the 10th.
+	 */
+	got = pks_engine_poll(c.eng, 0);
+	CHECK(got > 1000 && got < 1010);
+	CHECK_EQ(mb.sent_at, 10);
+	CHECK(mb.flows > 1000);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 1);
+	/* Named within 32 flow events of the answer, long before the batch's end. */
+	CHECK(mb.named_at > 10);
+	CHECK(mb.named_at <= 10 + 32 + 1);
+	ctx_close(&c);
+}
+
+/*
  * One pks_engine_poll handles at most 4096 events and says so: `pktspec run`
  * must get back to its scans, metrics and signals while the kernel fills the
  * ring faster than the rules empty it. The events past the bound wait in the
