@@ -923,6 +923,11 @@ int pks_engine_poll(struct pks_engine *e, int timeout_ms)
 	return n == PKS_ENGINE_YIELD ? PKS_ENGINE_BATCH : n;
 }
 
+int pks_engine_poll_ctl(struct pks_engine *e)
+{
+	return ring_buffer__consume(e->ctl);
+}
+
 int pks_engine_fd(struct pks_engine *e)
 {
 	return ring_buffer__epoll_fd(e->rb);

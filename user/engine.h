@@ -138,6 +138,13 @@ void pks_engine_free(struct pks_engine *e);
  * more wait.
  */
 int pks_engine_poll(struct pks_engine *e, int timeout_ms);
+/*
+ * Consumes what pks_ctlevents holds, and nothing of pks_events: for a caller
+ * busy with other work (the daemon's scan of a full flow table) that must
+ * not leave an announcement waiting. Control copies are payload events
+ * only, so no on_flow call comes from here. The events handled, or -errno.
+ */
+int pks_engine_poll_ctl(struct pks_engine *e);
 /* The ring buffer's epoll fd, to wait on it with other fds. */
 int pks_engine_fd(struct pks_engine *e);
 const struct pks_engine_stats *pks_engine_stats(const struct pks_engine *e);

@@ -503,6 +503,8 @@ static int read_one_batch(void *ctx, const void *keys, const void *vals, __u32 c
 			memcpy(&r->key, k, sizeof(r->key));
 		pks_flow_decode(c->t, &r->key, (const struct pks_flow *)vals + i, &r->val);
 	}
+	if (c->t->between)
+		c->t->between(c->t->between_ctx);
 	return 0;
 }
 
@@ -518,6 +520,8 @@ static int read_one(const struct pks_flowtab *t, int fd, bool v4, struct pks_flo
 static int read_ways(const struct pks_flowtab *t, struct pks_flow_set *set)
 {
 	for (__u32 b = 0; b < t->buckets; b++) {
+		if (t->between && b % (PKS_FLOWS_BATCH / PKS_WAYS4) == 0)
+			t->between(t->between_ctx);
 		for (int i = 0; i < PKS_WAYS4; i++) {
 			struct pks_flow_key4 k4;
 			struct pks_flow f;

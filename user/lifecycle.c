@@ -22,6 +22,9 @@
 #include "lifecycle.h"
 #include "filter.h"
 
+/* Flows a scan takes between two calls of the flow table's between hook (pktspec run: its control ring). */
+#define PKS_LC_BETWEEN 256
+
 static const char *const end_names[PKS_END__COUNT] = {
 	[PKS_END_NONE] = "none",       [PKS_END_IDLE] = "idle",       [PKS_END_ACTIVE] = "active",
 	[PKS_END_FIN] = "fin",         [PKS_END_RST] = "rst",         [PKS_END_EVICTED] = "evicted",
@@ -732,9 +735,15 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		const struct pks_flow_rec *rec = &lc->set.recs[i];
 		struct pks_flow_view cur = rec->val;
 		const struct pks_flow_view *v = &cur;
-		struct lc_entry *e = lc_find(lc, &rec->key);
-		bool fresh = !e;
+		struct lc_entry *e;
+		bool fresh;
 		enum pks_end_reason why;
+
+		/* Under a flood a scan takes a second or more: the control ring is read meanwhile. */
+		if (lc->flows.between && i % PKS_LC_BETWEEN == PKS_LC_BETWEEN - 1)
+			lc->flows.between(lc->flows.between_ctx);
+		e = lc_find(lc, &rec->key);
+		fresh = !e;
 
 		if (!e) {
 			e = lc_insert(lc, &rec->key);
@@ -794,9 +803,12 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 	 * What the tracker knew and this scan did not list was removed behind its
 	 * back. A flow expected back waits in pks_restore until its idle timeout.
 	 */
-	for (size_t i = 0; i < lc->used;) {
+	for (size_t i = 0, steps = 0; i < lc->used; steps++) {
 		struct lc_entry *e = &lc->tab[i];
 
+		/* Under a flood nearly every flow the last scan listed is gone by this one: the same hook. */
+		if (lc->flows.between && steps % PKS_LC_BETWEEN == PKS_LC_BETWEEN - 1)
+			lc->flows.between(lc->flows.between_ctx);
 		if (e->gen == lc->gen) {
 			i++;
 			continue;

@@ -222,6 +222,14 @@ struct pks_flowtab {
 	__u64 epoch_ns; /* replay: the capture time ticks count from */
 	__u64 now_ns;   /* tests: the monotonic clock to decode against; 0 = the real one */
 	bool owned;     /* the fds are ours to close */
+	/*
+	 * Called between the batches of a whole table's read, and by the
+	 * daemon's scan between its steps (NULL: nothing): `pktspec run` reads
+	 * its control ring there, so that an announcement does not wait for a
+	 * scan of a full table (doc/context.md, "Events").
+	 */
+	void (*between)(void *ctx);
+	void *between_ctx;
 };
 struct pktspec_bpf;
 void pks_flowtab_init(struct pks_flowtab *t);

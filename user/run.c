@@ -182,6 +182,12 @@ static void run_emit(void *ctx, const struct pks_flow_record *r)
 }
 
 /* New-flow and verdict events into the lifecycle (ctx: the daemon's tracker, once it exists). */
+/* The flow table's between hook: the control ring, read while a scan goes on. */
+static void run_between(void *ctx)
+{
+	pks_engine_poll_ctl(ctx);
+}
+
 static void run_on_flow(void *ctx, const struct pks_event_flow *ev)
 {
 	struct pks_lifecycle **lc = ctx;
@@ -431,6 +437,8 @@ int cmd_run(int argc, char **argv)
 		pks_fail("cannot open the flow tables in %s: %s", PKS_PIN_DIR, strerror(errno));
 		goto out;
 	}
+	flowtab.between = run_between;
+	flowtab.between_ctx = e;
 	if (pks_lifecycle_new(&flowtab, maps.names, maps.done, &lo, run_emit, &sinks, &lc)) {
 		pks_fail("cannot start the flow lifecycle: %s", strerror(ENOMEM));
 		goto out;

@@ -5,9 +5,10 @@
 # each a flow event, the HTTP and TLS ones a first message's copy too) while
 # `pktspec run` reads the event ring; the daemon cannot keep up, so the ring
 # stays full and the kernel refuses events (lost_flow). Copies of control
-# channels have a ring of their own (pks_ctlevents), read first: each DNS
-# answer asked for meanwhile must still be copied and its name written into
-# pks_hosts, where a new flow reads it.
+# channels have a ring of their own (pks_ctlevents), read first and between
+# the steps of the daemon's other work: each DNS answer asked for meanwhile
+# must still be copied and its name written into pks_hosts, where a new flow
+# reads it, within 2 s.
 . "$(dirname "$0")/../lib/common.sh"
 . "$(dirname "$0")/lib.sh"
 
@@ -44,22 +45,31 @@ else
 	pks_fail dns_flood_overruns_the_reader "no event refused: $(tail -n 2 "$PKS_TMP/trafgen.log" | tr '\n' ' ')"
 fi
 
+# A client connects as soon as it has the answer, so the name is wanted at
+# once. Under this flood the daemon's scans take seconds; it reads the control
+# ring between their steps, and names come within milliseconds (doc/context.md,
+# "Events"). Within 2 s counts as named; later, as late; a copy the ring
+# refused is lost for good, so a name not written within 5 s never will be.
 named=0
+late=0
 for i in $(seq "$NAMES"); do
 	a=$(pks_in "$PKS_CLI" dig +short +time=2 +tries=3 @198.18.0.2 "name$i.flood.test" A)
 	if [ "$a" != "198.18.3.$i" ]; then
 		pks_fail "dns_flood_answer_$i" "got '$a'"
 		continue
 	fi
-	# A copy the ring refused is lost for good: a name not written within 5 s never will be.
-	pks_wait_for 5 pks_host_known "name$i.flood.test" && named=$((named + 1))
+	if pks_wait_for 2 pks_host_known "name$i.flood.test"; then
+		named=$((named + 1))
+	elif pks_wait_for 3 pks_host_known "name$i.flood.test"; then
+		late=$((late + 1))
+	fi
 done
 lost_during=$(( $(ctx_stat lost_flow) - LOST0 ))
 pks_group_stop "$TG"
 if [ "$named" -eq "$NAMES" ]; then
 	pks_pass dns_flood_every_answer_named
 else
-	pks_fail dns_flood_every_answer_named "$named of $NAMES names written while the ring refused $lost_during flow events"
+	pks_fail dns_flood_every_answer_named "$named of $NAMES names written within 2 s, $late later, while the ring refused $lost_during flow events"
 fi
 ctx_stop || pks_fail dns_flood_run_stops "pktspec run did not exit 0: $(tail -n 3 "$PKS_TMP/run.err" | tr '\n' ' ')"
 pks_done

@@ -6,6 +6,7 @@
 #include "harness.h"
 #include "ctx_env.h"
 #include "dns_parse.h"
+#include "lifecycle.h"
 #include "pktspec/filter.h"
 
 /* A DNS message under construction. */
@@ -658,6 +659,130 @@ TEST(ctx_control_copy_is_read_within_a_batch_of_flow_events)
 	/* Named within 32 flow events of the answer, long before the batch's end. */
 	CHECK(mb.named_at > 10);
 	CHECK(mb.named_at <= 10 + 32 + 1);
+	ctx_close(&c);
+}
+
+/*
+ * The daemon's scan of a table under a flood takes seconds (doc/context.md,
+ * "Events"); it calls the flow table's between hook as it goes, and `pktspec
+ * run` reads its control ring there. A DNS answer copied before a scan is
+ * named by the scan's own steps, with no poll of the engine: in the scan's
+ * read and walk of the table's flows, and in its walk of the flows the table
+ * no longer holds.
+ */
+struct scan_hook {
+	struct pks_engine *eng;
+	int hosts_fd;
+	int calls;
+	int named_at; /* the hook's call that found the name written; 0: none */
+	const char *name;
+	struct pks_host_key hk;
+};
+
+static void scan_between(void *ctx)
+{
+	struct scan_hook *h = ctx;
+	struct pks_host hv;
+
+	h->calls++;
+	CHECK(pks_engine_poll_ctl(h->eng) >= 0);
+	if (!h->named_at && bpf_map_lookup_elem(h->hosts_fd, &h->hk, &hv) == 0 && !strcmp(hv.name, h->name))
+		h->named_at = h->calls;
+}
+
+static void scan_emit(void *ctx, const struct pks_flow_record *r)
+{
+	(void)ctx;
+	(void)r;
+}
+
+static void scan_answer(struct ctx_env *c, struct scan_hook *h, const char *name, const char *addr, uint16_t port)
+{
+	static const uint8_t query[] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'x', 0, 0, 1, 0, 1 };
+	struct pkt_spec q = PKT_UDP4("198.18.0.1", port, "198.18.0.53", 53);
+	struct pkt_spec r = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", port);
+	struct dnsmsg m;
+
+	dns_begin(&m, name, 1);
+	dns_a(&m, NULL, addr, 300);
+	dns_end(&m);
+	q.payload = query;
+	q.payload_len = sizeof(query);
+	r.payload = m.b;
+	r.payload_len = m.len;
+	CHECK_EQ(pks_env_run(&c->env, &q), 0);
+	CHECK_EQ(pks_env_run(&c->env, &r), 0);
+	h->name = name;
+	h->named_at = 0;
+	h->calls = 0;
+	memset(&h->hk, 0, sizeof(h->hk));
+	ctx_addr16(0, addr, h->hk.addr);
+}
+
+TEST(ctx_scan_of_many_flows_reads_control_copies_as_it_goes)
+{
+	static const struct pks_lifecycle_opts lo = { .linger_ns = PKS_LINGER_DEFAULT };
+	struct scan_hook h = {};
+	struct pks_flow_set set = {};
+	struct pks_lifecycle *lc = NULL;
+	struct pks_flowtab t;
+	struct ctx_env c;
+	int i, reads;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	h.eng = c.eng;
+	h.hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
+	for (i = 0; i < 1000; i++) {
+		char dst[32];
+		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
+
+		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
+		s.sport = (uint16_t)(1024 + i);
+		CHECK_EQ(pks_env_run(&c.env, &s), 0);
+	}
+	while (pks_engine_poll(c.eng, 0) > 0)
+		;
+	CHECK_EQ(pks_flowtab_for_skel(&t, c.env.skel, true), 0);
+	t.between = scan_between;
+	t.between_ctx = &h;
+	CHECK_EQ(pks_lifecycle_new(&t, bpf_map__fd(c.env.skel->maps.pks_names), bpf_map__fd(c.env.skel->maps.pks_done),
+				   &lo, scan_emit, NULL, &lc),
+		 0);
+
+	/*
+	 * The first scan: 1,000 flows read (a look after each of the read's
+	 * batches: as many as a read of the table alone makes), then walked (a
+	 * look every 256), then the tracker's flows walked for those the table
+	 * no longer holds (a look every 256 again).
+	 */
+	scan_answer(&c, &h, "first.scan.test", "198.18.0.21", 33335);
+	h.calls = 0;
+	CHECK_EQ(pks_flows_read(&t, &set), 0);
+	pks_flows_free(&set);
+	reads = h.calls;
+	CHECK(reads >= 1);
+	CHECK_EQ(h.named_at, 1);
+	scan_answer(&c, &h, "first.scan.test", "198.18.0.23", 33337);
+	CHECK_EQ(pks_lifecycle_scan(lc, c.env.clock_ns), 0);
+	CHECK(h.calls >= reads + 2 * (1000 / 256));
+	CHECK(h.named_at > 0);
+
+	/*
+	 * Another answer copied, then every flow leaves the table (evicted, as
+	 * under a flood). The next scan reads an empty table, so the hook's
+	 * only calls come from its walk of the 1,000 and more it no longer holds.
+	 */
+	scan_answer(&c, &h, "second.scan.test", "198.18.0.22", 33336);
+	t.between = NULL;
+	CHECK_EQ(pks_flows_read(&t, &set), 0);
+	CHECK(set.n > 1000);
+	for (size_t j = 0; j < set.n; j++)
+		CHECK_EQ(pks_flowtab_del(&t, &set.recs[j].key), 0);
+	pks_flows_free(&set);
+	CHECK(pks_lifecycle_scan(lc, c.env.clock_ns) >= 0);
+	CHECK(h.calls >= 1000 / 256);
+	CHECK(h.named_at > 0);
+	pks_lifecycle_free(lc);
 	ctx_close(&c);
 }
 
