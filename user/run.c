@@ -181,13 +181,13 @@ static void run_emit(void *ctx, const struct pks_flow_record *r)
 		pks_ipfix_add(s->ipfix, r);
 }
 
-/* New-flow and verdict events into the lifecycle (ctx: the daemon's tracker, once it exists). */
 /* The flow table's between hook: the control ring, read while a scan goes on. */
 static void run_between(void *ctx)
 {
 	pks_engine_poll_ctl(ctx);
 }
 
+/* New-flow and verdict events into the lifecycle (ctx: the daemon's tracker, once it exists). */
 static void run_on_flow(void *ctx, const struct pks_event_flow *ev)
 {
 	struct pks_lifecycle **lc = ctx;
