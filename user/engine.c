@@ -564,8 +564,11 @@ static int name_update_hint(struct pks_engine *e, const struct pks_flow_key *k, 
 	name_set_app(e, v, hint);
 	user_proto = op_host_apply(e, v);
 	err = map_write(e, e->maps.names, k, v);
-	if (!err)
+	if (!err) {
 		e->st.names++;
+		if (e->opts.on_context)
+			e->opts.on_context(e->opts.on_context_ctx, k);
+	}
 	flow_app_write_back(e, k, v->app_id, user_proto);
 	return err;
 }
@@ -633,8 +636,11 @@ int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, co
 int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k)
 {
 	__u8 one = 1;
+	int err = map_write(e, e->maps.done, k, &one);
 
-	return map_write(e, e->maps.done, k, &one);
+	if (!err && e->opts.on_context)
+		e->opts.on_context(e->opts.on_context_ctx, k);
+	return err;
 }
 
 int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, const uint8_t addr[16], uint16_t port,
@@ -673,7 +679,8 @@ static double event_time(const struct pks_engine *e, uint64_t ns)
 	return pks_epoch_seconds(ns, e->opts.clock == PKS_ENGINE_REPLAY ? PKS_CLOCK_REALTIME : PKS_CLOCK_MONOTONIC);
 }
 
-static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
+/* lookup: whether pks_names may hold the flow's name (pks_flow_context_possible). */
+static void print_event(struct pks_engine *e, const struct pks_ctx_event *c, bool lookup)
 {
 	const struct pks_event *h = c->hdr;
 	char cl[INET6_ADDRSTRLEN], sv[INET6_ADDRSTRLEN];
@@ -684,7 +691,7 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 
 	pks_addr_str(c->client_addr, cl, sizeof(cl));
 	pks_addr_str(c->server_addr, sv, sizeof(sv));
-	named = bpf_map_lookup_elem(e->maps.names, &h->key, &n) == 0 && n.host[0];
+	named = lookup && bpf_map_lookup_elem(e->maps.names, &h->key, &n) == 0 && n.host[0];
 	if (e->opts.json) {
 		fprintf(out,
 			"{\"event\":\"%s\",\"time\":%.6f,\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
@@ -712,7 +719,6 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c)
 			fprintf(out, " in %s %u", pks_encap_name(h->key.encap), h->key.tunnel_id);
 		fprintf(out, "\n");
 	}
-	fflush(out);
 }
 
 static void tick(struct pks_engine *e)
@@ -772,8 +778,13 @@ static void handle_event(struct pks_engine *e, void *data, size_t size)
 	c.now = e->now;
 	for (struct pks_ctx_rule *r = rules; r; r = r->next)
 		r->event(e, r->state, &c);
-	if (e->opts.print && h->type != PKS_EV_PAYLOAD)
-		print_event(e, &c);
+	if (e->opts.print && h->type != PKS_EV_PAYLOAD) {
+		const struct pks_event_flow *ef = data;
+
+		/* The rules ran first: a name written for this event is in. A short record: look anyway. */
+		print_event(e, &c,
+			    size < sizeof(*ef) || pks_flow_context_possible(ef->flow.ctx, ef->flow.copied));
+	}
 	if (e->opts.on_flow && h->type != PKS_EV_PAYLOAD && size >= sizeof(struct pks_event_flow))
 		e->opts.on_flow(e->opts.on_flow_ctx, data);
 	tick(e);

@@ -108,6 +108,13 @@ struct pks_engine_opts {
 	 */
 	void (*on_flow)(void *ctx, const struct pks_event_flow *ev);
 	void *on_flow_ctx;
+	/*
+	 * Called after the engine wrote a flow's pks_names or pks_done entry
+	 * (pktspec run: the lifecycle then knows to read and delete them when
+	 * the flow ends), or NULL.
+	 */
+	void (*on_context)(void *ctx, const struct pks_flow_key *k);
+	void *on_context_ctx;
 };
 
 #define PKS_SERVER_TTL_DEFAULT (600ull * 1000000000ull) /* 10 minutes */

@@ -45,6 +45,7 @@ struct lc_entry {
 	uint64_t report_ns;         /* flow clock of the last record, or first packet */
 	uint32_t gen;               /* scan that last saw it */
 	bool pending;               /* evicted, in pks_restore, expected back */
+	bool context;               /* the engine wrote its pks_names or pks_done entry (pks_lifecycle_context) */
 	uint32_t name;              /* the shutdown's read of pks_names: index + 1, 0 none */
 };
 
@@ -369,6 +370,16 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
  * live: the flow goes on (interim, an eviction it is expected back from).
  * Returns whether pks_names held a name for the flow.
  */
+/*
+ * Whether pks_names or pks_done may hold an entry of e's flow: the engine said
+ * it wrote one, or the flow's last state says the engine may have (before
+ * this daemon, or with the flow's event lost).
+ */
+static bool lc_context_possible(const struct lc_entry *e)
+{
+	return e->context || pks_flow_context_possible(e->last.ctx, e->last.copied);
+}
+
 static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
 {
 	struct pks_flow_record r = {};
@@ -389,7 +400,8 @@ static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_e
 	if (lc->names_read) /* the shutdown read every name at once */
 		r.named = e->name != 0;
 	else
-		r.named = lc->names_fd >= 0 && bpf_map_lookup_elem(lc->names_fd, &e->key, &r.name) == 0;
+		r.named = lc->names_fd >= 0 && lc_context_possible(e) &&
+			  bpf_map_lookup_elem(lc->names_fd, &e->key, &r.name) == 0;
 	if (r.named) {
 		if (lc->names_read)
 			r.name = lc->names[e->name - 1];
@@ -410,8 +422,16 @@ static void forget_context(struct pks_lifecycle *lc, const struct lc_entry *e, b
 {
 	if (lc->names_fd >= 0 && named)
 		bpf_map_delete_elem(lc->names_fd, &e->key);
-	if (lc->done_fd >= 0)
+	if (lc->done_fd >= 0 && lc_context_possible(e))
 		bpf_map_delete_elem(lc->done_fd, &e->key);
+}
+
+void pks_lifecycle_context(struct pks_lifecycle *lc, const struct pks_flow_key *k)
+{
+	struct lc_entry *e = lc_find(lc, k);
+
+	if (e)
+		e->context = true;
 }
 
 /* A newer reading of e's flow (the same first packet): its traffic counted, kept as the last state. */
@@ -956,7 +976,6 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 			r->named && r->name.host[0] ? " host=" : "", r->named ? r->name.host : "",
 			r->named && r->name.app[0] ? " app=" : "", r->named ? r->name.app : "");
 	}
-	fflush(out);
 }
 
 int pks_evictions_read(int stats_fd, int ledger_fd, const struct pks_flowtab *t, struct pks_evictions *ev)

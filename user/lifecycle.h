@@ -140,6 +140,12 @@ int pks_lifecycle_set_restore(struct pks_lifecycle *lc, int restore_fd, int ctl_
  * was read. Events of flows not decided cost nothing.
  */
 void pks_lifecycle_event(struct pks_lifecycle *lc, const struct pks_event_flow *ev);
+/*
+ * The engine wrote k's pks_names or pks_done entry (its on_context): the
+ * flow's record reads the name and its end deletes both, even when no state
+ * the tracker read of the flow shows a payload copy yet.
+ */
+void pks_lifecycle_context(struct pks_lifecycle *lc, const struct pks_flow_key *k);
 /* One scan at flow-clock time now; returns flows ended or -errno. */
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now);
 /*
@@ -172,7 +178,7 @@ struct pks_evictions {
 /* stats_fd: pks_stats; ledger_fd: pks_ledger or -1; t: the flow tables. 0 or -errno. */
 int pks_evictions_read(int stats_fd, int ledger_fd, const struct pks_flowtab *t, struct pks_evictions *ev);
 
-/* A record as a JSON line (event "end" or "interim") or a line of text. */
+/* A record as a JSON line (event "end" or "interim") or a line of text; the caller flushes out. */
 void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json, enum pks_clock clock);
 
 #endif /* PKTSPEC_LIFECYCLE_H */

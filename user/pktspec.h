@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include "pktspec/pktspec.h"
 #include "pktspec/policy.h"
+#include "pktspec/events.h"
 
 /* Exit statuses. */
 #define PKS_EXIT_OK 0
@@ -191,6 +192,20 @@ struct pks_flow_view {
 	__u8 ctx;         /* PKS_X_* */
 	__u8 copied[2];
 };
+
+/*
+ * Whether the daemon's context maps (pks_names, pks_done) may hold an entry
+ * for a flow with these context bits and payload copies: the engine writes
+ * them only for a flow the kernel copied a payload of, or one pks_hosts
+ * named at its creation (rule_names, rule_dns). Copies only ever grow, so a
+ * later reading of the same flow answers no less. Under a flood of new flows
+ * most flows have neither, and a lookup and a delete a flow were the scan's
+ * largest cost (doc/performance.md, "The daemon's scan under a flood").
+ */
+static inline bool pks_flow_context_possible(__u8 ctx, const __u8 copied[2])
+{
+	return (ctx & (PKS_X_NAMED | PKS_X_DONE)) || copied[0] || copied[1];
+}
 
 /* Flow table records, as read from the flow tables. */
 struct pks_flow_rec {

@@ -196,6 +196,15 @@ static void run_on_flow(void *ctx, const struct pks_event_flow *ev)
 		pks_lifecycle_event(*lc, ev);
 }
 
+/* The engine wrote a flow's name or done mark (ctx: the daemon's tracker, once it exists). */
+static void run_on_context(void *ctx, const struct pks_flow_key *k)
+{
+	struct pks_lifecycle **lc = ctx;
+
+	if (*lc)
+		pks_lifecycle_context(*lc, k);
+}
+
 /*
  * After a scan that found the flow table evicting (the kernel-side count,
  * doc/design.md "Evictions"): one line, or one JSON event, with the total.
@@ -429,6 +438,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	eo.on_flow = run_on_flow;
 	eo.on_flow_ctx = &lc;
+	eo.on_context = run_on_context;
+	eo.on_context_ctx = &lc;
 	if (pks_engine_new(&maps, &eo, &e))
 		goto out;
 	sinks.print = eo.print;
@@ -497,6 +508,12 @@ int cmd_run(int argc, char **argv)
 				evictions_shown = run_evictions(lc, evictions_shown, sinks.json);
 			next_scan = mono_ns() + PKS_SCAN_INTERVAL;
 		}
+		/*
+		 * Events and records go out once a turn, not one write each: under
+		 * a flood a scan ends hundreds of thousands of flows, and a write
+		 * a record was a fifth of the daemon's time.
+		 */
+		fflush(stdout);
 		if (sinks.ipfix)
 			pks_ipfix_flush(sinks.ipfix);
 		if (metrics)
@@ -517,6 +534,7 @@ int cmd_run(int argc, char **argv)
 			for (int i = 0; i < 256 && pks_engine_poll(e, 0) > 0; i++)
 				;
 			pks_lifecycle_flush(lc, PKS_END_SHUTDOWN);
+			fflush(stdout);
 		} else if (lc) {
 			fprintf(stderr, "pktspec: another attachment keeps the flow table: its flows go on\n");
 		}

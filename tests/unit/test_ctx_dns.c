@@ -787,6 +787,103 @@ TEST(ctx_scan_of_many_flows_reads_control_copies_as_it_goes)
 }
 
 /*
+ * The daemon's tracker reads a flow's name, and deletes its context entries,
+ * only for a flow that may have them: one with a payload copy or a DNS name
+ * in its last state, or one the engine says it wrote for (on_context, as
+ * `pktspec run` wires it). An HTTP flow on a port that suggests nothing, which
+ * the last scan saw before its request: the request's signature names it, the
+ * verdict's event (its entry without a copy yet) refreshes the tracker's copy,
+ * then the request is copied and the engine names the flow. Evicted before the
+ * next scan: its record still has the name, and the name goes with it.
+ */
+struct named_end {
+	struct pks_lifecycle *lc;
+	int records, named;
+	char host[PKS_NAME_LEN];
+};
+
+static void named_end_on_flow(void *ctx, const struct pks_event_flow *ev)
+{
+	struct named_end *ne = ctx;
+
+	if (ne->lc)
+		pks_lifecycle_event(ne->lc, ev);
+}
+
+static void named_end_on_context(void *ctx, const struct pks_flow_key *k)
+{
+	struct named_end *ne = ctx;
+
+	if (ne->lc)
+		pks_lifecycle_context(ne->lc, k);
+}
+
+static void named_end_emit(void *ctx, const struct pks_flow_record *r)
+{
+	struct named_end *ne = ctx;
+
+	ne->records++;
+	if (r->named) {
+		ne->named++;
+		snprintf(ne->host, sizeof(ne->host), "%s", r->name.host);
+	}
+}
+
+TEST(ctx_flow_named_after_the_scan_ends_with_its_name)
+{
+	static const struct pks_lifecycle_opts lo = { .linger_ns = PKS_LINGER_DEFAULT };
+	static const char get[] = "GET / HTTP/1.1\r\nHost: late.name.test\r\n\r\n";
+	struct pkt_spec syn = PKT_TCP4("198.18.0.1", 41000, "198.18.0.80", 40080, TCPF_SYN);
+	struct pkt_spec synack = PKT_TCP4("198.18.0.80", 40080, "198.18.0.1", 41000, TCPF_SYN | TCPF_ACK);
+	struct pkt_spec req = PKT_TCP4("198.18.0.1", 41000, "198.18.0.80", 40080, TCPF_PSH | TCPF_ACK);
+	struct pks_engine_opts eo = {};
+	struct named_end ne = {};
+	struct pks_flow_set set = {};
+	struct pks_flow_name n;
+	struct pks_flowtab t;
+	struct ctx_env c;
+	int names_fd;
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(pks_env_open(&c.env), 0);
+	eo.on_flow = named_end_on_flow;
+	eo.on_flow_ctx = &ne;
+	eo.on_context = named_end_on_context;
+	eo.on_context_ctx = &ne;
+	CHECK_EQ(pks_engine_for_skel_opts(c.env.skel, &eo, &c.eng), 0);
+	CHECK_EQ(pks_flowtab_for_skel(&t, c.env.skel, true), 0);
+	names_fd = bpf_map__fd(c.env.skel->maps.pks_names);
+	CHECK_EQ(pks_lifecycle_new(&t, names_fd, bpf_map__fd(c.env.skel->maps.pks_done), &lo, named_end_emit, &ne,
+				   &ne.lc),
+		 0);
+
+	/* The handshake, then a scan: the tracker's copy has no payload copy. */
+	CHECK_EQ(ctx_run(&c, &syn), 0);
+	CHECK_EQ(ctx_run(&c, &synack), 0);
+	CHECK_EQ(pks_lifecycle_scan(ne.lc, c.env.clock_ns), 0);
+
+	/* The request: copied, its Host written as the flow's name. */
+	req.payload = get;
+	req.payload_len = sizeof(get) - 1;
+	CHECK_EQ(ctx_run(&c, &req), 0);
+	CHECK_EQ(pks_flows_read(&t, &set), 0);
+	CHECK_EQ(set.n, 1);
+	CHECK_EQ(bpf_map_lookup_elem(names_fd, &set.recs[0].key, &n), 0);
+	CHECK_STR(n.host, "late.name.test");
+
+	/* Evicted before the next scan, which ends it from what it knew. */
+	CHECK_EQ(pks_flowtab_del(&t, &set.recs[0].key), 0);
+	CHECK_EQ(pks_lifecycle_scan(ne.lc, c.env.clock_ns), 0);
+	CHECK_EQ(ne.records, 1);
+	CHECK_EQ(ne.named, 1);
+	CHECK_STR(ne.host, "late.name.test");
+	CHECK(bpf_map_lookup_elem(names_fd, &set.recs[0].key, &n) != 0);
+	pks_flows_free(&set);
+	pks_lifecycle_free(ne.lc);
+	ctx_close(&c);
+}
+
+/*
  * One pks_engine_poll handles at most 4096 events and says so: `pktspec run`
  * must get back to its scans, metrics and signals while the kernel fills the
  * ring faster than the rules empty it. The events past the bound wait in the
