@@ -427,15 +427,17 @@ int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-double pks_epoch_seconds(uint64_t ns, enum pks_clock clock)
+uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock)
 {
 	struct timespec mono, real;
+	int64_t off;
 
 	if (clock == PKS_CLOCK_REALTIME)
-		return ns / 1e9;
+		return ns;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	return (real.tv_sec - mono.tv_sec) + (real.tv_nsec - mono.tv_nsec) / 1e9 + ns / 1e9;
+	off = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + ((int64_t)real.tv_nsec - mono.tv_nsec);
+	return off < 0 && (uint64_t)-off > ns ? 0 : ns + (uint64_t)off;
 }
 
 void pks_json_str(FILE *out, const char *key, const char *s)

@@ -673,10 +673,10 @@ int pks_engine_remember(struct pks_engine *e, const struct pks_flow_key *fk, con
 
 /* --- Events --------------------------------------------------------------- */
 
-/* An event's time as seconds since the epoch (live events carry CLOCK_MONOTONIC). */
-static double event_time(const struct pks_engine *e, uint64_t ns)
+/* An event's time as nanoseconds since the epoch (live events carry CLOCK_MONOTONIC). */
+static uint64_t event_time(const struct pks_engine *e, uint64_t ns)
 {
-	return pks_epoch_seconds(ns, e->opts.clock == PKS_ENGINE_REPLAY ? PKS_CLOCK_REALTIME : PKS_CLOCK_MONOTONIC);
+	return pks_epoch_ns(ns, e->opts.clock == PKS_ENGINE_REPLAY ? PKS_CLOCK_REALTIME : PKS_CLOCK_MONOTONIC);
 }
 
 /* lookup: whether pks_names may hold the flow's name (pks_flow_context_possible). */
@@ -694,10 +694,10 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c, boo
 	named = lookup && bpf_map_lookup_elem(e->maps.names, &h->key, &n) == 0 && n.host[0];
 	if (e->opts.json) {
 		fprintf(out,
-			"{\"event\":\"%s\",\"time\":%.6f,\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
+			"{\"event\":\"%s\",\"time\":" PKS_SEC6_FMT ",\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
 			"\"server\":\"%s\",\"server_port\":%u,\"proto\":\"%s\",\"confidence\":\"%s\",\"rule\":\"%s\","
 			"\"old_proto\":\"%s\",\"old_confidence\":\"%s\",\"at_first_packet\":%s",
-			h->type == PKS_EV_FLOW ? "flow" : "verdict", event_time(e, h->ts_ns), l4, cl, c->client_port, sv,
+			h->type == PKS_EV_FLOW ? "flow" : "verdict", PKS_SEC6(event_time(e, h->ts_ns)), l4, cl, c->client_port, sv,
 			c->server_port, pks_proto_name(h->proto), pks_confidence_name(h->confidence),
 			pks_rule_name(h->rule), pks_proto_name(h->old_proto), pks_confidence_name(h->old_confidence),
 			(h->ctx & PKS_X_AT_FIRST) ? "true" : "false");

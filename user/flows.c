@@ -103,6 +103,7 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 {
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	const struct pks_flow_view *v = &r->val;
+	uint64_t dur = v->last_ns > v->first_ns ? v->last_ns - v->first_ns : 0;
 	uint16_t cport, sport;
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
@@ -110,14 +111,14 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 		"\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,\"server\":\"%s\",\"server_port\":%u,"
 		"\"proto\":\"%s\",\"proto_id\":%u,\"confidence\":\"%s\",\"rule\":\"%s\",\"guess\":\"%s\","
 		"\"packets\":%llu,\"bytes\":%llu,\"packets_c2s\":%u,\"packets_s2c\":%u,"
-		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":%.6f,\"last_seen\":%.6f,\"duration\":%.6f,"
+		"\"bytes_c2s\":%llu,\"bytes_s2c\":%llu,\"first_seen\":" PKS_SEC6_FMT ",\"last_seen\":" PKS_SEC6_FMT
+		",\"duration\":" PKS_SEC6_FMT ","
 		"\"handshake\":%s,\"decided\":%s",
 		pks_l4_name(r->key.l4), client, cport, server, sport, pks_proto_name(v->proto), v->proto,
 		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
 		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
 		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-		pks_epoch_seconds(v->first_ns, clock), pks_epoch_seconds(v->last_ns, clock),
-		v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
+		PKS_SEC6(pks_epoch_ns(v->first_ns, clock)), PKS_SEC6(pks_epoch_ns(v->last_ns, clock)), PKS_SEC6(dur),
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
 	fprintf(out, ",\"at_first_packet\":%s", (v->ctx & PKS_X_AT_FIRST) ? "true" : "false");
 	if (r->key.encap)

@@ -327,9 +327,7 @@ static size_t encode_apps(uint8_t *buf, size_t len, uint32_t export_time, uint32
 
 static uint64_t epoch_ms(uint64_t ns, enum pks_clock clock)
 {
-	double s = pks_epoch_seconds(ns, clock);
-
-	return s > 0 ? (uint64_t)(s * 1000.0 + 0.5) : 0;
+	return (pks_epoch_ns(ns, clock) + 500000) / 1000000;
 }
 
 /* One direction of a flow as a data record of template ies. */

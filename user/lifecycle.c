@@ -947,14 +947,15 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 {
 	struct pks_flow_rec fr = { .key = r->key, .val = r->val };
 	const struct pks_flow_view *v = &r->val;
+	uint64_t dur = v->last_ns > v->first_ns ? v->last_ns - v->first_ns : 0;
 	const char *event = r->reason == PKS_END_ACTIVE	 ? "interim"
 			    : r->reason == PKS_END_RESTORED ? "restored"
 			    : r->live			 ? "evicted"
 							 : "end";
 
 	if (json) {
-		fprintf(out, "{\"event\":\"%s\",\"time\":%.6f,\"reason\":\"%s\",\"flow_id\":%llu,", event,
-			pks_epoch_seconds(v->last_ns, clock), pks_end_reason_name(r->reason),
+		fprintf(out, "{\"event\":\"%s\",\"time\":" PKS_SEC6_FMT ",\"reason\":\"%s\",\"flow_id\":%llu,", event,
+			PKS_SEC6(pks_epoch_ns(v->last_ns, clock)), pks_end_reason_name(r->reason),
 			(unsigned long long)r->id);
 		pks_flow_json_fields(out, &fr, clock, r->named ? &r->name : NULL);
 		fprintf(out, ",\"delta_packets_c2s\":%llu,\"delta_packets_s2c\":%llu,\"delta_bytes_c2s\":%llu,"
@@ -966,13 +967,13 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 		uint16_t cport, sport;
 
 		pks_flow_endpoints(&fr, client, server, sizeof(client), &cport, &sport);
-		fprintf(out, "%-7s %s %s%s%s:%u -> %s%s%s:%u %s/%s (%s) %s pkts %u/%u bytes %llu/%llu %.3fs%s%s%s%s\n",
+		fprintf(out, "%-7s %s %s%s%s:%u -> %s%s%s:%u %s/%s (%s) %s pkts %u/%u bytes %llu/%llu %llu.%03llus%s%s%s%s\n",
 			event, pks_l4_name(r->key.l4), strchr(client, ':') ? "[" : "", client,
 			strchr(client, ':') ? "]" : "", cport, strchr(server, ':') ? "[" : "", server,
 			strchr(server, ':') ? "]" : "", sport, pks_proto_name(v->proto),
 			pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_end_reason_name(r->reason),
 			v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-			v->last_ns > v->first_ns ? (v->last_ns - v->first_ns) / 1e9 : 0.0,
+			(unsigned long long)((dur + 500000) / 1000000 / 1000), (unsigned long long)((dur + 500000) / 1000000 % 1000),
 			r->named && r->name.host[0] ? " host=" : "", r->named ? r->name.host : "",
 			r->named && r->name.app[0] ? " app=" : "", r->named ? r->name.app : "");
 	}

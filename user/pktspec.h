@@ -326,8 +326,16 @@ void pks_flows_order(struct pks_flow_set *set, enum pks_sort sort);
 int pks_parse_sort(const char *s, enum pks_sort *out); /* age, bytes, packets; -1 else */
 int pks_flow_filter_addr(const char *s, uint8_t out[16]); /* IPv4 or IPv6 text; -1 else */
 
-/* Seconds since the epoch of a flow-clock time. */
-double pks_epoch_seconds(uint64_t ns, enum pks_clock clock);
+/* Nanoseconds since the epoch of a flow-clock time (0 for a time before it). */
+uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock);
+/*
+ * A time or a duration in ns printed as seconds with six decimals, with
+ * integers: printf(PKS_SEC6_FMT, PKS_SEC6(ns)). What "%.6f" of the seconds
+ * printed, rounded to the microsecond, without the floating point's
+ * formatting (a tenth of the daemon's time when a flood ends flows).
+ */
+#define PKS_SEC6_FMT "%llu.%06llu"
+#define PKS_SEC6(ns) (unsigned long long)(((ns) + 500) / 1000 / 1000000), (unsigned long long)(((ns) + 500) / 1000 % 1000000)
 /* ,"key":"value" with the value escaped for JSON (quotes, backslashes, control and non-ASCII bytes). */
 void pks_json_str(FILE *out, const char *key, const char *s);
 const char *pks_l4_name(__u8 l4); /* tcp, udp, ip */

@@ -564,3 +564,25 @@ TEST(metrics_label_values_are_escaped)
 	CHECK_STR(buf, "interface=\"a\\\"b\\\\c\\nd\"");
 	free(buf);
 }
+
+/*
+ * Records print their times with integers (PKS_SEC6): the same text as "%.6f"
+ * of the seconds printed, away from a half microsecond where the two round
+ * differently, and the value rounded to the microsecond, half up.
+ */
+TEST(lifecycle_times_print_as_seconds_with_six_decimals)
+{
+	static const uint64_t ns[] = { 0, 1, 499, 501, 999, 1001, 123456789, 999999499, 999999501, 1000000000,
+				       59999999999ull, 1733590000123456700ull, 1733590000999999600ull };
+	char a[48], b[48];
+
+	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		snprintf(a, sizeof(a), PKS_SEC6_FMT, PKS_SEC6(ns[i]));
+		snprintf(b, sizeof(b), "%.6f", (double)(ns[i] / 1000000000) + (double)(ns[i] % 1000000000) / 1e9);
+		CHECK_STR(a, b);
+	}
+	snprintf(a, sizeof(a), PKS_SEC6_FMT, PKS_SEC6(1500));
+	CHECK_STR(a, "0.000002");
+	snprintf(a, sizeof(a), PKS_SEC6_FMT, PKS_SEC6(2999999999500ull));
+	CHECK_STR(a, "3000.000000");
+}
