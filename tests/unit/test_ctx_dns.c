@@ -497,6 +497,19 @@ TEST(ctx_copy_longer_than_snap_len_is_cut_and_counted)
 	ctx_close(&c);
 }
 
+/* n new TCP flows, one SYN each to 198.19.x.y:443, nobody reading: a flow event each. */
+static void syn_flows(struct ctx_env *c, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char dst[32];
+		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
+
+		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
+		s.sport = (uint16_t)(1024 + (i >> 16));
+		CHECK_EQ(pks_env_run(&c->env, &s), 0);
+	}
+}
+
 /*
  * A flood of new flows fills pks_events with their events while the engine
  * reads nothing. Copies of control channels have their own ring: a DNS
@@ -525,14 +538,7 @@ TEST(ctx_flood_of_flow_events_leaves_control_copies_first_in_line)
 	CHECK(ctx_open(&c, NULL) == 0);
 	hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
 	/* More new flows than pks_events has room for: one SYN each, nobody reading. */
-	for (int i = 0; i < (int)(PKS_EVENTS_RING / rec) + 1000; i++) {
-		char dst[32];
-		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
-
-		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
-		s.sport = (uint16_t)(1024 + (i >> 16));
-		CHECK_EQ(pks_env_run(&c.env, &s), 0);
-	}
+	syn_flows(&c, (int)(PKS_EVENTS_RING / rec) + 1000);
 	flows = CTX_STAT(&c, ev_flow);
 	CHECK(CTX_STAT(&c, lost_flow) > 0);
 	/* The flow events filled the ring to the last record that fits. */
@@ -616,7 +622,7 @@ TEST(ctx_control_copy_is_read_within_a_batch_of_flow_events)
 	struct pks_engine_opts eo = {};
 	struct mid_batch mb = { .sent_at = 10 };
 	struct ctx_env c;
-	int i, got;
+	int got;
 
 	memset(&c, 0, sizeof(c));
 	CHECK_EQ(pks_env_open(&c.env), 0);
@@ -637,14 +643,7 @@ TEST(ctx_control_copy_is_read_within_a_batch_of_flow_events)
 	mb.r.payload_len = mb.m.len;
 
 	/* 1,000 new flows, nobody reading: one flow event each, all in pks_events. */
-	for (i = 0; i < 1000; i++) {
-		char dst[32];
-		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
-
-		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
-		s.sport = (uint16_t)(1024 + i);
-		CHECK_EQ(pks_env_run(&c.env, &s), 0);
-	}
+	syn_flows(&c, 1000);
 	CHECK_EQ(CTX_STAT(&c, ev_flow), 1000);
 
 	/*
@@ -727,19 +726,12 @@ TEST(ctx_scan_of_many_flows_reads_control_copies_as_it_goes)
 	struct pks_lifecycle *lc = NULL;
 	struct pks_flowtab t;
 	struct ctx_env c;
-	int i, reads;
+	int reads;
 
 	CHECK(ctx_open(&c, NULL) == 0);
 	h.eng = c.eng;
 	h.hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
-	for (i = 0; i < 1000; i++) {
-		char dst[32];
-		struct pkt_spec s = PKT_TCP4("198.18.0.1", 0, dst, 443, TCPF_SYN);
-
-		snprintf(dst, sizeof(dst), "198.19.%d.%d", (i >> 8) & 0xff, i & 0xff);
-		s.sport = (uint16_t)(1024 + i);
-		CHECK_EQ(pks_env_run(&c.env, &s), 0);
-	}
+	syn_flows(&c, 1000);
 	while (pks_engine_poll(c.eng, 0) > 0)
 		;
 	CHECK_EQ(pks_flowtab_for_skel(&t, c.env.skel, true), 0);
