@@ -27,7 +27,8 @@ struct ctx_env {
 	struct pks_engine *eng;
 };
 
-static inline int ctx_open(struct ctx_env *c, const char *apps)
+/* The environment and an engine with these options (hooks, an application list). */
+static inline int ctx_open_opts(struct ctx_env *c, const struct pks_engine_opts *o)
 {
 	int err;
 
@@ -35,10 +36,17 @@ static inline int ctx_open(struct ctx_env *c, const char *apps)
 	err = pks_env_open(&c->env);
 	if (err)
 		return err;
-	err = pks_engine_for_skel(c->env.skel, apps, &c->eng);
+	err = pks_engine_for_skel_opts(c->env.skel, o, &c->eng);
 	if (err)
 		pks_env_close(&c->env);
 	return err;
+}
+
+static inline int ctx_open(struct ctx_env *c, const char *apps)
+{
+	struct pks_engine_opts eo = { .apps_path = apps };
+
+	return ctx_open_opts(c, &eo);
 }
 
 static inline void ctx_close(struct ctx_env *c)

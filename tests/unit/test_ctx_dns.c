@@ -624,11 +624,9 @@ TEST(ctx_control_copy_is_read_within_a_batch_of_flow_events)
 	struct ctx_env c;
 	int got;
 
-	memset(&c, 0, sizeof(c));
-	CHECK_EQ(pks_env_open(&c.env), 0);
 	eo.on_flow = mid_batch_on_flow;
 	eo.on_flow_ctx = &mb;
-	CHECK_EQ(pks_engine_for_skel_opts(c.env.skel, &eo, &c.eng), 0);
+	CHECK_EQ(ctx_open_opts(&c, &eo), 0);
 	mb.c = &c;
 	mb.hosts_fd = bpf_map__fd(c.env.skel->maps.pks_hosts);
 	ctx_addr16(0, "198.18.0.2", mb.hk.addr);
@@ -836,13 +834,11 @@ TEST(ctx_flow_named_after_the_scan_ends_with_its_name)
 	struct ctx_env c;
 	int names_fd;
 
-	memset(&c, 0, sizeof(c));
-	CHECK_EQ(pks_env_open(&c.env), 0);
 	eo.on_flow = named_end_on_flow;
 	eo.on_flow_ctx = &ne;
 	eo.on_context = named_end_on_context;
 	eo.on_context_ctx = &ne;
-	CHECK_EQ(pks_engine_for_skel_opts(c.env.skel, &eo, &c.eng), 0);
+	CHECK_EQ(ctx_open_opts(&c, &eo), 0);
 	CHECK_EQ(pks_flowtab_for_skel(&t, c.env.skel, true), 0);
 	names_fd = bpf_map__fd(c.env.skel->maps.pks_names);
 	CHECK_EQ(pks_lifecycle_new(&t, names_fd, bpf_map__fd(c.env.skel->maps.pks_done), &lo, named_end_emit, &ne,
