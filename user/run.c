@@ -138,11 +138,17 @@ static int open_pinned(const char *name, int *fd)
 
 	snprintf(path, sizeof(path), "%s/%s", PKS_PIN_DIR, name);
 	*fd = bpf_obj_get(path);
-	if (*fd < 0)
-		return pks_fail("no %s at %s (%s): attach to an interface first (-i IFACE or 'pktspec attach')",
-				name, path, strerror(errno)),
-		       -errno;
-	return 0;
+	if (*fd >= 0)
+		return 0;
+	/* The classifier is there but lacks this map: an older pktspec pinned it (pks_ctlevents came later). */
+	if (errno == ENOENT && access(PKS_PIN_DIR "/" PKS_MAP_EVENTS, F_OK) == 0)
+		return pks_fail("the classifier pinned in %s has no %s: an older pktspec attached it; detach it "
+				"('pktspec detach IFACE') and attach again",
+				PKS_PIN_DIR, name),
+		       -ENOENT;
+	return pks_fail("no %s at %s (%s): attach to an interface first (-i IFACE or 'pktspec attach')", name,
+			path, strerror(errno)),
+	       -errno;
 }
 
 /* The kernel's context counters (pks_ctxstats), summed over CPUs, on stderr. */

@@ -15,6 +15,15 @@ pks_topology
 pks_in "$PKS_CLI" "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/noattach.err"
 [ $? -eq 1 ] && grep -q "attach to an interface first" "$PKS_TMP/noattach.err" && pks_pass run_without_attachment_fails ||
 	pks_fail run_without_attachment_fails "$(cat "$PKS_TMP/noattach.err")"
+# An attachment pinned by an older pktspec lacks a map this one reads: run says so, and how to mend it.
+pks_in "$PKS_CLI" "$PKTSPEC" attach "$PKS_CLI_IF" --mode generic >/dev/null
+rm -f /sys/fs/bpf/pktspec/pks_ctlevents
+pks_in "$PKS_CLI" "$PKTSPEC" run >/dev/null 2>"$PKS_TMP/old.err"
+st=$?
+[ "$st" -eq 1 ] && grep -q "an older pktspec attached it; detach it" "$PKS_TMP/old.err" &&
+	grep -q "pks_ctlevents" "$PKS_TMP/old.err" && pks_pass run_older_attachment_named ||
+	pks_fail run_older_attachment_named "status $st: $(cat "$PKS_TMP/old.err")"
+pks_in "$PKS_CLI" "$PKTSPEC" detach "$PKS_CLI_IF" >/dev/null
 
 # start_run NAME: `run -i` on the client's end in the background (pid), output in NAME.out and NAME.err.
 start_run() {
