@@ -790,7 +790,7 @@ static void handle_event(struct pks_engine *e, void *data, size_t size)
 	tick(e);
 }
 
-/* A record of pks_ctlevents, read by pks_engine_poll: counted in its batch. */
+/* A record of either ring, read by pks_engine_poll: handled, and counted in its batch. */
 static int on_event(void *ctx, void *data, size_t size)
 {
 	struct pks_engine *e = ctx;
