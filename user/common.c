@@ -427,17 +427,20 @@ int pks_parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock)
+int64_t pks_epoch_offset(enum pks_clock clock)
 {
 	struct timespec mono, real;
-	int64_t off;
 
 	if (clock == PKS_CLOCK_REALTIME)
-		return ns;
+		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	off = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + ((int64_t)real.tv_nsec - mono.tv_nsec);
-	return off < 0 && (uint64_t)-off > ns ? 0 : ns + (uint64_t)off;
+	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + ((int64_t)real.tv_nsec - mono.tv_nsec);
+}
+
+uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock)
+{
+	return pks_epoch_add(ns, pks_epoch_offset(clock));
 }
 
 void pks_json_str(FILE *out, const char *key, const char *s)

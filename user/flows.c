@@ -104,6 +104,7 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	const struct pks_flow_view *v = &r->val;
 	uint64_t dur = v->last_ns > v->first_ns ? v->last_ns - v->first_ns : 0;
+	int64_t off = pks_epoch_offset(clock); /* one for both times: first seen never after last seen */
 	uint16_t cport, sport;
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);
@@ -118,7 +119,7 @@ void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_cloc
 		pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_proto_name(v->guess),
 		(unsigned long long)v->packets[0] + v->packets[1], (unsigned long long)v->bytes[0] + v->bytes[1],
 		v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-		PKS_SEC6(pks_epoch_ns(v->first_ns, clock)), PKS_SEC6(pks_epoch_ns(v->last_ns, clock)), PKS_SEC6(dur),
+		PKS_SEC6(pks_epoch_add(v->first_ns, off)), PKS_SEC6(pks_epoch_add(v->last_ns, off)), PKS_SEC6(dur),
 		(v->flags & PKS_F_SYN) ? "true" : "false", (v->flags & PKS_F_DECIDED) ? "true" : "false");
 	fprintf(out, ",\"at_first_packet\":%s", (v->ctx & PKS_X_AT_FIRST) ? "true" : "false");
 	if (r->key.encap)

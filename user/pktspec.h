@@ -326,6 +326,18 @@ void pks_flows_order(struct pks_flow_set *set, enum pks_sort sort);
 int pks_parse_sort(const char *s, enum pks_sort *out); /* age, bytes, packets; -1 else */
 int pks_flow_filter_addr(const char *s, uint8_t out[16]); /* IPv4 or IPv6 text; -1 else */
 
+/*
+ * What a flow-clock time adds to become nanoseconds since the epoch: read
+ * from two clocks, so it moves by tens of ns between calls. Times printed
+ * side by side take one offset (a flow's first and last seen: read apart,
+ * a last seen in the same tick as the first printed a microsecond before it).
+ */
+int64_t pks_epoch_offset(enum pks_clock clock);
+/* ns plus off, 0 for a time before the epoch. */
+static inline uint64_t pks_epoch_add(uint64_t ns, int64_t off)
+{
+	return off < 0 && (uint64_t)-off > ns ? 0 : ns + (uint64_t)off;
+}
 /* Nanoseconds since the epoch of a flow-clock time (0 for a time before it). */
 uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock);
 /*
