@@ -101,10 +101,15 @@ static void print_json_names(FILE *out, const struct pks_flow_name *n)
 
 void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock, const struct pks_flow_name *n)
 {
+	/* One offset for both times: first seen never after last seen. */
+	pks_flow_json_fields_at(out, r, pks_epoch_offset(clock), n);
+}
+
+void pks_flow_json_fields_at(FILE *out, const struct pks_flow_rec *r, int64_t off, const struct pks_flow_name *n)
+{
 	char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
 	const struct pks_flow_view *v = &r->val;
 	uint64_t dur = v->last_ns > v->first_ns ? v->last_ns - v->first_ns : 0;
-	int64_t off = pks_epoch_offset(clock); /* one for both times: first seen never after last seen */
 	uint16_t cport, sport;
 
 	pks_flow_endpoints(r, client, server, sizeof(client), &cport, &sport);

@@ -365,12 +365,6 @@ static void count_traffic(struct pks_lifecycle *lc, struct lc_entry *e, const st
 }
 
 /*
- * Fills a record from an entry's last state and reports its deltas (none for
- * a restore: what came since the eviction goes to the flow's next record).
- * live: the flow goes on (interim, an eviction it is expected back from).
- * Returns whether pks_names held a name for the flow.
- */
-/*
  * Whether pks_names or pks_done may hold an entry of e's flow: the engine said
  * it wrote one, or the flow's last state says the engine may have (before
  * this daemon, or with the flow's event lost).
@@ -380,6 +374,12 @@ static bool lc_context_possible(const struct lc_entry *e)
 	return e->context || pks_flow_context_possible(e->last.ctx, e->last.copied);
 }
 
+/*
+ * Fills a record from an entry's last state and reports its deltas (none for
+ * a restore: what came since the eviction goes to the flow's next record).
+ * live: the flow goes on (interim, an eviction it is expected back from).
+ * Returns whether pks_names held a name for the flow.
+ */
 static bool emit_record(struct pks_lifecycle *lc, struct lc_entry *e, enum pks_end_reason reason, bool live)
 {
 	struct pks_flow_record r = {};
@@ -736,6 +736,13 @@ static void replace_flow(struct pks_lifecycle *lc, struct lc_entry *e, const str
 	e->report_ns = v->first_ns;
 }
 
+/* Step n of a scan's walk: the flow table's between hook, every PKS_LC_BETWEEN steps. */
+static void lc_between(const struct pks_lifecycle *lc, size_t n)
+{
+	if (lc->flows.between && n % PKS_LC_BETWEEN == PKS_LC_BETWEEN - 1)
+		lc->flows.between(lc->flows.between_ctx);
+}
+
 int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 {
 	uint64_t created = 0, restored = 0, deleted_before = lc->counts.deleted;
@@ -760,8 +767,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		enum pks_end_reason why;
 
 		/* Under a flood a scan takes a second or more: the control ring is read meanwhile. */
-		if (lc->flows.between && i % PKS_LC_BETWEEN == PKS_LC_BETWEEN - 1)
-			lc->flows.between(lc->flows.between_ctx);
+		lc_between(lc, i);
 		e = lc_find(lc, &rec->key);
 		fresh = !e;
 
@@ -827,8 +833,7 @@ int pks_lifecycle_scan(struct pks_lifecycle *lc, uint64_t now)
 		struct lc_entry *e = &lc->tab[i];
 
 		/* Under a flood nearly every flow the last scan listed is gone by this one: the same hook. */
-		if (lc->flows.between && steps % PKS_LC_BETWEEN == PKS_LC_BETWEEN - 1)
-			lc->flows.between(lc->flows.between_ctx);
+		lc_between(lc, steps);
 		if (e->gen == lc->gen) {
 			i++;
 			continue;
@@ -954,10 +959,12 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 							 : "end";
 
 	if (json) {
+		int64_t off = pks_epoch_offset(clock); /* the record's time is its last seen, to the digit */
+
 		fprintf(out, "{\"event\":\"%s\",\"time\":" PKS_SEC6_FMT ",\"reason\":\"%s\",\"flow_id\":%llu,", event,
-			PKS_SEC6(pks_epoch_ns(v->last_ns, clock)), pks_end_reason_name(r->reason),
+			PKS_SEC6(pks_epoch_add(v->last_ns, off)), pks_end_reason_name(r->reason),
 			(unsigned long long)r->id);
-		pks_flow_json_fields(out, &fr, clock, r->named ? &r->name : NULL);
+		pks_flow_json_fields_at(out, &fr, off, r->named ? &r->name : NULL);
 		fprintf(out, ",\"delta_packets_c2s\":%llu,\"delta_packets_s2c\":%llu,\"delta_bytes_c2s\":%llu,"
 			     "\"delta_bytes_s2c\":%llu}\n",
 			(unsigned long long)r->delta_packets[0], (unsigned long long)r->delta_packets[1],

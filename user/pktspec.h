@@ -355,6 +355,8 @@ struct pks_flow_name;
 /* A flow's JSON fields, without braces ("l4":...,"at_first_packet":...[,names]). */
 void pks_flow_json_fields(FILE *out, const struct pks_flow_rec *r, enum pks_clock clock,
 			  const struct pks_flow_name *n);
+/* The same with the clock's offset read already (pks_epoch_offset), for a caller that prints a time beside them. */
+void pks_flow_json_fields_at(FILE *out, const struct pks_flow_rec *r, int64_t off, const struct pks_flow_name *n);
 
 /* --proto NAME for flows and replay; returns PKS_EXIT_USAGE on an unknown name. */
 int pks_parse_proto_opt(const char *cmd, const char *name, int *out);
