@@ -521,12 +521,18 @@ static enum pks_end_reason end_reason(const struct pks_lifecycle *lc, const stru
 
 /*
  * Whether an evicted flow is expected back and worth its state: a verdict from
- * its payload (or better) and no FIN or RST. A port guess is rebuilt as well
- * from the next packet; a flood's flows never get past one.
+ * its payload (or better), no FIN or RST, and more than one packet. A port
+ * guess is rebuilt as well from the next packet. A flow of one packet is what
+ * a flood of new flows is made of (a query, a first request from a random
+ * address): held as waiting, such flows took every place pks_restore has for
+ * the idle timeout, and the flows the flood evicted found none. A real flow
+ * of one packet so far loses little: its next packet is another first
+ * message (an answer, a server's hello), which the signatures read again.
  */
 static bool expected_back(const struct pks_flow_view *v)
 {
-	return v->confidence >= PKS_C_SIGNATURE && !(v->flags & (PKS_F_FIN | PKS_F_RST));
+	return v->confidence >= PKS_C_SIGNATURE && !(v->flags & (PKS_F_FIN | PKS_F_RST)) &&
+	       (uint64_t)v->packets[0] + v->packets[1] > 1;
 }
 
 /*

@@ -508,6 +508,72 @@ TEST(evict_waiting_flows_bounded_by_restore)
 	ev_close(&c);
 }
 
+/* Decided flood flow j of round r: one DNS query, to port 53, from its own address and port. */
+static struct pkt_spec query_pkt(int r, int j)
+{
+	static const char q[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+				"\x07" "example" "\x03" "com" "\x00\x00\x01\x00\x01";
+	static char src[24];
+	struct pkt_spec s;
+
+	snprintf(src, sizeof(src), "198.18.%d.%d", 64 + r * 16 + j / 250, 1 + j % 250);
+	s = (struct pkt_spec)PKT_UDP4(src, (uint16_t)(20000 + j), "198.18.3.53", 53);
+	s.payload = q;
+	s.payload_len = sizeof(q) - 1;
+	return s;
+}
+
+/*
+ * A flood of one-packet flows, each decided from its payload (a DNS query from
+ * a random source, as in a random-subdomain attack), takes no place in
+ * pks_restore: such a flow is not expected back. Before, the daemon held every
+ * one that vanished as waiting until its idle timeout; with a cap of EV_SSH
+ * places, the SSH flows a later flood evicted found none and came back
+ * rebuilt midstream, and meanwhile every new flow paid pks_restore's lookup.
+ */
+TEST(evict_decided_one_packet_flood_leaves_restore_to_the_flows_it_is_for)
+{
+	const struct pks_lifecycle_counts *k;
+	struct ev_case c;
+	int good;
+
+	ev_pending_max = EV_SSH;
+	CHECK(ev_open(&c, true) == 0);
+	ev_pending_max = 0;
+	k = pks_lifecycle_counts(c.lc);
+	for (int i = 0; i < EV_SSH; i++)
+		CHECK(ssh_flow(&c, i) == 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	/* Two rounds of queries, each seen by a scan, the second evicting the first (one-packet entries go first). */
+	for (int r = 0; r < 2; r++) {
+		struct pkt_spec last = query_pkt(r, EV_FLOOD - 1);
+		struct pks_flow_view v;
+
+		for (int j = 0; j < EV_FLOOD; j++) {
+			struct pkt_spec q = query_pkt(r, j);
+
+			CHECK(pks_env_run(&c.env, &q) == 0);
+		}
+		CHECK(pks_env_flow(&c.env, &last, &v) == 0);
+		CHECK_EQ(v.proto, PKS_P_DNS);
+		CHECK(v.confidence >= PKS_C_SIGNATURE);
+		CHECK_EQ(v.packets[0] + v.packets[1], 1);
+		CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns) >= 0);
+	}
+	CHECK(k->evicted > 0);
+	CHECK_EQ(k->restore_written, 0);
+	CHECK_EQ(k->pending, 0);
+	CHECK_EQ(pks_map_count(bpf_map__fd(c.env.skel->maps.pks_restore), sizeof(struct pks_flow_key)), 0);
+	CHECK_EQ(ssh_present(&c, &good), EV_SSH);
+	/* Then a flood that evicts the SSH flows: each finds its place. */
+	CHECK(flood_out(&c) > 0);
+	CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns) >= 0);
+	CHECK_EQ(k->restore_written, EV_SSH);
+	CHECK_EQ(k->restore_full, 0);
+	CHECK_EQ(k->pending, EV_SSH);
+	ev_close(&c);
+}
+
 /* The daemon's engine hook (user/run.c): new-flow and verdict events into the tracker. */
 static int ev_event(void *ctx, void *data, size_t size)
 {
