@@ -572,6 +572,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 		return pks_next(ctx, PKS_ST_DECAP);
 	}
 	s->copied = 0;
+	s->fresh = 0;
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
 	s->pending = PKS_PENDING_NONE;
@@ -705,6 +706,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 		return pks_flow_raced(ctx, s, f);
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
+	s->fresh = !old;
 	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
 	if (end != PKS_GO_ON)
@@ -730,7 +732,7 @@ int pks_copy(struct pks_hook_ctx *ctx)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	pks_wide_key(s);
 	s->copied = 1;
-	ev = pks_cr_prepare(ctx, f, &s->key, &s->pkt, s->dir, s->now);
+	ev = pks_cr_prepare(ctx, f, &s->key, &s->pkt, s->dir, s->now, s->fresh);
 	if (ev) {
 		if (pks_cr_kernel_wants(f, &s->pkt))
 			return pks_next(ctx, PKS_ST_KRULES);

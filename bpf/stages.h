@@ -85,6 +85,7 @@ struct pks_state {
 	__u8 dir;                 /* enum pks_dir of this packet */
 	__u8 src_side;            /* key side of its sender */
 	__u8 new_flow;            /* the entry is created for this packet */
+	__u8 fresh;               /* ...and inserted by it anew, not brought back from pks_restore */
 	__u8 copied;              /* a payload copy of it went out */
 	__u8 matched;             /* a signature stage matched */
 	__u8 then;                /* enum pks_then */

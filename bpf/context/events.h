@@ -256,12 +256,16 @@ static __always_inline __u64 pks_cr_copy_bytes(struct xdp_md *ctx, __u64 off, __
  * the per-CPU record pks_scratch when a rule wants the flow and the
  * direction's budget is not spent: returns the record, or NULL when there is
  * nothing to send. A flow the engine put in pks_done stops here for good.
- * `now` is the packet's time. pks_cr_send() sends it, after the
+ * `now` is the packet's time; fresh: this packet made the flow's entry anew,
+ * and the engine, which marks a flow done only after copies of it, can have
+ * no mark for it: a new flow's first copy skips the lookup, whose bucket
+ * under a flood of new flows is out of the cache (doc/performance.md, "The
+ * daemon's share of a new flow"). pks_cr_send() sends it, after the
  * kernel rules (pks_cr_ftp_announce) had their look when they want one.
  */
 static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_ctx *ctx, struct pks_flow *f,
 								const struct pks_flow_key *key,
-								const struct pks_pkt *p, int dir, __u64 now)
+								const struct pks_pkt *p, int dir, __u64 now, int fresh)
 {
 	struct pks_event_payload *ev;
 	__u32 zero = 0, off, n;
@@ -270,7 +274,7 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 	dir &= 1;
 	if (f->copied[dir] >= pks_cr_budget(f->proto, dir))
 		return NULL;
-	if (bpf_map_lookup_elem(&pks_done, key)) {
+	if (!fresh && bpf_map_lookup_elem(&pks_done, key)) {
 		f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
 		bpf_map_delete_elem(&pks_done, key);
 		PKS_CR_COUNT(done);
