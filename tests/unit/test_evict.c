@@ -475,6 +475,27 @@ TEST(evict_flow_never_back_ends_at_idle_timeout)
 }
 
 /*
+ * A case with the daemon's tracker, at most pending_max flows waiting, and
+ * the EV_SSH decided flows seen by a scan; its tracker's counts, or NULL.
+ */
+static const struct pks_lifecycle_counts *ev_open_ssh(struct ev_case *c, uint32_t pending_max)
+{
+	int err;
+
+	ev_pending_max = pending_max;
+	err = ev_open(c, true);
+	ev_pending_max = 0;
+	if (err)
+		return NULL;
+	for (int i = 0; i < EV_SSH; i++)
+		if (ssh_flow(c, i))
+			return NULL;
+	if (pks_lifecycle_scan(c->lc, c->env.clock_ns) != 0)
+		return NULL;
+	return pks_lifecycle_counts(c->lc);
+}
+
+/*
  * No more flows wait than pks_restore holds (here a cap of 4): the rest end at
  * once, reason evicted, counted, and the tracker keeps nothing of them. A
  * flood of decided flows once kept 1.5 M copies waiting, 456 MiB, in 20 s.
@@ -485,13 +506,7 @@ TEST(evict_waiting_flows_bounded_by_restore)
 	struct ev_case c;
 	int ended_now;
 
-	ev_pending_max = 4;
-	CHECK(ev_open(&c, true) == 0);
-	ev_pending_max = 0;
-	k = pks_lifecycle_counts(c.lc);
-	for (int i = 0; i < EV_SSH; i++)
-		CHECK(ssh_flow(&c, i) == 0);
-	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK((k = ev_open_ssh(&c, 4)) != NULL);
 	CHECK(flood_out(&c) > 0);
 	CHECK(pks_lifecycle_scan(c.lc, c.env.clock_ns) >= 0);
 	CHECK_EQ(k->pending, 4);
@@ -537,13 +552,7 @@ TEST(evict_decided_one_packet_flood_leaves_restore_to_the_flows_it_is_for)
 	struct ev_case c;
 	int good;
 
-	ev_pending_max = EV_SSH;
-	CHECK(ev_open(&c, true) == 0);
-	ev_pending_max = 0;
-	k = pks_lifecycle_counts(c.lc);
-	for (int i = 0; i < EV_SSH; i++)
-		CHECK(ssh_flow(&c, i) == 0);
-	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK((k = ev_open_ssh(&c, EV_SSH)) != NULL);
 	/* Two rounds of queries, each seen by a scan, the second evicting the first (one-packet entries go first). */
 	for (int r = 0; r < 2; r++) {
 		struct pkt_spec last = query_pkt(r, EV_FLOOD - 1);
