@@ -693,11 +693,13 @@ static void print_event(struct pks_engine *e, const struct pks_ctx_event *c, boo
 	pks_addr_str(c->server_addr, sv, sizeof(sv));
 	named = lookup && bpf_map_lookup_elem(e->maps.names, &h->key, &n) == 0 && n.host[0];
 	if (e->opts.json) {
+		uint64_t t = event_time(e, h->ts_ns); /* once: PKS_SEC6 reads its argument twice */
+
 		fprintf(out,
 			"{\"event\":\"%s\",\"time\":" PKS_SEC6_FMT ",\"l4\":\"%s\",\"client\":\"%s\",\"client_port\":%u,"
 			"\"server\":\"%s\",\"server_port\":%u,\"proto\":\"%s\",\"confidence\":\"%s\",\"rule\":\"%s\","
 			"\"old_proto\":\"%s\",\"old_confidence\":\"%s\",\"at_first_packet\":%s",
-			h->type == PKS_EV_FLOW ? "flow" : "verdict", PKS_SEC6(event_time(e, h->ts_ns)), l4, cl, c->client_port, sv,
+			h->type == PKS_EV_FLOW ? "flow" : "verdict", PKS_SEC6(t), l4, cl, c->client_port, sv,
 			c->server_port, pks_proto_name(h->proto), pks_confidence_name(h->confidence),
 			pks_rule_name(h->rule), pks_proto_name(h->old_proto), pks_confidence_name(h->old_confidence),
 			(h->ctx & PKS_X_AT_FIRST) ? "true" : "false");

@@ -977,6 +977,7 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 			(unsigned long long)r->delta_bytes[0], (unsigned long long)r->delta_bytes[1]);
 	} else {
 		char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+		uint64_t ms = (dur + 500000) / 1000000; /* the duration, rounded to the millisecond */
 		uint16_t cport, sport;
 
 		pks_flow_endpoints(&fr, client, server, sizeof(client), &cport, &sport);
@@ -986,7 +987,7 @@ void pks_flow_record_print(FILE *out, const struct pks_flow_record *r, bool json
 			strchr(server, ':') ? "]" : "", sport, pks_proto_name(v->proto),
 			pks_confidence_name(v->confidence), pks_rule_name(v->rule), pks_end_reason_name(r->reason),
 			v->packets[0], v->packets[1], (unsigned long long)v->bytes[0], (unsigned long long)v->bytes[1],
-			(unsigned long long)((dur + 500000) / 1000000 / 1000), (unsigned long long)((dur + 500000) / 1000000 % 1000),
+			(unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000),
 			r->named && r->name.host[0] ? " host=" : "", r->named ? r->name.host : "",
 			r->named && r->name.app[0] ? " app=" : "", r->named ? r->name.app : "");
 	}

@@ -345,6 +345,8 @@ uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock);
  * integers: printf(PKS_SEC6_FMT, PKS_SEC6(ns)). What "%.6f" of the seconds
  * printed, rounded to the microsecond, without the floating point's
  * formatting (a tenth of the daemon's time when a flood ends flows).
+ * ns is read twice: pass a value, not a call (a clock read twice could
+ * print the seconds of one reading and the microseconds of another).
  */
 #define PKS_SEC6_FMT "%llu.%06llu"
 #define PKS_SEC6(ns) (unsigned long long)(((ns) + 500) / 1000 / 1000000), (unsigned long long)(((ns) + 500) / 1000 % 1000000)
