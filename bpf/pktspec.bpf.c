@@ -537,7 +537,7 @@ static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_
 static __always_inline int pks_flow_next(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
 {
 	/* Context rules read control channels long after the verdict is decided. */
-	if ((f->ctx & PKS_X_WANT) && pks_cr_copy_wanted(f, &s->pkt))
+	if ((f->ctx & PKS_X_WANT) && pks_cr_copy_wanted(f, &s->pkt, s->dir))
 		return pks_next(ctx, PKS_ST_COPY);
 	if (!pks_inspects(s, f))
 		return pks_end(pks_quiet_reason(s, f));
@@ -576,6 +576,7 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 	s->matched = 0;
 	s->then = PKS_THEN_INSPECT;
 	s->pending = PKS_PENDING_NONE;
+	s->flow_ev = 0;
 	f = pks_flow_find(s);
 #if PKS_BENCH_CUT == 2
 	if (f)
@@ -609,11 +610,12 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 
 /*
  * Inserts the new flow s->init, complete (nothing looks it up after: see
- * pks_track), counts it and sends its flow event. Returns 0 or the
- * insertion's error; with -EEXIST, *in is the entry another CPU inserted
- * first where the table hands it back (the array table's way), else NULL.
+ * pks_track), and counts it; sends its flow event when `event`, else
+ * pks_verdict sends it. Returns 0 or the insertion's error; with -EEXIST,
+ * *in is the entry another CPU inserted first where the table hands it back
+ * (the array table's way), else NULL.
  */
-static __always_inline long pks_flow_commit(struct pks_state *s, int restored, struct pks_flow **in)
+static __always_inline long pks_flow_commit(struct pks_state *s, int restored, int event, struct pks_flow **in)
 {
 	long err;
 
@@ -623,7 +625,8 @@ static __always_inline long pks_flow_commit(struct pks_state *s, int restored, s
 	pks_count_created(restored);
 	if (restored)
 		bpf_map_delete_elem(&pks_restore, &s->key);
-	pks_cr_event(&s->init, &s->key, PKS_EV_FLOW, 0, s->now);
+	if (event)
+		pks_cr_event(&s->init, &s->key, PKS_EV_FLOW, 0, 0, s->now);
 	return 0;
 }
 
@@ -652,7 +655,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	struct pks_flow *f, *init, *old;
-	int copy, end;
+	int copy, end, later;
 	long err;
 
 	if (!s)
@@ -683,7 +686,7 @@ int pks_track(struct pks_hook_ctx *ctx)
 	 * entry) is decided here for the same reason.
 	 */
 	pks_flow_count(ctx, s, init, 1);
-	copy = pks_cr_copy_wanted(init, &s->pkt);
+	copy = pks_cr_copy_wanted(init, &s->pkt, s->dir);
 	end = PKS_GO_ON;
 	if (!copy)
 		end = pks_inspects(s, init) ? pks_window_prep(ctx, s, init) : (int)pks_quiet_reason(s, init);
@@ -701,11 +704,19 @@ int pks_track(struct pks_hook_ctx *ctx)
 		s->pending = old ? PKS_PENDING_RESTORED : PKS_PENDING_NEW;
 		return pks_window_go(ctx, s);
 	}
-	err = pks_flow_commit(s, old != NULL, &f);
+	/*
+	 * A payload the signatures read next, with no copy before them: the
+	 * flow's event waits for pks_verdict and carries the verdict the
+	 * payload gives, one ring record where a flow event and a verdict
+	 * event were two (doc/performance.md, "One event for a new flow").
+	 */
+	later = end == PKS_GO_ON && !copy;
+	err = pks_flow_commit(s, old != NULL, !later, &f);
 	if (err == -EEXIST)
 		return pks_flow_raced(ctx, s, f);
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
+	s->flow_ev = later;
 	s->fresh = !old;
 	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
@@ -960,19 +971,29 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	if (pending) {
 		s->pending = PKS_PENDING_NONE;
 		/* No engine read the ring at pks_track: one that came since gets the entry with its verdict. */
-		err = pks_flow_commit(s, pending == PKS_PENDING_RESTORED, &in);
+		err = pks_flow_commit(s, pending == PKS_PENDING_RESTORED, 0, &in);
 		if (err == -EEXIST)
 			return pks_flow_raced(ctx, s, in);
 		if (err)
 			return pks_end(PKS_REASON_FLOW_FULL);
+		s->flow_ev = 1;
 	}
-	if (moved) {
-		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, s->now);
-		/* The packet that named the protocol is the one its rule needs first. */
-		if (!s->copied && pks_cr_copy_wanted(f, &s->pkt)) {
-			s->then = PKS_THEN_END;
-			return pks_next(ctx, PKS_ST_COPY);
-		}
+	/*
+	 * A new flow's one event, with the verdict its first payload gave and
+	 * the guess before it (its port's, an earlier flow's) as the old one;
+	 * PKS_EVK_MOVED says the payload moved it, as a verdict event would.
+	 */
+	if (s->flow_ev) {
+		s->flow_ev = 0;
+		pks_cr_event(f, &s->key, PKS_EV_FLOW, (__u32)old_proto << 8 | old_confidence,
+			     moved ? PKS_EVK_MOVED : 0, s->now);
+	} else if (moved) {
+		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, 0, s->now);
+	}
+	/* The packet that named the protocol is the one its rule needs first. */
+	if (moved && !s->copied && pks_cr_copy_wanted(f, &s->pkt, s->dir)) {
+		s->then = PKS_THEN_END;
+		return pks_next(ctx, PKS_ST_COPY);
 	}
 	return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
 }
@@ -1025,7 +1046,7 @@ int pks_decap(struct pks_hook_ctx *ctx)
 		if (!err) {
 			pks_count_created(0);
 			pks_wide_key(s);
-			pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, s->now);
+			pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, 0, s->now);
 		}
 	}
 	pks_flow_touch(ctx, s, f);

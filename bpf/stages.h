@@ -92,6 +92,7 @@ struct pks_state {
 	__u8 v4;                  /* the flow lives in pks_flows4 */
 	__u8 tunnel;              /* enum pks_encap of the tunnel the packet starts: pks_decap opens it */
 	__u8 pending;             /* enum pks_pending: s->init awaits its insertion by pks_verdict */
+	__u8 flow_ev;             /* the new flow's event waits for pks_verdict, to carry its payload's verdict */
 };
 
 /* A new flow whose first packet the signatures read: pks_verdict inserts it, verdict and all. */

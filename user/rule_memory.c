@@ -16,7 +16,9 @@ static void memory_event(struct pks_engine *e, void *state, const struct pks_ctx
 {
 	const struct pks_event *h = ev->hdr;
 
-	if (h->type != PKS_EV_VERDICT || h->confidence != PKS_C_CONFIRMED || h->proto == PKS_P_UNKNOWN)
+	/* A verdict that moved: a verdict event, or a flow event its first payload moved. */
+	if ((h->type != PKS_EV_VERDICT && !(h->type == PKS_EV_FLOW && (h->kflags & PKS_EVK_MOVED))) ||
+	    h->confidence != PKS_C_CONFIRMED || h->proto == PKS_P_UNKNOWN)
 		return;
 	/* A guessed client (no handshake seen) may name the wrong endpoint. */
 	if (h->key.l4 == IPPROTO_TCP && !(h->flags & PKS_F_SYN))

@@ -126,10 +126,10 @@ static __always_inline int pks_cr_room_lazy(__u64 len, __u64 *after)
  * A new-flow or verdict-change event, with a copy of the flow's entry f;
  * lost (and counted) when pks_events has no room for it. `now` is the
  * packet's time.
- * `old` is the verdict before, as proto << 8 | confidence.
+ * `old` is the verdict before, as proto << 8 | confidence; kflags: PKS_EVK_*.
  */
 static __always_inline void pks_cr_event(const struct pks_flow *f, const struct pks_flow_key *key, int type,
-					 __u32 old, __u64 now)
+					 __u32 old, __u8 kflags, __u64 now)
 {
 	struct pks_event_flow *rec = NULL;
 	struct pks_event *ev;
@@ -160,6 +160,7 @@ static __always_inline void pks_cr_event(const struct pks_flow *f, const struct 
 	ev->ctx = f->ctx;
 	ev->flags = f->flags;
 	ev->app = f->app;
+	ev->kflags = kflags;
 	__builtin_memcpy(&rec->flow, f, sizeof(*f));
 	bpf_ringbuf_submit(rec, pks_cr_wake_lazy(after, PKS_RB_LEN(sizeof(*rec))));
 	if (type == PKS_EV_FLOW)
@@ -337,12 +338,16 @@ static __always_inline int pks_cr_kernel_wants(const struct pks_flow *f, const s
 }
 
 /*
- * Whether this payload goes to pks_copy: a rule wants the flow, and either
- * an engine reads the copies or the kernel's own rules do.
+ * Whether this payload (direction dir) goes to pks_copy: a rule wants the
+ * flow, the direction's budget is not spent (a DNS query's is nothing: names
+ * come from answers), and either an engine reads the copies or the kernel's
+ * own rules do.
  */
-static __always_inline int pks_cr_copy_wanted(const struct pks_flow *f, const struct pks_pkt *p)
+static __always_inline int pks_cr_copy_wanted(const struct pks_flow *f, const struct pks_pkt *p, int dir)
 {
-	return p->payload_len && (f->ctx & PKS_X_WANT) && (pks_cr_kernel_wants(f, p) || pks_cr_consumer());
+	dir &= 1;
+	return p->payload_len && (f->ctx & PKS_X_WANT) && f->copied[dir] < pks_cr_budget(f->proto, dir) &&
+	       (pks_cr_kernel_wants(f, p) || pks_cr_consumer());
 }
 
 /*

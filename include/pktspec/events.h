@@ -96,7 +96,7 @@
 #define PKS_X_NAMED 0x10    /* pks_hosts named the server when the flow was created */
 
 PKS_PACKED_ENUM pks_event_type {
-	PKS_EV_FLOW = 1,    /* a new flow: its first packet's verdict */
+	PKS_EV_FLOW = 1,    /* a new flow: its first packet's verdict (see old_proto) */
 	PKS_EV_VERDICT = 2, /* a flow's protocol or confidence changed */
 	PKS_EV_PAYLOAD = 3, /* a copy of one payload packet; data follows */
 };
@@ -115,12 +115,18 @@ struct pks_event {
 	enum pks_proto proto;   /* the verdict after this packet */
 	enum pks_confidence confidence;
 	enum pks_rule rule;
-	enum pks_proto old_proto; /* verdict before (PKS_EV_VERDICT) */
+	/*
+	 * The verdict before: before this packet (PKS_EV_VERDICT); for
+	 * PKS_EV_FLOW, before the signatures read its first payload (the
+	 * port's guess, an earlier flow's word), or none when the event went
+	 * out before them (a copy first, no payload, a tunnel's own flow).
+	 */
+	enum pks_proto old_proto;
 	enum pks_confidence old_confidence;
 	__u8 ctx;               /* pks_flow.ctx */
 	__u8 flags;             /* pks_flow.flags */
 	__u16 app;              /* pks_flow.app */
-	__u8 kflags;            /* PKS_EVK_*: what the kernel did with this payload */
+	__u8 kflags;            /* PKS_EVK_*: what the kernel did with this payload or flow */
 	__u8 pad0;
 	__u32 seq;              /* TCP sequence number of the first payload byte; 0 for UDP */
 	__u32 payload_len;      /* the packet's whole L4 payload length */
@@ -146,6 +152,7 @@ struct pks_event_payload {
 
 /* pks_event.kflags */
 #define PKS_EVK_EXPECTED 0x01 /* the kernel wrote the expectation this packet announces (bpf/context/ftp.h) */
+#define PKS_EVK_MOVED 0x02    /* a flow event: the first packet's payload moved the verdict from old_* */
 
 /*
  * The tunnel a flow came in: its key's encap, depth and tunnel_id (all zero

@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "pkt.h"
 #include "pktspec.skel.h"
+#include "engine.h"
 #include "lifecycle.h"
 #include "metrics_text.h"
 #include "pktspec/filter.h"
@@ -861,6 +862,69 @@ TEST(evict_memory_flow_comes_back_on_its_verdict)
 	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
 	CHECK_EQ(k->restored, EV_SSH / 2);
 	ring_buffer__free(rb);
+	ev_close(&c);
+}
+
+/* The engine's hook as `pktspec run` sets it: its new-flow and verdict events into the tracker. */
+static void ev_on_flow(void *ctx, const struct pks_event_flow *ev)
+{
+	struct ev_case *c = ctx;
+
+	pks_lifecycle_event(c->lc, ev);
+}
+
+/*
+ * A flow evicted after the client's banner, before the server's: back from
+ * pks_restore on the server's banner, which confirms it. That packet is the
+ * restored flow's first, and its one flow event carries the confirmation
+ * (PKS_EVK_MOVED): the server-memory rule, reading the events as `pktspec
+ * run` does, remembers the server from it, as it would from a verdict event.
+ */
+TEST(evict_restored_flow_confirmed_on_its_return_is_remembered)
+{
+	struct pks_engine_opts eo = { .on_flow = ev_on_flow };
+	struct pks_server_key sk = { .port = 22, .l4 = 6 };
+	const struct pks_lifecycle_counts *k;
+	struct pks_engine *eng = NULL;
+	struct pks_flow_view v;
+	struct pks_server sv;
+	struct pkt_spec p;
+	struct ev_case c;
+
+	CHECK(ev_open(&c, true) == 0);
+	eo.on_flow_ctx = &c;
+	CHECK_EQ(pks_engine_for_skel_opts(c.env.skel, &eo, &eng), 0);
+	k = pks_lifecycle_counts(c.lc);
+	sk.addr[10] = sk.addr[11] = 0xff;
+	inet_pton(AF_INET, "198.18.0.2", sk.addr + 12);
+	/* The handshake and the client's banner only: a signature from one side. */
+	CHECK(ssh_syn(&c, 0) == 0);
+	p = ssh_pkt(0, 0, TCPF_ACK, NULL);
+	CHECK(pks_env_run(&c.env, &p) == 0);
+	p = ssh_pkt(0, 0, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+	CHECK(pks_env_run(&c.env, &p) == 0);
+	CHECK(pks_env_flow(&c.env, &p, &v) == 0);
+	CHECK_EQ(v.confidence, PKS_C_SIGNATURE);
+	CHECK(pks_engine_poll(eng, 0) >= 0);
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	/* A flood evicts it; the next scan writes it to pks_restore. */
+	CHECK(flood_out(&c) > 0);
+	CHECK(pks_env_flow(&c.env, &p, &v) != 0);
+	while (pks_engine_poll(eng, 0) > 0)
+		;
+	CHECK_EQ(pks_lifecycle_scan(c.lc, c.env.clock_ns), 0);
+	CHECK_EQ(k->restore_written, 1);
+	CHECK(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv) != 0);
+	/* The server's banner brings it back, and confirms it. */
+	p = ssh_pkt(0, 1, TCPF_PSH | TCPF_ACK, "SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n");
+	CHECK(pks_env_run(&c.env, &p) == 0);
+	CHECK(pks_env_flow(&c.env, &p, &v) == 0);
+	CHECK_EQ(v.proto, PKS_P_SSH);
+	CHECK_EQ(v.confidence, PKS_C_CONFIRMED);
+	CHECK(pks_engine_poll(eng, 0) >= 0);
+	CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_servers), &sk, &sv), 0);
+	CHECK_EQ(sv.proto, PKS_P_SSH);
+	pks_engine_free(eng);
 	ev_close(&c);
 }
 
