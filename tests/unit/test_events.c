@@ -52,6 +52,27 @@ static int evs_first_packet(struct pkt_spec s, const char *text, struct evs *e)
 	return err ? -1 : 0;
 }
 
+/*
+ * Whether event h is of this type and verdict, with the old confidence and
+ * PKS_EVK_MOVED as given (a helper's CHECK returns from the helper only: the
+ * caller checks pks_test_failed()).
+ */
+static void evs_is(const struct pks_event *h, int type, int proto, int confidence, int old_confidence, int moved)
+{
+	CHECK_EQ(h->type, type);
+	CHECK_EQ(h->proto, proto);
+	CHECK_EQ(h->confidence, confidence);
+	CHECK_EQ(h->old_confidence, old_confidence);
+	CHECK_EQ(h->kflags & PKS_EVK_MOVED, moved ? PKS_EVK_MOVED : 0);
+}
+
+/* An HTTP request as a new flow's first packet, to port. */
+static int evs_http(uint16_t port, struct evs *e)
+{
+	return evs_first_packet(PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", port, TCPF_PSH | TCPF_ACK),
+				"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", e);
+}
+
 static const uint8_t dns_query[] = {
 	0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 1, 'a', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1,
 };
@@ -72,12 +93,9 @@ TEST(events_new_flow_read_by_the_signatures_sends_one_event_with_their_verdict)
 	CHECK(ring_buffer__consume(rb) >= 0);
 	/* A DNS query: no copy (names come from answers), the signature moves the port's guess. */
 	CHECK_EQ(e.n, 1);
-	CHECK_EQ(e.h[0].type, PKS_EV_FLOW);
-	CHECK_EQ(e.h[0].proto, PKS_P_DNS);
-	CHECK_EQ(e.h[0].confidence, PKS_C_SIGNATURE);
+	evs_is(&e.h[0], PKS_EV_FLOW, PKS_P_DNS, PKS_C_SIGNATURE, PKS_C_PORT, 1);
+	CHECK(!pks_test_failed());
 	CHECK_EQ(e.h[0].old_proto, PKS_P_DNS);
-	CHECK_EQ(e.h[0].old_confidence, PKS_C_PORT);
-	CHECK_EQ(e.h[0].kflags & PKS_EVK_MOVED, PKS_EVK_MOVED);
 	/* The flow's next packet, the answer, is no new flow: a verdict event if anything. */
 	e.n = 0;
 	s = PKT_UDP4("198.18.0.53", 53, "198.18.0.1", 40000);
@@ -89,43 +107,30 @@ TEST(events_new_flow_read_by_the_signatures_sends_one_event_with_their_verdict)
 	pks_env_close(&env);
 }
 
-TEST(events_new_flow_named_on_a_port_with_no_guess_then_copied)
+/*
+ * HTTP on a port that suggests nothing: the flow event with the signature's
+ * verdict, then the copy its Host is read from. On port 80 the port's guess
+ * wants the copy first, so the flow event goes before it with the guess, and
+ * the verdict event follows.
+ */
+TEST(events_new_flow_of_http_with_and_without_a_copy_first)
 {
 	struct evs e;
 
-	/* HTTP on a port that suggests nothing: the flow event, then the copy its Host is read from. */
-	CHECK_EQ(evs_first_packet(PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 40080, TCPF_PSH | TCPF_ACK),
-				  "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", &e),
-		 0);
+	CHECK_EQ(evs_http(40080, &e), 0);
 	CHECK_EQ(e.n, 2);
-	CHECK_EQ(e.h[0].type, PKS_EV_FLOW);
-	CHECK_EQ(e.h[0].proto, PKS_P_HTTP);
-	CHECK_EQ(e.h[0].confidence, PKS_C_SIGNATURE);
+	evs_is(&e.h[0], PKS_EV_FLOW, PKS_P_HTTP, PKS_C_SIGNATURE, PKS_C_NONE, 1);
+	CHECK(!pks_test_failed());
 	CHECK_EQ(e.h[0].old_proto, PKS_P_UNKNOWN);
-	CHECK_EQ(e.h[0].old_confidence, PKS_C_NONE);
-	CHECK_EQ(e.h[0].kflags & PKS_EVK_MOVED, PKS_EVK_MOVED);
 	CHECK_EQ(e.h[1].type, PKS_EV_PAYLOAD);
 	CHECK_EQ(e.h[1].proto, PKS_P_HTTP);
-}
 
-TEST(events_new_flow_copied_before_the_signatures_keeps_its_verdict_event)
-{
-	struct evs e;
-
-	/* HTTP on port 80: the port's guess wants the copy first, so the flow event goes before it. */
-	CHECK_EQ(evs_first_packet(PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 80, TCPF_PSH | TCPF_ACK),
-				  "GET / HTTP/1.1\r\nHost: a.test\r\n\r\n", &e),
-		 0);
+	CHECK_EQ(evs_http(80, &e), 0);
 	CHECK_EQ(e.n, 3);
-	CHECK_EQ(e.h[0].type, PKS_EV_FLOW);
-	CHECK_EQ(e.h[0].proto, PKS_P_HTTP);
-	CHECK_EQ(e.h[0].confidence, PKS_C_PORT);
-	CHECK_EQ(e.h[0].kflags & PKS_EVK_MOVED, 0);
+	evs_is(&e.h[0], PKS_EV_FLOW, PKS_P_HTTP, PKS_C_PORT, PKS_C_NONE, 0);
+	CHECK(!pks_test_failed());
 	CHECK_EQ(e.h[1].type, PKS_EV_PAYLOAD);
-	CHECK_EQ(e.h[2].type, PKS_EV_VERDICT);
-	CHECK_EQ(e.h[2].proto, PKS_P_HTTP);
-	CHECK_EQ(e.h[2].confidence, PKS_C_SIGNATURE);
-	CHECK_EQ(e.h[2].old_confidence, PKS_C_PORT);
+	evs_is(&e.h[2], PKS_EV_VERDICT, PKS_P_HTTP, PKS_C_SIGNATURE, PKS_C_PORT, 0);
 }
 
 TEST(events_new_flow_nothing_moved_or_nothing_read)
@@ -135,15 +140,10 @@ TEST(events_new_flow_nothing_moved_or_nothing_read)
 	/* A payload no signature names, on a port that suggests nothing: one event, nothing moved. */
 	CHECK_EQ(evs_first_packet(PKT_UDP4("198.18.0.1", 40000, "198.18.0.2", 47000), "\x01\x02\x03 nothing", &e), 0);
 	CHECK_EQ(e.n, 1);
-	CHECK_EQ(e.h[0].type, PKS_EV_FLOW);
-	CHECK_EQ(e.h[0].proto, PKS_P_UNKNOWN);
-	CHECK_EQ(e.h[0].kflags & PKS_EVK_MOVED, 0);
+	evs_is(&e.h[0], PKS_EV_FLOW, PKS_P_UNKNOWN, PKS_C_NONE, PKS_C_NONE, 0);
+	CHECK(!pks_test_failed());
 	/* A SYN: no payload to read, the event goes at once with the port's guess. */
 	CHECK_EQ(evs_first_packet(PKT_TCP4("198.18.0.1", 40000, "198.18.0.2", 22, TCPF_SYN), NULL, &e), 0);
 	CHECK_EQ(e.n, 1);
-	CHECK_EQ(e.h[0].type, PKS_EV_FLOW);
-	CHECK_EQ(e.h[0].proto, PKS_P_SSH);
-	CHECK_EQ(e.h[0].confidence, PKS_C_PORT);
-	CHECK_EQ(e.h[0].old_confidence, PKS_C_NONE);
-	CHECK_EQ(e.h[0].kflags & PKS_EVK_MOVED, 0);
+	evs_is(&e.h[0], PKS_EV_FLOW, PKS_P_SSH, PKS_C_PORT, PKS_C_NONE, 0);
 }
