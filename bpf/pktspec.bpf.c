@@ -596,6 +596,19 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 }
 
 /*
+ * A new flow's event that waited for the signatures (s->flow_ev: pks_track),
+ * sent as the flow is when the packet ends before them: nothing for the
+ * signatures to read after its copy.
+ */
+static __always_inline void pks_flow_event_now(struct pks_state *s, const struct pks_flow *f)
+{
+	if (s->flow_ev) {
+		s->flow_ev = 0;
+		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, 0, s->now);
+	}
+}
+
+/*
  * After the flow and any payload copy: the payload window and the signatures
  * when the flow still inspects, else the packet ends.
  */
@@ -603,8 +616,10 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 {
 	if (s->then == PKS_THEN_END)
 		return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
-	if (!pks_inspects(s, f))
+	if (!pks_inspects(s, f)) {
+		pks_flow_event_now(s, f);
 		return pks_end(pks_quiet_reason(s, f));
+	}
 	return pks_next(ctx, PKS_ST_WINDOW);
 }
 
@@ -705,12 +720,14 @@ int pks_track(struct pks_hook_ctx *ctx)
 		return pks_window_go(ctx, s);
 	}
 	/*
-	 * A payload the signatures read next, with no copy before them: the
+	 * A payload the signatures read next, after its copy or at once: the
 	 * flow's event waits for pks_verdict and carries the verdict the
 	 * payload gives, one ring record where a flow event and a verdict
 	 * event were two (doc/performance.md, "One event for a new flow").
+	 * After a copy, pks_after_copy and pks_window send it as it is when
+	 * the packet ends before the signatures.
 	 */
-	later = end == PKS_GO_ON && !copy;
+	later = copy || end == PKS_GO_ON;
 	err = pks_flow_commit(s, old != NULL, !later, &f);
 	if (err == -EEXIST)
 		return pks_flow_raced(ctx, s, f);
@@ -772,19 +789,29 @@ int pks_krules(struct pks_hook_ctx *ctx)
 	return pks_after_copy(ctx, s, f);
 }
 
-/* The payload window the signatures read, then the first signature stage of the packet's L4. */
+/*
+ * The payload window the signatures read, then the first signature stage of
+ * the packet's L4 (after a copy: pks_after_copy). A packet with nothing to
+ * read ends here, and a new flow's waiting event goes out.
+ */
 SEC(PKS_SEC)
 int pks_window(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	struct pks_flow *f;
+	int end;
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
 	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	return pks_window_fill(ctx, s, f);
+	end = pks_window_prep(ctx, s, f);
+	if (end != PKS_GO_ON) {
+		pks_flow_event_now(s, f);
+		return pks_end(end);
+	}
+	return pks_window_go(ctx, s);
 }
 
 /*

@@ -159,6 +159,39 @@ TEST(oprules_override_port_guess_and_payload)
 	ctx_close(&c);
 }
 
+/*
+ * The operator names a flow TLS at its first packet, decided: its
+ * ClientHello is copied for the name and no signature runs after it. The
+ * flow's one event goes out after the copy, with the operator's verdict
+ * (`pktspec run --json`: one flow line, no verdict line).
+ */
+TEST(oprules_decided_flow_copied_then_its_flow_event)
+{
+	struct pks_engine_opts eo = { .print = true, .json = true };
+	struct pkt_spec hello = PKT_TCP4("198.18.0.1", 42200, "198.18.5.1", 9443, TCPF_ACK | TCPF_PSH);
+	static const uint8_t ch[] = { 0x16, 0x03, 0x01, 0x00, 0x2a, 0x01, 0x00, 0x00, 0x26, 0x03, 0x03 };
+	struct ctx_env c;
+	char *out = NULL;
+	size_t len = 0;
+
+	eo.out = open_memstream(&out, &len);
+	CHECK(eo.out != NULL);
+	CHECK(ctx_open_opts(&c, &eo) == 0);
+	CHECK(load_text(&c, "addr 198.18.5.1 tcp port 9443 proto tls\n") == 0);
+	hello.payload = ch;
+	hello.payload_len = sizeof(ch);
+	CHECK(ctx_run(&c, &hello) == 0);
+	CHECK_EQ(CTX_STAT(&c, ev_payload), 1);
+	ctx_close(&c);
+	fclose(eo.out);
+	CHECK(out != NULL);
+	CHECK(strstr(out, "\"event\":\"flow\"") != NULL);
+	CHECK(strstr(out, "\"proto\":\"tls\",\"confidence\":\"user\"") != NULL);
+	CHECK(strstr(out, "\"event\":\"verdict\"") == NULL);
+	CHECK(strchr(out, '\n') == out + len - 1);
+	free(out);
+}
+
 TEST(oprules_app_only_keeps_verdict)
 {
 	struct ctx_env c;
