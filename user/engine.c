@@ -633,10 +633,10 @@ int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, co
 	return name_update(e, k, &v);
 }
 
-int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k)
+int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k, uint8_t first8)
 {
-	__u8 one = 1;
-	int err = map_write(e, e->maps.done, k, &one);
+	__u8 mark = first8;
+	int err = map_write(e, e->maps.done, k, &mark);
 
 	if (!err && e->opts.on_context)
 		e->opts.on_context(e->opts.on_context_ctx, k);

@@ -200,8 +200,12 @@ int pks_engine_host_get(struct pks_engine *e, const struct pks_flow_key *fk, con
 			struct pks_host *out);
 /* HTTP User-Agent of a flow. */
 int pks_engine_flow_agent(struct pks_engine *e, const struct pks_flow_key *k, const char *agent);
-/* No rule needs more payload of this flow: the kernel stops copying it. */
-int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k);
+/*
+ * No rule needs more payload of this flow: the kernel stops copying it.
+ * first8: the flow's pks_event.first8, so that the mark stops this flow of
+ * the key and no later one.
+ */
+int pks_engine_done(struct pks_engine *e, const struct pks_flow_key *k, uint8_t first8);
 /*
  * Server memory: later flows to this endpoint (in flow k's tunnel) start with
  * proto, and with the app the name of flow k gave (pks_names), when it has one.

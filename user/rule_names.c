@@ -52,6 +52,7 @@ struct names_flow {
 	struct pks_flow_key key;
 	enum names_kind kind;
 	enum names_phase phase;
+	uint8_t first8; /* pks_event.first8: which flow of the key this is */
 	uint8_t c2s_copies, s2c_copies;
 	bool malformed_counted;
 	bool refused;   /* the last parse said malformed, but it was not final yet */
@@ -189,7 +190,7 @@ static void count_malformed(struct pks_engine *e, struct names_state *s, struct 
  */
 static void flow_finish(struct pks_engine *e, struct names_state *s, struct names_flow *f)
 {
-	pks_engine_done(e, &f->key);
+	pks_engine_done(e, &f->key, f->first8);
 	pks_reasm_free(&f->c2s);
 	pks_reasm_free(&f->s2c);
 	if (f->quic) {
@@ -363,6 +364,11 @@ static void names_event(struct pks_engine *e, void *state, const struct pks_ctx_
 	if (h->type != PKS_EV_PAYLOAD || !ev->len)
 		return;
 	f = flow_find(s, &h->key);
+	/* The state of an earlier flow of the same key (its entry stays after PH_DONE): a new flow starts. */
+	if (f && f->first8 != h->first8) {
+		flow_retire(e, s, f);
+		f = NULL;
+	}
 	if (f && f->phase == PH_DONE)
 		return;
 	if (!f) {
@@ -377,6 +383,7 @@ static void names_event(struct pks_engine *e, void *state, const struct pks_ctx_
 		f = flow_new(e, s, &h->key, kind);
 		if (!f)
 			return;
+		f->first8 = h->first8;
 	} else {
 		lru_unlink(s, f);
 		lru_push(s, f);

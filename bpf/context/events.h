@@ -161,6 +161,7 @@ static __always_inline void pks_cr_event(const struct pks_flow *f, const struct 
 	ev->flags = f->flags;
 	ev->app = f->app;
 	ev->kflags = kflags;
+	ev->first8 = (__u8)f->first;
 	__builtin_memcpy(&rec->flow, f, sizeof(*f));
 	bpf_ringbuf_submit(rec, pks_cr_wake_lazy(after, PKS_RB_LEN(sizeof(*rec))));
 	if (type == PKS_EV_FLOW)
@@ -275,11 +276,22 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 	dir &= 1;
 	if (f->copied[dir] >= pks_cr_budget(f->proto, dir))
 		return NULL;
-	if (!fresh && bpf_map_lookup_elem(&pks_done, key)) {
-		f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
-		bpf_map_delete_elem(&pks_done, key);
-		PKS_CR_COUNT(done);
-		return NULL;
+	if (!fresh) {
+		__u8 *mark = bpf_map_lookup_elem(&pks_done, key);
+
+		/*
+		 * The mark holds the low byte of its flow's first tick: a mark
+		 * of an earlier flow of the same key (until the daemon deletes
+		 * it when that flow ends) does not stop this one, and goes.
+		 */
+		if (mark && *mark == (__u8)f->first) {
+			f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
+			bpf_map_delete_elem(&pks_done, key);
+			PKS_CR_COUNT(done);
+			return NULL;
+		}
+		if (mark)
+			bpf_map_delete_elem(&pks_done, key);
 	}
 	n = p->payload_len;
 	if (n > PKS_SNAP_LEN)
@@ -327,6 +339,7 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 	ev->hdr.seq = p->tcp_seq;
 	ev->hdr.payload_len = p->payload_len;
 	ev->hdr.kflags = 0;
+	ev->hdr.first8 = (__u8)f->first;
 	f->copied[dir]++;
 	return ev;
 }

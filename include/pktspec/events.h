@@ -127,7 +127,7 @@ struct pks_event {
 	__u8 flags;             /* pks_flow.flags */
 	__u16 app;              /* pks_flow.app */
 	__u8 kflags;            /* PKS_EVK_*: what the kernel did with this payload or flow */
-	__u8 pad0;
+	__u8 first8;            /* pks_flow.first's low byte: which flow of the key this is (pks_done's value) */
 	__u32 seq;              /* TCP sequence number of the first payload byte; 0 for UDP */
 	__u32 payload_len;      /* the packet's whole L4 payload length */
 	__u32 caplen;           /* payload bytes that follow (<= PKS_SNAP_LEN) */

@@ -241,6 +241,53 @@ static void http_two_segments(uint16_t sport, int ipv6)
 	ctx_close(&c);
 }
 
+/*
+ * A flow of the same addresses and ports as one the engine finished with:
+ * the earlier flow's done mark (pks_done) and the rule's finished state stay
+ * until the daemon sees that flow end, and must not stop the new one. The
+ * mark and the events carry the low byte of their flow's first tick
+ * (pks_event.first8): the kernel copies the new flow's second segment, and
+ * the names rule starts afresh, so the new Host, split over two segments,
+ * names it.
+ */
+TEST(ctx_names_new_flow_under_a_finished_flows_key_is_named)
+{
+	static const char *req[2] = { "GET / HTTP/1.1\r\nHost: first.example.com\r\n\r\n",
+				      "GET / HTTP/1.1\r\nHost: second.example.com\r\n\r\n" };
+	struct pkt_spec seg = PKT_TCP6(CLI6, 40007, SRV6, 80, TCPF_ACK | TCPF_PSH);
+	struct pks_flow_name nm;
+	struct pks_flow_key k;
+	struct ctx_env c;
+	__u8 mark;
+
+	CHECK(ctx_open(&c, NULL) == 0);
+	ctx_key(&seg, &k);
+	for (int i = 0; i < 2; i++) {
+		size_t cut = 20; /* inside the Host line */
+
+		CHECK(handshake(&c, 1, 40007, 80) == 0);
+		CHECK(run_seg(&c, seg, (const uint8_t *)req[i], cut, 1000) == 0);
+		CHECK(run_seg(&c, seg, (const uint8_t *)req[i] + cut, strlen(req[i]) - cut, 1000 + (uint32_t)cut) == 0);
+		CHECK_EQ(ctx_name(&c, &seg, &nm), 0);
+		CHECK_STR(nm.host, i ? "second.example.com" : "first.example.com");
+		/* The engine is done with the flow: its mark. The earlier flow's stopped nothing. */
+		CHECK_EQ(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_done), &k, &mark), 0);
+		CHECK_EQ(CTX_STAT(&c, done), 0);
+		if (i == 1) {
+			/* The mark stops its own flow's next copy, and goes. */
+			CHECK(run_seg(&c, seg, (const uint8_t *)"\r\n", 2, 1000 + (uint32_t)strlen(req[i])) == 0);
+			CHECK_EQ(CTX_STAT(&c, done), 1);
+			CHECK(bpf_map_lookup_elem(bpf_map__fd(c.env.skel->maps.pks_done), &k, &mark) != 0);
+			break;
+		}
+		/* The flow ends (its entry goes); its mark stays until the daemon sees the end. */
+		CHECK_EQ(bpf_map_delete_elem(bpf_map__fd(c.env.skel->maps.pks_flows), &k), 0);
+		CHECK_EQ(bpf_map_delete_elem(bpf_map__fd(c.env.skel->maps.pks_names), &k), 0);
+		c.env.clock_ns += 10 * PKS_TICK_NS;
+	}
+	ctx_close(&c);
+}
+
 TEST(ctx_names_http_host_and_agent_over_two_segments)
 {
 	http_two_segments(80, 0);
