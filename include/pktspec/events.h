@@ -118,8 +118,9 @@ struct pks_event {
 	/*
 	 * The verdict before: before this packet (PKS_EV_VERDICT); for
 	 * PKS_EV_FLOW, before the signatures read its first payload (the
-	 * port's guess, an earlier flow's word), or none when the event went
-	 * out before them (a copy first, no payload, a tunnel's own flow).
+	 * port's guess, an earlier flow's word), or none when they read
+	 * nothing of it (no payload, a flow decided at its first packet, a
+	 * tunnel's own flow).
 	 */
 	enum pks_proto old_proto;
 	enum pks_confidence old_confidence;
