@@ -596,16 +596,18 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 }
 
 /*
- * A new flow's event that waited for the signatures (s->flow_ev: pks_track),
- * sent as the flow is when the packet ends before them: nothing for the
- * signatures to read after its copy.
+ * Sends a new flow's event that waited for the signatures (s->flow_ev:
+ * pks_track), if one waits: from pks_verdict with their verdict (`old`, the
+ * verdict before them, and `kflags` as pks_cr_event takes them), or as the
+ * flow is (0, 0) when the packet ends before them. Returns whether it waited.
  */
-static __always_inline void pks_flow_event_now(struct pks_state *s, const struct pks_flow *f)
+static __always_inline int pks_flow_event_now(struct pks_state *s, const struct pks_flow *f, __u32 old, __u8 kflags)
 {
-	if (s->flow_ev) {
-		s->flow_ev = 0;
-		pks_cr_event(f, &s->key, PKS_EV_FLOW, 0, 0, s->now);
-	}
+	if (!s->flow_ev)
+		return 0;
+	s->flow_ev = 0;
+	pks_cr_event(f, &s->key, PKS_EV_FLOW, old, kflags, s->now);
+	return 1;
 }
 
 /*
@@ -617,7 +619,7 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 	if (s->then == PKS_THEN_END)
 		return pks_end(s->new_flow ? PKS_REASON_NEW_FLOW : PKS_REASON_INSPECTED);
 	if (!pks_inspects(s, f)) {
-		pks_flow_event_now(s, f);
+		pks_flow_event_now(s, f, 0, 0);
 		return pks_end(pks_quiet_reason(s, f));
 	}
 	return pks_next(ctx, PKS_ST_WINDOW);
@@ -808,7 +810,7 @@ int pks_window(struct pks_hook_ctx *ctx)
 		return pks_end(PKS_REASON_FLOW_FULL);
 	end = pks_window_prep(ctx, s, f);
 	if (end != PKS_GO_ON) {
-		pks_flow_event_now(s, f);
+		pks_flow_event_now(s, f, 0, 0);
 		return pks_end(end);
 	}
 	return pks_window_go(ctx, s);
@@ -958,6 +960,7 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	__u8 max = pks_inspect_max();
 	__u8 old_proto, old_confidence, old_ctx, pending;
 	struct pks_flow *f, *in;
+	__u32 old;
 	int moved;
 	long err;
 
@@ -1009,14 +1012,11 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 	 * A new flow's one event, with the verdict its first payload gave and
 	 * the guess before it (its port's, an earlier flow's) as the old one;
 	 * PKS_EVK_MOVED says the payload moved it, as a verdict event would.
+	 * Else, a verdict that moved: a verdict event.
 	 */
-	if (s->flow_ev) {
-		s->flow_ev = 0;
-		pks_cr_event(f, &s->key, PKS_EV_FLOW, (__u32)old_proto << 8 | old_confidence,
-			     moved ? PKS_EVK_MOVED : 0, s->now);
-	} else if (moved) {
-		pks_cr_event(f, &s->key, PKS_EV_VERDICT, (__u32)old_proto << 8 | old_confidence, 0, s->now);
-	}
+	old = (__u32)old_proto << 8 | old_confidence;
+	if (!pks_flow_event_now(s, f, old, moved ? PKS_EVK_MOVED : 0) && moved)
+		pks_cr_event(f, &s->key, PKS_EV_VERDICT, old, 0, s->now);
 	/* The packet that named the protocol is the one its rule needs first. */
 	if (moved && !s->copied && pks_cr_copy_wanted(f, &s->pkt, s->dir)) {
 		s->then = PKS_THEN_END;

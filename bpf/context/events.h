@@ -282,16 +282,19 @@ static __always_inline struct pks_event_payload *pks_cr_prepare(struct pks_hook_
 		/*
 		 * The mark holds the low byte of its flow's first tick: a mark
 		 * of an earlier flow of the same key (until the daemon deletes
-		 * it when that flow ends) does not stop this one, and goes.
+		 * it when that flow ends) does not stop this one. Either way
+		 * the mark goes (read before the delete frees it).
 		 */
-		if (mark && *mark == (__u8)f->first) {
-			f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
+		if (mark) {
+			int ours = *mark == (__u8)f->first;
+
 			bpf_map_delete_elem(&pks_done, key);
-			PKS_CR_COUNT(done);
-			return NULL;
+			if (ours) {
+				f->ctx = (f->ctx & ~PKS_X_WANT) | PKS_X_DONE;
+				PKS_CR_COUNT(done);
+				return NULL;
+			}
 		}
-		if (mark)
-			bpf_map_delete_elem(&pks_done, key);
 	}
 	n = p->payload_len;
 	if (n > PKS_SNAP_LEN)
