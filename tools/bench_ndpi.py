@@ -28,7 +28,11 @@ file; that is part of what a DPI reader does per packet.
 The headline figures come from all.pcap (one flow table for everything);
 the per-group ones from the group files, less precise for small groups.
 ndpiReader's own "nDPI throughput" line (wall time) is kept as reported_ns.
-Usage: bench_ndpi.py [--loops N] [--tries N] [--group-tries N] DIR OUT.json
+--all-only measures all.pcap alone (no groups): one half of a pair of `make
+bench`, the other half a test run of pktspec made right before it, so that the
+two are measured moments apart (tools/bench_report.py takes each ratio within
+its pair).
+Usage: bench_ndpi.py [--loops N] [--tries N] [--group-tries N] [--all-only] DIR OUT.json
 """
 import json
 import os
@@ -88,6 +92,9 @@ def main():
             opts[o] = int(args[i + 1])
             del args[i:i + 2]
     loops, tries, group_tries = opts["--loops"], opts["--tries"], opts["--group-tries"]
+    all_only = "--all-only" in args
+    if all_only:
+        args.remove("--all-only")
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -118,9 +125,9 @@ def main():
             res["warm_ns"] = round(max(0.0, statistics.median(warm)) / (loops * ip) * 1e9, 1)
         return res
 
-    groups = [measure(name[:-len(".pcap")], group_tries) for name in sorted(os.listdir(subsets))
-              if name.endswith(".pcap") and not name.endswith(".x2.pcap")
-              and name not in ("all.pcap", "_floor.pcap")]
+    groups = [] if all_only else [
+        measure(name[:-len(".pcap")], group_tries) for name in sorted(os.listdir(subsets))
+        if name.endswith(".pcap") and not name.endswith(".x2.pcap") and name not in ("all.pcap", "_floor.pcap")]
     # The headline figures rest on all.pcap: --tries; groups get --group-tries.
     every = measure("all", tries)
     version, flow_mem = every.pop("version"), every.pop("flow_memory_bytes")

@@ -68,6 +68,94 @@ def table(rows, header):
     return "\n".join("  " + t for t in txt), "\n".join(md)
 
 
+PROGS = ("pktspec", "parse", "record")
+
+
+def ip_means(tr):
+    """Each program's mean ns per packet over the packets nDPI counts (IP
+    packets: every verdict group but not-flow), cold and warm, in one test run."""
+    ip = [g for g in tr["by_proto"] if g["proto"] != "not-flow"]
+    n = sum(g["packets"] for g in ip)
+    return {(phase, prog): (sum(g[phase][prog]["mean_ns"] * g["packets"] for g in ip) / n if n else None)
+            for phase in ("cold", "warm") for prog in PROGS}
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return None if not n else v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def vs_ndpi_figures(tr, nd, pairs, clock):
+    """pktspec (and the two baselines) against nDPI, cold and warm.
+
+    With pairs, each (test run, nDPI on the same packets) measured one right
+    after the other, every ratio is taken within its pair and the median over
+    the pairs is kept, with its range: the machine's speed drifts between
+    minutes (nDPI's own time moved by half between runs), far less between
+    two runs a few seconds apart. The ns figures are then the medians over the
+    pairs. Without pairs (an older run), the ratios are of the main test run
+    (tr) and nDPI's headline tries (nd), measured minutes apart.
+    """
+    main = ip_means(tr)
+    if pairs:
+        per = []
+        for t, n in pairs:
+            m = ip_means(t)
+            per.append({"ndpi_cold_ns": n["cold_ns"], "ndpi_warm_ns": n["warm_ns"],
+                        **{f"{prog}_{ph}_ns": m[(ph, prog)] for ph in ("cold", "warm") for prog in PROGS}})
+    else:
+        per = [{"ndpi_cold_ns": nd["cold_ns"], "ndpi_warm_ns": nd["warm_ns"],
+                **{f"{prog}_{ph}_ns": main[(ph, prog)] for ph in ("cold", "warm") for prog in PROGS}}]
+
+    def ratios(ph, prog, minus=0.0):
+        out = []
+        for p in per:
+            v = p[f"{prog}_{ph}_ns"]
+            r = ratio(v - minus if v else None, p[f"ndpi_{ph}_ns"])
+            if r is not None:
+                out.append(r)
+        return out
+
+    def med(ph, prog, minus=0.0):
+        r = median(ratios(ph, prog, minus))
+        return round(r, 3) if r is not None else None
+
+    def med_ns(key, minus=0.0):
+        v = median([p[key] - minus for p in per if p[key]])
+        return round(v, 1) if v is not None else None
+
+    res = {
+        "testrun_clock_ns": round(clock, 1),
+        "pairs": len(pairs),
+        "pktspec_cold_ns": med_ns("pktspec_cold_ns"), "pktspec_warm_ns": med_ns("pktspec_warm_ns"),
+        "pktspec_cold_noclock_ns": med_ns("pktspec_cold_ns", clock),
+        "pktspec_warm_noclock_ns": med_ns("pktspec_warm_ns", clock),
+        "ndpi_cold_ns": med_ns("ndpi_cold_ns"), "ndpi_warm_ns": med_ns("ndpi_warm_ns"),
+        "ratio_cold": med("cold", "pktspec"), "ratio_warm": med("warm", "pktspec"),
+        "ratio_cold_noclock": med("cold", "pktspec", clock), "ratio_warm_noclock": med("warm", "pktspec", clock),
+        # The parse+lookup baseline on the same packets: the least a flow-keyed XDP program costs.
+        "parse_ratio_cold": med("cold", "parse"), "parse_ratio_warm": med("warm", "parse"),
+        # ... and with each new flow inserted (bench_record): the least a program that keeps flows costs.
+        "record_ratio_cold": med("cold", "record"), "record_ratio_warm": med("warm", "record"),
+    }
+    if pairs:
+        for ph in ("cold", "warm"):
+            r = ratios(ph, "pktspec")
+            res[f"ratio_{ph}_range"] = [round(min(r), 3), round(max(r), 3)] if r else None
+        res["pair_rounds"], res["pair_loops"] = pairs[0][0]["rounds"], pairs[0][1]["loops"]
+        res["per_pair"] = [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in p.items()} for p in per]
+        # The same ratio from the figures of steps 1 and 2, measured minutes apart: for comparison.
+        for ph in ("cold", "warm"):
+            r = ratio(main[(ph, "pktspec")], nd[f"{ph}_ns"])
+            res[f"unpaired_ratio_{ph}"] = round(r, 3) if r is not None else None
+    return res
+
+
 def build(a):
     tmp = a.tmp
     tr = load(os.path.join(tmp, "testrun.json"))
@@ -85,42 +173,16 @@ def build(a):
     kernels_path = os.path.join(os.path.dirname(os.path.abspath(a.out)), "kernels.json")
     kernels = load(kernels_path)["kernels"] if os.path.exists(kernels_path) else None
 
-    # pktspec against nDPI over the packets nDPI counts (IP packets: every group but not-flow).
-    ip = [g for g in tr["by_proto"] if g["proto"] != "not-flow"]
-    n_ip = sum(g["packets"] for g in ip)
-
-    def wmean(phase):
-        return wmean_prog(phase, "pktspec")
-
-    def wmean_prog(phase, prog):
-        return sum(g[phase][prog]["mean_ns"] * g["packets"] for g in ip) / n_ip if n_ip else None
-
-    pks_cold_ip, pks_warm_ip = wmean("cold"), wmean("warm")
-    parse_cold_ip, parse_warm_ip = wmean_prog("cold", "parse"), wmean_prog("warm", "parse")
-    rec_cold_ip, rec_warm_ip = wmean_prog("cold", "record"), wmean_prog("warm", "record")
     # The test run's own clock read, in every repeat = 1 figure: XDP_PASS at
     # repeat = 1 less XDP_PASS at repeat = N (one clock read per N runs).
     clock = max(0.0, tr["warm"]["pass"]["mean_ns"] - tr["warm_repeat"]["pass"]["mean_ns"])
-    vs_ndpi = {
-        "testrun_clock_ns": round(clock, 1),
-        "pktspec_cold_noclock_ns": round(pks_cold_ip - clock, 1) if pks_cold_ip else None,
-        "pktspec_warm_noclock_ns": round(pks_warm_ip - clock, 1) if pks_warm_ip else None,
-        "ratio_cold_noclock": round((pks_cold_ip - clock) / nd["cold_ns"], 3)
-        if pks_cold_ip and nd["cold_ns"] else None,
-        "ratio_warm_noclock": round((pks_warm_ip - clock) / nd["warm_ns"], 3)
-        if pks_warm_ip and nd["warm_ns"] else None,
-        "pktspec_cold_ns": round(pks_cold_ip, 1) if pks_cold_ip else None,
-        "pktspec_warm_ns": round(pks_warm_ip, 1) if pks_warm_ip else None,
-        "ndpi_cold_ns": nd["cold_ns"], "ndpi_warm_ns": nd["warm_ns"],
-        "ratio_cold": round(pks_cold_ip / nd["cold_ns"], 3) if pks_cold_ip and nd["cold_ns"] else None,
-        "ratio_warm": round(pks_warm_ip / nd["warm_ns"], 3) if pks_warm_ip and nd["warm_ns"] else None,
-        # The parse+lookup baseline on the same packets: the least a flow-keyed XDP program costs.
-        "parse_ratio_cold": round(parse_cold_ip / nd["cold_ns"], 3) if parse_cold_ip and nd["cold_ns"] else None,
-        "parse_ratio_warm": round(parse_warm_ip / nd["warm_ns"], 3) if parse_warm_ip and nd["warm_ns"] else None,
-        # ... and with each new flow inserted (bench_record): the least a program that keeps flows costs.
-        "record_ratio_cold": round(rec_cold_ip / nd["cold_ns"], 3) if rec_cold_ip and nd["cold_ns"] else None,
-        "record_ratio_warm": round(rec_warm_ip / nd["warm_ns"], 3) if rec_warm_ip and nd["warm_ns"] else None,
-    }
+    pairs = []
+    for i in range(1, 1000):
+        tp, np_ = os.path.join(tmp, f"pair{i}.testrun.json"), os.path.join(tmp, f"pair{i}.ndpi.json")
+        if not (os.path.exists(tp) and os.path.exists(np_)):
+            break
+        pairs.append((load(tp), load(np_)))
+    vs_ndpi = vs_ndpi_figures(tr, nd, pairs, clock)
     big = max(mem["tables"], key=lambda t: t["max_entries"])
     return {
         "machine": machine(),
@@ -287,6 +349,37 @@ def context_tables(live):
             "(doc/design.md). ")
 
 
+def ndpi_section(v, nd, repeat):
+    """Section 2: pktspec against nDPI (v: the run's pktspec_vs_ndpi, nd: nDPI's
+    headline figures, repeat: the test run's repeat for the clock's figure)."""
+    paired = bool(v.get("pairs"))
+
+    def span(ph):
+        r = v.get(f"ratio_{ph}_range")
+        return f"{r[0]:.3f}-{r[1]:.3f}" if r else "-"
+
+    rows = [[label, fmt(v[f"pktspec_{ph}_ns"], 1), fmt(v[f"ndpi_{ph}_ns"], 1), x(v[f"ratio_{ph}"])]
+            + ([span(ph)] if paired else [])
+            + [fmt(v[f"pktspec_{ph}_noclock_ns"], 1), x(v[f"ratio_{ph}_noclock"])]
+            for label, ph in (("cold (new flows)", "cold"), ("warm (flows seen)", "warm"))]
+    t, m = table(rows, ["phase", "pktspec ns", "nDPI ns", "pktspec/nDPI"] + (["range over pairs"] if paired else [])
+                 + ["pktspec ns, no clock", "pktspec/nDPI, no clock"])
+    note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, start-up "
+            f"subtracted; nDPI's time includes reading the file; pktspec's includes the test run's clock read "
+            f"({v['testrun_clock_ns']} ns, from XDP_PASS at repeat = 1 and {repeat}), removed in the "
+            f"\"no clock\" columns. ")
+    if paired:
+        note += (f"Each ratio is the median over {v['pairs']} pairs, each a test run of pktspec "
+                 f"({v['pair_rounds']} rounds) and right after it nDPI ({v['pair_loops']} loops) on the same "
+                 f"packets, the ratio taken within the pair; the ns figures are the medians over the pairs. "
+                 f"From section 1's test run and nDPI's headline figure (median of {nd['tries']} tries of "
+                 f"{nd['loops']} loops), measured minutes apart, the ratios read {x(v.get('unpaired_ratio_cold'))} "
+                 f"cold and {x(v.get('unpaired_ratio_warm'))} warm")
+    else:
+        note += f"nDPI: median of {nd['tries']} tries of {nd['loops']} loops, measured after pktspec's test run"
+    return ("2. Side by side with nDPI", "  " + note + "\n" + t, note + ".\n\n" + m)
+
+
 def sections(b, ndg):
     """(title, text, markdown) per section."""
     tr, out = b["testrun"], []
@@ -358,19 +451,7 @@ def sections(b, ndg):
                 + m1 + "\n\nBy the verdict of each packet's flow (nDPI on exactly the same packets):\n\n" + m2
                 + "\n\nBy what pktspec did with the packet (cold):\n\n" + m3 + ("\n\n" + tcs + "." if tcs else "")))
 
-    v, nd = b["pktspec_vs_ndpi"], b["ndpi"]
-    rows = [["cold (new flows)", fmt(v["pktspec_cold_ns"], 1), fmt(v["ndpi_cold_ns"], 1),
-             x(v["ratio_cold"]), fmt(v["pktspec_cold_noclock_ns"], 1), x(v["ratio_cold_noclock"])],
-            ["warm (flows seen)", fmt(v["pktspec_warm_ns"], 1), fmt(v["ndpi_warm_ns"], 1),
-             x(v["ratio_warm"]), fmt(v["pktspec_warm_noclock_ns"], 1), x(v["ratio_warm_noclock"])]]
-    t, m = table(rows, ["phase", "pktspec ns", "nDPI ns", "pktspec/nDPI", "pktspec ns, no clock",
-                        "pktspec/nDPI, no clock"])
-    note = (f"nDPI {nd['version']} ({nd['reader']}), {nd['ip_packets']} IP packets, CPU time, median of "
-            f"{nd['tries']} tries of {nd['loops']} loops, start-up subtracted; nDPI's time "
-            f"includes reading the file; pktspec's includes the test run's clock read "
-            f"({v['testrun_clock_ns']} ns, from XDP_PASS at repeat = 1 and {tr['repeat']}), removed in the "
-            f"\"no clock\" columns")
-    out.append(("2. Side by side with nDPI", "  " + note + "\n" + t, note + ".\n\n" + m))
+    out.append(ndpi_section(b["pktspec_vs_ndpi"], b["ndpi"], tr["repeat"]))
 
     live = b["live"]
     rows = [[m_["mix"], m_["mode"], m_["pps"], x(m_.get("rate_to_pass")), fmt(m_["bpf_ns_per_packet"], 1),

@@ -52,6 +52,35 @@ assert ("costs 1738.3 BPF ns against 1600.2 with them empty (medians over rounds
         "full against empty is 1.09x (rate 0.97x;") in said, said
 assert br.context_tables({"modes": []}) == "", "a run without the servers mix says nothing of it"
 
+# Against nDPI: each ratio taken within its pair (a test run, then nDPI right
+# after it), the median over the pairs kept. The machine here slows down in
+# the third pair: the ratio of the medians (300 / 1000) differs from the
+# median of the ratios (0.25).
+def testrun(cold, warm, parse=100.0, record=110.0):
+    g = lambda pk: {"pktspec": {"mean_ns": pk}, "parse": {"mean_ns": parse}, "record": {"mean_ns": record}}
+    # A not-flow group weighs nothing: nDPI counts IP packets only.
+    return {"by_proto": [{"proto": "http", "packets": 3, "cold": g(cold), "warm": g(warm)},
+                         {"proto": "not-flow", "packets": 1000, "cold": g(9e9), "warm": g(9e9)}],
+            "rounds": 3}
+ndpi = lambda cold, warm: {"cold_ns": cold, "warm_ns": warm, "loops": 5}
+pairs = [(testrun(250.0, 200.0), ndpi(1000.0, 500.0)), (testrun(260.0, 180.0), ndpi(1040.0, 600.0)),
+         (testrun(600.0, 400.0), ndpi(2000.0, 1000.0))]
+v = br.vs_ndpi_figures(testrun(250.0, 200.0), ndpi(2500.0, 1000.0), pairs, 40.0)
+assert (v["ratio_cold"], v["ratio_warm"]) == (0.25, 0.4), v
+assert v["ratio_cold_range"] == [0.25, 0.3] and v["ratio_warm_range"] == [0.3, 0.4], v
+assert (v["pktspec_cold_ns"], v["ndpi_cold_ns"], v["pktspec_cold_noclock_ns"]) == (260.0, 1040.0, 220.0), v
+assert v["ratio_cold_noclock"] == 0.212, v  # median of (250 - 40) / 1000, (260 - 40) / 1040, (600 - 40) / 2000
+assert (v["parse_ratio_cold"], v["record_ratio_warm"]) == (0.096, 0.183), v
+assert (v["unpaired_ratio_cold"], v["pairs"], v["pair_rounds"], v["pair_loops"]) == (0.1, 3, 3, 5), v
+title, text, md = br.ndpi_section(v, {"version": "4.2.0", "reader": "ndpiReader", "ip_packets": 3,
+                                      "tries": 3, "loops": 5}, 1000)
+assert "median over 3 pairs" in md and "| 0.250-0.300 |" in md and "0.10x cold" in md, md
+# A run without pairs: the ratios of the main test run and nDPI's headline figures.
+v = br.vs_ndpi_figures(testrun(250.0, 200.0), ndpi(2500.0, 1000.0), [], 40.0)
+assert (v["ratio_cold"], v["ratio_warm"], v["pairs"]) == (0.1, 0.2, 0) and "ratio_cold_range" not in v, v
+assert "range over pairs" not in br.ndpi_section(v, {"version": "4.2.0", "reader": "ndpiReader", "ip_packets": 3,
+                                                     "tries": 3, "loops": 5}, 1000)[2]
+
 # The History row has the columns of the document's History header.
 doc = open(sys.argv[1]).read()
 head = re.search(r"^\| date \| commit \| kernel \|.*\|$", doc, re.M)
