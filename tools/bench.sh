@@ -65,7 +65,7 @@ python3 tools/bench_ndpi.py --loops $NDPI_LOOPS --tries $NDPI_TRIES --group-trie
 step "2b/5 pktspec and nDPI in $PAIRS pairs (a test run of $PAIR_ROUNDS rounds, then nDPI)"
 for i in $(seq "$PAIRS"); do
 	$BENCH testrun --rounds $PAIR_ROUNDS --json "$TMP/pair$i.testrun.json" "${CAPTURES[@]}"
-	python3 tools/bench_ndpi.py --all-only --loops $NDPI_LOOPS --tries 1 "$TMP/subsets" "$TMP/pair$i.ndpi.json"
+	python3 tools/bench_ndpi.py --all-only --loops $NDPI_LOOPS --tries $NDPI_TRIES "$TMP/subsets" "$TMP/pair$i.ndpi.json"
 done
 
 step "3/5 live throughput (veth, trafgen)"

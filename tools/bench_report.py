@@ -148,6 +148,7 @@ def vs_ndpi_figures(tr, nd, pairs, clock):
             r = ratios(ph, "pktspec")
             res[f"ratio_{ph}_range"] = [round(min(r), 3), round(max(r), 3)] if r else None
         res["pair_rounds"], res["pair_loops"] = pairs[0][0]["rounds"], pairs[0][1]["loops"]
+        res["pair_tries"] = pairs[0][1].get("tries", 1)
         res["per_pair"] = [{k: (round(v, 1) if isinstance(v, float) else v) for k, v in p.items()} for p in per]
         # The same ratio from the figures of steps 1 and 2, measured minutes apart: for comparison.
         for ph in ("cold", "warm"):
@@ -370,7 +371,8 @@ def ndpi_section(v, nd, repeat):
             f"\"no clock\" columns. ")
     if paired:
         note += (f"Each ratio is the median over {v['pairs']} pairs, each a test run of pktspec "
-                 f"({v['pair_rounds']} rounds) and right after it nDPI ({v['pair_loops']} loops) on the same "
+                 f"({v['pair_rounds']} rounds) and right after it nDPI ({v['pair_loops']} loops, the median of "
+                 f"{v.get('pair_tries', 1)} tries) on the same "
                  f"packets, the ratio taken within the pair; the ns figures are the medians over the pairs. "
                  f"From section 1's test run and nDPI's headline figure (median of {nd['tries']} tries of "
                  f"{nd['loops']} loops), measured minutes apart, the ratios read {x(v.get('unpaired_ratio_cold'))} "
