@@ -43,12 +43,29 @@ static unsigned long netns_inode(void)
 	return (unsigned long)st.st_ino;
 }
 
+/*
+ * What attach and detach do first: the interface's index, a BPF filesystem
+ * on /sys/fs/bpf, and its lock. The lock's descriptor, or -1 once said why.
+ */
+static int iface_locked(const char *ifname, unsigned int *ifindex)
+{
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex) {
+		pks_fail("no such interface: %s", ifname);
+		return -1;
+	}
+	if (pks_need_bpffs())
+		return -1;
+	return pks_lock();
+}
+
 /* Lists the link pins; returns the count or -errno. */
 static int link_pins(struct link_pin **out)
 {
 	struct link_pin *pins = NULL;
 	struct dirent *de;
-	int n = 0, cap = 0;
+	size_t cap = 0;
+	int n = 0;
 	DIR *d;
 
 	*out = NULL;
@@ -62,17 +79,10 @@ static int link_pins(struct link_pin **out)
 			continue;
 		snprintf(p.name, sizeof(p.name), "%s", de->d_name);
 		snprintf(p.path, sizeof(p.path), "%s/%s", PKS_LINK_DIR, de->d_name);
-		if (n == cap) {
-			struct link_pin *np;
-
-			cap = cap ? cap * 2 : 8;
-			np = realloc(pins, cap * sizeof(*pins));
-			if (!np) {
-				free(pins);
-				closedir(d);
-				return -ENOMEM;
-			}
-			pins = np;
+		if (pks_grow(&pins, &cap, (size_t)n + 1, sizeof(*pins), 8)) {
+			free(pins);
+			closedir(d);
+			return -ENOMEM;
 		}
 		pins[n++] = p;
 	}
@@ -512,12 +522,7 @@ int cmd_attach(int argc, char **argv)
 		return PKS_EXIT_FAIL;
 	if (pks_need_caps("attach", PKS_NEED_LOAD | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
-	ifindex = if_nametoindex(argv[optind]);
-	if (!ifindex)
-		return pks_fail("no such interface: %s", argv[optind]);
-	if (pks_need_bpffs())
-		return PKS_EXIT_FAIL;
-	lock_fd = pks_lock();
+	lock_fd = iface_locked(argv[optind], &ifindex);
 	if (lock_fd < 0)
 		return PKS_EXIT_FAIL;
 
@@ -649,12 +654,7 @@ int cmd_detach(int argc, char **argv)
 		return pks_usage_error("detach", "detach takes exactly one interface name");
 	if (pks_need_caps("detach", PKS_NEED_BPF | PKS_NEED_NET_ADMIN))
 		return PKS_EXIT_FAIL;
-	ifindex = if_nametoindex(argv[optind]);
-	if (!ifindex)
-		return pks_fail("no such interface: %s", argv[optind]);
-	if (pks_need_bpffs())
-		return PKS_EXIT_FAIL;
-	lock_fd = pks_lock();
+	lock_fd = iface_locked(argv[optind], &ifindex);
 	if (lock_fd < 0)
 		return PKS_EXIT_FAIL;
 

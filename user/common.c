@@ -443,6 +443,30 @@ uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock)
 	return pks_epoch_add(ns, pks_epoch_offset(clock));
 }
 
+int pks_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t first)
+{
+	size_t n = *cap ? *cap : (first ? first : 1);
+	void *arr, *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need) {
+		if (n > SIZE_MAX / 2)
+			return -ENOMEM;
+		n *= 2;
+	}
+	if (!size || n > SIZE_MAX / size)
+		return -ENOMEM;
+	/* The caller's pointer, of whatever type, read and written as bytes. */
+	memcpy(&arr, arrp, sizeof(arr));
+	p = realloc(arr, n * size);
+	if (!p)
+		return -ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*cap = n;
+	return 0;
+}
+
 void pks_json_str(FILE *out, const char *key, const char *s)
 {
 	fprintf(out, ",\"%s\":\"", key);

@@ -406,19 +406,7 @@ int pks_flowtab_del(const struct pks_flowtab *t, const struct pks_flow_key *key)
 
 static int set_grow(struct pks_flow_set *set, size_t need)
 {
-	size_t cap = set->cap ? set->cap : 256;
-	struct pks_flow_rec *r;
-
-	if (need <= set->cap)
-		return 0;
-	while (cap < need)
-		cap *= 2;
-	r = realloc(set->recs, cap * sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	set->recs = r;
-	set->cap = cap;
-	return 0;
+	return pks_grow(&set->recs, &set->cap, need, sizeof(*set->recs), 256);
 }
 
 /*

@@ -352,6 +352,14 @@ uint64_t pks_epoch_ns(uint64_t ns, enum pks_clock clock);
 #define PKS_SEC6(ns) (unsigned long long)(((ns) + 500) / 1000 / 1000000), (unsigned long long)(((ns) + 500) / 1000 % 1000000)
 /* ,"key":"value" with the value escaped for JSON (quotes, backslashes, control and non-ASCII bytes). */
 void pks_json_str(FILE *out, const char *key, const char *s);
+
+/*
+ * Makes the array at *arrp (a pointer to the array's pointer; elements of
+ * size bytes, *cap of them) hold at least need elements: doubles the
+ * capacity, from first, until it does. 0, or -ENOMEM with the array and
+ * *cap as they were.
+ */
+int pks_grow(void *arrp, size_t *cap, size_t need, size_t size, size_t first);
 const char *pks_l4_name(__u8 l4); /* tcp, udp, ip */
 struct pks_flow_name;
 /* A flow's JSON fields, without braces ("l4":...,"at_first_packet":...[,names]). */

@@ -410,16 +410,9 @@ int pks_policy_parse_text(struct pks_text *t, const char *name, struct pks_polic
 			bad++;
 			continue;
 		}
-		if (n == cap) {
-			struct pks_policy_rule *nr;
-
-			cap = cap ? cap * 2 : 16;
-			nr = realloc(rules, cap * sizeof(*rules));
-			if (!nr) {
-				free(rules);
-				return -ENOMEM;
-			}
-			rules = nr;
+		if (pks_grow(&rules, &cap, n + 1, sizeof(*rules), 16)) {
+			free(rules);
+			return -ENOMEM;
 		}
 		rules[n++] = r;
 next:;
@@ -492,7 +485,8 @@ static int read_table(int fd, __u32 table, struct pks_policy_rule **out)
 	struct pks_policy_key k, next;
 	struct pks_policy_rule *rules = NULL;
 	void *prev = NULL;
-	int n = 0, cap = 0;
+	size_t cap = 0;
+	int n = 0;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		struct pks_policy v;
@@ -501,16 +495,9 @@ static int read_table(int fd, __u32 table, struct pks_policy_rule **out)
 		prev = &k;
 		if (k.table != table || bpf_map_lookup_elem(fd, &k, &v))
 			continue;
-		if (n == cap) {
-			struct pks_policy_rule *nr;
-
-			cap = cap ? cap * 2 : 16;
-			nr = realloc(rules, cap * sizeof(*rules));
-			if (!nr) {
-				free(rules);
-				return -ENOMEM;
-			}
-			rules = nr;
+		if (pks_grow(&rules, &cap, (size_t)n + 1, sizeof(*rules), 16)) {
+			free(rules);
+			return -ENOMEM;
 		}
 		memset(&rules[n], 0, sizeof(rules[n]));
 		rules[n].key = k;

@@ -476,6 +476,7 @@ int cmd_probe(int argc, char **argv)
 		struct bpf_program *prog;
 		char **names = NULL;
 		void *skel = NULL;
+		size_t cap = 0;
 		int n = 0;
 
 		/* The program names first, from one opening (nothing loaded). */
@@ -483,11 +484,8 @@ int cmd_probe(int argc, char **argv)
 		if (!sk)
 			return pks_fail("cannot open the %s object: %s", po->name, strerror(errno));
 		bpf_object__for_each_program(prog, *sk->obj) {
-			char **nn = realloc(names, (n + 1) * sizeof(*names));
-
-			if (!nn)
+			if (pks_grow(&names, &cap, (size_t)n + 1, sizeof(*names), 16))
 				break;
-			names = nn;
 			names[n++] = strdup(bpf_program__name(prog));
 		}
 		po->destroy(skel);

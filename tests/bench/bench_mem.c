@@ -79,16 +79,9 @@ static int vmalloc_bpf(struct vmarea **out, size_t *n)
 		if ((!strstr(line, "map_alloc") && !strstr(line, "prealloc") && !strstr(line, "bpf_map_area")) ||
 		    sscanf(line, "%39s %lld", range, &size) != 2)
 			continue;
-		if (*n == cap) {
-			struct vmarea *v;
-
-			cap = cap ? cap * 2 : 64;
-			v = realloc(*out, cap * sizeof(*v));
-			if (!v) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			*out = v;
+		if (pks_grow(out, &cap, *n + 1, sizeof(**out), 64)) {
+			fclose(f);
+			return -ENOMEM;
 		}
 		snprintf((*out)[*n].range, sizeof((*out)[*n].range), "%s", range);
 		(*out)[(*n)++].size = size;

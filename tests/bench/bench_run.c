@@ -193,15 +193,8 @@ static int read_captures(struct bench *b, char **paths, int n)
 				c->skipped++;
 				continue;
 			}
-			if (b->npk == b->cappk) {
-				size_t cap2 = b->cappk ? b->cappk * 2 : 4096;
-				struct bpkt *np = realloc(b->pk, cap2 * sizeof(*np));
-
-				if (!np)
-					return -ENOMEM;
-				b->pk = np;
-				b->cappk = cap2;
-			}
+			if (pks_grow(&b->pk, &b->cappk, b->npk + 1, sizeof(*b->pk), 4096))
+				return -ENOMEM;
 			p = &b->pk[b->npk];
 			memset(p, 0, sizeof(*p));
 			p->data = malloc(f.len);
@@ -245,16 +238,9 @@ static long walk_flows(int fd, bool del)
 	void *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (n == cap) {
-			struct pks_flow_key *nk;
-
-			cap = cap ? cap * 2 : 1024;
-			nk = realloc(keys, cap * sizeof(*nk));
-			if (!nk) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = nk;
+		if (pks_grow(&keys, &cap, n + 1, sizeof(*keys), 1024)) {
+			free(keys);
+			return -ENOMEM;
 		}
 		keys[n++] = next;
 		k = next;
