@@ -54,8 +54,9 @@ assert br.context_tables({"modes": []}) == "", "a run without the servers mix sa
 
 # Against nDPI: each ratio taken within its pair (a test run, then nDPI right
 # after it), the median over the pairs kept. The machine here slows down in
-# the third pair: the ratio of the medians (300 / 1000) differs from the
-# median of the ratios (0.25).
+# the third pair. Warm, the median of the ratios (0.4, 0.3, 0.4: 0.4) differs
+# from the ratio of the medians (200 / 600); cold, the slow pair's 0.3 is
+# left out of the median (0.25) and only shows in the range.
 def testrun(cold, warm, parse=100.0, record=110.0):
     g = lambda pk: {"pktspec": {"mean_ns": pk}, "parse": {"mean_ns": parse}, "record": {"mean_ns": record}}
     # A not-flow group weighs nothing: nDPI counts IP packets only.
