@@ -515,17 +515,36 @@ static __always_inline int pks_window_go(struct pks_hook_ctx *ctx, struct pks_st
 }
 
 /*
+ * Sends a new flow's event that waited for the signatures (s->flow_ev:
+ * pks_track), if one waits: from pks_verdict with their verdict (`old`, the
+ * verdict before them, and `kflags` as pks_cr_event takes them), or as the
+ * flow is (0, 0) when the packet ends before them. Returns whether it waited.
+ */
+static __always_inline int pks_flow_event_now(struct pks_state *s, const struct pks_flow *f, __u32 old, __u8 kflags)
+{
+	if (!s->flow_ev)
+		return 0;
+	s->flow_ev = 0;
+	pks_cr_event(f, &s->key, PKS_EV_FLOW, old, kflags, s->now);
+	return 1;
+}
+
+/*
  * The payload window, then the first signature stage of the packet's L4:
  * pks_window's work, which the entry (a payload of a known flow) does itself,
- * a tail call and a flow lookup fewer. pks_window is left to the payload
- * copy; pks_track runs the two halves on each side of its insertion.
+ * a tail call and a flow lookup fewer; pks_window runs it after a payload
+ * copy, and pks_track runs the two halves on each side of its insertion. A
+ * packet with nothing to read ends here, and a new flow's event that waited
+ * for the signatures goes out as the flow is (none waits on the entry's way).
  */
 static __always_inline int pks_window_fill(struct pks_hook_ctx *ctx, struct pks_state *s, struct pks_flow *f)
 {
 	int end = pks_window_prep(ctx, s, f);
 
-	if (end != PKS_GO_ON)
+	if (end != PKS_GO_ON) {
+		pks_flow_event_now(s, f, 0, 0);
 		return pks_end(end);
+	}
 	return pks_window_go(ctx, s);
 }
 
@@ -596,21 +615,6 @@ static __always_inline int pks_entry(struct pks_hook_ctx *ctx, struct pks_state 
 }
 
 /*
- * Sends a new flow's event that waited for the signatures (s->flow_ev:
- * pks_track), if one waits: from pks_verdict with their verdict (`old`, the
- * verdict before them, and `kflags` as pks_cr_event takes them), or as the
- * flow is (0, 0) when the packet ends before them. Returns whether it waited.
- */
-static __always_inline int pks_flow_event_now(struct pks_state *s, const struct pks_flow *f, __u32 old, __u8 kflags)
-{
-	if (!s->flow_ev)
-		return 0;
-	s->flow_ev = 0;
-	pks_cr_event(f, &s->key, PKS_EV_FLOW, old, kflags, s->now);
-	return 1;
-}
-
-/*
  * After the flow and any payload copy: the payload window and the signatures
  * when the flow still inspects, else the packet ends.
  */
@@ -627,10 +631,11 @@ static __always_inline int pks_after_copy(struct pks_hook_ctx *ctx, struct pks_s
 
 /*
  * Inserts the new flow s->init, complete (nothing looks it up after: see
- * pks_track), and counts it; sends its flow event when `event`, else
- * pks_verdict sends it. Returns 0 or the insertion's error; with -EEXIST,
- * *in is the entry another CPU inserted first where the table hands it back
- * (the array table's way), else NULL.
+ * pks_track), and counts it; sends its flow event when `event`, else leaves
+ * it waiting for the signatures (s->flow_ev: pks_flow_event_now). Returns 0
+ * or the insertion's error; with -EEXIST, *in is the entry another CPU
+ * inserted first where the table hands it back (the array table's way), else
+ * NULL.
  */
 static __always_inline long pks_flow_commit(struct pks_state *s, int restored, int event, struct pks_flow **in)
 {
@@ -644,6 +649,7 @@ static __always_inline long pks_flow_commit(struct pks_state *s, int restored, i
 		bpf_map_delete_elem(&pks_restore, &s->key);
 	if (event)
 		pks_cr_event(&s->init, &s->key, PKS_EV_FLOW, 0, 0, s->now);
+	s->flow_ev = !event;
 	return 0;
 }
 
@@ -735,7 +741,6 @@ int pks_track(struct pks_hook_ctx *ctx)
 		return pks_flow_raced(ctx, s, f);
 	if (err)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	s->flow_ev = later;
 	s->fresh = !old;
 	if (copy)
 		return pks_next(ctx, PKS_ST_COPY);
@@ -791,29 +796,19 @@ int pks_krules(struct pks_hook_ctx *ctx)
 	return pks_after_copy(ctx, s, f);
 }
 
-/*
- * The payload window the signatures read, then the first signature stage of
- * the packet's L4 (after a copy: pks_after_copy). A packet with nothing to
- * read ends here, and a new flow's waiting event goes out.
- */
+/* The payload window and the signatures after a payload copy (pks_after_copy). */
 SEC(PKS_SEC)
 int pks_window(struct pks_hook_ctx *ctx)
 {
 	struct pks_state *s = pks_state_get();
 	struct pks_flow *f;
-	int end;
 
 	if (!s)
 		return pks_end(PKS_REASON_STAGE_FAIL);
 	f = pks_flow_find(s);
 	if (!f)
 		return pks_end(PKS_REASON_FLOW_FULL);
-	end = pks_window_prep(ctx, s, f);
-	if (end != PKS_GO_ON) {
-		pks_flow_event_now(s, f, 0, 0);
-		return pks_end(end);
-	}
-	return pks_window_go(ctx, s);
+	return pks_window_fill(ctx, s, f);
 }
 
 /*
@@ -1006,7 +1001,6 @@ int pks_verdict(struct pks_hook_ctx *ctx)
 			return pks_flow_raced(ctx, s, in);
 		if (err)
 			return pks_end(PKS_REASON_FLOW_FULL);
-		s->flow_ev = 1;
 	}
 	/*
 	 * A new flow's one event, with the verdict its first payload gave and
