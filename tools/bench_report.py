@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 
@@ -80,12 +81,6 @@ def ip_means(tr):
             for phase in ("cold", "warm") for prog in PROGS}
 
 
-def median(v):
-    v = sorted(v)
-    n = len(v)
-    return None if not n else v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
-
-
 def ratio(a, b):
     return a / b if a and b else None
 
@@ -122,12 +117,12 @@ def vs_ndpi_figures(tr, nd, pairs, clock):
         return out
 
     def med(ph, prog, minus=0.0):
-        r = median(ratios(ph, prog, minus))
-        return round(r, 3) if r is not None else None
+        r = ratios(ph, prog, minus)
+        return round(statistics.median(r), 3) if r else None
 
     def med_ns(key, minus=0.0):
-        v = median([p[key] - minus for p in per if p[key]])
-        return round(v, 1) if v is not None else None
+        v = [p[key] - minus for p in per if p[key]]
+        return round(statistics.median(v), 1) if v else None
 
     res = {
         "testrun_clock_ns": round(clock, 1),
